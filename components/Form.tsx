@@ -1,0 +1,63 @@
+// Form building blocks: CSRF field, labelled inputs with field-level error messages.
+
+import type { ComponentChildren } from "preact";
+import { usePage } from "../lib/http/page_context.ts";
+
+export function CsrfField() {
+  const { csrfToken } = usePage();
+  return <input type="hidden" name="_csrf" value={csrfToken} />;
+}
+
+/** A POST form that always carries the CSRF token. */
+export function Form(
+  { action, children, class: cls }: { action: string; children: ComponentChildren; class?: string },
+) {
+  return (
+    <form method="post" action={action} class={cls ?? "stack"} novalidate>
+      <CsrfField />
+      {children}
+    </form>
+  );
+}
+
+export interface FieldProps {
+  name: string;
+  label: string;
+  type?: "text" | "email" | "password" | "search" | "tel" | "url" | "number";
+  value?: string;
+  error?: string;
+  autocomplete?: string;
+  required?: boolean;
+  hint?: string;
+  inputmode?: "numeric" | "email" | "text";
+  autofocus?: boolean;
+}
+
+/** A labelled input; an error renders beside it and marks the input invalid for screen readers. */
+export function Field(p: FieldProps) {
+  const id = `f-${p.name}`;
+  return (
+    <div class={p.error ? "field has-error" : "field"}>
+      <label for={id}>{p.label}</label>
+      <input
+        id={id}
+        name={p.name}
+        type={(p.type ?? "text") as "text"}
+        value={p.type === "password" ? "" : (p.value ?? "")}
+        autocomplete={p.autocomplete}
+        required={p.required}
+        inputmode={p.inputmode}
+        autofocus={p.autofocus}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={p.error ? `${id}-error` : undefined}
+      />
+      {p.hint && !p.error && <small class="hint">{p.hint}</small>}
+      {p.error && <small class="error" id={`${id}-error`}>{p.error}</small>}
+    </div>
+  );
+}
+
+/** A banner for a message about the whole form (or a notice after a redirect). */
+export function Notice({ kind, children }: { kind: "error" | "info" | "success"; children: ComponentChildren }) {
+  return <div class={`notice ${kind}`} role={kind === "error" ? "alert" : "status"}>{children}</div>;
+}

@@ -1,0 +1,47 @@
+// The site frame: header with navigation for the signed-in person, main content, footer.
+
+import type { ComponentChildren } from "preact";
+import { usePage } from "../lib/http/page_context.ts";
+import { CsrfField } from "./Form.tsx";
+
+export function Layout({ title, children }: { title: string; children: ComponentChildren }) {
+  const { user } = usePage();
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{title ? `${title} · Talkspace` : "Talkspace"}</title>
+        <link rel="stylesheet" href="/static/app.css" />
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body>
+        <header class="site-header">
+          <a class="brand" href="/">Talkspace</a>
+          <nav>
+            {user
+              ? (
+                <>
+                  <a href="/dashboard">Dashboard</a>
+                  <a href="/account">Account</a>
+                  {user.role === "admin" && <a href="/admin/users">Admin</a>}
+                  <form method="post" action="/signout" class="inline">
+                    <CsrfField />
+                    <button type="submit" class="link">Sign out</button>
+                  </form>
+                </>
+              )
+              : (
+                <>
+                  <a href="/signin">Sign in</a>
+                  <a href="/signup" class="button">Sign up</a>
+                </>
+              )}
+          </nav>
+        </header>
+        <main>{children}</main>
+        <footer class="site-footer">Talkspace · self-hosted video meetings</footer>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,59 @@
+// Failure counters in KV with expiry: 10 failures per account or address per 15 minutes, then 429.
+
+import { keys } from "../db/keys.ts";
+import { TooManyRequests } from "../http/errors.ts";
+
+export interface RateLimitRule {
+  max: number;
+  windowMs: number;
+}
+
+export const AUTH_RULE: RateLimitRule = { max: 10, windowMs: 15 * 60 * 1000 };
+
+interface Counter {
+  count: number;
+  resetAt: number;
+}
+
+/** Throws TooManyRequests (with Retry-After) when any subject has used up its failures. */
+export async function assertNotLimited(
+  kv: Deno.Kv,
+  scope: string,
+  subjects: string[],
+  rule: RateLimitRule = AUTH_RULE,
+): Promise<void> {
+  const entries = await kv.getMany<Counter[]>(subjects.map((s) => keys.rateLimit(scope, s)));
+  const now = Date.now();
+  for (const e of entries) {
+    if (e.value && e.value.resetAt > now && e.value.count >= rule.max) {
+      throw new TooManyRequests((e.value.resetAt - now) / 1000);
+    }
+  }
+}
+
+/** Counts one failure against each subject (atomic per subject; the window starts at the first failure). */
+export async function recordFailure(
+  kv: Deno.Kv,
+  scope: string,
+  subjects: string[],
+  rule: RateLimitRule = AUTH_RULE,
+): Promise<void> {
+  for (const subject of subjects) {
+    const key = keys.rateLimit(scope, subject);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const entry = await kv.get<Counter>(key);
+      const now = Date.now();
+      const live = entry.value && entry.value.resetAt > now ? entry.value : null;
+      const next: Counter = live
+        ? { count: live.count + 1, resetAt: live.resetAt }
+        : { count: 1, resetAt: now + rule.windowMs };
+      const res = await kv.atomic().check(entry).set(key, next, { expireIn: next.resetAt - now }).commit();
+      if (res.ok) break;
+    }
+  }
+}
+
+/** Clears an account's counter after a success (the address counter stays). */
+export async function clearFailures(kv: Deno.Kv, scope: string, subject: string): Promise<void> {
+  await kv.delete(keys.rateLimit(scope, subject));
+}

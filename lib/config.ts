@@ -1,0 +1,61 @@
+// Runtime configuration from environment variables; the README's configuration table mirrors this.
+
+export type TalkspaceEnv = "development" | "production" | "test";
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  env: TalkspaceEnv;
+  /** Origin people reach the site at, without a trailing slash (e.g. https://meet.example.org). */
+  publicUrl: string;
+  /** smtp:// or smtps:// URL; empty means the development outbox. */
+  smtpUrl: string;
+  mailFrom: string;
+  adminEmail: string;
+  /** Path of the KV sqlite file; empty on Deno Deploy, where Deno.openKv() takes no path. */
+  kvPath: string;
+  /** Optional fixed secret for signing (CSRF tokens, links); generated and kept in KV when empty. */
+  secretKey: string;
+  /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
+  trustProxy: boolean;
+}
+
+const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
+
+/** Reads the configuration; throws with the variable's name when a value is malformed. */
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const port = Number(env.PORT ?? "8000");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  }
+  const talkspaceEnv = (env.TALKSPACE_ENV ?? "development") as TalkspaceEnv;
+  if (!ENVS.includes(talkspaceEnv)) {
+    throw new Error(`TALKSPACE_ENV must be one of ${ENVS.join(", ")}, got ${JSON.stringify(env.TALKSPACE_ENV)}`);
+  }
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+  } catch {
+    throw new Error(`PUBLIC_URL must be an http(s) URL, got ${JSON.stringify(env.PUBLIC_URL)}`);
+  }
+  const dataDir = env.DATA_DIR ?? "./data";
+  const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
+  return {
+    port,
+    dataDir,
+    env: talkspaceEnv,
+    publicUrl,
+    smtpUrl: env.SMTP_URL ?? "",
+    mailFrom: env.MAIL_FROM ?? `Talkspace <no-reply@${new URL(publicUrl).hostname}>`,
+    adminEmail: (env.ADMIN_EMAIL ?? "").trim().toLowerCase(),
+    kvPath: env.KV_PATH ?? (onDeploy ? "" : `${dataDir}/talkspace.kv`),
+    secretKey: env.SECRET_KEY ?? "",
+    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+  };
+}
+
+/** True when cookies must carry Secure and the __Host- prefix. */
+export function isHttps(config: Config): boolean {
+  return config.publicUrl.startsWith("https:");
+}

@@ -1,0 +1,66 @@
+// Personal access tokens for the REST API: shown once, stored as SHA-256 hashes.
+
+import { keys } from "./keys.ts";
+import { commitOrThrow } from "./kv.ts";
+import { hashToken, newId, randomToken } from "../ids.ts";
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** First characters of the token, shown in lists so a person can tell tokens apart. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+const TOKEN_PREFIX = "tsk_";
+
+/** Creates a token; the returned secret is never stored and cannot be shown again. */
+export async function createApiToken(
+  kv: Deno.Kv,
+  userId: string,
+  name: string,
+): Promise<{ token: ApiToken; secret: string }> {
+  const secret = TOKEN_PREFIX + randomToken(32);
+  const tokenHash = await hashToken(secret);
+  const token: ApiToken = {
+    id: newId(),
+    userId,
+    name: name.trim(),
+    prefix: secret.slice(0, 10),
+    createdAt: new Date().toISOString(),
+    lastUsedAt: null,
+  };
+  await commitOrThrow(
+    kv.atomic()
+      .check({ key: keys.apiToken(tokenHash), versionstamp: null })
+      .set(keys.apiToken(tokenHash), token)
+      .set(keys.apiTokenByUser(userId, token.id), tokenHash),
+    "createApiToken",
+  );
+  return { token, secret };
+}
+
+/** Resolves a bearer secret to its token record, or null. */
+export async function findApiToken(kv: Deno.Kv, secret: string): Promise<ApiToken | null> {
+  if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 100) return null;
+  return (await kv.get<ApiToken>(keys.apiToken(await hashToken(secret)))).value;
+}
+
+export async function listApiTokens(kv: Deno.Kv, userId: string): Promise<ApiToken[]> {
+  const out: ApiToken[] = [];
+  for await (const e of kv.list<string>({ prefix: keys.apiTokensByUser(userId) })) {
+    const t = (await kv.get<ApiToken>(keys.apiToken(e.value))).value;
+    if (t) out.push(t);
+  }
+  return out;
+}
+
+/** Revokes one of a person's tokens; false when it is not theirs or already gone. */
+export async function revokeApiToken(kv: Deno.Kv, userId: string, tokenId: string): Promise<boolean> {
+  const idx = await kv.get<string>(keys.apiTokenByUser(userId, tokenId));
+  if (!idx.value) return false;
+  await kv.atomic().check(idx).delete(idx.key).delete(keys.apiToken(idx.value)).commit();
+  return true;
+}

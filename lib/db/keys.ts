@@ -1,0 +1,32 @@
+// Typed KV key builders: the only place key shapes are written down. Routes never build keys.
+
+export const keys = {
+  user: (id: string) => ["users", id] as const,
+  userByEmail: (email: string) => ["users_by_email", email] as const,
+  /** Present once the first account exists; its versionstamp check makes "first is admin" race-free. */
+  firstUserMarker: () => ["meta", "first_user"] as const,
+  serverSecret: () => ["meta", "server_secret"] as const,
+
+  session: (tokenHash: string) => ["sessions", tokenHash] as const,
+  sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
+  sessionByUser: (userId: string, tokenHash: string) => ["sessions_by_user", userId, tokenHash] as const,
+
+  /** One-time tokens (email verification, password reset, email change), stored by hash. */
+  oneTimeToken: (purpose: string, tokenHash: string) => ["one_time_tokens", purpose, tokenHash] as const,
+
+  rateLimit: (scope: string, subject: string) => ["rate_limits", scope, subject] as const,
+
+  totpLastStep: (userId: string) => ["totp_last_step", userId] as const,
+  recoveryCode: (userId: string, codeHash: string) => ["recovery_codes", userId, codeHash] as const,
+  recoveryCodes: (userId: string) => ["recovery_codes", userId] as const,
+
+  apiToken: (tokenHash: string) => ["api_tokens", tokenHash] as const,
+  apiTokensByUser: (userId: string) => ["api_tokens_by_user", userId] as const,
+  apiTokenByUser: (userId: string, tokenId: string) => ["api_tokens_by_user", userId, tokenId] as const,
+
+  auditEntry: (id: string) => ["audit", id] as const,
+  audit: () => ["audit"] as const,
+
+  outboxMessage: (id: string) => ["dev_outbox", id] as const,
+  outbox: () => ["dev_outbox"] as const,
+};

@@ -1,0 +1,43 @@
+// Single-use tokens (email verification, password reset, email change): stored by hash with
+// expireIn, consumed by an atomic read-and-delete so a link works exactly once.
+
+import { keys } from "./keys.ts";
+import { commitOrThrow } from "./kv.ts";
+import { hashToken, randomToken } from "../ids.ts";
+
+export type TokenPurpose = "verify_email" | "reset_password" | "change_email";
+
+interface Stored<T> {
+  data: T;
+  expiresAt: number;
+}
+
+/** Issues a token carrying `data`, valid for `ttlMs`. Returns the secret to put in a link. */
+export async function issueToken<T>(kv: Deno.Kv, purpose: TokenPurpose, data: T, ttlMs: number): Promise<string> {
+  const token = randomToken(32);
+  const key = keys.oneTimeToken(purpose, await hashToken(token));
+  const value: Stored<T> = { data, expiresAt: Date.now() + ttlMs };
+  await commitOrThrow(
+    kv.atomic().check({ key, versionstamp: null }).set(key, value, { expireIn: ttlMs }),
+    "issueToken",
+  );
+  return token;
+}
+
+/** Reads a token without using it up (to show the form behind a link). Null when unknown or expired. */
+export async function peekToken<T>(kv: Deno.Kv, purpose: TokenPurpose, token: string): Promise<T | null> {
+  if (!token || token.length > 100) return null;
+  const entry = await kv.get<Stored<T>>(keys.oneTimeToken(purpose, await hashToken(token)));
+  if (!entry.value || entry.value.expiresAt <= Date.now()) return null;
+  return entry.value.data;
+}
+
+/** Uses a token up: returns its data once; every later call (or a concurrent one) gets null. */
+export async function consumeToken<T>(kv: Deno.Kv, purpose: TokenPurpose, token: string): Promise<T | null> {
+  if (!token || token.length > 100) return null;
+  const key = keys.oneTimeToken(purpose, await hashToken(token));
+  const entry = await kv.get<Stored<T>>(key);
+  if (!entry.value || entry.value.expiresAt <= Date.now()) return null;
+  const res = await kv.atomic().check(entry).delete(key).commit();
+  return res.ok ? entry.value.data : null;
+}

@@ -1,0 +1,164 @@
+// Cross-cutting middleware: security headers with a CSP nonce, session and token auth, CSRF.
+
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { getConnInfo } from "hono/deno";
+import { randomToken, timingSafeEqual } from "../ids.ts";
+import { getSession } from "../db/sessions.ts";
+import { getUser } from "../db/users.ts";
+import { findApiToken } from "../db/api_tokens.ts";
+import { Forbidden, Unauthorized } from "./errors.ts";
+import { CSRF_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "./cookies.ts";
+import type { AppDeps, Env } from "./types.ts";
+
+/** Puts the app's dependencies on every request. */
+export function provideDeps(deps: AppDeps): MiddlewareHandler<Env> {
+  return async function provideDeps(c, next) {
+    c.set("deps", deps);
+    c.set("clientIp", clientIp(c, deps));
+    await next();
+  };
+}
+
+function clientIp(c: Context<Env>, deps: AppDeps): string {
+  if (deps.config.trustProxy) {
+    const fwd = c.req.header("x-forwarded-for");
+    if (fwd) return fwd.split(",")[0].trim();
+  }
+  try {
+    const info = getConnInfo(c);
+    return info.remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // in-process app.request() has no connection
+  }
+}
+
+/** Strict CSP with a per-response nonce, plus the usual hardening headers. */
+export function securityHeaders(): MiddlewareHandler<Env> {
+  return async function securityHeaders(c, next) {
+    const nonce = randomToken(16);
+    c.set("nonce", nonce);
+    await next();
+    const h = c.res.headers;
+    if (!h.has("Content-Security-Policy")) {
+      h.set(
+        "Content-Security-Policy",
+        [
+          "default-src 'self'",
+          `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+          "style-src 'self'",
+          "img-src 'self' data:",
+          "connect-src 'self'",
+          "object-src 'none'",
+          "base-uri 'none'",
+          "form-action 'self'",
+          "frame-ancestors 'none'",
+        ].join("; "),
+      );
+    }
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Referrer-Policy", "same-origin");
+    h.set("X-Frame-Options", "DENY");
+    h.set("Cross-Origin-Opener-Policy", "same-origin");
+    h.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()");
+    if (c.get("deps").config.publicUrl.startsWith("https:")) {
+      h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+  };
+}
+
+/**
+ * Loads the session cookie or a Bearer API token. A half-signed-in session (TOTP owed) is kept on
+ * `session` but does not set `user`. Disabled accounts are treated as signed out.
+ */
+export function authenticate(): MiddlewareHandler<Env> {
+  return async function authenticate(c, next) {
+    const { kv } = c.get("deps");
+    c.set("user", null);
+    c.set("session", null);
+    c.set("authVia", null);
+    const auth = c.req.header("authorization");
+    if (auth) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      const token = m ? await findApiToken(kv, m[1]) : null;
+      if (!token) throw new Unauthorized("The API token is missing, malformed, revoked or unknown");
+      const user = await getUser(kv, token.userId);
+      if (!user || user.disabled) throw new Unauthorized("The API token's account is disabled or gone");
+      c.set("user", user);
+      c.set("authVia", "token");
+      return await next();
+    }
+    const cookie = readCookie(c, SESSION_COOKIE);
+    if (cookie) {
+      const found = await getSession(kv, cookie);
+      if (found) {
+        const user = await getUser(kv, found.session.userId);
+        if (user && !user.disabled) {
+          c.set("session", found);
+          if (found.session.stage === "full") {
+            c.set("user", user);
+            c.set("authVia", "cookie");
+          }
+        }
+      }
+    }
+    await next();
+  };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * CSRF: a state-changing request passes when its Origin is ours; a foreign Origin is refused; with
+ * no Origin, Sec-Fetch-Site: same-origin passes; otherwise the double-submit token (form field
+ * `_csrf` or header X-CSRF-Token) must match the cookie. Bearer-token requests carry no ambient
+ * authority and are exempt.
+ */
+export function csrfProtection(): MiddlewareHandler<Env> {
+  return async function csrfProtection(c, next) {
+    let token = readCookie(c, CSRF_COOKIE);
+    if (!token || token.length < 20 || token.length > 64) {
+      token = randomToken(24);
+      writeCookie(c, CSRF_COOKIE, token);
+    }
+    c.set("csrfToken", token);
+    if (SAFE_METHODS.has(c.req.method) || c.get("authVia") === "token") return await next();
+    if (!(await csrfOk(c, token))) throw new Forbidden("Cross-site request refused (CSRF check failed)");
+    await next();
+  };
+}
+
+async function csrfOk(c: Context<Env>, cookieToken: string): Promise<boolean> {
+  const origin = c.req.header("origin");
+  if (origin) {
+    const allowed = [new URL(c.get("deps").config.publicUrl).origin, new URL(c.req.url).origin];
+    return allowed.includes(origin);
+  }
+  if (c.req.header("sec-fetch-site") === "same-origin") return true;
+  let sent = c.req.header("x-csrf-token") ?? "";
+  if (!sent) {
+    const type = c.req.header("content-type") ?? "";
+    if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")) {
+      const body = await c.req.parseBody();
+      sent = typeof body._csrf === "string" ? body._csrf : "";
+    }
+  }
+  return sent.length > 0 && timingSafeEqual(sent, cookieToken);
+}
+
+/** Requires a fully signed-in person (sign-in redirect for pages, 401 for the API). */
+export function requireUser(): MiddlewareHandler<Env> {
+  return async function requireUser(c: Context<Env>, next: Next) {
+    if (!c.get("user")) throw new Unauthorized();
+    await next();
+  };
+}
+
+/** Requires an admin account: anonymous visitors go to sign-in, other people get 403. */
+export function requireAdmin(): MiddlewareHandler<Env> {
+  return async function requireAdmin(c: Context<Env>, next: Next) {
+    const user = c.get("user");
+    if (!user) throw new Unauthorized();
+    if (user.role !== "admin") throw new Forbidden("Only administrators can open this page");
+    await next();
+  };
+}

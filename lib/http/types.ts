@@ -1,0 +1,32 @@
+// Request-scoped state shared by every route (Hono Variables).
+
+import type { Config } from "../config.ts";
+import type { Mailer } from "../email/mailer.ts";
+import type { Session } from "../db/sessions.ts";
+import type { User } from "../db/users.ts";
+
+/** Long-lived dependencies handed to createApp; tests pass an in-memory KV and a capturing mailer. */
+export interface AppDeps {
+  kv: Deno.Kv;
+  config: Config;
+  mailer: Mailer;
+  /** HMAC key for signed values (derived from SECRET_KEY or a secret kept in KV). */
+  signingKey: CryptoKey;
+}
+
+export interface Env {
+  Variables: {
+    deps: AppDeps;
+    /** The signed-in person (fully signed in, enabled), or null. */
+    user: User | null;
+    /** The cookie session, including a half-signed-in one waiting for a TOTP code. */
+    session: { tokenHash: string; session: Session } | null;
+    /** How the request authenticated: a browser session cookie, an API token, or not at all. */
+    authVia: "cookie" | "token" | null;
+    /** Per-response CSP nonce for the island boot script. */
+    nonce: string;
+    /** The double-submit CSRF token that forms embed. */
+    csrfToken: string;
+    clientIp: string;
+  };
+}

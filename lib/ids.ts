@@ -1,0 +1,29 @@
+// Identifiers and random tokens.
+
+import { ulid } from "ulid";
+import { encodeBase64Url } from "./encoding.ts";
+
+/** A new ULID: sortable by creation time, used for every stored record's id. */
+export function newId(): string {
+  return ulid();
+}
+
+/** A URL-safe random token with `bytes` bytes of entropy. */
+export function randomToken(bytes = 32): string {
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** SHA-256 of a token, hex: what we store for bearer secrets (session ids, reset links, API tokens). */
+export async function hashToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const ea = new TextEncoder().encode(a);
+  const eb = new TextEncoder().encode(b);
+  let diff = ea.length ^ eb.length;
+  for (let i = 0; i < Math.max(ea.length, eb.length); i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
+  return diff === 0;
+}

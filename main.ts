@@ -1,0 +1,33 @@
+// Talkspace web: opens KV, builds the app and serves it.
+
+import { loadConfig } from "./lib/config.ts";
+import { openKv } from "./lib/db/kv.ts";
+import { createApp } from "./lib/http/app.tsx";
+import { loadSigningKey } from "./lib/secret.ts";
+import { createMailer } from "./lib/email/mod.ts";
+import { logger } from "./lib/log.ts";
+
+const log = logger("main");
+
+if (import.meta.main) {
+  const config = loadConfig();
+  const kv = await openKv(config);
+  const signingKey = await loadSigningKey(kv, config.secretKey);
+  const mailer = createMailer(config, kv);
+  const app = createApp({ kv, config, mailer, signingKey });
+  const ac = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => ac.abort());
+  }
+  const server = Deno.serve({
+    port: config.port,
+    signal: ac.signal,
+    onListen: ({ port, hostname }) =>
+      log.info("listening", {
+        url: `http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}`,
+        env: config.env,
+      }),
+  }, app.fetch);
+  await server.finished;
+  kv.close();
+}

@@ -1,0 +1,27 @@
+// Every route module, in the order they are mounted.
+
+import type { Hono } from "hono";
+import type { Env } from "../lib/http/types.ts";
+import { homeRoutes } from "./home.tsx";
+import { islandAssetRoutes } from "./islands.ts";
+import { authRoutes } from "./auth.tsx";
+import { accountRoutes } from "./account.tsx";
+import { totpRoutes } from "./totp.tsx";
+import { tokenRoutes } from "./tokens.tsx";
+import { apiRoutes } from "./api.ts";
+import { adminRoutes } from "./admin.tsx";
+import { devRoutes } from "./dev.tsx";
+import { dashboardRoutes } from "./dashboard.tsx";
+
+export const routes: Hono<Env>[] = [
+  homeRoutes,
+  islandAssetRoutes,
+  authRoutes,
+  accountRoutes,
+  totpRoutes,
+  tokenRoutes,
+  apiRoutes,
+  adminRoutes,
+  devRoutes,
+  dashboardRoutes,
+];
