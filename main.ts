@@ -14,7 +14,7 @@ if (import.meta.main) {
   const kv = await openKv(config);
   const signingKey = await loadSigningKey(kv, config.secretKey);
   const mailer = createMailer(config, kv);
-  const app = createApp({ kv, config, mailer, signingKey });
+  const app = createApp({ kv, config, mailer, signingKey, gateway: null });
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => ac.abort());

@@ -51,7 +51,7 @@ export async function makeTestApp(env: Record<string, string> = {}): Promise<Tes
   const kv = await Deno.openKv(":memory:");
   const mailer = new CapturingMailer();
   const signingKey = await loadSigningKey(kv, "");
-  const app = createApp({ kv, config, mailer, signingKey });
+  const app = createApp({ kv, config, mailer, signingKey, gateway: null });
   const origin = new URL(config.publicUrl).origin;
   return {
     app,

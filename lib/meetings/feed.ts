@@ -1,0 +1,105 @@
+// Fan-out of meeting messages to the sockets this web instance holds. Every instance watches the
+// meeting's head key in KV and reads what is new, so instances sharing one KV serve one meeting
+// (no instance-to-instance connection needed; works the same on Deno Deploy).
+
+import { eventsSince, eventKeys, headId } from "./events.ts";
+import type { MeetingEvent } from "./events.ts";
+import { logger } from "../log.ts";
+
+const log = logger("feed");
+
+type Listener = (event: MeetingEvent) => void;
+
+interface Watched {
+  listeners: Set<Listener>;
+  delivered: number;
+  stop: () => void;
+}
+
+/** Per-process registry of meeting watchers; one KV watch per meeting with local listeners. */
+export class MeetingFeed {
+  #meetings = new Map<string, Watched>();
+
+  constructor(private kv: Deno.Kv) {}
+
+  /**
+   * Calls `listener` for every message of the meeting committed after `afterId`, in order, exactly
+   * once each, until the returned function is called.
+   */
+  async subscribe(meetingId: string, afterId: number, listener: Listener): Promise<() => void> {
+    let w = this.#meetings.get(meetingId);
+    if (!w) {
+      w = await this.#watch(meetingId);
+    }
+    // Catch this listener up from its own position to the shared position; the final check and
+    // the add below run without an await between them, so nothing delivered meanwhile is missed.
+    let pos = afterId;
+    while (pos < w.delivered) {
+      const backlog = await eventsSince(this.kv, meetingId, pos, 1000);
+      if (backlog.length === 0) break; // expired history: nothing left to replay
+      for (const e of backlog) {
+        if (e.id > w.delivered) break;
+        listener(e);
+        pos = e.id;
+      }
+    }
+    w.listeners.add(listener);
+    const watched = w;
+    return () => {
+      watched.listeners.delete(listener);
+      if (watched.listeners.size === 0 && this.#meetings.get(meetingId) === watched) {
+        watched.stop();
+        this.#meetings.delete(meetingId);
+      }
+    };
+  }
+
+  async #watch(meetingId: string): Promise<Watched> {
+    const w: Watched = { listeners: new Set(), delivered: await headId(this.kv, meetingId), stop: () => {} };
+    this.#meetings.set(meetingId, w);
+    const stream = this.kv.watch([eventKeys.head(meetingId)]);
+    const reader = stream.getReader();
+    let stopped = false;
+    w.stop = () => {
+      stopped = true;
+      reader.cancel().catch(() => {});
+    };
+    (async () => {
+      try {
+        while (!stopped) {
+          const { done } = await reader.read();
+          if (done || stopped) break;
+          await this.#drain(meetingId, w);
+        }
+      } catch (err) {
+        if (!stopped) log.error("watch failed", { meetingId, error: String(err) });
+      }
+    })();
+    return w;
+  }
+
+  async #drain(meetingId: string, w: Watched) {
+    for (;;) {
+      const batch = await eventsSince(this.kv, meetingId, w.delivered, 500);
+      if (batch.length === 0) return;
+      for (const e of batch) {
+        if (e.id !== w.delivered + 1) break; // a gap means a commit is still landing; the next watch tick fills it
+        w.delivered = e.id;
+        for (const l of w.listeners) {
+          try {
+            l(e);
+          } catch (err) {
+            log.error("listener threw", { meetingId, error: String(err) });
+          }
+        }
+      }
+      if (batch.length < 500) return;
+    }
+  }
+
+  /** Stops every watch (server shutdown, tests). */
+  close() {
+    for (const w of this.#meetings.values()) w.stop();
+    this.#meetings.clear();
+  }
+}
