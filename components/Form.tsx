@@ -22,6 +22,8 @@ export function Form(
 
 export interface FieldProps {
   name: string;
+  /** Element id; defaults to `f-<name>` (give one when a page has two fields of one name). */
+  id?: string;
   label: string;
   type?: "text" | "email" | "password" | "search" | "tel" | "url" | "number";
   value?: string;
@@ -35,7 +37,7 @@ export interface FieldProps {
 
 /** A labelled input; an error renders beside it and marks the input invalid for screen readers. */
 export function Field(p: FieldProps) {
-  const id = `f-${p.name}`;
+  const id = p.id ?? `f-${p.name}`;
   return (
     <div class={p.error ? "field has-error" : "field"}>
       <label for={id}>{p.label}</label>

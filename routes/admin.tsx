@@ -1,6 +1,428 @@
-// (placeholder: filled in by the work on this area)
+// Administration: accounts (search, role, disable/enable, reset link, delete) and the audit log.
 
 import { Hono } from "hono";
+import type { Context } from "hono";
+import { Fragment } from "preact";
+import { z } from "zod";
+import { requireAdmin } from "../lib/http/middleware.ts";
+import { BadRequest, NotFound } from "../lib/http/errors.ts";
+import type { FieldErrors } from "../lib/http/errors.ts";
+import { renderPage } from "../lib/http/render.tsx";
 import type { Env } from "../lib/http/types.ts";
+import { parseForm } from "../lib/http/validate.ts";
+import type { FormValues } from "../lib/http/validate.ts";
+import { getUser, listUsers } from "../lib/db/users.ts";
+import type { User } from "../lib/db/users.ts";
+import { listAuditEntries } from "../lib/db/audit.ts";
+import type { AuditEntry } from "../lib/db/audit.ts";
+import {
+  changeRole,
+  deleteUserAsAdmin,
+  disableUser,
+  enableUser,
+  LastAdmin,
+  recordResetSent,
+  UserGone,
+} from "../lib/db/admin.ts";
+import type { Actor } from "../lib/db/admin.ts";
+import { sendPasswordReset } from "../lib/auth/reset.ts";
+import { logger } from "../lib/log.ts";
+import { Field, Form, Notice } from "../components/Form.tsx";
+
+const log = logger("admin");
+
+export const USERS_PER_PAGE = 25;
+export const AUDIT_PER_PAGE = 50;
 
 export const adminRoutes = new Hono<Env>();
+
+adminRoutes.use("/admin", requireAdmin());
+adminRoutes.use("/admin/*", requireAdmin());
+
+adminRoutes.get("/admin", (c) => c.redirect("/admin/users", 303));
+
+// ---------------------------------------------------------------------------------------------
+// Account list
+
+const LIST_NOTICES: Record<string, string> = {
+  deleted: "The account was deleted.",
+};
+
+adminRoutes.get("/admin/users", async (c) => {
+  const q = (c.req.query("q") ?? "").trim().slice(0, 200);
+  const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
+  let page = Number.isFinite(requested) && requested >= 1 ? requested : 1;
+  const { kv } = c.get("deps");
+  let { users, total } = await listUsers(kv, { query: q, offset: (page - 1) * USERS_PER_PAGE, limit: USERS_PER_PAGE });
+  const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
+  if (page > pages) {
+    page = pages;
+    ({ users, total } = await listUsers(kv, { query: q, offset: (page - 1) * USERS_PER_PAGE, limit: USERS_PER_PAGE }));
+  }
+  const link = (p: number) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;
+  const first = total ? (page - 1) * USERS_PER_PAGE + 1 : 0;
+  const notice = LIST_NOTICES[c.req.query("notice") ?? ""];
+  return renderPage(
+    c,
+    <section class="card admin">
+      <AdminNav current="users" />
+      <h1>Accounts</h1>
+      {notice && <Notice kind="success">{notice}</Notice>}
+      <form method="get" action="/admin/users" class="search-form" role="search">
+        <label for="admin-q">Search by name or email</label>
+        <input id="admin-q" name="q" type="search" value={q} />
+        <button type="submit">Search</button>
+        {q && <a href="/admin/users">Show everyone</a>}
+      </form>
+      <p class="result-count">
+        {total === 0
+          ? (q ? `No accounts match “${q}”.` : "No accounts yet.")
+          : `Showing ${first}–${first + users.length - 1} of ${total} account${total === 1 ? "" : "s"}${
+            q ? ` matching “${q}”` : ""
+          }.`}
+      </p>
+      {users.length > 0 && (
+        <table class="admin-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Verified</th>
+              <th scope="col">Role</th>
+              <th scope="col">Two-factor</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} class={u.disabled ? "is-disabled" : undefined}>
+                <td>
+                  <a href={`/admin/users/${u.id}`}>{u.name}</a>
+                </td>
+                <td>{u.email}</td>
+                <td>{u.emailVerified ? "yes" : "no"}</td>
+                <td>{u.role}</td>
+                <td>{u.totpSecret != null ? "on" : "off"}</td>
+                <td>
+                  <span class={u.disabled ? "badge badge-disabled" : "badge badge-active"}>
+                    {u.disabled ? "disabled" : "active"}
+                  </span>
+                </td>
+                <td>
+                  <time datetime={u.createdAt}>{u.createdAt.slice(0, 10)}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {pages > 1 && (
+        <nav class="pager" aria-label="Pages">
+          {page > 1 ? <a href={link(page - 1)} rel="prev">← Previous</a> : <span />}
+          <span>Page {page} of {pages}</span>
+          {page < pages ? <a href={link(page + 1)} rel="next">Next →</a> : <span />}
+        </nav>
+      )}
+    </section>,
+    { title: "Accounts" },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// One account and its actions
+
+const USER_NOTICES: Record<string, string> = {
+  role: "The role was changed.",
+  disabled: "The account is disabled and all of its sessions have ended.",
+  enabled: "The account is enabled again.",
+  reset: "A password reset link is on its way.",
+  unchanged: "Nothing changed: the account already was that way.",
+};
+
+interface UserPageState {
+  status?: number;
+  error?: string;
+  fields?: FieldErrors;
+  values?: FormValues;
+}
+
+function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}): Response {
+  const self = c.get("user")!.id === user.id;
+  const notice = USER_NOTICES[c.req.query("notice") ?? ""];
+  const base = `/admin/users/${user.id}`;
+  return renderPage(
+    c,
+    <section class="card admin">
+      <AdminNav current="users" />
+      <p>
+        <a href="/admin/users">← All accounts</a>
+      </p>
+      <h1>{user.name}</h1>
+      {notice && !state.error && <Notice kind="success">{notice}</Notice>}
+      {state.error && <Notice kind="error">{state.error}</Notice>}
+      <dl class="details-list">
+        <dt>Email</dt>
+        <dd>{user.email} {user.emailVerified ? "(verified)" : "(not verified)"}</dd>
+        <dt>Role</dt>
+        <dd>{user.role}</dd>
+        <dt>Two-factor</dt>
+        <dd>{user.totpSecret != null ? "on" : "off"}</dd>
+        <dt>Status</dt>
+        <dd>{user.disabled ? "disabled" : "active"}</dd>
+        <dt>Created</dt>
+        <dd>
+          <time datetime={user.createdAt}>{formatTime(user.createdAt)}</time>
+        </dd>
+      </dl>
+      {self && <Notice kind="info">This is your own account.</Notice>}
+
+      <div class="admin-actions">
+        <Form action={`${base}/role`} class="stack">
+          <h2>Role</h2>
+          <div class={state.fields?.role ? "field has-error" : "field"}>
+            <label for="f-role">Role</label>
+            <select id="f-role" name="role">
+              <option value="user" selected={user.role === "user"}>user</option>
+              <option value="admin" selected={user.role === "admin"}>admin</option>
+            </select>
+            {state.fields?.role && <small class="error">{state.fields.role}</small>}
+          </div>
+          <button type="submit">Change role</button>
+        </Form>
+
+        {user.disabled
+          ? (
+            <Form action={`${base}/enable`} class="stack">
+              <h2>Enable</h2>
+              <p>The person can sign in again with their password.</p>
+              <button type="submit">Enable account</button>
+            </Form>
+          )
+          : (
+            <Form action={`${base}/disable`} class="stack">
+              <h2>Disable</h2>
+              <p>Signs the person out everywhere at once and stops them from signing in. API tokens stop working.</p>
+              <button type="submit" class="danger">Disable account</button>
+            </Form>
+          )}
+
+        <Form action={`${base}/reset`} class="stack">
+          <h2>Password reset</h2>
+          <p>Emails a link to {user.email} that lets the person choose a new password (valid for 30 minutes).</p>
+          <button type="submit" class="secondary">Send a reset link</button>
+        </Form>
+
+        <Form action={`${base}/delete`} class="stack">
+          <h2>Delete</h2>
+          <p>Removes the account, its sessions, tokens and two-factor data. This cannot be undone.</p>
+          <Field
+            name="confirm"
+            label={`Type ${user.email} to confirm`}
+            type="text"
+            autocomplete="off"
+            value={state.values?.confirm}
+            error={state.fields?.confirm}
+          />
+          <button type="submit" class="danger">Delete account</button>
+        </Form>
+      </div>
+    </section>,
+    { title: user.name, status: state.status },
+  );
+}
+
+/** Loads the account named in the path, or 404. */
+async function targetUser(c: Context<Env>): Promise<User> {
+  const user = await getUser(c.get("deps").kv, c.req.param("id") ?? "");
+  if (!user) throw new NotFound("There is no account with that id");
+  return user;
+}
+
+function actorOf(c: Context<Env>): Actor {
+  const u = c.get("user")!;
+  return { id: u.id, email: u.email };
+}
+
+/** Runs an admin operation, turning its domain errors into a re-rendered page or a 404. */
+async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): Promise<T | Response> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof UserGone) throw new NotFound("There is no account with that id");
+    if (err instanceof LastAdmin) return renderUserPage(c, user, { status: 409, error: err.message });
+    throw err;
+  }
+}
+
+adminRoutes.get("/admin/users/:id", async (c) => renderUserPage(c, await targetUser(c)));
+
+const RoleForm = z.object({
+  role: z.enum(["admin", "user"], { message: "Choose admin or user" }),
+});
+
+adminRoutes.post("/admin/users/:id/role", async (c) => {
+  const user = await targetUser(c);
+  const form = await parseForm(c, RoleForm);
+  if (!form.ok) return renderUserPage(c, user, { status: 422, fields: form.errors, values: form.values });
+  const res = await guarded(c, user, () => changeRole(c.get("deps").kv, actorOf(c), user.id, form.data.role));
+  if (res instanceof Response) return res;
+  if (res.audit) log.info("role changed", { actorId: actorOf(c).id, targetId: user.id, role: form.data.role });
+  // An admin who made themselves a regular user can no longer see this page.
+  if (user.id === actorOf(c).id && form.data.role !== "admin") return c.redirect("/dashboard", 303);
+  return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "role" : "unchanged"}`, 303);
+});
+
+adminRoutes.post("/admin/users/:id/disable", async (c) => {
+  const user = await targetUser(c);
+  const res = await guarded(c, user, () => disableUser(c.get("deps").kv, actorOf(c), user.id));
+  if (res instanceof Response) return res;
+  log.info("account disabled", { actorId: actorOf(c).id, targetId: user.id, sessionsEnded: res.sessionsEnded });
+  // Disabling yourself (allowed while another admin remains) ends your own session too.
+  if (user.id === actorOf(c).id) return c.redirect("/signin", 303);
+  return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "disabled" : "unchanged"}`, 303);
+});
+
+adminRoutes.post("/admin/users/:id/enable", async (c) => {
+  const user = await targetUser(c);
+  const res = await guarded(c, user, () => enableUser(c.get("deps").kv, actorOf(c), user.id));
+  if (res instanceof Response) return res;
+  if (res.audit) log.info("account enabled", { actorId: actorOf(c).id, targetId: user.id });
+  return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "enabled" : "unchanged"}`, 303);
+});
+
+adminRoutes.post("/admin/users/:id/reset", async (c) => {
+  const user = await targetUser(c);
+  if (user.disabled) {
+    return renderUserPage(c, user, {
+      status: 409,
+      error: "This account is disabled, so no reset link was sent. Enable it first.",
+    });
+  }
+  const deps = c.get("deps");
+  try {
+    await sendPasswordReset(deps, user);
+  } catch {
+    // The mailer has logged the reason (without the message body).
+    return renderUserPage(c, user, {
+      status: 502,
+      error: "The mail server did not accept the reset email. Check the mail settings and try again.",
+    });
+  }
+  await recordResetSent(deps.kv, actorOf(c), user);
+  return c.redirect(`/admin/users/${user.id}?notice=reset`, 303);
+});
+
+const DeleteForm = z.object({ confirm: z.string().trim().toLowerCase().max(300) });
+
+adminRoutes.post("/admin/users/:id/delete", async (c) => {
+  const user = await targetUser(c);
+  const form = await parseForm(c, DeleteForm);
+  if (!form.ok || form.data.confirm !== user.email) {
+    return renderUserPage(c, user, {
+      status: 422,
+      fields: { confirm: `Type the account's email address, ${user.email}, to confirm` },
+      values: form.values,
+    });
+  }
+  const res = await guarded(c, user, () => deleteUserAsAdmin(c.get("deps").kv, actorOf(c), user.id));
+  if (res instanceof Response) return res;
+  log.info("account deleted", { actorId: actorOf(c).id, targetId: user.id });
+  if (user.id === actorOf(c).id) return c.redirect("/", 303);
+  return c.redirect("/admin/users?notice=deleted", 303);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const ACTION_LABELS: Record<string, string> = {
+  "user.role_changed": "changed the role of",
+  "user.disabled": "disabled",
+  "user.enabled": "enabled",
+  "user.password_reset_sent": "sent a password reset link to",
+  "user.deleted": "deleted",
+};
+
+adminRoutes.get("/admin/audit", async (c) => {
+  const before = c.req.query("before");
+  const after = c.req.query("after");
+  for (const v of [before, after]) if (v !== undefined && !ULID_RE.test(v)) throw new BadRequest("Unknown page");
+  const { entries, older, newer } = await listAuditEntries(c.get("deps").kv, { before, after, limit: AUDIT_PER_PAGE });
+  return renderPage(
+    c,
+    <section class="card admin">
+      <AdminNav current="audit" />
+      <h1>Audit log</h1>
+      {entries.length === 0
+        ? <p>No entries{before || after ? " on this page" : " yet"}.</p>
+        : (
+          <table class="admin-table audit-table">
+            <thead>
+              <tr>
+                <th scope="col">Time (UTC)</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
+            </tbody>
+          </table>
+        )}
+      {(older || newer) && (
+        <nav class="pager" aria-label="Pages">
+          {newer ? <a href={`/admin/audit?after=${newer}`} rel="prev">← Newer</a> : <span />}
+          <a href="/admin/audit">Newest</a>
+          {older ? <a href={`/admin/audit?before=${older}`} rel="next">Older →</a> : <span />}
+        </nav>
+      )}
+    </section>,
+    { title: "Audit log" },
+  );
+});
+
+function AuditRow({ entry: e }: { entry: AuditEntry }) {
+  const details = Object.entries(e.details);
+  return (
+    <tr>
+      <td>
+        <time datetime={e.at}>{formatTime(e.at)}</time>
+      </td>
+      <td>{e.actorEmail}</td>
+      <td>
+        <span class="audit-action" title={e.action}>{ACTION_LABELS[e.action] ?? e.action}</span>
+      </td>
+      <td>{e.targetEmail}</td>
+      <td>
+        {details.length > 0 && (
+          <dl class="audit-details">
+            {details.map(([k, v]) => (
+              <Fragment key={k}>
+                <dt>{k}</dt>
+                <dd>{String(v)}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function AdminNav({ current }: { current: "users" | "audit" }) {
+  return (
+    <nav class="admin-nav" aria-label="Administration">
+      <a href="/admin/users" aria-current={current === "users" ? "page" : undefined}>Accounts</a>
+      <a href="/admin/audit" aria-current={current === "audit" ? "page" : undefined}>Audit log</a>
+    </nav>
+  );
+}
+
+/** "2026-11-21 05:25" from an ISO timestamp (UTC). */
+function formatTime(iso: string): string {
+  return iso.replace("T", " ").slice(0, 16);
+}

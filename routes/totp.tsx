@@ -1,6 +1,411 @@
-// (placeholder: filled in by the work on this area)
+// Two-factor sign-in: enrollment with a QR code, recovery codes, turning it off, and the sign-in step
+// that turns a half-signed-in session (password checked) into a full one.
 
 import { Hono } from "hono";
+import type { Context } from "hono";
+import QRCode from "qrcode";
+import { z } from "zod";
+import { Field, Form, Notice } from "../components/Form.tsx";
+import { assertNotLimited, clearFailures, recordFailure } from "../lib/auth/rate_limit.ts";
+import { verifyPassword } from "../lib/auth/password.ts";
+import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../lib/auth/recovery_codes.ts";
+import {
+  disableTwoFactor,
+  enableTwoFactor,
+  groupSecret,
+  newTotpSecret,
+  otpauthUri,
+  verifySecondFactor,
+  verifyTotp,
+} from "../lib/auth/totp.ts";
+import { completeSignIn, safeNext } from "../lib/auth/signin.ts";
+import { deleteSession, updateSession } from "../lib/db/sessions.ts";
+import type { User } from "../lib/db/users.ts";
+import { getUser } from "../lib/db/users.ts";
+import type { FieldErrors } from "../lib/http/errors.ts";
+import { Unauthorized } from "../lib/http/errors.ts";
+import { requireBrowserSession, requireUser } from "../lib/http/middleware.ts";
+import { renderPage } from "../lib/http/render.tsx";
 import type { Env } from "../lib/http/types.ts";
+import { parseForm, rules } from "../lib/http/validate.ts";
+import { logger } from "../lib/log.ts";
+import { CopyButton } from "../islands/mod.ts";
+
+const log = logger("totp");
 
 export const totpRoutes = new Hono<Env>();
+
+/** Rate-limit scope shared by every place that checks a second-factor code. */
+const SCOPE = "totp";
+
+const WRONG_CODE = "That code is not valid or was already used. Wait for the next code from your app, " +
+  "or use one of your recovery codes.";
+
+const appCode = z.string().trim().transform((s) => s.replace(/\s+/g, "")).pipe(
+  z.string().regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows"),
+);
+
+
+function limitSubjects(c: Context<Env>, userId: string): string[] {
+  return [`user:${userId}`, `ip:${c.get("clientIp")}`];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+const NOTICES: Record<string, { kind: "info" | "success"; text: string }> = {
+  "disabled": { kind: "success", text: "Two-factor sign-in is off. You can set it up again below." },
+  "recovery-used": {
+    kind: "info",
+    text: "You signed in with a recovery code, which is now used up.",
+  },
+  "enrollment-expired": {
+    kind: "info",
+    text: "Your setup session ended, so here is a new secret. Add it to your app again.",
+  },
+};
+
+function NoticeFor({ notice }: { notice?: string }) {
+  const n = notice ? NOTICES[notice] : undefined;
+  return n ? <Notice kind={n.kind}>{n.text}</Notice> : null;
+}
+
+async function qrDataUri(uri: string): Promise<string> {
+  const svg: string = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+  return `data:image/svg+xml;base64,${btoa(svg)}`;
+}
+
+interface EnrollProps {
+  secret: string;
+  uri: string;
+  qr: string;
+  errors?: FieldErrors;
+  notice?: string;
+}
+
+function EnrollPage({ secret, uri, qr, errors = {}, notice }: EnrollProps) {
+  return (
+    <section class="card narrow">
+      <h1>Set up two-factor sign-in</h1>
+      <NoticeFor notice={notice} />
+      <p>
+        With two-factor sign-in, you enter a code from an authenticator app on your phone (such as Aegis, Google
+        Authenticator or 1Password) after your password. Someone who learns your password still cannot sign in.
+      </p>
+      <ol class="stack">
+        <li>
+          <p>Scan this QR code with your authenticator app:</p>
+          <figure class="totp-qr" data-otpauth-uri={uri}>
+            <img src={qr} width={200} height={200} alt="QR code to add Talkspace to your authenticator app" />
+          </figure>
+          <p>
+            Cannot scan it? Enter this key in the app instead (time-based):
+          </p>
+          <p class="copyable">
+            <code class="totp-secret">{groupSecret(secret)}</code> <CopyButton text={secret} label="Copy key" />
+          </p>
+        </li>
+        <li>
+          <p>Enter the 6-digit code the app now shows to finish:</p>
+          <Form action="/account/totp/confirm">
+            <Field
+              name="code"
+              label="Code from your app"
+              inputmode="numeric"
+              autocomplete="one-time-code"
+              required
+              autofocus
+              error={errors.code}
+            />
+            <button type="submit">Turn on two-factor sign-in</button>
+          </Form>
+        </li>
+      </ol>
+      <Form action="/account/totp" class="inline">
+        <button type="submit" class="link">Start over with a new key</button>
+      </Form>
+    </section>
+  );
+}
+
+function RecoveryCodesPage({ codes, heading }: { codes: string[]; heading: string }) {
+  return (
+    <section class="card narrow">
+      <h1>{heading}</h1>
+      <Notice kind="success">Save these recovery codes now. They are shown only this once.</Notice>
+      <p>
+        If you lose your phone, each code lets you sign in once instead of a code from your app. Keep them somewhere
+        safe and apart from your phone: a password manager, or printed on paper.
+      </p>
+      <ul class="recovery-codes">
+        {codes.map((code) => (
+          <li key={code}>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <CopyButton text={codes.join("\n")} label="Copy all codes" />
+      </p>
+      <p>
+        <a href="/account/totp" class="button">I have saved my recovery codes</a>
+      </p>
+    </section>
+  );
+}
+
+interface StatusProps {
+  remaining: number;
+  errors?: FieldErrors;
+  notice?: string;
+}
+
+function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
+  return (
+    <section class="card narrow">
+      <h1>Two-factor sign-in</h1>
+      <NoticeFor notice={notice} />
+      <Notice kind="success">Two-factor sign-in is on.</Notice>
+      <p>
+        You have {remaining} of {RECOVERY_CODE_COUNT} recovery codes left.
+        {remaining <= 3 && " Make new ones soon, so you are not locked out if you lose your phone."}
+      </p>
+
+      <h2>New recovery codes</h2>
+      <p>Replaces all your recovery codes; the old ones stop working.</p>
+      <Form action="/account/totp/recovery-codes">
+        <Field
+          name="code"
+          label="Code from your app, or a recovery code"
+          autocomplete="one-time-code"
+          required
+          error={errors.recoveryCode}
+        />
+        <button type="submit">Make new recovery codes</button>
+      </Form>
+
+      <h2>Turn off two-factor sign-in</h2>
+      <p>Your account will then be protected by your password alone.</p>
+      <Form action="/account/totp/disable">
+        <Field
+          name="password"
+          label="Your password"
+          type="password"
+          autocomplete="current-password"
+          required
+          error={errors.password}
+        />
+        <Field
+          name="code"
+          label="Code from your app, or a recovery code"
+          autocomplete="one-time-code"
+          required
+          error={errors.code}
+        />
+        <button type="submit" class="danger">Turn off two-factor sign-in</button>
+      </Form>
+    </section>
+  );
+}
+
+function SignInCodePage({ next, error }: { next?: string; error?: string }) {
+  const action = next ? `/signin/totp?next=${encodeURIComponent(next)}` : "/signin/totp";
+  return (
+    <section class="card narrow">
+      <h1>Enter your sign-in code</h1>
+      <p>Open your authenticator app and enter the 6-digit code it shows for Talkspace.</p>
+      <Form action={action}>
+        <Field
+          name="code"
+          label="Code"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          required
+          autofocus
+          error={error}
+          hint="Lost your phone? Enter one of your recovery codes instead."
+        />
+        <button type="submit">Sign in</button>
+      </Form>
+      <p>
+        <a href="/signin">Cancel and start again</a>
+      </p>
+    </section>
+  );
+}
+
+async function renderEnroll(
+  c: Context<Env>,
+  user: User,
+  secret: string,
+  opts: { status?: number; errors?: FieldErrors; notice?: string } = {},
+): Promise<Response> {
+  const uri = otpauthUri(secret, user.email);
+  const qr = await qrDataUri(uri);
+  return renderPage(c, <EnrollPage secret={secret} uri={uri} qr={qr} errors={opts.errors} notice={opts.notice} />, {
+    title: "Two-factor sign-in",
+    status: opts.status,
+  });
+}
+
+async function renderStatus(
+  c: Context<Env>,
+  user: User,
+  opts: { status?: number; errors?: FieldErrors; notice?: string } = {},
+): Promise<Response> {
+  const remaining = await countRecoveryCodes(c.get("deps").kv, user.id);
+  return renderPage(c, <StatusPage remaining={remaining} errors={opts.errors} notice={opts.notice} />, {
+    title: "Two-factor sign-in",
+    status: opts.status,
+  });
+}
+
+/** Gives the session a fresh enrollment secret (replacing any pending one) and returns it. */
+async function startEnrollment(c: Context<Env>): Promise<string> {
+  const secret = newTotpSecret();
+  await updateSession(c.get("deps").kv, c.get("session")!.tokenHash, { pendingTotpSecret: secret });
+  return secret;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrollment and management
+
+// "/account/totp/*" also matches "/account/totp" itself.
+totpRoutes.use("/account/totp/*", requireUser(), requireBrowserSession());
+
+totpRoutes.get("/account/totp", async (c) => {
+  const user = c.get("user")!;
+  const notice = c.req.query("notice");
+  if (user.totpSecret) return await renderStatus(c, user, { notice });
+  const secret = c.get("session")!.session.pendingTotpSecret ?? await startEnrollment(c);
+  return await renderEnroll(c, user, secret, { notice });
+});
+
+totpRoutes.post("/account/totp", async (c) => {
+  const user = c.get("user")!;
+  if (user.totpSecret) return c.redirect("/account/totp", 303);
+  return await renderEnroll(c, user, await startEnrollment(c));
+});
+
+totpRoutes.post("/account/totp/confirm", async (c) => {
+  const { kv } = c.get("deps");
+  const user = c.get("user")!;
+  if (user.totpSecret) return c.redirect("/account/totp", 303);
+  const session = c.get("session")!;
+  const secret = session.session.pendingTotpSecret;
+  if (!secret) return c.redirect("/account/totp?notice=enrollment-expired", 303);
+  const subjects = limitSubjects(c, user.id);
+  await assertNotLimited(kv, SCOPE, subjects);
+  const parsed = await parseForm(c, z.object({ code: appCode }));
+  if (!parsed.ok) return await renderEnroll(c, user, secret, { status: 422, errors: parsed.errors });
+  if (!(await verifyTotp(kv, user.id, secret, parsed.data.code))) {
+    await recordFailure(kv, SCOPE, subjects);
+    return await renderEnroll(c, user, secret, {
+      status: 422,
+      errors: { code: "That code does not match. Check that your phone's clock is right and try the next code." },
+    });
+  }
+  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  const enabled = await enableTwoFactor(kv, user.id, secret);
+  if (!enabled) throw new Unauthorized();
+  await updateSession(kv, session.tokenHash, { pendingTotpSecret: undefined });
+  log.info("two-factor sign-in turned on", { userId: user.id });
+  return renderPage(c, <RecoveryCodesPage codes={enabled.recoveryCodes} heading="Two-factor sign-in is on" />, {
+    title: "Recovery codes",
+  });
+});
+
+totpRoutes.post("/account/totp/disable", async (c) => {
+  const { kv } = c.get("deps");
+  const user = c.get("user")!;
+  if (!user.totpSecret) return c.redirect("/account/totp", 303);
+  const subjects = limitSubjects(c, user.id);
+  await assertNotLimited(kv, SCOPE, subjects);
+  const parsed = await parseForm(c, z.object({ password: rules.password, code: rules.totpCode }));
+  if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: parsed.errors });
+  // The password first, so a wrong password never uses up a recovery code.
+  if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
+    await recordFailure(kv, SCOPE, subjects);
+    return await renderStatus(c, user, { status: 422, errors: { password: "That password is not right" } });
+  }
+  if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
+    await recordFailure(kv, SCOPE, subjects);
+    return await renderStatus(c, user, { status: 422, errors: { code: WRONG_CODE } });
+  }
+  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  await disableTwoFactor(kv, user.id);
+  log.info("two-factor sign-in turned off", { userId: user.id });
+  return c.redirect("/account/totp?notice=disabled", 303);
+});
+
+totpRoutes.post("/account/totp/recovery-codes", async (c) => {
+  const { kv } = c.get("deps");
+  const user = c.get("user")!;
+  if (!user.totpSecret) return c.redirect("/account/totp", 303);
+  const subjects = limitSubjects(c, user.id);
+  await assertNotLimited(kv, SCOPE, subjects);
+  const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
+  // The status page has two `code` fields; this form's message goes under its own.
+  if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: { recoveryCode: parsed.errors.code } });
+  if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
+    await recordFailure(kv, SCOPE, subjects);
+    return await renderStatus(c, user, { status: 422, errors: { recoveryCode: WRONG_CODE } });
+  }
+  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  const codes = await regenerateRecoveryCodes(kv, user.id);
+  log.info("recovery codes replaced", { userId: user.id });
+  return renderPage(c, <RecoveryCodesPage codes={codes} heading="Your new recovery codes" />, {
+    title: "Recovery codes",
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The sign-in step
+
+/** The person behind a half-signed-in session, or null (then the caller sends them to /signin). */
+async function pendingSignIn(c: Context<Env>): Promise<User | null> {
+  const session = c.get("session");
+  if (!session || session.session.stage !== "totp") return null;
+  const user = await getUser(c.get("deps").kv, session.session.userId);
+  if (!user?.totpSecret) {
+    // Two-factor was turned off meanwhile: this half session can never finish.
+    await deleteSession(c.get("deps").kv, session.tokenHash);
+    return null;
+  }
+  return user;
+}
+
+totpRoutes.get("/signin/totp", async (c) => {
+  const next = c.req.query("next");
+  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
+  if (!(await pendingSignIn(c))) return c.redirect("/signin", 303);
+  return renderPage(c, <SignInCodePage next={next} />, { title: "Sign-in code" });
+});
+
+totpRoutes.post("/signin/totp", async (c) => {
+  const { kv } = c.get("deps");
+  const next = c.req.query("next");
+  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
+  const user = await pendingSignIn(c);
+  if (!user) return c.redirect("/signin", 303);
+  const subjects = limitSubjects(c, user.id);
+  await assertNotLimited(kv, SCOPE, subjects);
+  const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
+  if (!parsed.ok) {
+    return renderPage(c, <SignInCodePage next={next} error={parsed.errors.code} />, {
+      title: "Sign-in code",
+      status: 422,
+    });
+  }
+  const factor = await verifySecondFactor(kv, user, parsed.data.code);
+  if (!factor) {
+    await recordFailure(kv, SCOPE, subjects);
+    log.info("wrong second factor", { userId: user.id });
+    return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, { title: "Sign-in code", status: 422 });
+  }
+  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  log.info("signed in with second factor", { userId: user.id, factor });
+  // After a recovery code the two-factor page says how many are left and offers new ones.
+  // completeSignIn deletes the half-signed-in session and sets a new full session cookie.
+  return await completeSignIn(c, user, factor === "recovery" ? "/account/totp?notice=recovery-used" : next);
+});

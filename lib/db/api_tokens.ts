@@ -48,6 +48,15 @@ export async function findApiToken(kv: Deno.Kv, secret: string): Promise<ApiToke
   return (await kv.get<ApiToken>(keys.apiToken(await hashToken(secret)))).value;
 }
 
+/** Records that a token was just used; writes at most once a minute per token (versionstamp-checked). */
+export async function touchApiToken(kv: Deno.Kv, secret: string, now = Date.now()): Promise<void> {
+  const key = keys.apiToken(await hashToken(secret));
+  const entry = await kv.get<ApiToken>(key);
+  if (!entry.value) return;
+  if (entry.value.lastUsedAt && now - Date.parse(entry.value.lastUsedAt) < 60_000) return;
+  await kv.atomic().check(entry).set(key, { ...entry.value, lastUsedAt: new Date(now).toISOString() }).commit();
+}
+
 export async function listApiTokens(kv: Deno.Kv, userId: string): Promise<ApiToken[]> {
   const out: ApiToken[] = [];
   for await (const e of kv.list<string>({ prefix: keys.apiTokensByUser(userId) })) {

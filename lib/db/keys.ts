@@ -1,6 +1,7 @@
 // Typed KV key builders: the only place key shapes are written down. Routes never build keys.
 
 export const keys = {
+  users: () => ["users"] as const,
   user: (id: string) => ["users", id] as const,
   userByEmail: (email: string) => ["users_by_email", email] as const,
   /** Present once the first account exists; its versionstamp check makes "first is admin" race-free. */

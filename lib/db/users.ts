@@ -127,7 +127,7 @@ export async function listUsers(
 ): Promise<{ users: User[]; total: number }> {
   const q = (opts.query ?? "").trim().toLowerCase();
   const all: User[] = [];
-  for await (const e of kv.list<User>({ prefix: ["users"] })) {
+  for await (const e of kv.list<User>({ prefix: keys.users() })) {
     const u = e.value;
     if (!q || u.email.includes(q) || u.name.toLowerCase().includes(q)) all.push(u);
   }
@@ -136,10 +136,19 @@ export async function listUsers(
   return { users: all.slice(offset, offset + limit), total: all.length };
 }
 
-/** Deletes an account with its email index, sessions, tokens and two-factor data. */
-export async function deleteUser(kv: Deno.Kv, id: string): Promise<void> {
+/**
+ * Deletes an account with its email index, sessions, tokens and two-factor data. The account and
+ * its index go in the first commit, together with whatever `prepare` adds (an audit entry, a
+ * last-admin check), so the deletion and its side conditions stand or fall together. Returns false
+ * when the account was already gone; throws KvConflict when the first commit's checks fail.
+ */
+export async function deleteUser(
+  kv: Deno.Kv,
+  id: string,
+  prepare?: (op: Deno.AtomicOperation, user: User) => void | Promise<void>,
+): Promise<boolean> {
   const entry = await kv.get<User>(keys.user(id));
-  if (!entry.value) return;
+  if (!entry.value) return false;
   const related: Deno.KvKey[] = [];
   for (const prefix of [keys.sessionsByUser(id), keys.apiTokensByUser(id), keys.recoveryCodes(id)]) {
     for await (const e of kv.list({ prefix })) {
@@ -155,10 +164,12 @@ export async function deleteUser(kv: Deno.Kv, id: string): Promise<void> {
   for (let i = 0; i < related.length; i += 900) batches.push(related.slice(i, i + 900));
   const first = kv.atomic().check(entry).delete(keys.user(id)).delete(keys.userByEmail(entry.value.email));
   for (const k of batches.shift() ?? []) first.delete(k);
+  await prepare?.(first, entry.value);
   await commitOrThrow(first, `deleteUser ${id}`);
   for (const batch of batches) {
     const op = kv.atomic();
     for (const k of batch) op.delete(k);
     await op.commit();
   }
+  return true;
 }

@@ -1,16 +1,13 @@
-// Chooses how mail leaves: SMTP when SMTP_URL is set, else the development outbox. (Outbox lands with the email work.)
+// Chooses how mail leaves: SMTP when SMTP_URL is set, else the development outbox in KV.
 
 import type { Config } from "../config.ts";
 import type { Mailer } from "./mailer.ts";
-import { logger } from "../log.ts";
+import { createOutboxMailer } from "./outbox.ts";
+import { createSmtpMailer } from "./smtp.ts";
 
-const log = logger("email");
+export type { Mailer, MailMessage } from "./mailer.ts";
 
-export function createMailer(_config: Config, _kv: Deno.Kv): Mailer {
-  return {
-    send(message) {
-      log.info("mail (not delivered yet)", { to: message.to, subject: message.subject });
-      return Promise.resolve();
-    },
-  };
+/** The app's mailer. Throws at startup (naming SMTP_URL, not echoing it) when SMTP_URL is malformed. */
+export function createMailer(config: Config, kv: Deno.Kv): Mailer {
+  return config.smtpUrl ? createSmtpMailer(config) : createOutboxMailer(config, kv);
 }

@@ -5,7 +5,7 @@ import { getConnInfo } from "hono/deno";
 import { randomToken, timingSafeEqual } from "../ids.ts";
 import { getSession } from "../db/sessions.ts";
 import { getUser } from "../db/users.ts";
-import { findApiToken } from "../db/api_tokens.ts";
+import { findApiToken, touchApiToken } from "../db/api_tokens.ts";
 import { Forbidden, Unauthorized } from "./errors.ts";
 import { CSRF_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "./cookies.ts";
 import type { AppDeps, Env } from "./types.ts";
@@ -83,6 +83,7 @@ export function authenticate(): MiddlewareHandler<Env> {
       if (!token) throw new Unauthorized("The API token is missing, malformed, revoked or unknown");
       const user = await getUser(kv, token.userId);
       if (!user || user.disabled) throw new Unauthorized("The API token's account is disabled or gone");
+      if (!token.lastUsedAt || Date.now() - Date.parse(token.lastUsedAt) >= 60_000) await touchApiToken(kv, m![1]);
       c.set("user", user);
       c.set("authVia", "token");
       return await next();
@@ -159,6 +160,20 @@ export function requireAdmin(): MiddlewareHandler<Env> {
     const user = c.get("user");
     if (!user) throw new Unauthorized();
     if (user.role !== "admin") throw new Forbidden("Only administrators can open this page");
+    await next();
+  };
+}
+
+/**
+ * Requires a browser sign-in (session cookie), refusing API tokens: pages that change credentials
+ * or mint tokens must not be reachable with a token, which skips the CSRF check.
+ */
+export function requireBrowserSession(): MiddlewareHandler<Env> {
+  return async function requireBrowserSession(c: Context<Env>, next: Next) {
+    if (!c.get("user")) throw new Unauthorized();
+    if (c.get("authVia") !== "cookie" || !c.get("session")) {
+      throw new Forbidden("This page needs a browser sign-in; API tokens cannot use it");
+    }
     await next();
   };
 }

@@ -27,6 +27,7 @@ export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageO
     </PageContext.Provider>,
     { nonce: c.get("nonce") },
   );
-  const doc = `<!DOCTYPE html>${html.replace("</body>", `${script}</body>`)}`;
+  // A function replacement: `$&`-style patterns in the script must not be interpreted.
+  const doc = `<!DOCTYPE html>${html.replace("</body>", () => `${script}</body>`)}`;
   return c.html(doc, (opts.status ?? 200) as 200, { "Cache-Control": "no-store", ...opts.headers });
 }

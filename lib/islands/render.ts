@@ -1,7 +1,12 @@
-// Server-side rendering with islands. (Placeholder until the island layer lands: no islands yet.)
+// Server-side rendering with islands: renders the page, then writes one boot script that imports
+// the runtime and the islands that actually rendered, with only their props.
 
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
+import { collectIslands } from "./island.ts";
+import { ISLANDS_URL_PREFIX, loadManifest } from "./manifest.ts";
+import type { IslandManifest } from "./manifest.ts";
+import { scriptSafeJson } from "./serialize.ts";
 
 export interface RenderedPage {
   /** The body HTML. */
@@ -10,6 +15,62 @@ export interface RenderedPage {
   script: string;
 }
 
-export function renderWithIslands(vnode: VNode, _opts: { nonce: string }): RenderedPage {
-  return { html: renderToString(vnode), script: "" };
+export interface RenderOptions {
+  /** The response's CSP nonce. */
+  nonce: string;
+  /** Where the built bundles are; the repository's `_build/islands` by default. */
+  buildDir?: string;
+}
+
+/**
+ * Renders `vnode` to HTML. When islands rendered, `script` is a module script (with the nonce) that
+ * hydrates them; otherwise it is "" and the page ships no JavaScript. Throws IslandBuildMissing
+ * when islands rendered but the bundles were never built.
+ */
+export function renderWithIslands(vnode: VNode, opts: RenderOptions): RenderedPage {
+  const { result: html, collector } = collectIslands(() => renderToString(vnode));
+  if (collector.names.length === 0) return { html, script: "" };
+  const manifest = loadManifest(opts.buildDir);
+  const locals = new Map<string, string>();
+  const entries = [manifest.runtime];
+  for (const name of collector.names) {
+    if (locals.has(name)) continue;
+    const file = manifest.islands[name];
+    if (!file) throw new Error(`island "${name}" is not in the bundle manifest: rebuild with \`deno task build\``);
+    locals.set(name, `i${locals.size}`);
+    entries.push(file);
+  }
+  const nonce = escapeAttr(opts.nonce);
+  const preloads = sharedImports(manifest, entries)
+    .map((f) => `<link rel="modulepreload" href="${ISLANDS_URL_PREFIX}${f}" nonce="${nonce}">`)
+    .join("");
+  const imports = [...locals].map(([name, local]) => `import ${local} from"${url(manifest.islands[name])}";`);
+  const components = [...locals].map(([name, local]) => `${name}:${local}`).join(",");
+  const code = `import{boot}from"${url(manifest.runtime)}";${imports.join("")}boot({${components}},${
+    scriptSafeJson(collector.payload)
+  })`;
+  return { html, script: `${preloads}<script type="module" nonce="${nonce}">${code}</script>` };
+}
+
+function url(file: string): string {
+  return ISLANDS_URL_PREFIX + file;
+}
+
+/** Chunks the entries import (transitively), so the browser fetches them without a waterfall. */
+function sharedImports(manifest: IslandManifest, entries: string[]): string[] {
+  const out = new Set<string>();
+  const visit = (file: string) => {
+    for (const dep of manifest.imports[file] ?? []) {
+      if (!out.has(dep)) {
+        out.add(dep);
+        visit(dep);
+      }
+    }
+  };
+  entries.forEach(visit);
+  return [...out];
+}
+
+function escapeAttr(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

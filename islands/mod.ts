@@ -1,0 +1,12 @@
+// Every island, registered explicitly: pages import the wrapped components from here, and
+// scripts/build_islands.ts makes one bundle entry per island listed here.
+
+import { defineIsland } from "../lib/islands/island.ts";
+import CopyButtonIsland from "./CopyButton.tsx";
+import type { CopyButtonProps } from "./CopyButton.tsx";
+
+export const CopyButton = defineIsland<CopyButtonProps>(
+  "CopyButton",
+  new URL("./CopyButton.tsx", import.meta.url),
+  CopyButtonIsland,
+);

@@ -1,0 +1,175 @@
+// Builds the island bundles: one `deno bundle` run with code splitting, entries = the client runtime
+// plus each registered island, then content-hashed file names and a manifest.
+
+import { DEFAULT_BUILD_DIR, MANIFEST_FILE } from "./manifest.ts";
+import type { IslandManifest } from "./manifest.ts";
+import { registeredIslands } from "./island.ts";
+import type { IslandDefinition } from "./island.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const RUNTIME_MODULE = new URL("./client.ts", import.meta.url);
+const RUNTIME_ENTRY = "runtime";
+
+export interface BuiltFile {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+export interface BuildResult {
+  outDir: string;
+  manifest: IslandManifest;
+  files: BuiltFile[];
+  /** Gzip bytes a page needs for the runtime plus each island (shared chunks counted once). */
+  gzipPerIsland: Record<string, number>;
+}
+
+export interface BuildOptions {
+  /** Output directory; `_build/islands` by default. Stale files in it are deleted. */
+  outDir?: string;
+  /** The islands to bundle; by default everything islands/mod.ts registers. */
+  islands?: IslandDefinition[];
+}
+
+/**
+ * Bundles the runtime and islands into `outDir` and writes its manifest last (atomically), so a
+ * server never sees a manifest naming files that are not there yet. Safe to rerun.
+ */
+export async function buildIslands(opts: BuildOptions = {}): Promise<BuildResult> {
+  const outDir = opts.outDir ?? DEFAULT_BUILD_DIR;
+  const islands = opts.islands ?? await loadRegisteredIslands();
+  const work = await Deno.makeTempDir({ prefix: "talkspace-islands-" });
+  try {
+    const entryFiles: string[] = [];
+    const writeEntry = async (name: string, source: string) => {
+      const path = `${work}/entries/${name}.ts`;
+      await Deno.writeTextFile(path, source);
+      entryFiles.push(path);
+    };
+    await Deno.mkdir(`${work}/entries`, { recursive: true });
+    await writeEntry(RUNTIME_ENTRY, `export * from ${JSON.stringify(RUNTIME_MODULE.href)};\n`);
+    for (const island of islands) {
+      await writeEntry(island.name, `export { default } from ${JSON.stringify(island.module.href)};\n`);
+    }
+    await runDenoBundle(entryFiles, `${work}/out`);
+
+    // Entries get a content hash in their name; esbuild already hashes chunk names.
+    const renamed = new Map<string, string>();
+    const contents = new Map<string, Uint8Array>();
+    for await (const e of Deno.readDir(`${work}/out`)) {
+      if (!e.isFile || !e.name.endsWith(".js")) throw new Error(`unexpected bundle output ${e.name}`);
+      const data = await Deno.readFile(`${work}/out/${e.name}`);
+      const base = e.name.slice(0, -3);
+      const isEntry = base === RUNTIME_ENTRY || islands.some((i) => i.name === base);
+      const file = isEntry ? `${base}-${await shortHash(data)}.js` : e.name;
+      renamed.set(e.name, file);
+      contents.set(file, data);
+    }
+    const outputName = (base: string) => {
+      const file = renamed.get(`${base}.js`);
+      if (!file) throw new Error(`deno bundle wrote no ${base}.js`);
+      return file;
+    };
+    const imports: Record<string, string[]> = {};
+    for (const [file, data] of contents) {
+      const deps = staticImports(new TextDecoder().decode(data));
+      for (const dep of deps) {
+        // Entries are renamed after bundling, so nothing may import them by their old name.
+        if (!contents.has(dep)) throw new Error(`${file} imports ${dep}, which is not a chunk of this build`);
+      }
+      imports[file] = deps;
+    }
+    const manifest: IslandManifest = {
+      version: 1,
+      runtime: outputName(RUNTIME_ENTRY),
+      islands: Object.fromEntries(islands.map((i) => [i.name, outputName(i.name)])),
+      chunks: [...contents.keys()].filter((f) => f.startsWith("chunk-")).sort(),
+      imports,
+    };
+
+    await Deno.mkdir(outDir, { recursive: true });
+    for (const [file, data] of contents) await writeAtomic(`${outDir}/${file}`, data);
+    await writeAtomic(`${outDir}/${MANIFEST_FILE}`, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
+    for await (const e of Deno.readDir(outDir)) {
+      if (e.name !== MANIFEST_FILE && !contents.has(e.name)) {
+        await Deno.remove(`${outDir}/${e.name}`, { recursive: true });
+      }
+    }
+
+    const files: BuiltFile[] = [];
+    for (const [file, data] of contents) files.push({ file, bytes: data.length, gzipBytes: await gzipSize(data) });
+    const sizeOf = new Map(files.map((f) => [f.file, f.gzipBytes]));
+    const closure = (file: string, acc: Set<string>) => {
+      if (acc.has(file)) return acc;
+      acc.add(file);
+      for (const dep of imports[file] ?? []) closure(dep, acc);
+      return acc;
+    };
+    const gzipPerIsland: Record<string, number> = {};
+    for (const [name, file] of Object.entries(manifest.islands)) {
+      const all = closure(file, closure(manifest.runtime, new Set()));
+      gzipPerIsland[name] = [...all].reduce((sum, f) => sum + (sizeOf.get(f) ?? 0), 0);
+    }
+    return { outDir, manifest, files, gzipPerIsland };
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+/** Imports islands/mod.ts and checks each registration points at the module that exports it. */
+async function loadRegisteredIslands(): Promise<IslandDefinition[]> {
+  await import("../../islands/mod.ts");
+  const islands = registeredIslands();
+  for (const island of islands) {
+    const mod = await import(island.module.href);
+    if (mod.default !== island.component) {
+      throw new Error(`Island "${island.name}": the default export of ${island.module.href} is not its component`);
+    }
+  }
+  return islands;
+}
+
+async function runDenoBundle(entries: string[], outDir: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      `--config=${decodeURIComponent(new URL("deno.json", ROOT).pathname)}`,
+      "--platform=browser",
+      "--code-splitting",
+      "--minify",
+      `--outdir=${outDir}`,
+      ...entries,
+    ],
+    cwd: decodeURIComponent(ROOT.pathname),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(`deno bundle failed (exit ${out.code}):\n${text}`);
+  }
+}
+
+/** Static `import … from "./x.js"` and `import "./x.js"` targets in esbuild's ESM output. */
+function staticImports(code: string): string[] {
+  const deps = new Set<string>();
+  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*["']\.\/([^"'/]+\.js)["']/g)) deps.add(m[1]);
+  return [...deps].sort();
+}
+
+async function shortHash(data: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  return [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeFile(tmp, data);
+  await Deno.rename(tmp, path);
+}
+
+async function gzipSize(data: Uint8Array): Promise<number> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"));
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
