@@ -55,7 +55,6 @@ const TIME_ZONES: string[] = (() => {
   return zones.includes("UTC") ? zones : ["UTC", ...zones];
 })();
 
-
 accountRoutes.use("/account", requireUser(), requireBrowserSession());
 accountRoutes.use("/account/profile", requireUser(), requireBrowserSession());
 accountRoutes.use("/account/email", requireUser(), requireBrowserSession());
@@ -87,7 +86,6 @@ interface SectionState {
   errors: FieldErrors;
   problem?: string;
 }
-
 
 function Problem({ state, section }: { state?: SectionState; section: Section }) {
   if (!state || state.section !== section) return null;

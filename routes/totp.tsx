@@ -45,7 +45,6 @@ const appCode = z.string().trim().transform((s) => s.replace(/\s+/g, "")).pipe(
   z.string().regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows"),
 );
 
-
 function limitSubjects(c: Context<Env>, userId: string): string[] {
   return [`user:${userId}`, `ip:${c.get("clientIp")}`];
 }

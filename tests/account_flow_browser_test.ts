@@ -94,7 +94,10 @@ Deno.test({
       await page.fill('form[action="/signin"] input[name="password"]', "correct horse battery");
       await Promise.all([page.waitForURL(/\/signin\/totp/), page.click('form[action="/signin"] [type="submit"]')]);
       await page.fill("input[name=code]", totp.generate({ timestamp: Date.now() + 30_000 }));
-      await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('form[action^="/signin/totp"] [type="submit"]')]);
+      await Promise.all([
+        page.waitForURL(`${base}/dashboard`),
+        page.click('form[action^="/signin/totp"] [type="submit"]'),
+      ]);
       assert.equal((await page.request.get(`${base}/api/v1/me`).then((r) => r.json())).email, email);
 
       // Forget the password: sign out, ask for a reset link, set a new password through it.

@@ -34,7 +34,6 @@ export class LastAdmin extends Error {
   }
 }
 
-
 function isActiveAdmin(u: User): boolean {
   return u.role === "admin" && !u.disabled;
 }

@@ -141,4 +141,3 @@ export async function listHostedMeetings(kv: Deno.Kv, hostId: string, limit = 50
   const entries = await Promise.all(ids.map((id) => kv.get<Meeting>(meetingKeys.meeting(id))));
   return entries.map((e) => e.value).filter((m): m is Meeting => m !== null);
 }
-

@@ -49,7 +49,12 @@ export async function appendEvent<T extends Record<string, unknown>>(
 }
 
 /** The messages after `afterId`, in order (bounded by `limit`). */
-export async function eventsSince(kv: Deno.Kv, meetingId: string, afterId: number, limit = 1000): Promise<MeetingEvent[]> {
+export async function eventsSince(
+  kv: Deno.Kv,
+  meetingId: string,
+  afterId: number,
+  limit = 1000,
+): Promise<MeetingEvent[]> {
   const out: MeetingEvent[] = [];
   const iter = kv.list<MeetingEvent>({
     start: eventKeys.event(meetingId, afterId + 1),

@@ -2,7 +2,7 @@
 // meeting's head key in KV and reads what is new, so instances sharing one KV serve one meeting
 // (no instance-to-instance connection needed; works the same on Deno Deploy).
 
-import { eventsSince, eventKeys, headId } from "./events.ts";
+import { eventKeys, eventsSince, headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { logger } from "../log.ts";
 

@@ -10,8 +10,10 @@ function collector() {
     got,
     push(e: MeetingEvent) {
       got.push(e);
-      for (const w of waiters.splice(0)) if (got.length >= w.n) w.resolve();
-      else waiters.push(w);
+      for (const w of waiters.splice(0)) {
+        if (got.length >= w.n) w.resolve();
+        else waiters.push(w);
+      }
     },
     /** Resolves once `n` messages arrived; rejects after a bound so a lost message fails the test. */
     until(n: number, ms = 10_000): Promise<void> {
