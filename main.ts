@@ -6,6 +6,8 @@ import { createApp } from "./lib/http/app.tsx";
 import { loadSigningKey } from "./lib/secret.ts";
 import { createMailer } from "./lib/email/mod.ts";
 import { logger } from "./lib/log.ts";
+import { createGatewayClient } from "./lib/gateway_client.ts";
+import { closeHub } from "./lib/meetings/hub.ts";
 
 const log = logger("main");
 
@@ -14,7 +16,11 @@ if (import.meta.main) {
   const kv = await openKv(config);
   const signingKey = await loadSigningKey(kv, config.secretKey);
   const mailer = createMailer(config, kv);
-  const app = createApp({ kv, config, mailer, signingKey, gateway: null });
+  const gateway = config.gatewaySecret
+    ? createGatewayClient({ url: config.gatewayUrl, secret: config.gatewaySecret })
+    : null;
+  if (!gateway) log.warn("GATEWAY_SECRET is not set: meetings will have no audio or video");
+  const app = createApp({ kv, config, mailer, signingKey, gateway });
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => ac.abort());
@@ -29,5 +35,6 @@ if (import.meta.main) {
       }),
   }, app.fetch);
   await server.finished;
+  await closeHub(kv); // sockets close with 1001 so clients reconnect to another instance
   kv.close();
 }

@@ -18,6 +18,9 @@ export interface Config {
   secretKey: string;
   /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
   trustProxy: boolean;
+  /** The media gateway's internal API (signed with gatewaySecret); empty secret = no audio/video. */
+  gatewayUrl: string;
+  gatewaySecret: string;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -52,6 +55,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     kvPath: env.KV_PATH ?? (onDeploy ? "" : `${dataDir}/talkspace.kv`),
     secretKey: env.SECRET_KEY ?? "",
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
+    gatewaySecret: env.GATEWAY_SECRET ?? "",
   };
 }
 

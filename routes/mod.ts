@@ -12,6 +12,9 @@ import { apiRoutes } from "./api.ts";
 import { adminRoutes } from "./admin.tsx";
 import { devRoutes } from "./dev.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
+import { meetingRoutes } from "./meetings.tsx";
+import { meetingSocketRoutes } from "./meeting_socket.ts";
+import { apiMeetingRoutes } from "./api_meetings.ts";
 
 export const routes: Hono<Env>[] = [
   homeRoutes,
@@ -24,4 +27,7 @@ export const routes: Hono<Env>[] = [
   adminRoutes,
   devRoutes,
   dashboardRoutes,
+  meetingRoutes,
+  meetingSocketRoutes,
+  apiMeetingRoutes,
 ];

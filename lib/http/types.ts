@@ -4,26 +4,13 @@ import type { Config } from "../config.ts";
 import type { Mailer } from "../email/mailer.ts";
 import type { Session } from "../db/sessions.ts";
 import type { User } from "../db/users.ts";
+import type { GatewayClient, JanusAccess } from "../gateway_client.ts";
 
-/** What the web app asks of the media gateway (lib/gateway_client.ts implements it over signed HTTP). */
-export interface MediaGateway {
-  /** Makes sure the meeting's VideoRoom exists (idempotent). */
-  ensureRoom(meetingId: string, opts?: { title?: string }): Promise<{ room: number }>;
-  /** Lets an admitted participant into the room: a Janus token on the room's allowed list. */
-  admitParticipant(meetingId: string, participantId: string): Promise<MediaAccess>;
-  /** Revokes a participant's token and kicks their feed. */
-  removeParticipant(meetingId: string, participantId: string): Promise<void>;
-  /** Destroys the room, disconnecting everyone. */
-  destroyRoom(meetingId: string): Promise<void>;
-}
+/** What the web app asks of the media gateway (lib/gateway_client.ts, signed HTTP). */
+export type MediaGateway = GatewayClient;
 
-export interface MediaAccess {
-  janusToken: string;
-  room: number;
-  feedId: number;
-  janusUrl: string;
-  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
-}
+/** What the browser needs to join a meeting's VideoRoom (from the gateway). */
+export type MediaAccess = JanusAccess;
 
 /** Long-lived dependencies handed to createApp; tests pass an in-memory KV and a capturing mailer. */
 export interface AppDeps {

@@ -20,32 +20,55 @@ export const eventKeys = {
   events: (meetingId: string) => ["meeting_events", meetingId] as const,
 };
 
+/** What a caller wants committed: optionally a meeting message, plus its own checked writes. */
+export interface Change<R> {
+  event?: { type: string; data: Record<string, unknown> };
+  /** Adds the caller's checks and writes (e.g. a participant record) to the same commit. */
+  writes?: (op: Deno.AtomicOperation) => void;
+  result: R;
+}
+
 /**
- * Appends a message: the head counter and the message are written in one atomic commit guarded by
- * the head's versionstamp, so concurrent writers (on any web instance) get distinct, ordered ids.
- * `extra` lets a caller add its own writes (e.g. participant state) to the same commit.
+ * Commits a change and its message together or not at all. Each attempt calls `prepare` on fresh
+ * reads and takes the next message id under the head's versionstamp check, so concurrent writers
+ * (on any web instance) get distinct, ordered, gap-free ids and never commit a stale decision.
+ * Returns null when `prepare` decides there is nothing to do.
  */
+export async function commitChange<R>(
+  kv: Deno.Kv,
+  meetingId: string,
+  prepare: () => Promise<Change<R> | null>,
+): Promise<{ result: R; event: MeetingEvent | null } | null> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const change = await prepare();
+    if (!change) return null;
+    const op = kv.atomic();
+    let event: MeetingEvent | null = null;
+    if (change.event) {
+      const head = await kv.get<number>(eventKeys.head(meetingId));
+      const id = (head.value ?? 0) + 1;
+      event = { id, type: change.event.type, at: new Date().toISOString(), data: change.event.data };
+      op.check(head)
+        .set(eventKeys.head(meetingId), id, { expireIn: EVENT_TTL_MS })
+        .set(eventKeys.event(meetingId, id), event, { expireIn: EVENT_TTL_MS });
+    }
+    change.writes?.(op);
+    if ((await op.commit()).ok) return { result: change.result, event };
+    // Lost a race (another message, or the caller's record changed): back off a little, jittered.
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+  }
+  throw new KvConflict(`commitChange ${meetingId}: too much contention`);
+}
+
+/** Appends a message on its own (see commitChange for the guarantees). */
 export async function appendEvent<T extends Record<string, unknown>>(
   kv: Deno.Kv,
   meetingId: string,
   type: string,
   data: T,
-  extra?: (op: Deno.AtomicOperation) => void,
 ): Promise<MeetingEvent<T>> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const head = await kv.get<number>(eventKeys.head(meetingId));
-    const id = (head.value ?? 0) + 1;
-    const event: MeetingEvent<T> = { id, type, at: new Date().toISOString(), data };
-    const op = kv.atomic()
-      .check(head)
-      .set(eventKeys.head(meetingId), id, { expireIn: EVENT_TTL_MS })
-      .set(eventKeys.event(meetingId, id), event, { expireIn: EVENT_TTL_MS });
-    extra?.(op);
-    if ((await op.commit()).ok) return event;
-    // Lost the race to another writer: back off a little (jittered) and take the next number.
-    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
-  }
-  throw new KvConflict(`appendEvent ${meetingId}: too much contention`);
+  const done = await commitChange(kv, meetingId, () => Promise.resolve({ event: { type, data }, result: null }));
+  return done!.event as MeetingEvent<T>;
 }
 
 /** The messages after `afterId`, in order (bounded by `limit`). */

@@ -1,6 +1,8 @@
 // Fan-out of meeting messages to the sockets this web instance holds. Every instance watches the
 // meeting's head key in KV and reads what is new, so instances sharing one KV serve one meeting
 // (no instance-to-instance connection needed; works the same on Deno Deploy).
+// Deno KV's sqlite backend only wakes watchers for writes made by the same process, so when several
+// processes share one KV file the feed also re-reads the head on a short interval (`pollMs`).
 
 import { eventKeys, eventsSince, headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
@@ -9,6 +11,16 @@ import { logger } from "../log.ts";
 const log = logger("feed");
 
 type Listener = (event: MeetingEvent) => void;
+
+export interface FeedOptions {
+  /** Also check for new messages this often (ms); needed when other processes share a sqlite KV file. */
+  pollMs?: number;
+}
+
+/** True when KV is a local sqlite file another process may share (Deploy and KV Connect wake watchers). */
+export function kvNeedsPolling(kvPath: string): boolean {
+  return kvPath !== "" && kvPath !== ":memory:" && !/^https?:\/\//.test(kvPath);
+}
 
 interface Watched {
   listeners: Set<Listener>;
@@ -20,7 +32,7 @@ interface Watched {
 export class MeetingFeed {
   #meetings = new Map<string, Watched>();
 
-  constructor(private kv: Deno.Kv) {}
+  constructor(private kv: Deno.Kv, private options: FeedOptions = {}) {}
 
   /**
    * Calls `listener` for every message of the meeting committed after `afterId`, in order, exactly
@@ -60,8 +72,13 @@ export class MeetingFeed {
     const stream = this.kv.watch([eventKeys.head(meetingId)]);
     const reader = stream.getReader();
     let stopped = false;
+    // Both wake-ups run the same drain; it delivers each id once whichever comes first.
+    const poll = this.options.pollMs
+      ? setInterval(() => this.#drain(meetingId, w).catch(() => {}), this.options.pollMs)
+      : undefined;
     w.stop = () => {
       stopped = true;
+      clearInterval(poll);
       reader.cancel().catch(() => {});
     };
     (async () => {

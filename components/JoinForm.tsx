@@ -1,0 +1,68 @@
+// "Join a meeting": by meeting ID anywhere, or for one meeting (then the ID is fixed and the
+// passcode is skipped when the person came through an invitation link).
+
+import { Field, Form, Notice } from "./Form.tsx";
+
+export interface JoinFormProps {
+  /** Where the form posts: `/join`, or `/m/<meetingId>/join` for one meeting. */
+  action?: string;
+  /** Ask for the meeting ID (the general form). */
+  askMeetingId?: boolean;
+  askPasscode?: boolean;
+  /** Ask for a display name (people who are not signed in). */
+  askName?: boolean;
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  /** A message about the whole attempt (unknown meeting, ended, …). */
+  problem?: string;
+  heading?: string;
+}
+
+export function JoinForm(p: JoinFormProps) {
+  const values = p.values ?? {};
+  const errors = p.errors ?? {};
+  const askMeetingId = p.askMeetingId ?? true;
+  return (
+    <div class="join-form">
+      <h2>{p.heading ?? "Join a meeting"}</h2>
+      {p.problem && <Notice kind="error">{p.problem}</Notice>}
+      <Form action={p.action ?? "/join"}>
+        {askMeetingId && (
+          <Field
+            name="meetingId"
+            label="Meeting ID"
+            value={values.meetingId}
+            error={errors.meetingId}
+            inputmode="numeric"
+            autocomplete="off"
+            hint="Ten digits, like 123 456 7890"
+            required
+          />
+        )}
+        {(p.askPasscode ?? true) && (
+          <Field
+            name="passcode"
+            label="Passcode"
+            value={values.passcode}
+            error={errors.passcode}
+            inputmode="numeric"
+            autocomplete="off"
+            required
+          />
+        )}
+        {p.askName && (
+          <Field
+            name="name"
+            label="Your name"
+            value={values.name}
+            error={errors.name}
+            autocomplete="name"
+            hint="Shown to the others in the meeting"
+            required
+          />
+        )}
+        <button type="submit">Join</button>
+      </Form>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+// The server-rendered frame of a meeting: title, meeting ID, the invitation for hosts, and the
+// #meeting-root container the in-meeting island renders into (passed as children).
+
+import type { ComponentChildren } from "preact";
+import { Form } from "./Form.tsx";
+import type { ParticipantRole } from "../lib/meetings/protocol.ts";
+
+/** Props the frame takes; the in-meeting island shares this shape. */
+export interface MeetingPageProps {
+  meeting: { meetingId: string; title: string; formattedId: string };
+  me: { participantName: string; role: ParticipantRole };
+  /** Only for hosts and co-hosts. */
+  invite: { url: string; passcode: string } | null;
+  /** The meeting socket's path (`/meetings/<id>/ws`). */
+  socketPath: string;
+  /** Where admitted people get media access (`/meetings/<id>/media`). */
+  mediaPath: string;
+}
+
+export function MeetingPage(props: MeetingPageProps & { children?: ComponentChildren }) {
+  const { meeting, me, invite } = props;
+  const canEnd = me.role === "host" || me.role === "cohost";
+  return (
+    <section class="meeting">
+      <header class="meeting-header">
+        <h1>{meeting.title}</h1>
+        <p class="meeting-id">
+          Meeting ID <strong>{meeting.formattedId}</strong>
+        </p>
+        <p class="meeting-me">
+          You are {me.participantName}
+          {canEnd ? ` (${me.role === "host" ? "host" : "co-host"})` : ""}
+        </p>
+      </header>
+      {invite && (
+        <aside class="meeting-invite">
+          <h2>Invite people</h2>
+          <p>
+            Link: <a href={invite.url} class="invite-url">{invite.url}</a>
+          </p>
+          <p>
+            Or join with meeting ID <strong>{meeting.formattedId}</strong> and passcode{" "}
+            <strong class="invite-passcode">{invite.passcode}</strong>
+          </p>
+        </aside>
+      )}
+      <div
+        id="meeting-root"
+        data-meeting-id={meeting.meetingId}
+        data-socket-path={props.socketPath}
+        data-media-path={props.mediaPath}
+      >
+        {props.children}
+        <noscript>
+          <p class="notice error">Talkspace meetings need JavaScript for audio and video. Turn it on and reload.</p>
+        </noscript>
+      </div>
+      <footer class="meeting-actions">
+        <a href="/" class="button secondary">Leave</a>
+        {canEnd && (
+          <Form action={`/m/${meeting.meetingId}/end`} class="inline">
+            <button type="submit" class="danger">End meeting for all</button>
+          </Form>
+        )}
+      </footer>
+    </section>
+  );
+}

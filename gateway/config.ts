@@ -1,0 +1,128 @@
+// Gateway configuration from environment variables; docs/gateway.md's table mirrors this.
+
+export interface IceServer {
+  urls: string;
+  username?: string;
+  credential?: string;
+}
+
+export interface GatewayConfig {
+  /** HTTP API (signed, for the web app). */
+  port: number;
+  host: string;
+  /** Shared with the web app; signs every internal request. */
+  secret: string;
+  /** Janus API URL handed to browsers. */
+  janusPublicUrl: string;
+  /** Janus API URL the gateway itself connects to. */
+  janusApiUrl: string;
+  /** Janus Admin API (WebSocket, loopback) URL. */
+  janusAdminUrl: string;
+  /** When true, Janus is started and supervised by someone else (systemd, another container). */
+  janusExternal: boolean;
+  janusBinary: string;
+  /** Where the rendered Janus configuration goes (`${dataDir}/janus`). */
+  dataDir: string;
+  janusWsPort: number;
+  janusWsIp: string;
+  janusAdminWsPort: number;
+  /** Janus Admin API secret; generated per start when not set (it never leaves this process and Janus). */
+  janusAdminSecret: string;
+  /** VideoRoom/AudioBridge admin key; generated per start when not set. */
+  janusAdminKey: string;
+  rtpPortRange: [number, number];
+  iceEnforceList: string;
+  iceIgnoreList: string;
+  natOneToOne: string;
+  stun: { host: string; port: number } | null;
+  iceServers: IceServer[];
+  janusDebugLevel: number;
+}
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function randomSecret(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Parses `stun:host[:port]` (the form browsers use) into Janus's stun_server/stun_port. */
+export function parseStunUrl(url: string): { host: string; port: number } {
+  const m = /^stuns?:(\[[^\]]+\]|[^:?]+)(?::(\d+))?$/.exec(url.trim());
+  if (!m) throw new Error(`STUN_URL must look like stun:host[:port], got ${JSON.stringify(url)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ""), port: m[2] ? Number(m[2]) : 3478 };
+}
+
+function portRange(value: string | undefined): [number, number] {
+  const raw = value ?? "20000-40000";
+  const m = /^(\d+)-(\d+)$/.exec(raw);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1024 || hi > 65535 || lo >= hi) {
+    throw new Error(`JANUS_RTP_PORT_RANGE must look like 20000-40000, got ${JSON.stringify(value)}`);
+  }
+  return [lo, hi];
+}
+
+/** Reads the configuration; throws with the variable's name when a value is missing or malformed. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = Deno.env.toObject()): GatewayConfig {
+  const secret = env.GATEWAY_SECRET ?? "";
+  if (secret.length < 16) {
+    throw new Error("GATEWAY_SECRET must be set (at least 16 characters, shared with the web app)");
+  }
+  const janusWsPort = port("JANUS_WS_PORT", env.JANUS_WS_PORT, 8188);
+  const janusAdminWsPort = port("JANUS_ADMIN_WS_PORT", env.JANUS_ADMIN_WS_PORT, 7188);
+  for (const name of ["JANUS_WS_URL", "JANUS_API_URL", "JANUS_ADMIN_URL"]) {
+    const v = env[name];
+    if (v && !/^wss?:\/\//.test(v)) throw new Error(`${name} must be a ws:// or wss:// URL, got ${JSON.stringify(v)}`);
+  }
+  const iceServers: IceServer[] = [];
+  let stun = null;
+  if (env.STUN_URL) {
+    stun = parseStunUrl(env.STUN_URL);
+    iceServers.push({ urls: env.STUN_URL });
+  }
+  if (env.TURN_URL) {
+    if (!/^turns?:/.test(env.TURN_URL)) {
+      throw new Error(`TURN_URL must start with turn: or turns:, got ${env.TURN_URL}`);
+    }
+    iceServers.push({ urls: env.TURN_URL, username: env.TURN_USERNAME ?? "", credential: env.TURN_CREDENTIAL ?? "" });
+  }
+  const janusExternal = env.JANUS_EXTERNAL === "1" || env.JANUS_EXTERNAL === "true";
+  if (janusExternal && (!env.JANUS_ADMIN_SECRET || !env.JANUS_ADMIN_KEY)) {
+    // An external Janus was configured by someone else: we cannot invent its secrets.
+    throw new Error("JANUS_EXTERNAL=1 needs JANUS_ADMIN_SECRET and JANUS_ADMIN_KEY (matching that Janus's config)");
+  }
+  const debugLevel = Number(env.JANUS_DEBUG_LEVEL ?? 4);
+  if (!Number.isInteger(debugLevel) || debugLevel < 0 || debugLevel > 7) {
+    throw new Error(`JANUS_DEBUG_LEVEL must be 0-7, got ${JSON.stringify(env.JANUS_DEBUG_LEVEL)}`);
+  }
+  return {
+    port: port("GATEWAY_PORT", env.GATEWAY_PORT, 8090),
+    host: env.GATEWAY_HOST ?? "127.0.0.1",
+    secret,
+    janusPublicUrl: env.JANUS_WS_URL ?? `ws://127.0.0.1:${janusWsPort}/`,
+    janusApiUrl: env.JANUS_API_URL ?? `ws://127.0.0.1:${janusWsPort}/`,
+    janusAdminUrl: env.JANUS_ADMIN_URL ?? `ws://127.0.0.1:${janusAdminWsPort}/`,
+    janusExternal,
+    janusBinary: env.JANUS_BINARY ?? "janus",
+    dataDir: env.DATA_DIR ?? "./data",
+    janusWsPort,
+    janusWsIp: env.JANUS_WS_IP ?? "127.0.0.1",
+    janusAdminWsPort,
+    janusAdminSecret: env.JANUS_ADMIN_SECRET || randomSecret(),
+    janusAdminKey: env.JANUS_ADMIN_KEY || randomSecret(),
+    rtpPortRange: portRange(env.JANUS_RTP_PORT_RANGE),
+    iceEnforceList: env.JANUS_ICE_ENFORCE_LIST ?? "",
+    iceIgnoreList: env.JANUS_ICE_IGNORE_LIST ?? "vmnet",
+    natOneToOne: env.JANUS_NAT_1_1_MAPPING ?? "",
+    stun,
+    iceServers,
+    janusDebugLevel: debugLevel,
+  };
+}

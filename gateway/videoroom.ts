@@ -1,0 +1,390 @@
+// VideoRoom manager: one room per meeting, created with the admin key and a random room secret,
+// an allowed list of per-participant tokens, and a long-lived manager handle for admin calls.
+// The registry here is the source of truth: after a Janus restart every live room and its tokens
+// are re-created from it.
+
+import VideoRoomPlugin from "janode/plugins/videoroom";
+import { logger } from "../lib/log.ts";
+import type { JanusAdmin } from "./janus_admin.ts";
+import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "./janus_link.ts";
+
+const log = logger("videoroom");
+
+export const VIDEOROOM_PLUGIN = "janus.plugin.videoroom";
+
+// VideoRoom error codes we act on (janus_videoroom.c).
+const ERR_NO_SUCH_ROOM = 426;
+const ERR_ROOM_EXISTS = 427;
+const ERR_NO_SUCH_FEED = 428;
+
+/** A room's life: "lost" means Janus went away and the room must be re-created from the registry. */
+export type RoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
+
+const ROOM_TRANSITIONS: Record<RoomState, RoomState[]> = {
+  creating: ["live", "destroyed"],
+  live: ["lost", "destroying"],
+  lost: ["recreating", "destroying"],
+  recreating: ["live", "lost"],
+  // Back to where it was when Janus refused or went away mid-destroy, so a retry can finish it.
+  destroying: ["destroyed", "live", "lost"],
+  destroyed: [],
+};
+
+export interface Participant {
+  participantId: string;
+  token: string;
+  feedId: number;
+}
+
+export interface RoomOptions {
+  title?: string;
+  maxPublishers?: number;
+}
+
+class Room {
+  state: RoomState = "creating";
+  readonly participants = new Map<string, Participant>();
+  nextFeedId = 1;
+
+  constructor(
+    readonly meetingId: string,
+    readonly roomId: number,
+    /** Only in this process's memory: needed for allowed/kick/moderate/destroy. */
+    readonly secret: string,
+    readonly title: string,
+    readonly maxPublishers: number,
+  ) {}
+
+  to(next: RoomState) {
+    if (!ROOM_TRANSITIONS[this.state].includes(next)) {
+      throw new Error(`room ${this.meetingId}: invalid transition ${this.state} -> ${next}`);
+    }
+    this.state = next;
+  }
+}
+
+/** Errors the HTTP API shows to the web app with their status. */
+export class RoomProblem extends Error {
+  constructor(readonly status: 400 | 404 | 409, message: string) {
+    super(message);
+    this.name = "RoomProblem";
+  }
+}
+
+/** A Janus request failed; `code` is Janus's or the VideoRoom's error code when it gave one. */
+export class JanusRequestFailed extends Error {
+  constructor(readonly request: string, readonly code: number | null, reason: string) {
+    super(`Janus ${request} failed: ${reason}`);
+    this.name = "JanusRequestFailed";
+  }
+}
+
+function randomSecret(bytes = 24): string {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The Janus room number for a meeting: meeting IDs are 10 digits, well inside Janus's uint64. */
+export function roomIdFor(meetingId: string): number {
+  if (!/^\d{10}$/.test(meetingId)) throw new RoomProblem(400, "meetingId must be 10 digits");
+  return Number(meetingId);
+}
+
+export class VideoRoomManager implements JanusListener {
+  #rooms = new Map<string, Room>();
+  #handle: JanodeHandle | null = null;
+  #admin: JanusAdmin | null = null;
+  #adminKey: string;
+  #locks = new Map<string, Promise<unknown>>();
+
+  constructor(adminKey: string) {
+    this.#adminKey = adminKey;
+  }
+
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  /** State of a meeting's room, for tests and diagnostics (never the secret). */
+  roomState(meetingId: string): RoomState | null {
+    return this.#rooms.get(meetingId)?.state ?? null;
+  }
+
+  // --- connection lifecycle ---------------------------------------------------------------------
+
+  async connected(ctx: JanusContext): Promise<void> {
+    const handle = await ctx.session.attach(VideoRoomPlugin) as JanodeHandle;
+    this.#handle = handle;
+    this.#admin = ctx.admin;
+    let restored = 0;
+    try {
+      for (const room of [...this.#rooms.values()]) {
+        await this.#lock(room.meetingId, async () => {
+          if (room.state !== "lost") return;
+          room.to("recreating");
+          await this.#recreate(room);
+          room.to("live");
+          restored++;
+        });
+      }
+    } catch (err) {
+      this.disconnected();
+      throw err;
+    }
+    log.info("manager handle ready", { handle: handle.id, restoredRooms: restored });
+  }
+
+  disconnected(): void {
+    this.#handle = null;
+    this.#admin = null;
+    for (const room of this.#rooms.values()) {
+      if (room.state === "live" || room.state === "recreating") room.to("lost");
+    }
+  }
+
+  /** Re-creates a lost room with the same secret and its participants' tokens. */
+  async #recreate(room: Room) {
+    const tokens = [...room.participants.values()].map((p) => p.token);
+    for (const token of tokens) await this.#requireAdmin().addToken(token, [VIDEOROOM_PLUGIN]);
+    try {
+      await this.#request("create", this.#createBody(room, tokens));
+      log.info("room re-created", { meetingId: room.meetingId, participants: tokens.length });
+    } catch (err) {
+      // Only the connection dropped and Janus kept the room: make sure the allowed list is complete.
+      if (!(err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS)) throw err;
+      if (tokens.length) {
+        await this.#request("allowed", {
+          room: room.roomId,
+          secret: room.secret,
+          action: "add",
+          allowed: tokens,
+        });
+      }
+      log.info("room still present after reconnect", { meetingId: room.meetingId });
+    }
+  }
+
+  #createBody(room: Room, allowed: string[]): Record<string, unknown> {
+    return {
+      room: room.roomId,
+      admin_key: this.#adminKey,
+      description: room.title,
+      secret: room.secret,
+      // A present (even empty) allowed list turns on the check: only listed tokens may join.
+      allowed,
+      is_private: true,
+      permanent: false,
+      publishers: room.maxPublishers,
+      // Browsers simulcast VP8 (or H.264 where VP8 is missing); audio is Opus only, no transcoding.
+      videocodec: "vp8,h264",
+      audiocodec: "opus",
+      bitrate: 0,
+      fir_freq: 10,
+      // Talking events drive the active-speaker view.
+      audiolevel_event: true,
+      audio_active_packets: 50,
+      audio_level_average: 40,
+      notify_joining: true,
+      lock_record: true,
+    };
+  }
+
+  // --- operations for the HTTP API ----------------------------------------------------------------
+
+  /** Idempotent: a live room for the meeting exists afterwards (the options of the first call stick). */
+  ensureRoom(meetingId: string, options: RoomOptions = {}): Promise<{ room: number; created: boolean }> {
+    const roomId = roomIdFor(meetingId);
+    return this.#lock(meetingId, async () => {
+      const existing = this.#rooms.get(meetingId);
+      if (existing) {
+        if (existing.state !== "live") throw new JanusUnavailable();
+        return { room: existing.roomId, created: false };
+      }
+      this.#requireHandle();
+      const room = new Room(
+        meetingId,
+        roomId,
+        randomSecret(),
+        options.title ?? `Meeting ${meetingId}`,
+        options.maxPublishers ?? 100,
+      );
+      this.#rooms.set(meetingId, room);
+      try {
+        await this.#request("create", this.#createBody(room, []));
+      } catch (err) {
+        room.to("destroyed");
+        this.#rooms.delete(meetingId);
+        if (err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS) {
+          // Left over from an earlier gateway run against an external Janus: its secret is lost.
+          throw new RoomProblem(409, "a Janus room with this number exists but is not managed by this gateway");
+        }
+        throw err;
+      }
+      room.to("live");
+      log.info("room created", { meetingId, maxPublishers: room.maxPublishers });
+      return { room: roomId, created: true };
+    });
+  }
+
+  /** Idempotent per participant: the same token and feed id until the participant is removed. */
+  admitParticipant(meetingId: string, participantId: string): Promise<Participant & { room: number }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const existing = room.participants.get(participantId);
+      if (existing) return { ...existing, room: room.roomId };
+      const token = randomSecret();
+      const admin = this.#requireAdmin();
+      await admin.addToken(token, [VIDEOROOM_PLUGIN]);
+      try {
+        await this.#request("allowed", { room: room.roomId, secret: room.secret, action: "add", allowed: [token] });
+      } catch (err) {
+        await admin.removeToken(token).catch(() => {});
+        throw err;
+      }
+      const participant = { participantId, token, feedId: room.nextFeedId++ };
+      room.participants.set(participantId, participant);
+      log.info("participant admitted", { meetingId, participantId, feedId: participant.feedId });
+      return { ...participant, room: room.roomId };
+    });
+  }
+
+  /** Idempotent: afterwards the participant's token works nowhere and their feed is kicked. */
+  removeParticipant(meetingId: string, participantId: string): Promise<{ removed: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      const participant = room?.participants.get(participantId);
+      if (!room || !participant) return { removed: false };
+      if (room.state === "live") {
+        await this.#request("allowed", {
+          room: room.roomId,
+          secret: room.secret,
+          action: "remove",
+          allowed: [participant.token],
+        });
+        await this.#requireAdmin().removeToken(participant.token);
+        await this.#kick(room, participant.feedId);
+      }
+      // A lost room is re-created from the registry, so forgetting the participant is enough.
+      room.participants.delete(participantId);
+      log.info("participant removed", { meetingId, participantId });
+      return { removed: true };
+    });
+  }
+
+  /** Idempotent: the room is destroyed (everyone in it is kicked) and all its tokens revoked. */
+  destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      if (!room) return { destroyed: false };
+      const wasLive = room.state === "live";
+      room.to("destroying");
+      try {
+        if (wasLive) {
+          try {
+            await this.#request("destroy", { room: room.roomId, secret: room.secret, permanent: false });
+          } catch (err) {
+            if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_ROOM)) throw err;
+          }
+          for (const p of room.participants.values()) await this.#requireAdmin().removeToken(p.token);
+        }
+      } catch (err) {
+        // Keep the registry entry so a retry can finish the job.
+        room.to(wasLive && this.#handle ? "live" : "lost");
+        throw err;
+      }
+      room.to("destroyed");
+      this.#rooms.delete(meetingId);
+      log.info("room destroyed", { meetingId, participants: room.participants.size });
+      return { destroyed: true };
+    });
+  }
+
+  /** Mutes or unmutes one of a participant's published streams (VideoRoom `moderate`, needs the secret). */
+  moderate(meetingId: string, participantId: string, mid: string, mute: boolean): Promise<void> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const participant = room.participants.get(participantId);
+      if (!participant) throw new RoomProblem(404, "no such participant in this meeting");
+      try {
+        await this.#request("moderate", {
+          room: room.roomId,
+          secret: room.secret,
+          id: participant.feedId,
+          mid,
+          mute,
+        });
+      } catch (err) {
+        if (err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_FEED) {
+          throw new RoomProblem(409, "the participant is not publishing");
+        }
+        throw err;
+      }
+      log.info("participant moderated", { meetingId, participantId, mid, mute });
+    });
+  }
+
+  /** Feed ids currently publishing or joined in the meeting's room, straight from Janus. */
+  listParticipants(meetingId: string): Promise<{ feedId: number; publisher: boolean }[]> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
+      const list = (data.participants ?? []) as { id: number; publisher: boolean }[];
+      return list.map((p) => ({ feedId: p.id, publisher: p.publisher }));
+    });
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  async #kick(room: Room, feedId: number) {
+    try {
+      await this.#request("kick", { room: room.roomId, secret: room.secret, id: feedId });
+    } catch (err) {
+      // Not in the room (never joined, or already left): nothing to kick.
+      if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_FEED)) throw err;
+    }
+  }
+
+  #liveRoom(meetingId: string): Room {
+    roomIdFor(meetingId);
+    const room = this.#rooms.get(meetingId);
+    if (!room) throw new RoomProblem(404, "no room for this meeting; PUT it first");
+    if (room.state !== "live") throw new JanusUnavailable();
+    return room;
+  }
+
+  #requireHandle(): JanodeHandle {
+    if (!this.#handle) throw new JanusUnavailable();
+    return this.#handle;
+  }
+
+  #requireAdmin(): JanusAdmin {
+    if (!this.#admin) throw new JanusUnavailable();
+    return this.#admin;
+  }
+
+  /** Sends one synchronous VideoRoom request on the manager handle; answers the plugin's data. */
+  async #request(request: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const handle = this.#requireHandle();
+    try {
+      const res = await handle.message({ request, ...body }) as { plugindata?: { data?: Record<string, unknown> } };
+      return res.plugindata?.data ?? {};
+    } catch (err) {
+      const e = err as Error & { _code?: number };
+      const code = e._code ?? Number(/^(\d+) /.exec(e.message)?.[1] ?? NaN);
+      if (e.message === "connection closed" || /detached|closed/.test(e.message)) throw new JanusUnavailable();
+      throw new JanusRequestFailed(request, Number.isFinite(code) ? code : null, e.message);
+    }
+  }
+
+  /** Runs operations on one meeting one at a time, so concurrent PUTs or POSTs cannot interleave. */
+  #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.#locks.set(key, tail);
+    tail.then(() => {
+      if (this.#locks.get(key) === tail) this.#locks.delete(key);
+    });
+    return run;
+  }
+}

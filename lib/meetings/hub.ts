@@ -1,0 +1,393 @@
+// Meeting socket sessions, apart from Hono and WebSockets: a session gets text frames and a
+// transport to answer on, turns valid messages into participant changes and meeting messages, and
+// forwards the meeting's messages (through MeetingFeed) to its socket.
+//
+// Errors come in three kinds (as in Galène): user errors are sent as {type:"error", kind:"user"}
+// and shown; protocol errors close the socket (4400) with a reason and apply nothing; internal
+// errors are logged and answered with a generic {type:"error", kind:"internal"}.
+
+import { MeetingFeed } from "./feed.ts";
+import { headId } from "./events.ts";
+import type { MeetingEvent } from "./events.ts";
+import { changeParticipant, listPresent, SILENT_STATE, toView } from "./participants.ts";
+import type { Participant } from "./participants.ts";
+import { admissionKeys } from "./join.ts";
+import type { Admission } from "./join.ts";
+import { clientMessageSchema, CLOSE, MAX_MESSAGE_BYTES } from "./protocol.ts";
+import type { HelloMessage, ServerMessage, StateMessage, WelcomeMessage } from "./protocol.ts";
+import { getMeetingByNumber, updateMeeting } from "../db/meetings.ts";
+import type { Meeting } from "../db/meetings.ts";
+import { newId } from "../ids.ts";
+import { logger } from "../log.ts";
+
+const log = logger("hub");
+
+/** The socket as the hub sees it. */
+export interface SocketTransport {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface HubOptions {
+  /** How long a participant whose socket closed may come back silently. */
+  graceMs?: number;
+  /** Messages a socket may send per second before it is closed with 4429. */
+  maxMessagesPerSecond?: number;
+  /** How long a new socket may take to say hello. */
+  helloTimeoutMs?: number;
+  /** Extra polling for new messages (ms), when other processes share a sqlite KV file. */
+  pollMs?: number;
+}
+
+const DEFAULTS = { graceMs: 15_000, maxMessagesPerSecond: 50, helloTimeoutMs: 10_000 };
+
+/** A protocol error: the socket is closed with 4400 and this reason. */
+class ProtocolError extends Error {}
+
+/** Per-process registry of meeting socket sessions. */
+export class MeetingHub {
+  readonly feed: MeetingFeed;
+  readonly options: Required<Omit<HubOptions, "pollMs">>;
+  #sessions = new Set<MeetingSession>();
+  #leaveTimers = new Set<ReturnType<typeof setTimeout>>();
+  #pending = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(readonly kv: Deno.Kv, opts: HubOptions = {}) {
+    this.feed = new MeetingFeed(kv, { pollMs: opts.pollMs });
+    this.options = {
+      graceMs: opts.graceMs ?? DEFAULTS.graceMs,
+      maxMessagesPerSecond: opts.maxMessagesPerSecond ?? DEFAULTS.maxMessagesPerSecond,
+      helloTimeoutMs: opts.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs,
+    };
+  }
+
+  /** Starts a session for a socket whose admission the caller has checked. */
+  open(meeting: Meeting, admission: Admission, admissionTokenHash: string, transport: SocketTransport): MeetingSession {
+    const session = new MeetingSession(this, meeting, admission, admissionTokenHash, transport);
+    if (this.#closed) {
+      session.close(CLOSE.goingAway, "The server is shutting down");
+      return session;
+    }
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** Sessions open in this process (tests, metrics). */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** @internal */
+  forget(session: MeetingSession) {
+    this.#sessions.delete(session);
+  }
+
+  /** @internal Runs `leave` after the grace period unless the hub closes first. */
+  scheduleLeave(leave: () => Promise<void>) {
+    const id = setTimeout(() => {
+      this.#leaveTimers.delete(id);
+      this.track(leave());
+    }, this.options.graceMs);
+    // A pending leave must not keep a stopping server alive; the record then stays "disconnected".
+    Deno.unrefTimer(Number(id));
+    this.#leaveTimers.add(id);
+  }
+
+  /** @internal Keeps background work visible to `idle()`. */
+  track(p: Promise<unknown>) {
+    const tracked = p.catch((err) => log.error("background work failed", { error: String(err?.stack ?? err) }))
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+
+  /** Resolves once the background writes started so far (closing, leaving) have finished. */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending]);
+  }
+
+  /** Closes every session (1001), cancels pending leaves and stops the feed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const s of [...this.#sessions]) s.close(CLOSE.goingAway, "The server is shutting down");
+    for (const id of this.#leaveTimers) clearTimeout(id);
+    this.#leaveTimers.clear();
+    await this.idle();
+    this.feed.close();
+  }
+}
+
+type Phase = "new" | "joining" | "ready" | "closed";
+
+/** One socket's session in a meeting. */
+export class MeetingSession {
+  readonly connectionId = newId();
+  #phase: Phase = "new";
+  #participantId: string | null = null;
+  #queue: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => void) | null = null;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #windowStart = 0;
+  #windowCount = 0;
+  #endedByMeeting = false;
+
+  constructor(
+    private hub: MeetingHub,
+    private meeting: Meeting,
+    private admission: Admission,
+    private admissionTokenHash: string,
+    private transport: SocketTransport,
+  ) {
+    this.#helloTimer = setTimeout(() => {
+      if (this.#phase === "new") this.close(CLOSE.protocolError, "Send hello first");
+    }, hub.options.helloTimeoutMs);
+  }
+
+  get participantId(): string | null {
+    return this.#participantId;
+  }
+
+  get closed(): boolean {
+    return this.#phase === "closed";
+  }
+
+  /** A text frame from the client. Processed strictly in order. */
+  receive(data: unknown) {
+    if (this.#phase === "closed") return;
+    if (!this.#withinRate()) {
+      this.close(CLOSE.rateLimited, "Too many messages; slow down");
+      return;
+    }
+    if (typeof data !== "string") return this.close(CLOSE.protocolError, "Messages must be JSON text");
+    if (data.length > MAX_MESSAGE_BYTES) return this.close(CLOSE.protocolError, "Message too large");
+    let parsed;
+    try {
+      parsed = clientMessageSchema.safeParse(JSON.parse(data));
+    } catch {
+      return this.close(CLOSE.protocolError, "Messages must be JSON");
+    }
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` (${issue.path.join(".")})` : "";
+      return this.close(CLOSE.protocolError, `Invalid message${where}: ${issue?.message ?? "unknown"}`.slice(0, 120));
+    }
+    const msg = parsed.data;
+    this.#queue = this.#queue.then(async () => {
+      if (this.#phase === "closed") return;
+      try {
+        if (msg.type === "hello") await this.#hello(msg);
+        else if (this.#phase !== "ready") throw new ProtocolError("Send hello first");
+        else if (msg.type === "ping") this.#send({ type: "pong" });
+        else if (msg.type === "state") await this.#state(msg);
+      } catch (err) {
+        if (err instanceof ProtocolError) return this.close(CLOSE.protocolError, err.message);
+        log.error("message failed", {
+          meetingId: this.meeting.meetingId,
+          type: msg.type,
+          error: String((err as Error)?.stack ?? err),
+        });
+        if (this.#phase !== "ready") return this.close(1011, "Something went wrong on our side");
+        this.#send({
+          type: "error",
+          kind: "internal",
+          message: "Something went wrong on our side. It has been logged.",
+        });
+      }
+    });
+  }
+
+  /** The socket closed (or the server closes it): stop forwarding, start the grace period. */
+  close(code?: number, reason?: string) {
+    if (this.#phase === "closed") return;
+    const wasJoined = this.#participantId !== null;
+    this.#phase = "closed";
+    clearTimeout(this.#helloTimer);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.hub.forget(this);
+    if (code !== undefined) {
+      try {
+        this.transport.close(code, reason ?? "");
+      } catch { /* already closed */ }
+    }
+    if (wasJoined && !this.#endedByMeeting) this.hub.track(this.#disconnect());
+  }
+
+  #withinRate(): boolean {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#windowCount = 0;
+    }
+    return ++this.#windowCount <= this.hub.options.maxMessagesPerSecond;
+  }
+
+  #send(msg: ServerMessage | MeetingEvent) {
+    if (this.#phase === "closed") return;
+    try {
+      this.transport.send(JSON.stringify(msg));
+    } catch (err) {
+      log.warn("send failed", { meetingId: this.meeting.meetingId, error: String(err) });
+    }
+  }
+
+  async #hello(msg: HelloMessage) {
+    if (this.#phase !== "new") throw new ProtocolError("hello was already sent");
+    this.#phase = "joining";
+    clearTimeout(this.#helloTimer);
+    const { kv } = this.hub;
+    const meetingId = this.meeting.meetingId;
+    const meeting = await getMeetingByNumber(kv, meetingId);
+    if (!meeting || meeting.status === "ended") {
+      this.#endedByMeeting = true;
+      return this.close(CLOSE.meetingEnded, "The meeting has ended");
+    }
+    this.meeting = meeting;
+    const stored = await kv.get<Admission>(admissionKeys.admission(meetingId, this.admissionTokenHash));
+    if (stored.value?.state !== "admitted") {
+      return this.close(CLOSE.notAdmitted, "You are not admitted to this meeting");
+    }
+    const head = await headId(kv, meetingId);
+    if (msg.lastId !== undefined && msg.lastId > head) throw new ProtocolError("lastId is ahead of the meeting");
+
+    const now = new Date().toISOString();
+    const a = this.admission;
+    let me: Participant;
+    if (msg.participantId) {
+      const changed = await changeParticipant(kv, meetingId, msg.participantId, (p) => {
+        if (!p || p.admissionId !== a.id) return null;
+        const rejoin = p.leftAt !== null;
+        const next: Participant = rejoin
+          ? { ...p, joinedAt: now, leftAt: null, state: SILENT_STATE, feedId: null }
+          : { ...p };
+        next.connected = true;
+        next.connectionId = this.connectionId;
+        // Back within the grace period: nobody was told the participant left, so nothing is said.
+        return rejoin ? { next, event: { type: "participant-joined", data: { participant: toView(next) } } } : { next };
+      });
+      if (!changed) throw new ProtocolError("Unknown participantId for this admission");
+      me = changed.participant;
+    } else {
+      const participantId = newId();
+      const created = await changeParticipant(kv, meetingId, participantId, (p) => {
+        if (p) return null;
+        const next: Participant = {
+          participantId,
+          meetingId,
+          admissionId: a.id,
+          userId: a.userId,
+          name: a.name,
+          role: a.role,
+          joinedAt: now,
+          leftAt: null,
+          state: SILENT_STATE,
+          feedId: null,
+          connected: true,
+          connectionId: this.connectionId,
+        };
+        return { next, event: { type: "participant-joined", data: { participant: toView(next) } } };
+      });
+      if (!created) throw new Error("participantId collision");
+      me = created.participant;
+      if (!meeting.startedAt) await updateMeeting(kv, meeting.id, (m) => ({ startedAt: m.startedAt ?? now }));
+    }
+    if (this.closed) {
+      this.#participantId = me.participantId;
+      this.hub.track(this.#disconnect());
+      return;
+    }
+    this.#participantId = me.participantId;
+
+    // Read the position before the snapshot: changes after `lastId` are replayed, so the snapshot
+    // can only be newer than `lastId`, never older (clients apply participant messages idempotently).
+    const lastId = msg.lastId ?? await headId(kv, meetingId);
+    const participants = (await listPresent(kv, meetingId)).map(toView);
+    const welcome: WelcomeMessage = {
+      type: "welcome",
+      participantId: me.participantId,
+      you: { name: me.name, role: me.role },
+      meeting: { meetingId, title: meeting.title },
+      participants,
+      lastId,
+    };
+    this.#send(welcome);
+    this.#phase = "ready";
+    const unsubscribe = await this.hub.feed.subscribe(meetingId, lastId, (e) => this.#deliver(e));
+    if (this.closed) unsubscribe();
+    else this.#unsubscribe = unsubscribe;
+  }
+
+  #deliver(e: MeetingEvent) {
+    if (this.closed) return;
+    this.#send(e);
+    if (e.type === "meeting-ended") {
+      this.#endedByMeeting = true;
+      const reason = typeof e.data.reason === "string" ? e.data.reason : "The meeting has ended";
+      this.close(CLOSE.meetingEnded, reason.slice(0, 120));
+    }
+  }
+
+  async #state(msg: StateMessage) {
+    const { kv } = this.hub;
+    const meeting = await getMeetingByNumber(kv, this.meeting.meetingId);
+    if (meeting) this.meeting = meeting;
+    const privileged = this.admission.role === "host" || this.admission.role === "cohost";
+    if (msg.screen && this.meeting.settings.screenShare === "hosts" && !privileged) {
+      this.#send({ type: "error", kind: "user", message: "Only hosts can share their screen in this meeting." });
+      return;
+    }
+    const state = { audio: msg.audio, video: msg.video, screen: msg.screen };
+    await changeParticipant(kv, this.meeting.meetingId, this.#participantId!, (p) => {
+      if (!p || p.connectionId !== this.connectionId || p.leftAt !== null) return null;
+      const feedId = msg.feedId === undefined ? p.feedId : msg.feedId;
+      const same = p.state.audio === state.audio && p.state.video === state.video &&
+        p.state.screen === state.screen && p.feedId === feedId;
+      if (same) return null;
+      const next: Participant = { ...p, state, feedId };
+      return { next, event: { type: "participant-updated", data: { participant: toView(next) } } };
+    });
+  }
+
+  /** Marks the participant disconnected now and gone (with `participant-left`) after the grace period. */
+  async #disconnect() {
+    const { kv } = this.hub;
+    const meetingId = this.meeting.meetingId;
+    const participantId = this.#participantId!;
+    const mine = (p: Participant | null): p is Participant => p !== null && p.connectionId === this.connectionId;
+    const marked = await changeParticipant(kv, meetingId, participantId, (p) => {
+      if (!mine(p) || !p.connected) return null;
+      return { next: { ...p, connected: false } };
+    });
+    if (!marked) return;
+    this.hub.scheduleLeave(async () => {
+      const meeting = await getMeetingByNumber(kv, meetingId);
+      await changeParticipant(kv, meetingId, participantId, (p) => {
+        if (!mine(p) || p.connected || p.leftAt !== null) return null;
+        const next: Participant = { ...p, leftAt: new Date().toISOString(), connectionId: null };
+        // After the meeting ended everyone has left implicitly; the record is closed quietly.
+        if (!meeting || meeting.status === "ended") return { next };
+        return { next, event: { type: "participant-left", data: { participantId, name: p.name } } };
+      });
+    });
+  }
+}
+
+const hubs = new WeakMap<Deno.Kv, MeetingHub>();
+
+/** The process's hub for a KV handle (created on first use). */
+export function hubFor(kv: Deno.Kv, opts: HubOptions = {}): MeetingHub {
+  let hub = hubs.get(kv);
+  if (!hub) {
+    hub = new MeetingHub(kv, opts);
+    hubs.set(kv, hub);
+  }
+  return hub;
+}
+
+/** Closes the hub for a KV handle, if one was made (server shutdown, tests). */
+export async function closeHub(kv: Deno.Kv): Promise<void> {
+  const hub = hubs.get(kv);
+  if (!hub) return;
+  hubs.delete(kv);
+  await hub.close();
+}

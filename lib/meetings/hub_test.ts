@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { MeetingHub } from "./hub.ts";
+import type { SocketTransport } from "./hub.ts";
+import { admit } from "./join.ts";
+import { hashToken } from "../ids.ts";
+import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
+import type { Meeting, MeetingRole } from "../db/meetings.ts";
+import { getParticipant } from "./participants.ts";
+import { setQuiet } from "../log.ts";
+
+setQuiet(true);
+
+/** A transport that records what the hub sends and lets a test wait for it. */
+class FakeSocket implements SocketTransport {
+  sent: Record<string, unknown>[] = [];
+  closedWith: { code: number; reason: string } | null = null;
+  #waiters: (() => void)[] = [];
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+    this.#wake();
+  }
+  close(code: number, reason: string) {
+    this.closedWith = { code, reason };
+    this.#wake();
+  }
+  #wake() {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  async until<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.sent)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.#waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+  message(type: string) {
+    return this.until(type, () => this.sent.find((m) => m.type === type));
+  }
+}
+
+async function join(hub: MeetingHub, meeting: Meeting, name: string, role: MeetingRole, hello: object = {}) {
+  const { token, admission } = await admit(hub.kv, meeting, { userId: null, name, role });
+  const socket = new FakeSocket();
+  const session = hub.open(meeting, admission, await hashToken(token), socket);
+  session.receive(JSON.stringify({ type: "hello", ...hello }));
+  const welcome = await socket.message("welcome") as { participantId: string; lastId: number };
+  return { socket, session, welcome, token, admission };
+}
+
+Deno.test("a participant who does not come back within the grace period leaves; one who does is silent", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 300 });
+  try {
+    const meeting = await createMeeting(kv, { hostId: "H" });
+    const host = await join(hub, meeting, "Host", "host");
+    const guest = await join(hub, meeting, "Guest", "guest");
+    await host.socket.until("guest joined", () => host.socket.sent.some((m) => m.type === "participant-joined"));
+    assert.ok((await getMeetingByNumber(kv, meeting.meetingId))!.startedAt, "the first participant starts the meeting");
+
+    // Reconnect within the grace period (the close is followed at once by a new session).
+    guest.session.close();
+    await hub.idle();
+    const againSocket = new FakeSocket();
+    const again = hub.open(meeting, guest.admission, await hashToken(guest.token), againSocket);
+    again.receive(JSON.stringify({ type: "hello", participantId: guest.welcome.participantId }));
+    const rewelcome = await againSocket.message("welcome") as { participantId: string };
+    assert.equal(rewelcome.participantId, guest.welcome.participantId);
+    const p = await getParticipant(kv, meeting.meetingId, guest.welcome.participantId);
+    assert.equal(p!.connected, true);
+
+    // Gone for good: participant-left after the grace period.
+    again.close();
+    const left = await host.socket.until(
+      "participant-left",
+      () => host.socket.sent.find((m) => m.type === "participant-left"),
+    ) as { data: { participantId: string } };
+    assert.equal(left.data.participantId, guest.welcome.participantId);
+    assert.equal(host.socket.sent.filter((m) => m.type === "participant-left").length, 1);
+    assert.ok((await getParticipant(kv, meeting.meetingId, guest.welcome.participantId))!.leftAt);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});
+
+Deno.test("protocol errors close with 4400, floods with 4429, and user errors apply nothing", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { maxMessagesPerSecond: 5 });
+  try {
+    const meeting = await createMeeting(kv, { hostId: "H", settings: { screenShare: "hosts" } });
+    const guest = await join(hub, meeting, "Guest", "guest");
+    guest.session.receive(JSON.stringify({ type: "state", audio: true, video: false, screen: true }));
+    const error = await guest.socket.message("error") as { kind: string; message: string };
+    assert.equal(error.kind, "user");
+    assert.match(error.message, /Only hosts can share their screen/);
+    assert.deepEqual((await getParticipant(kv, meeting.meetingId, guest.welcome.participantId))!.state, {
+      audio: false,
+      video: false,
+      screen: false,
+    });
+    guest.session.receive(JSON.stringify({ type: "state", audio: "loud", video: false, screen: false }));
+    await guest.socket.until("close", () => guest.socket.closedWith);
+    assert.equal(guest.socket.closedWith!.code, 4400);
+
+    const early = new FakeSocket();
+    const { token, admission } = await admit(kv, meeting, { userId: null, name: "E", role: "guest" });
+    hub.open(meeting, admission, await hashToken(token), early).receive(JSON.stringify({ type: "ping" }));
+    await early.until("close", () => early.closedWith);
+    assert.deepEqual(early.closedWith, { code: 4400, reason: "Send hello first" });
+
+    const flood = await join(hub, meeting, "F", "guest");
+    for (let i = 0; i < 10; i++) flood.session.receive(JSON.stringify({ type: "ping" }));
+    await flood.socket.until("close", () => flood.socket.closedWith);
+    assert.equal(flood.socket.closedWith!.code, 4429);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});

@@ -1,0 +1,94 @@
+// Participants of a meeting in KV: one record per participantId (a person's presence through one
+// socket session, kept across reconnects). Every change others must hear about is committed
+// together with its meeting message.
+
+import { commitChange } from "./events.ts";
+import { EVENT_TTL_MS } from "./events.ts";
+import type { MeetingEvent } from "./events.ts";
+import type { MediaState, ParticipantRole, ParticipantView } from "./protocol.ts";
+
+export interface Participant {
+  participantId: string;
+  meetingId: string;
+  /** The admission this participant entered with; a reconnect must present the same one. */
+  admissionId: string;
+  userId: string | null;
+  name: string;
+  role: ParticipantRole;
+  joinedAt: string;
+  leftAt: string | null;
+  state: MediaState;
+  feedId: number | null;
+  /** A socket currently serves this participant (false during the reconnect grace period). */
+  connected: boolean;
+  /** The socket session that owns the record; a stale session's writes are ignored. */
+  connectionId: string | null;
+}
+
+export const participantKeys = {
+  participant: (meetingId: string, participantId: string) =>
+    ["meeting_participants", meetingId, participantId] as const,
+  meeting: (meetingId: string) => ["meeting_participants", meetingId] as const,
+};
+
+export const SILENT_STATE: MediaState = { audio: false, video: false, screen: false };
+
+/** The part of a participant everyone in the meeting may see. */
+export function toView(p: Participant): ParticipantView {
+  return {
+    participantId: p.participantId,
+    name: p.name,
+    role: p.role,
+    state: p.state,
+    feedId: p.feedId,
+    joinedAt: p.joinedAt,
+  };
+}
+
+export async function getParticipant(
+  kv: Deno.Kv,
+  meetingId: string,
+  participantId: string,
+): Promise<Participant | null> {
+  return (await kv.get<Participant>(participantKeys.participant(meetingId, participantId))).value;
+}
+
+/** Participants who have not left (including those inside their reconnect grace period). */
+export async function listPresent(kv: Deno.Kv, meetingId: string): Promise<Participant[]> {
+  const out: Participant[] = [];
+  for await (const e of kv.list<Participant>({ prefix: participantKeys.meeting(meetingId) })) {
+    if (e.value.leftAt === null) out.push(e.value);
+  }
+  return out;
+}
+
+/** The outcome `decide` picks: the new record and, when others must hear of it, the message. */
+export interface ParticipantChange {
+  next: Participant;
+  event?: { type: string; data: Record<string, unknown> };
+}
+
+/**
+ * Reads a participant (null when absent), lets `decide` compute the change, and commits the new
+ * record with its message in one atomic commit checked against the record read (retried on
+ * races with fresh reads). Returns null when `decide` returns null.
+ */
+export async function changeParticipant(
+  kv: Deno.Kv,
+  meetingId: string,
+  participantId: string,
+  decide: (current: Participant | null) => ParticipantChange | null,
+): Promise<{ participant: Participant; event: MeetingEvent | null } | null> {
+  const key = participantKeys.participant(meetingId, participantId);
+  const done = await commitChange(kv, meetingId, async () => {
+    const entry = await kv.get<Participant>(key);
+    const change = decide(entry.value);
+    if (!change) return null;
+    return {
+      event: change.event,
+      result: change.next,
+      writes: (op) => op.check(entry).set(key, change.next, { expireIn: EVENT_TTL_MS }),
+    };
+  });
+  return done ? { participant: done.result, event: done.event } : null;
+}

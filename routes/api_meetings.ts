@@ -1,0 +1,109 @@
+// REST API for meetings: create, read (hosts and co-hosts), end.
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import { createMeeting, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
+import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
+import { BadRequest, Forbidden, NotFound, ValidationError } from "../lib/http/errors.ts";
+import { requireUser } from "../lib/http/middleware.ts";
+import type { Env } from "../lib/http/types.ts";
+import { fieldErrors } from "../lib/http/validate.ts";
+import { endMeeting } from "../lib/meetings/lifecycle.ts";
+import { joinUrl } from "./meetings.tsx";
+
+export const apiMeetingRoutes = new Hono<Env>();
+
+/** A meeting as its hosts see it through the API. */
+export interface ApiMeeting {
+  id: string;
+  meetingId: string;
+  title: string;
+  settings: MeetingSettings;
+  status: Meeting["status"];
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  joinUrl: string;
+  passcode: string;
+}
+
+export function apiMeeting(publicUrl: string, m: Meeting): ApiMeeting {
+  return {
+    id: m.id,
+    meetingId: m.meetingId,
+    title: m.title,
+    settings: m.settings,
+    status: m.status,
+    createdAt: m.createdAt,
+    startedAt: m.startedAt,
+    endedAt: m.endedAt,
+    joinUrl: joinUrl(publicUrl, m),
+    passcode: m.passcode,
+  };
+}
+
+const settingsSchema = z.object({
+  guestsAllowed: z.boolean({ error: "Use true or false" }),
+  lobby: z.boolean({ error: "Use true or false" }),
+  muteOnEntry: z.boolean({ error: "Use true or false" }),
+  screenShare: z.enum(["everyone", "hosts"], { error: 'Use "everyone" or "hosts"' }),
+  locked: z.boolean({ error: "Use true or false" }),
+}).partial().strict();
+
+const createSchema = z.object({
+  title: z.string({ error: "Use a string" }).trim().max(200, "Use at most 200 characters").optional(),
+  settings: settingsSchema.optional(),
+}).strict();
+
+/** Reads an optional JSON body: an empty body means "all defaults". */
+async function optionalJson(c: Context<Env>): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequest("The request body must be JSON");
+  }
+}
+
+apiMeetingRoutes.post("/api/v1/meetings", requireUser(), async (c) => {
+  const parsed = createSchema.safeParse(await optionalJson(c));
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+  const { kv, config } = c.get("deps");
+  const meeting = await createMeeting(kv, {
+    hostId: c.get("user")!.id,
+    title: parsed.data.title,
+    settings: parsed.data.settings,
+  });
+  return c.json(
+    {
+      id: meeting.id,
+      meetingId: meeting.meetingId,
+      passcode: meeting.passcode,
+      joinUrl: joinUrl(config.publicUrl, meeting),
+    },
+    201,
+    { Location: `/api/v1/meetings/${meeting.meetingId}` },
+  );
+});
+
+/** The meeting named in the path when the caller hosts or co-hosts it. */
+async function hostedMeeting(c: Context<Env>): Promise<Meeting> {
+  const id = parseMeetingId(c.req.param("meetingId") ?? "");
+  const meeting = id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
+  if (!meeting) throw new NotFound("There is no meeting with that ID");
+  const role = roleOf(meeting, c.get("user")!.id);
+  if (role !== "host" && role !== "cohost") throw new Forbidden("Only the meeting's hosts and co-hosts can do that");
+  return meeting;
+}
+
+apiMeetingRoutes.get("/api/v1/meetings/:meetingId", requireUser(), async (c) => {
+  return c.json(apiMeeting(c.get("deps").config.publicUrl, await hostedMeeting(c)));
+});
+
+apiMeetingRoutes.post("/api/v1/meetings/:meetingId/end", requireUser(), async (c) => {
+  const { kv, config, gateway } = c.get("deps");
+  const ended = await endMeeting(kv, await hostedMeeting(c), gateway);
+  return c.json(apiMeeting(config.publicUrl, ended));
+});

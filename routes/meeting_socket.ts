@@ -1,0 +1,123 @@
+// The meeting socket (`/meetings/:meetingId/ws`) and media access (`/meetings/:meetingId/media`)
+// for admitted people. Both answer refusals with problem details, as the in-meeting island reads them.
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import { z } from "zod";
+import { getMeetingByNumber, parseMeetingId } from "../lib/db/meetings.ts";
+import type { Meeting } from "../lib/db/meetings.ts";
+import { readCookie } from "../lib/http/cookies.ts";
+import { Forbidden, HttpError, NotFound, ValidationError } from "../lib/http/errors.ts";
+import type { Env } from "../lib/http/types.ts";
+import { parseJson } from "../lib/http/validate.ts";
+import { activeAdmission, admissionCookie } from "../lib/meetings/join.ts";
+import type { Admission } from "../lib/meetings/join.ts";
+import { hubFor } from "../lib/meetings/hub.ts";
+import type { MeetingSession } from "../lib/meetings/hub.ts";
+import { kvNeedsPolling } from "../lib/meetings/feed.ts";
+import { getParticipant } from "../lib/meetings/participants.ts";
+import { hashToken } from "../lib/ids.ts";
+import { logger } from "../lib/log.ts";
+
+const log = logger("meeting-socket");
+
+export const meetingSocketRoutes = new Hono<Env>();
+
+/** How often a process sharing a KV file looks for other processes' meeting messages. */
+const WATCH_POLL_MS = 200;
+
+/** Problem details for these non-/api paths (the app's handler would render an HTML page). */
+meetingSocketRoutes.onError((err, c) => {
+  if (!(err instanceof HttpError)) {
+    log.error("unhandled error", { path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) });
+  }
+  const status = err instanceof HttpError ? err.status : 500;
+  const detail = err instanceof HttpError ? err.message : "Something went wrong on our side. It has been logged.";
+  const body = {
+    type: "about:blank",
+    title: status === 403 ? "Forbidden" : status === 503 ? "Service unavailable" : "Error",
+    status,
+    detail,
+    ...(err instanceof ValidationError ? { errors: err.fields } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      ...(err instanceof HttpError ? err.headers : {}),
+      "Content-Type": "application/problem+json",
+      "Cache-Control": "no-store",
+    },
+  });
+});
+
+/** The meeting and the caller's admission (with its token hash), or a 403/404. */
+async function requireAdmission(
+  c: Context<Env>,
+): Promise<{ meeting: Meeting; admission: Admission; tokenHash: string }> {
+  const id = parseMeetingId(c.req.param("meetingId") ?? "");
+  const meeting = id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
+  if (!meeting) throw new NotFound("There is no meeting with that ID");
+  const token = readCookie(c, admissionCookie(meeting.meetingId));
+  const admission = await activeAdmission(c.get("deps").kv, meeting, token);
+  if (!admission) {
+    throw new Forbidden(
+      meeting.status === "ended" ? "This meeting has ended" : "You have not been admitted to this meeting",
+    );
+  }
+  return { meeting, admission, tokenHash: await hashToken(token!) };
+}
+
+meetingSocketRoutes.get("/meetings/:meetingId/ws", async (c) => {
+  // Browsers send cookies with cross-site WebSocket handshakes too; only our own pages may connect.
+  const origin = c.req.header("origin");
+  const { config } = c.get("deps");
+  if (origin && origin !== new URL(config.publicUrl).origin && origin !== new URL(c.req.url).origin) {
+    throw new Forbidden("Cross-site WebSocket refused");
+  }
+  const { meeting, admission, tokenHash } = await requireAdmission(c);
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new HttpError(426, "This address only speaks WebSocket", { Upgrade: "websocket" });
+  }
+  const { kv } = c.get("deps");
+  const hub = hubFor(kv, { pollMs: kvNeedsPolling(config.kvPath) ? WATCH_POLL_MS : undefined });
+  let session: MeetingSession | null = null;
+  return await upgradeWebSocket(c, {
+    onOpen(_evt, ws) {
+      session = hub.open(meeting, admission, tokenHash, {
+        send: (text) => ws.send(text),
+        close: (code, reason) => ws.close(code, reason),
+      });
+    },
+    onMessage(evt) {
+      session?.receive(evt.data);
+    },
+    onClose() {
+      session?.close();
+    },
+    onError() {
+      session?.close();
+    },
+  });
+});
+
+const mediaSchema = z.object({ participantId: z.string().min(1, "Send the participantId from welcome").max(64) });
+
+meetingSocketRoutes.post("/meetings/:meetingId/media", async (c) => {
+  const { meeting, admission } = await requireAdmission(c);
+  const { gateway, kv } = c.get("deps");
+  if (!gateway) throw new HttpError(503, "Audio and video are not available on this server");
+  const { participantId } = await parseJson(c, mediaSchema);
+  const participant = await getParticipant(kv, meeting.meetingId, participantId);
+  if (!participant || participant.admissionId !== admission.id || participant.leftAt !== null) {
+    throw new Forbidden("That participant is not yours, or has left the meeting");
+  }
+  try {
+    await gateway.ensureRoom(meeting.meetingId, { title: meeting.title });
+    return c.json(await gateway.admitParticipant(meeting.meetingId, participantId));
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    log.error("gateway refused media access", { meetingId: meeting.meetingId, error: String(err) });
+    throw new HttpError(503, "Audio and video are not available right now; try again in a moment");
+  }
+});

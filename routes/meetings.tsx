@@ -1,0 +1,264 @@
+// Meeting pages: start an instant meeting, join by meeting ID or invitation link, the meeting frame,
+// and "End meeting for all".
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import { createMeeting, formatMeetingId, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
+import type { Meeting } from "../lib/db/meetings.ts";
+import { Forbidden, NotFound } from "../lib/http/errors.ts";
+import { requireUser } from "../lib/http/middleware.ts";
+import { renderPage } from "../lib/http/render.tsx";
+import { clearCookie, readCookie, writeCookie } from "../lib/http/cookies.ts";
+import type { Env } from "../lib/http/types.ts";
+import { fieldErrors, readForm } from "../lib/http/validate.ts";
+import { activeAdmission, admissionCookie, entryBlock, linkCookie, tryJoin } from "../lib/meetings/join.ts";
+import type { Admission, JoinRefusal } from "../lib/meetings/join.ts";
+import { endMeeting } from "../lib/meetings/lifecycle.ts";
+import { timingSafeEqual } from "../lib/ids.ts";
+import { JoinForm } from "../components/JoinForm.tsx";
+import { MeetingPage } from "../components/MeetingPage.tsx";
+import type { MeetingPageProps } from "../components/MeetingPage.tsx";
+import { Notice } from "../components/Form.tsx";
+
+export const meetingRoutes = new Hono<Env>();
+
+const ADMISSION_COOKIE_SECONDS = 24 * 60 * 60;
+const LINK_COOKIE_SECONDS = 60 * 60;
+
+/** The invitation link for a meeting (carries the link token, never the passcode). */
+export function joinUrl(publicUrl: string, meeting: Meeting): string {
+  return `${publicUrl}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`;
+}
+
+const nameRule = z.string().trim().min(1, "Enter your name").max(60, "Use at most 60 characters");
+
+const joinSchema = z.object({
+  meetingId: z.string().trim().min(1, "Enter the meeting ID").transform((s, ctx) => {
+    const id = parseMeetingId(s);
+    if (!id) {
+      ctx.addIssue({ code: "custom", message: "A meeting ID has ten digits, like 123 456 7890" });
+      return z.NEVER;
+    }
+    return id;
+  }),
+  passcode: z.string().max(40, "That passcode is too long").optional(),
+  name: z.string().optional(),
+});
+
+const meetingJoinSchema = joinSchema.omit({ meetingId: true });
+
+meetingRoutes.post("/meetings", requireUser(), async (c) => {
+  const meeting = await createMeeting(c.get("deps").kv, { hostId: c.get("user")!.id });
+  return c.redirect(`/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`, 303);
+});
+
+meetingRoutes.get("/join", (c) => renderJoinPage(c, {}));
+
+meetingRoutes.post("/join", async (c) => {
+  const values = await readForm(c);
+  const user = c.get("user");
+  const parsed = joinSchema.safeParse(values);
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  const name = user ? undefined : nameRule.safeParse(values.name ?? "");
+  if (name && !name.success) errors.name = name.error.issues[0].message;
+  if (!parsed.success || Object.keys(errors).length) return renderJoinPage(c, { values, errors, status: 422 });
+  const meeting = await getMeetingByNumber(c.get("deps").kv, parsed.data.meetingId);
+  if (!meeting) {
+    return renderJoinPage(c, {
+      values,
+      status: 404,
+      problem: "There is no meeting with that ID. Check the number in your invitation and try again.",
+    });
+  }
+  const result = await tryJoin(c.get("deps").kv, {
+    meeting,
+    user,
+    passcode: parsed.data.passcode,
+    name: name?.data,
+    clientIp: c.get("clientIp"),
+  });
+  if (!result.ok) return renderRefusal(c, meeting, result.refusal, { values, general: true });
+  return admitted(c, meeting, result.token);
+});
+
+meetingRoutes.get("/m/:meetingId", async (c) => {
+  const { kv, config } = c.get("deps");
+  const meeting = await findMeeting(c);
+  if (!meeting) return renderUnknown(c);
+  const user = c.get("user");
+  const pwd = c.req.query("pwd");
+  if (pwd !== undefined) {
+    // The link token counts as the passcode; it never stays in the address bar.
+    if (timingSafeEqual(pwd, meeting.linkToken)) {
+      if (user) {
+        const result = await tryJoin(kv, { meeting, user, linkToken: pwd, clientIp: c.get("clientIp") });
+        if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
+        return admitted(c, meeting, result.token);
+      }
+      writeCookie(c, linkCookie(meeting.meetingId), pwd, LINK_COOKIE_SECONDS);
+    }
+    return c.redirect(`/m/${meeting.meetingId}`, 303);
+  }
+  const admission = await activeAdmission(kv, meeting, readCookie(c, admissionCookie(meeting.meetingId)));
+  if (admission) return renderMeeting(c, meeting, admission, config.publicUrl);
+  const blocked = entryBlock(meeting, user?.id ?? null);
+  if (blocked) return renderRefusal(c, meeting, blocked, {});
+  const role = roleOf(meeting, user?.id ?? null);
+  const link = readCookie(c, linkCookie(meeting.meetingId));
+  const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
+  if (role === "host" || role === "cohost" || (user && hasLink)) {
+    const result = await tryJoin(kv, { meeting, user, linkToken: link, clientIp: c.get("clientIp") });
+    if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
+    return admitted(c, meeting, result.token);
+  }
+  return renderMeetingJoin(c, meeting, { askPasscode: !hasLink });
+});
+
+meetingRoutes.post("/m/:meetingId/join", async (c) => {
+  const meeting = await findMeeting(c);
+  if (!meeting) return renderUnknown(c);
+  const values = await readForm(c);
+  const user = c.get("user");
+  const link = readCookie(c, linkCookie(meeting.meetingId));
+  const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
+  const parsed = meetingJoinSchema.safeParse(values);
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  const name = user ? undefined : nameRule.safeParse(values.name ?? "");
+  if (name && !name.success) errors.name = name.error.issues[0].message;
+  if (!parsed.success || Object.keys(errors).length) {
+    return renderMeetingJoin(c, meeting, { askPasscode: !hasLink, values, errors, status: 422 });
+  }
+  const result = await tryJoin(c.get("deps").kv, {
+    meeting,
+    user,
+    passcode: parsed.data.passcode,
+    linkToken: hasLink ? link : undefined,
+    name: name?.data,
+    clientIp: c.get("clientIp"),
+  });
+  if (!result.ok) return renderRefusal(c, meeting, result.refusal, { values, askPasscode: !hasLink });
+  return admitted(c, meeting, result.token);
+});
+
+meetingRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
+  const meeting = await findMeeting(c);
+  if (!meeting) throw new NotFound("There is no meeting with that ID");
+  const role = roleOf(meeting, c.get("user")!.id);
+  if (role !== "host" && role !== "cohost") throw new Forbidden("Only the meeting's hosts can end it");
+  await endMeeting(c.get("deps").kv, meeting, c.get("deps").gateway);
+  return c.redirect("/dashboard", 303);
+});
+
+async function findMeeting(c: Context<Env>): Promise<Meeting | null> {
+  const id = parseMeetingId(c.req.param("meetingId") ?? "");
+  return id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
+}
+
+/** Stores the admission cookie and sends the person to the clean meeting URL. */
+function admitted(c: Context<Env>, meeting: Meeting, token: string): Response {
+  writeCookie(c, admissionCookie(meeting.meetingId), token, ADMISSION_COOKIE_SECONDS);
+  clearCookie(c, linkCookie(meeting.meetingId));
+  return c.redirect(`/m/${meeting.meetingId}`, 303);
+}
+
+function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+  const privileged = admission.role === "host" || admission.role === "cohost";
+  const props: MeetingPageProps = {
+    meeting: { meetingId: meeting.meetingId, title: meeting.title, formattedId: formatMeetingId(meeting.meetingId) },
+    me: { participantName: admission.name, role: admission.role },
+    invite: privileged ? { url: joinUrl(publicUrl, meeting), passcode: meeting.passcode } : null,
+    socketPath: `/meetings/${meeting.meetingId}/ws`,
+    mediaPath: `/meetings/${meeting.meetingId}/media`,
+  };
+  return renderPage(c, <MeetingPage {...props} />, { title: meeting.title });
+}
+
+interface JoinPageOptions {
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  problem?: string;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+function renderJoinPage(c: Context<Env>, o: JoinPageOptions): Response {
+  return renderPage(
+    c,
+    <section class="card narrow">
+      <JoinForm askName={!c.get("user")} values={o.values} errors={o.errors} problem={o.problem} />
+    </section>,
+    { title: "Join a meeting", status: o.status ?? 200, headers: o.headers },
+  );
+}
+
+function renderUnknown(c: Context<Env>): Response {
+  return renderJoinPage(c, {
+    status: 404,
+    problem: "There is no meeting with that ID. Check the number in your invitation and try again.",
+  });
+}
+
+function renderMeetingJoin(
+  c: Context<Env>,
+  meeting: Meeting,
+  o: JoinPageOptions & { askPasscode: boolean },
+): Response {
+  return renderPage(
+    c,
+    <section class="card narrow">
+      <h1>{meeting.title}</h1>
+      <p class="meeting-id">Meeting ID {formatMeetingId(meeting.meetingId)}</p>
+      <JoinForm
+        action={`/m/${meeting.meetingId}/join`}
+        heading={c.get("user") ? "Enter the passcode" : "Join as a guest"}
+        askMeetingId={false}
+        askPasscode={o.askPasscode}
+        askName={!c.get("user")}
+        values={o.values}
+        errors={o.errors}
+        problem={o.problem}
+      />
+      {!c.get("user") && (
+        <p>
+          Have an account? <a href={`/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`}>Sign in</a>{" "}
+          to join with it.
+        </p>
+      )}
+    </section>,
+    { title: meeting.title, status: o.status ?? 200 },
+  );
+}
+
+/** A refused join: field problems re-render the form they came from; the rest get a clear page. */
+function renderRefusal(
+  c: Context<Env>,
+  meeting: Meeting,
+  refusal: JoinRefusal,
+  o: { values?: Record<string, string>; general?: boolean; askPasscode?: boolean },
+): Response {
+  if (refusal.kind === "fields") {
+    if (o.general) return renderJoinPage(c, { values: o.values, errors: refusal.fields, status: 422 });
+    return renderMeetingJoin(c, meeting, {
+      askPasscode: o.askPasscode ?? true,
+      values: o.values,
+      errors: refusal.fields,
+      status: 422,
+    });
+  }
+  const signIn = `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
+  return renderPage(
+    c,
+    <section class="card narrow">
+      <h1>{meeting.title}</h1>
+      <Notice kind="error">{refusal.message}</Notice>
+      {refusal.kind === "sign-in" && (
+        <p>
+          <a class="button" href={signIn}>Sign in</a> <a href="/signup">Create an account</a>
+        </p>
+      )}
+      {refusal.kind !== "sign-in" && <JoinForm askName={!c.get("user")} heading="Join another meeting" />}
+    </section>,
+    { title: meeting.title, status: refusal.status },
+  );
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm start`: installs what Talkspace needs, builds the islands, then serves the web app in the
+# foreground on http://localhost:8000 (PORT overrides; see the README's configuration table).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Debian packages the local server needs (the SIP tools will join this list).
+START_DEBIAN_PACKAGES=(janus)
+
+bash scripts/setup.sh ${START_DEBIAN_PACKAGES[@]+"${START_DEBIAN_PACKAGES[@]}"}
+
+export DENO_NO_UPDATE_CHECK=1
+printf 'start: serving Talkspace on http://localhost:%s (Ctrl-C stops it)\n' "${PORT:-8000}"
+exec "$ROOT/node_modules/.bin/deno" run -A scripts/run_all.ts
