@@ -10,3 +10,12 @@ export const CopyButton = defineIsland<CopyButtonProps>(
   new URL("./CopyButton.tsx", import.meta.url),
   CopyButtonIsland,
 );
+
+import MeetingRoomIsland from "./MeetingRoom.tsx";
+import type { MeetingRoomProps } from "./MeetingRoom.tsx";
+
+export const MeetingRoom = defineIsland<MeetingRoomProps>(
+  "MeetingRoom",
+  new URL("./MeetingRoom.tsx", import.meta.url),
+  MeetingRoomIsland,
+);
