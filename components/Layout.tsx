@@ -4,7 +4,9 @@ import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/http/page_context.ts";
 import { CsrfField } from "./Form.tsx";
 
-export function Layout({ title, children }: { title: string; children: ComponentChildren }) {
+export function Layout(
+  { title, styles = [], children }: { title: string; styles?: string[]; children: ComponentChildren },
+) {
   const { user } = usePage();
   return (
     <html lang="en">
@@ -13,6 +15,7 @@ export function Layout({ title, children }: { title: string; children: Component
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title ? `${title} · Talkspace` : "Talkspace"}</title>
         <link rel="stylesheet" href="/static/app.css" />
+        {styles.map((href) => <link rel="stylesheet" href={href} key={href} />)}
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
       </head>
       <body>

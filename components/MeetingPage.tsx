@@ -53,16 +53,17 @@ export function MeetingPage(props: MeetingPageProps & { children?: ComponentChil
         {props.children}
         <noscript>
           <p class="notice error">Talkspace meetings need JavaScript for audio and video. Turn it on and reload.</p>
+          {/* Without JavaScript the island's own Leave / End controls are missing: offer them here. */}
+          <footer class="meeting-actions">
+            <a href="/" class="button secondary">Leave</a>
+            {canEnd && (
+              <Form action={`/m/${meeting.meetingId}/end`} class="inline">
+                <button type="submit" class="danger">End meeting for all</button>
+              </Form>
+            )}
+          </footer>
         </noscript>
       </div>
-      <footer class="meeting-actions">
-        <a href="/" class="button secondary">Leave</a>
-        {canEnd && (
-          <Form action={`/m/${meeting.meetingId}/end`} class="inline">
-            <button type="submit" class="danger">End meeting for all</button>
-          </Form>
-        )}
-      </footer>
     </section>
   );
 }

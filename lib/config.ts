@@ -21,6 +21,8 @@ export interface Config {
   /** The media gateway's internal API (signed with gatewaySecret); empty secret = no audio/video. */
   gatewayUrl: string;
   gatewaySecret: string;
+  /** The Janus WebSocket browsers connect to (same variable the gateway reads); allowed by the meeting page's CSP. */
+  janusWsUrl: string;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -43,6 +45,10 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     throw new Error(`PUBLIC_URL must be an http(s) URL, got ${JSON.stringify(env.PUBLIC_URL)}`);
   }
   const dataDir = env.DATA_DIR ?? "./data";
+  const janusWsUrl = env.JANUS_WS_URL ?? "ws://127.0.0.1:8188/";
+  if (!/^wss?:\/\/[^/]+/.test(janusWsUrl)) {
+    throw new Error(`JANUS_WS_URL must be a ws:// or wss:// URL, got ${JSON.stringify(env.JANUS_WS_URL)}`);
+  }
   const onDeploy = Boolean(env.DENO_DEPLOYMENT_ID);
   return {
     port,
@@ -57,6 +63,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
     gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
     gatewaySecret: env.GATEWAY_SECRET ?? "",
+    janusWsUrl,
   };
 }
 

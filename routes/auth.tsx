@@ -76,7 +76,7 @@ function SignupPage({ values = {}, errors = {} }: { values?: FormValues; errors?
 
 authRoutes.get("/signup", (c) => {
   if (c.get("user")) return c.redirect("/dashboard", 303);
-  return renderPage(c, <SignupPage />, { title: "Create your account" });
+  return renderPage(c, <SignupPage />, { title: "Create your account", cacheKey: "" });
 });
 
 authRoutes.post("/signup", async (c) => {
@@ -205,8 +205,11 @@ function SigninPage({ values = {}, errors = {}, problem, notice, next }: SigninP
 authRoutes.get("/signin", (c) => {
   const next = safeNext(c.req.query("next"));
   if (c.get("user")) return c.redirect(next ?? "/dashboard", 303);
-  const notice = SIGNIN_NOTICES[c.req.query("notice") ?? ""];
-  return renderPage(c, <SigninPage notice={notice} next={next} />, { title: "Sign in" });
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = SIGNIN_NOTICES[noticeKey];
+  // `next` is the visitor's own text: such pages are rendered each time, never cached.
+  const cacheKey = next ? undefined : notice ? noticeKey : "";
+  return renderPage(c, <SigninPage notice={notice} next={next} />, { title: "Sign in", cacheKey });
 });
 
 authRoutes.post("/signin", async (c) => {
@@ -272,7 +275,7 @@ function ResetRequestPage(
 
 authRoutes.get("/reset", (c) => {
   const sent = c.req.query("notice") === "sent";
-  return renderPage(c, <ResetRequestPage sent={sent} />, { title: "Reset your password" });
+  return renderPage(c, <ResetRequestPage sent={sent} />, { title: "Reset your password", cacheKey: String(sent) });
 });
 
 authRoutes.post("/reset", async (c) => {

@@ -4,14 +4,22 @@ import { Hono } from "hono";
 import { renderPage } from "../lib/http/render.tsx";
 import type { Env } from "../lib/http/types.ts";
 import { JoinForm } from "../components/JoinForm.tsx";
+import { Notice } from "../components/Form.tsx";
 
 export const homeRoutes = new Hono<Env>();
 
+const HOME_NOTICES: Record<string, string> = {
+  "account-deleted": "Your account and everything in it have been deleted.",
+};
+
 homeRoutes.get("/", (c) => {
   const user = c.get("user");
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = HOME_NOTICES[noticeKey];
   return renderPage(
     c,
     <>
+      {notice && <Notice kind="success">{notice}</Notice>}
       <section class="hero">
         <h1>Meet face to face, on your own server.</h1>
         <p class="lead">
@@ -30,7 +38,7 @@ homeRoutes.get("/", (c) => {
         <JoinForm askName={!user} />
       </section>
     </>,
-    { title: "" },
+    { title: "", cacheKey: notice ? noticeKey : "" },
   );
 });
 

@@ -18,6 +18,7 @@ import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { timingSafeEqual } from "../lib/ids.ts";
 import { JoinForm } from "../components/JoinForm.tsx";
 import { MeetingPage } from "../components/MeetingPage.tsx";
+import { MeetingRoom } from "../islands/mod.ts";
 import type { MeetingPageProps } from "../components/MeetingPage.tsx";
 import { Notice } from "../components/Form.tsx";
 
@@ -171,7 +172,14 @@ function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, 
     socketPath: `/meetings/${meeting.meetingId}/ws`,
     mediaPath: `/meetings/${meeting.meetingId}/media`,
   };
-  return renderPage(c, <MeetingPage {...props} />, { title: meeting.title });
+  c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
+  return renderPage(
+    c,
+    <MeetingPage {...props}>
+      <MeetingRoom {...props} />
+    </MeetingPage>,
+    { title: meeting.title, styles: ["/static/meeting.css"] },
+  );
 }
 
 interface JoinPageOptions {

@@ -37,22 +37,14 @@ export function securityHeaders(): MiddlewareHandler<Env> {
   return async function securityHeaders(c, next) {
     const nonce = randomToken(16);
     c.set("nonce", nonce);
+    c.set("cspConnect", []);
     await next();
     const h = c.res.headers;
     if (!h.has("Content-Security-Policy")) {
+      const connect = ["'self'", ...c.get("cspConnect")].join(" ");
       h.set(
         "Content-Security-Policy",
-        [
-          "default-src 'self'",
-          `script-src 'nonce-${nonce}' 'strict-dynamic'`,
-          "style-src 'self'",
-          "img-src 'self' data:",
-          "connect-src 'self'",
-          "object-src 'none'",
-          "base-uri 'none'",
-          "form-action 'self'",
-          "frame-ancestors 'none'",
-        ].join("; "),
+        `${CSP_HEAD}; script-src 'nonce-${nonce}' 'strict-dynamic'; connect-src ${connect}; ${CSP_TAIL}`,
       );
     }
     h.set("X-Content-Type-Options", "nosniff");
@@ -65,6 +57,18 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     }
   };
 }
+
+// The fixed parts of the policy, built once; only the nonce and connect-src vary per response.
+const CSP_HEAD = "default-src 'self'";
+const CSP_TAIL = [
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 /**
  * Loads the session cookie or a Bearer API token. A half-signed-in session (TOTP owed) is kept on

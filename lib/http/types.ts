@@ -37,5 +37,7 @@ export interface Env {
     /** The double-submit CSRF token that forms embed. */
     csrfToken: string;
     clientIp: string;
+    /** Extra origins the page may connect to (e.g. the Janus WebSocket on the meeting page). */
+    cspConnect: string[];
   };
 }

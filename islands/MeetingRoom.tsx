@@ -1,0 +1,108 @@
+// The in-meeting island: the pre-join screen, then the meeting (stage, controls, participants,
+// settings, reconnect banner), then the end screen. All protocol work is in
+// lib/meetings/client/ (controller.ts ties the socket, Janus and devices together); this file only
+// renders the controller's signals.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { MeetingController } from "../lib/meetings/client/controller.ts";
+import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
+import { Controls } from "./meeting/Controls.tsx";
+import { DeviceSettings } from "./meeting/DeviceSettings.tsx";
+import { ParticipantList } from "./meeting/ParticipantList.tsx";
+import { PreJoin } from "./meeting/PreJoin.tsx";
+import { Stage } from "./meeting/Stage.tsx";
+
+export type { MeetingRoomProps };
+
+/** End-to-end test hook on `window.__talkspace`: state snapshots and stats, no secrets. */
+export interface MeetingTestHook {
+  state(): ReturnType<MeetingController["snapshot"]>;
+  stats(): ReturnType<MeetingController["stats"]>;
+  dropConnections(): void;
+  restartIce(): void;
+}
+
+const hookHost = globalThis as { __talkspace?: MeetingTestHook };
+
+export default function MeetingRoom(props: MeetingRoomProps) {
+  const room = useMemo(() => new MeetingController(props), []);
+  // Server HTML and the first client render match; controls enable once hydrated.
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    setReady(true);
+    room.startPreview();
+    hookHost.__talkspace = {
+      state: () => room.snapshot(),
+      stats: () => room.stats(),
+      dropConnections: () => room.dropConnections(),
+      restartIce: () => room.restartIce(),
+    };
+    const onUnload = () => room.dispose();
+    addEventListener("pagehide", onUnload);
+    return () => {
+      removeEventListener("pagehide", onUnload);
+      room.dispose();
+      delete hookHost.__talkspace;
+    };
+  }, []);
+
+  const phase = room.phase.value;
+  if (phase === "prejoin" || phase === "joining") {
+    return (
+      <div class="room" data-phase={phase}>
+        <PreJoin room={room} ready={ready} />
+      </div>
+    );
+  }
+  if (phase === "left" || phase === "ended" || phase === "refused") {
+    return (
+      <div class="room" data-phase={phase}>
+        <section class="room-closed" role="status">
+          <h2>
+            {phase === "left"
+              ? "You left the meeting"
+              : phase === "ended"
+              ? room.closedReason.value
+              : "You are not in this meeting"}
+          </h2>
+          {phase === "refused" && <p>{room.closedReason.value}</p>}
+          <p>
+            {phase !== "ended" && (
+              <a class="button" href={`/m/${props.meeting.meetingId}`}>
+                Rejoin
+              </a>
+            )} <a class="button secondary" href="/">Back to the start page</a>
+          </p>
+        </section>
+      </div>
+    );
+  }
+  const banner = room.banner.value;
+  return (
+    <div class="room" data-phase={phase}>
+      {banner && (
+        <p class={`room-banner is-${banner.kind}`} role="status" aria-live="polite">
+          {banner.text}
+        </p>
+      )}
+      {room.notices.value.map((n, i) => (
+        <p class="notice warn room-notice" role="alert" key={n}>
+          {n} <button type="button" class="link" onClick={() => room.dismissNotice(i)}>Dismiss</button>
+        </p>
+      ))}
+      {room.problemMessages().map((m) => <p class="notice warn room-notice" key={m}>{m}</p>)}
+      <div class="room-body">
+        <Stage room={room} />
+        {room.showParticipants.value && <ParticipantList room={room} />}
+        {room.showSettings.value && (
+          <aside class="room-sidebar room-settings" aria-label="Settings">
+            <h2>Settings</h2>
+            <DeviceSettings room={room} />
+          </aside>
+        )}
+      </div>
+      <Controls room={room} />
+    </div>
+  );
+}

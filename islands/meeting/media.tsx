@@ -1,0 +1,86 @@
+// Media elements for the meeting island: a video bound to one track, an audio sink that follows
+// the chosen speaker, and a live microphone level bar. srcObject and style are set from JS, never
+// as attributes (the CSP forbids inline styles in server markup).
+
+import { useEffect, useRef } from "preact/hooks";
+import { MicLevelMeter } from "../../lib/meetings/client/devices.ts";
+
+export function VideoView(
+  { track, mirror = false, label, fit = "cover" }: {
+    track: MediaStreamTrack | null;
+    mirror?: boolean;
+    label: string;
+    fit?: "cover" | "contain";
+  },
+) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.srcObject = track ? new MediaStream([track]) : null;
+    if (track) el.play().catch(() => {/* autoplay refused; muted videos normally play */});
+  }, [track]);
+  return (
+    <video
+      ref={ref}
+      class={`room-video${mirror ? " is-mirrored" : ""}${fit === "contain" ? " is-contained" : ""}`}
+      autoplay
+      playsInline
+      muted
+      aria-label={label}
+    />
+  );
+}
+
+/** Plays one remote audio track on the chosen output device (when the browser can choose). */
+export function AudioSink({ track, sinkId }: { track: MediaStreamTrack; sinkId?: string }) {
+  const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.srcObject = new MediaStream([track]);
+    el.play().catch(() => {/* needs a gesture; Join was one */});
+  }, [track]);
+  useEffect(() => {
+    const el = ref.current as (HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> }) | null;
+    if (el && sinkId && el.setSinkId) el.setSinkId(sinkId).catch(() => {});
+  }, [sinkId, track]);
+  return <audio ref={ref} autoplay class="room-audio" />;
+}
+
+/** A bar that follows the microphone's level, for "is my mic working?". */
+export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack | null; muted?: boolean }) {
+  const bar = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    if (!track || typeof AudioContext === "undefined") return;
+    let meter: MicLevelMeter | null = null;
+    try {
+      meter = new MicLevelMeter(track);
+    } catch {
+      return;
+    }
+    let frame = 0;
+    let smoothed = 0;
+    const tick = () => {
+      const level = meter!.level();
+      smoothed = Math.max(level, smoothed * 0.85);
+      if (bar.current) bar.current.style.transform = `scaleX(${smoothed.toFixed(3)})`;
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    return () => {
+      cancelAnimationFrame(frame);
+      meter?.close();
+      if (bar.current) bar.current.style.transform = "scaleX(0)";
+    };
+  }, [track]);
+  return (
+    <span
+      class={`room-level${muted ? " is-muted" : ""}${track ? "" : " is-off"}`}
+      role="meter"
+      aria-label="Microphone level"
+    >
+      <span ref={bar} class="room-level-bar" />
+    </span>
+  );
+}

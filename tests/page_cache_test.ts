@@ -1,0 +1,60 @@
+// Anonymous pages rendered once and reused: each response must still carry its own CSRF token and
+// nonce, and nothing person-specific may ever come out of the cache.
+
+import assert from "node:assert/strict";
+import { makeTestApp } from "./support/app.ts";
+import { createUser } from "../lib/db/users.ts";
+import { createSession } from "../lib/db/sessions.ts";
+
+function csrfField(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  assert.ok(m, "the page has a CSRF field");
+  return m[1];
+}
+
+Deno.test("cached anonymous pages carry each visitor's own CSRF token, and forms still work", async () => {
+  const t = await makeTestApp();
+  try {
+    const a = t.client();
+    const b = t.client();
+    const pageA = await (await a.get("/signin")).text();
+    const pageB = await (await b.get("/signin")).text();
+    assert.equal(csrfField(pageA), a.cookies.get("ts_csrf"));
+    assert.equal(csrfField(pageB), b.cookies.get("ts_csrf"));
+    assert.notEqual(csrfField(pageA), csrfField(pageB));
+    assert.equal(pageA.replace(csrfField(pageA), "T"), pageB.replace(csrfField(pageB), "T"), "same page otherwise");
+    assert.ok(!/csrf[A-Za-z0-9_-]{16}"|nonce[A-Za-z0-9_-]{16}/.test(pageA.replace(csrfField(pageA), "")));
+
+    // The token from the cached page passes the CSRF check without an Origin header.
+    const res = await a.request("/signin", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: csrfField(pageA), email: "x@example.org", password: "nope" }),
+    });
+    assert.equal(res.status, 422, "past CSRF, the sign-in itself says no");
+    await res.body?.cancel();
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("signed-in people and visitor-supplied text never come from the page cache", async () => {
+  const t = await makeTestApp();
+  try {
+    const anon = t.client();
+    assert.match(await (await anon.get("/")).text(), /Create an account/);
+    const user = await createUser(t.kv, { name: "Grace Hopper", email: "grace@example.org", passwordHash: "x" });
+    const signedIn = t.client();
+    signedIn.cookies.set("ts_session", (await createSession(t.kv, user.id, "full")).token);
+    const home = await (await signedIn.get("/")).text();
+    assert.match(home, /Go to your dashboard/);
+    assert.doesNotMatch(home, /Create an account/);
+    // `next` is echoed into the form: each value renders on its own.
+    const one = await (await anon.get("/signin?next=/m/1234567890")).text();
+    const two = await (await anon.get("/signin?next=/dashboard")).text();
+    assert.match(one, /value="\/m\/1234567890"/);
+    assert.match(two, /value="\/dashboard"/);
+  } finally {
+    t.close();
+  }
+});
