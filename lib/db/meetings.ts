@@ -71,10 +71,15 @@ function randomDigits(n: number, firstNonZero: boolean): string {
   return out;
 }
 
-/** Creates a meeting with a fresh, unique meeting ID (atomic: the ID index is checked and set together). */
+/**
+ * Creates a meeting with a fresh, unique meeting ID (atomic: the ID index is checked and set
+ * together). `prepare` adds the caller's writes (e.g. a schedule) to the same commit, so a meeting
+ * never exists without them.
+ */
 export async function createMeeting(
   kv: Deno.Kv,
   input: { hostId: string; title?: string; settings?: Partial<MeetingSettings> },
+  prepare?: (op: Deno.AtomicOperation, meeting: Meeting) => void,
 ): Promise<Meeting> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const meeting: Meeting = {
@@ -91,13 +96,13 @@ export async function createMeeting(
       startedAt: null,
       endedAt: null,
     };
-    const res = await kv.atomic()
+    const op = kv.atomic()
       .check({ key: meetingKeys.byNumber(meeting.meetingId), versionstamp: null })
       .set(meetingKeys.meeting(meeting.id), meeting)
       .set(meetingKeys.byNumber(meeting.meetingId), meeting.id)
-      .set(meetingKeys.byHost(meeting.hostId, meeting.id), meeting.meetingId)
-      .commit();
-    if (res.ok) return meeting;
+      .set(meetingKeys.byHost(meeting.hostId, meeting.id), meeting.meetingId);
+    prepare?.(op, meeting);
+    if ((await op.commit()).ok) return meeting;
   }
   throw new KvConflict("could not find a free meeting ID");
 }
