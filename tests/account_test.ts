@@ -1,6 +1,7 @@
 // Account settings: profile, email change by link, password change, signing out everywhere,
 // resending the verification link, and deleting the account (never the only admin).
 
+import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
 import { createApiToken } from "../lib/db/api_tokens.ts";
@@ -8,28 +9,13 @@ import { getSession } from "../lib/db/sessions.ts";
 import { getUser, getUserByEmail, updateUser } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
 
-// Small local assertions: node:assert would pull @types/node into `deno check`, which node_modules lacks.
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
-function assertEquals(actual: unknown, expected: unknown, message = "") {
-  if (!Object.is(actual, expected)) {
-    throw new Error(
-      `${message ? message + ": " : ""}expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
-    );
-  }
-}
-function assertMatch(text: string, re: RegExp, message = "") {
-  if (!re.test(text)) throw new Error(`${message ? message + ": " : ""}${re} not found in:\n${text.slice(0, 3000)}`);
-}
-
 const PASSWORD = "correct horse battery";
 
 /** Signs a new person up; returns their signed-in client and stored account. */
 async function signedUp(t: TestApp, name: string, email: string): Promise<{ client: TestClient; user: User }> {
   const client = t.client();
   const res = await client.postForm("/signup", { name, email, password: PASSWORD });
-  assertEquals(res.status, 303, `sign-up of ${email}`);
+  assert.equal(res.status, 303, `sign-up of ${email}`);
   return { client, user: (await getUserByEmail(t.kv, email))! };
 }
 
@@ -37,7 +23,7 @@ async function signedUp(t: TestApp, name: string, email: string): Promise<{ clie
 async function anotherDevice(t: TestApp, email: string, password = PASSWORD): Promise<TestClient> {
   const client = t.client();
   const res = await client.postForm("/signin", { email, password });
-  assertEquals(res.status, 303, `sign-in of ${email}`);
+  assert.equal(res.status, 303, `sign-in of ${email}`);
   return client;
 }
 
@@ -50,22 +36,22 @@ async function signedIn(c: TestClient): Promise<boolean> {
 Deno.test("account settings need a signed-in browser session", async () => {
   const t = await makeTestApp();
   const anon = await t.client().get("/account");
-  assertEquals(anon.status, 303);
-  assertEquals(anon.headers.get("location"), "/signin?next=%2Faccount");
+  assert.equal(anon.status, 303);
+  assert.equal(anon.headers.get("location"), "/signin?next=%2Faccount");
 
   const { client, user } = await signedUp(t, "Ada", "ada@example.org");
   const page = await client.get("/account");
-  assertEquals(page.status, 200);
+  assert.equal(page.status, 200);
   const html = await page.text();
   for (const action of ["/account/profile", "/account/email", "/account/password", "/account/signout-everywhere"]) {
-    assertMatch(html, new RegExp(`action="${action}"`));
+    assert.match(html, new RegExp(`action="${action}"`));
   }
-  assertMatch(html, /action="\/account\/delete"/);
-  assertMatch(html, /href="\/account\/totp"/);
-  assertMatch(html, /href="\/account\/tokens"/);
-  assertMatch(html, /Two-factor sign-in is <strong>off<\/strong>/);
-  assertMatch(html, /<option value="UTC" selected/);
-  assertMatch(html, /<option value="Europe\/Berlin"/);
+  assert.match(html, /action="\/account\/delete"/);
+  assert.match(html, /href="\/account\/totp"/);
+  assert.match(html, /href="\/account\/tokens"/);
+  assert.match(html, /Two-factor sign-in is <strong>off<\/strong>/);
+  assert.match(html, /<option value="UTC" selected/);
+  assert.match(html, /<option value="Europe\/Berlin"/);
 
   // An API token authenticates, but may not change account settings.
   const { secret } = await createApiToken(t.kv, user.id, "script");
@@ -74,9 +60,9 @@ Deno.test("account settings need a signed-in browser session", async () => {
     headers: { authorization: `Bearer ${secret}`, "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ current: PASSWORD, password: "a brand new passphrase" }).toString(),
   });
-  assertEquals(api.status, 403);
+  assert.equal(api.status, 403);
   await api.body?.cancel();
-  assertEquals((await anotherDevice(t, "ada@example.org")).cookies.has("ts_session"), true, "password unchanged");
+  assert.equal((await anotherDevice(t, "ada@example.org")).cookies.has("ts_session"), true, "password unchanged");
   t.close();
 });
 
@@ -84,23 +70,23 @@ Deno.test("profile: name and time zone are saved; invalid input re-renders with 
   const t = await makeTestApp();
   const { client, user } = await signedUp(t, "Ada", "ada@example.org");
   const bad = await client.postForm("/account/profile", { name: "", timeZone: "Mars/Olympus_Mons" });
-  assertEquals(bad.status, 422);
+  assert.equal(bad.status, 422);
   const badHtml = await bad.text();
-  assertMatch(badHtml, /Enter your name/);
-  assertMatch(badHtml, /Choose a time zone from the list/);
-  assertEquals((await getUser(t.kv, user.id))?.name, "Ada");
+  assert.match(badHtml, /Enter your name/);
+  assert.match(badHtml, /Choose a time zone from the list/);
+  assert.equal((await getUser(t.kv, user.id))?.name, "Ada");
 
   const ok = await client.postForm("/account/profile", { name: "Ada Lovelace", timeZone: "Europe/Berlin" });
-  assertEquals(ok.status, 303);
-  assertEquals(ok.headers.get("location"), "/account?notice=profile-saved");
+  assert.equal(ok.status, 303);
+  assert.equal(ok.headers.get("location"), "/account?notice=profile-saved");
   const saved = await getUser(t.kv, user.id);
-  assertEquals(saved?.name, "Ada Lovelace");
-  assertEquals(saved?.timeZone, "Europe/Berlin");
+  assert.equal(saved?.name, "Ada Lovelace");
+  assert.equal(saved?.timeZone, "Europe/Berlin");
   const page = await (await client.get("/account?notice=profile-saved")).text();
-  assertMatch(page, /Your profile has been saved/);
-  assertMatch(page, /<option value="Europe\/Berlin" selected/);
+  assert.match(page, /Your profile has been saved/);
+  assert.match(page, /<option value="Europe\/Berlin" selected/);
   const junk = await (await client.get("/account?notice=%3Cscript%3Ealert(1)%3C%2Fscript%3E")).text();
-  assert(!junk.includes("<script>alert(1)"), "unknown notices are never reflected");
+  assert.ok(!junk.includes("<script>alert(1)"), "unknown notices are never reflected");
   t.close();
 });
 
@@ -110,33 +96,33 @@ Deno.test("email change: confirmed by the link sent to the new address; the old 
   await signedUp(t, "Bob", "bob@example.org");
 
   const wrong = await client.postForm("/account/email", { email: "ada@new.example", password: "not my password" });
-  assertEquals(wrong.status, 422);
-  assertMatch(await wrong.text(), /That is not your current password/);
+  assert.equal(wrong.status, 422);
+  assert.match(await wrong.text(), /That is not your current password/);
   const taken = await client.postForm("/account/email", { email: "bob@example.org", password: PASSWORD });
-  assertEquals(taken.status, 422);
-  assertMatch(await taken.text(), /Another account already uses this email address/);
+  assert.equal(taken.status, 422);
+  assert.match(await taken.text(), /Another account already uses this email address/);
   const same = await client.postForm("/account/email", { email: "ADA@example.org", password: PASSWORD });
-  assertEquals(same.status, 422);
+  assert.equal(same.status, 422);
   await same.body?.cancel();
-  assertEquals(t.mailer.sent.filter((m) => m.to === "ada@new.example").length, 0);
+  assert.equal(t.mailer.sent.filter((m) => m.to === "ada@new.example").length, 0);
 
   const res = await client.postForm("/account/email", { email: "ada@new.example", password: PASSWORD });
-  assertEquals(res.status, 303);
-  assertEquals(res.headers.get("location"), "/account?notice=email-change-sent");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/account?notice=email-change-sent");
   const link = t.mailer.link("ada@new.example", "/account/email/confirm/");
-  assertMatch(t.mailer.last("ada@example.org").text, /ada@new\.example/, "the old address gets a notice");
-  assertEquals((await getUser(t.kv, user.id))?.email, "ada@example.org", "nothing changes before the link");
+  assert.match(t.mailer.last("ada@example.org").text, /ada@new\.example/, "the old address gets a notice");
+  assert.equal((await getUser(t.kv, user.id))?.email, "ada@example.org", "nothing changes before the link");
 
   const opened = await t.client().get(link);
-  assertEquals(opened.status, 200);
-  assertMatch(await opened.text(), /Your account now uses ada@new\.example/);
+  assert.equal(opened.status, 200);
+  assert.match(await opened.text(), /Your account now uses ada@new\.example/);
   const changed = await getUser(t.kv, user.id);
-  assertEquals(changed?.email, "ada@new.example");
-  assertEquals(changed?.emailVerified, true, "the new address counts as verified");
-  assertEquals(await getUserByEmail(t.kv, "ada@example.org"), null, "the old address is free");
-  assertEquals((await getUserByEmail(t.kv, "ada@new.example"))?.id, user.id);
+  assert.equal(changed?.email, "ada@new.example");
+  assert.equal(changed?.emailVerified, true, "the new address counts as verified");
+  assert.equal(await getUserByEmail(t.kv, "ada@example.org"), null, "the old address is free");
+  assert.equal((await getUserByEmail(t.kv, "ada@new.example"))?.id, user.id);
 
-  assertEquals((await t.client().get(link)).status, 410, "the link works once");
+  assert.equal((await t.client().get(link)).status, 410, "the link works once");
   await anotherDevice(t, "ada@new.example");
   t.close();
 });
@@ -148,9 +134,9 @@ Deno.test("email change: if the address was taken meanwhile, opening the link sa
   const link = t.mailer.link("shared@example.org", "/account/email/confirm/");
   await signedUp(t, "Carol", "shared@example.org");
   const res = await client.get(link);
-  assertEquals(res.status, 409);
-  assertMatch(await res.text(), /Another account started using shared@example\.org/);
-  assertEquals((await getUser(t.kv, user.id))?.email, "ada@example.org");
+  assert.equal(res.status, 409);
+  assert.match(await res.text(), /Another account started using shared@example\.org/);
+  assert.equal((await getUser(t.kv, user.id))?.email, "ada@example.org");
   t.close();
 });
 
@@ -160,22 +146,22 @@ Deno.test("password change: needs the current password and ends every other sess
   const phone = await anotherDevice(t, "ada@example.org");
 
   const wrong = await client.postForm("/account/password", { current: "nope", password: "a brand new passphrase" });
-  assertEquals(wrong.status, 422);
-  assertMatch(await wrong.text(), /That is not your current password/);
+  assert.equal(wrong.status, 422);
+  assert.match(await wrong.text(), /That is not your current password/);
   const short = await client.postForm("/account/password", { current: PASSWORD, password: "short" });
-  assertEquals(short.status, 422);
-  assertMatch(await short.text(), /Use at least 10 characters/);
-  assert(await signedIn(phone), "failed attempts end nothing");
+  assert.equal(short.status, 422);
+  assert.match(await short.text(), /Use at least 10 characters/);
+  assert.ok(await signedIn(phone), "failed attempts end nothing");
 
   const ok = await client.postForm("/account/password", { current: PASSWORD, password: "a brand new passphrase" });
-  assertEquals(ok.status, 303);
-  assertEquals(ok.headers.get("location"), "/account?notice=password-changed");
-  assert(await signedIn(client), "this device stays signed in");
-  assert(!(await signedIn(phone)), "the other device is signed out");
-  assertEquals(t.mailer.last("ada@example.org").subject, "Your Talkspace password was changed");
+  assert.equal(ok.status, 303);
+  assert.equal(ok.headers.get("location"), "/account?notice=password-changed");
+  assert.ok(await signedIn(client), "this device stays signed in");
+  assert.ok(!(await signedIn(phone)), "the other device is signed out");
+  assert.equal(t.mailer.last("ada@example.org").subject, "Your Talkspace password was changed");
 
   const old = await t.client().postForm("/signin", { email: "ada@example.org", password: PASSWORD });
-  assertEquals(old.status, 422);
+  assert.equal(old.status, 422);
   await old.body?.cancel();
   await anotherDevice(t, "ada@example.org", "a brand new passphrase");
   t.close();
@@ -189,13 +175,13 @@ Deno.test("sign out everywhere ends every session, including this one", async ()
   const token = client.cookies.get("ts_session")!;
 
   const res = await client.postForm("/account/signout-everywhere", {});
-  assertEquals(res.status, 303);
-  assertEquals(res.headers.get("location"), "/signin?notice=signed-out-everywhere");
-  assert(!(await signedIn(client)) && !(await signedIn(phone)));
-  assertEquals(await getSession(t.kv, token), null);
-  assert(await signedIn(bob), "other people are not affected");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/signin?notice=signed-out-everywhere");
+  assert.ok(!(await signedIn(client)) && !(await signedIn(phone)));
+  assert.equal(await getSession(t.kv, token), null);
+  assert.ok(await signedIn(bob), "other people are not affected");
   const page = await client.get("/signin?notice=signed-out-everywhere");
-  assertMatch(await page.text(), /You have been signed out on every device/);
+  assert.match(await page.text(), /You have been signed out on every device/);
   t.close();
 });
 
@@ -204,23 +190,23 @@ Deno.test("resending the verification link: a fresh link, 10 per 15 minutes", as
   const { client } = await signedUp(t, "Ada", "ada@example.org");
   const first = t.mailer.link("ada@example.org", "/verify/");
   const page = await client.get("/account/verify");
-  assertEquals(page.status, 200);
-  assertMatch(await page.text(), /action="\/account\/verify"/);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /action="\/account\/verify"/);
   for (let i = 0; i < 10; i++) {
     const res = await client.postForm("/account/verify", {});
-    assertEquals(res.status, 303, `resend ${i + 1}`);
-    assertEquals(res.headers.get("location"), "/account?notice=verify-sent");
+    assert.equal(res.status, 303, `resend ${i + 1}`);
+    assert.equal(res.headers.get("location"), "/account?notice=verify-sent");
   }
   const fresh = t.mailer.link("ada@example.org", "/verify/");
-  assert(fresh !== first, "each resend carries a new link");
+  assert.ok(fresh !== first, "each resend carries a new link");
   const blocked = await client.postForm("/account/verify", {});
-  assertEquals(blocked.status, 429);
-  assert(Number(blocked.headers.get("retry-after")) > 0);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
   await blocked.body?.cancel();
-  assertEquals((await client.get(fresh)).status, 200);
-  assertEquals((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, true);
+  assert.equal((await client.get(fresh)).status, 200);
+  assert.equal((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, true);
   const after = await client.postForm("/account/verify", {});
-  assertEquals(after.headers.get("location"), "/account?notice=already-verified");
+  assert.equal(after.headers.get("location"), "/account?notice=already-verified");
   t.close();
 });
 
@@ -231,19 +217,19 @@ Deno.test("delete account: needs the password, then removes the account and its 
   const phone = await anotherDevice(t, "bob@example.org");
 
   const wrong = await client.postForm("/account/delete", { password: "not my password" });
-  assertEquals(wrong.status, 422);
-  assertMatch(await wrong.text(), /That is not your current password/);
-  assert(await getUser(t.kv, user.id), "still there");
+  assert.equal(wrong.status, 422);
+  assert.match(await wrong.text(), /That is not your current password/);
+  assert.ok(await getUser(t.kv, user.id), "still there");
 
   const res = await client.postForm("/account/delete", { password: PASSWORD });
-  assertEquals(res.status, 303);
-  assertEquals(res.headers.get("location"), "/?notice=account-deleted");
-  assertEquals(client.cookies.get("ts_session"), undefined, "the cookie is cleared");
-  assertEquals(await getUser(t.kv, user.id), null);
-  assertEquals(await getUserByEmail(t.kv, "bob@example.org"), null);
-  assert(!(await signedIn(phone)), "other devices are signed out");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/?notice=account-deleted");
+  assert.equal(client.cookies.get("ts_session"), undefined, "the cookie is cleared");
+  assert.equal(await getUser(t.kv, user.id), null);
+  assert.equal(await getUserByEmail(t.kv, "bob@example.org"), null);
+  assert.ok(!(await signedIn(phone)), "other devices are signed out");
   const again = await t.client().postForm("/signin", { email: "bob@example.org", password: PASSWORD });
-  assertEquals(again.status, 422);
+  assert.equal(again.status, 422);
   await again.body?.cancel();
   t.close();
 });
@@ -252,22 +238,22 @@ Deno.test("the only admin cannot delete their account; with another admin they c
   const t = await makeTestApp();
   const { client, user } = await signedUp(t, "Ada", "ada@example.org");
   const { user: bob } = await signedUp(t, "Bob", "bob@example.org");
-  assertEquals(user.role, "admin");
+  assert.equal(user.role, "admin");
 
   const refused = await client.postForm("/account/delete", { password: PASSWORD });
-  assertEquals(refused.status, 409);
-  assertMatch(await refused.text(), /You are the only administrator/);
-  assert(await getUser(t.kv, user.id), "the admin is still there");
+  assert.equal(refused.status, 409);
+  assert.match(await refused.text(), /You are the only administrator/);
+  assert.ok(await getUser(t.kv, user.id), "the admin is still there");
 
   // A disabled admin does not count as someone who can run the server.
   await updateUser(t.kv, bob.id, () => ({ role: "admin", disabled: true }));
   const stillRefused = await client.postForm("/account/delete", { password: PASSWORD });
-  assertEquals(stillRefused.status, 409);
+  assert.equal(stillRefused.status, 409);
   await stillRefused.body?.cancel();
 
   await updateUser(t.kv, bob.id, () => ({ disabled: false }));
   const ok = await client.postForm("/account/delete", { password: PASSWORD });
-  assertEquals(ok.status, 303);
-  assertEquals(await getUser(t.kv, user.id), null);
+  assert.equal(ok.status, 303);
+  assert.equal(await getUser(t.kv, user.id), null);
   t.close();
 });

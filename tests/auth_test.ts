@@ -1,6 +1,7 @@
 // Sign-up, email verification, sign-in (rate limits, cookies, rotation, disabled accounts, CSRF),
 // sign-out and password recovery, in-process against an in-memory KV.
 
+import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
 import { keys } from "../lib/db/keys.ts";
@@ -9,24 +10,6 @@ import { getSession } from "../lib/db/sessions.ts";
 import { getUserByEmail, updateUser } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
 import { hashToken } from "../lib/ids.ts";
-
-// Small local assertions: node:assert would pull @types/node into `deno check`, which node_modules lacks.
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
-function assertEquals(actual: unknown, expected: unknown, message = "") {
-  if (!Object.is(actual, expected)) {
-    throw new Error(
-      `${message ? message + ": " : ""}expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
-    );
-  }
-}
-function assertMatch(text: string, re: RegExp, message = "") {
-  if (!re.test(text)) throw new Error(`${message ? message + ": " : ""}${re} not found in:\n${text.slice(0, 3000)}`);
-}
-function assertNotMatch(text: string, re: RegExp, message = "") {
-  if (re.test(text)) throw new Error(`${message ? message + ": " : ""}${re} unexpectedly found`);
-}
 
 const PASSWORD = "correct horse battery";
 
@@ -43,7 +26,7 @@ async function signIn(c: TestClient, email: string, password = PASSWORD, extra: 
 /** A person with an account, signed out on a fresh client. */
 async function person(t: TestApp, name: string, email: string): Promise<{ client: TestClient; user: User }> {
   const res = await signUp(t.client(), name, email);
-  assertEquals(res.status, 303, "sign-up succeeds");
+  assert.equal(res.status, 303, "sign-up succeeds");
   return { client: t.client(), user: (await getUserByEmail(t.kv, email))! };
 }
 
@@ -58,18 +41,18 @@ Deno.test("sign-up validation errors: 422 with field messages, typed values kept
   const t = await makeTestApp();
   const c = t.client();
   const res = await c.postForm("/signup", { name: "  ", email: "ada@@example", password: "short-pw" });
-  assertEquals(res.status, 422);
+  assert.equal(res.status, 422);
   const html = await res.text();
-  assertMatch(html, /Enter your name/);
-  assertMatch(html, /Enter a valid email address/);
-  assertMatch(html, /Use at least 10 characters/);
-  assertMatch(html, /value="ada@@example"/, "the typed email is kept");
-  assertNotMatch(html, /short-pw/, "the password is never echoed");
-  assertMatch(html, /aria-invalid="true"/);
+  assert.match(html, /Enter your name/);
+  assert.match(html, /Enter a valid email address/);
+  assert.match(html, /Use at least 10 characters/);
+  assert.match(html, /value="ada@@example"/, "the typed email is kept");
+  assert.doesNotMatch(html, /short-pw/, "the password is never echoed");
+  assert.match(html, /aria-invalid="true"/);
   let stored = 0;
   for await (const _ of t.kv.list({ prefix: ["users"] })) stored++;
-  assertEquals(stored, 0, "no account was stored");
-  assertEquals(t.mailer.sent.length, 0, "no email was sent");
+  assert.equal(stored, 0, "no account was stored");
+  assert.equal(t.mailer.sent.length, 0, "no email was sent");
   t.close();
 });
 
@@ -77,49 +60,49 @@ Deno.test("sign-up: first account is admin, next is a user, ADMIN_EMAIL is admin
   const t = await makeTestApp({ ADMIN_EMAIL: "Boss@Example.org" });
   const c = t.client();
   const res = await c.postForm("/signup", { name: "Ada", email: "ada@example.org", password: PASSWORD });
-  assertEquals(res.status, 303);
-  assertEquals(res.headers.get("location"), "/dashboard");
-  assert(await signedIn(c), "sign-up starts a full session");
-  assertEquals((await getUserByEmail(t.kv, "ada@example.org"))?.role, "admin");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/dashboard");
+  assert.ok(await signedIn(c), "sign-up starts a full session");
+  assert.equal((await getUserByEmail(t.kv, "ada@example.org"))?.role, "admin");
 
-  assertEquals((await signUp(t.client(), "Bob", "bob@example.org")).status, 303);
-  assertEquals((await getUserByEmail(t.kv, "bob@example.org"))?.role, "user");
+  assert.equal((await signUp(t.client(), "Bob", "bob@example.org")).status, 303);
+  assert.equal((await getUserByEmail(t.kv, "bob@example.org"))?.role, "user");
 
-  assertEquals((await signUp(t.client(), "Boss", "boss@example.org")).status, 303);
-  assertEquals((await getUserByEmail(t.kv, "boss@example.org"))?.role, "admin");
+  assert.equal((await signUp(t.client(), "Boss", "boss@example.org")).status, 303);
+  assert.equal((await getUserByEmail(t.kv, "boss@example.org"))?.role, "admin");
 
   const dup = await t.client().postForm("/signup", { name: "Other", email: "ADA@example.org", password: PASSWORD });
-  assertEquals(dup.status, 422);
-  assertMatch(await dup.text(), /An account with this email already exists/);
-  assertEquals((await getUserByEmail(t.kv, "ada@example.org"))?.name, "Ada", "the first account is untouched");
+  assert.equal(dup.status, 422);
+  assert.match(await dup.text(), /An account with this email already exists/);
+  assert.equal((await getUserByEmail(t.kv, "ada@example.org"))?.name, "Ada", "the first account is untouched");
   t.close();
 });
 
 Deno.test("email verification link works once, and not after the address changed", async () => {
   const t = await makeTestApp();
   const { user } = await person(t, "Ada", "ada@example.org");
-  assertEquals(user.emailVerified, false);
+  assert.equal(user.emailVerified, false);
   const link = t.mailer.link("ada@example.org", "/verify/");
-  assert(link.startsWith(`${t.config.publicUrl}/verify/`));
+  assert.ok(link.startsWith(`${t.config.publicUrl}/verify/`));
   const mail = t.mailer.last("ada@example.org");
-  assert(mail.html.includes(link) && mail.subject.length > 0, "the HTML part carries the link too");
+  assert.ok(mail.html.includes(link) && mail.subject.length > 0, "the HTML part carries the link too");
 
   const first = await t.client().get(link);
-  assertEquals(first.status, 200);
-  assertMatch(await first.text(), /Email address confirmed/);
-  assertEquals((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, true);
+  assert.equal(first.status, 200);
+  assert.match(await first.text(), /Email address confirmed/);
+  assert.equal((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, true);
 
   const again = await t.client().get(link);
-  assertEquals(again.status, 410);
-  assertMatch(await again.text(), /expired or was already used[\s\S]*href="\/account\/verify"/);
+  assert.equal(again.status, 410);
+  assert.match(await again.text(), /expired or was already used[\s\S]*href="\/account\/verify"/);
 
   // A link for an address the account no longer uses does nothing.
   const stale = await issueToken(t.kv, "verify_email", { userId: user.id, email: "old@example.org" }, 60_000);
   await updateUser(t.kv, user.id, () => ({ emailVerified: false }));
   const res = await t.client().get(`/verify/${stale}`);
-  assertEquals(res.status, 410);
+  assert.equal(res.status, 410);
   await res.body?.cancel();
-  assertEquals((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, false);
+  assert.equal((await getUserByEmail(t.kv, "ada@example.org"))?.emailVerified, false);
   t.close();
 });
 
@@ -127,9 +110,9 @@ Deno.test("emails escape what people typed in the HTML part", async () => {
   const t = await makeTestApp();
   await person(t, "Ada <img src=x onerror=alert(1)>", "ada@example.org");
   const mail = t.mailer.last("ada@example.org");
-  assert(!mail.html.includes("<img"), "no markup from the name reaches the HTML");
-  assertMatch(mail.html, /Ada &#60;img src=x onerror=alert\(1\)&#62;/);
-  assertMatch(mail.text, /Hello Ada <img/, "the text part is plain text");
+  assert.ok(!mail.html.includes("<img"), "no markup from the name reaches the HTML");
+  assert.match(mail.html, /Ada &#60;img src=x onerror=alert\(1\)&#62;/);
+  assert.match(mail.text, /Hello Ada <img/, "the text part is plain text");
   t.close();
 });
 
@@ -138,20 +121,20 @@ Deno.test("sign-in: wrong password and unknown email get the same 422 answer; th
   await person(t, "Ada", "ada@example.org");
   const c = t.client();
   const wrong = await signIn(c, "ada@example.org", "not the password");
-  assertEquals(wrong.status, 422);
+  assert.equal(wrong.status, 422);
   const wrongHtml = await wrong.text();
-  assertMatch(wrongHtml, /The email or password is incorrect/);
-  assertMatch(wrongHtml, /value="ada@example.org"/);
-  assertNotMatch(wrongHtml, /not the password/);
+  assert.match(wrongHtml, /The email or password is incorrect/);
+  assert.match(wrongHtml, /value="ada@example.org"/);
+  assert.doesNotMatch(wrongHtml, /not the password/);
   const unknown = await signIn(c, "nobody@example.org", "not the password");
-  assertEquals(unknown.status, 422);
-  assertMatch(await unknown.text(), /The email or password is incorrect/);
-  assert(!(await signedIn(c)));
+  assert.equal(unknown.status, 422);
+  assert.match(await unknown.text(), /The email or password is incorrect/);
+  assert.ok(!(await signedIn(c)));
 
   const ok = await signIn(c, "ADA@example.org");
-  assertEquals(ok.status, 303);
-  assertEquals(ok.headers.get("location"), "/dashboard");
-  assert(await signedIn(c));
+  assert.equal(ok.status, 303);
+  assert.equal(ok.headers.get("location"), "/dashboard");
+  assert.ok(await signedIn(c));
   t.close();
 });
 
@@ -160,13 +143,13 @@ Deno.test("sign-in: 10 wrong passwords for one account, then 429 with Retry-Afte
   await person(t, "Ada", "ada@example.org");
   for (let i = 0; i < 10; i++) {
     const res = await signIn(t.client(), "ada@example.org", `wrong ${i}`);
-    assertEquals(res.status, 422, `attempt ${i + 1}`);
+    assert.equal(res.status, 422, `attempt ${i + 1}`);
     await res.body?.cancel();
   }
   const blocked = await signIn(t.client(), "ada@example.org");
-  assertEquals(blocked.status, 429);
+  assert.equal(blocked.status, 429);
   const retry = Number(blocked.headers.get("retry-after"));
-  assert(retry > 0 && retry <= 15 * 60, `Retry-After is within the window, got ${retry}`);
+  assert.ok(retry > 0 && retry <= 15 * 60, `Retry-After is within the window, got ${retry}`);
   await blocked.body?.cancel();
   t.close();
 });
@@ -176,12 +159,12 @@ Deno.test("sign-in: 10 failures from one address with different emails, then 429
   await person(t, "Ada", "ada@example.org");
   for (let i = 0; i < 10; i++) {
     const res = await signIn(t.client(), `guess${i}@example.org`, "whatever123");
-    assertEquals(res.status, 422, `attempt ${i + 1}`);
+    assert.equal(res.status, 422, `attempt ${i + 1}`);
     await res.body?.cancel();
   }
   const blocked = await signIn(t.client(), "ada@example.org");
-  assertEquals(blocked.status, 429);
-  assert(Number(blocked.headers.get("retry-after")) > 0);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
   await blocked.body?.cancel();
   t.close();
 });
@@ -197,15 +180,15 @@ Deno.test("session cookie: HttpOnly and SameSite=Lax; __Host- prefix with Secure
     const t = await makeTestApp({ PUBLIC_URL: url });
     const c = t.client();
     const res = await c.postForm("/signup", { name: "Ada", email: "ada@example.org", password: PASSWORD });
-    assertEquals(res.status, 303);
+    assert.equal(res.status, 303);
     const line = res.headers.getSetCookie().find((l) => l.startsWith(`${name}=`));
-    assert(line, `a ${name} cookie is set for ${url}: ${res.headers.getSetCookie().join(" | ")}`);
-    assertMatch(line, /;\s*HttpOnly/i);
-    assertMatch(line, /;\s*SameSite=Lax/i);
-    assertMatch(line, /;\s*Path=\//i);
-    assertEquals(/;\s*Secure/i.test(line), secure, `Secure for ${url}`);
-    assertNotMatch(line, /;\s*Domain=/i);
-    assert(await signedIn(c));
+    assert.ok(line, `a ${name} cookie is set for ${url}: ${res.headers.getSetCookie().join(" | ")}`);
+    assert.match(line, /;\s*HttpOnly/i);
+    assert.match(line, /;\s*SameSite=Lax/i);
+    assert.match(line, /;\s*Path=\//i);
+    assert.equal(/;\s*Secure/i.test(line), secure, `Secure for ${url}`);
+    assert.doesNotMatch(line, /;\s*Domain=/i);
+    assert.ok(await signedIn(c));
     t.close();
   }
 });
@@ -214,18 +197,18 @@ Deno.test("sign-in rotates the session: the token from before no longer works", 
   const t = await makeTestApp();
   await person(t, "Ada", "ada@example.org");
   const c = t.client();
-  assertEquals((await signIn(c, "ada@example.org")).status, 303);
+  assert.equal((await signIn(c, "ada@example.org")).status, 303);
   const before = c.cookies.get("ts_session")!;
-  assert(before && (await getSession(t.kv, before)));
+  assert.ok(before && (await getSession(t.kv, before)));
 
-  assertEquals((await signIn(c, "ada@example.org")).status, 303);
+  assert.equal((await signIn(c, "ada@example.org")).status, 303);
   const after = c.cookies.get("ts_session")!;
-  assert(after && after !== before, "a new token is issued");
-  assertEquals(await getSession(t.kv, before), null, "the old session was ended");
+  assert.ok(after && after !== before, "a new token is issued");
+  assert.equal(await getSession(t.kv, before), null, "the old session was ended");
   const old = t.client();
   old.cookies.set("ts_session", before);
-  assert(!(await signedIn(old)), "the old token does not sign anyone in");
-  assert(await signedIn(c));
+  assert.ok(!(await signedIn(old)), "the old token does not sign anyone in");
+  assert.ok(await signedIn(c));
   t.close();
 });
 
@@ -235,11 +218,11 @@ Deno.test("sign-in with two-factor on: a half-signed-in session and the TOTP ste
   await updateUser(t.kv, user.id, () => ({ totpSecret: "JBSWY3DPEHPK3PXP" }));
   const c = t.client();
   const res = await signIn(c, "ada@example.org", PASSWORD, { next: "/account?tab=1" });
-  assertEquals(res.status, 303);
-  assertEquals(res.headers.get("location"), "/signin/totp?next=%2Faccount%3Ftab%3D1");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/signin/totp?next=%2Faccount%3Ftab%3D1");
   const found = await getSession(t.kv, c.cookies.get("ts_session")!);
-  assertEquals(found?.session.stage, "totp");
-  assert(!(await signedIn(c)), "the password alone does not sign in");
+  assert.equal(found?.session.stage, "totp");
+  assert.ok(!(await signedIn(c)), "the password alone does not sign in");
   t.close();
 });
 
@@ -257,13 +240,13 @@ Deno.test("sign-in follows a local next and ignores anything else", async () => 
   ];
   for (const [next, expected] of cases) {
     const res = await signIn(t.client(), "ada@example.org", PASSWORD, { next });
-    assertEquals(res.status, 303);
-    assertEquals(res.headers.get("location"), expected, `next=${next}`);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), expected, `next=${next}`);
   }
   const page = await t.client().get("/signin?next=%2Faccount");
-  assertMatch(await page.text(), /<input type="hidden" name="next" value="\/account"/);
+  assert.match(await page.text(), /<input type="hidden" name="next" value="\/account"/);
   const evil = await t.client().get("/signin?next=%2F%2Fevil.example");
-  assertNotMatch(await evil.text(), /evil\.example/);
+  assert.doesNotMatch(await evil.text(), /evil\.example/);
   t.close();
 });
 
@@ -274,15 +257,15 @@ Deno.test("GET /signin when signed in goes to the dashboard; sign-out ends the s
   await signIn(c, "ada@example.org");
   const token = c.cookies.get("ts_session")!;
   const page = await c.get("/signin");
-  assertEquals(page.status, 303);
-  assertEquals(page.headers.get("location"), "/dashboard");
+  assert.equal(page.status, 303);
+  assert.equal(page.headers.get("location"), "/dashboard");
 
   const out = await c.postForm("/signout", {});
-  assertEquals(out.status, 303);
-  assertEquals(out.headers.get("location"), "/");
-  assertEquals(c.cookies.get("ts_session"), undefined, "the cookie is cleared");
-  assertEquals(await getSession(t.kv, token), null, "the session is gone from KV");
-  assertEquals((await c.get("/signin")).status, 200);
+  assert.equal(out.status, 303);
+  assert.equal(out.headers.get("location"), "/");
+  assert.equal(c.cookies.get("ts_session"), undefined, "the cookie is cleared");
+  assert.equal(await getSession(t.kv, token), null, "the session is gone from KV");
+  assert.equal((await c.get("/signin")).status, 200);
   t.close();
 });
 
@@ -292,11 +275,11 @@ Deno.test("a disabled account cannot sign in, even with the right password", asy
   await updateUser(t.kv, user.id, () => ({ disabled: true }));
   const c = t.client();
   const res = await signIn(c, "ada@example.org");
-  assertEquals(res.status, 403);
-  assertMatch(await res.text(), /This account has been disabled by an administrator/);
-  assertEquals(c.cookies.get("ts_session"), undefined);
+  assert.equal(res.status, 403);
+  assert.match(await res.text(), /This account has been disabled by an administrator/);
+  assert.equal(c.cookies.get("ts_session"), undefined);
   const wrong = await signIn(c, "ada@example.org", "wrong password");
-  assertEquals(wrong.status, 422, "a wrong password says nothing about the account's state");
+  assert.equal(wrong.status, 422, "a wrong password says nothing about the account's state");
   await wrong.body?.cancel();
   t.close();
 });
@@ -307,11 +290,11 @@ Deno.test("CSRF: foreign Origin 403, no Origin and no token 403, no Origin with 
   const c = t.client();
   await (await c.get("/signin")).body?.cancel();
   const csrf = c.cookies.get("ts_csrf");
-  assert(csrf, "GET /signin sets the CSRF cookie");
+  assert.ok(csrf, "GET /signin sets the CSRF cookie");
   const body = { email: "ada@example.org", password: PASSWORD };
 
   const foreign = await c.postForm("/signin", body, { origin: "https://evil.example" });
-  assertEquals(foreign.status, 403);
+  assert.equal(foreign.status, 403);
   await foreign.body?.cancel();
 
   const post = (fields: Record<string, string>) =>
@@ -321,16 +304,16 @@ Deno.test("CSRF: foreign Origin 403, no Origin and no token 403, no Origin with 
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
   const bare = await post(body);
-  assertEquals(bare.status, 403);
+  assert.equal(bare.status, 403);
   await bare.body?.cancel();
   const forged = await post({ ...body, _csrf: "x".repeat(32) });
-  assertEquals(forged.status, 403);
+  assert.equal(forged.status, 403);
   await forged.body?.cancel();
-  assertEquals(c.cookies.get("ts_session"), undefined, "nothing signed in so far");
+  assert.equal(c.cookies.get("ts_session"), undefined, "nothing signed in so far");
 
   const ok = await post({ ...body, _csrf: csrf });
-  assertEquals(ok.status, 303);
-  assert(await signedIn(c));
+  assert.equal(ok.status, 303);
+  assert.ok(await signedIn(c));
   t.close();
 });
 
@@ -340,18 +323,18 @@ Deno.test("reset: the same answer for unknown and known emails; only real accoun
   const before = t.mailer.sent.length;
   const unknown = await t.client().postForm("/reset", { email: "nobody@example.org" });
   const known = await t.client().postForm("/reset", { email: "ada@example.org" });
-  assertEquals(unknown.status, 303);
-  assertEquals(known.status, 303);
-  assertEquals(unknown.headers.get("location"), known.headers.get("location"));
-  assertEquals(await unknown.text(), await known.text());
-  assertEquals(t.mailer.sent.length, before + 1, "one email, to the real account");
-  assertEquals(t.mailer.last("ada@example.org").subject, "Reset your Talkspace password");
+  assert.equal(unknown.status, 303);
+  assert.equal(known.status, 303);
+  assert.equal(unknown.headers.get("location"), known.headers.get("location"));
+  assert.equal(await unknown.text(), await known.text());
+  assert.equal(t.mailer.sent.length, before + 1, "one email, to the real account");
+  assert.equal(t.mailer.last("ada@example.org").subject, "Reset your Talkspace password");
   const page = await t.client().get(unknown.headers.get("location")!);
-  assertMatch(await page.text(), /If an account exists for that address, we have sent a link/);
+  assert.match(await page.text(), /If an account exists for that address, we have sent a link/);
 
   const invalid = await t.client().postForm("/reset", { email: "not an email" });
-  assertEquals(invalid.status, 422);
-  assertMatch(await invalid.text(), /Enter a valid email address/);
+  assert.equal(invalid.status, 422);
+  assert.match(await invalid.text(), /Enter a valid email address/);
   t.close();
 });
 
@@ -362,40 +345,40 @@ Deno.test("reset: the link sets a new password once and ends every session", asy
   const phone = t.client();
   await signIn(laptop, "ada@example.org");
   await signIn(phone, "ada@example.org");
-  assert((await signedIn(laptop)) && (await signedIn(phone)));
+  assert.ok((await signedIn(laptop)) && (await signedIn(phone)));
 
   await t.client().postForm("/reset", { email: "ada@example.org" });
   const link = t.mailer.link("ada@example.org", "/reset/");
   const path = new URL(link).pathname;
   const stranger = t.client();
   const form = await stranger.get(path);
-  assertEquals(form.status, 200);
-  assertMatch(await form.text(), new RegExp(`action="${path}"`));
+  assert.equal(form.status, 200);
+  assert.match(await form.text(), new RegExp(`action="${path}"`));
 
   const short = await stranger.postForm(path, { password: "short" });
-  assertEquals(short.status, 422, "a too-short password is refused without using the link up");
-  assertMatch(await short.text(), /Use at least 10 characters/);
+  assert.equal(short.status, 422, "a too-short password is refused without using the link up");
+  assert.match(await short.text(), /Use at least 10 characters/);
 
   const done = await stranger.postForm(path, { password: "a brand new passphrase" });
-  assertEquals(done.status, 303);
-  assertEquals(done.headers.get("location"), "/signin?notice=password-reset");
+  assert.equal(done.status, 303);
+  assert.equal(done.headers.get("location"), "/signin?notice=password-reset");
   const notice = await stranger.get("/signin?notice=password-reset");
-  assertMatch(await notice.text(), /Your password has been changed/);
+  assert.match(await notice.text(), /Your password has been changed/);
 
-  assert(!(await signedIn(laptop)) && !(await signedIn(phone)), "every session ended");
+  assert.ok(!(await signedIn(laptop)) && !(await signedIn(phone)), "every session ended");
   let sessions = 0;
   for await (const _ of t.kv.list({ prefix: ["sessions"] })) sessions++;
-  assertEquals(sessions, 0);
+  assert.equal(sessions, 0);
 
   const reused = await stranger.postForm(path, { password: "another new passphrase" });
-  assertEquals(reused.status, 410);
+  assert.equal(reused.status, 410);
   const reusedHtml = await reused.text();
-  assertMatch(reusedHtml, /This link has expired or was already used/);
-  assertMatch(reusedHtml, /href="\/reset"/);
-  assertEquals((await stranger.get(path)).status, 410);
+  assert.match(reusedHtml, /This link has expired or was already used/);
+  assert.match(reusedHtml, /href="\/reset"/);
+  assert.equal((await stranger.get(path)).status, 410);
 
-  assertEquals((await signIn(t.client(), "ada@example.org")).status, 422, "the old password is gone");
-  assertEquals((await signIn(t.client(), "ada@example.org", "a brand new passphrase")).status, 303);
+  assert.equal((await signIn(t.client(), "ada@example.org")).status, 422, "the old password is gone");
+  assert.equal((await signIn(t.client(), "ada@example.org", "a brand new passphrase")).status, 303);
   t.close();
 });
 
@@ -408,16 +391,16 @@ Deno.test("reset: an expired link is refused and changes nothing", async () => {
   // Age the stored token: the same entry, with an expiry in the past.
   const key = keys.oneTimeToken("reset_password", await hashToken(token));
   const entry = await t.kv.get<{ data: unknown; expiresAt: number }>(key);
-  assert(entry.value, "the reset token is stored by its hash");
+  assert.ok(entry.value, "the reset token is stored by its hash");
   await t.kv.set(key, { ...entry.value, expiresAt: Date.now() - 1000 });
 
   const page = await t.client().get(new URL(link).pathname);
-  assertEquals(page.status, 410);
-  assertMatch(await page.text(), /expired or was already used/);
+  assert.equal(page.status, 410);
+  assert.match(await page.text(), /expired or was already used/);
   const post = await t.client().postForm(new URL(link).pathname, { password: "a brand new passphrase" });
-  assertEquals(post.status, 410);
+  assert.equal(post.status, 410);
   await post.body?.cancel();
-  assertEquals((await signIn(t.client(), "ada@example.org")).status, 303, "the password is unchanged");
+  assert.equal((await signIn(t.client(), "ada@example.org")).status, 303, "the password is unchanged");
   t.close();
 });
 
@@ -426,21 +409,21 @@ Deno.test("reset: 10 requests per email, or per address, in 15 minutes; then 429
   await person(t, "Ada", "ada@example.org");
   for (let i = 0; i < 10; i++) {
     const res = await t.client().postForm("/reset", { email: "ada@example.org" });
-    assertEquals(res.status, 303, `request ${i + 1}`);
+    assert.equal(res.status, 303, `request ${i + 1}`);
   }
   const blocked = await t.client().postForm("/reset", { email: "ada@example.org" });
-  assertEquals(blocked.status, 429);
-  assert(Number(blocked.headers.get("retry-after")) > 0);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
   await blocked.body?.cancel();
-  assertEquals(t.mailer.sent.filter((m) => m.subject.startsWith("Reset")).length, 10);
+  assert.equal(t.mailer.sent.filter((m) => m.subject.startsWith("Reset")).length, 10);
   t.close();
 
   const t2 = await makeTestApp();
   for (let i = 0; i < 10; i++) {
-    assertEquals((await t2.client().postForm("/reset", { email: `x${i}@example.org` })).status, 303);
+    assert.equal((await t2.client().postForm("/reset", { email: `x${i}@example.org` })).status, 303);
   }
   const blocked2 = await t2.client().postForm("/reset", { email: "fresh@example.org" });
-  assertEquals(blocked2.status, 429, "the address limit covers different emails");
+  assert.equal(blocked2.status, 429, "the address limit covers different emails");
   await blocked2.body?.cancel();
   t2.close();
 });
@@ -453,8 +436,8 @@ Deno.test("reset: disabled accounts get no email, and a pending link stops worki
   await updateUser(t.kv, user.id, () => ({ disabled: true }));
   const count = t.mailer.sent.length;
   const res = await t.client().postForm("/reset", { email: "ada@example.org" });
-  assertEquals(res.status, 303, "the same answer as ever");
-  assertEquals(t.mailer.sent.length, count, "no email for a disabled account");
-  assertEquals((await t.client().postForm(new URL(link).pathname, { password: "a brand new passphrase" })).status, 410);
+  assert.equal(res.status, 303, "the same answer as ever");
+  assert.equal(t.mailer.sent.length, count, "no email for a disabled account");
+  assert.equal((await t.client().postForm(new URL(link).pathname, { password: "a brand new passphrase" })).status, 410);
   t.close();
 });

@@ -1,5 +1,6 @@
 // Email delivery: a real SMTP listener receives what createMailer sends; the development outbox and its pages.
 
+import assert from "node:assert/strict";
 import { SMTPServer } from "smtp-server";
 import PostalMime from "postal-mime";
 import { makeTestApp, TestClient } from "./support/app.ts";
@@ -11,21 +12,6 @@ import { setQuiet } from "../lib/log.ts";
 import { createMailer } from "../lib/email/mod.ts";
 import { parseSmtpUrl } from "../lib/email/smtp.ts";
 import { listOutbox } from "../lib/email/outbox.ts";
-
-// Local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-function equal(actual: unknown, expected: unknown, message = "") {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-}
-function includes(haystack: string, needle: string, message = "") {
-  if (!haystack.includes(needle)) {
-    throw new Error(`${message ? message + ": " : ""}expected to find ${JSON.stringify(needle)}`);
-  }
-}
 
 interface Received {
   raw: string;
@@ -126,21 +112,25 @@ Deno.test("SMTP: createMailer delivers text + HTML with From = MAIL_FROM to a re
         html: '<p>Open <a href="https://meet.example.org/reset/abc">this link</a>.</p>',
       });
     });
-    equal(smtp.received.length, 1);
+    assert.equal(smtp.received.length, 1);
     const got = smtp.received[0];
-    equal(smtp.logins, [{ username: "mailer@meet.example.org", password: "s3cret-pass" }], "credentials from the URL");
-    equal(got.envelopeFrom, "no-reply@meet.example.org");
-    equal(got.envelopeTo, ["person@example.org"]);
+    assert.deepEqual(
+      smtp.logins,
+      [{ username: "mailer@meet.example.org", password: "s3cret-pass" }],
+      "credentials from the URL",
+    );
+    assert.equal(got.envelopeFrom, "no-reply@meet.example.org");
+    assert.deepEqual(got.envelopeTo, ["person@example.org"]);
     const parsed = await PostalMime.parse(got.raw);
-    equal(parsed.from, { address: "no-reply@meet.example.org", name: "Talkspace" });
-    equal(parsed.to?.map((a) => a.address), ["person@example.org"]);
-    equal(parsed.subject, "Reset your Talkspace password — ünïcode");
-    equal(parsed.text?.trim(), "Open https://meet.example.org/reset/abc to choose a new password.");
-    equal(parsed.html?.trim(), '<p>Open <a href="https://meet.example.org/reset/abc">this link</a>.</p>');
-    includes(logs, "mail sent");
-    assert(!logs.includes("s3cret-pass"), "the SMTP password is never logged");
-    assert(!logs.includes("reset/abc"), "the body is not logged outside development");
-    equal(await listOutbox(kv), [], "nothing goes to the outbox when SMTP is configured");
+    assert.deepEqual(parsed.from, { address: "no-reply@meet.example.org", name: "Talkspace" });
+    assert.deepEqual(parsed.to?.map((a) => a.address), ["person@example.org"]);
+    assert.equal(parsed.subject, "Reset your Talkspace password — ünïcode");
+    assert.equal(parsed.text?.trim(), "Open https://meet.example.org/reset/abc to choose a new password.");
+    assert.equal(parsed.html?.trim(), '<p>Open <a href="https://meet.example.org/reset/abc">this link</a>.</p>');
+    assert.ok(logs.includes("mail sent"));
+    assert.ok(!logs.includes("s3cret-pass"), "the SMTP password is never logged");
+    assert.ok(!logs.includes("reset/abc"), "the body is not logged outside development");
+    assert.deepEqual(await listOutbox(kv), [], "nothing goes to the outbox when SMTP is configured");
   } finally {
     kv.close();
     await smtp.close();
@@ -160,12 +150,12 @@ Deno.test("SMTP: a refused message throws to the caller and the log names the re
         thrown = err;
       }
     });
-    assert(thrown instanceof Error, "send throws");
-    includes(logs, "mail delivery failed");
-    includes(logs, "gone@example.org");
-    assert(!logs.includes("secret-link-123"), "no body in the log");
-    assert(!logs.includes("hunter2-secret"), "no password in the log");
-    equal(smtp.received.length, 0);
+    assert.ok(thrown instanceof Error, "send throws");
+    assert.ok(logs.includes("mail delivery failed"));
+    assert.ok(logs.includes("gone@example.org"));
+    assert.ok(!logs.includes("secret-link-123"), "no body in the log");
+    assert.ok(!logs.includes("hunter2-secret"), "no password in the log");
+    assert.equal(smtp.received.length, 0);
   } finally {
     kv.close();
     await smtp.close();
@@ -173,13 +163,13 @@ Deno.test("SMTP: a refused message throws to the caller and the log names the re
 });
 
 Deno.test("SMTP_URL is validated without echoing it", () => {
-  equal(parseSmtpUrl("smtps://a:b@mail.example.org"), {
+  assert.deepEqual(parseSmtpUrl("smtps://a:b@mail.example.org"), {
     host: "mail.example.org",
     port: 465,
     secure: true,
     auth: { user: "a", pass: "b" },
   });
-  equal(parseSmtpUrl("smtp://127.0.0.1:2525"), { host: "127.0.0.1", port: 2525, secure: false });
+  assert.deepEqual(parseSmtpUrl("smtp://127.0.0.1:2525"), { host: "127.0.0.1", port: 2525, secure: false });
   for (const bad of ["http://user:topsecret@mail.example.org", "not a url topsecret"]) {
     let message = "";
     try {
@@ -187,8 +177,8 @@ Deno.test("SMTP_URL is validated without echoing it", () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    includes(message, "SMTP_URL");
-    assert(!message.includes("topsecret"));
+    assert.ok(message.includes("SMTP_URL"));
+    assert.ok(!message.includes("topsecret"));
   }
 });
 
@@ -203,18 +193,18 @@ Deno.test("outbox mailer logs the text body in development only, and warns once 
     };
     const dev = createMailer(loadConfig({ TALKSPACE_ENV: "development", KV_PATH: ":memory:" }), kv);
     const devLogs = await captureLogs(() => dev.send(msg));
-    includes(devLogs, "http://localhost:8000/verify/tok-123");
+    assert.ok(devLogs.includes("http://localhost:8000/verify/tok-123"));
 
     const prod = createMailer(loadConfig({ TALKSPACE_ENV: "production", KV_PATH: ":memory:" }), kv);
     const prodLogs = await captureLogs(async () => {
       await prod.send(msg);
       await prod.send(msg);
     });
-    assert(!prodLogs.includes("tok-123"), "no body outside development");
-    includes(prodLogs, "p@example.org");
-    includes(prodLogs, "Confirm");
-    equal(prodLogs.split("NOT being delivered").length - 1, 1, "warned exactly once");
-    equal((await listOutbox(kv)).length, 3);
+    assert.ok(!prodLogs.includes("tok-123"), "no body outside development");
+    assert.ok(prodLogs.includes("p@example.org"));
+    assert.ok(prodLogs.includes("Confirm"));
+    assert.equal(prodLogs.split("NOT being delivered").length - 1, 1, "warned exactly once");
+    assert.equal((await listOutbox(kv)).length, 3);
   } finally {
     kv.close();
   }
@@ -235,19 +225,19 @@ Deno.test("/dev/outbox.json lists messages newest first in development", async (
     await t.mailer.send({ to: "first@example.org", subject: "First", text: "one", html: "<p>one</p>" });
     await t.mailer.send({ to: "second@example.org", subject: "Second", text: "two", html: "<p>two</p>" });
     const res = await t.client().get("/dev/outbox.json");
-    equal(res.status, 200);
-    includes(res.headers.get("content-type") ?? "", "application/json");
+    assert.equal(res.status, 200);
+    assert.ok((res.headers.get("content-type") ?? "").includes("application/json"));
     const body = await res.json() as Record<string, unknown>[];
-    equal(body.length, 2);
-    equal(body.map((m) => Object.keys(m).sort()), [
+    assert.equal(body.length, 2);
+    assert.deepEqual(body.map((m) => Object.keys(m).sort()), [
       ["html", "sentAt", "subject", "text", "to"],
       ["html", "sentAt", "subject", "text", "to"],
     ]);
-    equal(body.map((m) => [m.to, m.subject, m.text, m.html]), [
+    assert.deepEqual(body.map((m) => [m.to, m.subject, m.text, m.html]), [
       ["second@example.org", "Second", "two", "<p>two</p>"],
       ["first@example.org", "First", "one", "<p>one</p>"],
     ]);
-    assert(!Number.isNaN(Date.parse(String(body[0].sentAt))));
+    assert.ok(!Number.isNaN(Date.parse(String(body[0].sentAt))));
   } finally {
     t.kv.close();
   }
@@ -264,33 +254,34 @@ Deno.test("/dev/outbox shows clickable links and the HTML part in a sandboxed fr
     });
     const client = t.client();
     const res = await client.get("/dev/outbox");
-    equal(res.status, 200);
+    assert.equal(res.status, 200);
     const csp = res.headers.get("content-security-policy") ?? "";
-    includes(csp, "script-src 'nonce-");
+    assert.ok(csp.includes("script-src 'nonce-"));
     const html = await res.text();
-    includes(html, "person@example.org");
-    includes(html, "<h2>Confirm &lt;your> email</h2>");
-    includes(html, '<a href="http://localhost:8000/verify/abc123">http://localhost:8000/verify/abc123</a>.');
+    assert.ok(html.includes("person@example.org"));
+    assert.ok(html.includes("<h2>Confirm &lt;your> email</h2>"));
+    assert.ok(html.includes('<a href="http://localhost:8000/verify/abc123">http://localhost:8000/verify/abc123</a>.'));
     // A bare `sandbox` attribute: no scripts, no same-origin access, no forms, no popups.
-    includes(
-      html,
-      `<iframe class="outbox-html" sandbox srcdoc="&lt;p>Hi&lt;/p>&lt;script>alert('owned')&lt;/script>&lt;img src=x onerror=alert(1)>" title=`,
+    assert.ok(
+      html.includes(
+        `<iframe class="outbox-html" sandbox srcdoc="&lt;p>Hi&lt;/p>&lt;script>alert('owned')&lt;/script>&lt;img src=x onerror=alert(1)>" title=`,
+      ),
     );
-    assert(!html.includes("<script>alert"), "the mail's script is not live markup");
-    assert(!html.includes("<img src=x"), "the mail's tags are escaped into the srcdoc attribute");
+    assert.ok(!html.includes("<script>alert"), "the mail's script is not live markup");
+    assert.ok(!html.includes("<img src=x"), "the mail's tags are escaped into the srcdoc attribute");
 
     // The MIME source is downloadable.
     const [m] = await listOutbox(t.kv);
     const eml = await client.get(`/dev/outbox/${m.id}.eml`);
-    equal(eml.status, 200);
-    equal(eml.headers.get("content-type"), "message/rfc822");
+    assert.equal(eml.status, 200);
+    assert.equal(eml.headers.get("content-type"), "message/rfc822");
     const parsed = await PostalMime.parse(await eml.text());
-    equal(parsed.subject, "Confirm <your> email");
+    assert.equal(parsed.subject, "Confirm <your> email");
 
     // Emptying the outbox.
     const cleared = await client.postForm("/dev/outbox/clear", {});
-    equal(cleared.status, 303);
-    equal(await listOutbox(t.kv), []);
+    assert.equal(cleared.status, 303);
+    assert.deepEqual(await listOutbox(t.kv), []);
   } finally {
     t.kv.close();
   }
@@ -304,11 +295,11 @@ for (const env of ["production", "test"]) {
       for (const path of ["/dev/outbox", "/dev/outbox.json", "/dev/outbox/01HZZZZZZZZZZZZZZZZZZZZZZZ.eml"]) {
         const res = await client.get(path);
         await res.body?.cancel();
-        equal(res.status, 404, path);
+        assert.equal(res.status, 404, path);
       }
       const res = await client.postForm("/dev/outbox/clear", {});
       await res.body?.cancel();
-      equal(res.status, 404, "POST /dev/outbox/clear");
+      assert.equal(res.status, 404, "POST /dev/outbox/clear");
     } finally {
       t.close();
     }

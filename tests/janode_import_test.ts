@@ -2,15 +2,11 @@
 // `unix-dgram` at load time; package.json's `overrides` swaps in our pure-JS stand-in
 // (packages/unix-dgram-2.0.6-talkspace.1.tgz), whose createSocket refuses with a clear error.
 
+import assert from "node:assert/strict";
 import Janode from "janode";
 import { createSocket } from "unix-dgram";
 
 const NODE_MODULES = new URL("../node_modules/", import.meta.url);
-
-// Plain assertions: this file must type-check even where @types/node is not installed.
-function assert(ok: unknown, message: string): asserts ok {
-  if (!ok) throw new Error(message);
-}
 
 async function exists(url: URL): Promise<boolean> {
   try {
@@ -23,15 +19,15 @@ async function exists(url: URL): Promise<boolean> {
 }
 
 Deno.test("janode imports under Deno and exposes connect()", () => {
-  assert(typeof Janode.connect === "function", `Janode.connect is ${typeof Janode.connect}, not a function`);
+  assert.ok(typeof Janode.connect === "function", `Janode.connect is ${typeof Janode.connect}, not a function`);
 });
 
 Deno.test("the only unix-dgram installed is Talkspace's stand-in", async () => {
   const pkg = JSON.parse(await Deno.readTextFile(new URL("unix-dgram/package.json", NODE_MODULES)));
-  assert(pkg.version === "2.0.6-talkspace.1", `node_modules/unix-dgram is ${pkg.version}, not the stand-in`);
+  assert.ok(pkg.version === "2.0.6-talkspace.1", `node_modules/unix-dgram is ${pkg.version}, not the stand-in`);
   // janode resolves `unix-dgram` from its own folder first: a nested copy would be the native one.
   const nested = new URL("janode/node_modules/unix-dgram/", NODE_MODULES);
-  assert(!(await exists(nested)), "janode has its own nested unix-dgram (is the override in package.json gone?)");
+  assert.ok(!(await exists(nested)), "janode has its own nested unix-dgram (is the override in package.json gone?)");
 });
 
 Deno.test("the stand-in's createSocket refuses with a clear error", () => {
@@ -41,6 +37,6 @@ Deno.test("the stand-in's createSocket refuses with a clear error", () => {
   } catch (e) {
     error = e;
   }
-  assert(error instanceof Error, "createSocket did not throw");
-  assert(/not available in Talkspace/.test(error.message), `unexpected error: ${error.message}`);
+  assert.ok(error instanceof Error, "createSocket did not throw");
+  assert.ok(/not available in Talkspace/.test(error.message), `unexpected error: ${error.message}`);
 });

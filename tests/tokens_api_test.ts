@@ -1,20 +1,12 @@
 // Personal access tokens and the /api/v1 surface: shown once, Bearer auth, revocation, CSRF rules.
 
+import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
 import { createApiToken, listApiTokens } from "../lib/db/api_tokens.ts";
 import { createSession } from "../lib/db/sessions.ts";
 import { createUser } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
-
-// Small local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-function assertEquals(actual: unknown, expected: unknown, message = "") {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-}
 
 async function makeUser(t: TestApp, email: string): Promise<User> {
   // The hash is never checked here: these tests sign in by session or token, not by password.
@@ -28,16 +20,16 @@ async function signedIn(t: TestApp, user: User): Promise<TestClient> {
 }
 
 async function problem(res: Response, status: number): Promise<Record<string, unknown>> {
-  assertEquals(res.status, status);
-  assertEquals(res.headers.get("content-type"), "application/problem+json");
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
   const body = await res.json();
-  assertEquals(body.status, status);
+  assert.equal(body.status, status);
   return body;
 }
 
 function tokenFromPage(html: string): string {
   const m = /<code class="token-secret">(tsk_[A-Za-z0-9_-]+)<\/code>/.exec(html);
-  assert(m, "no token on the page");
+  assert.ok(m, "no token on the page");
   return m[1];
 }
 
@@ -46,30 +38,30 @@ Deno.test("creating a token shows it once; it then works as a Bearer token for /
   try {
     const user = await makeUser(t, "ada@example.org");
     const client = await signedIn(t, user);
-    assertEquals((await client.get("/account/tokens")).status, 200);
+    assert.equal((await client.get("/account/tokens")).status, 200);
 
     const invalid = await client.postForm("/account/tokens", { name: "   " });
-    assertEquals(invalid.status, 422);
-    assert((await invalid.text()).includes("Give the token a name"));
-    assertEquals((await client.postForm("/account/tokens", { name: "x".repeat(101) })).status, 422);
+    assert.equal(invalid.status, 422);
+    assert.ok((await invalid.text()).includes("Give the token a name"));
+    assert.equal((await client.postForm("/account/tokens", { name: "x".repeat(101) })).status, 422);
 
     const res = await client.postForm("/account/tokens", { name: "Calendar sync" });
-    assertEquals(res.status, 200);
+    assert.equal(res.status, 200);
     const html = await res.text();
     const token = tokenFromPage(html);
-    assert(html.includes("shown only this once"));
-    assert(html.includes(`"text":"${token}","label":"Copy token"`), "no copy button for the token");
+    assert.ok(html.includes("shown only this once"));
+    assert.ok(html.includes(`"text":"${token}","label":"Copy token"`), "no copy button for the token");
 
     const list = await (await client.get("/account/tokens")).text();
-    assert(list.includes("Calendar sync") && list.includes(token.slice(0, 10)), "the list lacks name or prefix");
-    assert(!list.includes(token), "the token is shown again after creation");
-    assert(list.includes("Never"), "last use is not shown");
+    assert.ok(list.includes("Calendar sync") && list.includes(token.slice(0, 10)), "the list lacks name or prefix");
+    assert.ok(!list.includes(token), "the token is shown again after creation");
+    assert.ok(list.includes("Never"), "last use is not shown");
 
     const me = await t.client().get("/api/v1/me", { authorization: `Bearer ${token}` });
-    assertEquals(me.status, 200);
-    assertEquals(me.headers.get("cache-control"), "no-store");
+    assert.equal(me.status, 200);
+    assert.equal(me.headers.get("cache-control"), "no-store");
     const body = await me.json();
-    assertEquals(Object.keys(body).sort(), [
+    assert.deepEqual(Object.keys(body).sort(), [
       "createdAt",
       "email",
       "emailVerified",
@@ -79,8 +71,8 @@ Deno.test("creating a token shows it once; it then works as a Bearer token for /
       "timeZone",
       "twoFactorEnabled",
     ]);
-    assertEquals([body.id, body.email, body.twoFactorEnabled, body.role], [user.id, user.email, false, "admin"]);
-    assert(!JSON.stringify(body).includes("argon2"), "the password hash leaked");
+    assert.deepEqual([body.id, body.email, body.twoFactorEnabled, body.role], [user.id, user.email, false, "admin"]);
+    assert.ok(!JSON.stringify(body).includes("argon2"), "the password hash leaked");
   } finally {
     t.close();
   }
@@ -95,18 +87,18 @@ Deno.test("a revoked token gets 401 problem+json; another person's token cannot 
     const bobToken = await createApiToken(t.kv, bob.id, "Bob's script");
 
     const foreign = await adaClient.postForm(`/account/tokens/${bobToken.token.id}/revoke`, {});
-    assertEquals(foreign.status, 404);
-    assertEquals((await listApiTokens(t.kv, bob.id)).length, 1, "Ada revoked Bob's token");
+    assert.equal(foreign.status, 404);
+    assert.equal((await listApiTokens(t.kv, bob.id)).length, 1, "Ada revoked Bob's token");
     const bobMe = await t.client().get("/api/v1/me", { authorization: `Bearer ${bobToken.secret}` });
-    assertEquals((await bobMe.json()).email, "bob@example.org");
+    assert.equal((await bobMe.json()).email, "bob@example.org");
 
     const adaToken = await createApiToken(t.kv, ada.id, "Ada's script");
     const revoked = await adaClient.postForm(`/account/tokens/${adaToken.token.id}/revoke`, {});
-    assertEquals(revoked.status, 303);
-    assertEquals(revoked.headers.get("location"), "/account/tokens?notice=revoked");
+    assert.equal(revoked.status, 303);
+    assert.equal(revoked.headers.get("location"), "/account/tokens?notice=revoked");
     const after = await t.client().get("/api/v1/me", { authorization: `Bearer ${adaToken.secret}` });
     await problem(after, 401);
-    assertEquals((await adaClient.postForm(`/account/tokens/${adaToken.token.id}/revoke`, {})).status, 404);
+    assert.equal((await adaClient.postForm(`/account/tokens/${adaToken.token.id}/revoke`, {})).status, 404);
   } finally {
     t.close();
   }
@@ -118,8 +110,8 @@ Deno.test("/api/v1/me works by session cookie; anonymous and unknown paths get p
     const user = await makeUser(t, "ada@example.org");
     const client = await signedIn(t, user);
     const me = await client.get("/api/v1/me");
-    assertEquals(me.status, 200);
-    assertEquals((await me.json()).id, user.id);
+    assert.equal(me.status, 200);
+    assert.equal((await me.json()).id, user.id);
 
     await problem(await t.client().get("/api/v1/me"), 401);
     await problem(await t.client().get("/api/v1/me", { authorization: "Bearer tsk_not-a-real-token" }), 401);
@@ -146,12 +138,12 @@ Deno.test("Bearer requests need no CSRF token; cookie-authenticated state change
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: "name=forged",
     });
-    assertEquals(forged.status, 403);
+    assert.equal(forged.status, 403);
     const foreignOrigin = await client.postForm("/account/tokens", { name: "forged" }, {
       origin: "https://evil.example",
     });
-    assertEquals(foreignOrigin.status, 403);
-    assertEquals((await listApiTokens(t.kv, user.id)).length, 0);
+    assert.equal(foreignOrigin.status, 403);
+    assert.equal((await listApiTokens(t.kv, user.id)).length, 0);
 
     // The double-submit token from the page's form lets the same request through.
     const page = await (await client.get("/account/tokens")).text();
@@ -161,7 +153,7 @@ Deno.test("Bearer requests need no CSRF token; cookie-authenticated state change
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ _csrf: csrf, name: "real" }).toString(),
     });
-    assertEquals(withToken.status, 200);
+    assert.equal(withToken.status, 200);
 
     // A cookie-authenticated DELETE on the API without Origin is refused as well.
     const [listed] = await listApiTokens(t.kv, user.id);
@@ -173,8 +165,8 @@ Deno.test("Bearer requests need no CSRF token; cookie-authenticated state change
       method: "DELETE",
       headers: { authorization: `Bearer ${bearer.secret}` },
     });
-    assertEquals(del.status, 204);
-    assertEquals((await listApiTokens(t.kv, user.id)).map((x) => x.name), ["script"]);
+    assert.equal(del.status, 204);
+    assert.deepEqual((await listApiTokens(t.kv, user.id)).map((x) => x.name), ["script"]);
 
     // API tokens cannot manage tokens through the browser pages.
     const viaToken = await t.client().request("/account/tokens", {
@@ -182,8 +174,8 @@ Deno.test("Bearer requests need no CSRF token; cookie-authenticated state change
       headers: { authorization: `Bearer ${bearer.secret}`, "content-type": "application/x-www-form-urlencoded" },
       body: "name=minted",
     });
-    assertEquals(viaToken.status, 403);
-    assertEquals((await listApiTokens(t.kv, user.id)).length, 1);
+    assert.equal(viaToken.status, 403);
+    assert.equal((await listApiTokens(t.kv, user.id)).length, 1);
   } finally {
     t.close();
   }
@@ -194,14 +186,14 @@ Deno.test("using a token records when it was last used (at most one write a minu
   try {
     const user = await makeUser(t, "lin@example.org");
     const { token, secret } = await createApiToken(t.kv, user.id, "CI");
-    assertEquals(token.lastUsedAt, null);
+    assert.equal(token.lastUsedAt, null);
     const client = t.client();
-    assertEquals((await client.get("/api/v1/me", { authorization: `Bearer ${secret}` })).status, 200);
+    assert.equal((await client.get("/api/v1/me", { authorization: `Bearer ${secret}` })).status, 200);
     const [first] = await listApiTokens(t.kv, user.id);
-    assert(first.lastUsedAt, "lastUsedAt is set after a request");
-    assertEquals((await client.get("/api/v1/me", { authorization: `Bearer ${secret}` })).status, 200);
+    assert.ok(first.lastUsedAt, "lastUsedAt is set after a request");
+    assert.equal((await client.get("/api/v1/me", { authorization: `Bearer ${secret}` })).status, 200);
     const [second] = await listApiTokens(t.kv, user.id);
-    assertEquals(second.lastUsedAt, first.lastUsedAt, "a second use within a minute writes nothing");
+    assert.equal(second.lastUsedAt, first.lastUsedAt, "a second use within a minute writes nothing");
   } finally {
     t.close();
   }

@@ -1,5 +1,6 @@
 // Two-factor sign-in end to end through the app: enrollment, the sign-in step, rate limits, turning off.
 
+import assert from "node:assert/strict";
 import * as OTPAuth from "otpauth";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
@@ -9,15 +10,6 @@ import { enableTwoFactor, newTotpSecret, totpCodeAt } from "../lib/auth/totp.ts"
 import { createSession, getSession } from "../lib/db/sessions.ts";
 import { createUser, getUser } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
-
-// Small local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-function assertEquals(actual: unknown, expected: unknown, message = "") {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-}
 
 const PASSWORD = "correct horse battery staple";
 let passwordHash: string | undefined;
@@ -42,10 +34,10 @@ function unescapeHtml(s: string): string {
 
 function secretFromPage(html: string): { uri: string; secret: string } {
   const m = /data-otpauth-uri="([^"]+)"/.exec(html);
-  assert(m, "no data-otpauth-uri on the enrollment page");
+  assert.ok(m, "no data-otpauth-uri on the enrollment page");
   const uri = unescapeHtml(m[1]);
   const parsed = OTPAuth.URI.parse(uri);
-  assert(parsed instanceof OTPAuth.TOTP, "the otpauth URI is not a TOTP URI");
+  assert.ok(parsed instanceof OTPAuth.TOTP, "the otpauth URI is not a TOTP URI");
   return { uri, secret: parsed.secret.base32 };
 }
 
@@ -64,32 +56,32 @@ Deno.test("enrollment page shows a QR code, the key and a parsable otpauth URI; 
     const user = await makeUser(t);
     const client = await clientWithSession(t, user, "full");
     const res = await client.get("/account/totp");
-    assertEquals(res.status, 200);
+    assert.equal(res.status, 200);
     const html = await res.text();
     const { uri, secret } = secretFromPage(html);
     const parsed = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
-    assertEquals(
+    assert.deepEqual(
       [parsed.issuer, parsed.label, parsed.algorithm, parsed.digits, parsed.period],
       ["Talkspace", "ada@example.org", "SHA1", 6, 30],
     );
-    assert(html.includes(secret.match(/.{1,4}/g)!.join(" ")), "the key is not shown in groups of four");
+    assert.ok(html.includes(secret.match(/.{1,4}/g)!.join(" ")), "the key is not shown in groups of four");
     const img = /<img src="data:image\/svg\+xml;base64,([^"]+)"/.exec(html);
-    assert(img, "no SVG QR code image");
+    assert.ok(img, "no SVG QR code image");
     const svg = atob(img[1]);
-    assert(svg.startsWith("<svg") && svg.includes("<path"), "the QR image is not an SVG drawing");
-    assert(!/style=/i.test(svg), "the SVG carries a style attribute");
-    assert(!/style=/i.test(html), "the page carries an inline style attribute");
-    assert(html.includes('"text":"' + secret + '","label":"Copy key"'), "no copy button for the key");
+    assert.ok(svg.startsWith("<svg") && svg.includes("<path"), "the QR image is not an SVG drawing");
+    assert.ok(!/style=/i.test(svg), "the SVG carries a style attribute");
+    assert.ok(!/style=/i.test(html), "the page carries an inline style attribute");
+    assert.ok(html.includes('"text":"' + secret + '","label":"Copy key"'), "no copy button for the key");
 
     // The pending key stays put across reloads and is not on the account yet.
-    assertEquals(secretFromPage(await (await client.get("/account/totp")).text()).secret, secret);
-    assertEquals((await getUser(t.kv, user.id))?.totpSecret, null);
+    assert.equal(secretFromPage(await (await client.get("/account/totp")).text()).secret, secret);
+    assert.equal((await getUser(t.kv, user.id))?.totpSecret, null);
 
     const restarted = await client.postForm("/account/totp", {});
-    assertEquals(restarted.status, 200);
+    assert.equal(restarted.status, 200);
     const fresh = secretFromPage(await restarted.text()).secret;
-    assert(fresh !== secret, "starting over kept the old key");
-    assertEquals(secretFromPage(await (await client.get("/account/totp")).text()).secret, fresh);
+    assert.ok(fresh !== secret, "starting over kept the old key");
+    assert.equal(secretFromPage(await (await client.get("/account/totp")).text()).secret, fresh);
   } finally {
     t.close();
   }
@@ -103,33 +95,33 @@ Deno.test("confirming enrollment: a wrong code is 422, the right code turns it o
     const { secret } = secretFromPage(await (await client.get("/account/totp")).text());
 
     const wrong = await client.postForm("/account/totp/confirm", { code: wrongCode(secret) });
-    assertEquals(wrong.status, 422);
+    assert.equal(wrong.status, 422);
     const wrongHtml = await wrong.text();
-    assert(wrongHtml.includes("That code does not match"), "no field message for a wrong code");
-    assert(wrongHtml.includes('aria-invalid="true"'), "the code field is not marked invalid");
-    assertEquals((await getUser(t.kv, user.id))?.totpSecret, null);
+    assert.ok(wrongHtml.includes("That code does not match"), "no field message for a wrong code");
+    assert.ok(wrongHtml.includes('aria-invalid="true"'), "the code field is not marked invalid");
+    assert.equal((await getUser(t.kv, user.id))?.totpSecret, null);
 
     const notDigits = await client.postForm("/account/totp/confirm", { code: "abcde-fghij" });
-    assertEquals(notDigits.status, 422, "a recovery-code shape cannot confirm enrollment");
+    assert.equal(notDigits.status, 422, "a recovery-code shape cannot confirm enrollment");
 
     const ok = await client.postForm("/account/totp/confirm", { code: totpCodeAt(secret) });
-    assertEquals(ok.status, 200);
+    assert.equal(ok.status, 200);
     const html = await ok.text();
     const codes = [...html.matchAll(/<code>([a-z2-7]{5}-[a-z2-7]{5})<\/code>/g)].map((m) => m[1]);
-    assertEquals(codes.length, 10);
-    assertEquals(new Set(codes).size, 10);
-    assert(html.includes("shown only this once"));
-    assert(html.includes(JSON.stringify(codes.join("\n"))), "no copy button for the codes");
-    assertEquals((await getUser(t.kv, user.id))?.totpSecret, secret);
-    assertEquals(await countRecoveryCodes(t.kv, user.id), 10);
-    assertEquals((await getSession(t.kv, client.cookies.get("ts_session")!))?.session.pendingTotpSecret, undefined);
+    assert.equal(codes.length, 10);
+    assert.equal(new Set(codes).size, 10);
+    assert.ok(html.includes("shown only this once"));
+    assert.ok(html.includes(JSON.stringify(codes.join("\n"))), "no copy button for the codes");
+    assert.equal((await getUser(t.kv, user.id))?.totpSecret, secret);
+    assert.equal(await countRecoveryCodes(t.kv, user.id), 10);
+    assert.equal((await getSession(t.kv, client.cookies.get("ts_session")!))?.session.pendingTotpSecret, undefined);
 
     // Now the page shows the status instead of the codes or the key.
     const status = await (await client.get("/account/totp")).text();
-    assert(status.includes("Two-factor sign-in is on"));
-    assert(status.includes("10 of 10 recovery codes left"));
-    assert(!status.includes(secret) && !status.includes(codes[0]), "status page reveals a secret");
-    assert(!status.includes("data-otpauth-uri"));
+    assert.ok(status.includes("Two-factor sign-in is on"));
+    assert.ok(status.includes("10 of 10 recovery codes left"));
+    assert.ok(!status.includes(secret) && !status.includes(codes[0]), "status page reveals a secret");
+    assert.ok(!status.includes("data-otpauth-uri"));
   } finally {
     t.close();
   }
@@ -139,11 +131,11 @@ Deno.test("enrollment and two-factor settings need a signed-in browser session",
   const t = await makeTestApp();
   try {
     const anon = await t.client().get("/account/totp");
-    assertEquals(anon.status, 303);
-    assertEquals(anon.headers.get("location"), "/signin?next=%2Faccount%2Ftotp");
+    assert.equal(anon.status, 303);
+    assert.equal(anon.headers.get("location"), "/signin?next=%2Faccount%2Ftotp");
     const user = await makeUser(t);
     const half = await clientWithSession(t, user, "totp");
-    assertEquals((await half.get("/account/totp")).status, 303, "a half-signed-in session is not enough");
+    assert.equal((await half.get("/account/totp")).status, 303, "a half-signed-in session is not enough");
   } finally {
     t.close();
   }
@@ -156,37 +148,37 @@ Deno.test("sign-in step: a code completes sign-in with a new session; a replayed
     const secret = newTotpSecret();
     await enableTwoFactor(t.kv, user.id, secret);
 
-    assertEquals((await t.client().get("/signin/totp")).headers.get("location"), "/signin");
+    assert.equal((await t.client().get("/signin/totp")).headers.get("location"), "/signin");
 
     const client = await clientWithSession(t, user, "totp");
     const halfToken = client.cookies.get("ts_session")!;
     const page = await client.get("/signin/totp?next=%2Fmeetings%2Fabc");
-    assertEquals(page.status, 200);
+    assert.equal(page.status, 200);
     const html = await page.text();
-    assert(html.includes('inputmode="numeric"') && html.includes('autocomplete="one-time-code"'));
-    assert(html.includes('action="/signin/totp?next=%2Fmeetings%2Fabc"'));
-    assertEquals((await client.get("/dashboard")).status, 303, "half-signed-in must not reach the dashboard");
+    assert.ok(html.includes('inputmode="numeric"') && html.includes('autocomplete="one-time-code"'));
+    assert.ok(html.includes('action="/signin/totp?next=%2Fmeetings%2Fabc"'));
+    assert.equal((await client.get("/dashboard")).status, 303, "half-signed-in must not reach the dashboard");
 
     const code = totpCodeAt(secret);
     const res = await client.postForm("/signin/totp?next=%2Fmeetings%2Fabc", { code });
-    assertEquals(res.status, 303);
-    assertEquals(res.headers.get("location"), "/meetings/abc");
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/meetings/abc");
     const fullToken = client.cookies.get("ts_session")!;
-    assert(fullToken !== halfToken, "the session token was not rotated");
-    assertEquals(await getSession(t.kv, halfToken), null, "the half-signed-in session still exists");
-    assertEquals((await getSession(t.kv, fullToken))?.session.stage, "full");
-    assertEquals((await client.get("/dashboard")).status, 200);
+    assert.ok(fullToken !== halfToken, "the session token was not rotated");
+    assert.equal(await getSession(t.kv, halfToken), null, "the half-signed-in session still exists");
+    assert.equal((await getSession(t.kv, fullToken))?.session.stage, "full");
+    assert.equal((await client.get("/dashboard")).status, 200);
 
     // Someone who saw that code cannot use it for another sign-in.
     const other = await clientWithSession(t, user, "totp");
     const replay = await other.postForm("/signin/totp", { code });
-    assertEquals(replay.status, 422);
-    assert((await replay.text()).includes("already used"));
+    assert.equal(replay.status, 422);
+    assert.ok((await replay.text()).includes("already used"));
 
     // An open redirect through `next` is not followed.
     const next = totpCodeAt(secret, Date.now() + 30_000);
     const evil = await other.postForm("/signin/totp?next=%2F%2Fevil.example", { code: next });
-    assertEquals(evil.headers.get("location"), "/dashboard");
+    assert.equal(evil.headers.get("location"), "/dashboard");
   } finally {
     t.close();
   }
@@ -201,15 +193,15 @@ Deno.test("sign-in step: a recovery code works once and leads to the remaining-c
 
     const first = await clientWithSession(t, user, "totp");
     const res = await first.postForm("/signin/totp", { code: recovery.toUpperCase() });
-    assertEquals(res.status, 303);
-    assertEquals(res.headers.get("location"), "/account/totp?notice=recovery-used");
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/account/totp?notice=recovery-used");
     const status = await (await first.get("/account/totp?notice=recovery-used")).text();
-    assert(status.includes("signed in with a recovery code"));
-    assert(status.includes("9 of 10 recovery codes left"));
+    assert.ok(status.includes("signed in with a recovery code"));
+    assert.ok(status.includes("9 of 10 recovery codes left"));
 
     const second = await clientWithSession(t, user, "totp");
-    assertEquals((await second.postForm("/signin/totp", { code: recovery })).status, 422);
-    assertEquals(await countRecoveryCodes(t.kv, user.id), 9);
+    assert.equal((await second.postForm("/signin/totp", { code: recovery })).status, 422);
+    assert.equal(await countRecoveryCodes(t.kv, user.id), 9);
   } finally {
     t.close();
   }
@@ -224,13 +216,13 @@ Deno.test("sign-in step: 10 wrong codes, then 429 with Retry-After even for the 
     const client = await clientWithSession(t, user, "totp");
     const bad = wrongCode(secret);
     for (let i = 0; i < 10; i++) {
-      assertEquals((await client.postForm("/signin/totp", { code: bad })).status, 422, `attempt ${i + 1}`);
+      assert.equal((await client.postForm("/signin/totp", { code: bad })).status, 422, `attempt ${i + 1}`);
     }
     const limited = await client.postForm("/signin/totp", { code: totpCodeAt(secret) });
-    assertEquals(limited.status, 429);
+    assert.equal(limited.status, 429);
     const retry = Number(limited.headers.get("retry-after"));
-    assert(retry > 0 && retry <= 15 * 60, `Retry-After ${retry}`);
-    assertEquals((await client.get("/dashboard")).status, 303, "still not signed in");
+    assert.ok(retry > 0 && retry <= 15 * 60, `Retry-After ${retry}`);
+    assert.equal((await client.get("/dashboard")).status, 303, "still not signed in");
   } finally {
     t.close();
   }
@@ -245,28 +237,28 @@ Deno.test("turning two-factor off needs both the password and a code", async () 
     const client = await clientWithSession(t, user, "full");
 
     const noCode = await client.postForm("/account/totp/disable", { password: PASSWORD });
-    assertEquals(noCode.status, 422);
+    assert.equal(noCode.status, 422);
     const noPassword = await client.postForm("/account/totp/disable", { code: totpCodeAt(secret) });
-    assertEquals(noPassword.status, 422);
+    assert.equal(noPassword.status, 422);
     const wrongPassword = await client.postForm("/account/totp/disable", {
       password: "not the password",
       code: enabled.recoveryCodes[0],
     });
-    assertEquals(wrongPassword.status, 422);
-    assert((await wrongPassword.text()).includes("That password is not right"));
-    assertEquals(await countRecoveryCodes(t.kv, user.id), 10, "a wrong password used up a recovery code");
+    assert.equal(wrongPassword.status, 422);
+    assert.ok((await wrongPassword.text()).includes("That password is not right"));
+    assert.equal(await countRecoveryCodes(t.kv, user.id), 10, "a wrong password used up a recovery code");
     const wrongCodeRes = await client.postForm("/account/totp/disable", {
       password: PASSWORD,
       code: wrongCode(secret),
     });
-    assertEquals(wrongCodeRes.status, 422);
-    assertEquals((await getUser(t.kv, user.id))?.totpSecret, secret, "turned off without both factors");
+    assert.equal(wrongCodeRes.status, 422);
+    assert.equal((await getUser(t.kv, user.id))?.totpSecret, secret, "turned off without both factors");
 
     const ok = await client.postForm("/account/totp/disable", { password: PASSWORD, code: totpCodeAt(secret) });
-    assertEquals(ok.status, 303);
-    assertEquals(ok.headers.get("location"), "/account/totp?notice=disabled");
-    assertEquals((await getUser(t.kv, user.id))?.totpSecret, null);
-    assertEquals(await countRecoveryCodes(t.kv, user.id), 0);
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get("location"), "/account/totp?notice=disabled");
+    assert.equal((await getUser(t.kv, user.id))?.totpSecret, null);
+    assert.equal(await countRecoveryCodes(t.kv, user.id), 0);
   } finally {
     t.close();
   }
@@ -279,15 +271,15 @@ Deno.test("regenerating recovery codes needs a code and replaces the old ones", 
     const secret = newTotpSecret();
     const enabled = (await enableTwoFactor(t.kv, user.id, secret))!;
     const client = await clientWithSession(t, user, "full");
-    assertEquals((await client.postForm("/account/totp/recovery-codes", { code: wrongCode(secret) })).status, 422);
+    assert.equal((await client.postForm("/account/totp/recovery-codes", { code: wrongCode(secret) })).status, 422);
     const res = await client.postForm("/account/totp/recovery-codes", { code: totpCodeAt(secret) });
-    assertEquals(res.status, 200);
+    assert.equal(res.status, 200);
     const codes = [...(await res.text()).matchAll(/<code>([a-z2-7]{5}-[a-z2-7]{5})<\/code>/g)].map((m) => m[1]);
-    assertEquals(codes.length, 10);
-    assert(!codes.includes(enabled.recoveryCodes[0]));
+    assert.equal(codes.length, 10);
+    assert.ok(!codes.includes(enabled.recoveryCodes[0]));
     const half = await clientWithSession(t, user, "totp");
-    assertEquals((await half.postForm("/signin/totp", { code: enabled.recoveryCodes[0] })).status, 422);
-    assertEquals((await half.postForm("/signin/totp", { code: codes[0] })).status, 303);
+    assert.equal((await half.postForm("/signin/totp", { code: enabled.recoveryCodes[0] })).status, 422);
+    assert.equal((await half.postForm("/signin/totp", { code: codes[0] })).status, 303);
   } finally {
     t.close();
   }

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import {
   ARGON2_PARAMS,
   DUMMY_HASH,
@@ -8,16 +9,6 @@ import {
   verifyPassword,
   wasmBackend,
 } from "./password.ts";
-
-// Small local assertions: node:assert would pull @types/node into `deno check`, which node_modules lacks.
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
-assert.equal = (actual: unknown, expected: unknown, message?: string) =>
-  assert(Object.is(actual, expected), message ?? `expected ${String(expected)}, got ${String(actual)}`);
-assert.notEqual = (actual: unknown, other: unknown, message?: string) =>
-  assert(!Object.is(actual, other), message ?? `expected something other than ${String(other)}`);
-assert.match = (text: string, re: RegExp, message?: string) => assert(re.test(text), message ?? `${text} !~ ${re}`);
 
 const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
 
@@ -31,20 +22,20 @@ Deno.test("hashPassword writes an Argon2id PHC string with OWASP parameters and 
 
 Deno.test("verifyPassword accepts the right password and refuses a wrong one", async () => {
   const hash = await hashPassword("correct horse battery staple");
-  assert(await verifyPassword(hash, "correct horse battery staple"));
-  assert(!(await verifyPassword(hash, "correct horse battery stapl")));
-  assert(!(await verifyPassword(hash, "")));
+  assert.ok(await verifyPassword(hash, "correct horse battery staple"));
+  assert.ok(!(await verifyPassword(hash, "correct horse battery stapl")));
+  assert.ok(!(await verifyPassword(hash, "")));
 });
 
 Deno.test("verifyPassword returns false for malformed hashes instead of throwing", async () => {
-  assert(!(await verifyPassword("", "x")));
-  assert(!(await verifyPassword("$argon2id$garbage", "x")));
-  assert(!(await verifyPassword("plaintext", "plaintext")));
+  assert.ok(!(await verifyPassword("", "x")));
+  assert.ok(!(await verifyPassword("$argon2id$garbage", "x")));
+  assert.ok(!(await verifyPassword("plaintext", "plaintext")));
 });
 
 Deno.test("the native module loads here and is the backend in use", async () => {
   const native = await loadNativeBackend();
-  assert(native, "@node-rs/argon2 should load in this environment");
+  assert.ok(native, "@node-rs/argon2 should load in this environment");
   assert.equal((await passwordBackend()).name, "native");
 });
 
@@ -55,10 +46,10 @@ Deno.test("native and WASM hashes verify each other", async () => {
   const fromWasm = await wasmBackend.hash(pw);
   assert.match(fromNative, PHC);
   assert.match(fromWasm, PHC);
-  assert(await wasmBackend.verify(fromNative, pw), "WASM verifies a native hash");
-  assert(await native.verify(fromWasm, pw), "native verifies a WASM hash");
-  assert(!(await wasmBackend.verify(fromNative, pw + "!")));
-  assert(!(await native.verify(fromWasm, pw + "!")));
+  assert.ok(await wasmBackend.verify(fromNative, pw), "WASM verifies a native hash");
+  assert.ok(await native.verify(fromWasm, pw), "native verifies a WASM hash");
+  assert.ok(!(await wasmBackend.verify(fromNative, pw + "!")));
+  assert.ok(!(await native.verify(fromWasm, pw + "!")));
 });
 
 Deno.test("dummyVerify uses a real hash with current parameters and always says no", async () => {

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { keys } from "../db/keys.ts";
 import {
   consumeRecoveryCode,
@@ -7,21 +8,6 @@ import {
   normalizeRecoveryCode,
   regenerateRecoveryCodes,
 } from "./recovery_codes.ts";
-
-// Small local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-assert.deepEqual = (actual: unknown, expected: unknown, message = "") => {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-};
-assert.notEqual = (actual: unknown, other: unknown) => {
-  if (actual === other) throw new Error(`expected a value other than ${JSON.stringify(other)}`);
-};
-assert.match = (actual: string, re: RegExp) => {
-  if (!re.test(actual)) throw new Error(`${JSON.stringify(actual)} does not match ${re}`);
-};
 
 Deno.test("recovery codes look like xxxxx-xxxxx in lowercase base32 and are distinct", () => {
   const codes = new Set(Array.from({ length: 200 }, newRecoveryCode));
@@ -39,11 +25,11 @@ Deno.test("a recovery code works once, also under concurrent use", async () => {
     const codes = await regenerateRecoveryCodes(kv, "u1");
     assert.deepEqual(codes.length, 10);
     assert.deepEqual(await countRecoveryCodes(kv, "u1"), 10);
-    assert(await consumeRecoveryCode(kv, "u1", codes[0]));
+    assert.ok(await consumeRecoveryCode(kv, "u1", codes[0]));
     assert.deepEqual(await consumeRecoveryCode(kv, "u1", codes[0]), false);
     assert.deepEqual(await countRecoveryCodes(kv, "u1"), 9);
     // Typed without the dash, in capitals: still the same code.
-    assert(await consumeRecoveryCode(kv, "u1", codes[1].replace("-", "").toUpperCase()));
+    assert.ok(await consumeRecoveryCode(kv, "u1", codes[1].replace("-", "").toUpperCase()));
     // Another person's code does not work for this one.
     const other = await regenerateRecoveryCodes(kv, "u2");
     assert.deepEqual(await consumeRecoveryCode(kv, "u1", other[0]), false);
@@ -66,7 +52,7 @@ Deno.test("recovery codes are stored only as hashes", async () => {
     assert.deepEqual(stored.length, 10);
     for (const code of codes) {
       for (const s of stored) {
-        assert(!s.includes(code) && !s.includes(code.replace("-", "")), "a stored entry contains a code");
+        assert.ok(!s.includes(code) && !s.includes(code.replace("-", "")), "a stored entry contains a code");
       }
     }
   } finally {
@@ -82,7 +68,7 @@ Deno.test("regenerating replaces every old code; deleting removes them all", asy
     const second = await regenerateRecoveryCodes(kv, "u1");
     assert.deepEqual(await countRecoveryCodes(kv, "u1"), 10);
     for (const old of first.slice(1)) assert.deepEqual(await consumeRecoveryCode(kv, "u1", old), false);
-    assert(await consumeRecoveryCode(kv, "u1", second[9]));
+    assert.ok(await consumeRecoveryCode(kv, "u1", second[9]));
     await deleteRecoveryCodes(kv, "u1");
     assert.deepEqual(await countRecoveryCodes(kv, "u1"), 0);
   } finally {

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import * as OTPAuth from "otpauth";
 import { keys } from "../db/keys.ts";
 import { createUser, getUser } from "../db/users.ts";
@@ -14,21 +15,6 @@ import {
   verifyTotp,
 } from "./totp.ts";
 
-// Small local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-assert.deepEqual = (actual: unknown, expected: unknown, message = "") => {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-};
-assert.notEqual = (actual: unknown, other: unknown) => {
-  if (actual === other) throw new Error(`expected a value other than ${JSON.stringify(other)}`);
-};
-assert.match = (actual: string, re: RegExp) => {
-  if (!re.test(actual)) throw new Error(`${JSON.stringify(actual)} does not match ${re}`);
-};
-
 const STEP_MS = 30_000;
 // Middle of a time step, so ±1 step never straddles a boundary by accident.
 const NOW = 1_750_000_000_000 - (1_750_000_000_000 % STEP_MS) + STEP_MS / 2;
@@ -39,7 +25,7 @@ Deno.test("newTotpSecret is 160-bit base32 and otpauthUri carries issuer, label 
   assert.notEqual(secret, newTotpSecret());
   const uri = otpauthUri(secret, "ada@example.org");
   const parsed = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
-  assert(parsed instanceof OTPAuth.TOTP);
+  assert.ok(parsed instanceof OTPAuth.TOTP);
   assert.deepEqual(parsed.issuer, "Talkspace");
   assert.deepEqual(parsed.label, "ada@example.org");
   assert.deepEqual(parsed.algorithm, "SHA1");
@@ -54,9 +40,9 @@ Deno.test("verifyTotp accepts the current code and ±1 step, refuses ±2 steps a
   try {
     const secret = newTotpSecret();
     // Each check uses its own person so replay protection does not interfere.
-    assert(await verifyTotp(kv, "u-now", secret, totpCodeAt(secret, NOW), NOW));
-    assert(await verifyTotp(kv, "u-prev", secret, totpCodeAt(secret, NOW - STEP_MS), NOW));
-    assert(await verifyTotp(kv, "u-next", secret, totpCodeAt(secret, NOW + STEP_MS), NOW));
+    assert.ok(await verifyTotp(kv, "u-now", secret, totpCodeAt(secret, NOW), NOW));
+    assert.ok(await verifyTotp(kv, "u-prev", secret, totpCodeAt(secret, NOW - STEP_MS), NOW));
+    assert.ok(await verifyTotp(kv, "u-next", secret, totpCodeAt(secret, NOW + STEP_MS), NOW));
     assert.deepEqual(await verifyTotp(kv, "u-prev2", secret, totpCodeAt(secret, NOW - 2 * STEP_MS), NOW), false);
     assert.deepEqual(await verifyTotp(kv, "u-next2", secret, totpCodeAt(secret, NOW + 2 * STEP_MS), NOW), false);
     assert.deepEqual(await verifyTotp(kv, "u-bad", secret, "12345", NOW), false);
@@ -74,12 +60,12 @@ Deno.test("verifyTotp refuses a replayed code and any code not newer than the la
   try {
     const secret = newTotpSecret();
     const code = totpCodeAt(secret, NOW);
-    assert(await verifyTotp(kv, "u", secret, code, NOW));
+    assert.ok(await verifyTotp(kv, "u", secret, code, NOW));
     assert.deepEqual(await verifyTotp(kv, "u", secret, code, NOW), false, "same code again");
     assert.deepEqual(await verifyTotp(kv, "u", secret, code, NOW + STEP_MS), false, "same code a step later");
     const previous = totpCodeAt(secret, NOW - STEP_MS);
     assert.deepEqual(await verifyTotp(kv, "u", secret, previous, NOW), false, "older step after a newer one");
-    assert(await verifyTotp(kv, "u", secret, totpCodeAt(secret, NOW + STEP_MS), NOW + STEP_MS), "next step works");
+    assert.ok(await verifyTotp(kv, "u", secret, totpCodeAt(secret, NOW + STEP_MS), NOW + STEP_MS), "next step works");
   } finally {
     kv.close();
   }

@@ -1,5 +1,6 @@
 // Unit tests for the development outbox: ordering, the 200-message cap, KV's value limit, MIME source.
 
+import assert from "node:assert/strict";
 import PostalMime from "postal-mime";
 import { loadConfig } from "../config.ts";
 import { setQuiet } from "../log.ts";
@@ -8,16 +9,6 @@ import { createMailer } from "./mod.ts";
 import { addToOutbox, clearOutbox, HTML_TRUNCATED_NOTE, listOutbox, OUTBOX_LIMIT } from "./outbox.ts";
 
 setQuiet(true);
-
-// Local assertions: node:assert needs @types/node for type checking, which is not installed.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-function equal(actual: unknown, expected: unknown) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`expected ${e}, got ${a}`);
-}
 
 const config = loadConfig({ TALKSPACE_ENV: "development", PUBLIC_URL: "http://localhost:8000", KV_PATH: ":memory:" });
 
@@ -28,9 +19,9 @@ Deno.test("outbox lists newest first, even within one millisecond", async () => 
       await addToOutbox(kv, { from: "a@x.org", to: `p${i}@x.org`, subject: `S${i}`, text: "t", html: "<p>h</p>" });
     }
     const listed = await listOutbox(kv);
-    equal(listed.map((m) => m.subject), ["S4", "S3", "S2", "S1", "S0"]);
-    equal(await clearOutbox(kv), 5);
-    equal(await listOutbox(kv), []);
+    assert.deepEqual(listed.map((m) => m.subject), ["S4", "S3", "S2", "S1", "S0"]);
+    assert.equal(await clearOutbox(kv), 5);
+    assert.deepEqual(await listOutbox(kv), []);
   } finally {
     kv.close();
   }
@@ -44,11 +35,11 @@ Deno.test("outbox keeps only the newest 200 messages", async () => {
     }
     let stored = 0;
     for await (const _ of kv.list({ prefix: keys.outbox() })) stored++;
-    equal(stored, OUTBOX_LIMIT);
+    assert.equal(stored, OUTBOX_LIMIT);
     const listed = await listOutbox(kv);
-    equal(listed.length, OUTBOX_LIMIT);
-    equal(listed[0].subject, `S${OUTBOX_LIMIT + 4}`);
-    equal(listed.at(-1)!.subject, "S5");
+    assert.equal(listed.length, OUTBOX_LIMIT);
+    assert.equal(listed[0].subject, `S${OUTBOX_LIMIT + 4}`);
+    assert.equal(listed.at(-1)!.subject, "S5");
   } finally {
     kv.close();
   }
@@ -66,12 +57,12 @@ Deno.test("an oversized message is stored with raw dropped and the HTML truncate
       html,
       raw: "x".repeat(50_000),
     });
-    assert(stored.truncated);
-    equal(stored.raw, undefined);
-    equal(stored.text, "short text");
-    assert(stored.html.endsWith(HTML_TRUNCATED_NOTE));
-    assert(stored.html.length < 32_000);
-    equal((await listOutbox(kv))[0].id, stored.id); // the KV write succeeded
+    assert.ok(stored.truncated);
+    assert.equal(stored.raw, undefined);
+    assert.equal(stored.text, "short text");
+    assert.ok(stored.html.endsWith(HTML_TRUNCATED_NOTE));
+    assert.ok(stored.html.length < 32_000);
+    assert.equal((await listOutbox(kv))[0].id, stored.id); // the KV write succeeded
   } finally {
     kv.close();
   }
@@ -88,16 +79,16 @@ Deno.test("createMailer without SMTP_URL stores messages with their MIME source"
       html: '<p><a href="http://localhost:8000/verify?t=abc">Confirm</a></p>',
     });
     const [m] = await listOutbox(kv);
-    equal(m.to, "person@example.org");
-    equal(m.from, config.mailFrom);
-    assert(/^\d{4}-\d\d-\d\dT/.test(m.sentAt));
-    assert(m.raw, "raw MIME source is stored");
+    assert.equal(m.to, "person@example.org");
+    assert.equal(m.from, config.mailFrom);
+    assert.ok(/^\d{4}-\d\d-\d\dT/.test(m.sentAt));
+    assert.ok(m.raw, "raw MIME source is stored");
     const parsed = await PostalMime.parse(m.raw);
-    equal(parsed.subject, "Confirm your email");
-    equal(parsed.from?.address, "no-reply@localhost");
-    equal(parsed.to?.[0].address, "person@example.org");
-    equal(parsed.text?.trim(), "Open http://localhost:8000/verify?t=abc");
-    assert(parsed.html?.includes("Confirm</a>"));
+    assert.equal(parsed.subject, "Confirm your email");
+    assert.equal(parsed.from?.address, "no-reply@localhost");
+    assert.equal(parsed.to?.[0].address, "person@example.org");
+    assert.equal(parsed.text?.trim(), "Open http://localhost:8000/verify?t=abc");
+    assert.ok(parsed.html?.includes("Confirm</a>"));
   } finally {
     kv.close();
   }
