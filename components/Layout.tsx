@@ -26,6 +26,7 @@ export function Layout(
               ? (
                 <>
                   <a href="/dashboard">Dashboard</a>
+                  <a href="/meetings">Meetings</a>
                   <a href="/account">Account</a>
                   {user.role === "admin" && <a href="/admin/users">Admin</a>}
                   <form method="post" action="/signout" class="inline">

@@ -15,6 +15,11 @@ export interface MeetingPageProps {
   socketPath: string;
   /** Where admitted people get media access (`/meetings/<id>/media`). */
   mediaPath: string;
+  /**
+   * The person waits in the lobby: the island should only follow the socket's `lobby` status and
+   * reload the page on close 4001 (docs/meeting-protocol.md); no media, participants or chat.
+   */
+  waiting?: boolean;
 }
 
 export function MeetingPage(props: MeetingPageProps & { children?: ComponentChildren }) {
@@ -32,6 +37,12 @@ export function MeetingPage(props: MeetingPageProps & { children?: ComponentChil
           {canEnd ? ` (${me.role === "host" ? "host" : "co-host"})` : ""}
         </p>
       </header>
+      {canEnd && (
+        <nav class="meeting-downloads" aria-label="Meeting records">
+          <a href={`/meetings/${meeting.meetingId}/transcript.txt`}>Chat transcript</a>{" "}
+          <a href={`/meetings/${meeting.meetingId}/attendance.csv`}>Attendance (CSV)</a>
+        </nav>
+      )}
       {invite && (
         <aside class="meeting-invite">
           <h2>Invite people</h2>

@@ -1,12 +1,15 @@
-// The in-meeting island: the pre-join screen, then the meeting (stage, controls, participants,
-// settings, reconnect banner), then the end screen. All protocol work is in
+// The in-meeting island: the pre-join screen (or the lobby's waiting screen), then the meeting
+// (stage, controls, participants, chat, settings, host alerts, reconnect banner), then the end
+// screen. All protocol work is in
 // lib/meetings/client/ (controller.ts ties the socket, Janus and devices together); this file only
 // renders the controller's signals.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { MeetingController } from "../lib/meetings/client/controller.ts";
 import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
+import { Chat } from "./meeting/Chat.tsx";
 import { Controls } from "./meeting/Controls.tsx";
+import { KnockAlert, WaitingRoom } from "./meeting/Lobby.tsx";
 import { DeviceSettings } from "./meeting/DeviceSettings.tsx";
 import { ParticipantList } from "./meeting/ParticipantList.tsx";
 import { PreJoin } from "./meeting/PreJoin.tsx";
@@ -20,6 +23,12 @@ export interface MeetingTestHook {
   stats(): ReturnType<MeetingController["stats"]>;
   dropConnections(): void;
   restartIce(): void;
+  /** Every server message received on the meeting socket. */
+  received(): unknown[];
+  /** Sends a raw client message (to check the server refuses what the UI would not send). */
+  sendRaw(msg: Record<string, unknown>): boolean;
+  /** Publishes live microphone audio bypassing the UI's mute (only the SFU's moderation stops it). */
+  forceAudio(): Promise<boolean>;
 }
 
 const hookHost = globalThis as { __talkspace?: MeetingTestHook };
@@ -37,6 +46,9 @@ export default function MeetingRoom(props: MeetingRoomProps) {
       stats: () => room.stats(),
       dropConnections: () => room.dropConnections(),
       restartIce: () => room.restartIce(),
+      received: () => room.received(),
+      sendRaw: (msg) => room.sendRaw(msg),
+      forceAudio: () => room.forceAudio(),
     };
     const onUnload = () => room.dispose();
     addEventListener("pagehide", onUnload);
@@ -48,6 +60,13 @@ export default function MeetingRoom(props: MeetingRoomProps) {
   }, []);
 
   const phase = room.phase.value;
+  if (phase === "lobby") {
+    return (
+      <div class="room" data-phase={phase}>
+        <WaitingRoom room={room} />
+      </div>
+    );
+  }
   if (phase === "prejoin" || phase === "joining") {
     return (
       <div class="room" data-phase={phase}>
@@ -55,20 +74,23 @@ export default function MeetingRoom(props: MeetingRoomProps) {
       </div>
     );
   }
-  if (phase === "left" || phase === "ended" || phase === "refused") {
+  if (phase === "left" || phase === "ended" || phase === "refused" || phase === "removed" || phase === "denied") {
+    // Removed and denied people cannot come back (for a while), so no Rejoin link.
+    const canRejoin = phase === "left" || phase === "refused";
     return (
       <div class="room" data-phase={phase}>
         <section class="room-closed" role="status">
           <h2>
             {phase === "left"
               ? "You left the meeting"
-              : phase === "ended"
+              : phase === "ended" || phase === "removed" || phase === "denied"
               ? room.closedReason.value
               : "You are not in this meeting"}
           </h2>
           {phase === "refused" && <p>{room.closedReason.value}</p>}
+          {phase === "denied" && <p>You can ask to join again in 10 minutes.</p>}
           <p>
-            {phase !== "ended" && (
+            {canRejoin && (
               <a class="button" href={`/m/${props.meeting.meetingId}`}>
                 Rejoin
               </a>
@@ -79,12 +101,43 @@ export default function MeetingRoom(props: MeetingRoomProps) {
     );
   }
   const banner = room.banner.value;
+  const prompt = room.unmutePrompt.value;
+  const locked = room.settings.value.locked;
   return (
     <div class="room" data-phase={phase}>
       {banner && (
         <p class={`room-banner is-${banner.kind}`} role="status" aria-live="polite">
           {banner.text}
         </p>
+      )}
+      {locked && (
+        <p class="room-locked" role="status" data-locked="true">
+          This meeting is locked: new people wait until a host lets them in.
+        </p>
+      )}
+      <KnockAlert room={room} />
+      {prompt && (
+        <div class="room-prompt" role="alertdialog" aria-labelledby="room-prompt-text">
+          <p id="room-prompt-text">
+            {prompt.by} asks you to {prompt.media === "audio" ? "unmute your microphone" : "start your video"}.
+          </p>
+          <button
+            type="button"
+            class="button small"
+            data-action="accept-unmute"
+            onClick={() => room.answerUnmutePrompt(true)}
+          >
+            {prompt.media === "audio" ? "Unmute" : "Start video"}
+          </button>{" "}
+          <button
+            type="button"
+            class="button small secondary"
+            data-action="decline-unmute"
+            onClick={() => room.answerUnmutePrompt(false)}
+          >
+            {prompt.media === "audio" ? "Stay muted" : "Keep video off"}
+          </button>
+        </div>
       )}
       {room.notices.value.map((n, i) => (
         <p class="notice warn room-notice" role="alert" key={n}>
@@ -95,6 +148,7 @@ export default function MeetingRoom(props: MeetingRoomProps) {
       <div class="room-body">
         <Stage room={room} />
         {room.showParticipants.value && <ParticipantList room={room} />}
+        {room.showChat.value && <Chat room={room} />}
         {room.showSettings.value && (
           <aside class="room-sidebar room-settings" aria-label="Settings">
             <h2>Settings</h2>

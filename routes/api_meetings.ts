@@ -1,4 +1,4 @@
-// REST API for meetings: create, read (hosts and co-hosts), end.
+// REST API for meetings: create, read (hosts and co-hosts), end, attendance (hosts and co-hosts).
 
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -11,6 +11,7 @@ import type { Env } from "../lib/http/types.ts";
 import { fieldErrors } from "../lib/http/validate.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { joinUrl } from "./meetings.tsx";
+import { countPeople, listAttendance, seconds } from "../lib/meetings/attendance.ts";
 
 export const apiMeetingRoutes = new Hono<Env>();
 
@@ -49,6 +50,9 @@ const settingsSchema = z.object({
   muteOnEntry: z.boolean({ error: "Use true or false" }),
   screenShare: z.enum(["everyone", "hosts"], { error: 'Use "everyone" or "hosts"' }),
   locked: z.boolean({ error: "Use true or false" }),
+  lobbyForAll: z.boolean({ error: "Use true or false" }),
+  chat: z.enum(["everyone", "hosts", "off"], { error: 'Use "everyone", "hosts" or "off"' }),
+  allowUnmute: z.boolean({ error: "Use true or false" }),
 }).partial().strict();
 
 const createSchema = z.object({
@@ -106,4 +110,27 @@ apiMeetingRoutes.post("/api/v1/meetings/:meetingId/end", requireUser(), async (c
   const { kv, config, gateway } = c.get("deps");
   const ended = await endMeeting(kv, await hostedMeeting(c), gateway);
   return c.json(apiMeeting(config.publicUrl, ended));
+});
+
+apiMeetingRoutes.get("/api/v1/meetings/:meetingId/attendance", requireUser(), async (c) => {
+  const meeting = await hostedMeeting(c);
+  const records = await listAttendance(c.get("deps").kv, meeting);
+  return c.json({
+    meetingId: meeting.meetingId,
+    title: meeting.title,
+    status: meeting.status,
+    startedAt: meeting.startedAt,
+    endedAt: meeting.endedAt,
+    durationSeconds: seconds(meeting.startedAt, meeting.endedAt),
+    participantCount: countPeople(records),
+    sessions: records.map((r) => ({
+      participantId: r.participantId,
+      name: r.name,
+      role: r.role,
+      userId: r.userId,
+      joinedAt: r.joinedAt,
+      leftAt: r.leftAt,
+      durationSeconds: seconds(r.joinedAt, r.leftAt),
+    })),
+  });
 });

@@ -1,5 +1,6 @@
 // The meeting socket (`/meetings/:meetingId/ws`) and media access (`/meetings/:meetingId/media`)
-// for admitted people. Both answer refusals with problem details, as the in-meeting island reads them.
+// for admitted people (the socket also serves people waiting in the lobby, with limited capability;
+// media never does). Both answer refusals with problem details, as the in-meeting island reads them.
 
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -11,7 +12,7 @@ import { readCookie } from "../lib/http/cookies.ts";
 import { Forbidden, HttpError, NotFound, ValidationError } from "../lib/http/errors.ts";
 import type { Env } from "../lib/http/types.ts";
 import { parseJson } from "../lib/http/validate.ts";
-import { activeAdmission, admissionCookie } from "../lib/meetings/join.ts";
+import { activeAdmission, admissionCookie, currentAdmission } from "../lib/meetings/join.ts";
 import type { Admission } from "../lib/meetings/join.ts";
 import { hubFor } from "../lib/meetings/hub.ts";
 import type { MeetingSession } from "../lib/meetings/hub.ts";
@@ -51,15 +52,20 @@ meetingSocketRoutes.onError((err, c) => {
   });
 });
 
-/** The meeting and the caller's admission (with its token hash), or a 403/404. */
+/**
+ * The meeting and the caller's admission (with its token hash), or a 403/404. Only admitted
+ * admissions pass, unless `lobby` lets waiting ones through (the socket, which then serves the lobby).
+ */
 async function requireAdmission(
   c: Context<Env>,
+  lobby = false,
 ): Promise<{ meeting: Meeting; admission: Admission; tokenHash: string }> {
   const id = parseMeetingId(c.req.param("meetingId") ?? "");
   const meeting = id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
   if (!meeting) throw new NotFound("There is no meeting with that ID");
   const token = readCookie(c, admissionCookie(meeting.meetingId));
-  const admission = await activeAdmission(c.get("deps").kv, meeting, token);
+  const current = lobby ? await currentAdmission(c.get("deps").kv, meeting, token) : null;
+  const admission = current?.state === "waiting" ? current : await activeAdmission(c.get("deps").kv, meeting, token);
   if (!admission) {
     throw new Forbidden(
       meeting.status === "ended" ? "This meeting has ended" : "You have not been admitted to this meeting",
@@ -75,12 +81,12 @@ meetingSocketRoutes.get("/meetings/:meetingId/ws", async (c) => {
   if (origin && origin !== new URL(config.publicUrl).origin && origin !== new URL(c.req.url).origin) {
     throw new Forbidden("Cross-site WebSocket refused");
   }
-  const { meeting, admission, tokenHash } = await requireAdmission(c);
+  const { meeting, admission, tokenHash } = await requireAdmission(c, true);
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, "This address only speaks WebSocket", { Upgrade: "websocket" });
   }
-  const { kv } = c.get("deps");
-  const hub = hubFor(kv, { pollMs: kvNeedsPolling(config.kvPath) ? WATCH_POLL_MS : undefined });
+  const { kv, gateway } = c.get("deps");
+  const hub = hubFor(kv, { pollMs: kvNeedsPolling(config.kvPath) ? WATCH_POLL_MS : undefined, gateway });
   let session: MeetingSession | null = null;
   return await upgradeWebSocket(c, {
     onOpen(_evt, ws) {

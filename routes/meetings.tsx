@@ -1,5 +1,5 @@
-// Meeting pages: start an instant meeting, join by meeting ID or invitation link, the meeting frame,
-// and "End meeting for all".
+// Meeting pages: start an instant meeting, join by meeting ID or invitation link, the lobby, the
+// meeting frame, "End meeting for all", and the hosts' downloads (chat transcript, attendance CSV).
 
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -12,7 +12,17 @@ import { renderPage } from "../lib/http/render.tsx";
 import { clearCookie, readCookie, writeCookie } from "../lib/http/cookies.ts";
 import type { Env } from "../lib/http/types.ts";
 import { fieldErrors, readForm } from "../lib/http/validate.ts";
-import { activeAdmission, admissionCookie, entryBlock, linkCookie, tryJoin } from "../lib/meetings/join.ts";
+import {
+  admissionCookie,
+  blockedRefusal,
+  currentAdmission,
+  entryBlock,
+  linkCookie,
+  tryJoin,
+} from "../lib/meetings/join.ts";
+import { listChat, transcript } from "../lib/meetings/chat.ts";
+import { attendanceCsv, listAttendance } from "../lib/meetings/attendance.ts";
+import { LobbyPage } from "../components/LobbyPage.tsx";
 import type { Admission, JoinRefusal } from "../lib/meetings/join.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { timingSafeEqual } from "../lib/ids.ts";
@@ -78,6 +88,7 @@ meetingRoutes.post("/join", async (c) => {
     passcode: parsed.data.passcode,
     name: name?.data,
     clientIp: c.get("clientIp"),
+    admissionToken: readCookie(c, admissionCookie(meeting.meetingId)),
   });
   if (!result.ok) return renderRefusal(c, meeting, result.refusal, { values, general: true });
   return admitted(c, meeting, result.token);
@@ -89,11 +100,18 @@ meetingRoutes.get("/m/:meetingId", async (c) => {
   if (!meeting) return renderUnknown(c);
   const user = c.get("user");
   const pwd = c.req.query("pwd");
+  const previous = readCookie(c, admissionCookie(meeting.meetingId));
   if (pwd !== undefined) {
     // The link token counts as the passcode; it never stays in the address bar.
     if (timingSafeEqual(pwd, meeting.linkToken)) {
       if (user) {
-        const result = await tryJoin(kv, { meeting, user, linkToken: pwd, clientIp: c.get("clientIp") });
+        const result = await tryJoin(kv, {
+          meeting,
+          user,
+          linkToken: pwd,
+          clientIp: c.get("clientIp"),
+          admissionToken: previous,
+        });
         if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
         return admitted(c, meeting, result.token);
       }
@@ -101,15 +119,31 @@ meetingRoutes.get("/m/:meetingId", async (c) => {
     }
     return c.redirect(`/m/${meeting.meetingId}`, 303);
   }
-  const admission = await activeAdmission(kv, meeting, readCookie(c, admissionCookie(meeting.meetingId)));
-  if (admission) return renderMeeting(c, meeting, admission, config.publicUrl);
+  const admission = await currentAdmission(kv, meeting, previous);
+  if (admission?.state === "admitted") return renderMeeting(c, meeting, admission, config.publicUrl);
+  if (admission?.state === "waiting") return renderLobby(c, meeting, admission, config.publicUrl);
+  if (admission) {
+    // Denied (for 10 minutes) or removed: say so instead of offering a form that would refuse anyway.
+    const block = await blockedRefusal(kv, meeting.meetingId, {
+      userId: user?.id ?? null,
+      ip: c.get("clientIp"),
+      admissionToken: previous,
+    });
+    if (block) return renderRefusal(c, meeting, block, {});
+  }
   const blocked = entryBlock(meeting, user?.id ?? null);
   if (blocked) return renderRefusal(c, meeting, blocked, {});
   const role = roleOf(meeting, user?.id ?? null);
   const link = readCookie(c, linkCookie(meeting.meetingId));
   const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
   if (role === "host" || role === "cohost" || (user && hasLink)) {
-    const result = await tryJoin(kv, { meeting, user, linkToken: link, clientIp: c.get("clientIp") });
+    const result = await tryJoin(kv, {
+      meeting,
+      user,
+      linkToken: link,
+      clientIp: c.get("clientIp"),
+      admissionToken: previous,
+    });
     if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
     return admitted(c, meeting, result.token);
   }
@@ -137,6 +171,7 @@ meetingRoutes.post("/m/:meetingId/join", async (c) => {
     linkToken: hasLink ? link : undefined,
     name: name?.data,
     clientIp: c.get("clientIp"),
+    admissionToken: readCookie(c, admissionCookie(meeting.meetingId)),
   });
   if (!result.ok) return renderRefusal(c, meeting, result.refusal, { values, askPasscode: !hasLink });
   return admitted(c, meeting, result.token);
@@ -151,6 +186,41 @@ meetingRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
   return c.redirect("/dashboard", 303);
 });
 
+/** The meeting named in the path when the signed-in caller hosts or co-hosts it (404 / 403 otherwise). */
+async function hostedMeeting(c: Context<Env>): Promise<Meeting> {
+  const meeting = await findMeeting(c);
+  if (!meeting) throw new NotFound("There is no meeting with that ID");
+  const role = roleOf(meeting, c.get("user")!.id);
+  if (role !== "host" && role !== "cohost") throw new Forbidden("Only the meeting's hosts and co-hosts can do that");
+  return meeting;
+}
+
+/** A file download that browsers must not sniff or render. */
+function download(body: string, type: string, filename: string): Response {
+  return new Response(body, {
+    headers: {
+      "Content-Type": type,
+      "Content-Disposition": `attachment; filename="${filename}"`,
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": "no-store",
+    },
+  });
+}
+
+meetingRoutes.get("/meetings/:meetingId/transcript.txt", requireUser(), async (c) => {
+  const meeting = await hostedMeeting(c);
+  const records = await listChat(c.get("deps").kv, meeting.meetingId);
+  const text = transcript(meeting.title, records, c.get("user")!.id);
+  return download(text, "text/plain; charset=utf-8", `chat-${meeting.meetingId}.txt`);
+});
+
+meetingRoutes.get("/meetings/:meetingId/attendance.csv", requireUser(), async (c) => {
+  const meeting = await hostedMeeting(c);
+  const csv = attendanceCsv(await listAttendance(c.get("deps").kv, meeting));
+  // The BOM makes spreadsheet programs read names as UTF-8.
+  return download("\ufeff" + csv, "text/csv; charset=utf-8", `attendance-${meeting.meetingId}.csv`);
+});
+
 async function findMeeting(c: Context<Env>): Promise<Meeting | null> {
   const id = parseMeetingId(c.req.param("meetingId") ?? "");
   return id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
@@ -163,15 +233,32 @@ function admitted(c: Context<Env>, meeting: Meeting, token: string): Response {
   return c.redirect(`/m/${meeting.meetingId}`, 303);
 }
 
-function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+/** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
+function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+  const props = meetingProps(meeting, admission, publicUrl, true);
+  return renderPage(
+    c,
+    <LobbyPage {...props} knockedAt={admission.createdAt}>
+      <MeetingRoom {...props} />
+    </LobbyPage>,
+    { title: meeting.title, styles: ["/static/meeting.css"] },
+  );
+}
+
+function meetingProps(meeting: Meeting, admission: Admission, publicUrl: string, waiting: boolean): MeetingPageProps {
   const privileged = admission.role === "host" || admission.role === "cohost";
-  const props: MeetingPageProps = {
+  return {
     meeting: { meetingId: meeting.meetingId, title: meeting.title, formattedId: formatMeetingId(meeting.meetingId) },
     me: { participantName: admission.name, role: admission.role },
     invite: privileged ? { url: joinUrl(publicUrl, meeting), passcode: meeting.passcode } : null,
     socketPath: `/meetings/${meeting.meetingId}/ws`,
     mediaPath: `/meetings/${meeting.meetingId}/media`,
+    waiting,
   };
+}
+
+function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+  const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false);
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
   return renderPage(
     c,

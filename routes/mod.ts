@@ -15,6 +15,7 @@ import { dashboardRoutes } from "./dashboard.tsx";
 import { meetingRoutes } from "./meetings.tsx";
 import { meetingSocketRoutes } from "./meeting_socket.ts";
 import { apiMeetingRoutes } from "./api_meetings.ts";
+import { historyRoutes } from "./history.tsx";
 
 export const routes: Hono<Env>[] = [
   homeRoutes,
@@ -30,4 +31,5 @@ export const routes: Hono<Env>[] = [
   meetingRoutes,
   meetingSocketRoutes,
   apiMeetingRoutes,
+  historyRoutes,
 ];

@@ -1,6 +1,7 @@
 // Unit tests of the in-meeting client's pure logic: roster updates, grid and speaker layout, active
-// speaker, the socket client's reconnect/lastId handling (fake WebSocket), stats summaries, and
-// device error messages.
+// speaker, the socket client's reconnect/lastId handling and lobby/removal close codes (fake
+// WebSocket), stats summaries, device error messages, chat (linkify, history, unread) and the
+// moderation reducers (lobby list, hands queue, host mute, settings, reactions).
 
 import assert from "node:assert/strict";
 import { applyMeetingMessage, participantByFeed, rosterFromWelcome } from "../lib/meetings/client/roster.ts";
@@ -18,7 +19,30 @@ import { backoffDelay, CLOSE_CODES, MeetingSocket, socketUrl } from "../lib/meet
 import type { WebSocketLike } from "../lib/meetings/client/socket.ts";
 import { summarizeInbound, summarizeOutbound } from "../lib/meetings/client/stats.ts";
 import { classifyMediaError, levelFromSamples, problemMessage } from "../lib/meetings/client/devices.ts";
-import { CLOSE } from "../lib/meetings/protocol.ts";
+import { CLOSE, MAX_CHAT_CHARS, REACTIONS } from "../lib/meetings/protocol.ts";
+import {
+  addChat,
+  CHAT_KEEP,
+  CHAT_MAX_CHARS,
+  chatDraftProblem,
+  EMPTY_CHAT,
+  linkify,
+  markChatRead,
+} from "../lib/meetings/client/chat.ts";
+import type { ChatEntry } from "../lib/meetings/client/chat.ts";
+import {
+  addReaction,
+  applyLobby,
+  canUnmute,
+  chatAllowed,
+  DEFAULT_ROOM_SETTINGS,
+  expireReactions,
+  handQueue,
+  myModeration,
+  REACTION_SHOW_MS,
+  settingsFrom,
+} from "../lib/meetings/client/moderation.ts";
+import { REACTION_EMOJI } from "../lib/meetings/client/controller.ts";
 import type { MeetingMessage, ParticipantView, WelcomeMessage } from "../lib/meetings/protocol.ts";
 
 const view = (id: string, joinedAt: string, extra: Partial<ParticipantView> = {}): ParticipantView => ({
@@ -28,6 +52,9 @@ const view = (id: string, joinedAt: string, extra: Partial<ParticipantView> = {}
   state: { audio: true, video: true, screen: false },
   feedId: null,
   joinedAt,
+  mutedByHost: false,
+  videoStoppedByHost: false,
+  handRaisedAt: null,
   ...extra,
 });
 
@@ -38,6 +65,10 @@ const welcome = (participants: ParticipantView[], lastId = 3): WelcomeMessage =>
   meeting: { meetingId: "1234567890", title: "Standup" },
   participants,
   lastId,
+  settings: DEFAULT_ROOM_SETTINGS,
+  hands: [],
+  lobby: null,
+  chat: [],
 });
 
 Deno.test("roster: welcome snapshot in join order, idempotent messages, leaving", () => {
@@ -344,4 +375,226 @@ Deno.test("devices: errors become messages a person can act on", () => {
   assert.equal(levelFromSamples(new Float32Array(64)), 0);
   assert.equal(levelFromSamples(new Float32Array(64).fill(1)), 1);
   assert.ok(Math.abs(levelFromSamples(new Float32Array(64).fill(0.1)) - 0.4) < 1e-6);
+});
+
+// ---- running a meeting -------------------------------------------------------------------------
+
+Deno.test("client constants match the protocol's (the client may not import zod)", () => {
+  assert.equal(CHAT_MAX_CHARS, MAX_CHAT_CHARS);
+  assert.deepEqual([...REACTION_EMOJI], [...REACTIONS]);
+  assert.equal(CLOSE_CODES.admitted, CLOSE.admitted);
+  assert.equal(CLOSE_CODES.denied, CLOSE.denied);
+  assert.equal(CLOSE_CODES.removed, CLOSE.removed);
+});
+
+Deno.test("chat linkify: http(s) and www links, trailing punctuation and brackets stay text, nothing else", () => {
+  const join = (t: string) => linkify(t).map((p) => p.text).join("");
+  const links = (t: string) => linkify(t).filter((p) => "href" in p).map((p) => (p as { href: string }).href);
+  for (
+    const t of [
+      "see https://example.com/a?b=1&c=2#x, then",
+      "(https://en.wikipedia.org/wiki/Foo_(bar)) and www.example.org.",
+      "<script>alert(1)</script> javascript:alert(1) data:text/html,x",
+      "no links here",
+      "",
+    ]
+  ) assert.equal(join(t), t, "the parts give back the text unchanged");
+  assert.deepEqual(links("see https://example.com/a?b=1&c=2#x, then"), ["https://example.com/a?b=1&c=2#x"]);
+  assert.deepEqual(links("(https://en.wikipedia.org/wiki/Foo_(bar)) and www.example.org."), [
+    "https://en.wikipedia.org/wiki/Foo_(bar)",
+    "https://www.example.org",
+  ]);
+  assert.deepEqual(links("<script>alert(1)</script> javascript:alert(1) data:text/html,x"), []);
+  assert.deepEqual(links("http://localhost:8000/x and ftp://x.y and https://"), ["http://localhost:8000/x"]);
+  assert.deepEqual(links('a "https://x.test/q"'), ["https://x.test/q"]);
+  assert.deepEqual(linkify("hi <b>all</b>"), [{ text: "hi <b>all</b>" }], "markup is plain text");
+  assert.deepEqual(linkify("go https://a.test!"), [
+    { text: "go " },
+    { text: "https://a.test", href: "https://a.test" },
+    {
+      text: "!",
+    },
+  ]);
+});
+
+Deno.test("chat drafts: empty and over 4,000 characters are refused before sending", () => {
+  assert.equal(chatDraftProblem("   \n "), "empty");
+  assert.equal(chatDraftProblem("x".repeat(4000)), null);
+  assert.equal(chatDraftProblem("x".repeat(4001)), "too-long");
+});
+
+Deno.test("chat log: history and live merge by id, replays ignored, unread only for others' messages while closed", () => {
+  const entry = (id: number, from: string, to: string | null = null): ChatEntry => ({
+    id,
+    at: "2025-01-01T10:00:00Z",
+    from: { participantId: from, name: from.toUpperCase() },
+    to: to ? { participantId: to, name: to.toUpperCase() } : null,
+    text: `m${id}`,
+  });
+  let log = addChat(EMPTY_CHAT, [entry(3, "a"), entry(1, "b")], { open: false, mine: "me" });
+  assert.deepEqual(log.entries.map((e) => e.id), [1, 3]);
+  assert.equal(log.unread, 2);
+  const same = addChat(log, [entry(3, "a")], { open: false, mine: "me" });
+  assert.equal(same, log, "a replayed message changes nothing");
+  log = addChat(log, [entry(5, "me"), entry(4, "a", "me")], { open: false, mine: "me" });
+  assert.deepEqual(log.entries.map((e) => e.id), [1, 3, 4, 5]);
+  assert.equal(log.unread, 3, "my own message is not unread");
+  log = markChatRead(log);
+  assert.equal(log.unread, 0);
+  assert.equal(markChatRead(log), log);
+  log = addChat(log, [entry(6, "b")], { open: true, mine: "me" });
+  assert.equal(log.unread, 0, "an open panel reads everything");
+  const many = Array.from({ length: CHAT_KEEP + 10 }, (_, i) => entry(100 + i, "a"));
+  const big = addChat(log, many, { open: true, mine: "me" });
+  assert.equal(big.entries.length, CHAT_KEEP);
+  assert.equal(big.entries.at(-1)!.id, 100 + CHAT_KEEP + 9, "the newest are kept");
+});
+
+Deno.test("moderation: lobby list follows knocks and departures, hands queue is oldest first", () => {
+  const knock = (id: number, admissionId: string, knockedAt: string): MeetingMessage => ({
+    id,
+    type: "lobby-knock",
+    at: "",
+    data: { entry: { admissionId, name: admissionId, signedIn: false, knockedAt } },
+  });
+  let lobby = applyLobby([], knock(1, "b", "2025-01-01T10:00:02Z"));
+  lobby = applyLobby(lobby, knock(2, "a", "2025-01-01T10:00:01Z"));
+  lobby = applyLobby(lobby, knock(3, "b", "2025-01-01T10:00:02Z")); // knocked again (reopened the page)
+  assert.deepEqual(lobby.map((e) => e.admissionId), ["a", "b"]);
+  const left = applyLobby(lobby, {
+    id: 4,
+    type: "lobby-left",
+    at: "",
+    data: { admissionId: "a", outcome: "admitted" },
+  });
+  assert.deepEqual(left.map((e) => e.admissionId), ["b"]);
+  assert.equal(
+    applyLobby(left, { id: 5, type: "lobby-left", at: "", data: { admissionId: "a", outcome: "gone" } }),
+    left,
+  );
+
+  const roster = rosterFromWelcome(welcome([
+    view("a", "2024-01-01T00:00:01Z", { handRaisedAt: "2025-01-01T10:00:05Z" }),
+    view("b", "2024-01-01T00:00:02Z"),
+    view("c", "2024-01-01T00:00:03Z", { handRaisedAt: "2025-01-01T10:00:01Z" }),
+  ]));
+  assert.deepEqual(handQueue(roster).map((p) => p.participantId), ["c", "a"]);
+});
+
+Deno.test("moderation: what a host did to me, and whether I may unmute", () => {
+  const by = { participantId: "h", name: "Hana" };
+  const muted = view("me", "2024-01-01T00:00:00Z", {
+    mutedByHost: true,
+    state: { audio: false, video: true, screen: false },
+  });
+  const upd = (
+    participant: ParticipantView,
+    cause?: "muted" | "unmuted" | "role-changed",
+    actor = by,
+  ): MeetingMessage => ({
+    id: 9,
+    type: "participant-updated",
+    at: "",
+    data: { participant, cause, by: cause ? actor : undefined },
+  });
+  assert.deepEqual(myModeration(upd(muted, "muted"), "me"), { mute: true, notice: "Hana muted you", me: muted });
+  assert.equal(myModeration(upd(muted, "muted"), "other"), null, "someone else's mute is not mine");
+  assert.equal(myModeration(upd(muted, "unmuted", { participantId: "me", name: "Me" }), "me")?.notice, undefined);
+  assert.equal(
+    myModeration(upd({ ...muted, role: "cohost" }, "role-changed"), "me")?.notice,
+    "Hana made you a co-host",
+  );
+  assert.deepEqual(
+    myModeration({ id: 10, type: "unmute-requested", at: "", data: { participantId: "me", media: "audio", by } }, "me"),
+    { askedTo: "audio" },
+  );
+  const locked = { ...DEFAULT_ROOM_SETTINGS, allowUnmute: false };
+  assert.equal(canUnmute(muted, locked, "participant", "audio"), false);
+  assert.equal(canUnmute(muted, DEFAULT_ROOM_SETTINGS, "participant", "audio"), true, "allowed to unmute");
+  assert.equal(canUnmute(muted, locked, "participant", "video"), true, "only the microphone is held");
+  assert.equal(canUnmute(muted, locked, "cohost", "audio"), true, "hosts are never held");
+});
+
+Deno.test("moderation: settings, chat policy, reactions expire", () => {
+  const s = settingsFrom(DEFAULT_ROOM_SETTINGS, {
+    id: 1,
+    type: "settings-changed",
+    at: "",
+    data: {
+      settings: { ...DEFAULT_ROOM_SETTINGS, locked: true, chat: "hosts" },
+      by: { participantId: "h", name: "H" },
+    },
+  });
+  assert.equal(s.locked, true);
+  const host = view("h", "2024-01-01T00:00:00Z", { role: "host" });
+  const guest = view("g", "2024-01-01T00:00:00Z", { role: "guest" });
+  assert.deepEqual(chatAllowed(s, "participant", host), { ok: true }, "privately to a host is fine");
+  assert.equal(chatAllowed(s, "participant", null).ok, false);
+  assert.equal(chatAllowed(s, "participant", guest).ok, false);
+  assert.equal(chatAllowed({ ...s, chat: "off" }, "participant", host).ok, false);
+  assert.equal(chatAllowed({ ...s, chat: "off" }, "cohost", null).ok, true);
+
+  let r = addReaction([], { key: 1, participantId: "a", emoji: "👍" }, 1000);
+  r = addReaction(r, { key: 2, participantId: "b", emoji: "🎉" }, 2000);
+  assert.equal(expireReactions(r, 2000), r);
+  assert.deepEqual(expireReactions(r, 1000 + REACTION_SHOW_MS).map((x) => x.key), [2]);
+});
+
+Deno.test({
+  name: "socket: lobby status instead of welcome; 4001 admits, 4003 denies, 4004 removes, none reconnect",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const run = (code: number) => {
+      const log: string[] = [];
+      const sockets: FakeSocket[] = [];
+      const client = new MeetingSocket("ws://x/ws", {
+        welcome: () => log.push("welcome"),
+        message: () => {},
+        status: () => {},
+        ended: () => log.push("ended"),
+        refused: (c) => log.push(`refused ${c}`),
+        error: () => {},
+        lobby: (m) => log.push(`lobby ${m.status}`),
+        admitted: () => log.push("admitted"),
+      }, {
+        connect: () => {
+          const s = new FakeSocket();
+          sockets.push(s);
+          return s;
+        },
+        random: () => 0.5,
+        pingMs: 60_000,
+      });
+      client.start();
+      sockets[0].open();
+      sockets[0].receive({
+        type: "lobby",
+        status: "waiting",
+        meeting: { meetingId: "1", title: "T" },
+        name: "G",
+        knockedAt: "",
+      });
+      assert.equal(client.send({ type: "raise-hand" }), false, "a lobby socket sends no actions");
+      sockets[0].serverClose(code);
+      return { log, sockets };
+    };
+    const admitted = run(CLOSE.admitted);
+    assert.deepEqual(admitted.log, ["lobby waiting", "admitted"]);
+    const denied = run(CLOSE.denied);
+    assert.deepEqual(denied.log, ["lobby waiting", `refused ${CLOSE.denied}`]);
+    const removed = run(CLOSE.removed);
+    assert.deepEqual(removed.log, ["lobby waiting", `refused ${CLOSE.removed}`]);
+    await tick(700);
+    for (const r of [admitted, denied, removed]) assert.equal(r.sockets.length, 1, "no reconnect");
+
+    // After welcome, actions go out as they are; user errors carry their code and action.
+    const h = socketHarness();
+    h.client.start();
+    h.sockets[0].open();
+    h.sockets[0].receive(welcome([], 0));
+    assert.equal(h.client.send({ type: "chat", text: "hi" }), true);
+    assert.deepEqual(h.sockets[0].sent.at(-1), { type: "chat", text: "hi" });
+    h.client.close();
+  },
 });

@@ -112,7 +112,7 @@ Deno.test("meeting socket across two web processes sharing one KV file", async (
   try {
     b = await startServer(env);
     const host = await createUser(kv, { name: "Host Hanna", email: "hanna@example.org", passwordHash: "unused" });
-    const meeting = await createMeeting(kv, { hostId: host.id, title: "Two instances" });
+    const meeting = await createMeeting(kv, { hostId: host.id, title: "Two instances", settings: { lobby: false } });
 
     // Admissions: the host on process A (automatic), a guest on process B (ID + passcode).
     const hostHttp = httpClient(a);

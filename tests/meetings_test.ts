@@ -28,8 +28,9 @@ async function person(t: TestApp, name: string): Promise<{ id: string; client: T
   return { id: user.id, client };
 }
 
+/** A meeting without a lobby unless the test asks for one: these tests are about joining itself. */
 async function meetingFor(t: TestApp, hostId: string, settings: Partial<MeetingSettings> = {}): Promise<Meeting> {
-  return await createMeeting(t.kv, { hostId, title: "Planning", settings });
+  return await createMeeting(t.kv, { hostId, title: "Planning", settings: { lobby: false, ...settings } });
 }
 
 function location(res: Response): string {
@@ -290,18 +291,25 @@ Deno.test("guests are refused when guestsAllowed is off; signed-in people still 
   }
 });
 
-Deno.test("a locked meeting refuses joiners with 403, but its host gets in without a passcode", async () => {
+Deno.test("a locked meeting sends joiners to the lobby, and its host gets in without a passcode", async () => {
   const t = await makeTestApp();
   try {
     const host = await person(t, "Hera");
     const meeting = await meetingFor(t, host.id, { locked: true });
-    const res = await t.client().postForm("/join", {
+    const guest = t.client();
+    const res = await guest.postForm("/join", {
       meetingId: meeting.meetingId,
       passcode: meeting.passcode,
       name: "G",
     });
-    assert.equal(res.status, 403);
-    assert.ok((await res.text()).includes("The host has locked this meeting"));
+    assert.equal(res.status, 303, "the passcode is right: the guest knocks");
+    await res.body?.cancel();
+    const waiting = await guest.get(`/m/${meeting.meetingId}`);
+    assert.equal(waiting.status, 200);
+    assert.match(await waiting.text(), /please wait: the host will let you in/);
+    const media = await guest.sendJson("POST", `/meetings/${meeting.meetingId}/media`, { participantId: "x" });
+    assert.equal(media.status, 403, "no media while waiting");
+    await media.body?.cancel();
     const hostJoin = await host.client.postForm("/join", { meetingId: meeting.meetingId });
     assert.equal(hostJoin.status, 303, "the host needs no passcode");
     const page = await host.client.get(`/m/${meeting.meetingId}`);

@@ -1,15 +1,21 @@
-// The meeting's control bar: microphone, camera, screen share, layout, participants, settings,
-// leave, and "End for all" for hosts.
+// The meeting's control bar: microphone, camera, screen share, raise hand, reactions, layout,
+// participants (with the lobby badge), chat (with the unread badge), settings, leave, and "End for
+// all" for hosts. Unmute is disabled (with the reason) while a host keeps the person muted.
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+import { ReactionButton } from "./Reactions.tsx";
 
 export function Controls({ room }: { room: MeetingController }) {
   const muted = room.audioMuted.value || !room.localAudio.value;
   const cameraOn = room.cameraOn.value && room.localVideo.value !== null;
   const sharing = room.localScreen.value !== null;
-  const role = room.props.me.role;
-  const canEnd = role === "host" || role === "cohost";
+  const canEnd = room.isHost.value;
   const count = room.roster.value.size;
+  const blockUnmute = muted && !room.mayUnmute.value;
+  const blockVideo = !cameraOn && !room.mayStartVideo.value;
+  const waiting = room.isHost.value ? room.lobby.value.length : 0;
+  const unread = room.chat.value.unread;
+  const hand = room.handRaised.value;
   return (
     <div class="room-controls" role="toolbar" aria-label="Meeting controls">
       <button
@@ -17,6 +23,8 @@ export function Controls({ room }: { room: MeetingController }) {
         class={`room-control${muted ? " is-off" : ""}`}
         aria-pressed={muted}
         data-action="mute"
+        disabled={blockUnmute}
+        title={blockUnmute ? "The host muted you and has not allowed unmuting" : undefined}
         onClick={() => room.setAudioMuted(!muted)}
       >
         {muted ? "Unmute" : "Mute"}
@@ -26,6 +34,8 @@ export function Controls({ room }: { room: MeetingController }) {
         class={`room-control${cameraOn ? "" : " is-off"}`}
         aria-pressed={!cameraOn}
         data-action="camera"
+        disabled={blockVideo}
+        title={blockVideo ? "The host stopped your video and has not allowed starting it" : undefined}
         onClick={() => room.setCameraOn(!cameraOn)}
       >
         {cameraOn ? "Stop video" : "Start video"}
@@ -41,6 +51,16 @@ export function Controls({ room }: { room: MeetingController }) {
       </button>
       <button
         type="button"
+        class={`room-control${hand ? " is-active" : ""}`}
+        aria-pressed={hand}
+        data-action="hand"
+        onClick={() => room.toggleHand()}
+      >
+        {hand ? "Lower hand" : "Raise hand"}
+      </button>
+      <ReactionButton room={room} />
+      <button
+        type="button"
         class="room-control"
         data-action="layout"
         onClick={() => (room.layout.value = room.layout.value === "grid" ? "speaker" : "grid")}
@@ -52,9 +72,24 @@ export function Controls({ room }: { room: MeetingController }) {
         class={`room-control${room.showParticipants.value ? " is-active" : ""}`}
         aria-pressed={room.showParticipants.value}
         data-action="participants"
-        onClick={() => (room.showParticipants.value = !room.showParticipants.value)}
+        onClick={() => room.setParticipantsOpen(!room.showParticipants.value)}
       >
         Participants ({count})
+        {waiting > 0 && (
+          <span class="room-badge is-alert" data-badge="lobby" aria-label={`${waiting} waiting`}>{waiting}</span>
+        )}
+      </button>
+      <button
+        type="button"
+        class={`room-control${room.showChat.value ? " is-active" : ""}`}
+        aria-pressed={room.showChat.value}
+        data-action="chat"
+        onClick={() => room.setChatOpen(!room.showChat.value)}
+      >
+        Chat
+        {unread > 0 && (
+          <span class="room-badge is-alert" data-badge="chat" aria-label={`${unread} unread`}>{unread}</span>
+        )}
       </button>
       <button
         type="button"

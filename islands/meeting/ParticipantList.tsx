@@ -1,7 +1,12 @@
-// Who is in the meeting, with their microphone and camera state and who is talking.
+// Who is in the meeting, with their microphone and camera state, who is talking, host / co-host
+// badges and raised hands; for hosts and co-hosts also the lobby's waiting list, the hands queue,
+// the meeting's live settings (lock, chat, unmuting) and each person's actions (HostMenu).
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import type { ParticipantRole } from "../../lib/meetings/protocol.ts";
+import type { ChatPolicy, ParticipantRole } from "../../lib/meetings/protocol.ts";
+import { HandsQueue } from "./Hands.tsx";
+import { HostMenu } from "./HostMenu.tsx";
+import { LobbyList } from "./Lobby.tsx";
 
 const ROLE_LABEL: Record<ParticipantRole, string | null> = {
   host: "Host",
@@ -17,7 +22,10 @@ export function ParticipantList({ room }: { room: MeetingController }) {
   return (
     <aside class="room-sidebar room-participants" aria-label="Participants">
       <h2>Participants ({people.length})</h2>
-      <ul>
+      <LobbyList room={room} />
+      <HandsQueue room={room} />
+      {room.isHost.value && <HostSettings room={room} />}
+      <ul class="room-people">
         {people.map((p) => {
           const role = ROLE_LABEL[p.role];
           return (
@@ -25,25 +33,81 @@ export function ParticipantList({ room }: { room: MeetingController }) {
               key={p.participantId}
               class={talking.includes(p.participantId) ? "is-talking" : ""}
               data-participant-id={p.participantId}
+              data-role={p.role}
             >
               <span class="room-participant-name">
+                {p.handRaisedAt && <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>}
                 {p.name}
                 {p.participantId === me && " (you)"}
-                {role && <span class="room-role">{role}</span>}
+                {role && <span class={`room-role is-${p.role}`}>{role}</span>}
               </span>
               <span class="room-participant-state">
                 <span class={p.state.audio ? "room-state-on" : "room-state-off"}>
-                  {p.state.audio ? "Mic on" : "Muted"}
+                  {p.state.audio ? "Mic on" : p.mutedByHost ? "Muted by host" : "Muted"}
                 </span>
                 <span class={p.state.video ? "room-state-on" : "room-state-off"}>
-                  {p.state.video ? "Camera on" : "Camera off"}
+                  {p.state.video ? "Camera on" : p.videoStoppedByHost ? "Video stopped by host" : "Camera off"}
                 </span>
                 {p.state.screen && <span class="room-state-on">Sharing</span>}
+                <HostMenu room={room} p={p} />
               </span>
             </li>
           );
         })}
       </ul>
     </aside>
+  );
+}
+
+/** The live settings hosts and co-hosts change during the meeting. */
+function HostSettings({ room }: { room: MeetingController }) {
+  const s = room.settings.value;
+  return (
+    <details class="room-host-settings">
+      <summary>Meeting controls</summary>
+      <label class="room-toggle">
+        <input
+          type="checkbox"
+          name="locked"
+          checked={s.locked}
+          onChange={(e) => room.changeSettings({ locked: (e.currentTarget as HTMLInputElement).checked })}
+        />{" "}
+        Lock the meeting (new people wait in the lobby)
+      </label>
+      <label class="room-toggle">
+        <input
+          type="checkbox"
+          name="allowUnmute"
+          checked={s.allowUnmute}
+          onChange={(e) => room.changeSettings({ allowUnmute: (e.currentTarget as HTMLInputElement).checked })}
+        />{" "}
+        Let muted people unmute themselves
+      </label>
+      <label class="room-device">
+        Chat
+        <select
+          name="chat"
+          value={s.chat}
+          onChange={(e) => room.changeSettings({ chat: (e.currentTarget as HTMLSelectElement).value as ChatPolicy })}
+        >
+          <option value="everyone">Everyone can chat</option>
+          <option value="hosts">Only hosts to everyone (others privately to hosts)</option>
+          <option value="off">Off (hosts only)</option>
+        </select>
+      </label>
+      <p class="room-host-buttons">
+        <button type="button" class="button small" data-action="mute-all" onClick={() => room.muteAll(s.allowUnmute)}>
+          Mute everyone
+        </button>
+        <button
+          type="button"
+          class="button small secondary"
+          data-action="mute-all-locked"
+          onClick={() => room.muteAll(false)}
+        >
+          Mute everyone and keep muted
+        </button>
+      </p>
+    </details>
   );
 }

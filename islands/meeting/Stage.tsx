@@ -7,6 +7,7 @@ import { allTiles, gridDimensions, speakerLayout, tileId } from "../../lib/meeti
 import type { StageInput, TileKey } from "../../lib/meetings/client/layout.ts";
 import { AudioSink, VideoView } from "./media.tsx";
 import { initials } from "./PreJoin.tsx";
+import { TileReactions } from "./Reactions.tsx";
 
 export function Stage({ room }: { room: MeetingController }) {
   const me = room.participantId.value;
@@ -111,7 +112,11 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
           />
         )
         : <span class="room-avatar" aria-hidden="true">{initials(name)}</span>}
+      {tile.source === "camera" && <TileReactions room={room} participantId={tile.participantId} />}
       <figcaption class="room-tile-name">
+        {tile.source === "camera" && p?.handRaisedAt && (
+          <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>
+        )}
         {micOff && <span class="room-muted-icon" title="Microphone off">Muted</span>}
         {label}
       </figcaption>

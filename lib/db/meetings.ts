@@ -15,6 +15,12 @@ export interface MeetingSettings {
   screenShare: "everyone" | "hosts";
   /** No new joins while locked. */
   locked: boolean;
+  /** With `lobby`: signed-in participants wait too (lib/meetings/settings.ts fills it for older records). */
+  lobbyForAll?: boolean;
+  /** Who may chat (default "everyone"). */
+  chat?: "everyone" | "hosts" | "off";
+  /** People a host muted may unmute themselves (default true). */
+  allowUnmute?: boolean;
 }
 
 export const DEFAULT_SETTINGS: MeetingSettings = {

@@ -11,14 +11,30 @@ import { headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { changeParticipant, listPresent, SILENT_STATE, toView } from "./participants.ts";
 import type { Participant } from "./participants.ts";
-import { admissionKeys } from "./join.ts";
+import { admissionKeys, knock, lobbyEntryOf } from "./join.ts";
 import type { Admission } from "./join.ts";
-import { clientMessageSchema, CLOSE, MAX_MESSAGE_BYTES } from "./protocol.ts";
-import type { HelloMessage, ServerMessage, StateMessage, WelcomeMessage } from "./protocol.ts";
+import { clientMessageSchema, CLOSE, DENIED_RETRY_MS, MAX_MESSAGE_BYTES } from "./protocol.ts";
+import type {
+  ClientMessage,
+  HelloMessage,
+  LobbyStatusMessage,
+  ServerMessage,
+  StateMessage,
+  UserErrorCode,
+  WelcomeMessage,
+} from "./protocol.ts";
 import { getMeetingByNumber, updateMeeting } from "../db/meetings.ts";
 import type { Meeting } from "../db/meetings.ts";
+import type { MediaGateway } from "../http/types.ts";
 import { newId } from "../ids.ts";
 import { logger } from "../log.ts";
+import { mayReceive, publicData } from "./audience.ts";
+import type { Viewer } from "./audience.ts";
+import { leaveLobby, listLobby } from "./lobby.ts";
+import { chatHistory } from "./chat.ts";
+import { openAttendance, writeAttendance } from "./attendance.ts";
+import { roomSettings } from "./settings.ts";
+import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
 
 const log = logger("hub");
 
@@ -37,6 +53,8 @@ export interface HubOptions {
   helloTimeoutMs?: number;
   /** Extra polling for new messages (ms), when other processes share a sqlite KV file. */
   pollMs?: number;
+  /** The media gateway for host moderation at the SFU (null: meetings without media). */
+  gateway?: MediaGateway | null;
 }
 
 const DEFAULTS = { graceMs: 15_000, maxMessagesPerSecond: 50, helloTimeoutMs: 10_000 };
@@ -47,7 +65,9 @@ class ProtocolError extends Error {}
 /** Per-process registry of meeting socket sessions. */
 export class MeetingHub {
   readonly feed: MeetingFeed;
-  readonly options: Required<Omit<HubOptions, "pollMs">>;
+  readonly options: Required<Omit<HubOptions, "pollMs" | "gateway">>;
+  /** Settable because the hub is made on first use; the route passes the app's gateway each time. */
+  gateway: MediaGateway | null;
   #sessions = new Set<MeetingSession>();
   #leaveTimers = new Set<ReturnType<typeof setTimeout>>();
   #pending = new Set<Promise<unknown>>();
@@ -55,6 +75,7 @@ export class MeetingHub {
 
   constructor(readonly kv: Deno.Kv, opts: HubOptions = {}) {
     this.feed = new MeetingFeed(kv, { pollMs: opts.pollMs });
+    this.gateway = opts.gateway ?? null;
     this.options = {
       graceMs: opts.graceMs ?? DEFAULTS.graceMs,
       maxMessagesPerSecond: opts.maxMessagesPerSecond ?? DEFAULTS.maxMessagesPerSecond,
@@ -130,6 +151,11 @@ export class MeetingSession {
   #windowStart = 0;
   #windowCount = 0;
   #endedByMeeting = false;
+  /** This socket waits in the lobby: it only learns the decision about its own admission. */
+  #waiting = false;
+  /** The participant's role as last seen (updated by its own participant-updated messages). */
+  #role: string;
+  #reactions: number[] = [];
 
   constructor(
     private hub: MeetingHub,
@@ -138,6 +164,7 @@ export class MeetingSession {
     private admissionTokenHash: string,
     private transport: SocketTransport,
   ) {
+    this.#role = admission.role;
     this.#helloTimer = setTimeout(() => {
       if (this.#phase === "new") this.close(CLOSE.protocolError, "Send hello first");
     }, hub.options.helloTimeoutMs);
@@ -178,9 +205,12 @@ export class MeetingSession {
         if (msg.type === "hello") await this.#hello(msg);
         else if (this.#phase !== "ready") throw new ProtocolError("Send hello first");
         else if (msg.type === "ping") this.#send({ type: "pong" });
+        else if (this.#waiting) throw new ProtocolError("You are waiting in the lobby");
         else if (msg.type === "state") await this.#state(msg);
+        else await this.#action(msg);
       } catch (err) {
         if (err instanceof ProtocolError) return this.close(CLOSE.protocolError, err.message);
+        if (err instanceof ActionRefused) return this.#userError(err.code, msg.type, err.message);
         log.error("message failed", {
           meetingId: this.meeting.meetingId,
           type: msg.type,
@@ -211,6 +241,11 @@ export class MeetingSession {
       } catch { /* already closed */ }
     }
     if (wasJoined && !this.#endedByMeeting) this.hub.track(this.#disconnect());
+    if (this.#waiting && !this.#endedByMeeting) {
+      const { kv } = this.hub;
+      const { meetingId } = this.meeting;
+      this.hub.scheduleLeave(() => leaveLobby(kv, meetingId, this.admission.id, this.connectionId));
+    }
   }
 
   #withinRate(): boolean {
@@ -220,6 +255,10 @@ export class MeetingSession {
       this.#windowCount = 0;
     }
     return ++this.#windowCount <= this.hub.options.maxMessagesPerSecond;
+  }
+
+  #userError(code: UserErrorCode, action: string, message: string) {
+    this.#send({ type: "error", kind: "user", code, action, message });
   }
 
   #send(msg: ServerMessage | MeetingEvent) {
@@ -244,9 +283,15 @@ export class MeetingSession {
     }
     this.meeting = meeting;
     const stored = await kv.get<Admission>(admissionKeys.admission(meetingId, this.admissionTokenHash));
+    if (stored.value?.state === "waiting") return await this.#helloWaiting(stored.value);
+    if (stored.value?.state === "removed") {
+      this.#endedByMeeting = true;
+      return this.close(CLOSE.removed, "A host removed you from this meeting");
+    }
     if (stored.value?.state !== "admitted") {
       return this.close(CLOSE.notAdmitted, "You are not admitted to this meeting");
     }
+    this.admission = stored.value;
     const head = await headId(kv, meetingId);
     if (msg.lastId !== undefined && msg.lastId > head) throw new ProtocolError("lastId is ahead of the meeting");
 
@@ -258,12 +303,27 @@ export class MeetingSession {
         if (!p || p.admissionId !== a.id) return null;
         const rejoin = p.leftAt !== null;
         const next: Participant = rejoin
-          ? { ...p, joinedAt: now, leftAt: null, state: SILENT_STATE, feedId: null }
+          ? {
+            ...p,
+            joinedAt: now,
+            leftAt: null,
+            state: SILENT_STATE,
+            feedId: null,
+            mids: {},
+            handRaisedAt: null,
+            attendanceId: newId(),
+          }
           : { ...p };
         next.connected = true;
         next.connectionId = this.connectionId;
-        // Back within the grace period: nobody was told the participant left, so nothing is said.
-        return rejoin ? { next, event: { type: "participant-joined", data: { participant: toView(next) } } } : { next };
+        // Back within the grace period: nobody was told the participant left, so nothing is said
+        // and the attendance session goes on.
+        if (!rejoin) return { next };
+        return {
+          next,
+          event: { type: "participant-joined", data: { participant: toView(next) } },
+          writes: (op) => openAttendance(op, meeting.id, next),
+        };
       });
       if (!changed) throw new ProtocolError("Unknown participantId for this admission");
       me = changed.participant;
@@ -284,8 +344,18 @@ export class MeetingSession {
           feedId: null,
           connected: true,
           connectionId: this.connectionId,
+          admissionHash: this.admissionTokenHash,
+          attendanceId: newId(),
+          mids: {},
+          mutedByHost: false,
+          videoStoppedByHost: false,
+          handRaisedAt: null,
         };
-        return { next, event: { type: "participant-joined", data: { participant: toView(next) } } };
+        return {
+          next,
+          event: { type: "participant-joined", data: { participant: toView(next) } },
+          writes: (op) => openAttendance(op, meeting.id, next),
+        };
       });
       if (!created) throw new Error("participantId collision");
       me = created.participant;
@@ -297,18 +367,29 @@ export class MeetingSession {
       return;
     }
     this.#participantId = me.participantId;
+    this.#role = me.role;
 
     // Read the position before the snapshot: changes after `lastId` are replayed, so the snapshot
     // can only be newer than `lastId`, never older (clients apply participant messages idempotently).
     const lastId = msg.lastId ?? await headId(kv, meetingId);
-    const participants = (await listPresent(kv, meetingId)).map(toView);
+    const present = await listPresent(kv, meetingId);
+    const fresh = (await getMeetingByNumber(kv, meetingId)) ?? meeting;
+    const moderator = me.role === "host" || me.role === "cohost";
     const welcome: WelcomeMessage = {
       type: "welcome",
       participantId: me.participantId,
       you: { name: me.name, role: me.role },
       meeting: { meetingId, title: meeting.title },
-      participants,
+      participants: present.map(toView),
       lastId,
+      settings: roomSettings(fresh),
+      hands: present.filter((p) => p.handRaisedAt)
+        .sort((x, y) =>
+          x.handRaisedAt!.localeCompare(y.handRaisedAt!) || x.participantId.localeCompare(y.participantId)
+        )
+        .map((p) => p.participantId),
+      lobby: moderator ? await listLobby(kv, meetingId) : null,
+      chat: await chatHistory(kv, meetingId, lastId, this.admission.id),
     };
     this.#send(welcome);
     this.#phase = "ready";
@@ -317,9 +398,77 @@ export class MeetingSession {
     else this.#unsubscribe = unsubscribe;
   }
 
+  #viewer(): Viewer {
+    return {
+      admissionId: this.admission.id,
+      participantId: this.#participantId,
+      moderator: this.#role === "host" || this.#role === "cohost",
+      waiting: this.#waiting,
+    };
+  }
+
+  /** Lobby socket: tell the person where they stand, then follow only the decision about them. */
+  async #helloWaiting(a: Admission) {
+    const { kv } = this.hub;
+    const meetingId = this.meeting.meetingId;
+    this.admission = a;
+    this.#waiting = true;
+    const lastId = await headId(kv, meetingId);
+    // Re-knock when the entry was dropped (they had closed the page) and note this socket as theirs.
+    await knock(kv, a, this.admissionTokenHash, this.connectionId);
+    if (this.closed) {
+      this.hub.track(leaveLobby(kv, meetingId, a.id, this.connectionId));
+      return;
+    }
+    this.#sendLobby("waiting");
+    this.#phase = "ready";
+    const unsubscribe = await this.hub.feed.subscribe(meetingId, lastId, (e) => this.#deliver(e));
+    if (this.closed) unsubscribe();
+    else this.#unsubscribe = unsubscribe;
+    // Decided between the knock and the subscription: the replay above delivered it, or re-check.
+    const now = (await kv.get<Admission>(admissionKeys.admission(meetingId, this.admissionTokenHash))).value;
+    if (!this.closed && now && now.state !== "waiting") this.#decided(now.state === "admitted" ? "admitted" : "denied");
+  }
+
+  #sendLobby(status: LobbyStatusMessage["status"]) {
+    const entry = lobbyEntryOf(this.admission);
+    const msg: LobbyStatusMessage = {
+      type: "lobby",
+      status,
+      meeting: { meetingId: this.meeting.meetingId, title: this.meeting.title },
+      name: entry.name,
+      knockedAt: entry.knockedAt,
+    };
+    if (status === "denied") msg.retryAt = new Date(Date.now() + DENIED_RETRY_MS).toISOString();
+    this.#send(msg);
+  }
+
+  #decided(outcome: "admitted" | "denied") {
+    this.#endedByMeeting = true;
+    this.#sendLobby(outcome);
+    if (outcome === "admitted") this.close(CLOSE.admitted, "A host let you in; reload the page");
+    else this.close(CLOSE.denied, "The host did not let you in");
+  }
+
   #deliver(e: MeetingEvent) {
     if (this.closed) return;
-    this.#send(e);
+    if (!mayReceive(e.type, e.data, this.#viewer())) return;
+    if (this.#waiting && e.type === "lobby-left") {
+      const outcome = e.data.outcome;
+      if (outcome === "admitted" || outcome === "denied") this.#decided(outcome);
+      return;
+    }
+    const data = publicData(e.data);
+    this.#send(data === e.data ? e : { ...e, data });
+    if (e.type === "participant-updated" || e.type === "participant-left") {
+      const p = e.data.participant as Participant | undefined;
+      if (p && p.participantId === this.#participantId) this.#role = p.role;
+      if (e.type === "participant-left" && e.data.participantId === this.#participantId && e.data.removed) {
+        this.#endedByMeeting = true;
+        this.close(CLOSE.removed, "A host removed you from this meeting");
+        return;
+      }
+    }
     if (e.type === "meeting-ended") {
       this.#endedByMeeting = true;
       const reason = typeof e.data.reason === "string" ? e.data.reason : "The meeting has ended";
@@ -331,21 +480,33 @@ export class MeetingSession {
     const { kv } = this.hub;
     const meeting = await getMeetingByNumber(kv, this.meeting.meetingId);
     if (meeting) this.meeting = meeting;
-    const privileged = this.admission.role === "host" || this.admission.role === "cohost";
+    const privileged = this.#role === "host" || this.#role === "cohost";
     if (msg.screen && this.meeting.settings.screenShare === "hosts" && !privileged) {
-      this.#send({ type: "error", kind: "user", message: "Only hosts can share their screen in this meeting." });
-      return;
+      return this.#userError("screen-share-hosts", "state", "Only hosts can share their screen in this meeting.");
     }
-    const state = { audio: msg.audio, video: msg.video, screen: msg.screen };
-    await changeParticipant(kv, this.meeting.meetingId, this.#participantId!, (p) => {
-      if (!p || p.connectionId !== this.connectionId || p.leftAt !== null) return null;
-      const feedId = msg.feedId === undefined ? p.feedId : msg.feedId;
-      const same = p.state.audio === state.audio && p.state.video === state.video &&
-        p.state.screen === state.screen && p.feedId === feedId;
-      if (same) return null;
-      const next: Participant = { ...p, state, feedId };
-      return { next, event: { type: "participant-updated", data: { participant: toView(next) } } };
-    });
+    const outcome = await stateChange(kv, this.meeting, this.#participantId!, this.connectionId, msg);
+    if (outcome.refused) return this.#userError("muted-by-host", "state", outcome.refused);
+    if (outcome.after) await reapplyModeration(this.hub.gateway, this.meeting.meetingId, outcome.before, outcome.after);
+  }
+
+  /** Everything after hello that is not state or ping: host controls, hands, reactions, chat. */
+  async #action(msg: Exclude<ClientMessage, { type: "hello" | "ping" | "state" }>) {
+    if (msg.type === "react") {
+      const now = Date.now();
+      this.#reactions = this.#reactions.filter((t) => now - t < 10_000);
+      if (this.#reactions.length >= 5) {
+        return this.#userError("rate-limited", "react", "You are sending reactions too fast; wait a moment.");
+      }
+      this.#reactions.push(now);
+    }
+    const meeting = await getMeetingByNumber(this.hub.kv, this.meeting.meetingId);
+    if (!meeting) throw new Error("meeting vanished");
+    this.meeting = meeting;
+    await applyAction(
+      { kv: this.hub.kv, gateway: this.hub.gateway, meeting },
+      this.#participantId!,
+      msg,
+    );
   }
 
   /** Marks the participant disconnected now and gone (with `participant-left`) after the grace period. */
@@ -363,10 +524,11 @@ export class MeetingSession {
       const meeting = await getMeetingByNumber(kv, meetingId);
       await changeParticipant(kv, meetingId, participantId, (p) => {
         if (!mine(p) || p.connected || p.leftAt !== null) return null;
-        const next: Participant = { ...p, leftAt: new Date().toISOString(), connectionId: null };
+        const next: Participant = { ...p, leftAt: new Date().toISOString(), connectionId: null, handRaisedAt: null };
+        const writes = (op: Deno.AtomicOperation) => writeAttendance(op, next, next.leftAt);
         // After the meeting ended everyone has left implicitly; the record is closed quietly.
-        if (!meeting || meeting.status === "ended") return { next };
-        return { next, event: { type: "participant-left", data: { participantId, name: p.name } } };
+        if (!meeting || meeting.status === "ended") return { next, writes };
+        return { next, writes, event: { type: "participant-left", data: { participantId, name: p.name } } };
       });
     });
   }
@@ -381,6 +543,7 @@ export function hubFor(kv: Deno.Kv, opts: HubOptions = {}): MeetingHub {
     hub = new MeetingHub(kv, opts);
     hubs.set(kv, hub);
   }
+  if (opts.gateway !== undefined) hub.gateway = opts.gateway;
   return hub;
 }
 

@@ -56,7 +56,7 @@ Deno.test("a participant who does not come back within the grace period leaves; 
   const kv = await Deno.openKv(":memory:");
   const hub = new MeetingHub(kv, { graceMs: 300 });
   try {
-    const meeting = await createMeeting(kv, { hostId: "H" });
+    const meeting = await createMeeting(kv, { hostId: "H", settings: { lobby: false } });
     const host = await join(hub, meeting, "Host", "host");
     const guest = await join(hub, meeting, "Guest", "guest");
     await host.socket.until("guest joined", () => host.socket.sent.some((m) => m.type === "participant-joined"));
@@ -92,7 +92,7 @@ Deno.test("protocol errors close with 4400, floods with 4429, and user errors ap
   const kv = await Deno.openKv(":memory:");
   const hub = new MeetingHub(kv, { maxMessagesPerSecond: 5 });
   try {
-    const meeting = await createMeeting(kv, { hostId: "H", settings: { screenShare: "hosts" } });
+    const meeting = await createMeeting(kv, { hostId: "H", settings: { screenShare: "hosts", lobby: false } });
     const guest = await join(hub, meeting, "Guest", "guest");
     guest.session.receive(JSON.stringify({ type: "state", audio: true, video: false, screen: true }));
     const error = await guest.socket.message("error") as { kind: string; message: string };

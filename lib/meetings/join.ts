@@ -1,9 +1,10 @@
 // Who may enter a meeting, and the admission that proves it: a KV record keyed by the hash of a
 // random pass token that lives in a per-meeting HttpOnly cookie.
 //
-// Admission states: "waiting" (in the lobby), "admitted", "denied". For now everyone who passes the
-// checks is admitted at once (initialAdmissionState); the lobby issue makes hosts decide on
-// "waiting" ones, and only "admitted" admissions open the meeting page, socket and media.
+// Admission states: "waiting" (in the lobby), "admitted", "denied", "removed". Who waits is
+// initialAdmissionState's rule; only "admitted" admissions open the meeting page, the full socket and
+// media. Denied people are blocked from knocking for 10 minutes and removed people for good, by
+// admission cookie, account, and (guests) IP address.
 
 import type { Meeting, MeetingRole } from "../db/meetings.ts";
 import { roleOf } from "../db/meetings.ts";
@@ -11,8 +12,12 @@ import { commitOrThrow } from "../db/kv.ts";
 import { assertNotLimited, recordFailure } from "../auth/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../ids.ts";
 import type { FieldErrors } from "../http/errors.ts";
+import { commitChange, EVENT_TTL_MS } from "./events.ts";
+import { DENIED_RETRY_MS } from "./protocol.ts";
+import type { LobbyEntry } from "./protocol.ts";
+import { roomSettings } from "./settings.ts";
 
-export type AdmissionState = "waiting" | "admitted" | "denied";
+export type AdmissionState = "waiting" | "admitted" | "denied" | "removed";
 
 export interface Admission {
   id: string;
@@ -23,6 +28,24 @@ export interface Admission {
   state: AdmissionState;
   createdAt: string;
   admittedAt: string | null;
+  /** The address the person joined from (guests' deny/remove blocks use it). */
+  ip?: string;
+  /** When a host denied it in the lobby. */
+  deniedAt?: string | null;
+}
+
+/** A lobby entry as stored: what hosts see plus what the server needs to act on it. */
+export interface LobbyRecord {
+  entry: LobbyEntry;
+  tokenHash: string;
+  /** The lobby socket session that last said hello (its close may mean the person left). */
+  connectionId: string | null;
+}
+
+/** Why someone may not knock: denied (until `until`) or removed. */
+interface Block {
+  kind: "denied" | "removed";
+  until: string | null;
 }
 
 export const ADMISSION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -31,6 +54,67 @@ export const admissionKeys = {
   admission: (meetingId: string, tokenHash: string) => ["meeting_admissions", meetingId, tokenHash] as const,
   meeting: (meetingId: string) => ["meeting_admissions", meetingId] as const,
 };
+
+export const lobbyKeys = {
+  entry: (meetingId: string, admissionId: string) => ["meeting_lobby", meetingId, admissionId] as const,
+  meeting: (meetingId: string) => ["meeting_lobby", meetingId] as const,
+};
+
+export const blockKeys = {
+  user: (meetingId: string, kind: Block["kind"], userId: string) =>
+    ["meeting_blocks", meetingId, kind, "user", userId] as const,
+  ip: (meetingId: string, kind: Block["kind"], ip: string) => ["meeting_blocks", meetingId, kind, "ip", ip] as const,
+};
+
+/**
+ * Adds the blocks for a denied (10 minutes) or removed (as long as the meeting's records) person to
+ * a commit: by account for signed-in people, by IP address for guests. The admission's own state
+ * covers the cookie.
+ */
+export function writeBlocks(op: Deno.AtomicOperation, a: Admission, kind: Block["kind"], now: Date) {
+  const ms = kind === "denied" ? DENIED_RETRY_MS : EVENT_TTL_MS;
+  const block: Block = { kind, until: kind === "denied" ? new Date(now.getTime() + ms).toISOString() : null };
+  if (a.userId) op.set(blockKeys.user(a.meetingId, kind, a.userId), block, { expireIn: ms });
+  else if (a.ip) op.set(blockKeys.ip(a.meetingId, kind, a.ip), block, { expireIn: ms });
+}
+
+/** The refusal for someone a host denied or removed, or null. Expired blocks (KV expiry is lazy) are ignored. */
+export async function blockedRefusal(
+  kv: Deno.Kv,
+  meetingId: string,
+  who: { userId: string | null; ip: string; admissionToken?: string },
+): Promise<JoinRefusal | null> {
+  const now = new Date().toISOString();
+  if (who.admissionToken && who.admissionToken.length <= 100) {
+    const a = (await kv.get<Admission>(admissionKeys.admission(meetingId, await hashToken(who.admissionToken))))
+      .value;
+    if (a?.state === "removed") return removedRefusal();
+    if (a?.state === "denied" && a.deniedAt) {
+      const until = new Date(Date.parse(a.deniedAt) + DENIED_RETRY_MS).toISOString();
+      if (until > now) return deniedRefusal(until);
+    }
+  }
+  const keys: [Deno.KvKey, Deno.KvKey] = who.userId
+    ? [blockKeys.user(meetingId, "removed", who.userId), blockKeys.user(meetingId, "denied", who.userId)]
+    : [blockKeys.ip(meetingId, "removed", who.ip), blockKeys.ip(meetingId, "denied", who.ip)];
+  const [removed, denied] = await kv.getMany<[Block, Block]>(keys);
+  if (removed.value) return removedRefusal();
+  if (denied.value?.until && denied.value.until > now) return deniedRefusal(denied.value.until);
+  return null;
+}
+
+function removedRefusal(): JoinRefusal {
+  return { kind: "removed", status: 403, message: "A host removed you from this meeting. You cannot join it again." };
+}
+
+function deniedRefusal(until: string): JoinRefusal {
+  const minutes = Math.max(1, Math.ceil((Date.parse(until) - Date.now()) / 60_000));
+  return {
+    kind: "denied",
+    status: 403,
+    message: `The host did not let you in. You can ask again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+  };
+}
 
 /** Cookie holding the admission's pass token (one per meeting, so several meetings can be open). */
 export function admissionCookie(meetingId: string): string {
@@ -45,9 +129,56 @@ export function linkCookie(meetingId: string): string {
 /** The rate-limit scope for wrong passcodes (subject `${meetingId}:${ip}`). */
 export const PASSCODE_SCOPE = "meeting-passcode";
 
-/** The state a new admission starts in. Lobby enforcement (settings.lobby) comes with the lobby. */
-export function initialAdmissionState(_meeting: Meeting, _role: MeetingRole): AdmissionState {
+/**
+ * The state a new admission starts in: hosts and co-hosts are admitted; others wait when the meeting
+ * is locked, when they are guests and the lobby is on, or when the lobby is on for everyone.
+ */
+export function initialAdmissionState(meeting: Meeting, role: MeetingRole): AdmissionState {
+  if (role === "host" || role === "cohost") return "admitted";
+  const s = roomSettings(meeting);
+  if (s.locked) return "waiting";
+  if (s.lobby && (role === "guest" || s.lobbyForAll)) return "waiting";
   return "admitted";
+}
+
+/** The lobby entry hosts see for a waiting admission. */
+export function lobbyEntryOf(a: Admission): LobbyEntry {
+  return { admissionId: a.id, name: a.name, signedIn: a.userId !== null, knockedAt: a.createdAt };
+}
+
+/**
+ * Puts a waiting admission on the lobby list and tells hosts (`lobby-knock`), in one commit; the
+ * admission record is written too when `writeAdmission` is set. Idempotent for an entry already listed.
+ */
+export async function knock(
+  kv: Deno.Kv,
+  a: Admission,
+  tokenHash: string,
+  connectionId: string | null,
+  writeAdmission = false,
+): Promise<void> {
+  const key = lobbyKeys.entry(a.meetingId, a.id);
+  const admissionKey = admissionKeys.admission(a.meetingId, tokenHash);
+  await commitChange(kv, a.meetingId, async () => {
+    const current = await kv.get<LobbyRecord>(key);
+    if (current.value) {
+      if (current.value.connectionId === connectionId) return null;
+      const next = { ...current.value, connectionId };
+      return { result: null, writes: (op) => op.check(current).set(key, next, { expireIn: ADMISSION_TTL_MS }) };
+    }
+    const entry = lobbyEntryOf(a);
+    const rec: LobbyRecord = { entry, tokenHash, connectionId };
+    return {
+      event: { type: "lobby-knock", data: { entry, _audience: "moderators" } },
+      result: null,
+      writes: (op) => {
+        op.check(current).set(key, rec, { expireIn: ADMISSION_TTL_MS });
+        if (writeAdmission) {
+          op.check({ key: admissionKey, versionstamp: null }).set(admissionKey, a, { expireIn: ADMISSION_TTL_MS });
+        }
+      },
+    };
+  });
 }
 
 /**
@@ -57,10 +188,11 @@ export function initialAdmissionState(_meeting: Meeting, _role: MeetingRole): Ad
 export async function admit(
   kv: Deno.Kv,
   meeting: Meeting,
-  who: { userId: string | null; name: string; role: MeetingRole },
+  who: { userId: string | null; name: string; role: MeetingRole; ip?: string },
 ): Promise<{ token: string; admission: Admission }> {
   const token = randomToken(32);
-  const key = admissionKeys.admission(meeting.meetingId, await hashToken(token));
+  const tokenHash = await hashToken(token);
+  const key = admissionKeys.admission(meeting.meetingId, tokenHash);
   const now = new Date().toISOString();
   const state = initialAdmissionState(meeting, who.role);
   const admission: Admission = {
@@ -72,7 +204,14 @@ export async function admit(
     state,
     createdAt: now,
     admittedAt: state === "admitted" ? now : null,
+    ip: who.ip,
+    deniedAt: null,
   };
+  // A waiting admission and its knock commit together, so hosts hear of everyone who waits.
+  if (state === "waiting") {
+    await knock(kv, admission, tokenHash, null, true);
+    return { token, admission };
+  }
   await commitOrThrow(
     kv.atomic().check({ key, versionstamp: null }).set(key, admission, { expireIn: ADMISSION_TTL_MS }),
     "admit",
@@ -89,10 +228,20 @@ export async function activeAdmission(
   meeting: Meeting,
   token: string | undefined,
 ): Promise<Admission | null> {
+  const a = await currentAdmission(kv, meeting, token);
+  return a?.state === "admitted" ? a : null;
+}
+
+/** The admission behind a pass token in any state while the meeting is open (null when none or ended). */
+export async function currentAdmission(
+  kv: Deno.Kv,
+  meeting: Meeting,
+  token: string | undefined,
+): Promise<Admission | null> {
   if (!token || token.length > 100 || meeting.status !== "open") return null;
   const entry = await kv.get<Admission>(admissionKeys.admission(meeting.meetingId, await hashToken(token)));
   const a = entry.value;
-  if (!a || a.meetingId !== meeting.meetingId || a.state !== "admitted") return null;
+  if (!a || a.meetingId !== meeting.meetingId) return null;
   return a;
 }
 
@@ -100,6 +249,8 @@ export async function activeAdmission(
 export type JoinRefusal =
   | { kind: "ended"; status: 410; message: string }
   | { kind: "locked"; status: 403; message: string }
+  | { kind: "denied"; status: 403; message: string }
+  | { kind: "removed"; status: 403; message: string }
   | { kind: "sign-in"; status: 403; message: string }
   | { kind: "fields"; status: 422; message: string; fields: FieldErrors };
 
@@ -113,6 +264,8 @@ export interface JoinAttempt {
   /** Guests' display name (already validated by the route's schema). */
   name?: string;
   clientIp: string;
+  /** The pass token of an earlier admission in this browser (a denied or removed one blocks). */
+  admissionToken?: string;
 }
 
 export type JoinResult =
@@ -120,14 +273,13 @@ export type JoinResult =
   | { ok: false; refusal: JoinRefusal };
 
 /**
- * The refusal that applies before any passcode is asked for: the meeting ended, is locked (hosts and
- * co-hosts still enter), or is closed to guests. Null when the person may try.
+ * The refusal that applies before any passcode is asked for: the meeting ended, or is closed to
+ * guests. Null when the person may try. (A locked meeting sends joiners to the lobby instead.)
  */
 export function entryBlock(meeting: Meeting, userId: string | null): JoinRefusal | null {
   if (meeting.status === "ended") return { kind: "ended", status: 410, message: "This meeting has ended." };
   const role = roleOf(meeting, userId);
   if (role === "host" || role === "cohost") return null;
-  if (meeting.settings.locked) return { kind: "locked", status: 403, message: "The host has locked this meeting." };
   if (role === "guest" && !meeting.settings.guestsAllowed) {
     return {
       kind: "sign-in",
@@ -139,8 +291,9 @@ export function entryBlock(meeting: Meeting, userId: string | null): JoinRefusal
 }
 
 /**
- * Applies the entry rules in order: ended, host/co-host (no passcode), locked, guests allowed,
- * guest name, rate limit (throws TooManyRequests), passcode or link token. Success admits.
+ * Applies the entry rules in order: ended, host/co-host (no passcode), guests allowed, denied or
+ * removed (cookie, account, guest IP), guest name, rate limit (throws TooManyRequests), passcode or
+ * link token. Success admits, or puts the person in the lobby (see initialAdmissionState).
  * Wrong passcodes count against `${meetingId}:${ip}` (10 per 15 minutes).
  */
 export async function tryJoin(kv: Deno.Kv, a: JoinAttempt): Promise<JoinResult> {
@@ -152,6 +305,12 @@ export async function tryJoin(kv: Deno.Kv, a: JoinAttempt): Promise<JoinResult> 
     const { token, admission } = await admit(kv, meeting, { userId: a.user!.id, name: a.user!.name, role });
     return { ok: true, token, admission };
   }
+  const block = await blockedRefusal(kv, meeting.meetingId, {
+    userId: a.user?.id ?? null,
+    ip: a.clientIp,
+    admissionToken: a.admissionToken,
+  });
+  if (block) return { ok: false, refusal: block };
   const name = a.user ? a.user.name : (a.name ?? "").trim();
   if (!name) {
     return {
@@ -188,6 +347,6 @@ export async function tryJoin(kv: Deno.Kv, a: JoinAttempt): Promise<JoinResult> 
       };
     }
   }
-  const { token, admission } = await admit(kv, meeting, { userId: a.user?.id ?? null, name, role });
+  const { token, admission } = await admit(kv, meeting, { userId: a.user?.id ?? null, name, role, ip: a.clientIp });
   return { ok: true, token, admission };
 }

@@ -23,6 +23,17 @@ export interface Participant {
   connected: boolean;
   /** The socket session that owns the record; a stale session's writes are ignored. */
   connectionId: string | null;
+  /** Hash of the admission's pass token (to update the admission on role changes and removal). */
+  admissionHash?: string;
+  /** The attendance session open while present (lib/meetings/attendance.ts). */
+  attendanceId?: string;
+  /** The mids of the published streams, as the client last reported them. */
+  mids?: { audio?: string; video?: string; screen?: string };
+  mutedByHost?: boolean;
+  videoStoppedByHost?: boolean;
+  /** A host asked them to unmute / start video: the next unmute passes even when unmuting is not allowed. */
+  unmuteRequested?: { audio?: boolean; video?: boolean };
+  handRaisedAt?: string | null;
 }
 
 export const participantKeys = {
@@ -42,6 +53,9 @@ export function toView(p: Participant): ParticipantView {
     state: p.state,
     feedId: p.feedId,
     joinedAt: p.joinedAt,
+    mutedByHost: p.mutedByHost ?? false,
+    videoStoppedByHost: p.videoStoppedByHost ?? false,
+    handRaisedAt: p.handRaisedAt ?? null,
   };
 }
 
@@ -66,6 +80,8 @@ export async function listPresent(kv: Deno.Kv, meetingId: string): Promise<Parti
 export interface ParticipantChange {
   next: Participant;
   event?: { type: string; data: Record<string, unknown> };
+  /** More keys written in the same commit (attendance, admission, indexes). */
+  writes?: (op: Deno.AtomicOperation) => void;
 }
 
 /**
@@ -87,7 +103,10 @@ export async function changeParticipant(
     return {
       event: change.event,
       result: change.next,
-      writes: (op) => op.check(entry).set(key, change.next, { expireIn: EVENT_TTL_MS }),
+      writes: (op) => {
+        op.check(entry).set(key, change.next, { expireIn: EVENT_TTL_MS });
+        change.writes?.(op);
+      },
     };
   });
   return done ? { participant: done.result, event: done.event } : null;

@@ -20,6 +20,11 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
   return await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    // Playwright's own signal handlers exit the process before a test's cleanup runs (leaking
+    // network namespaces and servers); let the caller's finally blocks stop things instead.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: [
       "--no-sandbox",
       "--disable-gpu",

@@ -2,14 +2,39 @@
 // socket, the Janus media session and the local devices together and exposes everything the UI
 // shows as @preact/signals. The UI only reads signals and calls these methods.
 
-import { batch, effect, signal } from "@preact/signals";
+import { batch, computed, effect, signal } from "@preact/signals";
 import type { MediaAccess } from "../../http/types.ts";
-import type { ParticipantRole, WelcomeMessage } from "../protocol.ts";
+import type {
+  LobbyEntry,
+  LobbyStatusMessage,
+  MeetingMessage,
+  ParticipantRole,
+  ParticipantView,
+  RoomSettings,
+  ServerMessage,
+  WelcomeMessage,
+} from "../protocol.ts";
+import { addChat, chatDraftProblem, EMPTY_CHAT, markChatRead } from "./chat.ts";
+import type { ChatLog } from "./chat.ts";
+import {
+  addReaction,
+  applyLobby,
+  canUnmute,
+  chatAllowed,
+  DEFAULT_ROOM_SETTINGS,
+  expireReactions,
+  handQueue,
+  isHostRole,
+  myModeration,
+  REACTION_SHOW_MS,
+  settingsFrom,
+} from "./moderation.ts";
+import type { FloatingReaction } from "./moderation.ts";
 import { applyMeetingMessage, rosterFromWelcome } from "./roster.ts";
 import type { Roster } from "./roster.ts";
 import { NO_SPEAKER, speakerReducer } from "./layout.ts";
 import type { SpeakerState, TileKey } from "./layout.ts";
-import { MeetingSocket, socketUrl } from "./socket.ts";
+import { CLOSE_CODES, MeetingSocket, socketUrl } from "./socket.ts";
 import type { SocketStatus } from "./socket.ts";
 import {
   canChooseSpeaker,
@@ -25,6 +50,9 @@ import type { MediaStats } from "./stats.ts";
 import { MediaSession } from "./janus.ts";
 import type { MediaStatus, RemoteStream } from "./janus.ts";
 
+/** The reactions the server accepts (protocol.ts's REACTIONS; a test keeps them equal). */
+export const REACTION_EMOJI = ["👍", "👏", "❤️", "😂", "😮", "🎉"] as const;
+
 /** The island's props: JSON only (see components/MeetingPage.tsx). */
 export interface MeetingRoomProps {
   meeting: { meetingId: string; title: string; formattedId: string };
@@ -32,9 +60,26 @@ export interface MeetingRoomProps {
   invite: { url: string; passcode: string } | null;
   socketPath: string;
   mediaPath: string;
+  /** The admission waits in the lobby: open the lobby socket and wait for a host. */
+  waiting?: boolean;
 }
 
-export type Phase = "prejoin" | "joining" | "meeting" | "left" | "ended" | "refused";
+export type Phase =
+  | "prejoin"
+  | "joining"
+  | "meeting"
+  | "lobby"
+  | "denied"
+  | "left"
+  | "ended"
+  | "refused"
+  | "removed";
+
+/** Phases after which nothing more happens on this page. */
+const CLOSED_PHASES: ReadonlySet<Phase> = new Set(["left", "ended", "refused", "removed", "denied"]);
+
+/** sessionStorage key: join straight away after the reload that follows being admitted. */
+const autoJoinKey = (meetingId: string) => `ts-autojoin-${meetingId}`;
 export type Banner = { kind: "reconnecting" | "reconnected"; text: string } | null;
 
 const log = (msg: string, data?: unknown) => console.warn(`[meeting] ${msg}`, data ?? "");
@@ -57,6 +102,8 @@ export class MeetingController {
   readonly localScreen = signal<MediaStreamTrack | null>(null);
   readonly problems = signal<{ camera?: MediaProblem; microphone?: MediaProblem }>({});
   readonly previewing = signal(false);
+  /** Settles when the pre-join capture has finished (successfully or not). */
+  #previewReady: Promise<void> | null = null;
   readonly audioMuted = signal(false);
   readonly cameraOn = signal(true);
 
@@ -74,6 +121,50 @@ export class MeetingController {
   readonly pinned = signal<TileKey | null>(null);
   readonly showParticipants = signal(false);
   readonly showSettings = signal(false);
+  readonly showChat = signal(false);
+
+  // Running the meeting (docs/meeting-protocol.md "Host controls", lobby, hands, reactions, chat).
+  readonly settings = signal<RoomSettings>(DEFAULT_ROOM_SETTINGS);
+  /** Hosts and co-hosts: who waits in the lobby, oldest first. */
+  readonly lobby = signal<readonly LobbyEntry[]>([]);
+  /** Knocks the host has not looked at yet (badge on the Participants button). */
+  readonly unseenKnocks = signal(0);
+  /** The waiting person's own lobby status. */
+  readonly lobbyStatus = signal<LobbyStatusMessage | null>(null);
+  readonly chat = signal<ChatLog>(EMPTY_CHAT);
+  /** The chat's addressee: null for everyone, else a participantId. */
+  readonly chatTo = signal<string | null>(null);
+  readonly reactions = signal<readonly FloatingReaction[]>([]);
+  /** A host asked me to unmute (or start video): the prompt's content. */
+  readonly unmutePrompt = signal<{ media: "audio" | "video"; by: string } | null>(null);
+  /** A host asked, so the server accepts my unmute even when unmuting is not allowed. */
+  readonly #askedMedia = signal<{ audio: boolean; video: boolean }>({ audio: false, video: false });
+
+  /** My role now (a host can make me co-host or host during the meeting). */
+  readonly role = computed<ParticipantRole>(() => {
+    const id = this.participantId.value;
+    return (id && this.roster.value.get(id)?.role) || this.#welcomeRole.value || this.props.me.role;
+  });
+  readonly isHost = computed(() => isHostRole(this.role.value));
+  readonly me = computed<ParticipantView | undefined>(() => {
+    const id = this.participantId.value;
+    return id ? this.roster.value.get(id) : undefined;
+  });
+  readonly hands = computed(() => handQueue(this.roster.value));
+  readonly handRaised = computed(() => !!this.me.value?.handRaisedAt);
+  /** Whether the unmute (start video) button works; false shows it disabled with a reason. */
+  readonly mayUnmute = computed(() =>
+    this.#askedMedia.value.audio || canUnmute(this.me.value, this.settings.value, this.role.value, "audio")
+  );
+  readonly mayStartVideo = computed(() =>
+    this.#askedMedia.value.video || canUnmute(this.me.value, this.settings.value, this.role.value, "video")
+  );
+
+  readonly #welcomeRole = signal<ParticipantRole | null>(null);
+  /** Server messages as received (types and ids only, plus chat), for the end-to-end test hook. */
+  readonly #received: unknown[] = [];
+  #reactionKey = 0;
+  #reactionTimer: ReturnType<typeof setInterval> | undefined;
 
   #socket: MeetingSocket | null = null;
   #media: MediaSession | null = null;
@@ -92,9 +183,53 @@ export class MeetingController {
   async startPreview() {
     this.speakerSelectable.value = canChooseSpeaker();
     navigator.mediaDevices?.addEventListener?.("devicechange", this.#onDeviceChange);
-    await this.#capture({ audio: true, video: this.cameraOn.value });
-    this.previewing.value = true;
+    if (this.props.waiting) this.#startLobby();
+    this.#previewReady = this.#capture({ audio: true, video: this.cameraOn.value }).then(() => {
+      this.previewing.value = true;
+    });
+    await this.#previewReady;
     await this.refreshDevices();
+    if (!this.props.waiting && this.#takeAutoJoin()) await this.join();
+  }
+
+  #takeAutoJoin(): boolean {
+    try {
+      const key = autoJoinKey(this.props.meeting.meetingId);
+      const set = sessionStorage.getItem(key) === "1";
+      sessionStorage.removeItem(key);
+      return set;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waiting in the lobby: a socket that only hears the lobby status; admitted → reload into the meeting. */
+  #startLobby() {
+    this.phase.value = "lobby";
+    const socket = new MeetingSocket(socketUrl(this.props.socketPath, location), {
+      welcome: () => location.reload(), // admitted between page load and hello
+      message: () => {},
+      lobby: (msg) => {
+        this.lobbyStatus.value = msg;
+        if (msg.status === "denied") this.#close("denied", "The host did not let you in.");
+      },
+      admitted: () => {
+        try {
+          sessionStorage.setItem(autoJoinKey(this.props.meeting.meetingId), "1");
+        } catch { /* storage off: the person presses Join after the reload */ }
+        location.reload();
+      },
+      status: (s) => (this.socketStatus.value = s),
+      ended: (reason) => this.#close("ended", reason || "The host ended the meeting"),
+      refused: (code, reason) =>
+        code === CLOSE_CODES.denied
+          ? this.#close("denied", "The host did not let you in.")
+          : this.#close("refused", reason || "You are no longer in this meeting."),
+      error: (kind, message) => (kind === "user" ? this.#notice(message) : log("server error", message)),
+      received: (m) => this.#record(m),
+    });
+    this.#socket = socket;
+    socket.start();
   }
 
   async refreshDevices() {
@@ -142,6 +277,10 @@ export class MeetingController {
 
   /** Camera on/off, before or during the meeting; off releases the camera. */
   async setCameraOn(on: boolean) {
+    if (on && this.phase.value === "meeting" && !this.mayStartVideo.value) {
+      return this.#notice("The host has not allowed you to start your video");
+    }
+    if (on) this.unmutePrompt.value = null;
     this.cameraOn.value = on;
     if (!on) {
       const old = this.localVideo.value;
@@ -159,6 +298,10 @@ export class MeetingController {
   }
 
   async setAudioMuted(muted: boolean) {
+    if (!muted && this.phase.value === "meeting" && !this.mayUnmute.value) {
+      return this.#notice("The host has not allowed you to unmute");
+    }
+    if (!muted) this.unmutePrompt.value = null;
     if (!muted && !this.localAudio.value) {
       const got = await this.#capture({ audio: true, video: false });
       if (!got.audio) {
@@ -205,6 +348,9 @@ export class MeetingController {
   async join() {
     if (this.phase.value !== "prejoin") return;
     this.phase.value = "joining";
+    // Join is enabled as soon as the page hydrates; a quick click must still publish the camera
+    // and microphone, so wait for the capture the preview started.
+    await this.#previewReady?.catch(() => {});
     this.#watchConnection();
     let firstWelcome: (w: WelcomeMessage) => void;
     const welcomed = new Promise<WelcomeMessage>((r) => (firstWelcome = r));
@@ -212,23 +358,33 @@ export class MeetingController {
       welcome: (msg, reconnected) => {
         batch(() => {
           this.participantId.value = msg.participantId;
+          this.#welcomeRole.value = msg.you.role;
           this.roster.value = rosterFromWelcome(msg);
+          this.settings.value = settingsFrom(this.settings.value, msg);
+          const lobby = msg.lobby ?? [];
+          if (lobby.length > this.lobby.value.length) this.unseenKnocks.value += lobby.length - this.lobby.value.length;
+          this.lobby.value = lobby;
+          this.chat.value = addChat(this.chat.value, msg.chat ?? [], {
+            open: this.showChat.value || !reconnected,
+            mine: msg.participantId,
+          });
         });
         if (!reconnected) firstWelcome(msg);
       },
-      message: (msg) => {
-        this.roster.value = applyMeetingMessage(this.roster.value, msg);
-        if (msg.type === "participant-left") {
-          this.speaker.value = speakerReducer(this.speaker.value, {
-            type: "left",
-            participantId: msg.data.participantId,
-          });
-        }
-      },
+      message: (msg) => this.#onMessage(msg),
       status: (s) => (this.socketStatus.value = s),
       ended: (reason) => this.#close("ended", reason || "The host ended the meeting"),
-      refused: (_code, reason) => this.#close("refused", reason || "You are no longer in this meeting."),
-      error: (kind, message) => (kind === "user" ? this.#notice(message) : log("server error", message)),
+      refused: (code, reason) =>
+        code === CLOSE_CODES.removed
+          ? this.#close("removed", "You were removed from the meeting")
+          : this.#close("refused", reason || "You are no longer in this meeting."),
+      error: (kind, message, detail) => {
+        if (kind !== "user") return log("server error", message);
+        this.#notice(message);
+        // The server kept my host mute: turn the microphone (camera) off again here too.
+        if (detail?.code === "muted-by-host" && detail.action === "state") this.#enforceHostMute();
+      },
+      received: (m) => this.#record(m),
     });
     this.#socket = socket;
     socket.start();
@@ -255,9 +411,11 @@ export class MeetingController {
         },
         error: (kind, message) => (kind === "user" ? this.#notice(message) : log(message)),
         removed: (reason) => {
-          if (reason === "kicked") this.#close("refused", "You were removed from the meeting.");
+          if (reason === "kicked") this.#close("removed", "You were removed from the meeting");
           // "destroyed": the socket's meeting-ended says why; media is closed there.
         },
+        // After every (re)publish the server needs the mids to moderate (and keep a host mute).
+        published: () => this.#sendState(),
       },
     });
     this.#media = media;
@@ -340,6 +498,7 @@ export class MeetingController {
 
   /** Ends the meeting for everyone (hosts and co-hosts); the socket then reports meeting-ended. */
   async endForAll() {
+    if (this.#socket?.send({ type: "end-meeting" })) return;
     const res = await fetch(`/m/${this.props.meeting.meetingId}/end`, {
       method: "POST",
       headers: { accept: "application/json" },
@@ -347,6 +506,105 @@ export class MeetingController {
     });
     await res.body?.cancel();
     if (!res.ok && res.status !== 303 && !res.redirected) this.#notice("The meeting could not be ended. Try again.");
+  }
+
+  // ---- running the meeting ----------------------------------------------------------------------
+
+  /** Sends a client message; tells the person when the meeting connection is down. */
+  #act(msg: Record<string, unknown> & { type: string }): boolean {
+    const sent = this.#socket?.send(msg) ?? false;
+    if (!sent) this.#notice("Not connected to the meeting right now. Try again in a moment.");
+    return sent;
+  }
+
+  admit(admissionId: string) {
+    this.#act({ type: "lobby-admit", admissionId });
+  }
+  deny(admissionId: string) {
+    this.#act({ type: "lobby-deny", admissionId });
+  }
+  admitAll() {
+    this.#act({ type: "lobby-admit-all" });
+  }
+  denyAll() {
+    this.#act({ type: "lobby-deny-all" });
+  }
+  muteParticipant(participantId: string) {
+    this.#act({ type: "mute", participantId });
+  }
+  muteAll(allowUnmute: boolean) {
+    this.#act({ type: "mute-all", allowUnmute });
+  }
+  askToUnmute(participantId: string, media: "audio" | "video" = "audio") {
+    this.#act({ type: "ask-unmute", participantId, media });
+  }
+  stopVideo(participantId: string) {
+    this.#act({ type: "stop-video", participantId });
+  }
+  removeParticipant(participantId: string) {
+    this.#act({ type: "remove", participantId });
+  }
+  setRole(participantId: string, role: "cohost" | "participant") {
+    this.#act({ type: "set-role", participantId, role });
+  }
+  transferHost(participantId: string) {
+    this.#act({ type: "transfer-host", participantId });
+  }
+  rename(participantId: string, name: string) {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 60) return this.#notice("Names are 1 to 60 characters long.");
+    this.#act({ type: "rename", participantId, name: trimmed });
+  }
+  changeSettings(change: Partial<RoomSettings>) {
+    this.#act({ type: "settings", ...change });
+  }
+  toggleHand() {
+    this.#act({ type: this.handRaised.value ? "lower-hand" : "raise-hand" });
+  }
+  lowerHand(participantId: string) {
+    this.#act({ type: "lower-hand", participantId });
+  }
+  lowerAllHands() {
+    this.#act({ type: "lower-all-hands" });
+  }
+  react(emoji: string) {
+    this.#act({ type: "react", emoji });
+  }
+
+  /** Sends a chat message to everyone or to `chatTo`; answers whether it went out (keep the draft if not). */
+  sendChat(text: string): boolean {
+    const problem = chatDraftProblem(text);
+    if (problem === "empty") return false;
+    if (problem === "too-long") {
+      this.#notice("Messages can be at most 4,000 characters.");
+      return false;
+    }
+    const to = this.chatTo.value;
+    const allowed = chatAllowed(this.settings.value, this.role.value, to ? this.roster.value.get(to) ?? null : null);
+    if (!allowed.ok) {
+      this.#notice(allowed.why);
+      return false;
+    }
+    return this.#act(to ? { type: "chat", text, to } : { type: "chat", text });
+  }
+
+  setChatOpen(open: boolean) {
+    this.showChat.value = open;
+    if (open) this.chat.value = markChatRead(this.chat.value);
+  }
+
+  setParticipantsOpen(open: boolean) {
+    this.showParticipants.value = open;
+    if (open) this.unseenKnocks.value = 0;
+  }
+
+  /** The person answered the host's "please unmute" prompt. */
+  async answerUnmutePrompt(accept: boolean) {
+    const prompt = this.unmutePrompt.value;
+    this.unmutePrompt.value = null;
+    if (!prompt || !accept) return;
+    if (prompt.media === "audio") await this.setAudioMuted(false);
+    else await this.setCameraOn(true);
   }
 
   pin(tile: TileKey | null) {
@@ -364,8 +622,9 @@ export class MeetingController {
   /** Stops everything (the island unmounts). */
   dispose() {
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.#onDeviceChange);
-    if (this.phase.value === "meeting" || this.phase.value === "joining") this.#close("left", "");
-    else this.#stopLocal();
+    if (this.phase.value === "meeting" || this.phase.value === "joining" || this.phase.value === "lobby") {
+      this.#close("left", "");
+    } else this.#stopLocal();
   }
 
   // ---- test hook --------------------------------------------------------------------------------
@@ -399,7 +658,48 @@ export class MeetingController {
       })),
       speaker: this.speaker.value,
       notices: this.notices.value,
+      role: this.role.value,
+      settings: this.settings.value,
+      lobby: this.lobby.value,
+      lobbyStatus: this.lobbyStatus.value?.status ?? null,
+      hands: this.hands.value.map((p) => p.participantId),
+      mayUnmute: this.mayUnmute.value,
+      unmutePrompt: this.unmutePrompt.value,
+      chat: this.chat.value.entries.map((e) => ({
+        id: e.id,
+        from: e.from.participantId,
+        to: e.to?.participantId ?? null,
+        text: e.text,
+      })),
+      chatUnread: this.chat.value.unread,
+      reactions: this.reactions.value.map((r) => ({ participantId: r.participantId, emoji: r.emoji })),
+      publishedMids: this.#media?.publishedMids() ?? {},
     };
+  }
+
+  /** Every server message this page received (chat text included, no secrets), oldest first. */
+  received(): unknown[] {
+    return [...this.#received];
+  }
+
+  /** Test hook: sends a raw client message on the meeting socket (to prove the server checks it). */
+  sendRaw(msg: Record<string, unknown>): boolean {
+    return this.#socket?.send(msg) ?? false;
+  }
+
+  /** Test hook: publishes live microphone audio whatever the mute state (only the SFU can stop it). */
+  async forceAudio(): Promise<boolean> {
+    const media = this.#media;
+    if (!media) return false;
+    let track = this.localAudio.value;
+    if (!track || track.readyState === "ended") {
+      const got = await captureLocalMedia({ audio: true, video: false, audioDeviceId: this.micId.value });
+      track = got.audio;
+      if (!track) return false;
+      this.localAudio.value = track;
+    }
+    await media.forceAudio(track);
+    return true;
   }
 
   async stats(): Promise<MediaStats | null> {
@@ -422,12 +722,111 @@ export class MeetingController {
 
   #sendState() {
     const feedId = this.#media?.feedId ?? null;
+    const live = feedId !== null && this.#media?.status !== "closed";
+    const mids = live ? this.#media!.publishedMids() : {};
     this.#socket?.sendState({
       audio: !!this.localAudio.value && !this.audioMuted.value,
       video: !!this.localVideo.value && this.cameraOn.value,
       screen: !!this.localScreen.value,
-      ...(feedId !== null && this.#media?.status !== "closed" ? { feedId } : {}),
+      ...(live ? { feedId } : {}),
+      ...(Object.keys(mids).length ? { mids } : {}),
     });
+  }
+
+  #onMessage(msg: MeetingMessage) {
+    const mine = this.participantId.value;
+    batch(() => {
+      this.roster.value = applyMeetingMessage(this.roster.value, msg);
+      switch (msg.type) {
+        case "participant-left":
+          this.speaker.value = speakerReducer(this.speaker.value, {
+            type: "left",
+            participantId: msg.data.participantId,
+          });
+          if (this.chatTo.value === msg.data.participantId) this.chatTo.value = null;
+          break;
+        case "settings-changed":
+          this.settings.value = settingsFrom(this.settings.value, msg);
+          break;
+        case "lobby-knock":
+        case "lobby-left": {
+          const before = this.lobby.value;
+          this.lobby.value = applyLobby(before, msg);
+          if (
+            msg.type === "lobby-knock" && !this.showParticipants.value &&
+            !before.some((e) => e.admissionId === msg.data.entry.admissionId)
+          ) {
+            this.unseenKnocks.value++;
+          }
+          if (!this.lobby.value.length) this.unseenKnocks.value = 0;
+          break;
+        }
+        case "chat":
+          this.chat.value = addChat(this.chat.value, [msg.data.message], { open: this.showChat.value, mine });
+          break;
+        case "reaction": {
+          // Replayed reactions (after a reconnect) that are long gone are not shown.
+          const age = Date.now() - Date.parse(msg.at);
+          if (!(age > REACTION_SHOW_MS)) {
+            this.reactions.value = addReaction(this.reactions.value, {
+              key: ++this.#reactionKey,
+              participantId: msg.data.participantId,
+              emoji: msg.data.emoji,
+            }, Date.now());
+            this.#scheduleReactionExpiry();
+          }
+          break;
+        }
+      }
+    });
+    const effect = myModeration(msg, mine);
+    if (!effect) return;
+    if (effect.notice) this.#notice(effect.mute ? "The host muted you" : effect.notice);
+    if (effect.askedTo) {
+      const by = msg.type === "unmute-requested" ? msg.data.by.name : "The host";
+      this.#askedMedia.value = { ...this.#askedMedia.value, [effect.askedTo]: true };
+      this.unmutePrompt.value = { media: effect.askedTo, by };
+    }
+    if (effect.mute) {
+      this.#askedMedia.value = { ...this.#askedMedia.value, audio: false };
+      this.#enforceHostMute("audio");
+    }
+    if (effect.stopVideo) {
+      this.#askedMedia.value = { ...this.#askedMedia.value, video: false };
+      this.#enforceHostMute("video");
+    }
+    // My unmute after a host mute went through: the "asked" permission is used up.
+    if (effect.me && !effect.me.mutedByHost && this.#askedMedia.value.audio && effect.me.state.audio) {
+      this.#askedMedia.value = { ...this.#askedMedia.value, audio: false };
+    }
+  }
+
+  /** A host muted me (or stopped my video): turn it off here too and tell the server (it expects it). */
+  #enforceHostMute(media: "audio" | "video" | "both" = "both") {
+    if (media !== "video" && !this.audioMuted.value) {
+      this.audioMuted.value = true;
+      this.#media?.setAudioMuted(true).catch((err) => log("muting failed", err));
+    }
+    if (media !== "audio" && this.cameraOn.value) {
+      this.setCameraOn(false).catch((err) => log("stopping the camera failed", err));
+      return; // setCameraOn sends the state
+    }
+    this.#sendState();
+  }
+
+  #scheduleReactionExpiry() {
+    if (this.#reactionTimer !== undefined) return;
+    this.#reactionTimer = setInterval(() => {
+      this.reactions.value = expireReactions(this.reactions.value, Date.now());
+      if (!this.reactions.value.length) {
+        clearInterval(this.#reactionTimer);
+        this.#reactionTimer = undefined;
+      }
+    }, 500);
+  }
+
+  #record(m: ServerMessage) {
+    if (this.#received.length < 2000) this.#received.push(m);
   }
 
   #notice(message: string) {
@@ -454,8 +853,10 @@ export class MeetingController {
     });
   }
 
-  #close(phase: "left" | "ended" | "refused", reason: string) {
-    if (this.phase.value === "left" || this.phase.value === "ended" || this.phase.value === "refused") return;
+  #close(phase: "left" | "ended" | "refused" | "removed" | "denied", reason: string) {
+    if (CLOSED_PHASES.has(this.phase.value)) return;
+    clearInterval(this.#reactionTimer);
+    this.#reactionTimer = undefined;
     this.#media?.close();
     this.#media = null;
     this.#socket?.close();
@@ -470,6 +871,8 @@ export class MeetingController {
       this.banner.value = null;
       this.remote.value = [];
       this.mediaStatus.value = "off";
+      this.unmutePrompt.value = null;
+      this.reactions.value = [];
     });
   }
 

@@ -35,6 +35,15 @@ export interface MediaSessionEvents {
   error(kind: "user" | "internal", message: string): void;
   /** The room is gone (meeting ended) or this participant was kicked. */
   removed(reason: "destroyed" | "kicked"): void;
+  /** Janus accepted a publish or configure: the mids now carrying microphone, camera and screen. */
+  published?(mids: PublishedMids): void;
+}
+
+/** Which publisher mid carries which source (absent: not published). */
+export interface PublishedMids {
+  audio?: string;
+  video?: string;
+  screen?: string;
 }
 
 export interface LocalTracks {
@@ -224,6 +233,35 @@ export class MediaSession {
     for (const t of this.#iceTimers.values()) clearTimeout(t);
     this.#teardown(true);
     this.#setStatus("closed");
+  }
+
+  /** The mids published right now (reported to the meeting socket so the server can moderate them). */
+  publishedMids(): PublishedMids {
+    if (!this.#published) return {};
+    const { audio, video, screen } = this.#pubMids;
+    // A stopped share keeps its m-line for reuse, but nothing is published on it.
+    return {
+      ...(audio ? { audio } : {}),
+      ...(video ? { video } : {}),
+      ...(screen && this.#local.screen ? { screen } : {}),
+    };
+  }
+
+  /**
+   * Test hook: sends live microphone audio whatever the mute state says (as a modified client
+   * could), adding an audio stream when none is published. Only the SFU's moderation can stop it.
+   */
+  async forceAudio(track: MediaStreamTrack) {
+    await this.#enqueue(async () => {
+      if (!this.#pub || !this.#published) throw new JanusError("not publishing");
+      track.enabled = true;
+      const sender = this.#sender(this.#pubMids.audio);
+      if (sender) await sender.replaceTrack(track);
+      else {
+        this.#local.audio = track;
+        await this.#negotiate([{ type: "audio", capture: track, recv: false, dontStop: true }]);
+      }
+    });
   }
 
   /** Cuts the Janus WebSocket as a network failure would (test hook); the session rebuilds itself. */
@@ -556,6 +594,7 @@ export class MediaSession {
       jsep,
     );
     this.#published = true;
+    this.#events.published?.(this.publishedMids());
   }
 
   #replaceTracks(tracks: JanusJS.TrackOption[]): Promise<void> {

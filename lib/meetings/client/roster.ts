@@ -42,7 +42,9 @@ export function participantByFeed(roster: Roster, feedId: number): ParticipantVi
 
 function sameView(a: ParticipantView, b: ParticipantView): boolean {
   return a.name === b.name && a.role === b.role && a.feedId === b.feedId && a.joinedAt === b.joinedAt &&
-    a.state.audio === b.state.audio && a.state.video === b.state.video && a.state.screen === b.state.screen;
+    a.state.audio === b.state.audio && a.state.video === b.state.video && a.state.screen === b.state.screen &&
+    a.mutedByHost === b.mutedByHost && a.videoStoppedByHost === b.videoStoppedByHost &&
+    a.handRaisedAt === b.handRaisedAt;
 }
 
 function sortRoster(map: Map<string, ParticipantView>): Roster {

@@ -1,12 +1,28 @@
 // The meeting socket from the browser's side: hello/welcome, reconnects by itself with backoff and
 // lastId (so no meeting message is missed or applied twice), pings to notice dead connections, and
-// resends the person's media state after every welcome. No UI here.
+// resends the person's media state after every welcome. A waiting (lobby) admission gets `lobby`
+// status messages instead of `welcome`. No UI here.
 
 // Types only: protocol.ts builds zod schemas at load time, which would pull zod into the bundle.
-import type { MeetingMessage, ServerMessage, StateMessage, WelcomeMessage } from "../protocol.ts";
+import type {
+  ClientMessage,
+  LobbyStatusMessage,
+  MeetingMessage,
+  ServerMessage,
+  StateMessage,
+  UserErrorCode,
+  WelcomeMessage,
+} from "../protocol.ts";
 
 /** The close codes of lib/meetings/protocol.ts's CLOSE that the client acts on. */
-export const CLOSE_CODES = { meetingEnded: 4000, notAdmitted: 4403, protocolError: 4400 } as const;
+export const CLOSE_CODES = {
+  meetingEnded: 4000,
+  admitted: 4001,
+  denied: 4003,
+  removed: 4004,
+  notAdmitted: 4403,
+  protocolError: 4400,
+} as const;
 
 function isMeetingMessage(m: ServerMessage): m is MeetingMessage {
   return typeof (m as { id?: unknown }).id === "number";
@@ -22,10 +38,19 @@ export interface MeetingSocketEvents {
   status(status: SocketStatus): void;
   /** The meeting ended (message or close 4000): the socket stays closed. */
   ended(reason: string): void;
-  /** The server refused us for good (not admitted, protocol error): the socket stays closed. */
+  /**
+   * The server refused us for good (not admitted, protocol error, denied in the lobby, removed by a
+   * host): the socket stays closed.
+   */
   refused(code: number, reason: string): void;
   /** A `{type:"error"}` message: user errors are shown, internal ones only logged by the caller. */
-  error(kind: "user" | "internal", message: string): void;
+  error(kind: "user" | "internal", message: string, detail?: { code?: UserErrorCode; action?: string }): void;
+  /** Lobby sockets: the waiting status (instead of welcome), and its changes. */
+  lobby?(msg: LobbyStatusMessage): void;
+  /** Lobby sockets: a host let us in (close 4001); reload the page to enter. */
+  admitted?(): void;
+  /** Every server message as received (test hook and debugging). */
+  received?(msg: ServerMessage): void;
 }
 
 export interface MeetingSocketOptions {
@@ -56,7 +81,12 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 }
 
 /** Close codes after which reconnecting cannot help. */
-const TERMINAL = new Set<number>([CLOSE_CODES.notAdmitted, CLOSE_CODES.protocolError]);
+const TERMINAL = new Set<number>([
+  CLOSE_CODES.notAdmitted,
+  CLOSE_CODES.protocolError,
+  CLOSE_CODES.denied,
+  CLOSE_CODES.removed,
+]);
 
 export class MeetingSocket {
   #url: string;
@@ -98,6 +128,15 @@ export class MeetingSocket {
   sendState(state: Omit<StateMessage, "type">) {
     this.#state = state;
     if (this.#status === "open") this.#send({ type: "state", ...state });
+  }
+
+  /**
+   * Sends a client message now if the socket is open (after welcome); answers whether it went out.
+   * Nothing is queued: actions from a disconnected meeting are refused in the UI instead.
+   */
+  send(msg: Exclude<ClientMessage, { type: "hello" | "ping" | "state" }> | Record<string, unknown>): boolean {
+    if (this.#status !== "open" || !this.#welcomed) return false;
+    return this.#send(msg as Record<string, unknown>);
   }
 
   /** Closes for good (leaving). */
@@ -157,6 +196,9 @@ export class MeetingSocket {
       if (ev.code === CLOSE_CODES.meetingEnded) {
         this.#stop("closed");
         this.#events.ended(ev.reason || "The host ended the meeting");
+      } else if (ev.code === CLOSE_CODES.admitted) {
+        this.#stop("closed");
+        this.#events.admitted?.();
       } else if (TERMINAL.has(ev.code)) {
         this.#stop("closed");
         this.#events.refused(ev.code, ev.reason);
@@ -167,6 +209,12 @@ export class MeetingSocket {
   }
 
   #receive(msg: ServerMessage) {
+    this.#events.received?.(msg);
+    if (msg.type === "lobby") {
+      this.#attempt = 0;
+      this.#events.lobby?.(msg);
+      return;
+    }
     if (msg.type === "welcome") {
       const reconnected = this.#welcomed;
       this.#welcomed = true;
@@ -180,7 +228,7 @@ export class MeetingSocket {
     }
     if (msg.type === "pong") return;
     if (msg.type === "error") {
-      this.#events.error(msg.kind, msg.message);
+      this.#events.error(msg.kind, msg.message, { code: msg.code, action: msg.action });
       return;
     }
     if (isMeetingMessage(msg)) {
@@ -231,9 +279,11 @@ export class MeetingSocket {
     this.#setStatus(status);
   }
 
-  #send(msg: Record<string, unknown>) {
+  #send(msg: Record<string, unknown>): boolean {
     const ws = this.#ws;
-    if (ws && ws.readyState === OPEN) ws.send(JSON.stringify(msg));
+    if (!ws || ws.readyState !== OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   #setStatus(status: SocketStatus) {

@@ -1,0 +1,46 @@
+// Raised hands: the queue for hosts and co-hosts (oldest first, lower one or all), shown at the top
+// of the participant list; everyone sees a hand next to the names.
+
+import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+
+export function HandsQueue({ room }: { room: MeetingController }) {
+  const hands = room.hands.value;
+  if (hands.length === 0) return null;
+  const isHost = room.isHost.value;
+  const me = room.participantId.value;
+  return (
+    <section class="room-hands" aria-label="Raised hands">
+      <h3>
+        Raised hands <span class="room-badge">{hands.length}</span>
+      </h3>
+      <ol>
+        {hands.map((p) => (
+          <li key={p.participantId} data-participant-id={p.participantId}>
+            <span aria-hidden="true">✋</span> {p.name}
+            {p.participantId === me && " (you)"}
+            {(isHost || p.participantId === me) && (
+              <button
+                type="button"
+                class="button small secondary"
+                data-action="lower-hand"
+                onClick={() => room.lowerHand(p.participantId)}
+              >
+                Lower
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+      {isHost && hands.length > 1 && (
+        <button
+          type="button"
+          class="button small"
+          data-action="lower-all-hands"
+          onClick={() => room.lowerAllHands()}
+        >
+          Lower all hands
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+// The lobby, both sides: the waiting screen of a person who knocked (camera preview, "Waiting for
+// the host to let you in"), and for hosts the waiting list with Admit / Deny / Admit all, a short
+// beep (WebAudio, no sound file) and an alert when someone knocks.
+
+import { useEffect, useRef } from "preact/hooks";
+import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+import { LevelMeter, VideoView } from "./media.tsx";
+import { initials } from "./PreJoin.tsx";
+
+/** What a knocking person sees until a host decides. */
+export function WaitingRoom({ room }: { room: MeetingController }) {
+  const { props } = room;
+  const video = room.cameraOn.value ? room.localVideo.value : null;
+  const status = room.lobbyStatus.value;
+  const connecting = room.socketStatus.value !== "open" && !status;
+  return (
+    <section class="room-prejoin room-waiting" aria-labelledby="room-waiting-title">
+      <div class="room-preview">
+        {video ? <VideoView track={video} mirror label="Your camera preview" /> : (
+          <div class="room-preview-off">
+            <span class="room-avatar">{initials(props.me.participantName)}</span>
+            <span>Camera is off</span>
+          </div>
+        )}
+        <div class="room-preview-bar">
+          <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} />
+        </div>
+      </div>
+      <div class="room-prejoin-side">
+        <h2 id="room-waiting-title">
+          {status?.status === "admitted" ? "You're in — opening the meeting…" : "Waiting for the host to let you in"}
+        </h2>
+        <p class="room-waiting-status" role="status" aria-live="polite" data-lobby-status={status?.status ?? ""}>
+          {connecting
+            ? "Connecting…"
+            : room.socketStatus.value === "reconnecting"
+            ? "Connection lost, trying again…"
+            : `The host knows you are here, ${props.me.participantName}. This page opens the meeting by itself.`}
+        </p>
+        <div class="room-toggles">
+          <label class="room-toggle">
+            <input
+              type="checkbox"
+              checked={!room.cameraOn.value}
+              onChange={(e) => room.setCameraOn(!(e.currentTarget as HTMLInputElement).checked)}
+            />{" "}
+            Join with camera off
+          </label>
+          <label class="room-toggle">
+            <input
+              type="checkbox"
+              checked={room.audioMuted.value}
+              onChange={(e) => {
+                room.audioMuted.value = (e.currentTarget as HTMLInputElement).checked;
+              }}
+            />{" "}
+            Join with microphone off
+          </label>
+        </div>
+        <button type="button" class="button secondary" data-action="leave-lobby" onClick={() => room.leave()}>
+          Leave
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** Hosts: everyone waiting, with Admit / Deny each and for all. */
+export function LobbyList({ room }: { room: MeetingController }) {
+  const waiting = room.lobby.value;
+  if (!room.isHost.value || waiting.length === 0) return null;
+  return (
+    <section class="room-lobby" aria-label="Waiting in the lobby">
+      <h3>
+        Waiting to join <span class="room-badge">{waiting.length}</span>
+      </h3>
+      <ul>
+        {waiting.map((e) => (
+          <li key={e.admissionId} data-admission-id={e.admissionId}>
+            <span class="room-participant-name">
+              {e.name}
+              <span class="room-role">{e.signedIn ? "Signed in" : "Guest"}</span>
+            </span>
+            <span class="room-lobby-actions">
+              <button type="button" class="button small" data-action="admit" onClick={() => room.admit(e.admissionId)}>
+                Admit
+              </button>
+              <button
+                type="button"
+                class="button small secondary"
+                data-action="deny"
+                onClick={() => room.deny(e.admissionId)}
+              >
+                Deny
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      {waiting.length > 1 && (
+        <p class="room-lobby-all">
+          <button type="button" class="button small" data-action="admit-all" onClick={() => room.admitAll()}>
+            Admit all
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Hosts: an alert (and a beep) when someone knocks while the participant list is closed. */
+export function KnockAlert({ room }: { room: MeetingController }) {
+  const waiting = room.lobby.value;
+  const isHost = room.isHost.value;
+  const count = useRef(0);
+  useEffect(() => {
+    if (isHost && waiting.length > count.current) beep();
+    count.current = waiting.length;
+  }, [waiting.length, isHost]);
+  if (!isHost || waiting.length === 0 || room.showParticipants.value) return null;
+  const first = waiting[0];
+  return (
+    <p class="room-knock" role="alert">
+      {waiting.length === 1 ? `${first.name} is waiting to join.` : `${waiting.length} people are waiting to join.`}
+      {" "}
+      {waiting.length === 1 && (
+        <button
+          type="button"
+          class="button small"
+          data-action="admit"
+          onClick={() => room.admit(first.admissionId)}
+        >
+          Admit
+        </button>
+      )}{" "}
+      <button type="button" class="button small secondary" onClick={() => room.setParticipantsOpen(true)}>
+        See waiting list
+      </button>
+    </p>
+  );
+}
+
+let audio: AudioContext | null = null;
+
+/** Two short tones; silent when the browser allows no audio yet. */
+function beep() {
+  try {
+    audio ??= new AudioContext();
+    const ctx = audio;
+    const gain = ctx.createGain();
+    gain.connect(ctx.destination);
+    const t = ctx.currentTime;
+    gain.gain.setValueAtTime(0.0001, t);
+    for (const [i, freq] of [[0, 660], [1, 880]] as const) {
+      const osc = ctx.createOscillator();
+      osc.frequency.value = freq;
+      osc.connect(gain);
+      const start = t + i * 0.18;
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.15);
+      osc.start(start);
+      osc.stop(start + 0.16);
+    }
+  } catch { /* no WebAudio */ }
+}

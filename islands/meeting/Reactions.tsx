@@ -1,0 +1,73 @@
+// Reactions: the emoji bar (opened from the control bar) and the emojis floating briefly over the
+// sender's tile. Positions are set from JS (CSS custom property), never as inline style markup.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+import { REACTION_EMOJI } from "../../lib/meetings/client/controller.ts";
+
+const LABELS: Record<string, string> = {
+  "👍": "Thumbs up",
+  "👏": "Applause",
+  "❤️": "Heart",
+  "😂": "Laughing",
+  "😮": "Surprised",
+  "🎉": "Celebrate",
+};
+
+export function ReactionButton({ room }: { room: MeetingController }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <span class="room-reactions">
+      <button
+        type="button"
+        class={`room-control${open ? " is-active" : ""}`}
+        aria-expanded={open}
+        data-action="reactions"
+        onClick={() => setOpen(!open)}
+      >
+        React
+      </button>
+      {open && (
+        <span class="room-reaction-bar" role="toolbar" aria-label="Reactions">
+          {REACTION_EMOJI.map((e) => (
+            <button
+              type="button"
+              key={e}
+              class="room-reaction-choice"
+              aria-label={LABELS[e] ?? e}
+              title={LABELS[e] ?? e}
+              data-emoji={e}
+              onClick={() => room.react(e)}
+            >
+              {e}
+            </button>
+          ))}
+        </span>
+      )}
+    </span>
+  );
+}
+
+/** The reactions of one participant floating over their tile. */
+export function TileReactions({ room, participantId }: { room: MeetingController; participantId: string }) {
+  const mine = room.reactions.value.filter((r) => r.participantId === participantId);
+  if (mine.length === 0) return null;
+  return (
+    <span class="room-tile-reactions" aria-live="polite">
+      {mine.map((r) => <FloatingEmoji key={r.key} emoji={r.emoji} seed={r.key} />)}
+    </span>
+  );
+}
+
+function FloatingEmoji({ emoji, seed }: { emoji: string; seed: number }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    // A little horizontal spread so several reactions do not cover each other.
+    ref.current?.style.setProperty("--room-reaction-x", `${((seed * 37) % 60) - 30}px`);
+  }, [seed]);
+  return (
+    <span ref={ref} class="room-reaction" role="img" aria-label={LABELS[emoji] ?? emoji}>
+      {emoji}
+    </span>
+  );
+}

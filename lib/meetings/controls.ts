@@ -1,0 +1,459 @@
+// What people do in a meeting besides presence: host controls (lobby decisions, muting, removal,
+// roles, settings), hands, reactions and chat. Every action reads the sender's participant record
+// and checks its current role here, on the server; a refusal throws ActionRefused (a user error)
+// before anything is written. Each change commits together with its meeting message.
+
+import { commitChange, EVENT_TTL_MS } from "./events.ts";
+import { changeParticipant, getParticipant, listPresent, participantKeys, toView } from "./participants.ts";
+import type { Participant } from "./participants.ts";
+import { ADMISSION_TTL_MS, admissionKeys, writeBlocks } from "./join.ts";
+import type { Admission } from "./join.ts";
+import { decideLobby, listLobby } from "./lobby.ts";
+import { sendChat } from "./chat.ts";
+import { writeAttendance } from "./attendance.ts";
+import { endMeeting } from "./lifecycle.ts";
+import { isModerator, roomSettings } from "./settings.ts";
+import type { Audience } from "./audience.ts";
+import { MAX_CHAT_CHARS } from "./protocol.ts";
+import type { Actor, ClientMessage, ModerationCause, StateMessage, UserErrorCode } from "./protocol.ts";
+import { meetingKeys } from "../db/meetings.ts";
+import type { Meeting } from "../db/meetings.ts";
+import type { MediaGateway } from "../http/types.ts";
+import { logger } from "../log.ts";
+
+const log = logger("controls");
+
+/** A user error: the action is not allowed; nothing was applied. */
+export class ActionRefused extends Error {
+  constructor(readonly code: UserErrorCode, message: string) {
+    super(message);
+    this.name = "ActionRefused";
+  }
+}
+
+export interface ActionContext {
+  kv: Deno.Kv;
+  gateway: MediaGateway | null;
+  meeting: Meeting;
+}
+
+export type Action = Exclude<ClientMessage, { type: "hello" | "ping" | "state" }>;
+
+const forbidden = (what: string) => new ActionRefused("forbidden", `Only hosts and co-hosts can ${what}.`);
+const hostOnly = (what: string) => new ActionRefused("forbidden", `Only the host can ${what}.`);
+const notHere = () => new ActionRefused("not-found", "That person is not in the meeting any more.");
+
+function actor(p: Participant): Actor {
+  return { participantId: p.participantId, name: p.name };
+}
+
+/**
+ * Applies one action for `senderId`, after checking the sender's current role (and, for actions on
+ * someone, that a co-host does not act on the host). Throws ActionRefused when not allowed.
+ */
+export async function applyAction(ctx: ActionContext, senderId: string, msg: Action): Promise<void> {
+  const { kv, meeting } = ctx;
+  const meetingId = meeting.meetingId;
+  const me = await getParticipant(kv, meetingId, senderId);
+  if (!me || me.leftAt !== null) throw new ActionRefused("not-found", "You are not in the meeting any more.");
+  const mod = isModerator(me.role);
+  const by = actor(me);
+  const present = async (id: string) => {
+    const p = await getParticipant(kv, meetingId, id);
+    if (!p || p.leftAt !== null) throw notHere();
+    return p;
+  };
+  /** Moderators on someone: co-hosts cannot act on the host. */
+  const onSomeone = async (id: string, what: string) => {
+    if (!mod) throw forbidden(what);
+    const t = await present(id);
+    if (t.role === "host" && me.role !== "host") throw hostOnly(`${what} for the host`);
+    return t;
+  };
+
+  switch (msg.type) {
+    case "lobby-admit":
+    case "lobby-deny": {
+      if (!mod) throw forbidden("let people in");
+      const ok = await decideLobby(
+        kv,
+        meetingId,
+        msg.admissionId,
+        msg.type === "lobby-admit" ? "admitted" : "denied",
+        by,
+      );
+      if (!ok) throw new ActionRefused("not-found", "That person is not waiting any more.");
+      return;
+    }
+    case "lobby-admit-all":
+    case "lobby-deny-all": {
+      if (!mod) throw forbidden("let people in");
+      const outcome = msg.type === "lobby-admit-all" ? "admitted" : "denied";
+      for (const e of await listLobby(kv, meetingId)) await decideLobby(kv, meetingId, e.admissionId, outcome, by);
+      return;
+    }
+    case "end-meeting": {
+      if (!mod) throw forbidden("end the meeting");
+      await endMeeting(kv, meeting, ctx.gateway);
+      return;
+    }
+    case "mute": {
+      const t = await onSomeone(msg.participantId, "mute people");
+      await moderate(ctx, t.participantId, "audio", true, by);
+      return;
+    }
+    case "stop-video": {
+      const t = await onSomeone(msg.participantId, "stop someone's video");
+      await moderate(ctx, t.participantId, "video", true, by);
+      return;
+    }
+    case "mute-all": {
+      if (!mod) throw forbidden("mute everyone");
+      await changeSettings(ctx, { allowUnmute: msg.allowUnmute }, by);
+      for (const p of await listPresent(kv, meetingId)) {
+        if (!isModerator(p.role) && !p.mutedByHost) await moderate(ctx, p.participantId, "audio", true, by);
+      }
+      return;
+    }
+    case "ask-unmute": {
+      const t = await onSomeone(msg.participantId, "ask people to unmute");
+      const media = msg.media ?? "audio";
+      await changeParticipant(kv, meetingId, t.participantId, (p) => {
+        if (!p || p.leftAt !== null) return null;
+        const next: Participant = { ...p, unmuteRequested: { ...p.unmuteRequested, [media]: true } };
+        const audience: Audience = { participantId: p.participantId, moderators: true };
+        return {
+          next,
+          event: { type: "unmute-requested", data: { participantId: p.participantId, media, by, _audience: audience } },
+        };
+      });
+      return;
+    }
+    case "remove": {
+      const t = await onSomeone(msg.participantId, "remove people");
+      if (t.participantId === me.participantId) {
+        throw new ActionRefused("invalid", "You cannot remove yourself; leave the meeting instead.");
+      }
+      await removeParticipant(ctx, t.participantId, by);
+      return;
+    }
+    case "set-role": {
+      if (me.role !== "host") throw hostOnly("make co-hosts");
+      const t = await present(msg.participantId);
+      if (t.role === "host") throw new ActionRefused("invalid", "The host is already the host.");
+      if (!t.userId) throw new ActionRefused("invalid", "Only people signed in with an account can be co-hosts.");
+      await setRoles(ctx, [[t, msg.role]], null, by);
+      return;
+    }
+    case "transfer-host": {
+      if (me.role !== "host") throw hostOnly("hand over the meeting");
+      const t = await present(msg.participantId);
+      if (t.participantId === me.participantId) throw new ActionRefused("invalid", "You are already the host.");
+      if (!t.userId) throw new ActionRefused("invalid", "Only people signed in with an account can be the host.");
+      if (!me.userId) throw new Error("a host without an account");
+      await setRoles(ctx, [[t, "host"], [me, "cohost"]], t.userId, by);
+      return;
+    }
+    case "rename": {
+      const self = msg.participantId === me.participantId;
+      const t = self ? me : await onSomeone(msg.participantId, "rename people");
+      await changeParticipant(kv, meetingId, t.participantId, (p) => {
+        if (!p || p.leftAt !== null || p.name === msg.name) return null;
+        const next: Participant = { ...p, name: msg.name };
+        return {
+          next,
+          event: { type: "participant-updated", data: { participant: toView(next), cause: "renamed", by } },
+          writes: (op) => writeAttendance(op, next, null),
+        };
+      });
+      return;
+    }
+    case "settings": {
+      if (!mod) throw forbidden("change the meeting's settings");
+      const { type: _, ...change } = msg;
+      await changeSettings(ctx, change, by);
+      return;
+    }
+    case "raise-hand":
+    case "lower-hand": {
+      const id = msg.type === "lower-hand" && msg.participantId ? msg.participantId : me.participantId;
+      const self = id === me.participantId;
+      if (!self && !mod) throw forbidden("lower other people's hands");
+      if (!self) await present(id);
+      await setHand(ctx, id, msg.type === "raise-hand", self ? undefined : by);
+      return;
+    }
+    case "lower-all-hands": {
+      if (!mod) throw forbidden("lower everyone's hands");
+      for (const p of await listPresent(kv, meetingId)) {
+        if (p.handRaisedAt) await setHand(ctx, p.participantId, false, by);
+      }
+      return;
+    }
+    case "react": {
+      await commitChange(kv, meetingId, () =>
+        Promise.resolve({
+          event: { type: "reaction", data: { participantId: me.participantId, emoji: msg.emoji } },
+          result: null,
+        }));
+      return;
+    }
+    case "chat": {
+      const text = msg.text;
+      if (!text.trim()) throw new ActionRefused("invalid", "Type a message first.");
+      if (text.length > MAX_CHAT_CHARS) {
+        throw new ActionRefused("chat-too-long", "Messages can be at most 4,000 characters.");
+      }
+      let to: Participant | null = null;
+      if (msg.to !== undefined) {
+        if (msg.to === me.participantId) throw new ActionRefused("invalid", "You cannot message yourself.");
+        to = await present(msg.to);
+      }
+      const policy = roomSettings(meeting).chat;
+      if (!mod && policy === "off") throw new ActionRefused("chat-off", "The host has turned chat off.");
+      if (!mod && policy === "hosts" && !(to && isModerator(to.role))) {
+        throw new ActionRefused("chat-off", "In this meeting you can only send messages to the hosts.");
+      }
+      await sendChat(kv, meetingId, me, to, text);
+      return;
+    }
+  }
+}
+
+async function setHand(ctx: ActionContext, participantId: string, raised: boolean, by?: Actor) {
+  await changeParticipant(ctx.kv, ctx.meeting.meetingId, participantId, (p) => {
+    if (!p || p.leftAt !== null || Boolean(p.handRaisedAt) === raised) return null;
+    const next: Participant = { ...p, handRaisedAt: raised ? new Date().toISOString() : null };
+    const data: Record<string, unknown> = { participant: toView(next) };
+    if (by) Object.assign(data, { cause: "hand-lowered", by });
+    return { next, event: { type: "participant-updated", data } };
+  });
+}
+
+/** Sets or lifts a host mute (audio) or video stop, then applies it at the SFU when the mid is known. */
+async function moderate(ctx: ActionContext, participantId: string, media: "audio" | "video", on: boolean, by: Actor) {
+  const flag = media === "audio" ? "mutedByHost" : "videoStoppedByHost";
+  const cause: ModerationCause = media === "audio"
+    ? (on ? "muted" : "unmuted")
+    : (on ? "video-stopped" : "video-allowed");
+  const done = await changeParticipant(ctx.kv, ctx.meeting.meetingId, participantId, (p) => {
+    if (!p || p.leftAt !== null || Boolean(p[flag]) === on) return null;
+    const next: Participant = {
+      ...p,
+      [flag]: on,
+      state: on ? { ...p.state, [media]: false } : p.state,
+      unmuteRequested: { ...p.unmuteRequested, [media]: false },
+    };
+    return { next, event: { type: "participant-updated", data: { participant: toView(next), cause, by } } };
+  });
+  if (done) await sfu(ctx.gateway, ctx.meeting.meetingId, done.participant, media, on);
+}
+
+/** Applies a mute at the SFU on the participant's current mid for `media` (no mid: nothing published yet). */
+async function sfu(
+  gateway: MediaGateway | null,
+  meetingId: string,
+  p: Participant,
+  media: "audio" | "video",
+  mute: boolean,
+) {
+  const mid = p.mids?.[media];
+  if (!gateway || !mid) return;
+  try {
+    await gateway.moderate(meetingId, {
+      participantId: p.participantId,
+      mid,
+      ...(media === "audio" ? { muteAudio: mute } : { muteVideo: mute }),
+    });
+  } catch (err) {
+    // The flag stays set and is applied again on the next reported mids.
+    log.error("moderation at the SFU failed", { meetingId, participantId: p.participantId, error: String(err) });
+  }
+}
+
+/**
+ * Re-applies host moderation at the SFU after a state change: a host mute on newly reported mids
+ * (republishing), and the lift when the person was allowed to unmute.
+ */
+export async function reapplyModeration(
+  gateway: MediaGateway | null,
+  meetingId: string,
+  before: Participant,
+  after: Participant,
+) {
+  for (const media of ["audio", "video"] as const) {
+    const flag = media === "audio" ? "mutedByHost" : "videoStoppedByHost";
+    const midChanged = before.mids?.[media] !== after.mids?.[media];
+    if (after[flag] && midChanged) await sfu(gateway, meetingId, after, media, true);
+    if (before[flag] && !after[flag]) await sfu(gateway, meetingId, after, media, false);
+  }
+}
+
+/**
+ * A participant's own state change, checked against host moderation: unmuting (or starting video)
+ * after a host mute needs `allowUnmute` or a host's request. Returns the refusal, or the records
+ * before and after (null after when nothing changed).
+ */
+export async function stateChange(
+  kv: Deno.Kv,
+  meeting: Meeting,
+  participantId: string,
+  connectionId: string,
+  msg: StateMessage,
+): Promise<{ refused?: string; before: Participant; after: Participant | null }> {
+  const allowUnmute = roomSettings(meeting).allowUnmute;
+  let refused: string | undefined;
+  let before: Participant | null = null;
+  const done = await changeParticipant(kv, meeting.meetingId, participantId, (p) => {
+    refused = undefined;
+    before = p;
+    if (!p || p.connectionId !== connectionId || p.leftAt !== null) return null;
+    const next: Participant = { ...p, state: { audio: msg.audio, video: msg.video, screen: msg.screen } };
+    if (msg.feedId !== undefined) next.feedId = msg.feedId;
+    if (msg.mids) next.mids = msg.mids;
+    let cause: ModerationCause | undefined;
+    for (const media of ["audio", "video"] as const) {
+      const flag = media === "audio" ? "mutedByHost" : "videoStoppedByHost";
+      if (!msg[media] || !p[flag]) continue;
+      if (!allowUnmute && !p.unmuteRequested?.[media]) {
+        refused = media === "audio"
+          ? "A host muted you. Raise your hand to ask to speak."
+          : "A host stopped your video. Ask a host to start it again.";
+        return null;
+      }
+      next[flag] = false;
+      next.unmuteRequested = { ...next.unmuteRequested, [media]: false };
+      cause = media === "audio" ? "unmuted" : "video-allowed";
+    }
+    const visible = JSON.stringify(toView(p)) !== JSON.stringify(toView(next));
+    const midsChanged = JSON.stringify(p.mids ?? {}) !== JSON.stringify(next.mids ?? {});
+    if (!visible && !midsChanged) return null;
+    if (!visible) return { next };
+    const data: Record<string, unknown> = { participant: toView(next) };
+    if (cause) data.cause = cause;
+    return { next, event: { type: "participant-updated", data } };
+  });
+  return { refused, before: before!, after: done?.participant ?? null };
+}
+
+/** Changes live settings (one `settings-changed` with the result; nothing when nothing changes). */
+async function changeSettings(ctx: ActionContext, change: Partial<Meeting["settings"]>, by: Actor) {
+  const key = meetingKeys.meeting(ctx.meeting.id);
+  await commitChange(ctx.kv, ctx.meeting.meetingId, async () => {
+    const entry = await ctx.kv.get<Meeting>(key);
+    if (!entry.value) return null;
+    const next: Meeting = { ...entry.value, settings: { ...entry.value.settings, ...change } };
+    const settings = roomSettings(next);
+    if (JSON.stringify(settings) === JSON.stringify(roomSettings(entry.value))) return null;
+    return {
+      event: { type: "settings-changed", data: { settings, by } },
+      result: null,
+      writes: (op) => op.check(entry).set(key, next),
+    };
+  });
+}
+
+/**
+ * Removes a participant: their record is closed (with attendance), the admission becomes "removed"
+ * and the account / guest IP is blocked, all in the commit carrying `participant-left`; then the
+ * gateway revokes their Janus token and kicks their feed.
+ */
+async function removeParticipant(ctx: ActionContext, participantId: string, by: Actor) {
+  const { kv, meeting } = ctx;
+  const meetingId = meeting.meetingId;
+  const pKey = participantKeys.participant(meetingId, participantId);
+  const done = await commitChange(kv, meetingId, async () => {
+    const entry = await kv.get<Participant>(pKey);
+    const p = entry.value;
+    if (!p || p.leftAt !== null) return null;
+    const aKey = p.admissionHash ? admissionKeys.admission(meetingId, p.admissionHash) : null;
+    const adm = aKey ? await kv.get<Admission>(aKey) : null;
+    const now = new Date();
+    const next: Participant = { ...p, leftAt: now.toISOString(), connected: false, connectionId: null };
+    return {
+      event: { type: "participant-left", data: { participantId, name: p.name, removed: true, by } },
+      result: next,
+      writes: (op) => {
+        op.check(entry).set(pKey, next, { expireIn: EVENT_TTL_MS });
+        writeAttendance(op, next, next.leftAt);
+        if (aKey && adm?.value) {
+          op.check(adm).set(aKey, { ...adm.value, state: "removed" }, { expireIn: ADMISSION_TTL_MS });
+          writeBlocks(op, adm.value, "removed", now);
+        }
+      },
+    };
+  });
+  if (!done) throw notHere();
+  if (ctx.gateway) {
+    try {
+      await ctx.gateway.removeParticipant(meetingId, participantId);
+    } catch (err) {
+      log.error("removing from the room failed", { meetingId, participantId, error: String(err) });
+    }
+  }
+}
+
+/**
+ * Changes roles: the participant records, their admissions (so a reload keeps the role), and the
+ * meeting's co-host list and host (`newHostUserId`) move together in one commit, with a
+ * `participant-updated` for the first change; further changes follow as their own messages.
+ */
+async function setRoles(
+  ctx: ActionContext,
+  changes: [Participant, "host" | "cohost" | "participant"][],
+  newHostUserId: string | null,
+  by: Actor,
+) {
+  const { kv, meeting } = ctx;
+  const meetingId = meeting.meetingId;
+  const mKey = meetingKeys.meeting(meeting.id);
+  const done = await commitChange(kv, meetingId, async () => {
+    const mEntry = await kv.get<Meeting>(mKey);
+    if (!mEntry.value) return null;
+    const m = { ...mEntry.value, coHostIds: [...mEntry.value.coHostIds] };
+    const oldHost = m.hostId;
+    const writes: ((op: Deno.AtomicOperation) => void)[] = [(op) => op.check(mEntry)];
+    const updated: Participant[] = [];
+    for (const [p0, role] of changes) {
+      const entry = await kv.get<Participant>(participantKeys.participant(meetingId, p0.participantId));
+      const p = entry.value;
+      if (!p || p.leftAt !== null) throw notHere();
+      if (p.role === role) continue;
+      const next: Participant = { ...p, role };
+      updated.push(next);
+      m.coHostIds = m.coHostIds.filter((id) => id !== p.userId);
+      if (role === "cohost" && p.userId) m.coHostIds.push(p.userId);
+      writes.push((op) => {
+        op.check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS });
+        writeAttendance(op, next, null);
+      });
+      if (p.admissionHash) {
+        const aKey = admissionKeys.admission(meetingId, p.admissionHash);
+        const adm = await kv.get<Admission>(aKey);
+        if (adm.value) {
+          writes.push((op) => op.check(adm).set(aKey, { ...adm.value!, role }, { expireIn: ADMISSION_TTL_MS }));
+        }
+      }
+    }
+    if (updated.length === 0) return null;
+    if (newHostUserId) {
+      m.hostId = newHostUserId;
+      writes.push((op) =>
+        op.delete(meetingKeys.byHost(oldHost, m.id)).set(meetingKeys.byHost(newHostUserId, m.id), m.meetingId)
+      );
+    }
+    writes.push((op) => op.set(mKey, m));
+    return {
+      event: { type: "participant-updated", data: { participant: toView(updated[0]), cause: "role-changed", by } },
+      result: updated,
+      writes: (op) => writes.forEach((w) => w(op)),
+    };
+  });
+  for (const p of done?.result.slice(1) ?? []) {
+    await commitChange(kv, meetingId, () =>
+      Promise.resolve({
+        event: { type: "participant-updated", data: { participant: toView(p), cause: "role-changed", by } },
+        result: null,
+      }));
+  }
+}

@@ -1,0 +1,356 @@
+// Host controls through the real hub over an in-memory KV: every host action from every role
+// (table-driven), lobby decisions, moderation against unmuting, hands, reactions and chat rules.
+
+import assert from "node:assert/strict";
+import { MeetingHub } from "./hub.ts";
+import type { SocketTransport } from "./hub.ts";
+import { admissionKeys, admit } from "./join.ts";
+import type { Admission } from "./join.ts";
+import { hashToken } from "../ids.ts";
+import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
+import type { Meeting, MeetingRole } from "../db/meetings.ts";
+import { getParticipant } from "./participants.ts";
+import { HOST_ACTIONS } from "./protocol.ts";
+import { setQuiet } from "../log.ts";
+
+setQuiet(true);
+
+class FakeSocket implements SocketTransport {
+  sent: Record<string, unknown>[] = [];
+  closedWith: { code: number; reason: string } | null = null;
+  #waiters: (() => void)[] = [];
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+    this.#wake();
+  }
+  close(code: number, reason: string) {
+    this.closedWith = { code, reason };
+    this.#wake();
+  }
+  #wake() {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  async until<T>(
+    what: string,
+    probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ): Promise<T> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const v = await probe();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.sent)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.#waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+  message(type: string, from = 0) {
+    return this.until(type, () => this.sent.slice(from).find((m) => m.type === type));
+  }
+}
+
+interface Member {
+  socket: FakeSocket;
+  participantId: string;
+  admission: Admission;
+  tokenHash: string;
+  send(msg: object): void;
+}
+
+async function join(hub: MeetingHub, meeting: Meeting, name: string, role: MeetingRole, userId: string | null) {
+  const { token, admission } = await admit(hub.kv, meeting, { userId, name, role, ip: `10.0.0.${name.length}` });
+  const socket = new FakeSocket();
+  const tokenHash = await hashToken(token);
+  const session = hub.open(meeting, admission, tokenHash, socket);
+  session.receive(JSON.stringify({ type: "hello" }));
+  const first = await socket.until(
+    "welcome or lobby",
+    () => socket.sent.find((m) => m.type === "welcome" || m.type === "lobby"),
+  );
+  return {
+    socket,
+    participantId: String(first.participantId ?? ""),
+    admission,
+    tokenHash,
+    send: (msg: object) => session.receive(JSON.stringify(msg)),
+  } satisfies Member;
+}
+
+/** A meeting with a host, co-host, participant, guest, a signed-in target with a raised hand, and one person waiting. */
+async function setup(hub: MeetingHub) {
+  const meeting = await createMeeting(hub.kv, { hostId: "uH", settings: { lobby: false } });
+  const members = {
+    host: await join(hub, meeting, "Hana", "host", "uH"),
+    cohost: await join(hub, meeting, "Cora", "cohost", "uC"),
+    participant: await join(hub, meeting, "Pete", "participant", "uP"),
+    guest: await join(hub, meeting, "Gus", "guest", null),
+  };
+  const target = await join(hub, meeting, "Tara", "participant", "uT");
+  target.send({ type: "raise-hand" });
+  await target.socket.until(
+    "hand",
+    async () => (await getParticipant(hub.kv, meeting.meetingId, target.participantId))?.handRaisedAt,
+  );
+  const waiting = await join(hub, { ...meeting, settings: { ...meeting.settings, lobby: true } }, "Wes", "guest", null);
+  assert.equal(waiting.admission.state, "waiting");
+  return { meeting, members, target, waiting };
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** Each host action: the message (from a setup) and whether it took effect. */
+const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Deno.Kv, s: Setup) => Promise<boolean> }> = {
+  "lobby-admit": {
+    msg: (s) => ({ type: "lobby-admit", admissionId: s.waiting.admission.id }),
+    applied: async (kv, s) => (await admissionOf(kv, s)).state === "admitted",
+  },
+  "lobby-deny": {
+    msg: (s) => ({ type: "lobby-deny", admissionId: s.waiting.admission.id }),
+    applied: async (kv, s) => (await admissionOf(kv, s)).state === "denied",
+  },
+  "lobby-admit-all": {
+    msg: () => ({ type: "lobby-admit-all" }),
+    applied: async (kv, s) => (await admissionOf(kv, s)).state === "admitted",
+  },
+  "lobby-deny-all": {
+    msg: () => ({ type: "lobby-deny-all" }),
+    applied: async (kv, s) => (await admissionOf(kv, s)).state === "denied",
+  },
+  "end-meeting": {
+    msg: () => ({ type: "end-meeting" }),
+    applied: async (kv, s) => (await getMeetingByNumber(kv, s.meeting.meetingId))!.status === "ended",
+  },
+  "mute": {
+    msg: (s) => ({ type: "mute", participantId: s.target.participantId }),
+    applied: async (kv, s) => (await targetOf(kv, s)).mutedByHost === true,
+  },
+  "mute-all": {
+    msg: () => ({ type: "mute-all", allowUnmute: false }),
+    applied: async (kv, s) => (await targetOf(kv, s)).mutedByHost === true,
+  },
+  "ask-unmute": {
+    msg: (s) => ({ type: "ask-unmute", participantId: s.target.participantId }),
+    applied: async (kv, s) => (await targetOf(kv, s)).unmuteRequested?.audio === true,
+  },
+  "stop-video": {
+    msg: (s) => ({ type: "stop-video", participantId: s.target.participantId }),
+    applied: async (kv, s) => (await targetOf(kv, s)).videoStoppedByHost === true,
+  },
+  "remove": {
+    msg: (s) => ({ type: "remove", participantId: s.target.participantId }),
+    applied: async (kv, s) => (await targetOf(kv, s)).leftAt !== null,
+  },
+  "set-role": {
+    msg: (s) => ({ type: "set-role", participantId: s.target.participantId, role: "cohost" }),
+    applied: async (kv, s) => (await targetOf(kv, s)).role === "cohost",
+  },
+  "transfer-host": {
+    msg: (s) => ({ type: "transfer-host", participantId: s.target.participantId }),
+    applied: async (kv, s) => (await getMeetingByNumber(kv, s.meeting.meetingId))!.hostId === "uT",
+  },
+  "settings": {
+    msg: () => ({ type: "settings", locked: true }),
+    applied: async (kv, s) => (await getMeetingByNumber(kv, s.meeting.meetingId))!.settings.locked,
+  },
+  "lower-all-hands": {
+    msg: () => ({ type: "lower-all-hands" }),
+    applied: async (kv, s) => !(await targetOf(kv, s)).handRaisedAt,
+  },
+  // Not host-only as a type, but host-only on someone else:
+  "rename": {
+    msg: (s) => ({ type: "rename", participantId: s.target.participantId, name: "Renamed" }),
+    applied: async (kv, s) => (await targetOf(kv, s)).name === "Renamed",
+  },
+  "lower-hand": {
+    msg: (s) => ({ type: "lower-hand", participantId: s.target.participantId }),
+    applied: async (kv, s) => !(await targetOf(kv, s)).handRaisedAt,
+  },
+};
+
+async function admissionOf(kv: Deno.Kv, s: Setup) {
+  return (await kv.get<Admission>(admissionKeys.admission(s.meeting.meetingId, s.waiting.tokenHash))).value!;
+}
+async function targetOf(kv: Deno.Kv, s: Setup) {
+  return (await getParticipant(kv, s.meeting.meetingId, s.target.participantId))!;
+}
+
+const HOST_ONLY = new Set(["set-role", "transfer-host"]);
+
+for (const role of ["host", "cohost", "participant", "guest"] as const) {
+  Deno.test(`host actions sent by a ${role} are ${role === "participant" || role === "guest" ? "refused" : "checked"}`, async () => {
+    const kv = await Deno.openKv(":memory:");
+    const hub = new MeetingHub(kv, { graceMs: 60_000 });
+    try {
+      for (const [action, spec] of Object.entries(ACTIONS)) {
+        const s = await setup(hub);
+        const sender = s.members[role];
+        const from = sender.socket.sent.length;
+        const allowed = role === "host" || (role === "cohost" && !HOST_ONLY.has(action));
+        sender.send(spec.msg(s));
+        if (allowed) {
+          await sender.socket.until(`${action} applied`, async () => await spec.applied(kv, s));
+          assert.equal(sender.socket.sent.slice(from).find((m) => m.type === "error"), undefined, action);
+        } else {
+          const err = await sender.socket.message("error", from);
+          assert.deepEqual([err.kind, err.code, err.action], ["user", "forbidden", action], `${role} ${action}`);
+          // The refusal comes after the whole action was processed: nothing of it may have landed.
+          assert.equal(await spec.applied(kv, s), false, `${role} ${action} was applied`);
+        }
+      }
+      // Every host action type is in the table.
+      for (const a of HOST_ACTIONS) assert.ok(a in ACTIONS, a);
+    } finally {
+      await hub.close();
+      kv.close();
+    }
+  });
+}
+
+Deno.test("a co-host cannot act on the host; the host cannot remove themselves", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 60_000 });
+  try {
+    const s = await setup(hub);
+    const { host, cohost } = s.members;
+    for (
+      const msg of [
+        { type: "mute", participantId: host.participantId },
+        { type: "remove", participantId: host.participantId },
+        { type: "rename", participantId: host.participantId, name: "X" },
+      ]
+    ) {
+      const from = cohost.socket.sent.length;
+      cohost.send(msg);
+      const err = await cohost.socket.message("error", from);
+      assert.equal(err.code, "forbidden");
+    }
+    const p = (await getParticipant(kv, s.meeting.meetingId, host.participantId))!;
+    assert.deepEqual([p.mutedByHost, p.leftAt, p.name], [false, null, "Hana"]);
+    const from = host.socket.sent.length;
+    host.send({ type: "remove", participantId: host.participantId });
+    assert.equal((await host.socket.message("error", from)).code, "invalid");
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});
+
+Deno.test("mute-all without unmuting: an unmute is refused and the participant stays muted; ask-unmute lets it through", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 60_000 });
+  try {
+    const s = await setup(hub);
+    const { host, participant } = s.members;
+    host.send({ type: "mute-all", allowUnmute: false });
+    await participant.socket.until(
+      "muted",
+      () =>
+        participant.socket.sent.find((m) =>
+          m.type === "participant-updated" &&
+          (m.data as { participant: { participantId: string; mutedByHost: boolean } }).participant.participantId ===
+            participant.participantId &&
+          (m.data as { cause?: string }).cause === "muted"
+        ),
+    );
+    const from = participant.socket.sent.length;
+    participant.send({ type: "state", audio: true, video: false, screen: false, mids: { audio: "0" } });
+    const err = await participant.socket.message("error", from);
+    assert.deepEqual([err.code, err.action], ["muted-by-host", "state"]);
+    let p = (await getParticipant(kv, s.meeting.meetingId, participant.participantId))!;
+    assert.deepEqual([p.mutedByHost, p.state.audio], [true, false]);
+    // The host asks; the next unmute passes and lifts the mute.
+    const seen = participant.socket.sent.length;
+    host.send({ type: "ask-unmute", participantId: participant.participantId });
+    await participant.socket.message("unmute-requested", seen);
+    participant.send({ type: "state", audio: true, video: false, screen: false });
+    await participant.socket.until(
+      "unmuted",
+      async () => (await getParticipant(kv, s.meeting.meetingId, participant.participantId))?.state.audio,
+    );
+    p = (await getParticipant(kv, s.meeting.meetingId, participant.participantId))!;
+    assert.equal(p.mutedByHost, false);
+    // The guest (not asked) never saw the request.
+    assert.equal(s.members.guest.socket.sent.find((m) => m.type === "unmute-requested"), undefined);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});
+
+Deno.test("lobby: the waiting socket gets only its own decision; hosts see knocks, others do not", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 60_000 });
+  try {
+    const s = await setup(hub);
+    const lobby = s.waiting.socket.sent[0];
+    assert.equal(lobby.type, "lobby");
+    assert.equal(lobby.status, "waiting");
+    // Host's welcome listed nobody yet (they joined before the knock), but the knock reached hosts only.
+    await s.members.host.socket.until("knock", () => s.members.host.socket.sent.find((m) => m.type === "lobby-knock"));
+    await s.members.cohost.socket.until(
+      "knock",
+      () => s.members.cohost.socket.sent.find((m) => m.type === "lobby-knock"),
+    );
+    s.members.participant.send({ type: "chat", text: "hello all" });
+    await s.members.host.socket.message("chat");
+    for (const m of [s.members.participant, s.members.guest]) {
+      assert.equal(m.socket.sent.find((x) => String(x.type).startsWith("lobby")), undefined);
+    }
+    assert.equal(JSON.stringify(s.members.host.socket.sent).includes("_audience"), false);
+    // The waiting socket saw neither the chat nor the participants.
+    assert.deepEqual(s.waiting.socket.sent.map((m) => m.type), ["lobby"]);
+    s.members.host.send({ type: "lobby-admit", admissionId: s.waiting.admission.id });
+    await s.waiting.socket.until("closed", () => s.waiting.socket.closedWith);
+    assert.equal(s.waiting.socket.closedWith!.code, 4001);
+    assert.deepEqual(s.waiting.socket.sent.map((m) => [m.type, m.status]), [["lobby", "waiting"], [
+      "lobby",
+      "admitted",
+    ]]);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});
+
+Deno.test("chat: private messages reach only their two parties, also in the welcome history; length and policy", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 60_000 });
+  try {
+    const s = await setup(hub);
+    const { host, participant, guest } = s.members;
+    participant.send({ type: "chat", text: "secret <b>x</b>", to: host.participantId });
+    participant.send({ type: "chat", text: "public" });
+    await guest.socket.until("public", () => guest.socket.sent.find((m) => m.type === "chat"));
+    const hostChat = await host.socket.until("two", () => {
+      const c = host.socket.sent.filter((m) => m.type === "chat");
+      return c.length === 2 && c;
+    });
+    assert.equal((hostChat[0].data as { message: { text: string } }).message.text, "secret <b>x</b>");
+    assert.ok(!JSON.stringify(guest.socket.sent).includes("secret"));
+    // A newcomer's welcome has the public message only.
+    const late = await join(hub, s.meeting, "Lou", "participant", "uL");
+    const welcome = late.socket.sent[0] as { chat: { text: string }[] };
+    assert.deepEqual(welcome.chat.map((m) => m.text), ["public"]);
+    // Too long, and hosts-only chat.
+    let from = guest.socket.sent.length;
+    guest.send({ type: "chat", text: "x".repeat(4001) });
+    assert.equal((await guest.socket.message("error", from)).code, "chat-too-long");
+    host.send({ type: "settings", chat: "hosts" });
+    await guest.socket.message("settings-changed");
+    from = guest.socket.sent.length;
+    guest.send({ type: "chat", text: "to all" });
+    assert.equal((await guest.socket.message("error", from)).code, "chat-off");
+    guest.send({ type: "chat", text: "to host", to: host.participantId });
+    await host.socket.until(
+      "to host",
+      () =>
+        host.socket.sent.find((m) =>
+          m.type === "chat" && (m.data as { message: { text: string } }).message.text === "to host"
+        ),
+    );
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});

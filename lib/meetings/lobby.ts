@@ -1,0 +1,63 @@
+// The lobby: hosts admit or deny waiting admissions. Each decision changes the admission, takes the
+// entry off the lobby list and tells hosts and the waiting person (`lobby-left`) in one commit.
+
+import { commitChange } from "./events.ts";
+import { ADMISSION_TTL_MS, admissionKeys, lobbyKeys, writeBlocks } from "./join.ts";
+import type { Admission, LobbyRecord } from "./join.ts";
+import type { Actor, LobbyEntry } from "./protocol.ts";
+
+/** Everyone waiting in a meeting's lobby, in knock order. */
+export async function listLobby(kv: Deno.Kv, meetingId: string): Promise<LobbyEntry[]> {
+  const out: LobbyEntry[] = [];
+  for await (const e of kv.list<LobbyRecord>({ prefix: lobbyKeys.meeting(meetingId) })) out.push(e.value.entry);
+  return out.sort((a, b) => a.knockedAt.localeCompare(b.knockedAt) || a.admissionId.localeCompare(b.admissionId));
+}
+
+/**
+ * Admits or denies one waiting admission (atomic with its `lobby-left` message). False when it is
+ * not waiting any more (someone decided first, or it left).
+ */
+export async function decideLobby(
+  kv: Deno.Kv,
+  meetingId: string,
+  admissionId: string,
+  outcome: "admitted" | "denied",
+  by: Actor,
+): Promise<boolean> {
+  const key = lobbyKeys.entry(meetingId, admissionId);
+  const done = await commitChange(kv, meetingId, async () => {
+    const rec = await kv.get<LobbyRecord>(key);
+    if (!rec.value) return null;
+    const aKey = admissionKeys.admission(meetingId, rec.value.tokenHash);
+    const adm = await kv.get<Admission>(aKey);
+    const now = new Date();
+    return {
+      event: { type: "lobby-left", data: { admissionId, outcome, by, _audience: "moderators" } },
+      result: true,
+      writes: (op) => {
+        op.check(rec).delete(key);
+        if (adm.value?.state !== "waiting") return;
+        const next: Admission = outcome === "admitted"
+          ? { ...adm.value, state: "admitted", admittedAt: now.toISOString() }
+          : { ...adm.value, state: "denied", deniedAt: now.toISOString() };
+        op.check(adm).set(aKey, next, { expireIn: ADMISSION_TTL_MS });
+        if (outcome === "denied") writeBlocks(op, adm.value, "denied", now);
+      },
+    };
+  });
+  return done !== null;
+}
+
+/** Takes a waiting person off the list when the lobby socket `connectionId` still holds it (they left). */
+export async function leaveLobby(kv: Deno.Kv, meetingId: string, admissionId: string, connectionId: string) {
+  const key = lobbyKeys.entry(meetingId, admissionId);
+  await commitChange(kv, meetingId, async () => {
+    const rec = await kv.get<LobbyRecord>(key);
+    if (!rec.value || rec.value.connectionId !== connectionId) return null;
+    return {
+      event: { type: "lobby-left", data: { admissionId, outcome: "gone", _audience: "moderators" } },
+      result: null,
+      writes: (op) => op.check(rec).delete(key),
+    };
+  });
+}

@@ -1,0 +1,69 @@
+// The "Meetings" page: meetings the signed-in person hosted or attended, with date, duration and
+// attendance, and the hosts' downloads.
+
+import { Hono } from "hono";
+import { requireUser } from "../lib/http/middleware.ts";
+import { renderPage } from "../lib/http/render.tsx";
+import type { Env } from "../lib/http/types.ts";
+import { formatMeetingId } from "../lib/db/meetings.ts";
+import { formatDuration, meetingHistory } from "../lib/meetings/history.ts";
+
+export const historyRoutes = new Hono<Env>();
+
+historyRoutes.get("/meetings", requireUser(), async (c) => {
+  const items = await meetingHistory(c.get("deps").kv, c.get("user")!.id);
+  return renderPage(
+    c,
+    <section class="card">
+      <h1>Meetings</h1>
+      {items.length === 0 ? <p class="empty">No meetings yet.</p> : (
+        <table class="history">
+          <thead>
+            <tr>
+              <th scope="col">Meeting</th>
+              <th scope="col">Date</th>
+              <th scope="col">Duration</th>
+              <th scope="col">People</th>
+              <th scope="col">Records</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((it) => (
+              <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
+                <td>
+                  {it.meeting.title}
+                  <span class="history-id">{formatMeetingId(it.meeting.meetingId)}</span>
+                  {it.hosted && <span class="history-role">host</span>}
+                </td>
+                <td>
+                  {it.startedAt
+                    ? <time datetime={it.startedAt}>{it.startedAt.slice(0, 16).replace("T", " ")} UTC</time>
+                    : "Not started"}
+                </td>
+                <td>
+                  {it.durationSeconds !== null
+                    ? formatDuration(it.durationSeconds)
+                    : it.startedAt && it.meeting.status === "open"
+                    ? "In progress"
+                    : "—"}
+                </td>
+                <td class="history-count">{it.participantCount}</td>
+                <td>
+                  {it.hosted && it.startedAt
+                    ? (
+                      <>
+                        <a href={`/meetings/${it.meeting.meetingId}/attendance.csv`}>Attendance</a>{" "}
+                        <a href={`/meetings/${it.meeting.meetingId}/transcript.txt`}>Chat</a>
+                      </>
+                    )
+                    : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>,
+    { title: "Meetings" },
+  );
+});

@@ -1,0 +1,233 @@
+// Chat on the wire against a real web process: messages to everyone reach all; a private message
+// reaches only its two parties (a third socket never receives it, live or on replay after a
+// reconnect); history survives reconnects; limits and the hosts-only setting are enforced; the
+// transcript is for hosts and holds only their own private messages.
+
+import assert from "node:assert/strict";
+import { startServer } from "./support/server.ts";
+import type { RunningServer } from "./support/server.ts";
+import { TestClient } from "./support/app.ts";
+import { createUser } from "../lib/db/users.ts";
+import { createSession } from "../lib/db/sessions.ts";
+import { createMeeting } from "../lib/db/meetings.ts";
+
+/** Deno's WebSocket takes request headers (the admission cookie) as a constructor option. */
+const DenoWebSocket = WebSocket as unknown as new (url: string, options?: { headers?: HeadersInit }) => WebSocket;
+
+// deno-lint-ignore no-explicit-any -- test messages are inspected loosely
+type Msg = Record<string, any>;
+
+/** A real WebSocket with a message queue the test can wait on (bounded waits, no sleeps). */
+class Peer {
+  readonly got: Msg[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #ws: WebSocket;
+  #waiters: (() => void)[] = [];
+
+  constructor(url: string, cookie: string) {
+    this.#ws = new DenoWebSocket(url, { headers: { cookie } });
+    this.opened = new Promise((resolve, reject) => {
+      this.#ws.addEventListener("open", () => resolve());
+      this.#ws.addEventListener("error", () => reject(new Error("socket failed to open")));
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.#ws.addEventListener("close", (e) => {
+        resolve({ code: e.code, reason: e.reason });
+        this.#wake();
+      });
+    });
+    this.#ws.addEventListener("message", (e) => {
+      this.got.push(JSON.parse(String(e.data)));
+      this.#wake();
+    });
+  }
+
+  #wake() {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  send(msg: unknown) {
+    this.#ws.send(JSON.stringify(msg));
+  }
+
+  close() {
+    this.#ws.close();
+  }
+
+  /** Waits until a received message (from index `from`) matches; fails with what did arrive after the timeout. */
+  async waitFor(what: string, match: (m: Msg) => boolean, from = 0, timeoutMs = 10_000): Promise<Msg> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.got.slice(from).find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${what}; got ${JSON.stringify(this.got)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now() + 1);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
+  lastId(): number {
+    return Math.max(0, ...this.got.map((m) => (typeof m.id === "number" ? m.id : 0)));
+  }
+}
+
+function cookieHeader(client: TestClient): string {
+  return [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+}
+
+function httpClient(server: RunningServer): TestClient {
+  return new TestClient({ request: (url, init) => fetch(url, init) }, server.url);
+}
+
+/** Opens a socket for a client's admission and says hello; resolves with the socket and its first answer. */
+async function connect(server: RunningServer, meetingId: string, client: TestClient, hello: object = {}) {
+  const peer = new Peer(`${server.url.replace(/^http/, "ws")}/meetings/${meetingId}/ws`, cookieHeader(client));
+  await peer.opened;
+  peer.send({ type: "hello", ...hello });
+  const first = await peer.waitFor("welcome or lobby", (m) => m.type === "welcome" || m.type === "lobby");
+  return { peer, first };
+}
+
+/** A signed-in browser: a user with a full session cookie. */
+async function signedIn(
+  kv: Deno.Kv,
+  server: RunningServer,
+  name: string,
+): Promise<{ client: TestClient; userId: string }> {
+  const user = await createUser(kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "unused" });
+  const client = httpClient(server);
+  client.cookies.set("ts_session", (await createSession(kv, user.id, "full")).token);
+  return { client, userId: user.id };
+}
+
+async function status(res: Response): Promise<number> {
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("chat: everyone, private, replay after reconnect, limits, transcript", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "talkspace-chat-" });
+  const web = await startServer({ DATA_DIR: dataDir, TALKSPACE_LOG: "quiet" });
+  const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
+  const peers: Peer[] = [];
+  try {
+    const host = await signedIn(kv, web, "Hanna");
+    const meeting = await createMeeting(kv, { hostId: host.userId, title: "Chat", settings: { lobby: false } });
+    const id = meeting.meetingId;
+    assert.equal(await status(await host.client.get(`/m/${id}`)), 303);
+    const bea = await signedIn(kv, web, "Bea");
+    assert.equal(await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode })), 303);
+    const gus = httpClient(web);
+    assert.equal(
+      await status(await gus.postForm("/join", { meetingId: id, passcode: meeting.passcode, name: "Gus" })),
+      303,
+    );
+
+    const { peer: hostWs, first: hostWelcome } = await connect(web, id, host.client);
+    const { peer: beaWs, first: beaWelcome } = await connect(web, id, bea.client);
+    let { peer: gusWs, first: gusWelcome } = await connect(web, id, gus);
+    peers.push(hostWs, beaWs, gusWs);
+
+    // To everyone: all three receive it.
+    beaWs.send({ type: "chat", text: "Hello <script>alert(1)</script> https://example.org" });
+    for (const p of [hostWs, beaWs, gusWs]) {
+      const m = await p.waitFor("public chat", (m) => m.type === "chat");
+      assert.equal(m.data.message.text, "Hello <script>alert(1)</script> https://example.org", "raw text");
+      assert.equal(m.data.message.to, null);
+    }
+
+    // Privately to the host: the host and Bea get it; Gus never does.
+    beaWs.send({ type: "chat", text: "psst, host only", to: hostWelcome.participantId });
+    const priv = await hostWs.waitFor("private", (m) => m.type === "chat" && m.data.message.to !== null);
+    assert.equal(priv.data.message.from.name, "Bea");
+    assert.equal(priv.data._audience, undefined, "internal audience never leaves the server");
+    await beaWs.waitFor("own private", (m) => m.type === "chat" && m.data.message.to !== null);
+    // Gus sends something afterwards; once it is back, everything before it has been delivered to him.
+    gusWs.send({ type: "chat", text: "marker 1" });
+    await gusWs.waitFor("marker", (m) => m.type === "chat" && m.data.message.text === "marker 1");
+    assert.ok(!JSON.stringify(gusWs.got).includes("psst"), "Gus received the private message");
+
+    // Gus drops; meanwhile another private message and a public one. His replay has only the public one.
+    const gusLast = gusWs.lastId();
+    gusWs.close();
+    await gusWs.closed;
+    beaWs.send({ type: "chat", text: "psst again", to: hostWelcome.participantId });
+    beaWs.send({ type: "chat", text: "while you were away" });
+    await hostWs.waitFor("away", (m) => m.type === "chat" && m.data.message.text === "while you were away");
+    ({ peer: gusWs, first: gusWelcome } = await connect(web, id, gus, {
+      participantId: gusWelcome.participantId,
+      lastId: gusLast,
+    }));
+    peers.push(gusWs);
+    await gusWs.waitFor("replayed public", (m) => m.type === "chat" && m.data.message.text === "while you were away");
+    gusWs.send({ type: "chat", text: "marker 2" });
+    await gusWs.waitFor("marker 2", (m) => m.type === "chat" && m.data.message.text === "marker 2");
+    assert.ok(!JSON.stringify(gusWs.got).includes("psst"), "the replay carried a private message");
+
+    // A fresh socket (reload) gets the history in its welcome: Gus without private ones, the host with.
+    const { peer: gusReload, first: gusHistory } = await connect(web, id, gus);
+    peers.push(gusReload);
+    const gusTexts = gusHistory.chat.map((m: { text: string }) => m.text);
+    assert.ok(gusTexts.includes("while you were away") && gusTexts.includes("marker 2"), JSON.stringify(gusTexts));
+    assert.ok(!gusTexts.some((t: string) => t.startsWith("psst")));
+    const { peer: hostReload, first: hostHistory } = await connect(web, id, host.client);
+    peers.push(hostReload);
+    assert.deepEqual(
+      hostHistory.chat.filter((m: { to: unknown }) => m.to).map((m: { text: string }) => m.text),
+      ["psst, host only", "psst again"],
+    );
+
+    // 4,000 characters pass, 4,001 are refused with a clear user error.
+    let from = gusWs.got.length;
+    gusWs.send({ type: "chat", text: "y".repeat(4000) });
+    await gusWs.waitFor("4000", (m) => m.type === "chat" && m.data.message.text.length === 4000, from);
+    from = gusWs.got.length;
+    gusWs.send({ type: "chat", text: "z".repeat(4001) });
+    const tooLong = await gusWs.waitFor("too long", (m) => m.type === "error", from);
+    assert.deepEqual([tooLong.kind, tooLong.code], ["user", "chat-too-long"]);
+    assert.match(tooLong.message, /4,000 characters/);
+
+    // Hosts-only chat: Gus may only write privately to a host; chat off: not even that.
+    hostWs.send({ type: "settings", chat: "hosts" });
+    await gusWs.waitFor("settings", (m) => m.type === "settings-changed" && m.data.settings.chat === "hosts");
+    from = gusWs.got.length;
+    gusWs.send({ type: "chat", text: "to all?" });
+    assert.equal((await gusWs.waitFor("refused", (m) => m.type === "error", from)).code, "chat-off");
+    gusWs.send({ type: "chat", text: "to the host", to: hostWelcome.participantId });
+    await hostWs.waitFor("to the host", (m) => m.type === "chat" && m.data.message.text === "to the host");
+    hostWs.send({ type: "settings", chat: "off" });
+    await gusWs.waitFor("off", (m) => m.type === "settings-changed" && m.data.settings.chat === "off");
+    from = gusWs.got.length;
+    gusWs.send({ type: "chat", text: "anyone?", to: hostWelcome.participantId });
+    assert.equal((await gusWs.waitFor("refused", (m) => m.type === "error", from)).code, "chat-off");
+    assert.ok(!JSON.stringify(hostWs.got).includes("anyone?"));
+
+    // The transcript: hosts only; the host's private messages are in it, nobody else's.
+    hostWs.send({ type: "settings", chat: "everyone" });
+    await beaWs.waitFor("on again", (m) => m.type === "settings-changed" && m.data.settings.chat === "everyone");
+    beaWs.send({ type: "chat", text: "psst to Gus", to: gusWelcome.participantId });
+    await gusWs.waitFor("to gus", (m) => m.type === "chat" && m.data.message.text === "psst to Gus");
+    assert.equal(await status(await bea.client.get(`/meetings/${id}/transcript.txt`)), 403);
+    const t = await host.client.get(`/meetings/${id}/transcript.txt`);
+    assert.equal(t.status, 200);
+    assert.match(t.headers.get("content-type")!, /^text\/plain/);
+    assert.match(t.headers.get("content-disposition")!, /attachment/);
+    const text = await t.text();
+    assert.match(text, /Bea to Hanna \(privately\): psst, host only/);
+    assert.match(text, /Hello <script>/);
+    assert.ok(!text.includes("psst to Gus"), "someone else's private message in the host's transcript");
+    void beaWelcome;
+  } catch (err) {
+    console.error(web.output());
+    throw err;
+  } finally {
+    for (const p of peers) p.close();
+    await Promise.all(peers.map((p) => p.closed));
+    kv.close();
+    await web.stop();
+  }
+});
