@@ -8,6 +8,8 @@ import { createMailer } from "./lib/email/mod.ts";
 import { logger } from "./lib/log.ts";
 import { createGatewayClient } from "./lib/gateway_client.ts";
 import { closeHub } from "./lib/meetings/hub.ts";
+import { startBackgroundWork } from "./lib/push/background.ts";
+import * as schedule from "./lib/scheduling/occurrences.ts";
 
 const log = logger("main");
 
@@ -21,6 +23,8 @@ if (import.meta.main) {
     : null;
   if (!gateway) log.warn("GATEWAY_SECRET is not set: meetings will have no audio or video");
   const app = createApp({ kv, config, mailer, signingKey, gateway });
+  // The one KV queue listener of this process (reminders; more work joins through its handlers).
+  const background = startBackgroundWork({ kv, config, mailer, schedule });
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => ac.abort());
@@ -37,4 +41,5 @@ if (import.meta.main) {
   await server.finished;
   await closeHub(kv); // sockets close with 1001 so clients reconnect to another instance
   kv.close();
+  await background.stopped.catch(() => {}); // listenQueue ends when KV closes
 }

@@ -19,3 +19,12 @@ export const MeetingRoom = defineIsland<MeetingRoomProps>(
   new URL("./MeetingRoom.tsx", import.meta.url),
   MeetingRoomIsland,
 );
+
+import PushSettingsIsland from "./PushSettings.tsx";
+import type { PushSettingsProps } from "./PushSettings.tsx";
+
+export const PushSettings = defineIsland<PushSettingsProps>(
+  "PushSettings",
+  new URL("./PushSettings.tsx", import.meta.url),
+  PushSettingsIsland,
+);

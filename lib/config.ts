@@ -23,6 +23,8 @@ export interface Config {
   gatewaySecret: string;
   /** The Janus WebSocket browsers connect to (same variable the gateway reads); allowed by the meeting page's CSP. */
   janusWsUrl: string;
+  /** Host name phones and SIP room systems dial (sip:<meetingId>@SIP_HOST); empty until dial-in is set up. */
+  sipHost: string;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
     gatewaySecret: env.GATEWAY_SECRET ?? "",
     janusWsUrl,
+    sipHost: (env.SIP_HOST ?? "").trim(),
   };
 }
 

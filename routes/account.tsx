@@ -196,6 +196,17 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
         <p>Changing your password signs you out on every other device.</p>
       </section>
 
+      <section class="card" aria-labelledby="calendar-heading">
+        <h2 id="calendar-heading">Calendar and reminders</h2>
+        <p>
+          <a href="/account/calendar">Your calendar feed</a>{" "}
+          puts every meeting you host or are invited to into your calendar app.
+        </p>
+        <p>
+          <a href="/account/notifications">Reminders</a>: when and where Talkspace reminds you before a meeting starts.
+        </p>
+      </section>
+
       <section class="card" aria-labelledby="security-heading">
         <h2 id="security-heading">Sign-in security</h2>
         <p>

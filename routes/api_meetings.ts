@@ -1,6 +1,7 @@
 // REST API for meetings: create, read (hosts and co-hosts), end, attendance (hosts and co-hosts).
 
 import { Hono } from "hono";
+import { createScheduledMeetingFromApi } from "./api_schedule.ts";
 import type { Context } from "hono";
 import { z } from "zod";
 import { createMeeting, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
@@ -72,7 +73,10 @@ async function optionalJson(c: Context<Env>): Promise<unknown> {
 }
 
 apiMeetingRoutes.post("/api/v1/meetings", requireUser(), async (c) => {
-  const parsed = createSchema.safeParse(await optionalJson(c));
+  const body = await optionalJson(c);
+  // With a start time it is a scheduled meeting (series, invitees, reminders): scheduling owns that.
+  if (body && typeof body === "object" && "startsAt" in body) return await createScheduledMeetingFromApi(c, body);
+  const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
   const { kv, config } = c.get("deps");
   const meeting = await createMeeting(kv, {

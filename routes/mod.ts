@@ -15,7 +15,11 @@ import { dashboardRoutes } from "./dashboard.tsx";
 import { meetingRoutes } from "./meetings.tsx";
 import { meetingSocketRoutes } from "./meeting_socket.ts";
 import { apiMeetingRoutes } from "./api_meetings.ts";
+import { scheduleRoutes } from "./schedule.tsx";
+import { calendarRoutes } from "./calendar.ts";
+import { apiScheduleRoutes } from "./api_schedule.ts";
 import { historyRoutes } from "./history.tsx";
+import { notificationRoutes } from "./notifications.tsx";
 
 export const routes: Hono<Env>[] = [
   homeRoutes,
@@ -32,4 +36,8 @@ export const routes: Hono<Env>[] = [
   meetingSocketRoutes,
   apiMeetingRoutes,
   historyRoutes,
+  scheduleRoutes,
+  calendarRoutes,
+  apiScheduleRoutes,
+  notificationRoutes,
 ];

@@ -42,7 +42,17 @@ export function parseSmtpUrl(smtpUrl: string): SmtpTarget {
 
 /** The message as nodemailer takes it: From is always MAIL_FROM. */
 function envelope(config: Config, message: MailMessage) {
-  return { from: config.mailFrom, to: message.to, subject: message.subject, text: message.text, html: message.html };
+  const base = {
+    from: config.mailFrom,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+  };
+  if (!message.calendar) return base;
+  const { method, content, filename } = message.calendar;
+  // nodemailer writes the part as `text/calendar; charset=utf-8; method=<method>` in the alternatives.
+  return { ...base, icalEvent: { method, content, filename: filename ?? "invite.ics" } };
 }
 
 /** Builds the RFC 5322 MIME source of a message (what an SMTP server would receive). */

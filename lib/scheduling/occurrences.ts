@@ -1,0 +1,88 @@
+// Occurrences of scheduled meetings for other features (reminders, dashboard): expanded series
+// with cancellations removed and changed occurrences applied, the people to notify, change events.
+
+import { meetingKeys } from "../db/meetings.ts";
+import type { Meeting } from "../db/meetings.ts";
+import { getUser, getUserByEmail } from "../db/users.ts";
+import { expandSeries } from "./recurrence.ts";
+import { getSchedule } from "./schedule.ts";
+import type { Schedule } from "./schedule.ts";
+import { parseLocal, toUtcMs } from "./tz.ts";
+
+export { onScheduleChange } from "./schedule.ts";
+export type { ScheduleChangeListener } from "./schedule.ts";
+
+export interface Occurrence {
+  start: Date;
+  end: Date;
+  /** Original start, wall-clock in the series' zone (`YYYY-MM-DDTHH:MM:SS`): the iCalendar RECURRENCE-ID. */
+  recurrenceId: string;
+}
+
+/** How far an override may move an occurrence (so a window query still finds moved ones). */
+const MAX_SHIFT_MS = 366 * 86_400_000;
+
+/**
+ * Pure: the occurrences of `schedule` overlapping [fromMs, toMs) (start < toMs and end > fromMs),
+ * sorted by start; cancelled ones left out, overridden ones at their new time and length; none
+ * at all once the series is cancelled.
+ */
+export function occurrencesOf(schedule: Schedule, fromMs: number, toMs: number): Occurrence[] {
+  if (schedule.cancelledAt) return [];
+  const cancelled = new Set(schedule.exceptions.cancelled);
+  const overrides = schedule.exceptions.overrides;
+  const hasOverrides = Object.keys(overrides).length > 0;
+  const lookBack = schedule.durationMinutes * 60_000 + (hasOverrides ? MAX_SHIFT_MS : 0);
+  const out: Occurrence[] = [];
+  const base = expandSeries(schedule, fromMs - lookBack, hasOverrides ? toMs + MAX_SHIFT_MS : toMs);
+  for (const o of base) {
+    if (cancelled.has(o.recurrenceId)) continue;
+    const ov = overrides[o.recurrenceId];
+    const startMs = ov ? toUtcMs(schedule.timeZone, parseLocal(ov.startsAt)!) : o.startMs;
+    const endMs = startMs + (ov ? ov.durationMinutes : schedule.durationMinutes) * 60_000;
+    if (startMs < toMs && endMs > fromMs) {
+      out.push({ start: new Date(startMs), end: new Date(endMs), recurrenceId: o.recurrenceId });
+    }
+  }
+  return out.sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/**
+ * The occurrences of meeting `meetingId` (10 digits) overlapping [fromMs, toMs), sorted by start:
+ * cancelled occurrences excluded, overrides applied, nothing for a cancelled series or an unknown
+ * meeting. Recurrences are expanded in the series' own time zone (DST-correct).
+ */
+export async function listOccurrences(
+  kv: Deno.Kv,
+  meetingId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<{ start: Date; end: Date; recurrenceId: string }[]> {
+  const schedule = await getSchedule(kv, meetingId);
+  return schedule ? occurrencesOf(schedule, fromMs, toMs) : [];
+}
+
+/**
+ * The people to tell about meeting `meetingId`: the host first (with userId), then every invitee
+ * by email (with userId when a verified account has that email), without duplicates and without
+ * invitees who declined. Empty for an unknown meeting.
+ */
+export async function peopleFor(kv: Deno.Kv, meetingId: string): Promise<{ userId?: string; email: string }[]> {
+  const schedule = await getSchedule(kv, meetingId);
+  if (!schedule) return [];
+  const meeting = (await kv.get<Meeting>(meetingKeys.meeting(schedule.id))).value;
+  const out: { userId?: string; email: string }[] = [];
+  const seen = new Set<string>();
+  const host = await getUser(kv, meeting?.hostId ?? schedule.hostId);
+  if (host) {
+    out.push({ userId: host.id, email: host.email });
+    seen.add(host.email);
+  }
+  for (const i of schedule.invitees) {
+    if (seen.has(i.email) || i.response === "declined") continue;
+    seen.add(i.email);
+    const user = await getUserByEmail(kv, i.email);
+    out.push(user && user.emailVerified ? { userId: user.id, email: i.email } : { email: i.email });
+  }
+  return out;
+}

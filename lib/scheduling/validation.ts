@@ -1,0 +1,278 @@
+// Input rules for scheduling, shared by the web form and the API, so both say the same thing
+// about the same field: dates, durations, time zones, recurrences, invitees.
+
+import { z } from "zod";
+import { buildRrule, RecurrenceError, validateRrule, WEEKDAYS } from "./recurrence.ts";
+import type { RepeatChoice, Weekday } from "./recurrence.ts";
+import { MAX_INVITEES } from "./schedule.ts";
+import { formatLocal, isValidTimeZone, parseLocal, toUtcMs } from "./tz.ts";
+
+/** Longest meeting: 24 hours. */
+export const MAX_DURATION_MINUTES = 24 * 60;
+/** A meeting may be planned at most this far ahead. */
+const MAX_LEAD_YEARS = 5;
+/** Starting a little in the past is allowed (a form filled in slowly), not more. */
+const PAST_SLACK_MS = 60 * 60_000;
+
+const emailRule = z.string().email();
+
+/** Splits a comma/semicolon/newline separated list into lower-cased, de-duplicated addresses, or explains the first problem. */
+export function parseInvitees(
+  input: string | string[],
+): { ok: true; emails: string[] } | { ok: false; message: string } {
+  const raw = (Array.isArray(input) ? input : input.split(/[\s,;]+/)).map((s) => s.trim().toLowerCase()).filter(
+    Boolean,
+  );
+  const emails = [...new Set(raw)];
+  if (emails.length > MAX_INVITEES) {
+    return { ok: false, message: `Invite at most ${MAX_INVITEES} people (you listed ${emails.length})` };
+  }
+  for (const e of emails) {
+    if (e.length > 254 || !emailRule.safeParse(e).success) {
+      return { ok: false, message: `"${e.slice(0, 60)}" is not a valid email address` };
+    }
+  }
+  if (emails.join("").length > 20_000) return { ok: false, message: "The list of invitees is too long" };
+  return { ok: true, emails };
+}
+
+export const timeZoneRule = z.string({ error: "Choose a time zone" }).trim().refine(
+  isValidTimeZone,
+  "Unknown time zone; use an IANA name like Europe/Berlin",
+);
+
+export const durationRule = z.coerce.number({ error: "Enter the length in minutes" })
+  .int("Use whole minutes")
+  .positive("The meeting must end after it starts")
+  .max(MAX_DURATION_MINUTES, "A meeting lasts at most 24 hours (1440 minutes)");
+
+/** Checks a wall-clock start: a real date and time, not in the past, at most five years ahead. */
+export function checkStart(startsAt: string, zone: string, now = Date.now()): string | null {
+  const t = parseLocal(startsAt);
+  if (!t) return "Use a real date and time like 2026-03-02T09:00 (no offset; the time zone is separate)";
+  if (!isValidTimeZone(zone)) return null; // the time zone field reports this
+  const ms = toUtcMs(zone, t);
+  if (ms < now - PAST_SLACK_MS) return "Choose a start time in the future";
+  if (ms > now + MAX_LEAD_YEARS * 366 * 86_400_000) return `Choose a start within ${MAX_LEAD_YEARS} years`;
+  return null;
+}
+
+/** What a valid schedule form or API body becomes. */
+export interface ScheduleInput {
+  title: string;
+  description: string;
+  startsAt: string;
+  timeZone: string;
+  durationMinutes: number;
+  /** undefined only from the edit form's "keep the current repetition". */
+  rrule: string | null | undefined;
+  invitees: string[];
+  settings: { lobby: boolean; guestsAllowed: boolean };
+}
+
+const formBase = z.object({
+  title: z.string().trim().min(1, "Give the meeting a title").max(200, "Use at most 200 characters"),
+  description: z.string().max(5000, "Use at most 5000 characters").default(""),
+  date: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/, "Enter the date as YYYY-MM-DD"),
+  time: z.string().trim().regex(/^\d{2}:\d{2}$/, "Enter the time as HH:MM (24-hour)"),
+  timeZone: timeZoneRule,
+  duration: durationRule,
+  repeat: z.enum(["keep", "none", "daily", "weekdays", "weekly", "monthly"], {
+    error: "Choose how the meeting repeats",
+  }),
+  ends: z.enum(["until", "count"], { error: "Choose when the series ends" }).optional(),
+  until: z.string().trim().optional(),
+  count: z.string().trim().optional(),
+  invitees: z.string().max(30_000, "The list of invitees is too long").default(""),
+  lobby: z.string().optional(),
+  guestsAllowed: z.string().optional(),
+}).passthrough();
+
+/**
+ * The schedule form (`/meetings/new`, the edit form): field values in, a ScheduleInput out, or one
+ * message per field. A repeating meeting must end (date or count) within five years. The edit form
+ * passes the series' current start (which may be past) and allows "keep" for the repetition.
+ */
+export function makeScheduleFormSchema(editing?: { startsAt: string }) {
+  return formBase.transform((v, ctx): ScheduleInput => {
+    const startsAt = `${v.date}T${v.time}:00`;
+    if (v.repeat === "keep" && !editing) {
+      ctx.addIssue({ code: "custom", path: ["repeat"], message: "Choose how the meeting repeats" });
+      return z.NEVER;
+    }
+    const startProblem = editing?.startsAt === startsAt ? null : checkStart(startsAt, v.timeZone);
+    if (startProblem) ctx.addIssue({ code: "custom", path: ["date"], message: startProblem });
+    const invitees = parseInvitees(v.invitees);
+    if (!invitees.ok) ctx.addIssue({ code: "custom", path: ["invitees"], message: invitees.message });
+    let rrule: string | null | undefined = v.repeat === "keep" ? undefined : null;
+    if (!startProblem && v.repeat !== "none" && v.repeat !== "keep") {
+      const days = WEEKDAYS.filter((d) => (v as Record<string, unknown>)[`day_${d}`] !== undefined) as Weekday[];
+      const choice: RepeatChoice = { kind: v.repeat, days };
+      if (v.ends === "count") {
+        const n = Number(v.count);
+        if (!v.count || !Number.isInteger(n) || n < 1) {
+          ctx.addIssue({ code: "custom", path: ["count"], message: "Enter how many meetings, like 10" });
+          return z.NEVER;
+        }
+        choice.count = n;
+      } else if (v.ends === "until") {
+        if (!v.until || !/^\d{4}-\d{2}-\d{2}$/.test(v.until) || !parseLocal(`${v.until}T00:00`)) {
+          ctx.addIssue({ code: "custom", path: ["until"], message: "Enter the last date as YYYY-MM-DD" });
+          return z.NEVER;
+        }
+        choice.until = v.until;
+      } else {
+        ctx.addIssue({
+          code: "custom",
+          path: ["ends"],
+          message: "A repeating meeting needs an end: a date or a number of meetings (within 5 years)",
+        });
+        return z.NEVER;
+      }
+      const start = parseLocal(startsAt)!;
+      if (v.repeat === "weekly" && days.length && !days.includes(weekday(start))) {
+        ctx.addIssue({ code: "custom", path: ["days"], message: "Include the weekday of the first meeting" });
+        return z.NEVER;
+      }
+      if (v.repeat === "weekdays" && ["SA", "SU"].includes(weekday(start))) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["date"],
+          message: "The first meeting of a weekday series must be on a weekday",
+        });
+        return z.NEVER;
+      }
+      try {
+        rrule = buildRrule(choice, start, v.timeZone);
+      } catch (err) {
+        if (!(err instanceof RecurrenceError)) throw err;
+        ctx.addIssue({ code: "custom", path: [v.ends === "count" ? "count" : "until"], message: err.message });
+        return z.NEVER;
+      }
+    }
+    if (startProblem || !invitees.ok) return z.NEVER;
+    return {
+      title: v.title,
+      description: v.description,
+      startsAt,
+      timeZone: v.timeZone,
+      durationMinutes: v.duration,
+      rrule,
+      invitees: invitees.emails,
+      settings: { lobby: v.lobby !== undefined, guestsAllowed: v.guestsAllowed !== undefined },
+    };
+  });
+}
+
+export const scheduleFormSchema = makeScheduleFormSchema();
+
+function weekday(t: { year: number; month: number; day: number }): Weekday {
+  return WEEKDAYS[(new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7];
+}
+
+const settingsSchema = z.object({
+  guestsAllowed: z.boolean({ error: "Use true or false" }),
+  lobby: z.boolean({ error: "Use true or false" }),
+  muteOnEntry: z.boolean({ error: "Use true or false" }),
+  screenShare: z.enum(["everyone", "hosts"], { error: 'Use "everyone" or "hosts"' }),
+  locked: z.boolean({ error: "Use true or false" }),
+}).partial().strict();
+
+const localStart = z.string({ error: "Use a local date and time like 2026-03-02T09:00:00" }).trim();
+
+/** Checks startsAt and recurrence together (the rule is read in the start's zone) and canonicalizes both. */
+function refineTiming(
+  v: { startsAt?: string; timeZone?: string; recurrence?: string | null },
+  ctx: z.RefinementCtx,
+  current?: { startsAt: string; timeZone: string },
+): { startsAt?: string; rrule?: string | null } {
+  const out: { startsAt?: string; rrule?: string | null } = {};
+  const zone = v.timeZone ?? current?.timeZone ?? "UTC";
+  const startsAt = v.startsAt ?? current?.startsAt;
+  if (v.startsAt !== undefined) {
+    const problem = /[zZ]|[+-]\d\d:?\d\d$/.test(v.startsAt)
+      ? "Give a local time without an offset (the time zone goes in timeZone)"
+      : checkStart(v.startsAt, zone);
+    if (problem) {
+      ctx.addIssue({ code: "custom", path: ["startsAt"], message: problem });
+      return out;
+    }
+    out.startsAt = formatLocal(parseLocal(v.startsAt)!);
+  }
+  if (v.recurrence === null) out.rrule = null;
+  else if (v.recurrence !== undefined && startsAt) {
+    try {
+      out.rrule = validateRrule(v.recurrence, parseLocal(startsAt)!, zone);
+    } catch (err) {
+      if (!(err instanceof RecurrenceError)) throw err;
+      ctx.addIssue({ code: "custom", path: ["recurrence"], message: err.message });
+    }
+  }
+  return out;
+}
+
+const inviteesRule = z.array(z.string({ error: "Each invitee is an email address" }), {
+  error: "Give invitees as an array of email addresses",
+}).transform((list, ctx) => {
+  const parsed = parseInvitees(list);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: "custom", message: parsed.message });
+    return z.NEVER;
+  }
+  return parsed.emails;
+});
+
+/** `POST /api/v1/meetings` with `startsAt`: a scheduled meeting. */
+export const apiCreateSchema = z.object({
+  title: z.string({ error: "Use a string" }).trim().min(1, "Give the meeting a title").max(
+    200,
+    "Use at most 200 characters",
+  )
+    .optional(),
+  description: z.string({ error: "Use a string" }).max(5000, "Use at most 5000 characters").optional(),
+  startsAt: localStart,
+  timeZone: timeZoneRule,
+  durationMinutes: durationRule,
+  recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
+  invitees: inviteesRule.optional(),
+  settings: settingsSchema.optional(),
+}).strict().transform((v, ctx) => {
+  const timing = refineTiming(v, ctx);
+  return {
+    title: v.title ?? "Scheduled meeting",
+    description: v.description ?? "",
+    startsAt: timing.startsAt ?? v.startsAt,
+    timeZone: v.timeZone,
+    durationMinutes: v.durationMinutes,
+    rrule: timing.rrule ?? null,
+    invitees: v.invitees ?? [],
+    settings: v.settings ?? {},
+  };
+});
+
+/** `PATCH /api/v1/meetings/:meetingId`: any subset; timing is checked against the stored series. */
+export function apiPatchSchema(current: { startsAt: string; timeZone: string }) {
+  return z.object({
+    title: z.string({ error: "Use a string" }).trim().min(1, "Give the meeting a title").max(
+      200,
+      "Use at most 200 characters",
+    )
+      .optional(),
+    description: z.string({ error: "Use a string" }).max(5000, "Use at most 5000 characters").optional(),
+    startsAt: localStart.optional(),
+    timeZone: timeZoneRule.optional(),
+    durationMinutes: durationRule.optional(),
+    recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
+    invitees: inviteesRule.optional(),
+    settings: settingsSchema.optional(),
+  }).strict().transform((v, ctx) => {
+    const timing = refineTiming(v, ctx, current);
+    return { ...v, startsAt: timing.startsAt, rrule: timing.rrule };
+  });
+}
+
+/** `PATCH …/occurrences/:start`: move or resize one occurrence. */
+export const occurrencePatchSchema = z.object({
+  startsAt: localStart.optional(),
+  durationMinutes: durationRule.optional(),
+}).strict();

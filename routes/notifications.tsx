@@ -1,0 +1,146 @@
+// Meeting reminders: the /account/notifications page (devices that get web push, and when to be
+// reminded), the device list as JSON for the island, and the service worker at /sw.js.
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import { Field, Form, Notice } from "../components/Form.tsx";
+import type { FieldErrors } from "../lib/http/errors.ts";
+import { NotFound } from "../lib/http/errors.ts";
+import { requireBrowserSession, requireUser } from "../lib/http/middleware.ts";
+import { renderPage } from "../lib/http/render.tsx";
+import type { Env } from "../lib/http/types.ts";
+import { parseForm } from "../lib/http/validate.ts";
+import { logger } from "../lib/log.ts";
+import { getReminderMinutes, reminderMinutesText, setReminderMinutes } from "../lib/push/prefs.ts";
+import { replanForPerson } from "../lib/push/reminders.ts";
+import { deleteSubscription, listSubscriptions } from "../lib/push/subscriptions.ts";
+import type { PushSubscriptionRecord } from "../lib/push/subscriptions.ts";
+import { loadVapidKeys } from "../lib/push/vapid.ts";
+import { PushSettings } from "../islands/mod.ts";
+import type { PushDevice } from "../islands/PushSettings.tsx";
+
+const log = logger("notifications");
+
+export const notificationRoutes = new Hono<Env>();
+
+const SERVICE_WORKER = new URL("../static/sw.js", import.meta.url);
+let serviceWorker: Uint8Array<ArrayBuffer> | null = null;
+
+/**
+ * The service worker lives at the site root so its scope covers every page (a worker served from
+ * /static/ could only control /static/). It must never be cached long: browsers check it for
+ * updates, and a stale worker would keep old notification behaviour.
+ */
+notificationRoutes.get("/sw.js", async (c) => {
+  serviceWorker ??= await Deno.readFile(SERVICE_WORKER);
+  return c.body(serviceWorker, 200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "Service-Worker-Allowed": "/",
+  });
+});
+
+const NOTICES: Record<string, string> = {
+  "reminders-saved": "Your reminder times have been saved.",
+};
+
+const remindersForm = z.object({ minutes: reminderMinutesText });
+
+export function toDevice(sub: PushSubscriptionRecord): PushDevice {
+  return { id: sub.id, label: sub.label, createdAt: sub.createdAt };
+}
+
+interface PageProps {
+  vapidPublicKey: string;
+  devices: PushDevice[];
+  minutes: string;
+  errors?: FieldErrors;
+  notice?: string;
+}
+
+function NotificationsPage({ vapidPublicKey, devices, minutes, errors = {}, notice }: PageProps) {
+  return (
+    <section class="card">
+      <h1>Meeting reminders</h1>
+      {notice && NOTICES[notice] && <Notice kind="success">{NOTICES[notice]}</Notice>}
+      <p>
+        Before each scheduled meeting you are invited to, Talkspace reminds you on every device below. Without any
+        device, reminders come by email.
+      </p>
+      <h2>Devices</h2>
+      <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} />
+      <h2>When to remind you</h2>
+      <Form action="/account/notifications/reminders">
+        <Field
+          name="minutes"
+          label="Minutes before the meeting starts"
+          value={minutes}
+          error={errors.minutes}
+          inputmode="text"
+          hint="Up to five times, separated by commas: 10, 60 reminds you an hour and ten minutes before. 0 is when it starts; leave empty for no reminders."
+        />
+        <button type="submit">Save reminder times</button>
+      </Form>
+    </section>
+  );
+}
+
+async function renderNotifications(
+  c: Context<Env>,
+  props: { minutes?: string; errors?: FieldErrors; notice?: string },
+  status = 200,
+): Promise<Response> {
+  const { kv, config } = c.get("deps");
+  const user = c.get("user")!;
+  const [vapid, subs, chosen] = await Promise.all([
+    loadVapidKeys(kv, config),
+    listSubscriptions(kv, user.id),
+    getReminderMinutes(kv, user.id),
+  ]);
+  return renderPage(
+    c,
+    <NotificationsPage
+      vapidPublicKey={vapid.publicKey}
+      devices={subs.map(toDevice)}
+      minutes={props.minutes ?? chosen.join(", ")}
+      errors={props.errors}
+      notice={props.notice}
+    />,
+    { title: "Meeting reminders", status },
+  );
+}
+
+// "/account/notifications/*" also matches "/account/notifications" itself.
+notificationRoutes.use("/account/notifications/*", requireUser(), requireBrowserSession());
+
+notificationRoutes.get("/account/notifications", async (c) => {
+  return await renderNotifications(c, { notice: c.req.query("notice") });
+});
+
+notificationRoutes.post("/account/notifications/reminders", async (c) => {
+  const { kv } = c.get("deps");
+  const user = c.get("user")!;
+  const form = await parseForm(c, remindersForm);
+  if (!form.ok) return await renderNotifications(c, { minutes: form.values.minutes, errors: form.errors }, 422);
+  await setReminderMinutes(kv, user.id, form.data.minutes);
+  await replanForPerson(kv, user.id);
+  log.info("reminder times changed", { userId: user.id, minutes: form.data.minutes });
+  return c.redirect("/account/notifications?notice=reminders-saved", 303);
+});
+
+notificationRoutes.get("/account/notifications/devices", async (c) => {
+  const subs = await listSubscriptions(c.get("deps").kv, c.get("user")!.id);
+  c.header("Cache-Control", "no-store");
+  return c.json({ devices: subs.map(toDevice) });
+});
+
+notificationRoutes.delete("/account/notifications/devices/:id", async (c) => {
+  const user = c.get("user")!;
+  const id = c.req.param("id");
+  if (!(await deleteSubscription(c.get("deps").kv, user.id, id))) {
+    throw new NotFound("There is no such device among yours");
+  }
+  log.info("push device removed", { userId: user.id, subscription: id });
+  return c.body(null, 204);
+});

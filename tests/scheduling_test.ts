@@ -1,0 +1,364 @@
+// Scheduling in-process: DST-correct expansion, cancelled occurrences, the schedule form and its
+// bad-input cases, RSVP links seen by the organizer, the API (series and occurrence), the dashboard.
+
+import assert from "node:assert/strict";
+import ICAL from "ical.js";
+import { makeTestApp } from "./support/app.ts";
+import type { TestApp } from "./support/app.ts";
+import { createUser, updateUser } from "../lib/db/users.ts";
+import { createSession } from "../lib/db/sessions.ts";
+import { createApiToken } from "../lib/db/api_tokens.ts";
+import { requireUser } from "../lib/http/middleware.ts";
+import { createScheduledMeetingFromApi } from "../routes/api_schedule.ts";
+import { createScheduledMeeting, getSchedule } from "../lib/scheduling/schedule.ts";
+import { listOccurrences, onScheduleChange, peopleFor } from "../lib/scheduling/occurrences.ts";
+import { toLocal } from "../lib/scheduling/tz.ts";
+
+async function person(t: TestApp, name: string, opts: { verified?: boolean; timeZone?: string } = {}) {
+  const u = await createUser(t.kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "x" });
+  const user = (await updateUser(t.kv, u.id, () => ({
+    emailVerified: opts.verified ?? true,
+    timeZone: opts.timeZone ?? "America/New_York",
+  })))!;
+  const { token } = await createSession(t.kv, user.id, "full");
+  const client = t.client();
+  client.cookies.set("ts_session", token);
+  return { user, client };
+}
+
+/** The test app with the scheduled-create handler mounted where the lead will call it from POST /api/v1/meetings. */
+async function app(): Promise<TestApp> {
+  const t = await makeTestApp();
+  t.app.post("/api/v1/test-scheduled-meetings", requireUser(), (c) => createScheduledMeetingFromApi(c));
+  return t;
+}
+
+async function countSchedules(t: TestApp): Promise<number> {
+  let n = 0;
+  for await (const _ of t.kv.list({ prefix: ["meeting_schedules"] })) n++;
+  return n;
+}
+
+const nyLocal = (d: Date) => toLocal("America/New_York", d.getTime());
+
+Deno.test("a weekly 09:00 New York series stays at 09:00 local across both DST changes; ical.js agrees", async () => {
+  const t = await app();
+  try {
+    const { user } = await person(t, "Dora");
+    const { meeting, schedule } = await createScheduledMeeting(t.kv, {
+      hostId: user.id,
+      title: "Weekly",
+      startsAt: "2026-02-23T09:00:00",
+      timeZone: "America/New_York",
+      durationMinutes: 30,
+      rrule: "FREQ=WEEKLY;BYDAY=MO;UNTIL=20261201T045959Z",
+      description: "",
+      invitees: [],
+      uidDomain: "localhost",
+    });
+    const occ = await listOccurrences(t.kv, meeting.meetingId, Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1));
+    assert.equal(occ.length, 41); // Mondays from 23 Feb to 30 Nov 2026
+    for (const o of occ) {
+      const l = nyLocal(o.start);
+      assert.deepEqual([l.hour, l.minute], [9, 0], `${o.start.toISOString()} is 09:00 in New York`);
+      assert.equal(o.end.getTime() - o.start.getTime(), 30 * 60_000);
+    }
+    const utc = (id: string) => occ.find((o) => o.recurrenceId === id)!.start.toISOString();
+    assert.equal(utc("2026-03-02T09:00:00"), "2026-03-02T14:00:00.000Z", "EST before 8 March");
+    assert.equal(utc("2026-03-09T09:00:00"), "2026-03-09T13:00:00.000Z", "EDT after 8 March: an hour earlier in UTC");
+    assert.equal(utc("2026-10-26T09:00:00"), "2026-10-26T13:00:00.000Z", "EDT before 1 November");
+    assert.equal(utc("2026-11-02T09:00:00"), "2026-11-02T14:00:00.000Z", "EST after 1 November");
+
+    // The .ics for the same series, expanded by ical.js with the generated VTIMEZONE, gives the same instants.
+    const host = t.client();
+    host.cookies.set("ts_session", (await createSession(t.kv, user.id, "full")).token);
+    const res = await host.get(`/meetings/${meeting.meetingId}/invite.ics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /^text\/calendar/);
+    const cal = new ICAL.Component(ICAL.parse(await res.text()));
+    const vtz = cal.getFirstSubcomponent("vtimezone")!;
+    const zone = new ICAL.Timezone(vtz);
+    const ev = new ICAL.Event(cal.getFirstSubcomponent("vevent")!);
+    ev.startDate.zone = zone;
+    assert.equal(ev.uid, schedule.uid);
+    const it = ev.iterator();
+    const fromIcal: string[] = [];
+    for (let next = it.next(); next; next = it.next()) {
+      next.zone = zone;
+      fromIcal.push(new Date(next.toUnixTime() * 1000).toISOString());
+    }
+    assert.deepEqual(fromIcal, occ.map((o) => o.start.toISOString()));
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("schedule form: creates meeting + schedule, invites, RSVP accept/decline shows on the schedule page", async () => {
+  const t = await app();
+  const changes: string[] = [];
+  const off = onScheduleChange(({ meetingId }) => void changes.push(meetingId));
+  try {
+    const { client } = await person(t, "Olga");
+    const form = await client.get("/meetings/new");
+    assert.equal(form.status, 200);
+    const html = await form.text();
+    assert.match(html, /<option value="America\/New_York" selected/, "the person's time zone is the default");
+    assert.ok(!/style=/.test(html), "no inline styles (CSP)");
+
+    const res = await client.postForm("/meetings/new", {
+      title: "Team sync",
+      description: "Agenda in the doc",
+      date: "2027-01-04",
+      time: "09:00",
+      timeZone: "America/New_York",
+      duration: "30",
+      repeat: "weekly",
+      day_MO: "on",
+      day_WE: "on",
+      ends: "count",
+      count: "6",
+      invitees: "pia@example.org, Quinn@Example.org\nPia@example.org",
+      lobby: "on",
+    });
+    assert.equal(res.status, 303);
+    const meetingId = /^\/meetings\/(\d{10})\/schedule/.exec(res.headers.get("location")!)![1];
+    const s = (await getSchedule(t.kv, meetingId))!;
+    assert.equal(s.rrule, "FREQ=WEEKLY;COUNT=6;BYDAY=MO,WE");
+    assert.deepEqual(s.invitees.map((i) => i.email), ["pia@example.org", "quinn@example.org"]);
+    assert.deepEqual(changes, [meetingId], "the change hook fired once for the create");
+    const people = await peopleFor(t.kv, meetingId);
+    assert.deepEqual(people.map((p) => p.email), ["olga@example.org", "pia@example.org", "quinn@example.org"]);
+    assert.equal(t.mailer.sent.length, 2);
+    assert.equal(t.mailer.last("pia@example.org").calendar?.method, "REQUEST");
+    ICAL.parse(t.mailer.last("pia@example.org").calendar!.content); // parses
+
+    // Pia accepts, Quinn declines, through their links.
+    const pia = t.client();
+    const accept = t.mailer.link("pia@example.org", "/rsvp/");
+    const confirm = await pia.get(new URL(accept).pathname + new URL(accept).search);
+    assert.equal(confirm.status, 200);
+    assert.match(await confirm.text(), /<button type="submit">Accept<\/button>/);
+    const token = decodeURIComponent(new URL(accept).pathname.split("/")[2]);
+    assert.equal((await pia.postForm(`/rsvp/${token}`, { answer: "accept" })).status, 200);
+    const quinnLink = new URL(t.mailer.link("quinn@example.org", "/rsvp/"));
+    const quinnToken = decodeURIComponent(quinnLink.pathname.split("/")[2]);
+    assert.equal((await t.client().postForm(`/rsvp/${quinnToken}`, { answer: "decline" })).status, 200);
+    assert.equal((await t.client().postForm(`/rsvp/${quinnToken}x`, { answer: "accept" })).status, 404);
+
+    const page = await (await client.get(`/meetings/${meetingId}/schedule`)).text();
+    assert.match(page, /1 accepted · 1 declined · 0 not answered/);
+    assert.match(page, /<tr class="response-accepted"><td>pia@example.org<\/td><td>Accepted<\/td>/);
+    assert.match(page, /<tr class="response-declined"><td>quinn@example.org<\/td><td>Declined<\/td>/);
+    // Someone else cannot see it.
+    const { client: other } = await person(t, "Mallory");
+    assert.equal((await other.get(`/meetings/${meetingId}/schedule`)).status, 403);
+    assert.equal((await other.get(`/meetings/${meetingId}/invite.ics`)).status, 404);
+  } finally {
+    off();
+    t.close();
+  }
+});
+
+Deno.test("schedule form: bad input gets field messages, 422, and nothing is saved or sent", async () => {
+  const t = await app();
+  try {
+    const { client } = await person(t, "Ben");
+    const good = {
+      title: "X",
+      date: "2027-01-04",
+      time: "09:00",
+      timeZone: "America/New_York",
+      duration: "30",
+      repeat: "none",
+      ends: "until",
+      invitees: "",
+    };
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ date: "2027-02-30" }, "date", /real date/],
+      [{ date: "2020-01-01" }, "date", /future/],
+      [{ duration: "0" }, "duration", /end after it starts/],
+      [{ duration: "1441" }, "duration", /24 hours/],
+      [{ timeZone: "Mars/Olympus" }, "timeZone", /Unknown time zone/],
+      [{ repeat: "daily", ends: "", until: "" }, "ends", /when the series ends/],
+      [{ repeat: "daily", ends: "until", until: "2033-01-01" }, "until", /within 5 years/],
+      [{ repeat: "daily", ends: "count", count: "5000" }, "count", /at most 2000|between 1 and 2000/],
+      [{ invitees: "a@example.org, not-an-email" }, "invitees", /not-an-email.*not a valid email/],
+      [{ invitees: Array.from({ length: 301 }, (_, i) => `p${i}@example.org`).join(",") }, "invitees", /at most 300/],
+    ];
+    for (const [patch, field, message] of cases) {
+      const res = await client.postForm("/meetings/new", { ...good, ...patch });
+      assert.equal(res.status, 422, JSON.stringify(patch));
+      const html = await res.text();
+      const err = new RegExp(`id="f-${field}-error">([^<]*)<`).exec(html) ??
+        new RegExp(`class="error"[^>]*>([^<]*${message.source}[^<]*)<`).exec(html);
+      assert.ok(err, `a message next to ${field} for ${JSON.stringify(patch).slice(0, 80)}`);
+      assert.match(err[1].replaceAll("&quot;", '"'), message);
+    }
+    // Unverified organizers cannot invite.
+    const { client: unverified } = await person(t, "Uma", { verified: false });
+    const res = await unverified.postForm("/meetings/new", { ...good, invitees: "z@example.org" });
+    assert.equal(res.status, 422);
+    assert.match(await res.text(), /Confirm your email address before sending invitations/);
+    assert.equal(await countSchedules(t), 0);
+    assert.equal(t.mailer.sent.length, 0);
+    // …but may schedule without invitees.
+    assert.equal((await unverified.postForm("/meetings/new", good)).status, 303);
+    assert.equal(await countSchedules(t), 1);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("API: create, patch and delete a series and one occurrence; bad input is 422 with nothing saved", async () => {
+  const t = await app();
+  try {
+    const { user } = await person(t, "Ivy");
+    const { secret: token } = await createApiToken(t.kv, user.id, "test");
+    const api = t.client();
+    const auth = { authorization: `Bearer ${token}` };
+    const bad: [Record<string, unknown>, string][] = [
+      [{ startsAt: "2027-13-01T09:00:00" }, "startsAt"],
+      [{ startsAt: "2027-03-01T09:00:00Z" }, "startsAt"],
+      [{ timeZone: "Nowhere/City" }, "timeZone"],
+      [{ durationMinutes: -5 }, "durationMinutes"],
+      [{ recurrence: "FREQ=WEEKLY" }, "recurrence"],
+      [{ recurrence: "FREQ=SOMETIMES;COUNT=3" }, "recurrence"],
+      [{ recurrence: "garbage" }, "recurrence"],
+      [{ recurrence: "FREQ=DAILY;UNTIL=20350101T000000Z" }, "recurrence"],
+      [{ invitees: ["ok@example.org", "bad@"] }, "invitees"],
+    ];
+    const body = {
+      title: "API sync",
+      startsAt: "2027-03-01T09:00:00",
+      timeZone: "America/New_York",
+      durationMinutes: 60,
+    };
+    for (const [patch, field] of bad) {
+      const res = await api.sendJson("POST", "/api/v1/test-scheduled-meetings", { ...body, ...patch }, auth);
+      assert.equal(res.status, 422, JSON.stringify(patch));
+      const problem = await res.json();
+      assert.ok(problem.errors[field], `${field} explained: ${JSON.stringify(problem)}`);
+    }
+    assert.equal(await countSchedules(t), 0);
+
+    const created = await api.sendJson("POST", "/api/v1/test-scheduled-meetings", {
+      ...body,
+      recurrence: "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+      invitees: ["kim@example.org"],
+      settings: { lobby: false },
+    }, auth);
+    assert.equal(created.status, 201);
+    const c = await created.json();
+    assert.match(c.meetingId, /^\d{10}$/);
+    assert.ok(c.joinUrl.includes(c.meetingId) && c.passcode);
+    assert.equal(c.schedule.recurrence, "FREQ=WEEKLY;COUNT=4;BYDAY=MO");
+    assert.deepEqual(c.schedule.invitees, [{ email: "kim@example.org", response: "needs-action", respondedAt: null }]);
+    assert.ok(!JSON.stringify(c).includes(`${c.meetingId}-`), "RSVP tokens stay on the server");
+
+    const patched = await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, {
+      title: "API sync v2",
+      durationMinutes: 45,
+    }, auth);
+    assert.equal(patched.status, 200);
+    const p = await patched.json();
+    assert.equal(p.title, "API sync v2");
+    assert.equal(p.schedule.durationMinutes, 45);
+    assert.equal(p.schedule.sequence, 1);
+    assert.equal(
+      (await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, { recurrence: "FREQ=DAILY" }, auth)).status,
+      422,
+    );
+
+    // One occurrence: move the second (given as a UTC instant), cancel the third (as local time).
+    const moved = await api.sendJson(
+      "PATCH",
+      `/api/v1/meetings/${c.meetingId}/occurrences/${encodeURIComponent("2027-03-08T14:00:00Z")}`,
+      { startsAt: "2027-03-08T11:00:00" },
+      auth,
+    );
+    assert.equal(moved.status, 200);
+    assert.equal((await moved.json()).recurrenceId, "2027-03-08T09:00:00");
+    const del = await api.request(`/api/v1/meetings/${c.meetingId}/occurrences/2027-03-15T09:00:00`, {
+      method: "DELETE",
+      headers: auth,
+    });
+    assert.equal(del.status, 204);
+    const missing = await api.request(`/api/v1/meetings/${c.meetingId}/occurrences/2027-03-16T09:00:00`, {
+      method: "DELETE",
+      headers: auth,
+    });
+    assert.equal(missing.status, 404, "not an occurrence of the series");
+    const occ = await listOccurrences(t.kv, c.meetingId, 0, Date.UTC(2028, 0, 1));
+    assert.deepEqual(occ.map((o) => o.recurrenceId), [
+      "2027-03-01T09:00:00",
+      "2027-03-08T09:00:00",
+      "2027-03-22T09:00:00",
+    ]);
+    assert.deepEqual(nyLocal(occ[1].start).hour, 11, "the moved occurrence");
+    assert.equal(t.mailer.sent.filter((m) => m.to === "kim@example.org").length, 4, "invite, update, move, cancel");
+    assert.equal(t.mailer.last("kim@example.org").calendar?.method, "CANCEL");
+
+    // Someone else's token cannot touch it.
+    const { user: other } = await person(t, "Oscar");
+    const otherToken = (await createApiToken(t.kv, other.id, "t")).secret;
+    const forbidden = await api.request(`/api/v1/meetings/${c.meetingId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${otherToken}` },
+    });
+    assert.equal(forbidden.status, 403);
+
+    const gone = await api.request(`/api/v1/meetings/${c.meetingId}`, { method: "DELETE", headers: auth });
+    assert.equal(gone.status, 204);
+    assert.deepEqual(await listOccurrences(t.kv, c.meetingId, 0, Date.UTC(2028, 0, 1)), []);
+    assert.match(t.mailer.last("kim@example.org").subject, /^Cancelled: API sync v2/);
+
+    const feed = await api.request("/api/v1/calendar", { headers: auth });
+    assert.match((await feed.json()).feedUrl, /^http:\/\/localhost:8000\/calendar\/[\w-]+\.ics$/);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("dashboard Upcoming: next 14 days in the viewer's zone, Join live from 10 minutes before", async () => {
+  const t = await app();
+  try {
+    const { user: host } = await person(t, "Hal", { timeZone: "America/New_York" });
+    const { client: viewer } = await person(t, "Vi", { timeZone: "Asia/Tokyo" });
+    const soon = Date.now() + 5 * 60_000;
+    const later = Date.now() + 2 * 86_400_000;
+    const localNy = (ms: number) => {
+      const l = toLocal("America/New_York", ms);
+      return `${l.year}-${String(l.month).padStart(2, "0")}-${String(l.day).padStart(2, "0")}T${
+        String(l.hour).padStart(2, "0")
+      }:${String(l.minute).padStart(2, "0")}:00`;
+    };
+    const mk = (title: string, ms: number, invitees: string[]) =>
+      createScheduledMeeting(t.kv, {
+        hostId: host.id,
+        title,
+        startsAt: localNy(ms),
+        timeZone: "America/New_York",
+        durationMinutes: 30,
+        rrule: null,
+        description: "",
+        invitees,
+        uidDomain: "localhost",
+      });
+    const a = await mk("Soon meeting", soon, ["vi@example.org"]);
+    await mk("Later meeting", later, ["vi@example.org"]);
+    await mk("Not for Vi", soon, []);
+    await mk("Far away", Date.now() + 20 * 86_400_000, ["vi@example.org"]);
+    const html = await (await viewer.get("/dashboard")).text();
+    assert.match(html, /Times in Asia\/Tokyo/);
+    assert.ok(html.includes("Soon meeting") && html.includes("Later meeting"));
+    assert.ok(!html.includes("Not for Vi") && !html.includes("Far away"));
+    const tokyo = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+    const minute = Math.floor(soon / 60_000) * 60_000;
+    assert.ok(html.includes(tokyo.format(new Date(minute))), "shown in the viewer's time zone");
+    assert.equal([...html.matchAll(/class="button upcoming-join"/g)].length, 1, "only the meeting within 10 minutes");
+    assert.ok(html.includes(`/m/${a.meeting.meetingId}?pwd=`));
+    assert.ok(html.includes('href="/meetings/new"'), "Schedule a meeting");
+  } finally {
+    t.close();
+  }
+});
