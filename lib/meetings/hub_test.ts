@@ -122,3 +122,19 @@ Deno.test("protocol errors close with 4400, floods with 4429, and user errors ap
     kv.close();
   }
 });
+
+Deno.test("the welcome carries the meeting's mute-on-entry setting, so clients join with the microphone off", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv);
+  try {
+    const muted = await createMeeting(kv, { hostId: "H", settings: { lobby: false, muteOnEntry: true } });
+    const open = await createMeeting(kv, { hostId: "H", settings: { lobby: false } });
+    const a = await join(hub, muted, "Ann", "guest");
+    const b = await join(hub, open, "Ben", "guest");
+    assert.equal((a.welcome as unknown as { settings: { muteOnEntry: boolean } }).settings.muteOnEntry, true);
+    assert.equal((b.welcome as unknown as { settings: { muteOnEntry: boolean } }).settings.muteOnEntry, false);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});

@@ -69,6 +69,8 @@ export interface RoomSettings {
   /** Participants muted (or video-stopped) by a host may unmute themselves. */
   allowUnmute: boolean;
   screenShare: "everyone" | "hosts";
+  /** Participants and guests join with their microphone off (they may turn it on). */
+  muteOnEntry: boolean;
 }
 
 /** What every participant may know about another. */

@@ -14,6 +14,7 @@ export function roomSettings(meeting: Meeting): RoomSettings {
     chat: s.chat ?? "everyone",
     allowUnmute: s.allowUnmute ?? true,
     screenShare: s.screenShare,
+    muteOnEntry: s.muteOnEntry,
   };
 }
 

@@ -390,6 +390,11 @@ export class MeetingController {
     socket.start();
     const welcome = await welcomed;
     if (this.phase.value !== "joining") return;
+    // The host's "mute on entry": the microphone is off before anything is published.
+    if (welcome.settings.muteOnEntry && !isHostRole(welcome.you.role) && !this.audioMuted.value) {
+      await this.setAudioMuted(true);
+      this.#notice("You joined muted. Turn your microphone on when you want to speak.");
+    }
     this.phase.value = "meeting";
     this.#sendState();
     await this.#startMedia(welcome.participantId);

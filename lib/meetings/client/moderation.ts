@@ -21,6 +21,7 @@ export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
   chat: "everyone",
   allowUnmute: true,
   screenShare: "everyone",
+  muteOnEntry: false,
 };
 
 export function isHostRole(role: ParticipantRole | null | undefined): boolean {
