@@ -7,13 +7,10 @@ import type { MeetingPageProps } from "./MeetingPage.tsx";
 export function LobbyPage(props: MeetingPageProps & { knockedAt: string; children?: ComponentChildren }) {
   const { meeting, me } = props;
   return (
-    <section class="card narrow lobby">
+    <section class="card lobby">
       <h1>{meeting.title}</h1>
       <p class="meeting-id">
         Meeting ID <strong>{meeting.formattedId}</strong>
-      </p>
-      <p class="lobby-status" role="status">
-        Hi {me.participantName}, please wait: the host will let you in soon.
       </p>
       <div
         id="meeting-root"
@@ -24,19 +21,18 @@ export function LobbyPage(props: MeetingPageProps & { knockedAt: string; childre
       >
         {props.children}
         <noscript>
+          {/* The island says all this (and offers Leave) when JavaScript runs. */}
+          <p class="lobby-status" role="status">
+            Hi {me.participantName}, please wait: the host will let you in soon. Waiting since{" "}
+            <time datetime={props.knockedAt}>{props.knockedAt.slice(11, 16)} UTC</time>.
+          </p>
           <p>
             This page updates by itself with JavaScript. Without it, <a href={`/m/${meeting.meetingId}`}>check again</a>
             {" "}
-            in a moment.
+            in a moment, or <a href="/">leave</a>.
           </p>
         </noscript>
       </div>
-      <p class="lobby-since">
-        Waiting since <time datetime={props.knockedAt}>{props.knockedAt.slice(11, 16)} UTC</time>
-      </p>
-      <p>
-        <a href="/" class="button secondary">Leave</a>
-      </p>
     </section>
   );
 }

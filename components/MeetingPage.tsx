@@ -3,6 +3,7 @@
 
 import type { ComponentChildren } from "preact";
 import { Form } from "./Form.tsx";
+import { CopyButton } from "../islands/mod.ts";
 import type { ParticipantRole } from "../lib/meetings/protocol.ts";
 
 /** Props the frame takes; the in-meeting island shares this shape. */
@@ -47,7 +48,8 @@ export function MeetingPage(props: MeetingPageProps & { children?: ComponentChil
         <aside class="meeting-invite">
           <h2>Invite people</h2>
           <p>
-            Link: <a href={invite.url} class="invite-url">{invite.url}</a>
+            Link: <a href={invite.url} class="invite-url">{invite.url}</a>{" "}
+            <CopyButton text={invite.url} label="Copy link" />
           </p>
           <p>
             Or join with meeting ID <strong>{meeting.formattedId}</strong> and passcode{" "}
