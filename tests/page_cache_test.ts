@@ -58,3 +58,27 @@ Deno.test("signed-in people and visitor-supplied text never come from the page c
     t.close();
   }
 });
+
+Deno.test("security headers are on every kind of response: pages, redirects, API errors, downloads' errors", async () => {
+  const t = await makeTestApp({ PUBLIC_URL: "https://meet.example" });
+  try {
+    const c = t.client();
+    for (
+      const [path, status] of [["/signin", 200], ["/dashboard", 303], ["/api/v1/me", 401], ["/nope", 404]] as const
+    ) {
+      const res = await c.get(path);
+      await res.body?.cancel();
+      assert.equal(res.status, status, path);
+      assert.match(
+        res.headers.get("content-security-policy") ?? "",
+        /script-src 'nonce-[\w-]+' 'strict-dynamic'/,
+        path,
+      );
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+      assert.equal(res.headers.get("referrer-policy"), "same-origin", path);
+      assert.match(res.headers.get("strict-transport-security") ?? "", /max-age=31536000/, path);
+    }
+  } finally {
+    t.close();
+  }
+});

@@ -7,7 +7,8 @@ import { getSession } from "../db/sessions.ts";
 import { getUser } from "../db/users.ts";
 import { findApiToken, touchApiToken } from "../db/api_tokens.ts";
 import { Forbidden, Unauthorized } from "./errors.ts";
-import { CSRF_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "./cookies.ts";
+import { CSRF_COOKIE, readCookie, SESSION_COOKIE } from "./cookies.ts";
+import { isHttps } from "../config.ts";
 import type { AppDeps, Env } from "./types.ts";
 
 /** Puts the app's dependencies on every request. */
@@ -38,24 +39,40 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     const nonce = randomToken(16);
     c.set("nonce", nonce);
     c.set("cspConnect", []);
+    // Set before the handler so they go into the response as it is built (cheaper than mutating
+    // the finished response); only a page that widens connect-src needs the policy rewritten.
+    c.header("Content-Security-Policy", csp(nonce, CSP_CONNECT_SELF));
+    for (const [name, value] of FIXED_HEADERS) c.header(name, value);
+    if (c.get("deps").config.publicUrl.startsWith("https:")) {
+      c.header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
     await next();
     const h = c.res.headers;
-    if (!h.has("Content-Security-Policy")) {
-      const connect = ["'self'", ...c.get("cspConnect")].join(" ");
-      h.set(
-        "Content-Security-Policy",
-        `${CSP_HEAD}; script-src 'nonce-${nonce}' 'strict-dynamic'; connect-src ${connect}; ${CSP_TAIL}`,
-      );
-    }
-    h.set("X-Content-Type-Options", "nosniff");
-    h.set("Referrer-Policy", "same-origin");
-    h.set("X-Frame-Options", "DENY");
-    h.set("Cross-Origin-Opener-Policy", "same-origin");
-    h.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()");
-    if (c.get("deps").config.publicUrl.startsWith("https:")) {
-      h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    const extra = c.get("cspConnect");
+    if (extra.length) h.set("Content-Security-Policy", csp(nonce, ["'self'", ...extra].join(" ")));
+    else if (!h.has("Content-Security-Policy")) {
+      // A Response built by hand (not through the context) missed them: apply them now.
+      h.set("Content-Security-Policy", csp(nonce, CSP_CONNECT_SELF));
+      for (const [name, value] of FIXED_HEADERS) h.set(name, value);
+      if (c.get("deps").config.publicUrl.startsWith("https:")) {
+        h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+      }
     }
   };
+}
+
+const FIXED_HEADERS: [string, string][] = [
+  ["X-Content-Type-Options", "nosniff"],
+  ["Referrer-Policy", "same-origin"],
+  ["X-Frame-Options", "DENY"],
+  ["Cross-Origin-Opener-Policy", "same-origin"],
+  ["Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()"],
+];
+
+const CSP_CONNECT_SELF = "'self'";
+
+function csp(nonce: string, connect: string): string {
+  return `${CSP_HEAD}; script-src 'nonce-${nonce}' 'strict-dynamic'; connect-src ${connect}; ${CSP_TAIL}`;
 }
 
 // The fixed parts of the policy, built once; only the nonce and connect-src vary per response.
@@ -123,7 +140,13 @@ export function csrfProtection(): MiddlewareHandler<Env> {
     let token = readCookie(c, CSRF_COOKIE);
     if (!token || token.length < 20 || token.length > 64) {
       token = randomToken(24);
-      writeCookie(c, CSRF_COOKIE, token);
+      // Every first visit sets it, so it is written directly (same attributes as writeCookie).
+      const https = isHttps(c.get("deps").config);
+      c.header(
+        "Set-Cookie",
+        `${https ? "__Host-" : ""}${CSRF_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax${https ? "; Secure" : ""}`,
+        { append: true },
+      );
     }
     c.set("csrfToken", token);
     if (SAFE_METHODS.has(c.req.method) || c.get("authVia") === "token") return await next();

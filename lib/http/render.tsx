@@ -27,7 +27,50 @@ export interface PageOptions {
 const CSRF_MARK = `csrf${randomToken(12)}`;
 const NONCE_MARK = `nonce${randomToken(12)}`;
 const MAX_CACHED_PAGES = 64;
-const anonymousPages = new Map<string, string>();
+
+/** A rendered page kept as UTF-8 bytes between the places the per-request values go. */
+interface CachedPage {
+  parts: Uint8Array[];
+  /** What goes after parts[i] (one fewer than parts). */
+  slots: ("csrf" | "nonce")[];
+}
+
+const anonymousPages = new Map<string, CachedPage>();
+const encoder = new TextEncoder();
+
+function splitPage(doc: string): CachedPage {
+  const parts: Uint8Array[] = [];
+  const slots: CachedPage["slots"] = [];
+  const re = new RegExp(`${CSRF_MARK}|${NONCE_MARK}`, "g");
+  let at = 0;
+  for (const m of doc.matchAll(re)) {
+    parts.push(encoder.encode(doc.slice(at, m.index)));
+    slots.push(m[0] === CSRF_MARK ? "csrf" : "nonce");
+    at = m.index + m[0].length;
+  }
+  parts.push(encoder.encode(doc.slice(at)));
+  return { parts, slots };
+}
+
+/** Joins a cached page's bytes with this response's values (both ASCII, base64url). */
+function fillPage(page: CachedPage, values: { csrf: string; nonce: string }): Uint8Array {
+  const fill = { csrf: encoder.encode(values.csrf), nonce: encoder.encode(values.nonce) };
+  let size = 0;
+  for (const p of page.parts) size += p.length;
+  for (const s of page.slots) size += fill[s].length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  page.parts.forEach((part, i) => {
+    out.set(part, at);
+    at += part.length;
+    if (i < page.slots.length) {
+      const v = fill[page.slots[i]];
+      out.set(v, at);
+      at += v.length;
+    }
+  });
+  return out;
+}
 
 /** Renders `body` inside the site layout. Pages without islands get no script tag at all. */
 export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageOptions): Response {
@@ -39,13 +82,16 @@ export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageO
   const nonce = c.get("nonce");
   if (opts.cacheKey !== undefined && !user) {
     const key = `${status} ${path} ${opts.cacheKey}`;
-    let doc = anonymousPages.get(key);
-    if (doc === undefined) {
-      doc = renderDocument(c, body, opts, { user: null, path, csrfToken: CSRF_MARK, nonce: NONCE_MARK });
+    let page = anonymousPages.get(key);
+    if (page === undefined) {
+      page = splitPage(renderDocument(c, body, opts, { user: null, path, csrfToken: CSRF_MARK, nonce: NONCE_MARK }));
       if (anonymousPages.size >= MAX_CACHED_PAGES) anonymousPages.delete(anonymousPages.keys().next().value!);
-      anonymousPages.set(key, doc);
+      anonymousPages.set(key, page);
     }
-    return c.html(doc.replaceAll(CSRF_MARK, csrfToken).replaceAll(NONCE_MARK, nonce), status as 200, headers);
+    return c.body(fillPage(page, { csrf: csrfToken, nonce }) as Uint8Array<ArrayBuffer>, status as 200, {
+      ...headers,
+      "Content-Type": "text/html; charset=UTF-8",
+    });
   }
   return c.html(renderDocument(c, body, opts, { user, path, csrfToken, nonce }), status as 200, headers);
 }
