@@ -333,6 +333,98 @@ export class VideoRoomManager implements JanusListener {
     });
   }
 
+  // --- SIP bridge: RTP forwarders and the remote publisher --------------------------------------
+
+  /**
+   * Forwards one stream (`mid`) of a publisher as plain RTP to host:port (`lock_rtp_forward`: needs
+   * the admin key). Answers Janus's stream id, for stopRtpForward.
+   */
+  rtpForward(
+    meetingId: string,
+    feedId: number,
+    stream: { mid: string; host: string; port: number; payloadType?: number; ssrc?: number },
+  ): Promise<{ streamId: number }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const data = await this.#request("rtp_forward", {
+        room: room.roomId,
+        secret: room.secret,
+        admin_key: this.#adminKey,
+        publisher_id: feedId,
+        host: stream.host,
+        streams: [{
+          mid: stream.mid,
+          port: stream.port,
+          ...(stream.payloadType === undefined ? {} : { pt: stream.payloadType }),
+          ...(stream.ssrc === undefined ? {} : { ssrc: stream.ssrc }),
+        }],
+      });
+      const forwarders = (data.forwarders ?? []) as { stream_id?: number }[];
+      const streamId = forwarders[0]?.stream_id;
+      if (typeof streamId !== "number") throw new JanusRequestFailed("rtp_forward", null, "no stream_id in the answer");
+      return { streamId };
+    });
+  }
+
+  /** Stops a forwarder started by rtpForward; false when the publisher or forwarder is gone already. */
+  stopRtpForward(meetingId: string, feedId: number, streamId: number): Promise<{ stopped: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      try {
+        await this.#request("stop_rtp_forward", {
+          room: room.roomId,
+          secret: room.secret,
+          admin_key: this.#adminKey,
+          publisher_id: feedId,
+          stream_id: streamId,
+        });
+        return { stopped: true };
+      } catch (err) {
+        if (err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_FEED) return { stopped: false };
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Adds a remote publisher (Janus 1.1 cascading API): browsers see and subscribe to it like any
+   * feed; its media arrives as plain RTP on the answered port, demultiplexed by SSRC (stream at
+   * mindex m must use SSRC 1000 + 10 × m). Janus 1.1.2 leaks the sockets of removed remote
+   * publishers, so the SIP bridge adds one per meeting and keeps it for the room's life.
+   * The feed id comes from the room's own counter, so it never collides with a participant's.
+   */
+  addRemotePublisher(
+    meetingId: string,
+    publisher: {
+      display: string;
+      iface?: string;
+      streams: { type: "audio" | "video"; mindex: number; mid: string; codec: string; description?: string }[];
+    },
+  ): Promise<{ feedId: number; host: string; port: number; rtcpPort: number | null }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const feedId = room.nextFeedId++;
+      const data = await this.#request("add_remote_publisher", {
+        room: room.roomId,
+        secret: room.secret,
+        id: feedId,
+        display: publisher.display,
+        ...(publisher.iface ? { iface: publisher.iface } : {}),
+        streams: publisher.streams,
+      });
+      if (typeof data.port !== "number") {
+        throw new JanusRequestFailed("add_remote_publisher", null, "no port in the answer");
+      }
+      log.info("remote publisher added", { meetingId, feedId, display: publisher.display });
+      return {
+        feedId,
+        host: String(data.ip ?? "127.0.0.1"),
+        port: data.port,
+        rtcpPort: typeof data.rtcp_port === "number" ? data.rtcp_port : null,
+      };
+    });
+  }
+
   // --- helpers ------------------------------------------------------------------------------------
 
   async #kick(room: Room, feedId: number) {

@@ -1,0 +1,465 @@
+// AudioBridge manager: the per-meeting SIP bridge rooms (groups "web" and "sip"), created with the
+// admin key, a random room secret and an allowed list that only the gateway's own joins are on;
+// plain-RTP participants (one Janus handle each), host mute, and group mix forwarders. The
+// registry here is the source of truth: after a Janus restart rooms, participants and forwarders
+// are re-created from it and each participant is told Janus's new RTP address.
+
+import AudioBridgePlugin from "janode/plugins/audiobridge";
+import { logger } from "../lib/log.ts";
+import {
+  type JanodeHandle,
+  type JanodeSession,
+  type JanusContext,
+  type JanusListener,
+  JanusUnavailable,
+} from "./janus_link.ts";
+import { JanusRequestFailed, roomIdFor, RoomProblem } from "./videoroom.ts";
+
+const log = logger("audiobridge");
+
+export const AUDIOBRIDGE_PLUGIN = "janus.plugin.audiobridge";
+
+// AudioBridge error codes we act on (janus_audiobridge.c).
+const ERR_NO_SUCH_ROOM = 485;
+const ERR_ROOM_EXISTS = 486;
+const ERR_NO_SUCH_USER = 488;
+
+export const BRIDGE_GROUPS = ["web", "sip"] as const;
+export type BridgeGroup = typeof BRIDGE_GROUPS[number];
+export type BridgeCodec = "pcmu" | "pcma" | "opus";
+
+/** Same life as a VideoRoom room (see videoroom.ts). */
+export type BridgeRoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
+
+const TRANSITIONS: Record<BridgeRoomState, BridgeRoomState[]> = {
+  creating: ["live", "destroyed"],
+  live: ["lost", "destroying"],
+  lost: ["recreating", "destroying"],
+  recreating: ["live", "lost"],
+  destroying: ["destroyed", "live", "lost"],
+  destroyed: [],
+};
+
+export interface BridgeRoomOptions {
+  /** Mixer rate: 16000 (wideband, cheaper) or 48000 (full-band Opus from browsers). */
+  samplingRate?: 16000 | 48000;
+  description?: string;
+}
+
+export interface RtpEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface PlainRtpJoin {
+  /** The caller's or web publisher's key in this bridge (call id, `web:<feedId>`). */
+  key: string;
+  display: string;
+  group: BridgeGroup;
+  codec: BridgeCodec;
+  /** Where Janus sends this participant's mix (the relay's Janus-side socket); null = receive only. */
+  target: RtpEndpoint | null;
+  /** Payload type Janus uses toward `target` (and expects from us). */
+  payloadType: number;
+  muted?: boolean;
+  /** Called with Janus's new address after a Janus restart re-joined the participant. */
+  onRejoined?: (janus: RtpEndpoint & { payloadType: number }) => void;
+}
+
+export interface JoinedParticipant {
+  feedId: number;
+  /** Where to send this participant's audio. */
+  janus: RtpEndpoint & { payloadType: number };
+}
+
+export interface GroupForward {
+  group: BridgeGroup;
+  host: string;
+  port: number;
+  codec: BridgeCodec;
+  payloadType: number;
+  ssrc: number;
+  /** Keep sending (silence) when nobody talks, so the receiver never times the stream out. */
+  alwaysOn?: boolean;
+}
+
+interface Participant {
+  join: PlainRtpJoin;
+  handle: JanodeHandle | null;
+  feedId: number;
+  muted: boolean;
+  janus: RtpEndpoint & { payloadType: number };
+}
+
+class BridgeRoom {
+  state: BridgeRoomState = "creating";
+  readonly participants = new Map<string, Participant>();
+  /** Our id for each forwarder → its spec and Janus's current stream id. */
+  readonly forwards = new Map<number, { spec: GroupForward; streamId: number }>();
+  nextForwardId = 1;
+
+  constructor(
+    readonly meetingId: string,
+    readonly roomId: number,
+    readonly secret: string,
+    /** The only entry on the room's allowed list: nobody without it can join the bridge. */
+    readonly joinToken: string,
+    readonly samplingRate: number,
+    readonly description: string,
+  ) {}
+
+  to(next: BridgeRoomState) {
+    if (!TRANSITIONS[this.state].includes(next)) {
+      throw new Error(`bridge room ${this.meetingId}: invalid transition ${this.state} -> ${next}`);
+    }
+    this.state = next;
+  }
+}
+
+function randomSecret(bytes = 24): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class AudioBridgeManager implements JanusListener {
+  #rooms = new Map<string, BridgeRoom>();
+  #handle: JanodeHandle | null = null;
+  #session: JanodeSession | null = null;
+  #adminKey: string;
+  #locks = new Map<string, Promise<unknown>>();
+
+  constructor(adminKey: string) {
+    this.#adminKey = adminKey;
+  }
+
+  roomState(meetingId: string): BridgeRoomState | null {
+    return this.#rooms.get(meetingId)?.state ?? null;
+  }
+
+  // --- connection lifecycle ---------------------------------------------------------------------
+
+  async connected(ctx: JanusContext): Promise<void> {
+    this.#session = ctx.session;
+    this.#handle = await ctx.session.attach(AudioBridgePlugin) as JanodeHandle;
+    try {
+      for (const room of [...this.#rooms.values()]) {
+        await this.#lock(room.meetingId, async () => {
+          if (room.state !== "lost") return;
+          room.to("recreating");
+          await this.#recreate(room);
+          room.to("live");
+        });
+      }
+    } catch (err) {
+      this.disconnected();
+      throw err;
+    }
+    log.info("manager handle ready", { handle: this.#handle.id, rooms: this.#rooms.size });
+  }
+
+  disconnected(): void {
+    this.#handle = null;
+    this.#session = null;
+    for (const room of this.#rooms.values()) {
+      for (const p of room.participants.values()) p.handle = null;
+      if (room.state === "live" || room.state === "recreating") room.to("lost");
+    }
+  }
+
+  async #recreate(room: BridgeRoom) {
+    try {
+      await this.#request("create", this.#createBody(room));
+    } catch (err) {
+      if (!(err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS)) throw err;
+    }
+    for (const p of room.participants.values()) {
+      const joined = await this.#joinHandle(room, p.join, p.muted);
+      p.handle = joined.handle;
+      p.feedId = joined.feedId;
+      p.janus = joined.janus;
+      p.join.onRejoined?.(joined.janus);
+    }
+    for (const f of room.forwards.values()) f.streamId = await this.#startForward(room, f.spec);
+    log.info("bridge re-created", { meetingId: room.meetingId, participants: room.participants.size });
+  }
+
+  #createBody(room: BridgeRoom): Record<string, unknown> {
+    return {
+      room: room.roomId,
+      admin_key: this.#adminKey,
+      description: room.description,
+      secret: room.secret,
+      allowed: [room.joinToken],
+      is_private: true,
+      permanent: false,
+      sampling_rate: room.samplingRate,
+      allow_rtp_participants: true,
+      groups: [...BRIDGE_GROUPS],
+      // Talking events only come from the RFC 6464 extension, which plain-RTP legs do not send;
+      // the relay measures callers itself. Browsers' talking state comes from the VideoRoom.
+      audiolevel_event: false,
+      record: false,
+    };
+  }
+
+  // --- operations ---------------------------------------------------------------------------------
+
+  /** Idempotent: a live bridge room for the meeting exists afterwards (first call's options stick). */
+  ensureRoom(meetingId: string, options: BridgeRoomOptions = {}): Promise<{ room: number; created: boolean }> {
+    const roomId = roomIdFor(meetingId);
+    return this.#lock(meetingId, async () => {
+      const existing = this.#rooms.get(meetingId);
+      if (existing) {
+        if (existing.state !== "live") throw new JanusUnavailable();
+        return { room: roomId, created: false };
+      }
+      this.#requireHandle();
+      const room = new BridgeRoom(
+        meetingId,
+        roomId,
+        randomSecret(),
+        randomSecret(),
+        options.samplingRate ?? 16000,
+        options.description ?? `SIP bridge ${meetingId}`,
+      );
+      this.#rooms.set(meetingId, room);
+      try {
+        await this.#request("create", this.#createBody(room));
+      } catch (err) {
+        room.to("destroyed");
+        this.#rooms.delete(meetingId);
+        if (err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS) {
+          throw new RoomProblem(409, "an AudioBridge room with this number exists but is not managed by this gateway");
+        }
+        throw err;
+      }
+      room.to("live");
+      log.info("bridge room created", { meetingId, samplingRate: room.samplingRate });
+      return { room: roomId, created: true };
+    });
+  }
+
+  /** Idempotent: the room is gone afterwards (every participant's handle detached). */
+  destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      if (!room) return { destroyed: false };
+      const wasLive = room.state === "live";
+      room.to("destroying");
+      try {
+        if (wasLive) {
+          try {
+            await this.#request("destroy", { room: room.roomId, secret: room.secret, permanent: false });
+          } catch (err) {
+            if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_ROOM)) throw err;
+          }
+        }
+      } catch (err) {
+        room.to(wasLive && this.#handle ? "live" : "lost");
+        throw err;
+      }
+      for (const p of room.participants.values()) await p.handle?.detach().catch(() => {});
+      room.to("destroyed");
+      this.#rooms.delete(meetingId);
+      log.info("bridge room destroyed", { meetingId, participants: room.participants.size });
+      return { destroyed: true };
+    });
+  }
+
+  /** Joins a plain-RTP participant on its own handle; answers where to send its audio. */
+  joinPlainRtp(meetingId: string, join: PlainRtpJoin): Promise<JoinedParticipant> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      if (room.participants.has(join.key)) throw new RoomProblem(409, `${join.key} is already in the bridge`);
+      const joined = await this.#joinHandle(room, join, join.muted ?? false);
+      room.participants.set(join.key, {
+        join,
+        handle: joined.handle,
+        feedId: joined.feedId,
+        muted: join.muted ?? false,
+        janus: joined.janus,
+      });
+      log.info("bridge participant joined", { meetingId, key: join.key, group: join.group, feedId: joined.feedId });
+      return { feedId: joined.feedId, janus: joined.janus };
+    });
+  }
+
+  async #joinHandle(room: BridgeRoom, join: PlainRtpJoin, muted: boolean) {
+    const session = this.#session;
+    if (!session) throw new JanusUnavailable();
+    const handle = await session.attach(AudioBridgePlugin) as JanodeHandle;
+    try {
+      const rtp: Record<string, unknown> = { payload_type: join.payloadType };
+      if (join.target) {
+        rtp.ip = join.target.host;
+        rtp.port = join.target.port;
+      }
+      const data = await this.#request("join", {
+        room: room.roomId,
+        token: room.joinToken,
+        display: join.display,
+        group: join.group,
+        codec: join.codec,
+        muted,
+        rtp,
+      }, handle);
+      const info = data.rtp as { ip?: string; port?: number; payload_type?: number } | undefined;
+      if (typeof data.id !== "number" || !info?.ip || !info.port) {
+        throw new JanusRequestFailed("join", null, "no plain-RTP address in the answer");
+      }
+      return {
+        handle,
+        feedId: data.id,
+        janus: { host: info.ip, port: info.port, payloadType: info.payload_type ?? join.payloadType },
+      };
+    } catch (err) {
+      await handle.detach().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Idempotent: the participant is out of the bridge and its handle detached. */
+  leave(meetingId: string, key: string): Promise<{ left: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      const p = room?.participants.get(key);
+      if (!room || !p) return { left: false };
+      if (room.state === "live" && p.handle) {
+        try {
+          await this.#request("leave", {}, p.handle);
+        } catch (err) {
+          if (!(err instanceof JanusRequestFailed)) throw err;
+        }
+        await p.handle.detach().catch(() => {});
+      }
+      room.participants.delete(key);
+      log.info("bridge participant left", { meetingId, key });
+      return { left: true };
+    });
+  }
+
+  /** Host mute/unmute of a participant: their audio leaves every mix (they still hear the others). */
+  setMuted(meetingId: string, key: string, muted: boolean): Promise<void> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const p = room.participants.get(key);
+      if (!p) throw new RoomProblem(404, "no such participant in the bridge");
+      try {
+        await this.#request(muted ? "mute" : "unmute", { room: room.roomId, secret: room.secret, id: p.feedId });
+      } catch (err) {
+        if (err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_USER) {
+          throw new RoomProblem(409, "the participant is not in the bridge");
+        }
+        throw err;
+      }
+      p.muted = muted;
+      log.info("bridge participant muted", { meetingId, key, muted });
+    });
+  }
+
+  /** Forwards a group's mix as RTP to host:port; answers our forwarder id (stable across restarts). */
+  forwardGroup(meetingId: string, spec: GroupForward): Promise<{ forwardId: number }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const streamId = await this.#startForward(room, spec);
+      const forwardId = room.nextForwardId++;
+      room.forwards.set(forwardId, { spec, streamId });
+      log.info("bridge group forwarded", { meetingId, group: spec.group, port: spec.port });
+      return { forwardId };
+    });
+  }
+
+  stopForward(meetingId: string, forwardId: number): Promise<{ stopped: boolean }> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      const f = room?.forwards.get(forwardId);
+      if (!room || !f) return { stopped: false };
+      if (room.state === "live") {
+        await this.#request("stop_rtp_forward", {
+          room: room.roomId,
+          secret: room.secret,
+          admin_key: this.#adminKey,
+          stream_id: f.streamId,
+        });
+      }
+      room.forwards.delete(forwardId);
+      return { stopped: true };
+    });
+  }
+
+  async #startForward(room: BridgeRoom, spec: GroupForward): Promise<number> {
+    const data = await this.#request("rtp_forward", {
+      room: room.roomId,
+      secret: room.secret,
+      // lock_rtp_forward: forwarding needs the admin key as well as the room secret.
+      admin_key: this.#adminKey,
+      group: spec.group,
+      host: spec.host,
+      port: spec.port,
+      codec: spec.codec,
+      ptype: spec.payloadType,
+      ssrc: spec.ssrc,
+      always_on: spec.alwaysOn ?? false,
+    });
+    const streamId = data.stream_id;
+    if (typeof streamId !== "number") throw new JanusRequestFailed("rtp_forward", null, "no stream_id in the answer");
+    return streamId;
+  }
+
+  /** Participants as Janus sees them (feed id, group, muted). */
+  listParticipants(meetingId: string): Promise<{ feedId: number; display: string; muted: boolean }[]> {
+    return this.#lock(meetingId, async () => {
+      const room = this.#liveRoom(meetingId);
+      const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
+      const list = (data.participants ?? []) as { id: number; display?: string; muted: boolean }[];
+      return list.map((p) => ({ feedId: p.id, display: p.display ?? "", muted: p.muted }));
+    });
+  }
+
+  // --- helpers ------------------------------------------------------------------------------------
+
+  #liveRoom(meetingId: string): BridgeRoom {
+    roomIdFor(meetingId);
+    const room = this.#rooms.get(meetingId);
+    if (!room) throw new RoomProblem(404, "no bridge for this meeting");
+    if (room.state !== "live") throw new JanusUnavailable();
+    return room;
+  }
+
+  #requireHandle(): JanodeHandle {
+    if (!this.#handle) throw new JanusUnavailable();
+    return this.#handle;
+  }
+
+  /** One AudioBridge request (on the manager handle unless another is given); answers the plugin data. */
+  async #request(
+    request: string,
+    body: Record<string, unknown>,
+    handle?: JanodeHandle,
+  ): Promise<Record<string, unknown>> {
+    const h = handle ?? this.#requireHandle();
+    try {
+      const res = await h.message({ request, ...body }) as { plugindata?: { data?: Record<string, unknown> } };
+      const data = res.plugindata?.data ?? {};
+      if (typeof data.error_code === "number") {
+        throw Object.assign(new Error(`${data.error_code} ${data.error}`), { _code: data.error_code });
+      }
+      return data;
+    } catch (err) {
+      const e = err as Error & { _code?: number };
+      const code = e._code ?? Number(/^(\d+) /.exec(e.message)?.[1] ?? NaN);
+      if (e.message === "connection closed" || /detached|closed/.test(e.message)) throw new JanusUnavailable();
+      throw new JanusRequestFailed(request, Number.isFinite(code) ? code : null, e.message);
+    }
+  }
+
+  #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.#locks.set(key, tail);
+    tail.then(() => {
+      if (this.#locks.get(key) === tail) this.#locks.delete(key);
+    });
+    return run;
+  }
+}
