@@ -239,6 +239,7 @@ function lenientReject(text: string, status: number, reason: string): ParseOutco
   for (const name of ["via", "from", "to", "call-id", "cseq"]) {
     const canonical = { via: "Via", from: "From", to: "To", "call-id": "Call-ID", cseq: "CSeq" }[name]!;
     for (const [n, v] of headers) {
+      // deno-lint-ignore no-control-regex -- control characters are exactly what must not be echoed back
       if (n === name && !/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) res.addHeader(canonical, v.slice(0, 1024));
     }
   }
