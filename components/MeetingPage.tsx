@@ -10,8 +10,8 @@ import type { ParticipantRole } from "../lib/meetings/protocol.ts";
 export interface MeetingPageProps {
   meeting: { meetingId: string; title: string; formattedId: string };
   me: { participantName: string; role: ParticipantRole };
-  /** Only for hosts and co-hosts. */
-  invite: { url: string; passcode: string } | null;
+  /** Only for hosts and co-hosts; `sipUri` / `dialInNumber` when the server has dial-in (SIP_DOMAIN / SIP_DID_NUMBER). */
+  invite: { url: string; passcode: string; sipUri?: string; dialInNumber?: string } | null;
   /** The meeting socket's path (`/meetings/<id>/ws`). */
   socketPath: string;
   /** Where admitted people get media access (`/meetings/<id>/media`). */
@@ -55,6 +55,19 @@ export function MeetingPage(props: MeetingPageProps & { children?: ComponentChil
             Or join with meeting ID <strong>{meeting.formattedId}</strong> and passcode{" "}
             <strong class="invite-passcode">{invite.passcode}</strong>
           </p>
+          {invite.sipUri && (
+            <p>
+              From a SIP phone or room system: <strong class="invite-sip">{invite.sipUri}</strong>{" "}
+              <CopyButton text={invite.sipUri} label="Copy SIP address" />
+            </p>
+          )}
+          {invite.dialInNumber && (
+            <p>
+              By phone: call{" "}
+              <strong class="invite-dial-in">{invite.dialInNumber}</strong>, then enter the meeting ID and passcode
+              followed by #
+            </p>
+          )}
         </aside>
       )}
       <div

@@ -37,6 +37,29 @@ export interface GatewayConfig {
   stun: { host: string; port: number } | null;
   iceServers: IceServer[];
   janusDebugLevel: number;
+  sip: SipConfig;
+}
+
+/** Dial-in/dial-out (gateway/calls/); `port` 0 turns SIP off. */
+export interface SipConfig {
+  host: string;
+  port: number;
+  /** Address put in SDP and Contact. */
+  advertisedHost: string;
+  /** Ports of the per-call RTP relays (caller-facing sockets). */
+  rtpPortRange: [number, number];
+  trunkIps: string[];
+  /** Digest users (room systems, softphones) by name. */
+  authUsers: Record<string, string>;
+  authRealm: string;
+  /** The dial-in number's user part (e.g. `+4930123456`): reaches the IVR. */
+  did: string;
+  /** Dial-outs go through this SIP URI (`sip:proxy.example.org:5060`); empty = dial-out of numbers off. */
+  outboundProxy: string;
+  /** Credentials for the trunk when it challenges our dial-outs. */
+  credentials: { username: string; password: string } | null;
+  /** The web app's internal API (gateway → web). */
+  webInternalUrl: string;
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -58,15 +81,81 @@ export function parseStunUrl(url: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, ""), port: m[2] ? Number(m[2]) : 3478 };
 }
 
-function portRange(value: string | undefined): [number, number] {
-  const raw = value ?? "20000-40000";
+function portRange(
+  value: string | undefined,
+  name = "JANUS_RTP_PORT_RANGE",
+  fallback = "20000-40000",
+): [number, number] {
+  const raw = value ?? fallback;
   const m = /^(\d+)-(\d+)$/.exec(raw);
   const lo = m ? Number(m[1]) : NaN;
   const hi = m ? Number(m[2]) : NaN;
   if (!m || lo < 1024 || hi > 65535 || lo >= hi) {
-    throw new Error(`JANUS_RTP_PORT_RANGE must look like 20000-40000, got ${JSON.stringify(value)}`);
+    throw new Error(`${name} must look like ${fallback}, got ${JSON.stringify(value)}`);
   }
   return [lo, hi];
+}
+
+/** The first non-loopback IPv4 address of this host, or null. */
+export function firstNonLoopbackIpv4(): string | null {
+  try {
+    for (const i of Deno.networkInterfaces()) {
+      if (i.family === "IPv4" && !i.address.startsWith("127.")) return i.address;
+    }
+  } catch { /* no permission: fall back */ }
+  return null;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** A warning for main.ts when the relays' ports and Janus's overlap (both retry busy ports, but firewalls get confusing). */
+export function portRangeOverlap(config: GatewayConfig): string | null {
+  const [a, b] = [config.sip.rtpPortRange, config.rtpPortRange];
+  if (config.sip.port === 0 || a[0] > b[1] || b[0] > a[1]) return null;
+  return `SIP_RTP_PORT_RANGE ${a.join("-")} overlaps JANUS_RTP_PORT_RANGE ${b.join("-")}`;
+}
+
+function sipConfig(env: Record<string, string | undefined>): SipConfig {
+  const host = env.SIP_HOST ?? "0.0.0.0";
+  const sipPort = port("SIP_PORT", env.SIP_PORT, 5060);
+  const rtpPortRange = portRange(env.SIP_RTP_PORT_RANGE, "SIP_RTP_PORT_RANGE", "41000-41999");
+  const trunkIps = (env.SIP_TRUNK_IPS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const cidr of trunkIps) {
+    const [ip, bits] = cidr.split("/");
+    if (!IPV4.test(ip) || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= 32))) {
+      throw new Error(`SIP_TRUNK_IPS must be IPv4 addresses or CIDR blocks, got ${JSON.stringify(cidr)}`);
+    }
+  }
+  const authUsers: Record<string, string> = {};
+  for (const pair of (env.SIP_AUTH_USERS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const i = pair.indexOf(":");
+    if (i <= 0 || i === pair.length - 1) {
+      throw new Error("SIP_AUTH_USERS must look like user:password,user2:password2");
+    }
+    authUsers[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  const outboundProxy = (env.SIP_OUTBOUND_PROXY ?? "").trim();
+  if (outboundProxy && !/^sips?:[^\s]+$/.test(outboundProxy)) {
+    throw new Error(`SIP_OUTBOUND_PROXY must be a sip: URI, got ${JSON.stringify(outboundProxy)}`);
+  }
+  const webInternalUrl = (env.WEB_INTERNAL_URL ?? "http://127.0.0.1:8000").replace(/\/+$/, "");
+  if (!/^https?:\/\/[^/]+/.test(webInternalUrl)) {
+    throw new Error(`WEB_INTERNAL_URL must be an http(s) URL, got ${JSON.stringify(env.WEB_INTERNAL_URL)}`);
+  }
+  const unspecified = host === "0.0.0.0" || host === "::";
+  return {
+    host,
+    port: sipPort,
+    advertisedHost: env.SIP_ADVERTISED_HOST || (unspecified ? firstNonLoopbackIpv4() ?? "127.0.0.1" : host),
+    rtpPortRange,
+    trunkIps,
+    authUsers,
+    authRealm: env.SIP_AUTH_REALM || "talkspace",
+    did: (env.SIP_DID ?? "").trim(),
+    outboundProxy,
+    credentials: env.SIP_USERNAME ? { username: env.SIP_USERNAME, password: env.SIP_PASSWORD ?? "" } : null,
+    webInternalUrl,
+  };
 }
 
 /** Reads the configuration; throws with the variable's name when a value is missing or malformed. */
@@ -102,6 +191,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
   if (!Number.isInteger(debugLevel) || debugLevel < 0 || debugLevel > 7) {
     throw new Error(`JANUS_DEBUG_LEVEL must be 0-7, got ${JSON.stringify(env.JANUS_DEBUG_LEVEL)}`);
   }
+  const janusRange = portRange(env.JANUS_RTP_PORT_RANGE);
   return {
     port: port("GATEWAY_PORT", env.GATEWAY_PORT, 8090),
     host: env.GATEWAY_HOST ?? "127.0.0.1",
@@ -117,12 +207,13 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
     janusAdminWsPort,
     janusAdminSecret: env.JANUS_ADMIN_SECRET || randomSecret(),
     janusAdminKey: env.JANUS_ADMIN_KEY || randomSecret(),
-    rtpPortRange: portRange(env.JANUS_RTP_PORT_RANGE),
+    rtpPortRange: janusRange,
     iceEnforceList: env.JANUS_ICE_ENFORCE_LIST ?? "",
     iceIgnoreList: env.JANUS_ICE_IGNORE_LIST ?? "vmnet",
     natOneToOne: env.JANUS_NAT_1_1_MAPPING ?? "",
     stun,
     iceServers,
     janusDebugLevel: debugLevel,
+    sip: sipConfig(env),
   };
 }

@@ -5,6 +5,8 @@ import { Hono } from "hono";
 import type { Context, Next } from "hono";
 import { z } from "zod";
 import { logger } from "../lib/log.ts";
+import { CallProblem } from "./calls/controller.ts";
+import type { CallController } from "./calls/controller.ts";
 import type { IceServer } from "./config.ts";
 import { JanusUnavailable } from "./janus_link.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "./signing.ts";
@@ -21,6 +23,8 @@ export interface HttpApiDeps {
   /** What browsers get to reach Janus. */
   janusUrl: string;
   iceServers: IceServer[];
+  /** Call control (dial-in/out); without it the call endpoints answer 404/503 and publishers are ignored. */
+  calls?: CallController | null;
 }
 
 type Env = { Variables: { body: unknown } };
@@ -34,6 +38,18 @@ const roomBody = z.object({
 }).strict();
 
 const participantBody = z.object({ participantId }).strict();
+
+const callId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "letters, digits, - and _ only");
+const feedId = z.string().regex(/^[1-9]\d{0,15}$/, "must be a positive integer").transform(Number);
+const muteBody = z.object({ muted: z.boolean() }).strict();
+const publisherBody = z.object({ audioMid: z.string().min(1).max(16) }).strict();
+const dialOutBody = z.object({
+  target: z.string().max(256).refine(
+    (t) => /^\+?[1-9]\d{3,14}$/.test(t) || /^sip:[^\s<>"]+$/.test(t),
+    "must be an E.164 number or a sip: URI",
+  ),
+  displayName: z.string().min(1).max(100),
+}).strict();
 
 const moderateBody = z.object({
   participantId,
@@ -115,7 +131,65 @@ export function createHttpApi(deps: HttpApiDeps): Hono<Env> {
 
   app.delete("/internal/rooms/:meetingId", async (c) => {
     const id = params(c).meetingId;
+    // The meeting ended: every call of it gets a BYE and its SIP bridge stops, then the room goes.
+    await deps.calls?.meetingEnded(id);
     return c.json(await deps.rooms.destroyRoom(id));
+  });
+
+  // --- calls (docs/sip-integration.md, "Web → gateway") ------------------------------------------
+
+  const calls = () => {
+    if (!deps.calls) throw new CallProblem(404, "no such call");
+    return deps.calls;
+  };
+  const callParam = (c: Context<Env>) => parse(z.object({ callId }), { callId: c.req.param("callId") }).callId;
+
+  app.get("/internal/calls", (c) => {
+    const meeting = c.req.query("meetingId");
+    if (meeting !== undefined) parse(z.object({ meetingId }), { meetingId: meeting });
+    return c.json({ calls: deps.calls?.list(meeting) ?? [] });
+  });
+
+  app.get("/internal/calls/:callId", (c) => c.json(calls().get(callParam(c))));
+
+  app.post("/internal/calls/:callId/admit", async (c) => {
+    await calls().admit(callParam(c));
+    return c.body(null, 204);
+  });
+
+  app.post("/internal/calls/:callId/mute", async (c) => {
+    const id = callParam(c);
+    const body = parse(muteBody, c.get("body"));
+    await calls().setMuted(id, body.muted);
+    return c.body(null, 204);
+  });
+
+  app.delete("/internal/calls/:callId", async (c) => {
+    await calls().hangup(callParam(c));
+    return c.body(null, 204);
+  });
+
+  app.post("/internal/rooms/:meetingId/dial-out", (c) => {
+    const id = params(c).meetingId;
+    const body = parse(dialOutBody, c.get("body"));
+    if (!deps.calls) throw new CallProblem(503, "SIP is off");
+    return c.json(deps.calls.dialOut(id, body.target, body.displayName), 202);
+  });
+
+  const publisherParams = (c: Context<Env>) =>
+    parse(z.object({ meetingId, feedId }), { meetingId: c.req.param("meetingId"), feedId: c.req.param("feedId") });
+
+  app.put("/internal/rooms/:meetingId/publishers/:feedId", async (c) => {
+    const p = publisherParams(c);
+    const body = parse(publisherBody, c.get("body"));
+    await deps.calls?.setPublisher(p.meetingId, p.feedId, body.audioMid);
+    return c.body(null, 204);
+  });
+
+  app.delete("/internal/rooms/:meetingId/publishers/:feedId", async (c) => {
+    const p = publisherParams(c);
+    await deps.calls?.removePublisher(p.meetingId, p.feedId);
+    return c.body(null, 204);
   });
 
   app.post("/internal/rooms/:meetingId/participants", async (c) => {
@@ -150,6 +224,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono<Env> {
   app.onError((err, c) => {
     if (err instanceof BadRequest) return c.json({ error: err.message, fields: err.fields }, 400);
     if (err instanceof RoomProblem) return c.json({ error: err.message }, err.status);
+    if (err instanceof CallProblem) return c.json({ error: err.message }, err.status);
     if (err instanceof JanusUnavailable) return c.json({ error: "Janus is not connected, retry shortly" }, 503);
     if (err instanceof JanusRequestFailed) {
       log.error("Janus request failed", { path: c.req.path, request: err.request, janusError: err.code });

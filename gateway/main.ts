@@ -2,12 +2,17 @@
 // keeps the janode connection with reconnects, and serves the signed HTTP API for the web app.
 
 import { logger } from "../lib/log.ts";
-import { loadGatewayConfig } from "./config.ts";
+import { AudioBridgeManager } from "./audiobridge.ts";
+import { SipBridges } from "./bridge/bridge.ts";
+import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
+import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
 import { renderJanusConfig } from "./janus_config.ts";
 import { JanusLink } from "./janus_link.ts";
 import { type JanusSupervisor, superviseJanus } from "./janus_process.ts";
+import { SipEndpoint } from "./sip/ua.ts";
 import { VideoRoomManager } from "./videoroom.ts";
+import { createWebClient } from "./web_client.ts";
 
 const log = logger("gateway");
 
@@ -26,13 +31,57 @@ export async function main() {
   }
 
   const rooms = new VideoRoomManager(config.janusAdminKey);
+  const audioBridges = new AudioBridgeManager(config.janusAdminKey);
   const link = new JanusLink({
     apiUrl: config.janusApiUrl,
     adminUrl: config.janusAdminUrl,
     adminSecret: config.janusAdminSecret,
   });
   link.addListener(rooms);
+  link.addListener(audioBridges);
   link.start();
+
+  // Dial-in/out: prompts (espeak-ng + sox, cached in DATA_DIR), the SIP endpoint, call control.
+  const sip = config.sip;
+  const overlap = portRangeOverlap(config);
+  if (overlap) log.warn("port ranges overlap", { problem: overlap });
+  let prompts: PromptAudio | null = null;
+  try {
+    prompts = await loadCallPrompts(config.dataDir);
+  } catch (err) {
+    log.warn("IVR prompts unavailable (espeak-ng and sox needed); callers hear silence", {
+      error: (err as Error).message,
+    });
+  }
+  let endpoint: SipEndpoint | null = null;
+  if (sip.port !== 0) {
+    const digest = Object.keys(sip.authUsers).length
+      ? { realm: sip.authRealm, users: sip.authUsers, nonceTtlMs: 300_000 }
+      : undefined;
+    endpoint = new SipEndpoint({
+      host: sip.host,
+      port: sip.port,
+      advertisedHost: sip.advertisedHost,
+      access: sip.trunkIps.length || digest ? { trustedSources: sip.trunkIps, digest } : undefined,
+      credentials: sip.credentials ?? undefined,
+    });
+  }
+  const calls = new CallController({
+    endpoint,
+    web: createWebClient({ url: sip.webInternalUrl, secret: config.secret }),
+    bridges: new SipBridges({ bridges: audioBridges, rooms }),
+    ensureRoom: (meetingId, title) => rooms.ensureRoom(meetingId, title ? { title } : {}),
+    advertisedHost: sip.advertisedHost,
+    relayBindHost: sip.host,
+    rtpPortRange: sip.rtpPortRange,
+    did: sip.did,
+    outboundProxy: sip.outboundProxy,
+    prompts,
+  });
+  if (endpoint) {
+    endpoint.start();
+    log.info("SIP listening", { host: sip.host, port: endpoint.port, advertised: sip.advertisedHost });
+  }
 
   const app = createHttpApi({
     secret: config.secret,
@@ -40,6 +89,7 @@ export async function main() {
     janusConnected: () => link.connected,
     janusUrl: config.janusPublicUrl,
     iceServers: config.iceServers,
+    calls,
   });
   const server = Deno.serve({
     hostname: config.host,
@@ -53,6 +103,8 @@ export async function main() {
     shuttingDown = true;
     log.info("shutting down", { signal });
     await server.shutdown();
+    await calls.stop();
+    await endpoint?.stop();
     await link.stop();
     await supervisor?.stop();
     Deno.exit(0);

@@ -23,8 +23,13 @@ export interface Config {
   gatewaySecret: string;
   /** The Janus WebSocket browsers connect to (same variable the gateway reads); allowed by the meeting page's CSP. */
   janusWsUrl: string;
-  /** Host name phones and SIP room systems dial (sip:<meetingId>@SIP_HOST); empty until dial-in is set up. */
-  sipHost: string;
+  /**
+   * Domain of the SIP URIs people dial (`sip:<meetingId>@SIP_DOMAIN`). Empty: no SIP URI is shown.
+   * (SIP_HOST is the gateway's bind address, not a name people dial, so it is not used here.)
+   */
+  sipDomain: string;
+  /** A phone number (DID) that reaches the gateway's IVR, shown as the dial-in number; empty: none. */
+  sipDidNumber: string;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -66,7 +71,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
     gatewaySecret: env.GATEWAY_SECRET ?? "",
     janusWsUrl,
-    sipHost: (env.SIP_HOST ?? "").trim(),
+    sipDomain: (env.SIP_DOMAIN ?? "").trim(),
+    sipDidNumber: (env.SIP_DID_NUMBER ?? "").trim(),
   };
 }
 

@@ -65,6 +65,18 @@ export interface GatewayClient {
     meetingId: string,
     body: { participantId: string; mid: string; muteAudio?: boolean; muteVideo?: boolean },
   ): Promise<void>;
+  // Dial-in/out (docs/sip-integration.md, "Web → gateway"); unknown calls answer 404 (GatewayError).
+  /** A waiting caller leaves hold music and joins the meeting's bridge. */
+  admitCall(callId: string): Promise<void>;
+  /** Server-side mute of a caller in the bridge. */
+  muteCall(callId: string, muted: boolean): Promise<void>;
+  /** BYE to the caller (removed, denied). */
+  hangupCall(callId: string): Promise<void>;
+  /** Calls an E.164 number or a sip: URI into the meeting; progress comes back to /internal/sip/calls/{callId}/progress. */
+  dialOut(meetingId: string, body: { target: string; displayName: string }): Promise<{ callId: string }>;
+  /** A browser publisher's audio (VideoRoom feed id + audio mid), forwarded into the bridge while it is live. */
+  setPublisher(meetingId: string, feedId: number, audioMid: string): Promise<void>;
+  removePublisher(meetingId: string, feedId: number): Promise<void>;
 }
 
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
@@ -99,6 +111,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   }
 
   const meeting = (id: string) => `/internal/rooms/${encodeURIComponent(id)}`;
+  const callPath = (id: string) => `/internal/calls/${encodeURIComponent(id)}`;
 
   return {
     health: () => call<GatewayHealth>("GET", "/health", undefined, false),
@@ -110,6 +123,22 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     destroyRoom: (meetingId) => call("DELETE", meeting(meetingId)),
     moderate: async (meetingId, body) => {
       await call("POST", `${meeting(meetingId)}/moderate`, body);
+    },
+    admitCall: async (callId) => {
+      await call("POST", `${callPath(callId)}/admit`);
+    },
+    muteCall: async (callId, muted) => {
+      await call("POST", `${callPath(callId)}/mute`, { muted });
+    },
+    hangupCall: async (callId) => {
+      await call("DELETE", callPath(callId));
+    },
+    dialOut: (meetingId, body) => call<{ callId: string }>("POST", `${meeting(meetingId)}/dial-out`, body),
+    setPublisher: async (meetingId, feedId, audioMid) => {
+      await call("PUT", `${meeting(meetingId)}/publishers/${feedId}`, { audioMid });
+    },
+    removePublisher: async (meetingId, feedId) => {
+      await call("DELETE", `${meeting(meetingId)}/publishers/${feedId}`);
     },
   };
 }

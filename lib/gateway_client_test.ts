@@ -76,15 +76,17 @@ Deno.test("a tampered body, path or method, or a wrong secret, is refused with a
     const tamperedPath = createGatewayClient({ url, secret: SECRET, fetch: path });
     const tamperedMethod = createGatewayClient({ url, secret: SECRET, fetch: method });
     const wrongSecret = createGatewayClient({ url, secret: SECRET + "x" });
+    // Each request starts only when it is awaited: a rejection with no handler yet attached would
+    // count as an uncaught error.
     for (
-      const p of [
-        tamperedBody.admitParticipant("1234567890", "p1"),
-        tamperedPath.admitParticipant("1234567890", "p1"),
-        tamperedMethod.destroyRoom("1234567890"),
-        wrongSecret.ensureRoom("1234567890"),
+      const call of [
+        () => tamperedBody.admitParticipant("1234567890", "p1"),
+        () => tamperedPath.admitParticipant("1234567890", "p1"),
+        () => tamperedMethod.destroyRoom("1234567890"),
+        () => wrongSecret.ensureRoom("1234567890"),
       ]
     ) {
-      const err = await rejection(p, GatewayError);
+      const err = await rejection(call(), GatewayError);
       assert.deepEqual(err.status, 401);
       assert.deepEqual(err.problem, { error: "unauthorized" });
     }

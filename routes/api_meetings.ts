@@ -13,6 +13,8 @@ import { fieldErrors } from "../lib/http/validate.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { joinUrl } from "./meetings.tsx";
 import { countPeople, listAttendance, seconds } from "../lib/meetings/attendance.ts";
+import { sipUriOf } from "../lib/meetings/phone.ts";
+import type { Config } from "../lib/config.ts";
 
 export const apiMeetingRoutes = new Hono<Env>();
 
@@ -28,9 +30,14 @@ export interface ApiMeeting {
   endedAt: string | null;
   joinUrl: string;
   passcode: string;
+  /** `sip:<meetingId>@SIP_DOMAIN`, when the server has dial-in. */
+  sipUri?: string;
+  /** The phone number of the dial-in IVR (SIP_DID_NUMBER), when configured. */
+  dialInNumber?: string;
 }
 
-export function apiMeeting(publicUrl: string, m: Meeting): ApiMeeting {
+export function apiMeeting(publicUrl: string, m: Meeting, config?: Config): ApiMeeting {
+  const sipUri = config ? sipUriOf(config, m.meetingId) : "";
   return {
     id: m.id,
     meetingId: m.meetingId,
@@ -42,6 +49,8 @@ export function apiMeeting(publicUrl: string, m: Meeting): ApiMeeting {
     endedAt: m.endedAt,
     joinUrl: joinUrl(publicUrl, m),
     passcode: m.passcode,
+    ...(sipUri ? { sipUri } : {}),
+    ...(config?.sipDidNumber ? { dialInNumber: config.sipDidNumber } : {}),
   };
 }
 
@@ -54,6 +63,7 @@ const settingsSchema = z.object({
   lobbyForAll: z.boolean({ error: "Use true or false" }),
   chat: z.enum(["everyone", "hosts", "off"], { error: 'Use "everyone", "hosts" or "off"' }),
   allowUnmute: z.boolean({ error: "Use true or false" }),
+  dialIn: z.boolean({ error: "Use true or false" }),
 }).partial().strict();
 
 const createSchema = z.object({
@@ -107,13 +117,14 @@ async function hostedMeeting(c: Context<Env>): Promise<Meeting> {
 }
 
 apiMeetingRoutes.get("/api/v1/meetings/:meetingId", requireUser(), async (c) => {
-  return c.json(apiMeeting(c.get("deps").config.publicUrl, await hostedMeeting(c)));
+  const { config } = c.get("deps");
+  return c.json(apiMeeting(config.publicUrl, await hostedMeeting(c), config));
 });
 
 apiMeetingRoutes.post("/api/v1/meetings/:meetingId/end", requireUser(), async (c) => {
   const { kv, config, gateway } = c.get("deps");
   const ended = await endMeeting(kv, await hostedMeeting(c), gateway);
-  return c.json(apiMeeting(config.publicUrl, ended));
+  return c.json(apiMeeting(config.publicUrl, ended, config));
 });
 
 apiMeetingRoutes.get("/api/v1/meetings/:meetingId/attendance", requireUser(), async (c) => {

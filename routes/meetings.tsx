@@ -25,6 +25,8 @@ import { attendanceCsv, listAttendance } from "../lib/meetings/attendance.ts";
 import { LobbyPage } from "../components/LobbyPage.tsx";
 import type { Admission, JoinRefusal } from "../lib/meetings/join.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
+import { sipUriOf } from "../lib/meetings/phone.ts";
+import type { Config } from "../lib/config.ts";
 import { timingSafeEqual } from "../lib/ids.ts";
 import { JoinForm } from "../components/JoinForm.tsx";
 import { MeetingPage } from "../components/MeetingPage.tsx";
@@ -235,7 +237,7 @@ function admitted(c: Context<Env>, meeting: Meeting, token: string): Response {
 
 /** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
 function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
-  const props = meetingProps(meeting, admission, publicUrl, true);
+  const props = meetingProps(meeting, admission, publicUrl, true, c.get("deps").config);
   return renderPage(
     c,
     <LobbyPage {...props} knockedAt={admission.createdAt}>
@@ -245,12 +247,26 @@ function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, pu
   );
 }
 
-function meetingProps(meeting: Meeting, admission: Admission, publicUrl: string, waiting: boolean): MeetingPageProps {
+function meetingProps(
+  meeting: Meeting,
+  admission: Admission,
+  publicUrl: string,
+  waiting: boolean,
+  config: Config,
+): MeetingPageProps {
   const privileged = admission.role === "host" || admission.role === "cohost";
+  const sipUri = sipUriOf(config, meeting.meetingId);
   return {
     meeting: { meetingId: meeting.meetingId, title: meeting.title, formattedId: formatMeetingId(meeting.meetingId) },
     me: { participantName: admission.name, role: admission.role },
-    invite: privileged ? { url: joinUrl(publicUrl, meeting), passcode: meeting.passcode } : null,
+    invite: privileged
+      ? {
+        url: joinUrl(publicUrl, meeting),
+        passcode: meeting.passcode,
+        ...(sipUri ? { sipUri } : {}),
+        ...(config.sipDidNumber ? { dialInNumber: config.sipDidNumber } : {}),
+      }
+      : null,
     socketPath: `/meetings/${meeting.meetingId}/ws`,
     mediaPath: `/meetings/${meeting.meetingId}/media`,
     waiting,
@@ -258,7 +274,7 @@ function meetingProps(meeting: Meeting, admission: Admission, publicUrl: string,
 }
 
 function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
-  const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false);
+  const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false, c.get("deps").config);
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
   return renderPage(
     c,

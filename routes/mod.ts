@@ -20,6 +20,7 @@ import { calendarRoutes } from "./calendar.ts";
 import { apiScheduleRoutes } from "./api_schedule.ts";
 import { historyRoutes } from "./history.tsx";
 import { notificationRoutes } from "./notifications.tsx";
+import { internalSipRoutes } from "./internal_sip.ts";
 
 export const routes: Hono<Env>[] = [
   homeRoutes,
@@ -40,4 +41,5 @@ export const routes: Hono<Env>[] = [
   calendarRoutes,
   apiScheduleRoutes,
   notificationRoutes,
+  internalSipRoutes,
 ];

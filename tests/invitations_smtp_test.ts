@@ -128,13 +128,14 @@ Deno.test("invitations through real SMTP: REQUEST on create and update, CANCEL f
     assert.deepEqual(attendees, ["mailto:ann@example.org", "mailto:bob@example.org"]);
     assert.equal(master.getFirstProperty("dtstart")!.getParameter("tzid"), "America/New_York");
     assert.ok(invite.cal.getFirstSubcomponent("vtimezone"), "the zone travels with the invitation");
-    // Join details in both the email and the event; no SIP line without SIP_HOST.
+    // Join details in both the email and the event; no SIP or dial-in line without SIP_DOMAIN / SIP_DID_NUMBER.
     const m = created.meeting;
     for (const text of [invite.text, String(master.getFirstPropertyValue("description"))]) {
       assert.ok(text.includes(`https://meet.example.org/m/${m.meetingId}?pwd=`), "join link");
       assert.ok(text.includes(`Passcode: ${m.passcode}`));
       assert.ok(text.includes(m.meetingId.slice(0, 3) + " "), "meeting ID");
-      assert.ok(!/sip:/i.test(text), "no SIP line when SIP_HOST is not configured");
+      assert.ok(!/sip:/i.test(text), "no SIP line when SIP_DOMAIN is not configured");
+      assert.ok(!text.includes("Dial in by phone"), "no dial-in number when SIP_DID_NUMBER is not configured");
     }
     assert.match(invite.text, /https:\/\/meet\.example\.org\/rsvp\/\d{10}-[\w-]+\?answer=accept/);
     const bobInvite = await parseMail(smtp.received[1].raw);
@@ -212,7 +213,7 @@ Deno.test("invitations through real SMTP: REQUEST on create and update, CANCEL f
   }
 });
 
-Deno.test("invitations include a SIP line when SIP_HOST is configured; unverified organizers send nothing", async () => {
+Deno.test("invitations include the SIP and dial-in lines when SIP_DOMAIN / SIP_DID_NUMBER are configured; unverified organizers send nothing", async () => {
   const smtp = await startSmtp();
   const kv = await Deno.openKv(":memory:");
   try {
@@ -221,9 +222,10 @@ Deno.test("invitations include a SIP line when SIP_HOST is configured; unverifie
       PUBLIC_URL: "https://meet.example.org",
       KV_PATH: ":memory:",
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      SIP_DOMAIN: "sip.example.org",
+      SIP_DID_NUMBER: "+1 555 0100",
     });
-    // Config has no sipHost yet (SIP is not built); sipHostOf reads it once it exists.
-    const config = { ...base, sipHost: "sip.example.org" };
+    const config = base;
     const deps: ServiceDeps = { kv, config, mailer: createMailer(config, kv) };
     const host = await verifiedUser(kv, "Sam");
     const { meeting } = await scheduleMeeting(deps, host, {
@@ -239,6 +241,8 @@ Deno.test("invitations include a SIP line when SIP_HOST is configured; unverifie
     await smtp.count(1);
     const mail = await parseMail(smtp.received[0].raw);
     assert.ok(mail.text.includes(`sip:${meeting.meetingId}*${meeting.passcode}@sip.example.org`));
+    assert.ok(mail.text.includes("Dial in by phone: +1 555 0100"), mail.text);
+    assert.ok(mail.text.includes(`passcode ${meeting.passcode} #`), mail.text);
 
     const unverified = await createUser(kv, { name: "Una", email: "una@example.org", passwordHash: "x" });
     await assert.rejects(

@@ -19,6 +19,7 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
   if (!canModerate && !canRenameOnly) return null;
   const close = () => setMode("closed");
   const id = p.participantId;
+  const phone = p.kind === "phone";
   const menuId = `room-host-menu-${id}`;
 
   if (mode === "rename") {
@@ -52,7 +53,9 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
       <div class="room-host-form" role="alertdialog" aria-label={removing ? "Confirm removal" : "Confirm new host"}>
         <p>
           {removing
-            ? `Remove ${p.name} from the meeting? They will not be able to join again.`
+            ? phone
+              ? `Hang up on ${p.name}? Their call ends.`
+              : `Remove ${p.name} from the meeting? They will not be able to join again.`
             : `Make ${p.name} the host? You will become a co-host.`}
         </p>
         <button
@@ -104,7 +107,13 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
       </button>
       {mode === "menu" && (
         <ul id={menuId} class="room-menu" role="menu">
-          {canModerate && !isMe && (
+          {canModerate && !isMe && phone && (
+            <>
+              {item("Mute", "host-mute", () => room.muteParticipant(id), !p.mutedByHost)}
+              {item("Unmute", "host-unmute", () => room.unmuteParticipant(id), p.mutedByHost)}
+            </>
+          )}
+          {canModerate && !isMe && !phone && (
             <>
               {item("Mute", "host-mute", () => room.muteParticipant(id), p.state.audio || !p.mutedByHost)}
               {item("Ask to unmute", "ask-unmute", () => room.askToUnmute(id, "audio"), !p.state.audio)}

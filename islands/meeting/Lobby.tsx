@@ -65,6 +65,11 @@ export function WaitingRoom({ room }: { room: MeetingController }) {
   );
 }
 
+/** The marker of a caller (phone participant), with a text alternative. */
+export function PhoneIcon() {
+  return <span class="room-phone" role="img" aria-label="On the phone" title="On the phone">📞</span>;
+}
+
 /** Hosts: everyone waiting, with Admit / Deny each and for all. */
 export function LobbyList({ room }: { room: MeetingController }) {
   const waiting = room.lobby.value;
@@ -78,8 +83,9 @@ export function LobbyList({ room }: { room: MeetingController }) {
         {waiting.map((e) => (
           <li key={e.admissionId} data-admission-id={e.admissionId}>
             <span class="room-participant-name">
+              {e.phone && <PhoneIcon />}
               {e.name}
-              <span class="room-role">{e.signedIn ? "Signed in" : "Guest"}</span>
+              <span class="room-role">{e.phone ? "Phone" : e.signedIn ? "Signed in" : "Guest"}</span>
             </span>
             <span class="room-lobby-actions">
               <button type="button" class="button small" data-action="admit" onClick={() => room.admit(e.admissionId)}>

@@ -6,7 +6,8 @@ import type { MeetingController } from "../../lib/meetings/client/controller.ts"
 import type { ChatPolicy, ParticipantRole } from "../../lib/meetings/protocol.ts";
 import { HandsQueue } from "./Hands.tsx";
 import { HostMenu } from "./HostMenu.tsx";
-import { LobbyList } from "./Lobby.tsx";
+import { LobbyList, PhoneIcon } from "./Lobby.tsx";
+import { CallOut } from "./CallOut.tsx";
 
 const ROLE_LABEL: Record<ParticipantRole, string | null> = {
   host: "Host",
@@ -25,29 +26,40 @@ export function ParticipantList({ room }: { room: MeetingController }) {
       <LobbyList room={room} />
       <HandsQueue room={room} />
       {room.isHost.value && <HostSettings room={room} />}
+      {room.isHost.value && <CallOut room={room} />}
       <ul class="room-people">
         {people.map((p) => {
-          const role = ROLE_LABEL[p.role];
+          const phone = p.kind === "phone";
+          const role = phone ? "Phone" : ROLE_LABEL[p.role];
+          const isTalking = phone ? !!p.state.speaking : talking.includes(p.participantId);
           return (
             <li
               key={p.participantId}
-              class={talking.includes(p.participantId) ? "is-talking" : ""}
+              class={isTalking ? "is-talking" : ""}
               data-participant-id={p.participantId}
               data-role={p.role}
+              data-kind={phone ? "phone" : "web"}
             >
               <span class="room-participant-name">
                 {p.handRaisedAt && <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>}
+                {phone && <PhoneIcon />}
                 {p.name}
                 {p.participantId === me && " (you)"}
-                {role && <span class={`room-role is-${p.role}`}>{role}</span>}
+                {role && <span class={`room-role is-${phone ? "phone" : p.role}`}>{role}</span>}
               </span>
               <span class="room-participant-state">
                 <span class={p.state.audio ? "room-state-on" : "room-state-off"}>
-                  {p.state.audio ? "Mic on" : p.mutedByHost ? "Muted by host" : "Muted"}
+                  {p.state.audio
+                    ? (isTalking && phone ? "Speaking" : "Mic on")
+                    : p.mutedByHost
+                    ? "Muted by host"
+                    : "Muted"}
                 </span>
-                <span class={p.state.video ? "room-state-on" : "room-state-off"}>
-                  {p.state.video ? "Camera on" : p.videoStoppedByHost ? "Video stopped by host" : "Camera off"}
-                </span>
+                {!phone && (
+                  <span class={p.state.video ? "room-state-on" : "room-state-off"}>
+                    {p.state.video ? "Camera on" : p.videoStoppedByHost ? "Video stopped by host" : "Camera off"}
+                  </span>
+                )}
                 {p.state.screen && <span class="room-state-on">Sharing</span>}
                 <HostMenu room={room} p={p} />
               </span>
@@ -83,6 +95,19 @@ function HostSettings({ room }: { room: MeetingController }) {
         />{" "}
         Let muted people unmute themselves
       </label>
+      {room.props.invite?.sipUri || room.props.invite?.dialInNumber
+        ? (
+          <label class="room-toggle">
+            <input
+              type="checkbox"
+              name="dialIn"
+              checked={s.dialIn}
+              onChange={(e) => room.changeSettings({ dialIn: (e.currentTarget as HTMLInputElement).checked })}
+            />{" "}
+            Let people dial in by phone
+          </label>
+        )
+        : null}
       <label class="room-device">
         Chat
         <select

@@ -8,6 +8,7 @@ import type { StageInput, TileKey } from "../../lib/meetings/client/layout.ts";
 import { AudioSink, VideoView } from "./media.tsx";
 import { initials } from "./PreJoin.tsx";
 import { TileReactions } from "./Reactions.tsx";
+import { PhoneIcon } from "./Lobby.tsx";
 
 export function Stage({ room }: { room: MeetingController }) {
   const me = room.participantId.value;
@@ -89,7 +90,10 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
     if (stream?.track && (tile.source === "screen" || p?.state.video !== false)) track = stream.track;
   }
   const speaker = room.speaker.value;
-  const talking = tile.source === "camera" && speaker.talking.includes(tile.participantId);
+  // Callers are audio only: their talking comes from the gateway (state.speaking).
+  const phone = p?.kind === "phone";
+  const talking = tile.source === "camera" &&
+    (phone ? !!p?.state.speaking : speaker.talking.includes(tile.participantId));
   const pinned = room.pinned.value;
   const isPinned = pinned !== null && tileId(pinned) === tileId(tile);
   const label = tile.source === "screen" ? `${name}'s screen` : isMe ? `${name} (you)` : name;
@@ -101,6 +105,7 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
       }`}
       data-participant-id={tile.participantId}
       data-source={tile.source}
+      data-kind={phone ? "phone" : "web"}
     >
       {track
         ? (
@@ -111,12 +116,15 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
             label={label}
           />
         )
+        : phone
+        ? <span class="room-avatar is-phone" aria-hidden="true">📞</span>
         : <span class="room-avatar" aria-hidden="true">{initials(name)}</span>}
       {tile.source === "camera" && <TileReactions room={room} participantId={tile.participantId} />}
       <figcaption class="room-tile-name">
         {tile.source === "camera" && p?.handRaisedAt && (
           <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>
         )}
+        {phone && <PhoneIcon />}
         {micOff && <span class="room-muted-icon" title="Microphone off">Muted</span>}
         {label}
       </figcaption>

@@ -21,6 +21,8 @@ export interface MeetingSettings {
   chat?: "everyone" | "hosts" | "off";
   /** People a host muted may unmute themselves (default true). */
   allowUnmute?: boolean;
+  /** Phones and SIP room systems may dial in (default true; lib/meetings/settings.ts fills it). */
+  dialIn?: boolean;
 }
 
 export const DEFAULT_SETTINGS: MeetingSettings = {

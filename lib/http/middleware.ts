@@ -10,6 +10,30 @@ import { Forbidden, Unauthorized } from "./errors.ts";
 import { CSRF_COOKIE, readCookie, SESSION_COOKIE } from "./cookies.ts";
 import { isHttps } from "../config.ts";
 import type { AppDeps, Env } from "./types.ts";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../../gateway/signing.ts";
+import { logger } from "../log.ts";
+
+const log = logger("web");
+
+/** Path prefix of the gateway → web API (routes/internal_sip.ts), authenticated by signature only. */
+export const INTERNAL_PREFIX = "/internal/";
+
+/**
+ * True when the request carries a valid gateway signature (GATEWAY_SECRET, gateway/signing.ts);
+ * always false when no secret is configured. Reads the body (Hono caches it for the handler).
+ */
+export async function gatewaySignatureOk(c: Context<Env>): Promise<boolean> {
+  const secret = c.get("deps").config.gatewaySecret;
+  if (!secret) return false;
+  const url = new URL(c.req.url);
+  const body = c.req.method === "GET" || c.req.method === "HEAD" ? "" : await c.req.text();
+  const result = await verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
+    timestamp: c.req.header(TIMESTAMP_HEADER) ?? null,
+    signature: c.req.header(SIGNATURE_HEADER) ?? null,
+  });
+  if (!result.ok) log.warn("unsigned or forged internal request", { path: url.pathname, reason: result.reason });
+  return result.ok;
+}
 
 /** Puts the app's dependencies on every request. */
 export function provideDeps(deps: AppDeps): MiddlewareHandler<Env> {
@@ -149,6 +173,13 @@ export function csrfProtection(): MiddlewareHandler<Env> {
       );
     }
     c.set("csrfToken", token);
+    // The gateway's requests carry no Origin or cookie: under /internal/ the signature replaces the
+    // CSRF check, and nothing passes without it (404 when no GATEWAY_SECRET, 401 otherwise).
+    if (new URL(c.req.url).pathname.startsWith(INTERNAL_PREFIX)) {
+      if (!c.get("deps").config.gatewaySecret) return c.json({ error: "not-found" }, 404);
+      if (!(await gatewaySignatureOk(c))) return c.json({ error: "unauthorized" }, 401);
+      return await next();
+    }
     if (SAFE_METHODS.has(c.req.method) || c.get("authVia") === "token") return await next();
     if (!(await csrfOk(c, token))) throw new Forbidden("Cross-site request refused (CSRF check failed)");
     await next();

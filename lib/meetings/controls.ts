@@ -14,7 +14,8 @@ import { writeAttendance } from "./attendance.ts";
 import { endMeeting } from "./lifecycle.ts";
 import { isModerator, roomSettings } from "./settings.ts";
 import type { Audience } from "./audience.ts";
-import { MAX_CHAT_CHARS } from "./protocol.ts";
+import { DIAL_OUT_TARGET, MAX_CHAT_CHARS, MAX_NAME_CHARS } from "./protocol.ts";
+import { callGateway, hangUpRemoved, muteCaller, phoneLobbyDecided, startDialOut, syncPublisher } from "./phone.ts";
 import type { Actor, ClientMessage, ModerationCause, StateMessage, UserErrorCode } from "./protocol.ts";
 import { meetingKeys } from "../db/meetings.ts";
 import type { Meeting } from "../db/meetings.ts";
@@ -35,6 +36,8 @@ export interface ActionContext {
   kv: Deno.Kv;
   gateway: MediaGateway | null;
   meeting: Meeting;
+  /** Runs best-effort background work (gateway bookkeeping) without holding up the socket. */
+  track?: (work: Promise<unknown>) => void;
 }
 
 export type Action = Exclude<ClientMessage, { type: "hello" | "ping" | "state" }>;
@@ -75,21 +78,21 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
     case "lobby-admit":
     case "lobby-deny": {
       if (!mod) throw forbidden("let people in");
-      const ok = await decideLobby(
-        kv,
-        meetingId,
-        msg.admissionId,
-        msg.type === "lobby-admit" ? "admitted" : "denied",
-        by,
-      );
+      const outcome = msg.type === "lobby-admit" ? "admitted" : "denied";
+      const ok = await decideLobby(kv, meetingId, msg.admissionId, outcome, by);
       if (!ok) throw new ActionRefused("not-found", "That person is not waiting any more.");
+      await phoneLobbyDecided(kv, ctx.gateway, meeting, msg.admissionId, outcome);
       return;
     }
     case "lobby-admit-all":
     case "lobby-deny-all": {
       if (!mod) throw forbidden("let people in");
       const outcome = msg.type === "lobby-admit-all" ? "admitted" : "denied";
-      for (const e of await listLobby(kv, meetingId)) await decideLobby(kv, meetingId, e.admissionId, outcome, by);
+      for (const e of await listLobby(kv, meetingId)) {
+        if (await decideLobby(kv, meetingId, e.admissionId, outcome, by)) {
+          await phoneLobbyDecided(kv, ctx.gateway, meeting, e.admissionId, outcome);
+        }
+      }
       return;
     }
     case "end-meeting": {
@@ -102,9 +105,39 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       await moderate(ctx, t.participantId, "audio", true, by);
       return;
     }
+    case "unmute": {
+      const t = await onSomeone(msg.participantId, "unmute people");
+      if (t.kind !== "phone") {
+        throw new ActionRefused("invalid", "Only callers can be unmuted by a host; ask others to unmute.");
+      }
+      await moderate(ctx, t.participantId, "audio", false, by);
+      return;
+    }
     case "stop-video": {
       const t = await onSomeone(msg.participantId, "stop someone's video");
+      if (t.kind === "phone") throw new ActionRefused("invalid", "Callers have no video.");
       await moderate(ctx, t.participantId, "video", true, by);
+      return;
+    }
+    case "dial-out": {
+      if (!mod) throw forbidden("call people");
+      const target = msg.target.trim();
+      const name = msg.name.trim();
+      if (!DIAL_OUT_TARGET.test(target)) {
+        throw new ActionRefused(
+          "invalid",
+          "Enter a phone number in international form (+ and 8 to 15 digits) or a SIP address (sip:name@host).",
+        );
+      }
+      if (name.length > MAX_NAME_CHARS) throw new ActionRefused("invalid", "Names are at most 60 characters long.");
+      const calls = callGateway(ctx.gateway);
+      if (!calls) throw new ActionRefused("unavailable", "Calling out is not available on this server.");
+      try {
+        await startDialOut(kv, calls, meeting, { target, name, by });
+      } catch (err) {
+        log.error("dial-out failed", { meetingId, error: String(err) });
+        throw new ActionRefused("unavailable", "The call could not be placed. Try again in a moment.");
+      }
       return;
     }
     case "mute-all": {
@@ -117,6 +150,9 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
     }
     case "ask-unmute": {
       const t = await onSomeone(msg.participantId, "ask people to unmute");
+      if (t.kind === "phone") {
+        throw new ActionRefused("invalid", "Callers cannot answer a request; unmute them instead.");
+      }
       const media = msg.media ?? "audio";
       await changeParticipant(kv, meetingId, t.participantId, (p) => {
         if (!p || p.leftAt !== null) return null;
@@ -208,6 +244,7 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       if (msg.to !== undefined) {
         if (msg.to === me.participantId) throw new ActionRefused("invalid", "You cannot message yourself.");
         to = await present(msg.to);
+        if (to.kind === "phone") throw new ActionRefused("invalid", "Callers on the phone cannot read chat.");
       }
       const policy = roomSettings(meeting).chat;
       if (!mod && policy === "off") throw new ActionRefused("chat-off", "The host has turned chat off.");
@@ -241,12 +278,15 @@ async function moderate(ctx: ActionContext, participantId: string, media: "audio
     const next: Participant = {
       ...p,
       [flag]: on,
-      state: on ? { ...p.state, [media]: false } : p.state,
+      // A caller a host unmutes is heard again at once (they have no microphone button to press).
+      state: on ? { ...p.state, [media]: false } : p.kind === "phone" ? { ...p.state, audio: true } : p.state,
       unmuteRequested: { ...p.unmuteRequested, [media]: false },
     };
     return { next, event: { type: "participant-updated", data: { participant: toView(next), cause, by } } };
   });
-  if (done) await sfu(ctx.gateway, ctx.meeting.meetingId, done.participant, media, on);
+  if (!done) return;
+  if (done.participant.kind === "phone") await muteCaller(ctx.gateway, done.participant, on);
+  else await sfu(ctx.gateway, ctx.meeting.meetingId, done.participant, media, on);
 }
 
 /** Applies a mute at the SFU on the participant's current mid for `media` (no mid: nothing published yet). */
@@ -384,6 +424,13 @@ async function removeParticipant(ctx: ActionContext, participantId: string, by: 
     };
   });
   if (!done) throw notHere();
+  if (done.result.kind === "phone") {
+    await hangUpRemoved(kv, ctx.gateway, done.result);
+    return;
+  }
+  const dropped = syncPublisher(ctx.gateway, meetingId, done.result, null);
+  if (ctx.track) ctx.track(dropped);
+  else await dropped;
   if (ctx.gateway) {
     try {
       await ctx.gateway.removeParticipant(meetingId, participantId);

@@ -9,8 +9,11 @@ import type { Admission } from "./join.ts";
 import { hashToken } from "../ids.ts";
 import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
 import type { Meeting, MeetingRole } from "../db/meetings.ts";
-import { getParticipant } from "./participants.ts";
+import { changeParticipant, getParticipant } from "./participants.ts";
 import { HOST_ACTIONS } from "./protocol.ts";
+import { startCall } from "./phone.ts";
+import type { PhoneCall } from "./phone.ts";
+import type { MediaGateway } from "../http/types.ts";
 import { setQuiet } from "../log.ts";
 
 setQuiet(true);
@@ -94,7 +97,18 @@ async function setup(hub: MeetingHub) {
   );
   const waiting = await join(hub, { ...meeting, settings: { ...meeting.settings, lobby: true } }, "Wes", "guest", null);
   assert.equal(waiting.admission.state, "waiting");
-  return { meeting, members, target, waiting };
+  // A caller on the phone, muted by a host.
+  const call = await startCall(hub.kv, null, {
+    meetingId: meeting.meetingId,
+    callId: `call-${crypto.randomUUID()}`,
+    displayName: "Phil",
+    number: "•••• 1234",
+  });
+  const caller = { participantId: String(call.body!.participantId) };
+  await changeParticipant(hub.kv, meeting.meetingId, caller.participantId, (p) => ({
+    next: { ...p!, mutedByHost: true, state: { ...p!.state, audio: false } },
+  }));
+  return { meeting, members, target, waiting, caller };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -157,6 +171,19 @@ const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Deno.Kv
     msg: () => ({ type: "lower-all-hands" }),
     applied: async (kv, s) => !(await targetOf(kv, s)).handRaisedAt,
   },
+  "unmute": {
+    msg: (s) => ({ type: "unmute", participantId: s.caller.participantId }),
+    applied: async (kv, s) => !(await getParticipant(kv, s.meeting.meetingId, s.caller.participantId))!.mutedByHost,
+  },
+  "dial-out": {
+    msg: () => ({ type: "dial-out", target: "+4930123456789", name: "Dora" }),
+    applied: async (kv, s) => {
+      for await (const e of kv.list<PhoneCall>({ prefix: ["sip_calls"] })) {
+        if (e.value.meetingId === s.meeting.meetingId && e.value.direction === "out") return true;
+      }
+      return false;
+    },
+  },
   // Not host-only as a type, but host-only on someone else:
   "rename": {
     msg: (s) => ({ type: "rename", participantId: s.target.participantId, name: "Renamed" }),
@@ -177,10 +204,18 @@ async function targetOf(kv: Deno.Kv, s: Setup) {
 
 const HOST_ONLY = new Set(["set-role", "transfer-host"]);
 
+/** A gateway that accepts everything (dial-out answers a fresh callId); the server-side checks are under test. */
+function acceptingGateway(): MediaGateway {
+  let n = 0;
+  return new Proxy({}, {
+    get: (_t, name) => name === "dialOut" ? () => Promise.resolve({ callId: `out-${++n}` }) : () => Promise.resolve(),
+  }) as MediaGateway;
+}
+
 for (const role of ["host", "cohost", "participant", "guest"] as const) {
   Deno.test(`host actions sent by a ${role} are ${role === "participant" || role === "guest" ? "refused" : "checked"}`, async () => {
     const kv = await Deno.openKv(":memory:");
-    const hub = new MeetingHub(kv, { graceMs: 60_000 });
+    const hub = new MeetingHub(kv, { graceMs: 60_000, gateway: acceptingGateway() });
     try {
       for (const [action, spec] of Object.entries(ACTIONS)) {
         const s = await setup(hub);

@@ -35,6 +35,7 @@ import { chatHistory } from "./chat.ts";
 import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
+import { syncPublisher } from "./phone.ts";
 
 const log = logger("hub");
 
@@ -486,7 +487,13 @@ export class MeetingSession {
     }
     const outcome = await stateChange(kv, this.meeting, this.#participantId!, this.connectionId, msg);
     if (outcome.refused) return this.#userError("muted-by-host", "state", outcome.refused);
-    if (outcome.after) await reapplyModeration(this.hub.gateway, this.meeting.meetingId, outcome.before, outcome.after);
+    if (!outcome.after) return;
+    await reapplyModeration(this.hub.gateway, this.meeting.meetingId, outcome.before, outcome.after);
+    // The browser's audio into the SIP bridge follows its feed (best effort, in the background).
+    const { before, after } = outcome;
+    if (before.feedId !== after.feedId || before.mids?.audio !== after.mids?.audio) {
+      this.hub.track(syncPublisher(this.hub.gateway, this.meeting.meetingId, before, after));
+    }
   }
 
   /** Everything after hello that is not state or ping: host controls, hands, reactions, chat. */
@@ -503,7 +510,7 @@ export class MeetingSession {
     if (!meeting) throw new Error("meeting vanished");
     this.meeting = meeting;
     await applyAction(
-      { kv: this.hub.kv, gateway: this.hub.gateway, meeting },
+      { kv: this.hub.kv, gateway: this.hub.gateway, meeting, track: (work) => this.hub.track(work) },
       this.#participantId!,
       msg,
     );
@@ -522,7 +529,7 @@ export class MeetingSession {
     if (!marked) return;
     this.hub.scheduleLeave(async () => {
       const meeting = await getMeetingByNumber(kv, meetingId);
-      await changeParticipant(kv, meetingId, participantId, (p) => {
+      const left = await changeParticipant(kv, meetingId, participantId, (p) => {
         if (!mine(p) || p.connected || p.leftAt !== null) return null;
         const next: Participant = { ...p, leftAt: new Date().toISOString(), connectionId: null, handRaisedAt: null };
         const writes = (op: Deno.AtomicOperation) => writeAttendance(op, next, next.leftAt);
@@ -530,6 +537,9 @@ export class MeetingSession {
         if (!meeting || meeting.status === "ended") return { next, writes };
         return { next, writes, event: { type: "participant-left", data: { participantId, name: p.name } } };
       });
+      if (left && left.participant.feedId !== null && meeting?.status !== "ended") {
+        await syncPublisher(this.hub.gateway, meetingId, left.participant, null);
+      }
     });
   }
 }

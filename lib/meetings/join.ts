@@ -32,6 +32,8 @@ export interface Admission {
   ip?: string;
   /** When a host denied it in the lobby. */
   deniedAt?: string | null;
+  /** A phone caller's admission: the gateway's call id (nobody holds its pass token). */
+  callId?: string;
 }
 
 /** A lobby entry as stored: what hosts see plus what the server needs to act on it. */
@@ -143,7 +145,9 @@ export function initialAdmissionState(meeting: Meeting, role: MeetingRole): Admi
 
 /** The lobby entry hosts see for a waiting admission. */
 export function lobbyEntryOf(a: Admission): LobbyEntry {
-  return { admissionId: a.id, name: a.name, signedIn: a.userId !== null, knockedAt: a.createdAt };
+  const entry: LobbyEntry = { admissionId: a.id, name: a.name, signedIn: a.userId !== null, knockedAt: a.createdAt };
+  if (a.callId) entry.phone = true;
+  return entry;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { commitChange } from "./events.ts";
 import { EVENT_TTL_MS } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
-import type { MediaState, ParticipantRole, ParticipantView } from "./protocol.ts";
+import type { MediaState, ParticipantKind, ParticipantRole, ParticipantView } from "./protocol.ts";
 
 export interface Participant {
   participantId: string;
@@ -34,6 +34,10 @@ export interface Participant {
   /** A host asked them to unmute / start video: the next unmute passes even when unmuting is not allowed. */
   unmuteRequested?: { audio?: boolean; video?: boolean };
   handRaisedAt?: string | null;
+  /** "phone": a caller through the gateway (no socket; present while the call lasts). Absent = "web". */
+  kind?: ParticipantKind;
+  /** Phone participants: the gateway's call id (lib/meetings/phone.ts). */
+  callId?: string;
 }
 
 export const participantKeys = {
@@ -50,6 +54,7 @@ export function toView(p: Participant): ParticipantView {
     participantId: p.participantId,
     name: p.name,
     role: p.role,
+    kind: p.kind ?? "web",
     state: p.state,
     feedId: p.feedId,
     joinedAt: p.joinedAt,

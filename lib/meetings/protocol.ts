@@ -52,7 +52,12 @@ export interface MediaState {
   audio: boolean;
   video: boolean;
   screen: boolean;
+  /** Phone participants only: the gateway hears them talking right now (the browser measures web audio itself). */
+  speaking?: boolean;
 }
+
+/** How someone takes part: in a browser, or by phone / SIP through the gateway (audio only, no socket). */
+export type ParticipantKind = "web" | "phone";
 
 /** Who may send chat: everyone; only hosts/co-hosts (others may still write privately to them); nobody but hosts. */
 export type ChatPolicy = "everyone" | "hosts" | "off";
@@ -71,6 +76,8 @@ export interface RoomSettings {
   screenShare: "everyone" | "hosts";
   /** Participants and guests join with their microphone off (they may turn it on). */
   muteOnEntry: boolean;
+  /** Phones and SIP room systems may dial in (when the server has dial-in). */
+  dialIn: boolean;
 }
 
 /** What every participant may know about another. */
@@ -78,6 +85,8 @@ export interface ParticipantView {
   participantId: string;
   name: string;
   role: ParticipantRole;
+  /** "phone": a caller through the SIP gateway (audio only; `state.speaking` says when they talk). Absent = "web". */
+  kind?: ParticipantKind;
   state: MediaState;
   /** The participant's VideoRoom publisher id once they publish, else null. */
   feedId: number | null;
@@ -97,6 +106,8 @@ export interface LobbyEntry {
   /** true: signed in with an account; false: a guest. */
   signedIn: boolean;
   knockedAt: string;
+  /** A caller waiting on the phone (hold music); admitting lets them into the audio. */
+  phone?: boolean;
 }
 
 /** A chat message as clients receive it. `text` is raw: clients escape it (and may linkify). */
@@ -173,6 +184,21 @@ export const settingsSchema = z.object({
   chat: z.enum(["everyone", "hosts", "off"]).optional(),
   allowUnmute: z.boolean().optional(),
   screenShare: z.enum(["everyone", "hosts"]).optional(),
+  dialIn: z.boolean().optional(),
+}).strict();
+
+/** Hosts unmute a phone participant (callers cannot answer an ask-unmute); web participants are asked instead. */
+export const unmuteSchema = z.object({ type: z.literal("unmute"), participantId }).strict();
+
+/** A number in E.164 form (`+` and 8–15 digits) or a `sip:` URI: what a host may call out to. */
+export const DIAL_OUT_TARGET = /^(?:\+[1-9]\d{7,14}|sips?:[^\s@<>"]+@[A-Za-z0-9.-]+(?::\d{1,5})?)$/;
+
+/** Hosts call a phone number or SIP address into the meeting (the target is checked by the server: a user error). */
+export const dialOutSchema = z.object({
+  type: z.literal("dial-out"),
+  target: z.string().max(256),
+  /** The caller's display name; the masked number when empty. */
+  name: z.string().max(MAX_NAME_CHARS * 2),
 }).strict();
 
 // Hands and reactions
@@ -214,6 +240,8 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
   transferHostSchema,
   renameSchema,
   settingsSchema,
+  unmuteSchema,
+  dialOutSchema,
   raiseHandSchema,
   lowerHandSchema,
   lowerAllHandsSchema,
@@ -245,6 +273,8 @@ export const HOST_ACTIONS = [
   "transfer-host",
   "settings",
   "lower-all-hands",
+  "unmute",
+  "dial-out",
 ] as const satisfies readonly ClientMessageType[];
 
 // ---- server → client -------------------------------------------------------------------------
@@ -291,7 +321,8 @@ export type UserErrorCode =
   | "chat-too-long"
   | "rate-limited"
   | "muted-by-host"
-  | "screen-share-hosts";
+  | "screen-share-hosts"
+  | "unavailable";
 
 /** "user": show `message` to the person; "internal": something broke on the server (logged there). */
 export interface ErrorMessage {
@@ -336,6 +367,27 @@ export interface MeetingMessageData {
   "reaction": { participantId: string; emoji: Reaction };
   /** Private messages reach only their two parties. */
   "chat": { message: ChatMessage };
+  /** Hosts/co-hosts only. How a call out (`dial-out`) is going. */
+  "dial-out-status": DialOutStatus;
+}
+
+/** A call out's progress: `calling` when the gateway took it, then what the far end did. */
+export interface DialOutStatus {
+  callId: string;
+  status: "calling" | "ringing" | "answered" | "busy" | "no-answer" | "failed";
+  /** The number (masked) or SIP URI called. */
+  target: string;
+  /** The name the caller gets in the meeting. */
+  name: string;
+  reason?: string;
+  by: Actor;
+}
+
+/** `•••• 1234`: a phone number as others see it (the last four digits). SIP URIs keep their user part. */
+export function maskNumber(number: string): string {
+  if (/^sips?:/i.test(number)) return number.replace(/^sips?:/i, "").split("@")[0].slice(0, 40) || "SIP caller";
+  const digits = number.replace(/\D/g, "");
+  return digits.length >= 4 ? `•••• ${digits.slice(-4)}` : "Phone caller";
 }
 
 export type MeetingMessageType = keyof MeetingMessageData;

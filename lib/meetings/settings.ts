@@ -15,6 +15,7 @@ export function roomSettings(meeting: Meeting): RoomSettings {
     allowUnmute: s.allowUnmute ?? true,
     screenShare: s.screenShare,
     muteOnEntry: s.muteOnEntry,
+    dialIn: s.dialIn ?? true,
   };
 }
 

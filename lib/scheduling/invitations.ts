@@ -23,9 +23,22 @@ export class UnverifiedOrganizer extends Error {
   }
 }
 
-/** The SIP host from configuration, when the deployment has one (SIP_HOST); empty otherwise. */
+/** The SIP domain from configuration (SIP_DOMAIN) when the deployment has dial-in; empty otherwise. */
 export function sipHostOf(config: Config): string {
-  return (config as Config & { sipHost?: string }).sipHost ?? "";
+  return config.sipDomain;
+}
+
+/** The phone number (SIP_DID_NUMBER) that reaches the dial-in IVR; empty when there is none. */
+export function dialInNumberOf(config: Config): string {
+  return config.sipDidNumber || "";
+}
+
+/** "Dial in by phone: …" with what to type at the prompts, or "" without a dial-in number. */
+export function dialInLine(didNumber: string, meeting: Meeting): string {
+  if (!didNumber) return "";
+  return `Dial in by phone: ${didNumber} (meeting ID ${
+    formatMeetingId(meeting.meetingId)
+  } #, passcode ${meeting.passcode} #)`;
 }
 
 export function rsvpUrl(publicUrl: string, invitee: Invitee, answer: "accept" | "decline"): string {
@@ -79,17 +92,34 @@ async function deliver(mailer: Mailer, messages: MailMessage[]): Promise<{ sent:
   return { sent, failed };
 }
 
-function detailsHtml(meeting: Meeting, schedule: Schedule, publicUrl: string, sipHost: string): string {
+function detailsHtml(
+  meeting: Meeting,
+  schedule: Schedule,
+  publicUrl: string,
+  sipHost: string,
+  didNumber: string,
+): string {
   const join = meetingJoinUrl(publicUrl, meeting);
+  const phone = dialInLine(didNumber, meeting);
   return [
     `<p><a href="${escapeHtml(join)}">Join the meeting</a><br>${escapeHtml(join)}</p>`,
     `<p>Meeting ID: ${escapeHtml(formatMeetingId(meeting.meetingId))}<br>Passcode: ${escapeHtml(meeting.passcode)}`,
     sipHost
       ? `<br>Dial in from a SIP room system: sip:${escapeHtml(`${meeting.meetingId}*${meeting.passcode}@${sipHost}`)}`
       : "",
+    phone ? `<br>${escapeHtml(phone)}` : "",
     `</p>`,
     schedule.description.trim() ? `<p>${escapeHtml(schedule.description.trim()).replaceAll("\n", "<br>")}</p>` : "",
   ].join("");
+}
+
+/** Inserts the dial-in line into joinDetails' text, before the meeting's description. */
+function withDialIn(details: string, phone: string, schedule: Schedule): string {
+  if (!phone) return details;
+  const description = schedule.description.trim();
+  if (!description) return `${details}\n${phone}`;
+  const head = details.slice(0, details.length - description.length - 2);
+  return `${head}\n${phone}\n\n${description}`;
 }
 
 /**
@@ -111,7 +141,10 @@ export async function sendInvitations(
   const when = formatWhen(schedule.startsAt, schedule.timeZone);
   const repeat = describeRrule(schedule.rrule, schedule.timeZone);
   const subject = `${kind === "new" ? "Invitation" : "Updated invitation"}: ${meeting.title} — ${when}`;
-  const details = joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost);
+  const didNumber = dialInNumberOf(deps.config);
+  const phone = dialInLine(didNumber, meeting);
+  // The dial-in number goes after the SIP line (before the description, which ends the block).
+  const details = withDialIn(joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost), phone, schedule);
   const messages = recipients.map((invitee): MailMessage => {
     const accept = rsvpUrl(ctx.publicUrl, invitee, "accept");
     const decline = rsvpUrl(ctx.publicUrl, invitee, "decline");
@@ -134,7 +167,7 @@ export async function sendInvitations(
       `<p>When: ${escapeHtml(when)}<br>Length: ${schedule.durationMinutes} minutes<br>Repeats: ${
         escapeHtml(repeat)
       }</p>`,
-      detailsHtml(meeting, schedule, ctx.publicUrl, ctx.sipHost ?? ""),
+      detailsHtml(meeting, schedule, ctx.publicUrl, ctx.sipHost ?? "", didNumber),
       `<p><a href="${escapeHtml(accept)}">Accept</a> · <a href="${escapeHtml(decline)}">Decline</a></p>`,
     ].join("");
     return { to: invitee.email, subject, text, html, calendar: { method: "REQUEST", content: ics } };

@@ -5,6 +5,7 @@
 import { batch, computed, effect, signal } from "@preact/signals";
 import type { MediaAccess } from "../../http/types.ts";
 import type {
+  DialOutStatus,
   LobbyEntry,
   LobbyStatusMessage,
   MeetingMessage,
@@ -30,7 +31,8 @@ import {
   settingsFrom,
 } from "./moderation.ts";
 import type { FloatingReaction } from "./moderation.ts";
-import { applyMeetingMessage, rosterFromWelcome } from "./roster.ts";
+import { applyMeetingMessage, isPhone, rosterFromWelcome } from "./roster.ts";
+import { DIAL_OUT_TARGET } from "../protocol.ts";
 import type { Roster } from "./roster.ts";
 import { NO_SPEAKER, speakerReducer } from "./layout.ts";
 import type { SpeakerState, TileKey } from "./layout.ts";
@@ -57,7 +59,7 @@ export const REACTION_EMOJI = ["👍", "👏", "❤️", "😂", "😮", "🎉"]
 export interface MeetingRoomProps {
   meeting: { meetingId: string; title: string; formattedId: string };
   me: { participantName: string; role: ParticipantRole };
-  invite: { url: string; passcode: string } | null;
+  invite: { url: string; passcode: string; sipUri?: string; dialInNumber?: string } | null;
   socketPath: string;
   mediaPath: string;
   /** The admission waits in the lobby: open the lobby socket and wait for a host. */
@@ -135,6 +137,8 @@ export class MeetingController {
   /** The chat's addressee: null for everyone, else a participantId. */
   readonly chatTo = signal<string | null>(null);
   readonly reactions = signal<readonly FloatingReaction[]>([]);
+  /** Hosts: calls out (dial-out) and how each is going, newest last. */
+  readonly dialOuts = signal<readonly DialOutStatus[]>([]);
   /** A host asked me to unmute (or start video): the prompt's content. */
   readonly unmutePrompt = signal<{ media: "audio" | "video"; by: string } | null>(null);
   /** A host asked, so the server accepts my unmute even when unmuting is not allowed. */
@@ -537,6 +541,25 @@ export class MeetingController {
   muteParticipant(participantId: string) {
     this.#act({ type: "mute", participantId });
   }
+  /** Unmutes a caller (phone participants cannot answer an ask-unmute). */
+  unmuteParticipant(participantId: string) {
+    this.#act({ type: "unmute", participantId });
+  }
+  /** Calls a number (E.164, `+…`) or a `sip:` address into the meeting; false (with a notice) when invalid. */
+  dialOut(target: string, name: string): boolean {
+    const raw = target.trim();
+    // People type numbers with spaces, dashes and brackets: the server takes only + and digits.
+    const t = raw.startsWith("+") ? raw.replace(/[\s().-]/g, "") : raw;
+    if (!DIAL_OUT_TARGET.test(t)) {
+      this.#notice("Enter a number like +4930123456 or a SIP address like sip:room@example.org.");
+      return false;
+    }
+    if (name.trim().length > 60) {
+      this.#notice("Names are at most 60 characters long.");
+      return false;
+    }
+    return this.#act({ type: "dial-out", target: t, name: name.trim() });
+  }
   muteAll(allowUnmute: boolean) {
     this.#act({ type: "mute-all", allowUnmute });
   }
@@ -666,6 +689,7 @@ export class MeetingController {
       role: this.role.value,
       settings: this.settings.value,
       lobby: this.lobby.value,
+      dialOuts: this.dialOuts.value.map((d) => ({ callId: d.callId, status: d.status, name: d.name })),
       lobbyStatus: this.lobbyStatus.value?.status ?? null,
       hands: this.hands.value.map((p) => p.participantId),
       mayUnmute: this.mayUnmute.value,
@@ -740,8 +764,20 @@ export class MeetingController {
 
   #onMessage(msg: MeetingMessage) {
     const mine = this.participantId.value;
+    const before = this.roster.value;
     batch(() => {
       this.roster.value = applyMeetingMessage(this.roster.value, msg);
+      // Callers' talking comes from the gateway (state.speaking), browsers' from their audio levels.
+      if (msg.type === "participant-updated" || msg.type === "participant-joined") {
+        const p = msg.data.participant;
+        const was = before.get(p.participantId)?.state.speaking ?? false;
+        if (isPhone(p) && (p.state.speaking ?? false) !== was) {
+          this.speaker.value = speakerReducer(this.speaker.value, {
+            type: p.state.speaking ? "talking" : "stopped-talking",
+            participantId: p.participantId,
+          });
+        }
+      }
       switch (msg.type) {
         case "participant-left":
           this.speaker.value = speakerReducer(this.speaker.value, {
@@ -753,6 +789,11 @@ export class MeetingController {
         case "settings-changed":
           this.settings.value = settingsFrom(this.settings.value, msg);
           break;
+        case "dial-out-status": {
+          const rest = this.dialOuts.value.filter((d) => d.callId !== msg.data.callId);
+          this.dialOuts.value = [...rest, msg.data].slice(-10);
+          break;
+        }
         case "lobby-knock":
         case "lobby-left": {
           const before = this.lobby.value;

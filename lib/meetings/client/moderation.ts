@@ -22,6 +22,7 @@ export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
   allowUnmute: true,
   screenShare: "everyone",
   muteOnEntry: false,
+  dialIn: true,
 };
 
 export function isHostRole(role: ParticipantRole | null | undefined): boolean {

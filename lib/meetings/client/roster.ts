@@ -34,6 +34,11 @@ export function applyMeetingMessage(roster: Roster, msg: MeetingMessage): Roster
   }
 }
 
+/** A caller through the phone gateway (audio only, no socket). */
+export function isPhone(p: ParticipantView | undefined): boolean {
+  return p?.kind === "phone";
+}
+
 /** The participant publishing a VideoRoom feed, by the feedId they reported. */
 export function participantByFeed(roster: Roster, feedId: number): ParticipantView | undefined {
   for (const p of roster.values()) if (p.feedId === feedId) return p;
@@ -42,7 +47,8 @@ export function participantByFeed(roster: Roster, feedId: number): ParticipantVi
 
 function sameView(a: ParticipantView, b: ParticipantView): boolean {
   return a.name === b.name && a.role === b.role && a.feedId === b.feedId && a.joinedAt === b.joinedAt &&
-    a.state.audio === b.state.audio && a.state.video === b.state.video && a.state.screen === b.state.screen &&
+    a.kind === b.kind && a.state.speaking === b.state.speaking && a.state.audio === b.state.audio &&
+    a.state.video === b.state.video && a.state.screen === b.state.screen &&
     a.mutedByHost === b.mutedByHost && a.videoStoppedByHost === b.videoStoppedByHost &&
     a.handRaisedAt === b.handRaisedAt;
 }

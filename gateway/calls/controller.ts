@@ -1,0 +1,675 @@
+// Call control: glues the SIP endpoint, one RtpRelay per call, the per-meeting SipBridge and the IVR
+// prompts to meetings, which the web app owns (docs/sip-integration.md). One state machine per call:
+//
+//   dial-in:  offered → ivr? → waiting? → in-bridge → ended
+//   dial-out: dialing → in-bridge → ended
+//
+// Every way out (BYE either side, CANCEL, removal by the web, the meeting ending, failures) goes
+// through #end, which closes the relay, takes the caller out of the bridge and tells the web app.
+
+import { logger } from "../../lib/log.ts";
+import type { SipBridges } from "../bridge/bridge.ts";
+import { holdMusic, loadPrompt, preparePrompt, PromptPlayer, PROMPTS } from "../ivr/prompts.ts";
+import { type RelayOptions, type RelayStats, RtpRelay, type UdpAddress } from "../rtp/relay.ts";
+import type { IncomingCall, OutgoingCall, SipEndpoint } from "../sip/ua.ts";
+import { parseUri, type Sdp } from "../sip/message.ts";
+import type { WebClient } from "../web_client.ts";
+import { DigitQueue } from "./digits.ts";
+import {
+  answerSdp,
+  callerDisplayName,
+  maskNumber,
+  negotiate,
+  type Negotiated,
+  offerSdp,
+  parseDialString,
+} from "./sdp.ts";
+
+const log = logger("calls");
+
+export type CallPhase = "offered" | "dialing" | "ivr" | "waiting" | "in-bridge" | "ended";
+
+const TRANSITIONS: Record<CallPhase, CallPhase[]> = {
+  offered: ["ivr", "waiting", "in-bridge", "ended"],
+  dialing: ["in-bridge", "ended"],
+  ivr: ["waiting", "in-bridge", "ended"],
+  waiting: ["in-bridge", "ended"],
+  "in-bridge": ["ended"],
+  ended: [],
+};
+
+/** Prompts call control plays beyond the shared ones in gateway/ivr/prompts.ts. */
+export const EXTRA_PROMPTS = {
+  locked: "Sorry, this meeting cannot be joined by phone right now. Goodbye.",
+  goodbye: "Sorry, that did not work. Goodbye.",
+} as const;
+
+export type PromptName = keyof typeof PROMPTS | keyof typeof EXTRA_PROMPTS;
+export type PromptAudio = Partial<Record<PromptName, { pcmu: Uint8Array; pcma: Uint8Array }>>;
+
+/** Synthesizes (or finds cached) every prompt and loads them; throws when espeak-ng/sox are missing. */
+export async function loadCallPrompts(dataDir: string): Promise<PromptAudio> {
+  const out: PromptAudio = {};
+  for (const [name, text] of Object.entries({ ...PROMPTS, ...EXTRA_PROMPTS })) {
+    const files = await preparePrompt(dataDir, text);
+    out[name as PromptName] = { pcmu: await loadPrompt(files, "pcmu"), pcma: await loadPrompt(files, "pcma") };
+  }
+  return out;
+}
+
+/** A request the HTTP API turns into a status (404 unknown call, 409 wrong state, 503 SIP off). */
+export class CallProblem extends Error {
+  constructor(readonly status: 400 | 404 | 409 | 503, message: string) {
+    super(message);
+  }
+}
+
+export interface CallControllerOptions {
+  endpoint: SipEndpoint | null;
+  web: WebClient;
+  bridges: SipBridges;
+  /**
+   * Makes sure the meeting's VideoRoom room exists (idempotent): the bridge's "Phone participants"
+   * feed lives there, and a phone may be the first one in the meeting.
+   */
+  ensureRoom: (meetingId: string, title: string) => Promise<unknown>;
+  /** Address in our SDP (SIP_ADVERTISED_HOST). */
+  advertisedHost: string;
+  /** Where the caller-facing relay sockets bind (SIP_HOST). */
+  relayBindHost: string;
+  /** Where the Janus-facing relay sockets bind (Janus is local). */
+  janusBindHost?: string;
+  rtpPortRange: [number, number];
+  did: string;
+  outboundProxy: string;
+  prompts: PromptAudio | null;
+  /** IVR timing (tests shorten it). */
+  ivr?: { tries?: number; firstDigitMs?: number; nextDigitMs?: number };
+  speakingDebounceMs?: number;
+  dialOutNoAnswerMs?: number;
+}
+
+export interface CallInfo {
+  callId: string;
+  direction: "in" | "out";
+  phase: CallPhase;
+  meetingId: string | null;
+  participantId: string | null;
+  displayName: string;
+  number: string;
+  sipCallId: string | null;
+  hostMuted: boolean;
+  codec: string | null;
+  /** Digits received (RFC 4733 and INFO), for diagnostics. */
+  digits: string;
+  relay: RelayStats | null;
+  /** Milliseconds from the INVITE to our 200 (dial-in). */
+  setupMs: number | null;
+  /** IVR progress: tries used so far and what it asks for now. */
+  ivr: { attempt: number; asking: "meeting-id" | "passcode" | null } | null;
+}
+
+class Call {
+  readonly id = `c${
+    Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
+  phase: CallPhase;
+  meetingId: string | null = null;
+  title = "";
+  participantId: string | null = null;
+  /** The web app knows this call (POST /internal/sip/calls answered): it must hear the end. */
+  registered = false;
+  relay: RtpRelay | null = null;
+  player: PromptPlayer | null = null;
+  readonly digits = new DigitQueue();
+  hostMuted = false;
+  /** addCaller succeeded: removeCaller is due at the end. */
+  joined = false;
+  /** The web admitted the caller before we knew they would wait. */
+  admitRequested = false;
+  speakingNow = false;
+  speakingSent = false;
+  speakingTimer: ReturnType<typeof setTimeout> | undefined;
+  setupMs: number | null = null;
+  ivr: CallInfo["ivr"] = null;
+  ending: Promise<void> | null = null;
+
+  constructor(
+    readonly direction: "in" | "out",
+    readonly sip: IncomingCall | OutgoingCall,
+    public displayName: string,
+    public number: string,
+  ) {
+    this.phase = direction === "in" ? "offered" : "dialing";
+  }
+
+  to(next: CallPhase) {
+    if (!TRANSITIONS[this.phase].includes(next)) {
+      throw new Error(`call ${this.id}: invalid transition ${this.phase} -> ${next}`);
+    }
+    log.info("call phase", { callId: this.id, from: this.phase, to: next, meetingId: this.meetingId });
+    this.phase = next;
+  }
+
+  get ended(): boolean {
+    return this.phase === "ended";
+  }
+}
+
+/** SIP status for a refused resolve (contract: 404/403/486/410 → 404/403/486/404; 429 rate-limited → 403). */
+function sipStatusFor(status: number): number {
+  if (status === 410) return 404;
+  if (status === 429) return 403;
+  if (status === 403 || status === 404 || status === 486) return status;
+  return 500;
+}
+
+/** The caller as the web app's passcode rate limit counts it: source address and From user. */
+function callerOf(call: Call): string {
+  const sip = call.sip as IncomingCall;
+  return `${sip.source.ip}:${sip.from.user ?? ""}`.slice(0, 200);
+}
+
+type RelayConstructor = new (options: RelayOptions, caller: Deno.DatagramConn, janus: Deno.DatagramConn) => RtpRelay;
+
+export class CallController {
+  #options: CallControllerOptions;
+  #calls = new Map<string, Call>();
+
+  constructor(options: CallControllerOptions) {
+    this.#options = options;
+    options.endpoint?.onInvite((call) => this.#onInvite(call));
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  list(meetingId?: string): CallInfo[] {
+    return [...this.#calls.values()].filter((c) => !meetingId || c.meetingId === meetingId).map((c) => this.#info(c));
+  }
+
+  get(callId: string): CallInfo {
+    return this.#info(this.#call(callId));
+  }
+
+  #info(c: Call): CallInfo {
+    return {
+      callId: c.id,
+      direction: c.direction,
+      phase: c.phase,
+      meetingId: c.meetingId,
+      participantId: c.participantId,
+      displayName: c.displayName,
+      number: c.number,
+      sipCallId: c.sip.callId,
+      hostMuted: c.hostMuted,
+      codec: c.relay?.codec ?? null,
+      digits: c.digits.history.join(""),
+      relay: c.relay?.stats() ?? null,
+      setupMs: c.setupMs,
+      ivr: c.ivr ? { ...c.ivr } : null,
+    };
+  }
+
+  #call(callId: string): Call {
+    const c = this.#calls.get(callId);
+    if (!c || c.ended) throw new CallProblem(404, "no such call");
+    return c;
+  }
+
+  // --- relays ---------------------------------------------------------------------------------------
+
+  /** A caller-facing UDP socket on a free port of SIP_RTP_PORT_RANGE (random start, then upward). */
+  #bindCallerSocket(): Deno.DatagramConn {
+    const [lo, hi] = this.#options.rtpPortRange;
+    const span = hi - lo + 1;
+    const start = Math.floor(Math.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = lo + ((start + i) % span);
+      try {
+        return Deno.listenDatagram({ transport: "udp", hostname: this.#options.relayBindHost, port });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+      }
+    }
+    throw new Error(`no free RTP port in ${lo}-${hi}`);
+  }
+
+  /**
+   * RtpRelay.open binds port 0; SIP_RTP_PORT_RANGE needs our own caller socket (and dial-outs bind it
+   * before the codec is known), so the relay is built around sockets we bound. The test checks ports.
+   */
+  #relay(caller: Deno.DatagramConn, options: RelayOptions): RtpRelay {
+    let janus: Deno.DatagramConn;
+    try {
+      janus = Deno.listenDatagram({ transport: "udp", hostname: this.#options.janusBindHost ?? "127.0.0.1", port: 0 });
+    } catch (err) {
+      caller.close();
+      throw err;
+    }
+    const relay = new (RtpRelay as unknown as RelayConstructor)(options, caller, janus);
+    return relay;
+  }
+
+  #localAddress(caller: Deno.DatagramConn): UdpAddress {
+    return { host: this.#options.advertisedHost, port: (caller.addr as Deno.NetAddr).port };
+  }
+
+  #attachRelay(call: Call, relay: RtpRelay) {
+    call.relay = relay;
+    relay.on("digit", (e) => call.digits.push(e.digit));
+    relay.on("speaking", (e) => {
+      call.speakingNow = e.speaking;
+      this.#scheduleSpeaking(call);
+    });
+  }
+
+  // --- dial-in ---------------------------------------------------------------------------------------
+
+  async #onInvite(sip: IncomingCall) {
+    const invitedAt = performance.now();
+    const call = new Call("in", sip, callerDisplayName(sip.from.displayName, sip.from.user), maskNumber(sip.from.user));
+    this.#calls.set(call.id, call);
+    sip.on("ended", (reason) => void this.#end(call, reason === "bye" ? "hangup" : reason, "sip"));
+    sip.on("dtmf", (digit) => call.digits.push(digit));
+    try {
+      const target = parseDialString(sip.requestUri.user, this.#options.did);
+      if (!target) return this.#reject(call, 404, "unknown number");
+      const offer = sip.remoteSdp;
+      let chosen: Negotiated | null = null;
+      if (offer) {
+        chosen = negotiate(offer, { allowOpus: target.kind !== "ivr" });
+        if (!chosen) return this.#reject(call, 488, "no common codec");
+      }
+      let needIvr = target.kind === "ivr";
+      if (target.kind === "meeting") {
+        const r = await this.#options.web.resolve(target.meetingId, target.passcode, callerOf(call));
+        if (call.ended) return;
+        if (!r.ok) {
+          const askPasscode = r.status === 403 && r.error === "bad-passcode" && target.passcode === null;
+          if (!askPasscode) return this.#reject(call, sipStatusFor(r.status), r.error);
+          needIvr = true;
+        }
+        call.meetingId = target.meetingId;
+        if (r.ok) call.title = r.title;
+        if (needIvr && offer && chosen?.codec === "opus") {
+          chosen = negotiate(offer, { allowOpus: false }); // prompts are G.711
+          if (!chosen) return this.#reject(call, 488, "no G.711 for the passcode prompt");
+        }
+      }
+      const socket = this.#bindCallerSocket();
+      const local = this.#localAddress(socket);
+      const relayOptions: RelayOptions = chosen
+        ? {
+          callId: call.id,
+          codec: chosen.codec,
+          payloadType: chosen.payloadType,
+          telephoneEventPayloadType: chosen.telephoneEvent,
+          callerSdpAddress: chosen.remote,
+        }
+        : { callId: call.id, codec: "pcmu", payloadType: 0, telephoneEventPayloadType: 101, callerSdpAddress: null };
+      this.#attachRelay(call, this.#relay(socket, relayOptions));
+      const sdp = offer && chosen ? answerSdp(offer, chosen, local) : offerSdp(local, ["pcmu"]);
+      const acked = sip.answer(sdp);
+      call.setupMs = performance.now() - invitedAt;
+      try {
+        await acked;
+      } catch {
+        return; // ended before the ACK; the ended listener cleans up
+      }
+      if (call.ended) return;
+      let meetingId = call.meetingId;
+      if (needIvr) {
+        meetingId = await this.#ivr(call, call.meetingId);
+        if (!meetingId || call.ended) return;
+        call.meetingId = meetingId;
+      }
+      await this.#register(call, meetingId!);
+    } catch (err) {
+      log.error("dial-in failed", { callId: call.id, error: (err as Error).message });
+      if (!call.ended) {
+        if (sip.state === "offered" || sip.state === "ringing") this.#reject(call, 503, "service unavailable");
+        else await this.#end(call, "failed", "local");
+      }
+    }
+  }
+
+  #reject(call: Call, status: number, why: string) {
+    log.info("call refused", { callId: call.id, status, why });
+    const sip = call.sip as IncomingCall;
+    if (sip.state === "offered" || sip.state === "ringing") sip.reject(status);
+    // reject() ends the SIP call, whose "ended" listener runs #end.
+  }
+
+  /** POST /internal/sip/calls, then the lobby or the bridge. */
+  async #register(call: Call, meetingId: string) {
+    const res = await this.#options.web.createCall({
+      meetingId,
+      callId: call.id,
+      displayName: call.displayName,
+      number: call.number,
+    });
+    call.participantId = res.participantId;
+    call.registered = true;
+    if (call.ended) {
+      await this.#options.web.callEnded(call.id, "hangup").catch(() => {});
+      return;
+    }
+    if (call.direction === "out" || res.state === "admitted" || call.admitRequested) {
+      await this.#join(call);
+      return;
+    }
+    call.to("waiting");
+    void this.#holdMusic(call);
+  }
+
+  async #holdMusic(call: Call) {
+    if (await this.#playPrompt(call, "lobby") !== "finished") return;
+    if (call.phase !== "waiting" || !call.relay || call.relay.codec === "opus") return;
+    call.player = new PromptPlayer(call.relay, holdMusic(call.relay.codec), { loop: true });
+  }
+
+  async #join(call: Call) {
+    if (call.ended || call.phase === "in-bridge") return;
+    call.to("in-bridge");
+    call.player?.stop();
+    call.player = null;
+    const bridge = this.#options.bridges.for(call.meetingId!);
+    try {
+      await this.#options.ensureRoom(call.meetingId!, call.title);
+      await bridge.addCaller(call.id, call.relay!, { display: call.displayName, muted: call.hostMuted });
+      call.joined = true;
+    } catch (err) {
+      log.error("joining the bridge failed", { callId: call.id, error: (err as Error).message });
+      await this.#end(call, "bridge-failed", "local");
+      return;
+    }
+    if (call.ended) {
+      // Ended while joining: #end saw joined=false, so take the caller out here.
+      await bridge.removeCaller(call.id).catch(() => {});
+      return;
+    }
+    this.#scheduleSpeaking(call);
+  }
+
+  // --- IVR -------------------------------------------------------------------------------------------
+
+  /** Plays a prompt; resolves when it finished or was stopped (immediately without audio). */
+  #playPrompt(call: Call, name: PromptName): Promise<"finished" | "stopped" | "none"> {
+    const relay = call.relay;
+    const audio = this.#options.prompts?.[name];
+    if (!relay || relay.state !== "open" || relay.codec === "opus" || !audio || call.ended) {
+      return Promise.resolve("none");
+    }
+    call.player?.stop();
+    const player = new PromptPlayer(relay, relay.codec === "pcmu" ? audio.pcmu : audio.pcma);
+    call.player = player;
+    return player.done.then((s) => (s === "finished" ? "finished" : "stopped"));
+  }
+
+  /** Asks for one entry: the prompt plays until the first digit, then digits up to `#`. */
+  async #ask(call: Call, name: PromptName): Promise<string> {
+    const ivr = this.#options.ivr ?? {};
+    const promptMs = ((this.#options.prompts?.[name]?.pcmu.length ?? 0) / 8000) * 1000;
+    void this.#playPrompt(call, name);
+    const player = call.player;
+    const entry = await call.digits.collect({
+      firstTimeoutMs: promptMs + (ivr.firstDigitMs ?? 10_000),
+      nextTimeoutMs: ivr.nextDigitMs ?? 5_000,
+      onDigit: () => player?.stop(),
+    });
+    player?.stop();
+    return entry.digits;
+  }
+
+  /** The IVR: meeting ID (unless known) and passcode, three tries; null when the caller did not get in. */
+  async #ivr(call: Call, knownMeetingId: string | null): Promise<string | null> {
+    call.to("ivr");
+    const tries = this.#options.ivr?.tries ?? 3;
+    let meetingId = knownMeetingId;
+    const ivr = call.ivr = { attempt: 0, asking: null as "meeting-id" | "passcode" | null };
+    // A failed entry drops what was typed before the failure was known (stale input); digits typed
+    // during the error prompt count for the next try.
+    const failed = (prompt: PromptName) => {
+      call.digits.flush();
+      ivr.attempt++;
+      ivr.asking = null;
+      return this.#playPrompt(call, prompt);
+    };
+    while (ivr.attempt < tries && !call.ended) {
+      if (!meetingId) {
+        ivr.asking = "meeting-id";
+        const entered = await this.#ask(call, "welcome");
+        if (call.ended) return null;
+        if (!/^\d{10}$/.test(entered)) {
+          await failed("notFound");
+          continue;
+        }
+        const r = await this.#options.web.resolve(entered, null, callerOf(call));
+        if (call.ended) return null;
+        if (r.ok) {
+          call.title = r.title;
+          return entered;
+        }
+        if (r.status === 404 || r.status === 410) {
+          await failed("notFound");
+          continue;
+        }
+        if (!(r.status === 403 && r.error === "bad-passcode")) return await this.#goodbye(call, "locked");
+        meetingId = entered;
+      }
+      ivr.asking = "passcode";
+      const passcode = await this.#ask(call, "passcode");
+      if (call.ended) return null;
+      const r = await this.#options.web.resolve(meetingId, passcode, callerOf(call));
+      if (call.ended) return null;
+      if (r.ok) {
+        call.title = r.title;
+        return meetingId;
+      }
+      if (r.status === 403 && r.error === "bad-passcode") {
+        await failed("wrongPasscode");
+        continue;
+      }
+      if (r.status === 404 || r.status === 410) {
+        meetingId = knownMeetingId;
+        await failed("notFound");
+        continue;
+      }
+      return await this.#goodbye(call, "locked");
+    }
+    return await this.#goodbye(call, "goodbye");
+  }
+
+  async #goodbye(call: Call, prompt: PromptName): Promise<null> {
+    await this.#playPrompt(call, prompt);
+    await this.#end(call, "ivr-failed", "local");
+    return null;
+  }
+
+  // --- speaking ----------------------------------------------------------------------------------------
+
+  /** Speaking changes go to the web at most once per debounce window; suppressed while host-muted. */
+  #scheduleSpeaking(call: Call) {
+    if (call.speakingTimer !== undefined || !call.registered || call.phase !== "in-bridge") return;
+    call.speakingTimer = setTimeout(() => {
+      call.speakingTimer = undefined;
+      if (call.ended || call.phase !== "in-bridge") return;
+      const want = call.speakingNow && !call.hostMuted;
+      if (want === call.speakingSent) return;
+      call.speakingSent = want;
+      this.#options.web.callState(call.id, { speaking: want }).catch((err) => {
+        log.warn("speaking update failed", { callId: call.id, error: (err as Error).message });
+      });
+    }, this.#options.speakingDebounceMs ?? 250);
+  }
+
+  // --- the web's requests ----------------------------------------------------------------------------
+
+  /** The host let a waiting caller in (idempotent for callers already in the bridge). */
+  async admit(callId: string): Promise<void> {
+    const call = this.#call(callId);
+    if (call.phase === "in-bridge") return;
+    if (call.phase !== "waiting") {
+      call.admitRequested = true;
+      return;
+    }
+    await this.#join(call);
+  }
+
+  async setMuted(callId: string, muted: boolean): Promise<void> {
+    const call = this.#call(callId);
+    call.hostMuted = muted;
+    if (call.joined) {
+      await this.#options.bridges.for(call.meetingId!).setCallerMuted(call.id, muted);
+    }
+    this.#scheduleSpeaking(call);
+  }
+
+  /** BYE (or CANCEL for a ringing dial-out): removed, denied, or the meeting ended. */
+  async hangup(callId: string, reason = "removed"): Promise<void> {
+    await this.#end(this.#call(callId), reason, "web");
+  }
+
+  /** The meeting ended: every call of it gets a BYE, then its bridge stops. */
+  async meetingEnded(meetingId: string): Promise<{ calls: number }> {
+    const calls = [...this.#calls.values()].filter((c) => c.meetingId === meetingId && !c.ended);
+    await Promise.all(calls.map((c) => this.#end(c, "meeting-ended", "web")));
+    await this.#options.bridges.meetingEnded(meetingId);
+    return { calls: calls.length };
+  }
+
+  async setPublisher(meetingId: string, feedId: number, audioMid: string) {
+    await this.#options.bridges.for(meetingId).addWebPublisher(feedId, audioMid);
+  }
+
+  async removePublisher(meetingId: string, feedId: number) {
+    await this.#options.bridges.get(meetingId)?.removeWebPublisher(feedId);
+  }
+
+  // --- dial-out -------------------------------------------------------------------------------------
+
+  /** Calls `target` (E.164 or sip: URI) for the meeting; progress goes to the web app. */
+  dialOut(meetingId: string, target: string, displayName: string): { callId: string } {
+    const endpoint = this.#options.endpoint;
+    if (!endpoint) throw new CallProblem(503, "SIP is off (SIP_PORT=0)");
+    const proxy = this.#options.outboundProxy;
+    let uri: string;
+    if (target.startsWith("sip:")) {
+      if (!parseUri(target)) throw new CallProblem(400, "target is not a valid SIP URI");
+      uri = target;
+    } else {
+      if (!proxy) throw new CallProblem(409, "dialling numbers needs SIP_OUTBOUND_PROXY");
+      const host = parseUri(proxy)?.host;
+      if (!host) throw new CallProblem(503, "SIP_OUTBOUND_PROXY is not a valid SIP URI");
+      uri = `sip:${target}@${host}`;
+    }
+    const socket = this.#bindCallerSocket();
+    const local = this.#localAddress(socket);
+    const out = endpoint.call(uri, offerSdp(local), {
+      from: { user: meetingId, displayName: "Talkspace" },
+      outboundProxy: proxy || undefined,
+      noAnswerTimeoutMs: this.#options.dialOutNoAnswerMs,
+    });
+    const number = target.startsWith("sip:") ? maskNumber(parseUri(target)?.user ?? null) : maskNumber(target);
+    const call = new Call("out", out, displayName.trim().slice(0, 64) || number, number);
+    call.meetingId = meetingId;
+    this.#calls.set(call.id, call);
+    const web = this.#options.web;
+    const progress = (status: "ringing" | "answered" | "busy" | "no-answer" | "failed", reason?: string) =>
+      web.progress(call.id, status, reason).catch((err) => {
+        log.warn("dial-out progress failed", { callId: call.id, status, error: (err as Error).message });
+      });
+    let ringing = false;
+    out.onRinging(() => {
+      if (ringing) return;
+      ringing = true;
+      void progress("ringing");
+    });
+    out.on("ended", (reason) => void this.#end(call, reason === "bye" ? "hangup" : reason, "sip"));
+    out.on("dtmf", (digit) => call.digits.push(digit));
+    void (async () => {
+      const outcome = await out.outcome;
+      if (outcome.kind !== "answered") {
+        socket.close();
+        const status = outcome.kind === "cancelled" ? "failed" : outcome.kind;
+        await progress(status, outcome.kind === "failed" ? outcome.reason : String(outcome.status));
+        await this.#end(call, outcome.kind, "sip");
+        return;
+      }
+      const chosen = outcome.remoteSdp ? negotiate(outcome.remoteSdp as Sdp, { allowOpus: false }) : null;
+      if (!chosen) {
+        socket.close();
+        await progress("failed", "no common codec");
+        await this.#end(call, "failed", "local");
+        return;
+      }
+      this.#attachRelay(
+        call,
+        this.#relay(socket, {
+          callId: call.id,
+          codec: chosen.codec,
+          payloadType: chosen.payloadType,
+          telephoneEventPayloadType: chosen.telephoneEvent,
+          callerSdpAddress: chosen.remote,
+        }),
+      );
+      if (call.ended) {
+        await call.relay?.close();
+        return;
+      }
+      await progress("answered");
+      try {
+        // The host invited them: no lobby, straight into the bridge.
+        await this.#register(call, meetingId);
+      } catch (err) {
+        log.error("dial-out registration failed", { callId: call.id, error: (err as Error).message });
+        await this.#end(call, "failed", "local");
+      }
+    })();
+    return { callId: call.id };
+  }
+
+  // --- the end -----------------------------------------------------------------------------------------
+
+  /** Ends a call once, whoever ended it; `origin` "sip" means the SIP side is already over. */
+  #end(call: Call, reason: string, origin: "sip" | "web" | "local"): Promise<void> {
+    if (call.ending) return call.ending;
+    call.ending = (async () => {
+      if (call.phase !== "ended") call.to("ended");
+      log.info("call ended", { callId: call.id, reason, origin, meetingId: call.meetingId });
+      call.digits.close();
+      call.player?.stop();
+      call.player = null;
+      clearTimeout(call.speakingTimer);
+      if (origin !== "sip") {
+        const sip = call.sip;
+        try {
+          if ("cancel" in sip && (sip.state === "calling" || sip.state === "ringing")) sip.cancel();
+          else sip.hangup();
+        } catch (err) {
+          log.warn("hanging up failed", { callId: call.id, error: (err as Error).message });
+        }
+      }
+      if (call.joined && call.meetingId) {
+        await this.#options.bridges.for(call.meetingId).removeCaller(call.id).catch((err) => {
+          log.warn("leaving the bridge failed", { callId: call.id, error: (err as Error).message });
+        });
+      }
+      await call.relay?.close();
+      if (call.registered) {
+        await this.#options.web.callEnded(call.id, reason).catch((err) => {
+          log.warn("telling the web app failed", { callId: call.id, error: (err as Error).message });
+        });
+      }
+      this.#calls.delete(call.id);
+    })();
+    return call.ending;
+  }
+
+  /** Hangs up every call (gateway shutdown). */
+  async stop() {
+    await Promise.all([...this.#calls.values()].map((c) => this.#end(c, "shutdown", "local")));
+  }
+}

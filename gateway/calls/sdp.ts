@@ -1,0 +1,144 @@
+// Call control's pure parts: the dial string, the caller's number as the meeting shows it, codec
+// choice from an SDP offer (or answer), and the SDP we send (answer to an offer, or our own offer).
+
+import type { Sdp } from "../sip/message.ts";
+import type { RelayCodec, UdpAddress } from "../rtp/relay.ts";
+
+export type DialTarget =
+  | { kind: "meeting"; meetingId: string; passcode: string | null }
+  | { kind: "ivr" };
+
+const digitsOnly = (s: string) => s.replace(/[^\d]/g, "");
+
+/**
+ * The Request-URI user: `<10 digits>`, `<10 digits>*<passcode>`, or the DID (which reaches the IVR).
+ * Visual separators in a DID (`+49 30-123`) do not matter; null = nothing we answer.
+ */
+export function parseDialString(user: string | null, did: string): DialTarget | null {
+  if (!user) return null;
+  const u = decodeURIComponent(user).trim();
+  if (
+    did &&
+    (u === did || (digitsOnly(did).length > 0 && digitsOnly(u) === digitsOnly(did) && /^\+?[\d\s().-]+$/.test(u)))
+  ) {
+    return { kind: "ivr" };
+  }
+  const m = /^(\d{10})(?:\*(\d{1,16}))?$/.exec(u);
+  if (!m) return null;
+  return { kind: "meeting", meetingId: m[1], passcode: m[2] ?? null };
+}
+
+/** `•••• 1234` for phone numbers, the user part (shortened) for SIP URIs, `unknown` otherwise. */
+export function maskNumber(user: string | null): string {
+  if (!user) return "unknown";
+  const u = (() => {
+    try {
+      return decodeURIComponent(user);
+    } catch {
+      return user;
+    }
+  })().trim();
+  const digits = digitsOnly(u);
+  if (/^\+?[\d\s().-]+$/.test(u) && digits.length >= 5) return `•••• ${digits.slice(-4)}`;
+  if (/^\+?[\d\s().-]+$/.test(u)) return "••••";
+  return u.replace(/[^\w.@+-]/g, "").slice(0, 64) || "unknown";
+}
+
+/** What the meeting shows: the caller's display name unless it is (or contains) a phone number. */
+export function callerDisplayName(displayName: string | null, user: string | null): string {
+  // deno-lint-ignore no-control-regex -- control characters are what we strip.
+  const name = (displayName ?? "").replace(/["\\\x00-\x1f]/g, "").trim().slice(0, 64);
+  if (name && digitsOnly(name).length < 5) return name;
+  const masked = maskNumber(user);
+  return masked === "unknown" ? "Phone" : masked;
+}
+
+export interface Negotiated {
+  codec: RelayCodec;
+  payloadType: number;
+  /** The caller's telephone-event payload type at the codec's clock rate, if offered. */
+  telephoneEvent: number | null;
+  /** Where the caller wants media (null for a late offer or an unusable address). */
+  remote: UdpAddress | null;
+  /** Index of the audio m-line we use; the others are refused with port 0. */
+  mediaIndex: number;
+}
+
+const CLOCK: Record<RelayCodec, number> = { pcmu: 8000, pcma: 8000, opus: 48000 };
+
+/**
+ * Picks the codec: the first payload type in the caller's order that we support (PCMU, PCMA, and Opus
+ * when `allowOpus`; G.722 and the rest are skipped). Null when nothing fits (answer 488).
+ */
+export function negotiate(sdp: Sdp, options: { allowOpus: boolean }): Negotiated | null {
+  for (let i = 0; i < sdp.media.length; i++) {
+    const m = sdp.media[i];
+    if (m.type !== "audio" || m.port === 0 || m.protocol !== "RTP/AVP") continue;
+    const order = String(m.payloads ?? "").trim().split(/\s+/).map(Number).filter(Number.isInteger);
+    const rtpmap = new Map(m.rtp.map((r) => [r.payload, r]));
+    let chosen: { codec: RelayCodec; pt: number } | null = null;
+    for (const pt of order) {
+      const r = rtpmap.get(pt);
+      const name = r?.codec.toLowerCase() ?? (pt === 0 ? "pcmu" : pt === 8 ? "pcma" : "");
+      const rate = r?.rate ?? 8000;
+      if (name === "pcmu" && rate === 8000) chosen = { codec: "pcmu", pt };
+      else if (name === "pcma" && rate === 8000) chosen = { codec: "pcma", pt };
+      else if (name === "opus" && rate === 48000 && options.allowOpus) chosen = { codec: "opus", pt };
+      if (chosen) break;
+    }
+    if (!chosen) continue;
+    const events = m.rtp.filter((r) => r.codec.toLowerCase() === "telephone-event");
+    const te = events.find((r) => (r.rate ?? 8000) === CLOCK[chosen.codec]) ?? null;
+    const ip = m.connection?.ip ?? sdp.connection?.ip ?? null;
+    const remote = ip && ip !== "0.0.0.0" && m.port > 0 ? { host: ip, port: m.port } : null;
+    return { codec: chosen.codec, payloadType: chosen.pt, telephoneEvent: te?.payload ?? null, remote, mediaIndex: i };
+  }
+  return null;
+}
+
+function rtpmapLines(codec: RelayCodec, pt: number, te: number | null): string[] {
+  const lines = [
+    codec === "opus" ? `a=rtpmap:${pt} opus/48000/2` : `a=rtpmap:${pt} ${codec.toUpperCase()}/8000`,
+  ];
+  if (codec === "opus") lines.push(`a=fmtp:${pt} useinbandfec=1`);
+  if (te !== null) lines.push(`a=rtpmap:${te} telephone-event/${CLOCK[codec]}`, `a=fmtp:${te} 0-16`);
+  return lines;
+}
+
+function sessionLines(host: string): string[] {
+  const id = crypto.getRandomValues(new Uint32Array(1))[0];
+  const ipv = host.includes(":") ? "IP6" : "IP4";
+  return ["v=0", `o=talkspace ${id} 1 IN ${ipv} ${host}`, "s=Talkspace", `c=IN ${ipv} ${host}`, "t=0 0"];
+}
+
+/** Our answer: the chosen codec (+ telephone-event when offered) on the relay's port, ptime 20. */
+export function answerSdp(offer: Sdp, chosen: Negotiated, local: UdpAddress): string {
+  const lines = sessionLines(local.host);
+  offer.media.forEach((m, i) => {
+    if (i !== chosen.mediaIndex) {
+      // RFC 3264 §6: every offered stream gets an m-line; port 0 refuses it.
+      const first = String(m.payloads ?? "0").trim().split(/\s+/)[0];
+      lines.push(`m=${m.type} 0 ${m.protocol} ${first}`);
+      return;
+    }
+    const pts = [chosen.payloadType, ...(chosen.telephoneEvent !== null ? [chosen.telephoneEvent] : [])];
+    lines.push(`m=audio ${local.port} RTP/AVP ${pts.join(" ")}`);
+    lines.push(...rtpmapLines(chosen.codec, chosen.payloadType, chosen.telephoneEvent));
+    lines.push("a=ptime:20", "a=sendrecv");
+  });
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** Telephone-event payload type we offer. */
+export const OFFER_TELEPHONE_EVENT = 101;
+
+/** Our offer (dial-outs, late offers): PCMU and PCMA (G.711 only: prompts need it) and telephone-event. */
+export function offerSdp(local: UdpAddress, codecs: ("pcmu" | "pcma")[] = ["pcmu", "pcma"]): string {
+  const lines = sessionLines(local.host);
+  const pts = codecs.map((c) => (c === "pcmu" ? 0 : 8));
+  lines.push(`m=audio ${local.port} RTP/AVP ${[...pts, OFFER_TELEPHONE_EVENT].join(" ")}`);
+  for (const c of codecs) lines.push(`a=rtpmap:${c === "pcmu" ? 0 : 8} ${c.toUpperCase()}/8000`);
+  lines.push(`a=rtpmap:${OFFER_TELEPHONE_EVENT} telephone-event/8000`, `a=fmtp:${OFFER_TELEPHONE_EVENT} 0-16`);
+  lines.push("a=ptime:20", "a=sendrecv");
+  return lines.join("\r\n") + "\r\n";
+}

@@ -1,0 +1,84 @@
+// Hosts: call a phone number or a SIP address into the meeting ("Call out"), and how each call is
+// going (calling, ringing, answered, busy, no answer, failed) from the server's dial-out-status.
+
+import { useState } from "preact/hooks";
+import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+import type { DialOutStatus } from "../../lib/meetings/protocol.ts";
+
+const STATUS_TEXT: Record<DialOutStatus["status"], string> = {
+  calling: "Calling…",
+  ringing: "Ringing…",
+  answered: "Answered: in the meeting",
+  busy: "Busy",
+  "no-answer": "No answer",
+  failed: "The call failed",
+};
+
+export function CallOut({ room }: { room: MeetingController }) {
+  const [open, setOpen] = useState(false);
+  const [target, setTarget] = useState("");
+  const [name, setName] = useState("");
+  const calls = room.dialOuts.value;
+  return (
+    <section class="room-call-out" aria-label="Call out">
+      {open
+        ? (
+          <form
+            class="room-host-form"
+            data-action="call-out-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (room.dialOut(target, name)) {
+                setTarget("");
+                setName("");
+                setOpen(false);
+              }
+            }}
+          >
+            <label>
+              Phone number or SIP address{" "}
+              <input
+                name="target"
+                value={target}
+                required
+                maxLength={256}
+                placeholder="+4930123456 or sip:room@example.org"
+                autocomplete="off"
+                onInput={(e) => setTarget((e.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <label>
+              Name shown in the meeting{" "}
+              <input
+                name="name"
+                value={name}
+                maxLength={60}
+                placeholder="Optional"
+                onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <button type="submit" class="button small">Call</button>
+            <button type="button" class="button small secondary" onClick={() => setOpen(false)}>Cancel</button>
+          </form>
+        )
+        : (
+          <button type="button" class="button small secondary" data-action="call-out" onClick={() => setOpen(true)}>
+            Call out
+          </button>
+        )}
+      {calls.length > 0 && (
+        <ul class="room-call-status" aria-live="polite">
+          {calls.map((c) => (
+            <li key={c.callId} data-call-id={c.callId} data-status={c.status}>
+              <span class="room-participant-name">{c.name}</span> <span class="room-role">{c.target}</span>{" "}
+              <span class={c.status === "answered" ? "room-state-on" : "room-state-off"}>
+                {STATUS_TEXT[c.status]}
+                {c.reason && c.status !== "answered" && c.status !== "ringing" ? ` (${c.reason})` : ""}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
