@@ -19,7 +19,10 @@ devRoutes.use("/dev/*", async function requireDevelopment(c, next) {
 devRoutes.get("/dev/outbox.json", async (c) => {
   const messages = await listOutbox(c.get("deps").kv);
   c.header("Cache-Control", "no-store");
-  return c.json(messages.map(({ to, subject, text, html, sentAt }) => ({ to, subject, text, html, sentAt })));
+  // `raw` is the message's MIME source (with any text/calendar part), as it would go over SMTP.
+  return c.json(
+    messages.map(({ to, subject, text, html, sentAt, raw }) => ({ to, subject, text, html, sentAt, raw: raw ?? null })),
+  );
 });
 
 devRoutes.get("/dev/outbox", async (c) => {

@@ -230,9 +230,14 @@ Deno.test("/dev/outbox.json lists messages newest first in development", async (
     const body = await res.json() as Record<string, unknown>[];
     assert.equal(body.length, 2);
     assert.deepEqual(body.map((m) => Object.keys(m).sort()), [
-      ["html", "sentAt", "subject", "text", "to"],
-      ["html", "sentAt", "subject", "text", "to"],
+      ["html", "raw", "sentAt", "subject", "text", "to"],
+      ["html", "raw", "sentAt", "subject", "text", "to"],
     ]);
+    // raw is the MIME source a mail server would receive: headers, then the text and HTML parts.
+    const raw = String(body[0].raw);
+    assert.match(raw, /^Subject: Second\r?$/m);
+    assert.match(raw, /Content-Type: text\/plain/);
+    assert.match(raw, /Content-Type: text\/html/);
     assert.deepEqual(body.map((m) => [m.to, m.subject, m.text, m.html]), [
       ["second@example.org", "Second", "two", "<p>two</p>"],
       ["first@example.org", "First", "one", "<p>one</p>"],
