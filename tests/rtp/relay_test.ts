@@ -178,11 +178,15 @@ Deno.test("relay: audio from Janus reaches the caller with the tone intact", asy
   }
 });
 
+// Many relays at once lose nothing. The full load (50 calls) is a throughput figure that depends on
+// a quiet machine, so the suite runs 10 calls for 5 s; RTP_BENCH=1 runs the 50-call version (and
+// bench/sip.ts measures 50 callers through the whole stack).
+const RELAY_LOAD = Deno.env.get("RTP_BENCH") === "1" ? { calls: 50, seconds: 10 } : { calls: 10, seconds: 5 };
+
 Deno.test({
-  name: "relay CPU: 50 calls, 20 ms G.711 both ways for 10 s, no loss",
-  ignore: Deno.env.get("RTP_BENCH") === "0",
+  name: `relay load: ${RELAY_LOAD.calls} calls, 20 ms G.711 both ways for ${RELAY_LOAD.seconds} s, no loss`,
   async fn() {
-    const calls = 50, seconds = 10;
+    const { calls, seconds } = RELAY_LOAD;
     const janus = collector();
     const relays = Array.from(
       { length: calls },
