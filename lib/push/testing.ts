@@ -36,15 +36,22 @@ export interface RecordedPush {
   body: Uint8Array;
 }
 
-/** A push service stand-in: records each request and answers with the next queued status (201 when none). */
+/**
+ * A push service stand-in: records each request and answers with the next status queued for that
+ * endpoint (201 when none). Per endpoint, because a person's devices are sent to in no fixed order.
+ */
 export class RecordingPushService {
   readonly requests: RecordedPush[] = [];
-  readonly statuses: number[] = [];
+  readonly statuses = new Map<string, number[]>();
   readonly fetch: typeof fetch = async (input, init) => {
     const req = new Request(input, init);
     this.requests.push({ url: req.url, headers: req.headers, body: new Uint8Array(await req.arrayBuffer()) });
-    return new Response(null, { status: this.statuses.shift() ?? 201 });
+    return new Response(null, { status: this.statuses.get(req.url)?.shift() ?? 201 });
   };
+  /** Queues the statuses an endpoint answers with, in order. */
+  answer(endpoint: string, ...statuses: number[]) {
+    this.statuses.set(endpoint, [...(this.statuses.get(endpoint) ?? []), ...statuses]);
+  }
 }
 
 export interface Subscriber {

@@ -6,17 +6,11 @@
 // to the namespace address and Chromium's fake microphone playing a WAV file. And WAV/Goertzel helpers.
 // Used by tests/sip_browser_e2e_test.ts.
 
-import { chromium } from "playwright-core";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createNetNs } from "./netns.ts";
 import type { NetNs } from "./netns.ts";
-import { CHROMIUM_PATH } from "./browser.ts";
-import { meetingStackUnavailable, poll } from "./meeting_harness.ts";
-import type { Proc } from "./meeting_harness.ts";
+import { meetingStackUnavailable, startMeetingStack } from "./meeting_harness.ts";
+import type { MeetingStack, Proc } from "./meeting_harness.ts";
 import { missingPrograms } from "./tools.ts";
-import { signedHeaders } from "../../gateway/signing.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 export const BARESIP_MODULES = "/usr/lib/baresip/modules";
 
 /** Why the baresip end-to-end test cannot run here, or null. */
@@ -236,221 +230,31 @@ export async function startBaresip(ns: NetNs, opts: {
 
 // ---- the stack ----------------------------------------------------------------------------------
 
-function spawnIn(ns: NetNs, args: string[], env: Record<string, string>): Proc {
-  const child = ns.spawn([Deno.execPath(), ...args], { cwd: ROOT, env, stdout: "piped", stderr: "piped" });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array<ArrayBuffer>>) => {
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) out += chunk;
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  return {
-    child,
-    output: () => out,
-    async stop() {
-      if (!exited) child.kill("SIGTERM");
-      const t = setTimeout(() => !exited && child.kill("SIGKILL"), 10_000);
-      await status;
-      clearTimeout(t);
-      await pumps;
-    },
-  };
-}
-
-export interface SipMeetingStack {
-  ns: NetNs;
-  ip: string;
-  base: string;
+export interface SipMeetingStack extends MeetingStack {
+  /** The gateway's SIP port on the namespace address. */
   sipPort: number;
-  gatewayUrl: string;
-  dataDir: string;
-  web: Proc;
-  gateway: Proc;
-  browser: Browser;
-  newPage(sessionToken?: string): Promise<Page>;
-  /** A signed request to the gateway's internal API (diagnostics: `/internal/calls`). */
-  gatewayRequest(method: string, path: string, body?: unknown): Promise<Response>;
-  /** Starts a process (e.g. baresip) whose stop() runs at teardown before the stack's own processes. */
-  track(p: Proc): void;
-  consoleLines: string[];
-  dump(): string;
-  stop(): Promise<void>;
 }
 
 /**
- * Janus + gateway (SIP on `<namespace ip>:sipPort`) + web app + Chromium, all in a fresh namespace.
- * Chromium's fake microphone plays `fakeAudioWav` (looped).
+ * Janus + gateway (SIP on `<namespace ip>:sipPort`) + web app + Chromium, all in a fresh namespace
+ * (tests/support/meeting_harness.ts), with Chromium's fake microphone playing `fakeAudioWav` (looped).
  */
 export async function startSipMeetingStack<T>(
   seed: (kv: Deno.Kv) => Promise<T>,
   opts: { fakeAudioWav: string },
 ): Promise<{ stack: SipMeetingStack; seeded: T }> {
-  const ns = await createNetNs();
-  if ("skip" in ns) throw new Error(ns.skip);
-  const procs: Proc[] = [];
-  const extra: Proc[] = [];
-  let browser: Browser | null = null;
-  const contexts: BrowserContext[] = [];
-  const dataDir = await Deno.makeTempDir({ prefix: "talkspace-sip-e2e-" });
-  const consoleLines: string[] = [];
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const p of extra) await p.stop().catch(() => {});
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    for (const p of [...procs].reverse()) await p.stop().catch(() => {});
-    await ns.destroy();
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-  };
-  const dump = () =>
-    [
-      ...procs.map((p, i) => `--- ${i === 0 ? "gateway" : "web"} output ---\n${p.output().slice(-6000)}`),
-      ...extra.map((p) => `--- extra process output ---\n${p.output().slice(-6000)}`),
-      `--- browser console ---\n${consoleLines.slice(-80).join("\n")}`,
-    ].join("\n");
-  try {
-    const build = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/build_islands.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!build.success) throw new Error(`building islands failed:\n${new TextDecoder().decode(build.stderr)}`);
-
-    const secret = crypto.randomUUID();
-    const ip = ns.innerAddress;
-    const gwPort = 18000 + Math.floor(Math.random() * 1000);
-    const wsPort = 19000 + Math.floor(Math.random() * 1000);
-    const webPort = 20000 + Math.floor(Math.random() * 1000);
-    const sipPort = 5060;
-    const base = `http://${ip}:${webPort}`;
-    const gatewayUrl = `http://${ip}:${gwPort}`;
-    const janusWsUrl = `ws://${ip}:${wsPort}/`;
-
-    const webData = `${dataDir}/web`;
-    await Deno.mkdir(webData);
-    const kv = await Deno.openKv(`${webData}/talkspace.kv`);
-    let seeded: T;
-    try {
-      seeded = await seed(kv);
-    } finally {
-      kv.close();
-    }
-
-    const gateway = spawnIn(ns, ["run", "-A", "gateway/main.ts"], {
-      TALKSPACE_LOG: "",
-      GATEWAY_PORT: String(gwPort),
-      GATEWAY_HOST: ip,
-      GATEWAY_SECRET: secret,
-      JANUS_WS_PORT: String(wsPort),
-      JANUS_WS_IP: ip,
-      JANUS_WS_URL: janusWsUrl,
-      JANUS_API_URL: janusWsUrl,
-      JANUS_ADMIN_WS_PORT: String(wsPort + 1000),
-      JANUS_RTP_PORT_RANGE: "30000-30999",
-      JANUS_ICE_ENFORCE_LIST: ns.innerIf,
-      JANUS_DEBUG_LEVEL: "3",
-      DATA_DIR: `${dataDir}/gateway`,
+  const sipPort = 5060;
+  const { stack, seeded } = await startMeetingStack(seed, {
+    tag: "sip",
+    verbose: true,
+    chromiumArgs: [`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`],
+    gatewayEnv: ({ ip, base }) => ({
       SIP_HOST: ip,
       SIP_PORT: String(sipPort),
       SIP_ADVERTISED_HOST: ip,
       SIP_RTP_PORT_RANGE: "42000-42099",
       WEB_INTERNAL_URL: base,
-    });
-    procs.push(gateway);
-    await poll("the gateway to say janus connected", async () => {
-      const res = await fetch(`${gatewayUrl}/health`);
-      return (await res.json()).janus === "connected";
-    }, 60_000);
-
-    const web = spawnIn(ns, ["run", "-A", "main.ts"], {
-      TALKSPACE_ENV: "development",
-      PORT: String(webPort),
-      PUBLIC_URL: base,
-      DATA_DIR: webData,
-      GATEWAY_URL: gatewayUrl,
-      GATEWAY_SECRET: secret,
-      JANUS_WS_URL: janusWsUrl,
-    });
-    procs.push(web);
-    await poll("the web app to answer", async () => {
-      const res = await fetch(`${base}/healthz`);
-      await res.body?.cancel();
-      return res.ok;
-    }, 30_000);
-
-    const wrapper = `${dataDir}/chromium-in-ns.sh`;
-    await Deno.writeTextFile(wrapper, `#!/bin/sh\nexec ip netns exec ${ns.name} ${CHROMIUM_PATH} "$@"\n`);
-    await Deno.chmod(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      headless: true,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        `--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`,
-        "--autoplay-policy=no-user-gesture-required",
-        `--unsafely-treat-insecure-origin-as-secure=${base}`,
-      ],
-    });
-    const b = browser;
-    const newPage = async (sessionToken?: string) => {
-      const context = await b.newContext({ viewport: { width: 1000, height: 700 } });
-      contexts.push(context);
-      if (sessionToken) await context.addCookies([{ name: "ts_session", value: sessionToken, url: base }]);
-      const page = await context.newPage();
-      const n = contexts.length;
-      page.on("pageerror", (e) => consoleLines.push(`[page ${n}] page error: ${e.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "warning" || m.type() === "error") consoleLines.push(`[page ${n}] ${m.type()}: ${m.text()}`);
-      });
-      return page;
-    };
-    const gatewayRequest = async (method: string, path: string, body?: unknown) => {
-      const text = body === undefined ? "" : JSON.stringify(body);
-      const headers = await signedHeaders(secret, method, path, text);
-      return await fetch(`${gatewayUrl}${path}`, {
-        method,
-        headers: { ...headers, ...(text ? { "content-type": "application/json" } : {}) },
-        body: text || undefined,
-      });
-    };
-    return {
-      stack: {
-        ns,
-        ip,
-        base,
-        sipPort,
-        gatewayUrl,
-        dataDir,
-        web,
-        gateway,
-        browser: b,
-        newPage,
-        gatewayRequest,
-        track: (p) => extra.push(p),
-        consoleLines,
-        dump,
-        stop,
-      },
-      seeded,
-    };
-  } catch (err) {
-    const text = dump();
-    await stop();
-    throw new Error(`${(err as Error).message}\n${text}`);
-  }
+    }),
+  });
+  return { stack: { ...stack, sipPort }, seeded };
 }

@@ -3,6 +3,7 @@
 // one browser context per participant, the `window.__talkspace` hook, and teardown of all of it.
 // Used by tests/meeting_media_test.ts and tests/meeting_controls_e2e_test.ts.
 
+import { signedHeaders } from "../../gateway/signing.ts";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createNetNs, netnsAvailability } from "./netns.ts";
@@ -54,7 +55,7 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-function spawnIn(ns: NetNs, args: string[], env: Record<string, string>): Proc {
+export function spawnIn(ns: NetNs, args: string[], env: Record<string, string>): Proc {
   const child = ns.spawn([Deno.execPath(), ...args], { cwd: ROOT, env, stdout: "piped", stderr: "piped" });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array<ArrayBuffer>>) => {
@@ -128,6 +129,12 @@ export interface MeetingStack {
   /** Console warnings/errors and page errors of every page, for failure messages. */
   consoleLines: string[];
   timings: Record<string, number>;
+  /** The stack's temporary directory (removed by stop()). */
+  dataDir: string;
+  /** A signed request to the gateway's internal API (as the web app sends them). */
+  gatewayRequest(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Another process of the test (e.g. a SIP phone), stopped first at teardown and shown in dump(). */
+  track(p: Proc): void;
   /** Process output and browser console, for a failing test's message. */
   dump(): string;
   /** Stops Chromium, the web app and the gateway, and deletes the namespace and data. */
@@ -139,14 +146,26 @@ export interface MeetingStack {
  * app starts (it gets the KV and returns whatever the test needs). Everything started so far is
  * stopped again when a step fails.
  */
+export interface StackOptions {
+  /** Names the temporary directory. */
+  tag?: string;
+  /** More Chromium flags (e.g. a fake microphone file). */
+  chromiumArgs?: string[];
+  /** More gateway environment, given the namespace address and the web app's base URL (e.g. SIP). */
+  gatewayEnv?: (at: { ip: string; base: string }) => Record<string, string>;
+  /** Keep the gateway's and web app's info logs (for tests whose failures need them). */
+  verbose?: boolean;
+}
+
 export async function startMeetingStack<T>(
   seed: (kv: Deno.Kv) => Promise<T>,
-  opts: { tag?: string } = {},
+  opts: StackOptions = {},
 ): Promise<{ stack: MeetingStack; seeded: T }> {
   const t0 = performance.now();
   const ns = await createNetNs();
   if ("skip" in ns) throw new Error(ns.skip);
   const procs: Proc[] = [];
+  const extra: Proc[] = [];
   let browser: Browser | null = null;
   const contexts: BrowserContext[] = [];
   const dataDir = await Deno.makeTempDir({ prefix: `talkspace-${opts.tag ?? "meeting"}-e2e-` });
@@ -156,6 +175,7 @@ export async function startMeetingStack<T>(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    for (const p of extra) await p.stop().catch(() => {});
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close().catch(() => {});
     for (const p of [...procs].reverse()) await p.stop().catch(() => {});
@@ -164,7 +184,8 @@ export async function startMeetingStack<T>(
   };
   const dump = () =>
     [
-      ...procs.map((p, i) => `--- ${i === 0 ? "gateway" : "web"} output ---\n${p.output().slice(-4000)}`),
+      ...procs.map((p, i) => `--- ${i === 0 ? "gateway" : "web"} output ---\n${p.output().slice(-6000)}`),
+      ...extra.map((p) => `--- test process output ---\n${p.output().slice(-6000)}`),
       `--- browser console ---\n${consoleLines.slice(-80).join("\n")}`,
     ].join("\n");
   try {
@@ -198,7 +219,7 @@ export async function startMeetingStack<T>(
     }
 
     const gateway = spawnIn(ns, ["run", "-A", "gateway/main.ts"], {
-      TALKSPACE_LOG: "quiet",
+      TALKSPACE_LOG: opts.verbose ? "" : "quiet",
       GATEWAY_PORT: String(gwPort),
       GATEWAY_HOST: ip,
       GATEWAY_SECRET: secret,
@@ -211,12 +232,14 @@ export async function startMeetingStack<T>(
       JANUS_ICE_ENFORCE_LIST: ns.innerIf,
       JANUS_DEBUG_LEVEL: "3",
       DATA_DIR: `${dataDir}/gateway`,
+      ...opts.gatewayEnv?.({ ip, base }),
     });
     procs.push(gateway);
+    // Generous: the gateway also prepares spoken prompts when SIP is on.
     await poll("the gateway to say janus connected", async () => {
       const res = await fetch(`${gatewayUrl}/health`);
       return (await res.json()).janus === "connected";
-    }, 30_000);
+    }, 60_000);
     timings.gatewayReadyMs = performance.now() - t0;
 
     const web = spawnIn(ns, ["run", "-A", "main.ts"], {
@@ -243,6 +266,10 @@ export async function startMeetingStack<T>(
     browser = await chromium.launch({
       executablePath: wrapper,
       headless: true,
+      // Playwright's own handlers would exit before this stack's cleanup runs (see browser.ts).
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       args: [
         "--no-sandbox",
         "--disable-gpu",
@@ -254,6 +281,7 @@ export async function startMeetingStack<T>(
         "--autoplay-policy=no-user-gesture-required",
         // getUserMedia needs a secure context; the namespace's address is plain http.
         `--unsafely-treat-insecure-origin-as-secure=${base}`,
+        ...(opts.chromiumArgs ?? []),
       ],
     });
     const b = browser;
@@ -269,6 +297,15 @@ export async function startMeetingStack<T>(
       });
       return page;
     };
+    const gatewayRequest = async (method: string, path: string, body?: unknown) => {
+      const text = body === undefined ? "" : JSON.stringify(body);
+      const headers = await signedHeaders(secret, method, path, text);
+      return await fetch(`${gatewayUrl}${path}`, {
+        method,
+        headers: { ...headers, ...(text ? { "content-type": "application/json" } : {}) },
+        body: text || undefined,
+      });
+    };
     return {
       stack: {
         ns,
@@ -283,6 +320,9 @@ export async function startMeetingStack<T>(
         newPage,
         consoleLines,
         timings,
+        dataDir,
+        gatewayRequest,
+        track: (p: Proc) => void extra.push(p),
         dump,
         stop,
       },
