@@ -48,7 +48,12 @@ async function pipe(stream: ReadableStream<Uint8Array<ArrayBuffer>>, prefix: str
   if (buffered) await out.write(enc.encode(`${prefix} ${buffered}\n`));
 }
 
-const env = { ...Deno.env.toObject(), DATA_DIR: dataDir };
+const env: Record<string, string> = { ...Deno.env.toObject(), DATA_DIR: dataDir };
+// Each side finds the other on this machine, also when PORT or GATEWAY_PORT is not the default.
+env.WEB_INTERNAL_URL ??= `http://127.0.0.1:${env.PORT ?? "8000"}`;
+env.GATEWAY_URL ??= `http://127.0.0.1:${env.GATEWAY_PORT ?? "8090"}`;
+// What browsers connect to; both read it (the gateway hands it out, the meeting page's CSP allows it).
+env.JANUS_WS_URL ??= `ws://127.0.0.1:${env.JANUS_WS_PORT ?? "8188"}/`;
 const children: { name: string; child: Deno.ChildProcess }[] = [];
 
 if (hasJanus()) {
