@@ -13,7 +13,8 @@ import {
   type JanusListener,
   JanusUnavailable,
 } from "./janus_link.ts";
-import { JanusRequestFailed, roomIdFor, RoomProblem } from "./videoroom.ts";
+import { roomIdFor, RoomProblem } from "./videoroom.ts";
+import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./plugin_request.ts";
 
 const log = logger("audiobridge");
 
@@ -125,7 +126,7 @@ export class AudioBridgeManager implements JanusListener {
   #handle: JanodeHandle | null = null;
   #session: JanodeSession | null = null;
   #adminKey: string;
-  #locks = new Map<string, Promise<unknown>>();
+  #queue = new KeyedQueue();
 
   constructor(adminKey: string) {
     this.#adminKey = adminKey;
@@ -142,7 +143,7 @@ export class AudioBridgeManager implements JanusListener {
     this.#handle = await ctx.session.attach(AudioBridgePlugin) as JanodeHandle;
     try {
       for (const room of [...this.#rooms.values()]) {
-        await this.#lock(room.meetingId, async () => {
+        await this.#queue.run(room.meetingId, async () => {
           if (room.state !== "lost") return;
           room.to("recreating");
           await this.#recreate(room);
@@ -206,7 +207,7 @@ export class AudioBridgeManager implements JanusListener {
   /** Idempotent: a live bridge room for the meeting exists afterwards (first call's options stick). */
   ensureRoom(meetingId: string, options: BridgeRoomOptions = {}): Promise<{ room: number; created: boolean }> {
     const roomId = roomIdFor(meetingId);
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const existing = this.#rooms.get(meetingId);
       if (existing) {
         if (existing.state !== "live") throw new JanusUnavailable();
@@ -240,7 +241,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Idempotent: the room is gone afterwards (every participant's handle detached). */
   destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       if (!room) return { destroyed: false };
       const wasLive = room.state === "live";
@@ -267,7 +268,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Joins a plain-RTP participant on its own handle; answers where to send its audio. */
   joinPlainRtp(meetingId: string, join: PlainRtpJoin): Promise<JoinedParticipant> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       if (room.participants.has(join.key)) throw new RoomProblem(409, `${join.key} is already in the bridge`);
       const joined = await this.#joinHandle(room, join, join.muted ?? false);
@@ -319,7 +320,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Idempotent: the participant is out of the bridge and its handle detached. */
   leave(meetingId: string, key: string): Promise<{ left: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const p = room?.participants.get(key);
       if (!room || !p) return { left: false };
@@ -339,7 +340,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Host mute/unmute of a participant: their audio leaves every mix (they still hear the others). */
   setMuted(meetingId: string, key: string, muted: boolean): Promise<void> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const p = room.participants.get(key);
       if (!p) throw new RoomProblem(404, "no such participant in the bridge");
@@ -358,7 +359,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Forwards a group's mix as RTP to host:port; answers our forwarder id (stable across restarts). */
   forwardGroup(meetingId: string, spec: GroupForward): Promise<{ forwardId: number }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const streamId = await this.#startForward(room, spec);
       const forwardId = room.nextForwardId++;
@@ -369,7 +370,7 @@ export class AudioBridgeManager implements JanusListener {
   }
 
   stopForward(meetingId: string, forwardId: number): Promise<{ stopped: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const f = room?.forwards.get(forwardId);
       if (!room || !f) return { stopped: false };
@@ -407,7 +408,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Participants as Janus sees them (feed id, group, muted). */
   listParticipants(meetingId: string): Promise<{ feedId: number; display: string; muted: boolean }[]> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
       const list = (data.participants ?? []) as { id: number; display?: string; muted: boolean }[];
@@ -436,30 +437,6 @@ export class AudioBridgeManager implements JanusListener {
     body: Record<string, unknown>,
     handle?: JanodeHandle,
   ): Promise<Record<string, unknown>> {
-    const h = handle ?? this.#requireHandle();
-    try {
-      const res = await h.message({ request, ...body }) as { plugindata?: { data?: Record<string, unknown> } };
-      const data = res.plugindata?.data ?? {};
-      if (typeof data.error_code === "number") {
-        throw Object.assign(new Error(`${data.error_code} ${data.error}`), { _code: data.error_code });
-      }
-      return data;
-    } catch (err) {
-      const e = err as Error & { _code?: number };
-      const code = e._code ?? Number(/^(\d+) /.exec(e.message)?.[1] ?? NaN);
-      if (e.message === "connection closed" || /detached|closed/.test(e.message)) throw new JanusUnavailable();
-      throw new JanusRequestFailed(request, Number.isFinite(code) ? code : null, e.message);
-    }
-  }
-
-  #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.#locks.set(key, tail);
-    tail.then(() => {
-      if (this.#locks.get(key) === tail) this.#locks.delete(key);
-    });
-    return run;
+    return await pluginRequest(handle ?? this.#requireHandle(), request, body, { dataErrors: true });
   }
 }

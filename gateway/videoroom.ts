@@ -7,6 +7,9 @@ import VideoRoomPlugin from "janode/plugins/videoroom";
 import { logger } from "../lib/log.ts";
 import type { JanusAdmin } from "./janus_admin.ts";
 import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "./janus_link.ts";
+import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./plugin_request.ts";
+
+export { JanusRequestFailed };
 
 const log = logger("videoroom");
 
@@ -72,12 +75,6 @@ export class RoomProblem extends Error {
 }
 
 /** A Janus request failed; `code` is Janus's or the VideoRoom's error code when it gave one. */
-export class JanusRequestFailed extends Error {
-  constructor(readonly request: string, readonly code: number | null, reason: string) {
-    super(`Janus ${request} failed: ${reason}`);
-    this.name = "JanusRequestFailed";
-  }
-}
 
 function randomSecret(bytes = 24): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
@@ -95,7 +92,8 @@ export class VideoRoomManager implements JanusListener {
   #handle: JanodeHandle | null = null;
   #admin: JanusAdmin | null = null;
   #adminKey: string;
-  #locks = new Map<string, Promise<unknown>>();
+  /** Operations on one meeting run one at a time, so concurrent PUTs or POSTs cannot interleave. */
+  #queue = new KeyedQueue();
 
   constructor(adminKey: string) {
     this.#adminKey = adminKey;
@@ -119,7 +117,7 @@ export class VideoRoomManager implements JanusListener {
     let restored = 0;
     try {
       for (const room of [...this.#rooms.values()]) {
-        await this.#lock(room.meetingId, async () => {
+        await this.#queue.run(room.meetingId, async () => {
           if (room.state !== "lost") return;
           room.to("recreating");
           await this.#recreate(room);
@@ -194,7 +192,7 @@ export class VideoRoomManager implements JanusListener {
   /** Idempotent: a live room for the meeting exists afterwards (the options of the first call stick). */
   ensureRoom(meetingId: string, options: RoomOptions = {}): Promise<{ room: number; created: boolean }> {
     const roomId = roomIdFor(meetingId);
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const existing = this.#rooms.get(meetingId);
       if (existing) {
         if (existing.state !== "live") throw new JanusUnavailable();
@@ -228,7 +226,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent per participant: the same token and feed id until the participant is removed. */
   admitParticipant(meetingId: string, participantId: string): Promise<Participant & { room: number }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const existing = room.participants.get(participantId);
       if (existing) return { ...existing, room: room.roomId };
@@ -250,7 +248,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: afterwards the participant's token works nowhere and their feed is kicked. */
   removeParticipant(meetingId: string, participantId: string): Promise<{ removed: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const participant = room?.participants.get(participantId);
       if (!room || !participant) return { removed: false };
@@ -273,7 +271,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: the room is destroyed (everyone in it is kicked) and all its tokens revoked. */
   destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       if (!room) return { destroyed: false };
       const wasLive = room.state === "live";
@@ -301,7 +299,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Mutes or unmutes one of a participant's published streams (VideoRoom `moderate`, needs the secret). */
   moderate(meetingId: string, participantId: string, mid: string, mute: boolean): Promise<void> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const participant = room.participants.get(participantId);
       if (!participant) throw new RoomProblem(404, "no such participant in this meeting");
@@ -325,7 +323,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Feed ids currently publishing or joined in the meeting's room, straight from Janus. */
   listParticipants(meetingId: string): Promise<{ feedId: number; publisher: boolean }[]> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
       const list = (data.participants ?? []) as { id: number; publisher: boolean }[];
@@ -344,7 +342,7 @@ export class VideoRoomManager implements JanusListener {
     feedId: number,
     stream: { mid: string; host: string; port: number; payloadType?: number; ssrc?: number },
   ): Promise<{ streamId: number }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const data = await this.#request("rtp_forward", {
         room: room.roomId,
@@ -368,7 +366,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Stops a forwarder started by rtpForward; false when the publisher or forwarder is gone already. */
   stopRtpForward(meetingId: string, feedId: number, streamId: number): Promise<{ stopped: boolean }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       try {
         await this.#request("stop_rtp_forward", {
@@ -401,7 +399,7 @@ export class VideoRoomManager implements JanusListener {
       streams: { type: "audio" | "video"; mindex: number; mid: string; codec: string; description?: string }[];
     },
   ): Promise<{ feedId: number; host: string; port: number; rtcpPort: number | null }> {
-    return this.#lock(meetingId, async () => {
+    return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
       const feedId = room.nextFeedId++;
       const data = await this.#request("add_remote_publisher", {
@@ -456,27 +454,6 @@ export class VideoRoomManager implements JanusListener {
 
   /** Sends one synchronous VideoRoom request on the manager handle; answers the plugin's data. */
   async #request(request: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const handle = this.#requireHandle();
-    try {
-      const res = await handle.message({ request, ...body }) as { plugindata?: { data?: Record<string, unknown> } };
-      return res.plugindata?.data ?? {};
-    } catch (err) {
-      const e = err as Error & { _code?: number };
-      const code = e._code ?? Number(/^(\d+) /.exec(e.message)?.[1] ?? NaN);
-      if (e.message === "connection closed" || /detached|closed/.test(e.message)) throw new JanusUnavailable();
-      throw new JanusRequestFailed(request, Number.isFinite(code) ? code : null, e.message);
-    }
-  }
-
-  /** Runs operations on one meeting one at a time, so concurrent PUTs or POSTs cannot interleave. */
-  #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.#locks.set(key, tail);
-    tail.then(() => {
-      if (this.#locks.get(key) === tail) this.#locks.delete(key);
-    });
-    return run;
+    return await pluginRequest(this.#requireHandle(), request, body);
   }
 }
