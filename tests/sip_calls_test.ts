@@ -16,8 +16,8 @@ import { skipUnlessPrograms } from "./support/tools.ts";
 import { freeUdpPort, SCENARIOS } from "./sip/support.ts";
 import { encodeG711, g711LevelDbov } from "../gateway/rtp/g711.ts";
 import { buildRtp, parseRtp, serializeTelephoneEvent } from "../gateway/rtp/packet.ts";
-import { parseMessage, type SipRequest, type SipResponse } from "../gateway/sip/message.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
+import { RawSipPhone } from "./support/raw_phone.ts";
 
 const skip = skipUnlessPrograms("SIP call control tests", "sipp", "janus", "espeak-ng", "sox");
 
@@ -158,64 +158,19 @@ function sipp(
 
 // --- a raw phone: SIP over UDP plus RTP, for what sipp cannot do dynamically ------------------------
 
-class Phone {
-  sip = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  rtp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  messages: (SipRequest | SipResponse)[] = [];
+class Phone extends RawSipPhone {
   /** Level (dBov) and arrival time of every RTP packet received. */
   heard: { at: number; level: number }[] = [];
-  callId = `phone-${crypto.randomUUID()}`;
-  fromTag = crypto.randomUUID().slice(0, 8);
-  toTag = "";
-  remote: { host: string; port: number } | null = null;
-  answerSdp = "";
-  byeReceived = false;
-  #cseq = 1;
-  #loops: Promise<void>[];
-  #closed = false;
-  #waiters: (() => void)[] = [];
+  #sender: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly sipPort: number, readonly codec: "pcmu" | "pcma" = "pcmu") {
-    this.#loops = [this.#sipLoop(), this.#rtpLoop()];
+  constructor(sipPort: number, codec: "pcmu" | "pcma" = "pcmu") {
+    super(sipPort, { codec });
   }
 
-  get port() {
-    return (this.sip.addr as Deno.NetAddr).port;
-  }
-
-  async #sipLoop() {
-    while (!this.#closed) {
-      let data: Uint8Array;
-      try {
-        [data] = await this.sip.receive();
-      } catch {
-        return;
-      }
-      const p = parseMessage(data);
-      const text = new TextDecoder().decode(data);
-      if (p.kind === "request") {
-        this.messages.push(p.request);
-        if (p.request.method === "BYE") {
-          this.byeReceived = true;
-          this.#respond200(text);
-        }
-      } else if (p.kind === "response") this.messages.push(p.response);
-      for (const w of this.#waiters.splice(0)) w();
-    }
-  }
-
-  async #rtpLoop() {
-    while (!this.#closed) {
-      let data: Uint8Array;
-      try {
-        [data] = await this.rtp.receive();
-      } catch {
-        return;
-      }
-      const p = parseRtp(data);
-      if (p && (p.payloadType === 0 || p.payloadType === 8)) {
-        this.heard.push({ at: performance.now(), level: g711LevelDbov(this.codec, p.payload) });
-      }
+  protected onRtp(data: Uint8Array) {
+    const p = parseRtp(data);
+    if (p && (p.payloadType === 0 || p.payloadType === 8)) {
+      this.heard.push({ at: performance.now(), level: g711LevelDbov(this.codec, p.payload) });
     }
   }
 
@@ -225,148 +180,28 @@ class Phone {
     return Math.max(-200, ...this.heard.filter((h) => h.at >= since).map((h) => h.level));
   }
 
-  #respond200(request: string) {
-    const lines = request.split("\r\n").filter((l) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(l));
-    const res = ["SIP/2.0 200 OK", ...lines, "Content-Length: 0", "", ""].join("\r\n");
-    void this.#send(res);
-  }
-
-  #send(text: string) {
-    return this.sip.send(new TextEncoder().encode(text), {
-      transport: "udp",
-      hostname: "127.0.0.1",
-      port: this.sipPort,
-    });
-  }
-
-  async next<T>(what: string, pick: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = pick();
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`phone: timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1);
-        this.#waiters.push(() => (clearTimeout(t), resolve()));
-      });
-    }
-  }
-
-  #headers(method: string, cseq: number, user: string) {
-    return [
-      `${method} sip:${user}@127.0.0.1:${this.sipPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${crypto.randomUUID().slice(0, 12)};rport`,
-      `From: "Raw Phone" <sip:+15559876543@127.0.0.1:${this.port}>;tag=${this.fromTag}`,
-      `To: <sip:${user}@127.0.0.1:${this.sipPort}>${this.toTag ? `;tag=${this.toTag}` : ""}`,
-      `Call-ID: ${this.callId}`,
-      `CSeq: ${cseq} ${method}`,
-      `Contact: <sip:phone@127.0.0.1:${this.port}>`,
-      "Max-Forwards: 70",
-    ];
-  }
-
-  #user = "";
-
-  defaultSdp(): string {
-    const pt = this.codec === "pcmu" ? 0 : 8;
-    return [
-      "v=0",
-      "o=phone 1 1 IN IP4 127.0.0.1",
-      "s=-",
-      "c=IN IP4 127.0.0.1",
-      "t=0 0",
-      `m=audio ${(this.rtp.addr as Deno.NetAddr).port} RTP/AVP ${pt} 101`,
-      `a=rtpmap:${pt} ${this.codec.toUpperCase()}/8000`,
-      "a=rtpmap:101 telephone-event/8000",
-      "a=ptime:20",
-      "",
-    ].join("\r\n");
-  }
-
-  /** INVITE; resolves with the final response and the time it took. ACKs a 2xx. */
-  async invite(user: string, sdp = this.defaultSdp()): Promise<{ status: number; ms: number }> {
-    this.#user = user;
-    const lines = this.#headers("INVITE", 1, user);
-    const started = performance.now();
-    await this.#send(
-      [...lines, "Content-Type: application/sdp", `Content-Length: ${new TextEncoder().encode(sdp).length}`, "", sdp]
-        .join("\r\n"),
-    );
-    const final = await this.next(
-      "final response to INVITE",
-      () =>
-        this.messages.find((m): m is SipResponse =>
-          "statusCode" in m && m.statusCode !== undefined && m.statusCode >= 200 && m.method === "INVITE"
-        ),
-    );
-    const ms = performance.now() - started;
-    this.toTag = final.getHeader("to")?.match(/;tag=([^;\s]+)/)?.[1] ?? "";
-    const status = final.statusCode ?? 0;
-    if (status < 300) {
-      this.answerSdp = final.body;
-      const port = Number(/m=audio (\d+)/.exec(final.body)?.[1]);
-      const host = /c=IN IP4 (\S+)/.exec(final.body)?.[1] ?? "127.0.0.1";
-      this.remote = { host, port };
-      this.#startSending();
-    }
-    // ACK (for non-2xx the transaction layer wants one too; a new branch is fine for 2xx).
-    await this.#send([...this.#headers("ACK", 1, user), "Content-Length: 0", "", ""].join("\r\n"));
-    return { status, ms };
-  }
-
-  async #request(method: string, extra: string[] = [], body = "") {
-    const cseq = ++this.#cseq;
-    await this.#send(
-      [
-        ...this.#headers(method, cseq, this.#user),
-        ...extra,
-        `Content-Length: ${new TextEncoder().encode(body).length}`,
-        "",
-        body,
-      ]
-        .join("\r\n"),
-    );
-    return await this.next(
-      `response to ${method}`,
-      () =>
-        this.messages.find((m): m is SipResponse =>
-          "statusCode" in m && m.statusCode !== undefined && m.method === method && m.cseq === cseq &&
-          m.statusCode >= 200
-        ),
-    );
-  }
-
-  #sender: ReturnType<typeof setInterval> | undefined;
-
   /** Like a real phone: 20 ms of silence every 20 ms (Janus sends a plain-RTP participant nothing before its first packet). */
-  #startSending() {
+  protected override onAnswered() {
     const pt = this.codec === "pcmu" ? 0 : 8;
     const silence = new Uint8Array(160).fill(this.codec === "pcmu" ? 0xff : 0xd5);
     const ssrc = crypto.getRandomValues(new Uint32Array(1))[0];
     let seq = 0;
     this.#sender = setInterval(() => {
-      if (this.#closed || this.byeReceived || !this.remote) return;
+      if (this.closed || this.byeReceived || !this.remote) return;
       const packet = buildRtp(pt, seq & 0xffff, (seq * 160) >>> 0, ssrc, silence, seq === 0);
       seq++;
       this.rtp.send(packet, { transport: "udp", hostname: this.remote.host, port: this.remote.port }).catch(() => {});
     }, 20);
   }
 
-  info(digit: string) {
-    return this.#request("INFO", ["Content-Type: application/dtmf-relay"], `Signal=${digit}\r\nDuration=160\r\n`);
+  override bye() {
+    clearInterval(this.#sender);
+    return super.bye();
   }
 
-  bye() {
+  override async close() {
     clearInterval(this.#sender);
-    return this.#request("BYE");
-  }
-
-  async close() {
-    clearInterval(this.#sender);
-    this.#closed = true;
-    this.sip.close();
-    this.rtp.close();
-    await Promise.all(this.#loops);
+    await super.close();
   }
 }
 
