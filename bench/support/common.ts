@@ -1,6 +1,8 @@
 // Shared pieces of the browser benchmarks: child processes stopped by PID, a cleanup list that
 // runs once (normal end, failure, Ctrl-C, or the overall deadline), statistics and a plain table.
 
+import { poll as pollUntil } from "../../tests/support/wait.ts";
+
 export interface Proc {
   name: string;
   child: Deno.ChildProcess;
@@ -101,25 +103,14 @@ export class Cleanup {
   }
 }
 
-/** Polls `check` until truthy; throws naming `what` (and the last value or error) after `ms`. */
-export async function poll<T>(
+/** tests/support/wait.ts's poll, checking every 100 ms by default (benchmarks time short steps). */
+export function poll<T>(
   what: string,
   check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   ms = 30_000,
   every = 100,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await check();
-      if (last) return last as T;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${String(last).slice(0, 300)}`);
+  return pollUntil(what, check, ms, every);
 }
 
 export function positiveInt(name: string, fallback: number): number {

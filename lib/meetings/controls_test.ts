@@ -3,7 +3,6 @@
 
 import assert from "node:assert/strict";
 import { MeetingHub } from "./hub.ts";
-import type { SocketTransport } from "./hub.ts";
 import { admissionKeys, admit } from "./join.ts";
 import type { Admission } from "./join.ts";
 import { hashToken } from "../ids.ts";
@@ -15,43 +14,9 @@ import { startCall } from "./phone.ts";
 import type { PhoneCall } from "./phone.ts";
 import type { MediaGateway } from "../http/types.ts";
 import { setQuiet } from "../log.ts";
+import { FakeSocket } from "./testing.ts";
 
 setQuiet(true);
-
-class FakeSocket implements SocketTransport {
-  sent: Record<string, unknown>[] = [];
-  closedWith: { code: number; reason: string } | null = null;
-  #waiters: (() => void)[] = [];
-  send(text: string) {
-    this.sent.push(JSON.parse(text));
-    this.#wake();
-  }
-  close(code: number, reason: string) {
-    this.closedWith = { code, reason };
-    this.#wake();
-  }
-  #wake() {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-  async until<T>(
-    what: string,
-    probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  ): Promise<T> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const v = await probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.sent)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.#waiters.push(() => (clearTimeout(t), r()));
-      });
-    }
-  }
-  message(type: string, from = 0) {
-    return this.until(type, () => this.sent.slice(from).find((m) => m.type === type));
-  }
-}
 
 interface Member {
   socket: FakeSocket;

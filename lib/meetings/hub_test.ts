@@ -1,47 +1,14 @@
 import assert from "node:assert/strict";
 import { MeetingHub } from "./hub.ts";
-import type { SocketTransport } from "./hub.ts";
 import { admit } from "./join.ts";
 import { hashToken } from "../ids.ts";
 import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
 import type { Meeting, MeetingRole } from "../db/meetings.ts";
 import { getParticipant } from "./participants.ts";
 import { setQuiet } from "../log.ts";
+import { FakeSocket } from "./testing.ts";
 
 setQuiet(true);
-
-/** A transport that records what the hub sends and lets a test wait for it. */
-class FakeSocket implements SocketTransport {
-  sent: Record<string, unknown>[] = [];
-  closedWith: { code: number; reason: string } | null = null;
-  #waiters: (() => void)[] = [];
-  send(text: string) {
-    this.sent.push(JSON.parse(text));
-    this.#wake();
-  }
-  close(code: number, reason: string) {
-    this.closedWith = { code, reason };
-    this.#wake();
-  }
-  #wake() {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-  async until<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(this.sent)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.#waiters.push(() => (clearTimeout(t), r()));
-      });
-    }
-  }
-  message(type: string) {
-    return this.until(type, () => this.sent.find((m) => m.type === type));
-  }
-}
 
 async function join(hub: MeetingHub, meeting: Meeting, name: string, role: MeetingRole, hello: object = {}) {
   const { token, admission } = await admit(hub.kv, meeting, { userId: null, name, role });
