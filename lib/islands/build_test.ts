@@ -42,6 +42,12 @@ Deno.test("the build writes hashed bundles for the runtime and each island, and 
     result.gzipPerIsland.CopyButton < 12_000,
     `runtime + CopyButton is ${result.gzipPerIsland.CopyButton} B gzip`,
   );
+  // The meeting page's budget is 150 KB gzip with janus.js (bench/page_weight.ts measures the page);
+  // a server module imported at runtime by the client (zod came in once through protocol.ts) blows it.
+  assert.ok(
+    result.gzipPerIsland.MeetingRoom < 100_000,
+    `runtime + MeetingRoom is ${result.gzipPerIsland.MeetingRoom} B gzip`,
+  );
 });
 
 Deno.test("/_islands serves manifest files as immutable JavaScript and nothing else", async () => {

@@ -190,8 +190,7 @@ export const settingsSchema = z.object({
 /** Hosts unmute a phone participant (callers cannot answer an ask-unmute); web participants are asked instead. */
 export const unmuteSchema = z.object({ type: z.literal("unmute"), participantId }).strict();
 
-/** A number in E.164 form (`+` and 8–15 digits) or a `sip:` URI: what a host may call out to. */
-export const DIAL_OUT_TARGET = /^(?:\+[1-9]\d{7,14}|sips?:[^\s@<>"]+@[A-Za-z0-9.-]+(?::\d{1,5})?)$/;
+export { DIAL_OUT_TARGET } from "./dial_target.ts";
 
 /** Hosts call a phone number or SIP address into the meeting (the target is checked by the server: a user error). */
 export const dialOutSchema = z.object({

@@ -32,7 +32,7 @@ import {
 } from "./moderation.ts";
 import type { FloatingReaction } from "./moderation.ts";
 import { applyMeetingMessage, isPhone, rosterFromWelcome } from "./roster.ts";
-import { DIAL_OUT_TARGET } from "../protocol.ts";
+import { DIAL_OUT_TARGET } from "../dial_target.ts";
 import type { Roster } from "./roster.ts";
 import { NO_SPEAKER, speakerReducer } from "./layout.ts";
 import type { SpeakerState, TileKey } from "./layout.ts";
