@@ -89,7 +89,7 @@ function requireSignature(secret: string) {
     if (bytes.length > MAX_BODY_BYTES) return c.json({ error: "request body too large" }, 413);
     const body = new TextDecoder().decode(bytes);
     const url = new URL(c.req.url);
-    const result = await verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
+    const result = verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
       timestamp: c.req.header(TIMESTAMP_HEADER) ?? null,
       signature: c.req.header(SIGNATURE_HEADER) ?? null,
     });

@@ -145,7 +145,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     health,
     async request(method, path, body) {
       const text = body === undefined ? "" : JSON.stringify(body);
-      const headers = await signedHeaders(secret, method, path, text);
+      const headers = signedHeaders(secret, method, path, text);
       return await fetch(`${url}${path}`, {
         method,
         headers: { ...headers, ...(text ? { "content-type": "application/json" } : {}) },

@@ -63,7 +63,7 @@ export function createWebClient(options: WebClientOptions): WebClient {
 
   async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     const text = body === undefined ? "" : JSON.stringify(body);
-    const headers: Record<string, string> = await signedHeaders(options.secret, method, path, text);
+    const headers: Record<string, string> = signedHeaders(options.secret, method, path, text);
     if (text) headers["content-type"] = "application/json";
     let res: Response;
     try {

@@ -86,7 +86,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
   async function call<T>(method: string, path: string, body?: unknown, signed = true): Promise<T> {
     const text = body === undefined ? "" : JSON.stringify(body);
-    const headers: Record<string, string> = signed ? await signedHeaders(options.secret, method, path, text) : {};
+    const headers: Record<string, string> = signed ? signedHeaders(options.secret, method, path, text) : {};
     if (text) headers["content-type"] = "application/json";
     let res: Response;
     try {

@@ -32,7 +32,7 @@ class RecordingGateway {
     this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
       const url = new URL(req.url);
       const text = await req.text();
-      const ok = await verifyRequest(secret, req.method, url.pathname + url.search, text, {
+      const ok = verifyRequest(secret, req.method, url.pathname + url.search, text, {
         timestamp: req.headers.get("x-talkspace-timestamp"),
         signature: req.headers.get("x-talkspace-signature"),
       });
@@ -83,7 +83,7 @@ async function signed(
   now?: number,
 ): Promise<{ status: number; json: Record<string, unknown> | null }> {
   const text = body === undefined ? "" : JSON.stringify(body);
-  const headers: Record<string, string> = await signedHeaders(secret, method, path, text, now);
+  const headers: Record<string, string> = signedHeaders(secret, method, path, text, now);
   if (text) headers["content-type"] = "application/json";
   const res = await fetch(`${server.url}${path}`, { method, headers, body: text || undefined });
   const raw = await res.text();
@@ -135,14 +135,14 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
       const forged = await fetch(`${server.url}${path}`, {
         method: "POST",
         body,
-        headers: await signedHeaders("not-the-secret-at-all", "POST", path, body),
+        headers: signedHeaders("not-the-secret-at-all", "POST", path, body),
       });
       assert.equal(forged.status, 401);
       await forged.body?.cancel();
       const tampered = await fetch(`${server.url}${path}`, {
         method: "POST",
         body: body.replace(meeting.passcode, "000000"),
-        headers: await signedHeaders(secret, "POST", path, body),
+        headers: signedHeaders(secret, "POST", path, body),
       });
       assert.equal(tampered.status, 401);
       await tampered.body?.cancel();
@@ -152,7 +152,7 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
       const other = await fetch(`${server.url}/internal/sip/calls`, {
         method: "POST",
         body,
-        headers: await signedHeaders(secret, "POST", path, body),
+        headers: signedHeaders(secret, "POST", path, body),
       });
       assert.equal(other.status, 401);
       await other.body?.cancel();
@@ -538,7 +538,7 @@ Deno.test("without GATEWAY_SECRET the internal routes do not exist", async () =>
     const res = await fetch(`${server.url}/internal/sip/resolve`, {
       method: "POST",
       body: JSON.stringify({ meetingId: "1234567890", passcode: null }),
-      headers: await signedHeaders("anything-at-all-16", "POST", "/internal/sip/resolve", "{}"),
+      headers: signedHeaders("anything-at-all-16", "POST", "/internal/sip/resolve", "{}"),
     });
     assert.equal(res.status, 404);
     await res.body?.cancel();

@@ -15,6 +15,20 @@ interface Counter {
   resetAt: number;
 }
 
+/** The KV key of a subject's failure counter (for callers that read it along with other keys). */
+export function rateLimitKey(scope: string, subject: string): Deno.KvKey {
+  return keys.rateLimit(scope, subject);
+}
+
+/**
+ * Milliseconds until a counter read from `rateLimitKey` frees up when it has used up `rule`'s
+ * failures, else 0 (no counter, window over, or failures left).
+ */
+export function limitedForMs(counter: unknown, rule: RateLimitRule, now = Date.now()): number {
+  const c = counter as Counter | null;
+  return c && c.resetAt > now && c.count >= rule.max ? c.resetAt - now : 0;
+}
+
 /** Throws TooManyRequests (with Retry-After) when any subject has used up its failures. */
 export async function assertNotLimited(
   kv: Deno.Kv,
@@ -25,9 +39,8 @@ export async function assertNotLimited(
   const entries = await kv.getMany<Counter[]>(subjects.map((s) => keys.rateLimit(scope, s)));
   const now = Date.now();
   for (const e of entries) {
-    if (e.value && e.value.resetAt > now && e.value.count >= rule.max) {
-      throw new TooManyRequests((e.value.resetAt - now) / 1000);
-    }
+    const ms = limitedForMs(e.value, rule, now);
+    if (ms > 0) throw new TooManyRequests(ms / 1000);
   }
 }
 

@@ -27,7 +27,7 @@ export async function gatewaySignatureOk(c: Context<Env>): Promise<boolean> {
   if (!secret) return false;
   const url = new URL(c.req.url);
   const body = c.req.method === "GET" || c.req.method === "HEAD" ? "" : await c.req.text();
-  const result = await verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
+  const result = verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
     timestamp: c.req.header(TIMESTAMP_HEADER) ?? null,
     signature: c.req.header(SIGNATURE_HEADER) ?? null,
   });

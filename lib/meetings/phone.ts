@@ -14,11 +14,11 @@ import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { maskNumber } from "./protocol.ts";
 import type { Actor, DialOutStatus } from "./protocol.ts";
-import { getMeetingByNumber, parseMeetingId, updateMeeting } from "../db/meetings.ts";
+import { getMeetingByNumber, meetingKeys, parseMeetingId, updateMeeting } from "../db/meetings.ts";
 import type { Meeting } from "../db/meetings.ts";
 import type { Config } from "../config.ts";
 import type { MediaGateway } from "../http/types.ts";
-import { assertNotLimited, AUTH_RULE, recordFailure } from "../auth/rate_limit.ts";
+import { AUTH_RULE, limitedForMs, rateLimitKey, recordFailure } from "../auth/rate_limit.ts";
 import type { RateLimitRule } from "../auth/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../ids.ts";
 import { logger } from "../log.ts";
@@ -142,28 +142,42 @@ function meetingRefusal(meeting: Meeting | null, lockedRefuses = true): Answer |
  * The `resolve` answer: the meeting exists and is open, dial-in is allowed, it is not locked, and the
  * passcode is right (a missing one is asked for; wrong ones count against the meeting and caller, and
  * after 10 in 15 minutes the answer is 429 until the window ends).
+ *
+ * It is on the path of every dial-in (the gateway answers the INVITE after it), so it reads in two
+ * KV round trips, not four: the meeting-number index together with both failure counters (they are
+ * keyed by the number), then the meeting. Nothing is cached and nothing is written unless the
+ * passcode is wrong.
  */
 export async function resolveDialIn(
   kv: Deno.Kv,
   req: { meetingId: string; passcode: string | null; caller?: string },
 ): Promise<Answer> {
   const id = parseMeetingId(req.meetingId);
-  const meeting = id ? await getMeetingByNumber(kv, id) : null;
+  if (!id) return refusal(404, "not-found");
+  const callerSubject = (meetingId: string) => `${meetingId}:sip:${req.caller ?? "unknown"}`;
+  const meetingSubject = (meetingId: string) => `${meetingId}:sip:*`;
+  const [index, perCaller, perMeeting] = await kv.getMany<[string, unknown, unknown]>([
+    meetingKeys.byNumber(id),
+    rateLimitKey(PASSCODE_SCOPE, callerSubject(id)),
+    rateLimitKey(PASSCODE_SCOPE, meetingSubject(id)),
+  ]);
+  const meeting = index.value ? (await kv.get<Meeting>(meetingKeys.meeting(index.value))).value : null;
   const refused = meetingRefusal(meeting);
   if (refused) return refused;
   const m = meeting!;
-  const subjects = [`${m.meetingId}:sip:${req.caller ?? "unknown"}`];
-  try {
-    await assertNotLimited(kv, PASSCODE_SCOPE, subjects, PHONE_PASSCODE_RULE);
-    await assertNotLimited(kv, PASSCODE_SCOPE, [`${m.meetingId}:sip:*`], PHONE_PASSCODE_MEETING_RULE);
-  } catch {
+  // The index is keyed by the meeting's number, so the counters read with it are the meeting's.
+  const now = Date.now();
+  if (
+    limitedForMs(perCaller.value, PHONE_PASSCODE_RULE, now) > 0 ||
+    limitedForMs(perMeeting.value, PHONE_PASSCODE_MEETING_RULE, now) > 0
+  ) {
     return refusal(429, "rate-limited");
   }
   const typed = (req.passcode ?? "").replace(/\s+/g, "");
   if (!typed) return refusal(403, "bad-passcode", { passcodeRequired: true });
   if (!timingSafeEqual(typed, m.passcode)) {
-    await recordFailure(kv, PASSCODE_SCOPE, subjects, PHONE_PASSCODE_RULE);
-    await recordFailure(kv, PASSCODE_SCOPE, [`${m.meetingId}:sip:*`], PHONE_PASSCODE_MEETING_RULE);
+    await recordFailure(kv, PASSCODE_SCOPE, [callerSubject(m.meetingId)], PHONE_PASSCODE_RULE);
+    await recordFailure(kv, PASSCODE_SCOPE, [meetingSubject(m.meetingId)], PHONE_PASSCODE_MEETING_RULE);
     return refusal(403, "bad-passcode", { passcodeRequired: true });
   }
   return { status: 200, body: { meetingId: m.meetingId, title: m.title, passcodeRequired: true } };

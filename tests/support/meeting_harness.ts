@@ -280,7 +280,7 @@ export async function startMeetingStack<T>(
     };
     const gatewayRequest = async (method: string, path: string, body?: unknown) => {
       const text = body === undefined ? "" : JSON.stringify(body);
-      const headers = await signedHeaders(secret, method, path, text);
+      const headers = signedHeaders(secret, method, path, text);
       return await fetch(`${gatewayUrl}${path}`, {
         method,
         headers: { ...headers, ...(text ? { "content-type": "application/json" } : {}) },
