@@ -25,6 +25,11 @@ export interface GatewayConfig {
   dataDir: string;
   janusWsPort: number;
   janusWsIp: string;
+  /**
+   * Where Janus binds plain-RTP sockets (AudioBridge participants, VideoRoom remote publishers) and
+   * where the gateway sends to them: loopback, as Janus runs beside the gateway; never a public address.
+   */
+  janusPlainRtpIp: string;
   janusAdminWsPort: number;
   /** Janus Admin API secret; generated per start when not set (it never leaves this process and Janus). */
   janusAdminSecret: string;
@@ -204,6 +209,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
     dataDir: env.DATA_DIR ?? "./data",
     janusWsPort,
     janusWsIp: env.JANUS_WS_IP ?? "127.0.0.1",
+    janusPlainRtpIp: env.JANUS_PLAIN_RTP_IP || "127.0.0.1",
     janusAdminWsPort,
     janusAdminSecret: env.JANUS_ADMIN_SECRET || randomSecret(),
     janusAdminKey: env.JANUS_ADMIN_KEY || randomSecret(),

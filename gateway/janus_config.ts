@@ -41,6 +41,7 @@ export function templateValues(config: GatewayConfig): Record<string, string> {
     admin_http_port: "7088",
     videoroom_admin_key: str(config.janusAdminKey),
     audiobridge_admin_key: str(config.janusAdminKey),
+    plain_rtp_ip: str(config.janusPlainRtpIp),
   };
 }
 

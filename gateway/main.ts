@@ -30,7 +30,7 @@ export async function main() {
     });
   }
 
-  const rooms = new VideoRoomManager(config.janusAdminKey);
+  const rooms = new VideoRoomManager(config.janusAdminKey, config.janusPlainRtpIp);
   const audioBridges = new AudioBridgeManager(config.janusAdminKey);
   const link = new JanusLink({
     apiUrl: config.janusApiUrl,

@@ -90,13 +90,17 @@ export function roomIdFor(meetingId: string): number {
 export class VideoRoomManager implements JanusListener {
   #rooms = new Map<string, Room>();
   #handle: JanodeHandle | null = null;
+  #session: JanusContext["session"] | null = null;
   #admin: JanusAdmin | null = null;
   #adminKey: string;
+  /** The interface remote publishers bind (Janus would otherwise listen on all of them). */
+  #plainRtpIp: string;
   /** Operations on one meeting run one at a time, so concurrent PUTs or POSTs cannot interleave. */
   #queue = new KeyedQueue();
 
-  constructor(adminKey: string) {
+  constructor(adminKey: string, plainRtpIp = "127.0.0.1") {
     this.#adminKey = adminKey;
+    this.#plainRtpIp = plainRtpIp;
   }
 
   get roomCount(): number {
@@ -407,7 +411,7 @@ export class VideoRoomManager implements JanusListener {
         secret: room.secret,
         id: feedId,
         display: publisher.display,
-        ...(publisher.iface ? { iface: publisher.iface } : {}),
+        iface: publisher.iface ?? this.#plainRtpIp,
         streams: publisher.streams,
       });
       if (typeof data.port !== "number") {

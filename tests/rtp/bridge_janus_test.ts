@@ -149,3 +149,59 @@ Deno.test({
     }
   },
 });
+
+/** Local addresses of the UDP sockets a process holds (from /proc: socket inodes of its fds). */
+function udpAddressesOf(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const out: string[] = [];
+  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+    for (const line of Deno.readTextFileSync(table).split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && inodes.has(cols[9])) out.push(cols[1]);
+    }
+  }
+  return out;
+}
+
+Deno.test({
+  name: "Janus's plain-RTP sockets (AudioBridge participants, remote publishers) listen on loopback only",
+  ignore: skipUnlessPrograms("plain-RTP binding test", "janus") !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const janus = await startTestJanus();
+    const meetingId = "4000000002";
+    try {
+      await janus.rooms.ensureRoom(meetingId);
+      const feed = await janus.rooms.addRemotePublisher(meetingId, {
+        display: "camera",
+        streams: [{ type: "video", mindex: 0, mid: "0", codec: "vp8" }],
+      });
+      await janus.bridges.ensureRoom(meetingId, { samplingRate: 48000 });
+      const joined = await janus.bridges.joinPlainRtp(meetingId, {
+        key: "sip:x",
+        display: "x",
+        group: "sip",
+        codec: "pcmu",
+        target: null,
+        payloadType: 0,
+      });
+      assert.equal(joined.janus.host, "127.0.0.1");
+      const pid = janus.pid;
+      const addresses = udpAddressesOf(pid);
+      const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+      for (const port of [feed.port, feed.rtcpPort!, joined.janus.port]) {
+        const bound = addresses.filter((a) => a.endsWith(`:${hex(port)}`));
+        assert.deepEqual(bound, [`0100007F:${hex(port)}`], `port ${port} bound to loopback only: ${bound}`);
+      }
+    } finally {
+      await janus.stop();
+    }
+  },
+});

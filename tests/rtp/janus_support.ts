@@ -16,6 +16,8 @@ export interface TestJanus {
   bridges: AudioBridgeManager;
   rooms: VideoRoomManager;
   dataDir: string;
+  /** Janus's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startTestJanus(): Promise<TestJanus> {
     adminUrl: config.janusAdminUrl,
     adminSecret: config.janusAdminSecret,
   });
-  const rooms = new VideoRoomManager(config.janusAdminKey);
+  const rooms = new VideoRoomManager(config.janusAdminKey, config.janusPlainRtpIp);
   const bridges = new AudioBridgeManager(config.janusAdminKey);
   link.addListener(rooms);
   link.addListener(bridges);
@@ -58,6 +60,7 @@ export async function startTestJanus(): Promise<TestJanus> {
     bridges,
     rooms,
     dataDir,
+    pid: janus.pid,
     async stop() {
       await link.stop();
       await janus.stop();
