@@ -59,12 +59,21 @@ export interface SipConfig {
   authRealm: string;
   /** The dial-in number's user part (e.g. `+4930123456`): reaches the IVR. */
   did: string;
+  /** Room systems' video (H.264/VP8) is answered; off = video m-lines are refused (port 0). */
+  video: boolean;
   /** Dial-outs go through this SIP URI (`sip:proxy.example.org:5060`); empty = dial-out of numbers off. */
   outboundProxy: string;
   /** Credentials for the trunk when it challenges our dial-outs. */
   credentials: { username: string; password: string } | null;
   /** The web app's internal API (gateway → web). */
   webInternalUrl: string;
+}
+
+function flag(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (/^(1|true|on|yes)$/i.test(value)) return true;
+  if (/^(0|false|off|no)$/i.test(value)) return false;
+  throw new Error(`${name} must be on or off, got ${JSON.stringify(value)}`);
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -157,6 +166,7 @@ function sipConfig(env: Record<string, string | undefined>): SipConfig {
     authUsers,
     authRealm: env.SIP_AUTH_REALM || "talkspace",
     did: (env.SIP_DID ?? "").trim(),
+    video: flag("SIP_VIDEO", env.SIP_VIDEO, true),
     outboundProxy,
     credentials: env.SIP_USERNAME ? { username: env.SIP_USERNAME, password: env.SIP_PASSWORD ?? "" } : null,
     webInternalUrl,

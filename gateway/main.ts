@@ -4,6 +4,7 @@
 import { logger } from "../lib/log.ts";
 import { AudioBridgeManager } from "./audiobridge.ts";
 import { SipBridges } from "./bridge/bridge.ts";
+import { MeetingVideos } from "./bridge/room_video.ts";
 import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
 import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
@@ -70,6 +71,7 @@ export async function main() {
     endpoint,
     web: createWebClient({ url: sip.webInternalUrl, secret: config.secret }),
     bridges: new SipBridges({ bridges: audioBridges, rooms }),
+    videos: sip.video ? new MeetingVideos({ rooms }) : null,
     ensureRoom: (meetingId, title) => rooms.ensureRoom(meetingId, title ? { title } : {}),
     advertisedHost: sip.advertisedHost,
     relayBindHost: sip.host,

@@ -66,6 +66,32 @@ class Room {
   }
 }
 
+export interface ObservedPublisher {
+  feedId: number;
+  display: string;
+  streams: {
+    type: string;
+    mid: string;
+    codec: string | null;
+    description: string | null;
+    simulcast: boolean;
+    disabled: boolean;
+  }[];
+}
+
+export interface RoomObserverListener {
+  /** New or changed publishers (Janus sends the ones that changed, with all their streams). */
+  publishers(list: ObservedPublisher[]): void;
+  /** A publisher stopped publishing or left. */
+  gone(feedId: number): void;
+  talking(feedId: number, talking: boolean): void;
+}
+
+export interface RoomObserver {
+  feedId: number;
+  close(): Promise<void>;
+}
+
 /** Errors the HTTP API shows to the web app with their status. */
 export class RoomProblem extends Error {
   constructor(readonly status: 400 | 404 | 409, message: string) {
@@ -117,6 +143,7 @@ export class VideoRoomManager implements JanusListener {
   async connected(ctx: JanusContext): Promise<void> {
     const handle = await ctx.session.attach(VideoRoomPlugin) as JanodeHandle;
     this.#handle = handle;
+    this.#session = ctx.session;
     this.#admin = ctx.admin;
     let restored = 0;
     try {
@@ -138,6 +165,7 @@ export class VideoRoomManager implements JanusListener {
 
   disconnected(): void {
     this.#handle = null;
+    this.#session = null;
     this.#admin = null;
     for (const room of this.#rooms.values()) {
       if (room.state === "live" || room.state === "recreating") room.to("lost");
@@ -344,7 +372,17 @@ export class VideoRoomManager implements JanusListener {
   rtpForward(
     meetingId: string,
     feedId: number,
-    stream: { mid: string; host: string; port: number; payloadType?: number; ssrc?: number },
+    stream: {
+      mid: string;
+      host: string;
+      port: number;
+      payloadType?: number;
+      ssrc?: number;
+      /** Where the recipient's RTCP feedback (PLI/FIR) comes from: Janus sends RTCP there and listens. */
+      rtcpPort?: number;
+      /** A simulcast source forwarded as one stream, as a viewer would get it. */
+      simulcast?: boolean;
+    },
   ): Promise<{ streamId: number }> {
     return this.#queue.run(meetingId, async () => {
       const room = this.#liveRoom(meetingId);
@@ -359,6 +397,8 @@ export class VideoRoomManager implements JanusListener {
           port: stream.port,
           ...(stream.payloadType === undefined ? {} : { pt: stream.payloadType }),
           ...(stream.ssrc === undefined ? {} : { ssrc: stream.ssrc }),
+          ...(stream.rtcpPort === undefined ? {} : { rtcp_port: stream.rtcpPort }),
+          ...(stream.simulcast ? { simulcast: true } : {}),
         }],
       });
       const forwarders = (data.forwarders ?? []) as { stream_id?: number }[];
@@ -425,6 +465,100 @@ export class VideoRoomManager implements JanusListener {
         rtcpPort: typeof data.rtcp_port === "number" ? data.rtcp_port : null,
       };
     });
+  }
+
+  /**
+   * Removes a remote publisher (a room system's camera when its call ends). Janus 1.1.2 keeps the
+   * removed publisher's two UDP sockets open until it restarts; false when it was gone already.
+   */
+  removeRemotePublisher(meetingId: string, feedId: number): Promise<{ removed: boolean }> {
+    return this.#queue.run(meetingId, async () => {
+      const room = this.#rooms.get(meetingId);
+      if (!room || room.state !== "live") return { removed: false };
+      try {
+        await this.#request("remove_remote_publisher", { room: room.roomId, secret: room.secret, id: feedId });
+      } catch (err) {
+        if (err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_FEED) return { removed: false };
+        throw err;
+      }
+      log.info("remote publisher removed", { meetingId, feedId });
+      return { removed: true };
+    });
+  }
+
+  /**
+   * Joins the meeting's room as a participant that publishes nothing, to hear what browsers hear:
+   * the publishers with their streams, who left, and Janus's talking events (the manager handle is
+   * not in the room and gets none of these). Used to pick the active speaker for room systems.
+   */
+  async observe(meetingId: string, listener: RoomObserverListener): Promise<RoomObserver> {
+    const participantId = `gateway-observer-${randomSecret(4)}`;
+    const admitted = await this.admitParticipant(meetingId, participantId);
+    const session = this.#session;
+    if (!session) {
+      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      throw new JanusUnavailable();
+    }
+    let handle: JanodeHandle & { on(event: string, fn: (data: Record<string, unknown>) => void): void };
+    try {
+      handle = await session.attach(VideoRoomPlugin) as typeof handle;
+    } catch (err) {
+      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      throw err;
+    }
+    const publishers = (list: unknown) => {
+      const out: ObservedPublisher[] = [];
+      // janode's events name the feed `feed`; the join answer is Janus's own (`id`).
+      for (
+        const p of (list ?? []) as {
+          feed?: number;
+          id?: number;
+          display?: string;
+          streams?: Record<string, unknown>[];
+        }[]
+      ) {
+        out.push({
+          feedId: Number(p.feed ?? p.id),
+          display: p.display ?? "",
+          streams: (p.streams ?? []).map((st) => ({
+            type: String(st.type),
+            mid: String(st.mid),
+            codec: typeof st.codec === "string" ? st.codec : null,
+            description: typeof st.description === "string" ? st.description : null,
+            simulcast: st.simulcast === true,
+            disabled: st.disabled === true,
+          })),
+        });
+      }
+      return out;
+    };
+    // janode's VideoRoom event names (videoroom-plugin.js PLUGIN_EVENT).
+    handle.on("videoroom_publisher_list", (d) => listener.publishers(publishers(d.publishers)));
+    handle.on("videoroom_talking", (d) => listener.talking(Number(d.feed), d.talking === true));
+    handle.on("videoroom_unpublished", (d) => listener.gone(Number(d.feed)));
+    handle.on("videoroom_leaving", (d) => listener.gone(Number(d.feed)));
+    try {
+      const joined = await pluginRequest(handle, "join", {
+        ptype: "publisher",
+        room: admitted.room,
+        id: admitted.feedId,
+        display: participantId,
+        token: admitted.token,
+      }) as { publishers?: unknown };
+      listener.publishers(publishers(joined.publishers));
+    } catch (err) {
+      await handle.detach().catch(() => {});
+      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      throw err;
+    }
+    log.info("room observer joined", { meetingId, feedId: admitted.feedId });
+    return {
+      feedId: admitted.feedId,
+      close: async () => {
+        await handle.detach().catch(() => {});
+        await this.removeParticipant(meetingId, participantId).catch(() => {});
+      },
+    };
   }
 
   // --- helpers ------------------------------------------------------------------------------------

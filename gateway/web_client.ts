@@ -40,7 +40,7 @@ export interface WebClient {
     participantId: string;
     state: "admitted" | "waiting";
   }>;
-  callState(callId: string, state: { speaking?: boolean; muted?: boolean }): Promise<void>;
+  callState(callId: string, state: { speaking?: boolean; muted?: boolean; video?: boolean }): Promise<void>;
   /** The call ended; the participant leaves. A 404 (already gone) is not an error. */
   callEnded(callId: string, reason: string): Promise<void>;
   progress(callId: string, status: DialOutStatus, reason?: string): Promise<void>;

@@ -47,7 +47,11 @@ const callSchema = z.object({
   number: z.string().max(200),
 }).strict();
 
-const stateSchema = z.object({ speaking: z.boolean().optional(), muted: z.boolean().optional() }).strict();
+const stateSchema = z.object({
+  speaking: z.boolean().optional(),
+  muted: z.boolean().optional(),
+  video: z.boolean().optional(),
+}).strict();
 const endSchema = z.object({ reason: z.string().max(500).optional() }).strict();
 const progressSchema = z.object({
   status: z.enum(["ringing", "answered", "busy", "no-answer", "failed"]),

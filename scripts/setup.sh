@@ -80,6 +80,7 @@ purpose_of() {
     janus) echo "meeting media (Janus) tests will be skipped" ;;
     sip-tester) echo "SIP tests that use sipp will be skipped" ;;
     baresip) echo "SIP tests that use baresip will be skipped" ;;
+    ffmpeg) echo "the SIP room-system video test will be skipped" ;;
     *) echo "whatever needs it will be skipped" ;;
   esac
 }

@@ -8,8 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Debian packages the tests use (Janus, sip-tester and baresip will join this list).
-TEST_DEBIAN_PACKAGES=(chromium janus iputils-ping espeak-ng sox sip-tester baresip)
+# Debian packages the tests use.
+TEST_DEBIAN_PACKAGES=(chromium janus iputils-ping espeak-ng sox sip-tester baresip ffmpeg)
 
 bash scripts/setup.sh "${TEST_DEBIAN_PACKAGES[@]}"
 

@@ -9,8 +9,10 @@
 
 import { logger } from "../../lib/log.ts";
 import type { SipBridges } from "../bridge/bridge.ts";
+import type { MeetingVideos } from "../bridge/room_video.ts";
 import { holdMusic, loadPrompt, preparePrompt, PromptPlayer, PROMPTS } from "../ivr/prompts.ts";
 import { type RelayOptions, type RelayStats, RtpRelay, type UdpAddress } from "../rtp/relay.ts";
+import { VideoRelay, type VideoRelayStats } from "../rtp/video.ts";
 import type { IncomingCall, OutgoingCall, SipEndpoint } from "../sip/ua.ts";
 import { parseUri, type Sdp } from "../sip/message.ts";
 import type { WebClient } from "../web_client.ts";
@@ -21,6 +23,8 @@ import {
   maskNumber,
   negotiate,
   type Negotiated,
+  type NegotiatedVideo,
+  negotiateVideo,
   offerSdp,
   parseDialString,
 } from "./sdp.ts";
@@ -68,6 +72,8 @@ export interface CallControllerOptions {
   endpoint: SipEndpoint | null;
   web: WebClient;
   bridges: SipBridges;
+  /** Room systems' video (null: calls are audio only and video m-lines are refused). */
+  videos?: MeetingVideos | null;
   /**
    * Makes sure the meeting's VideoRoom room exists (idempotent): the bridge's "Phone participants"
    * feed lives there, and a phone may be the first one in the meeting.
@@ -103,6 +109,14 @@ export interface CallInfo {
   /** Digits received (RFC 4733 and INFO), for diagnostics. */
   digits: string;
   relay: RelayStats | null;
+  /** A room system's video: codec, whether the speaker goes back to it, relay counters. */
+  video: {
+    codec: string;
+    sendsToCaller: boolean;
+    feedId: number | null;
+    speakerFeedId: number | null;
+    relay: VideoRelayStats;
+  } | null;
   /** Milliseconds from the INVITE to our 200 (dial-in). */
   setupMs: number | null;
   /** IVR progress: tries used so far and what it asks for now. */
@@ -120,6 +134,9 @@ class Call {
   /** The web app knows this call (POST /internal/sip/calls answered): it must hear the end. */
   registered = false;
   relay: RtpRelay | null = null;
+  video: VideoRelay | null = null;
+  videoNegotiated: NegotiatedVideo | null = null;
+  videoFeedId: number | null = null;
   player: PromptPlayer | null = null;
   readonly digits = new DigitQueue();
   hostMuted = false;
@@ -207,6 +224,15 @@ export class CallController {
       codec: c.relay?.codec ?? null,
       digits: c.digits.history.join(""),
       relay: c.relay?.stats() ?? null,
+      video: c.video
+        ? {
+          codec: c.video.codec,
+          sendsToCaller: c.video.sendsToCaller,
+          feedId: c.videoFeedId,
+          speakerFeedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.forwardedTo(c.id) ?? null : null,
+          relay: c.video.stats(),
+        }
+        : null,
       setupMs: c.setupMs,
       ivr: c.ivr ? { ...c.ivr } : null,
     };
@@ -250,6 +276,62 @@ export class CallController {
     }
     const relay = new (RtpRelay as unknown as RelayConstructor)(options, caller, janus);
     return relay;
+  }
+
+  /**
+   * A room system's video relay: an even RTP port and the next one for RTCP (none with rtcp-mux) from
+   * SIP_RTP_PORT_RANGE. Null when the range has no free pair (the call goes on audio only).
+   */
+  #videoRelay(call: Call, v: NegotiatedVideo): VideoRelay | null {
+    const [lo, hi] = this.#options.rtpPortRange;
+    const first = lo % 2 ? lo + 1 : lo;
+    const pairs = Math.floor((hi - first) / 2);
+    if (pairs < 1) return null;
+    const start = Math.floor(Math.random() * pairs);
+    const bind = (port: number) =>
+      Deno.listenDatagram({ transport: "udp", hostname: this.#options.relayBindHost, port });
+    for (let i = 0; i < pairs; i++) {
+      const port = first + 2 * ((start + i) % pairs);
+      let rtp: Deno.DatagramConn | null = null;
+      let rtcp: Deno.DatagramConn | null = null;
+      try {
+        rtp = bind(port);
+        if (!v.rtcpMux) rtcp = bind(port + 1);
+        return new VideoRelay(
+          {
+            callId: call.id,
+            codec: v.codec,
+            payloadType: v.payloadType,
+            callerSdpAddress: v.remote,
+            callerRtcpAddress: v.rtcp,
+            rtcpMux: v.rtcpMux,
+            sendToCaller: v.send,
+            feedback: { pli: v.feedback.pli, fir: v.feedback.fir },
+          },
+          rtp,
+          rtcp,
+          this.#options.janusBindHost ?? "127.0.0.1",
+        );
+      } catch (err) {
+        rtp?.close();
+        rtcp?.close();
+        if (!(err instanceof Deno.errors.AddrInUse)) {
+          log.warn("no video relay", { callId: call.id, error: (err as Error).message });
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Hooks a room system's key frame requests both ways (SIP INFO picture_fast_update). */
+  #attachVideo(call: Call, v: NegotiatedVideo, relay: VideoRelay) {
+    call.video = relay;
+    call.videoNegotiated = v;
+    const sip = call.sip;
+    sip.on("keyframe", () => relay.keyframeFromCaller());
+    // Room systems without RTCP feedback in their SDP take key frame requests as SIP INFO.
+    if (!v.feedback.pli && !v.feedback.fir) relay.onKeyframeRequest(() => sip.requestKeyframe());
   }
 
   #localAddress(caller: Deno.DatagramConn): UdpAddress {
@@ -310,7 +392,17 @@ export class CallController {
         }
         : { callId: call.id, codec: "pcmu", payloadType: 0, telephoneEventPayloadType: 101, callerSdpAddress: null };
       this.#attachRelay(call, this.#relay(socket, relayOptions));
-      const sdp = offer && chosen ? answerSdp(offer, chosen, local) : offerSdp(local, ["pcmu"]);
+      const videoOffer = offer && chosen && this.#options.videos ? negotiateVideo(offer) : null;
+      const video = videoOffer?.remote ? this.#videoRelay(call, videoOffer) : null;
+      if (videoOffer && video) this.#attachVideo(call, videoOffer, video);
+      const sdp = offer && chosen
+        ? answerSdp(
+          offer,
+          chosen,
+          local,
+          videoOffer && video ? { chosen: videoOffer, local: { ...local, port: video.callerAddress.port } } : undefined,
+        )
+        : offerSdp(local, ["pcmu"]);
       const acked = sip.answer(sdp);
       call.setupMs = performance.now() - invitedAt;
       try {
@@ -391,6 +483,27 @@ export class CallController {
       return;
     }
     this.#scheduleSpeaking(call);
+    if (call.video) await this.#joinVideo(call);
+  }
+
+  /** A room system's camera into the meeting (audio goes on without it when this fails). */
+  async #joinVideo(call: Call) {
+    const videos = this.#options.videos;
+    if (!videos || !call.video || !call.participantId) return;
+    try {
+      const { feedId } = await videos.for(call.meetingId!).add(call.id, call.video, call.participantId);
+      call.videoFeedId = feedId;
+    } catch (err) {
+      log.error("room system video failed", { callId: call.id, error: (err as Error).message });
+      return;
+    }
+    if (call.ended) {
+      await videos.get(call.meetingId!)?.remove(call.id).catch(() => {});
+      return;
+    }
+    await this.#options.web.callState(call.id, { video: true }).catch((err) => {
+      log.warn("video state update failed", { callId: call.id, error: (err as Error).message });
+    });
   }
 
   // --- IVR -------------------------------------------------------------------------------------------
@@ -656,6 +769,14 @@ export class CallController {
         await this.#options.bridges.for(call.meetingId).removeCaller(call.id).catch((err) => {
           log.warn("leaving the bridge failed", { callId: call.id, error: (err as Error).message });
         });
+      }
+      if (call.video) {
+        const videos = call.meetingId ? this.#options.videos?.get(call.meetingId) : null;
+        await videos?.remove(call.id).catch((err) => {
+          log.warn("removing room system video failed", { callId: call.id, error: (err as Error).message });
+        });
+        if (videos) this.#options.videos!.release(call.meetingId!);
+        await call.video.close();
       }
       await call.relay?.close();
       if (call.registered) {

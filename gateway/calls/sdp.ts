@@ -3,6 +3,7 @@
 
 import type { Sdp } from "../sip/message.ts";
 import type { RelayCodec, UdpAddress } from "../rtp/relay.ts";
+import type { VideoCodec } from "../rtp/video.ts";
 
 export type DialTarget =
   | { kind: "meeting"; meetingId: string; passcode: string | null }
@@ -96,6 +97,93 @@ export function negotiate(sdp: Sdp, options: { allowOpus: boolean }): Negotiated
   return null;
 }
 
+export interface NegotiatedVideo {
+  codec: VideoCodec;
+  payloadType: number;
+  /** The room system's fmtp for the chosen payload type (H.264 profile, packetization mode), echoed. */
+  fmtp: string | null;
+  /** Where the room system wants video (null for an unusable address). */
+  remote: UdpAddress | null;
+  /** Where its RTCP goes: a=rtcp, else the RTP port + 1 (the RTP address itself with rtcp-mux). */
+  rtcp: UdpAddress | null;
+  rtcpMux: boolean;
+  /** The a=rtcp-fb values it offered for the payload type, echoed in the answer. */
+  feedback: { pli: boolean; fir: boolean; lines: string[] };
+  mediaIndex: number;
+  /** It sends video to us (offer sendrecv/sendonly). */
+  receive: boolean;
+  /** We send it the speaker's video: it takes video and accepted VP8, the codec browsers publish. */
+  send: boolean;
+}
+
+/**
+ * The video m-line of a room system's offer: VP8 first (the speaker's video can go back, as browsers
+ * publish VP8), else H.264 (packetization mode 1 preferred; the room system's camera still enters the
+ * meeting). Null when there is no usable video (the call is audio only then).
+ */
+export function negotiateVideo(sdp: Sdp): NegotiatedVideo | null {
+  for (let i = 0; i < sdp.media.length; i++) {
+    const m = sdp.media[i];
+    if (m.type !== "video" || m.port === 0 || !/^RTP\/AVPF?$/.test(m.protocol)) continue;
+    const fmtp = new Map((m.fmtp ?? []).map((f) => [f.payload, f.config]));
+    const candidates = m.rtp
+      .map((r) => ({
+        pt: r.payload,
+        name: r.codec.toLowerCase(),
+        rate: r.rate ?? 90000,
+        fmtp: fmtp.get(r.payload) ?? null,
+      }))
+      .filter((c) => c.rate === 90000 && (c.name === "vp8" || c.name === "h264"));
+    const mode = (f: string | null) => Number(/packetization-mode=(\d)/.exec(f ?? "")?.[1] ?? 0);
+    const chosen = candidates.find((c) => c.name === "vp8") ??
+      candidates.find((c) => c.name === "h264" && mode(c.fmtp) === 1) ??
+      candidates.find((c) => c.name === "h264" && mode(c.fmtp) === 0);
+    if (!chosen) continue;
+    const direction = m.direction ?? sdp.direction ?? "sendrecv";
+    const ip = m.connection?.ip ?? sdp.connection?.ip ?? null;
+    const remote = ip && ip !== "0.0.0.0" ? { host: ip, port: m.port } : null;
+    const rtcpMux = m.rtcpMux === "rtcp-mux";
+    const rtcp = !remote
+      ? null
+      : rtcpMux
+      ? remote
+      : { host: m.rtcp?.address ?? remote.host, port: m.rtcp?.port ?? remote.port + 1 };
+    const fb = (m.rtcpFb ?? []).filter((f) => String(f.payload) === String(chosen.pt) || f.payload === "*");
+    const has = (type: string, subtype?: string) =>
+      fb.some((f) => f.type === type && (f.subtype ?? "") === (subtype ?? ""));
+    const lines = [
+      ...(has("nack", "pli") ? [`a=rtcp-fb:${chosen.pt} nack pli`] : []),
+      ...(has("ccm", "fir") ? [`a=rtcp-fb:${chosen.pt} ccm fir`] : []),
+    ];
+    return {
+      codec: chosen.name as VideoCodec,
+      payloadType: chosen.pt,
+      fmtp: chosen.fmtp,
+      remote,
+      rtcp,
+      rtcpMux,
+      feedback: { pli: has("nack", "pli"), fir: has("ccm", "fir"), lines },
+      mediaIndex: i,
+      receive: direction === "sendrecv" || direction === "sendonly",
+      send: chosen.name === "vp8" && (direction === "sendrecv" || direction === "recvonly"),
+    };
+  }
+  return null;
+}
+
+function videoLines(v: NegotiatedVideo, local: UdpAddress, protocol: string): string[] {
+  const direction = v.send && v.receive ? "sendrecv" : v.send ? "sendonly" : v.receive ? "recvonly" : "inactive";
+  const lines = [
+    `m=video ${local.port} ${protocol} ${v.payloadType}`,
+    `a=rtpmap:${v.payloadType} ${v.codec === "vp8" ? "VP8" : "H264"}/90000`,
+  ];
+  if (v.fmtp) lines.push(`a=fmtp:${v.payloadType} ${v.fmtp}`);
+  lines.push(...v.feedback.lines);
+  lines.push(v.rtcpMux ? "a=rtcp-mux" : `a=rtcp:${local.port + 1}`);
+  lines.push(`a=${direction}`);
+  return lines;
+}
+
 function rtpmapLines(codec: RelayCodec, pt: number, te: number | null): string[] {
   const lines = [
     codec === "opus" ? `a=rtpmap:${pt} opus/48000/2` : `a=rtpmap:${pt} ${codec.toUpperCase()}/8000`,
@@ -111,10 +199,22 @@ function sessionLines(host: string): string[] {
   return ["v=0", `o=talkspace ${id} 1 IN ${ipv} ${host}`, "s=Talkspace", `c=IN ${ipv} ${host}`, "t=0 0"];
 }
 
-/** Our answer: the chosen codec (+ telephone-event when offered) on the relay's port, ptime 20. */
-export function answerSdp(offer: Sdp, chosen: Negotiated, local: UdpAddress): string {
+/**
+ * Our answer: the chosen codec (+ telephone-event when offered) on the relay's port, ptime 20, and
+ * the room system's video on the video relay's ports when `video` is given.
+ */
+export function answerSdp(
+  offer: Sdp,
+  chosen: Negotiated,
+  local: UdpAddress,
+  video?: { chosen: NegotiatedVideo; local: UdpAddress },
+): string {
   const lines = sessionLines(local.host);
   offer.media.forEach((m, i) => {
+    if (video && i === video.chosen.mediaIndex) {
+      lines.push(...videoLines(video.chosen, video.local, m.protocol));
+      return;
+    }
     if (i !== chosen.mediaIndex) {
       // RFC 3264 §6: every offered stream gets an m-line; port 0 refuses it.
       const first = String(m.payloads ?? "0").trim().split(/\s+/)[0];

@@ -27,6 +27,10 @@ export interface Sdp {
     rtp: { payload: number; codec: string; rate?: number; encoding?: number }[];
     connection?: { version: number; ip: string };
     direction?: string;
+    fmtp?: { payload: number; config: string }[];
+    rtcp?: { port: number; netType?: string; ipVer?: number; address?: string };
+    rtcpMux?: string;
+    rtcpFb?: { payload: number | string; type: string; subtype?: string }[];
   }[];
   [key: string]: unknown;
 }
@@ -40,7 +44,11 @@ export const ALLOWED_METHODS = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "IN
 /** Option-tags we support; a Require naming anything else gets 420. */
 export const SUPPORTED_OPTIONS: string[] = [];
 export const ACCEPTED_INVITE_TYPES = ["application/sdp"];
-export const ACCEPTED_INFO_TYPES = ["application/dtmf-relay", "application/dtmf"];
+export const ACCEPTED_INFO_TYPES = ["application/dtmf-relay", "application/dtmf", "application/media_control+xml"];
+
+/** RFC 5168: the XML body that asks a video encoder for a key frame (SIP INFO picture_fast_update). */
+export const PICTURE_FAST_UPDATE = '<?xml version="1.0" encoding="utf-8" ?>\r\n' +
+  "<media_control><vc_primitive><to_encoder><picture_fast_update/></to_encoder></vc_primitive></media_control>\r\n";
 
 export const REASONS: Record<number, string> = {
   100: "Trying",

@@ -16,6 +16,7 @@ import {
   parseMessage,
   parseNameAddr,
   parseSdp,
+  PICTURE_FAST_UPDATE,
   randomToken,
   type Sdp,
   sdpDirection,
@@ -65,6 +66,8 @@ export type EndReason = "bye" | "cancel" | "timeout" | "local" | "failed";
 
 type CallEvents = {
   dtmf: [digit: string, source: "info"];
+  /** The peer asked for a key frame of our video (SIP INFO picture_fast_update, RFC 5168). */
+  keyframe: [];
   ended: [reason: EndReason];
 };
 
@@ -269,23 +272,36 @@ abstract class SipCall {
 
   /** Sends BYE in the dialog (no state change here: callers end the call themselves). */
   protected sendBye(): void {
+    this.sendInDialog("BYE");
+  }
+
+  /**
+   * Asks the peer's encoder for a key frame (SIP INFO picture_fast_update). Fire and forget: a peer
+   * that does not understand it answers 415/501, which changes nothing.
+   */
+  requestKeyframe(): void {
+    this.sendInDialog("INFO", { body: PICTURE_FAST_UPDATE, contentType: "application/media_control+xml" });
+  }
+
+  /** Sends a request inside the dialog (BYE, INFO) and keeps the call until its transaction ends. */
+  protected sendInDialog(method: "BYE" | "INFO", opts: { body?: string; contentType?: string } = {}): void {
     const d = this.dialog;
-    if (!d) return;
-    const bye = d.request("BYE", this.host.via(d.transport), this.host.contact(d.transport));
+    if (!d || this.state === "ended" && method !== "BYE") return;
+    const req = d.request(method, this.host.via(d.transport), this.host.contact(d.transport), opts);
     this.pendingTx++;
     const done = () => {
       this.pendingTx--;
       this.#maybeForget();
     };
     this.host.resolve(d.nextHop(), d.transport, this.pinnedPeer()).then((target) => {
-      this.host.layer.sendRequest(bye, target, {
+      this.host.layer.sendRequest(req, target, {
         onResponse: (res) => {
           if ((res.statusCode ?? 0) >= 200) done();
         },
         onTimeout: () => done(),
       });
     }).catch((err) => {
-      log.warn("BYE not sent", { callId: this.callId, error: String(err) });
+      log.warn(`${method} not sent`, { callId: this.callId, error: String(err) });
       done();
     });
   }
@@ -316,6 +332,15 @@ abstract class SipCall {
         }
         if (!ACCEPTED_INFO_TYPES.includes(type)) {
           tx.respond(buildResponse(req, 415, { toTag, headers: [["Accept", ACCEPTED_INFO_TYPES.join(", ")]] }));
+          return;
+        }
+        if (type === "application/media_control+xml") {
+          if (!/<picture_fast_update\s*\/?>/.test(req.body)) {
+            tx.respond(buildResponse(req, 400, { toTag, reason: "Unsupported media_control" }));
+            return;
+          }
+          tx.respond(buildResponse(req, 200, { toTag }));
+          this.emit("keyframe");
           return;
         }
         const digit = dtmfDigit(type, req.body);

@@ -347,11 +347,14 @@ export async function joinCall(
   return participant;
 }
 
-/** `POST /internal/sip/calls/{callId}/state`: speaking and self-mute as `participant-updated`. False: unknown call. */
+/**
+ * `POST /internal/sip/calls/{callId}/state`: speaking, self-mute and a room system's camera (its
+ * video is a VideoRoom feed shown on the caller's tile) as `participant-updated`. False: unknown call.
+ */
 export async function callState(
   kv: Deno.Kv,
   callId: string,
-  change: { speaking?: boolean; muted?: boolean },
+  change: { speaking?: boolean; muted?: boolean; video?: boolean },
 ): Promise<boolean> {
   const call = await getCall(kv, callId);
   if (!call) return false;
@@ -361,6 +364,7 @@ export async function callState(
     const state = { ...p.state };
     if (change.speaking !== undefined) state.speaking = change.speaking;
     if (change.muted !== undefined) state.audio = !change.muted;
+    if (change.video !== undefined) state.video = change.video;
     const next: Participant = { ...p, state };
     if (JSON.stringify(toView(next)) === JSON.stringify(toView(p))) return null;
     return { next, event: { type: "participant-updated", data: { participant: toView(next) } } };

@@ -103,6 +103,30 @@ sippTest("INFO DTMF inside the dialog reaches the handler", async () => {
   }
 });
 
+sippTest(
+  "INFO picture_fast_update both ways: ours answered 200 (a bad primitive 400), the gateway's reaches sipp",
+  async () => {
+    const ep = startEndpoint();
+    const keyframes: string[] = [];
+    ep.onInvite(demoHandler({
+      answered: (call) =>
+        call.on("keyframe", () => {
+          keyframes.push("asked");
+          // The room system asked us; now we ask it (sipp waits for this INFO before its BYE).
+          call.requestKeyframe();
+        }),
+    }));
+    try {
+      const r = await sipp(ep, "info_fast_update.xml", ["-s", MEETING]);
+      assertEquals(r.code, 0, explain(r));
+      assertEquals(keyframes, ["asked"]);
+      await settled(ep);
+    } finally {
+      await ep.stop();
+    }
+  },
+);
+
 sippTest("unknown number → 404, wrong passcode → 403, right passcode answered", async () => {
   const ep = startEndpoint();
   ep.onInvite(demoHandler({ pins: { [MEETING]: "4321" } }));

@@ -14,11 +14,17 @@ export interface RawPhoneOptions {
   fromUser?: string;
   /** Prefix of the Call-ID (names the phone in timeouts). */
   tag?: string;
+  /** Our address (sockets, Via, Contact, SDP); 127.0.0.1 by default. */
+  localHost?: string;
+  /** The gateway's address; 127.0.0.1 by default. */
+  gatewayHost?: string;
 }
 
 export abstract class RawSipPhone {
-  readonly sip = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  readonly rtp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  readonly sip: Deno.DatagramConn;
+  readonly rtp: Deno.DatagramConn;
+  readonly localHost: string;
+  readonly gatewayHost: string;
   readonly messages: (SipRequest | SipResponse)[] = [];
   readonly codec: "pcmu" | "pcma";
   readonly callId: string;
@@ -35,6 +41,10 @@ export abstract class RawSipPhone {
   #loops: Promise<void>[];
 
   constructor(readonly sipPort: number, readonly opts: RawPhoneOptions = {}) {
+    this.localHost = opts.localHost ?? "127.0.0.1";
+    this.gatewayHost = opts.gatewayHost ?? "127.0.0.1";
+    this.sip = Deno.listenDatagram({ transport: "udp", hostname: this.localHost, port: 0 });
+    this.rtp = Deno.listenDatagram({ transport: "udp", hostname: this.localHost, port: 0 });
     this.codec = opts.codec ?? "pcmu";
     this.callId = `${opts.tag ?? "phone"}-${crypto.randomUUID()}`;
     this.#loops = [this.#sipLoop(), this.#rtpLoop()];
@@ -65,8 +75,8 @@ export abstract class RawSipPhone {
       const p = parseMessage(data);
       if (p.kind === "request") {
         this.messages.push(p.request);
-        if (p.request.method === "BYE") {
-          this.byeReceived = true;
+        if (p.request.method === "BYE" || p.request.method === "INFO") {
+          if (p.request.method === "BYE") this.byeReceived = true;
           const text = new TextDecoder().decode(data);
           const lines = text.split("\r\n").filter((l) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(l));
           void this.#send(["SIP/2.0 200 OK", ...lines, "Content-Length: 0", "", ""].join("\r\n"));
@@ -89,7 +99,7 @@ export abstract class RawSipPhone {
   }
 
   #send(text: string) {
-    return this.sip.send(enc.encode(text), { transport: "udp", hostname: "127.0.0.1", port: this.sipPort });
+    return this.sip.send(enc.encode(text), { transport: "udp", hostname: this.gatewayHost, port: this.sipPort });
   }
 
   /** Waits until `pick` finds something among what arrived (bounded; no fixed sleeps). */
@@ -108,15 +118,15 @@ export abstract class RawSipPhone {
 
   #headers(method: string, cseq: number) {
     return [
-      `${method} sip:${this.#user}@127.0.0.1:${this.sipPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${crypto.randomUUID().slice(0, 12)};rport`,
+      `${method} sip:${this.#user}@${this.gatewayHost}:${this.sipPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${this.localHost}:${this.port};branch=z9hG4bK${crypto.randomUUID().slice(0, 12)};rport`,
       `From: "${this.opts.display ?? "Raw Phone"}" <sip:${
         this.opts.fromUser ?? "+15559876543"
-      }@127.0.0.1:${this.port}>;tag=${this.fromTag}`,
-      `To: <sip:${this.#user}@127.0.0.1:${this.sipPort}>${this.toTag ? `;tag=${this.toTag}` : ""}`,
+      }@${this.localHost}:${this.port}>;tag=${this.fromTag}`,
+      `To: <sip:${this.#user}@${this.gatewayHost}:${this.sipPort}>${this.toTag ? `;tag=${this.toTag}` : ""}`,
       `Call-ID: ${this.callId}`,
       `CSeq: ${cseq} ${method}`,
-      `Contact: <sip:phone@127.0.0.1:${this.port}>`,
+      `Contact: <sip:phone@${this.localHost}:${this.port}>`,
       "Max-Forwards: 70",
     ];
   }
@@ -126,9 +136,9 @@ export abstract class RawSipPhone {
     const pt = this.codec === "pcmu" ? 0 : 8;
     return [
       "v=0",
-      "o=phone 1 1 IN IP4 127.0.0.1",
+      `o=phone 1 1 IN IP4 ${this.localHost}`,
       "s=-",
-      "c=IN IP4 127.0.0.1",
+      `c=IN IP4 ${this.localHost}`,
       "t=0 0",
       `m=audio ${(this.rtp.addr as Deno.NetAddr).port} RTP/AVP ${pt} 101`,
       `a=rtpmap:${pt} ${this.codec.toUpperCase()}/8000`,
@@ -165,7 +175,7 @@ export abstract class RawSipPhone {
     if (status < 300) {
       this.answerSdp = final.body;
       const port = Number(/m=audio (\d+)/.exec(final.body)?.[1]);
-      const host = /c=IN IP4 (\S+)/.exec(final.body)?.[1] ?? "127.0.0.1";
+      const host = /c=IN IP4 (\S+)/.exec(final.body)?.[1] ?? this.gatewayHost;
       this.remote = { host, port };
       this.onAnswered();
     }

@@ -1,0 +1,245 @@
+// Video for SIP room systems in one meeting (docs/sip-media.md, "Room systems with video"):
+//
+// - each room system's camera is a VideoRoom remote publisher whose display is the caller's
+//   participant id, so browsers show it on the caller's tile like any camera;
+// - the active speaker's camera goes back to each room system that takes VP8, by `rtp_forward`
+//   (simulcast forwarded as one stream, as a viewer gets it) to its video relay, with an RTCP port
+//   so key frame requests reach the speaker's browser;
+// - who speaks comes from Janus's talking events, heard by an observer that joins the room without
+//   publishing (the gateway's manager handle is not in the room). The speaker stays until someone
+//   else starts talking; a room system never gets its own camera back.
+
+import { logger } from "../../lib/log.ts";
+import type { VideoRelay } from "../rtp/video.ts";
+import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../videoroom.ts";
+
+const log = logger("room-video");
+
+interface VideoCall {
+  relay: VideoRelay;
+  participantId: string;
+  feedId: number | null;
+  /** The speaker's camera forwarded to this call now. */
+  forward: { feedId: number; streamId: number } | null;
+}
+
+export interface MeetingVideoOptions {
+  meetingId: string;
+  rooms: VideoRoomManager;
+  /** Address the gateway uses for Janus's plain-RTP ports instead of the announced one. */
+  janusMediaHost?: string;
+}
+
+export class MeetingVideo {
+  readonly meetingId: string;
+  #o: MeetingVideoOptions;
+  #calls = new Map<string, VideoCall>();
+  #publishers = new Map<number, ObservedPublisher>();
+  #observer: RoomObserver | null = null;
+  /** The most recent browser to start talking (VideoRoom feed id). */
+  #speaker: number | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: MeetingVideoOptions) {
+    this.meetingId = options.meetingId;
+    this.#o = options;
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** The speaker's feed forwarded to a call now (for diagnostics and tests). */
+  forwardedTo(callId: string): number | null {
+    return this.#calls.get(callId)?.forward?.feedId ?? null;
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * The room system's camera enters the meeting (remote publisher) and, when it takes VP8, the
+   * speaker's camera starts going back to it. The room must exist.
+   */
+  add(callId: string, relay: VideoRelay, participantId: string): Promise<{ feedId: number }> {
+    return this.#serial(async () => {
+      if (this.#calls.has(callId)) throw new Error(`call ${callId} already has video`);
+      const call: VideoCall = { relay, participantId, feedId: null, forward: null };
+      this.#calls.set(callId, call);
+      try {
+        const feed = await this.#o.rooms.addRemotePublisher(this.meetingId, {
+          display: participantId,
+          streams: [{ type: "video", mindex: 0, mid: "0", codec: relay.codec, description: "camera" }],
+        });
+        call.feedId = feed.feedId;
+        const host = this.#o.janusMediaHost ?? feed.host;
+        relay.connectPublisher(
+          { host, port: feed.port },
+          feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
+        );
+        if (relay.sendsToCaller && !this.#observer) {
+          this.#observer = await this.#o.rooms.observe(this.meetingId, {
+            publishers: (list) => void this.#serial(() => this.#onPublishers(list)),
+            gone: (feedId) => void this.#serial(() => this.#onGone(feedId)),
+            talking: (feedId, talking) => void this.#serial(() => this.#onTalking(feedId, talking)),
+          });
+        }
+        await this.#route(call);
+        log.info("room system video in", {
+          meetingId: this.meetingId,
+          callId,
+          feedId: feed.feedId,
+          codec: relay.codec,
+        });
+        return { feedId: feed.feedId };
+      } catch (err) {
+        await this.#drop(callId, call);
+        throw err;
+      }
+    });
+  }
+
+  /** The call ended or left the meeting: its camera and forwarder go. Idempotent. */
+  remove(callId: string): Promise<void> {
+    return this.#serial(async () => {
+      const call = this.#calls.get(callId);
+      if (call) await this.#drop(callId, call);
+    });
+  }
+
+  /** The room system asked for a key frame of what it receives. */
+  keyframeFromCaller(callId: string) {
+    this.#calls.get(callId)?.relay.keyframeFromCaller();
+  }
+
+  async #drop(callId: string, call: VideoCall) {
+    this.#calls.delete(callId);
+    call.relay.disconnectPublisher();
+    await this.#unforward(call);
+    if (call.feedId !== null) {
+      await this.#o.rooms.removeRemotePublisher(this.meetingId, call.feedId).catch((err) => {
+        log.warn("removing a room system's camera failed", { meetingId: this.meetingId, error: err.message });
+      });
+    }
+    if (![...this.#calls.values()].some((c) => c.relay.sendsToCaller) && this.#observer) {
+      const observer = this.#observer;
+      this.#observer = null;
+      this.#publishers.clear();
+      this.#speaker = null;
+      await observer.close();
+    }
+  }
+
+  // --- the speaker ---------------------------------------------------------------------------------
+
+  /** The camera stream of a publisher that can go to a room system (VP8, not a screen). */
+  #camera(feedId: number): { mid: string; simulcast: boolean } | null {
+    const p = this.#publishers.get(feedId);
+    const s = p?.streams.find((st) =>
+      st.type === "video" && !st.disabled && st.codec === "vp8" && st.description !== "screen"
+    );
+    return s ? { mid: s.mid, simulcast: s.simulcast } : null;
+  }
+
+  /** What a call should see: the speaker, else who it sees now, else the first camera in the room. */
+  #choose(call: VideoCall): number | null {
+    const eligible = (feedId: number | null): feedId is number =>
+      feedId !== null && feedId !== call.feedId && feedId !== this.#observer?.feedId && this.#camera(feedId) !== null;
+    if (eligible(this.#speaker)) return this.#speaker;
+    const current = call.forward?.feedId ?? null;
+    if (eligible(current)) return current;
+    for (const feedId of this.#publishers.keys()) if (eligible(feedId)) return feedId;
+    return null;
+  }
+
+  async #route(call: VideoCall) {
+    if (!call.relay.sendsToCaller || ![...this.#calls.values()].includes(call)) return;
+    const want = this.#choose(call);
+    if (want === (call.forward?.feedId ?? null)) return;
+    await this.#unforward(call);
+    if (want === null) return;
+    const camera = this.#camera(want)!;
+    const target = call.relay.forwardTarget;
+    call.relay.expectNewSource();
+    try {
+      const { streamId } = await this.#o.rooms.rtpForward(this.meetingId, want, {
+        mid: camera.mid,
+        host: target.host,
+        port: target.port,
+        rtcpPort: target.rtcpPort,
+        simulcast: camera.simulcast,
+      });
+      call.forward = { feedId: want, streamId };
+      log.info("speaker to room system", {
+        meetingId: this.meetingId,
+        participantId: call.participantId,
+        feedId: want,
+      });
+    } catch (err) {
+      // The publisher left in between: the next event routes again.
+      log.warn("forwarding the speaker failed", { meetingId: this.meetingId, error: (err as Error).message });
+    }
+  }
+
+  async #unforward(call: VideoCall) {
+    const f = call.forward;
+    if (!f) return;
+    call.forward = null;
+    await this.#o.rooms.stopRtpForward(this.meetingId, f.feedId, f.streamId).catch(() => {});
+  }
+
+  async #routeAll() {
+    for (const call of this.#calls.values()) await this.#route(call);
+  }
+
+  async #onPublishers(list: ObservedPublisher[]) {
+    for (const p of list) this.#publishers.set(p.feedId, p);
+    await this.#routeAll();
+  }
+
+  async #onGone(feedId: number) {
+    this.#publishers.delete(feedId);
+    if (this.#speaker === feedId) this.#speaker = null;
+    for (const call of this.#calls.values()) {
+      if (call.forward?.feedId === feedId) {
+        // Janus stopped the forwarder with the publisher.
+        call.forward = null;
+      }
+    }
+    await this.#routeAll();
+  }
+
+  async #onTalking(feedId: number, talking: boolean) {
+    if (!talking || this.#speaker === feedId) return;
+    this.#speaker = feedId;
+    await this.#routeAll();
+  }
+}
+
+/** One MeetingVideo per meeting with room systems; call control holds one of these. */
+export class MeetingVideos {
+  #meetings = new Map<string, MeetingVideo>();
+
+  constructor(readonly options: Omit<MeetingVideoOptions, "meetingId">) {}
+
+  for(meetingId: string): MeetingVideo {
+    let m = this.#meetings.get(meetingId);
+    if (!m) {
+      m = new MeetingVideo({ ...this.options, meetingId });
+      this.#meetings.set(meetingId, m);
+    }
+    return m;
+  }
+
+  get(meetingId: string): MeetingVideo | null {
+    return this.#meetings.get(meetingId) ?? null;
+  }
+
+  /** Forgets a meeting without room systems left. */
+  release(meetingId: string) {
+    if (this.#meetings.get(meetingId)?.size === 0) this.#meetings.delete(meetingId);
+  }
+}

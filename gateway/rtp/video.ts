@@ -1,0 +1,483 @@
+// The per-call video relay for SIP room systems (docs/sip-media.md, "Room systems with video").
+//
+//   room system ──RTP──▶ caller socket ──(SSRC 1000 + 10 × mindex)──▶ Janus remote publisher
+//   room system ◀─RTP── caller socket ◀──(own SSRC, continuous seq/ts)── rtp_forward of the speaker
+//   room system ◀▶RTCP  caller RTCP socket (or rtcp-mux)   ◀▶ Janus RTCP socket (latched both ways)
+//
+// No transcoding: the room system's H.264 or VP8 enters Janus as it is; the speaker's video goes
+// back only when the room system accepted the codec browsers publish (VP8). Key frames: Janus's
+// PLIs for the remote publisher become RTCP PLI/FIR to the room system (and a "keyframe" event,
+// which call control turns into SIP INFO picture_fast_update); the room system's PLI/FIR/INFO
+// become a PLI on the forwarder's RTCP port, which Janus passes to the speaker's browser. After a
+// speaker switch nothing is sent until the new source's key frame, so the decoder never sees a
+// delta frame of a picture it does not have.
+
+import { logger } from "../../lib/log.ts";
+import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
+import type { UdpAddress } from "./relay.ts";
+import { ReceiveStats } from "./stream.ts";
+
+const log = logger("video-relay");
+
+export type VideoCodec = "h264" | "vp8";
+export const VIDEO_CLOCK_RATE = 90000;
+/** Janus 1.1 demultiplexes a remote publisher's streams by SSRC: 1000 + 10 × mindex. */
+export const REMOTE_PUBLISHER_SSRC_BASE = 1000;
+
+const RTCP_RR = 201;
+const RTCP_PSFB = 206;
+const PSFB_PLI = 1;
+const PSFB_FIR = 4;
+
+export interface VideoRelayOptions {
+  callId: string;
+  /** The codec the room system sends (and, when `sendToCaller`, receives). */
+  codec: VideoCodec;
+  /** The room system's payload type for `codec`. */
+  payloadType: number;
+  callerSdpAddress: UdpAddress | null;
+  /** Where the SDP says RTCP goes (a=rtcp, or RTP port + 1; the RTP address with rtcp-mux). */
+  callerRtcpAddress: UdpAddress | null;
+  rtcpMux: boolean;
+  /** The room system takes our video (it accepted VP8, the codec browsers publish). */
+  sendToCaller: boolean;
+  /** Feedback the room system offered (a=rtcp-fb): FIR is sent only when it asked for `ccm fir`. */
+  feedback: { pli: boolean; fir: boolean };
+  /** The remote publisher's stream index (its SSRC is 1000 + 10 × mindex). */
+  mindex?: number;
+  /** Key frame requests in either direction are sent at most this often. */
+  keyframeIntervalMs?: number;
+}
+
+export interface VideoRelayStats {
+  fromCaller: { packets: number; bytes: number; lost: number; keyframes: number; ssrc: number | null };
+  toJanus: { packets: number };
+  fromJanus: { packets: number; dropped: number; keyframes: number; sources: number };
+  toCaller: { packets: number; ssrc: number };
+  keyframeRequests: { fromJanus: number; toCaller: number; fromCaller: number; toJanus: number };
+  rtcpFromCaller: number;
+  sendErrors: number;
+}
+
+/** Whether an RTP payload starts a key frame (VP8: RFC 7741; H.264: IDR/SPS, single, STAP-A or FU-A start). */
+export function isKeyframe(codec: VideoCodec, payload: Uint8Array): boolean {
+  if (payload.length < 2) return false;
+  if (codec === "vp8") {
+    let i = 0;
+    const first = payload[i++];
+    const extended = (first & 0x80) !== 0;
+    const start = (first & 0x10) !== 0;
+    const partition = first & 0x07;
+    if (!start || partition !== 0) return false;
+    if (extended) {
+      if (i >= payload.length) return false;
+      const x = payload[i++];
+      if (x & 0x80) i += (payload[i] & 0x80) ? 2 : 1; // PictureID, 7 or 15 bits
+      if (x & 0x40) i++; // TL0PICIDX
+      if (x & 0x30) i++; // TID/KEYIDX
+    }
+    return i < payload.length && (payload[i] & 0x01) === 0;
+  }
+  const nal = payload[0] & 0x1f;
+  if (nal === 5 || nal === 7) return true;
+  if (nal === 24) {
+    // STAP-A: 16-bit sizes, each followed by a NAL unit.
+    let i = 1;
+    while (i + 2 < payload.length) {
+      const size = (payload[i] << 8) | payload[i + 1];
+      const t = payload[i + 2] & 0x1f;
+      if (t === 5 || t === 7) return true;
+      i += 2 + size;
+    }
+    return false;
+  }
+  if (nal === 28) return (payload[1] & 0x80) !== 0 && ((payload[1] & 0x1f) === 5 || (payload[1] & 0x1f) === 7);
+  return false;
+}
+
+/** One RTCP PSFB packet: PLI, or FIR with one FCI entry (RFC 4585 §6.3.1, RFC 5104 §4.3.1). */
+function keyframeRequest(kind: "pli" | "fir", sender: number, media: number, firSeq = 0): RtcpPacket {
+  if (kind === "pli") {
+    const body = new Uint8Array(4);
+    new DataView(body.buffer).setUint32(0, media >>> 0);
+    return { count: PSFB_PLI, type: RTCP_PSFB, ssrc: sender, body, padding: 0 };
+  }
+  const body = new Uint8Array(12); // media SSRC 0, then FCI: SSRC + seq nr + reserved
+  const view = new DataView(body.buffer);
+  view.setUint32(4, media >>> 0);
+  body[8] = firSeq & 0xff;
+  return { count: PSFB_FIR, type: RTCP_PSFB, ssrc: sender, body, padding: 0 };
+}
+
+function emptyReceiverReport(sender: number): RtcpPacket {
+  return { count: 0, type: RTCP_RR, ssrc: sender, body: new Uint8Array(0), padding: 0 };
+}
+
+type Listener = () => void;
+
+export class VideoRelay {
+  state: "open" | "closed" = "open";
+  #o: VideoRelayOptions;
+  #callerRtp: Deno.DatagramConn;
+  #callerRtcp: Deno.DatagramConn | null;
+  #janusRtp: Deno.DatagramConn;
+  #janusRtcp: Deno.DatagramConn;
+  #callerTarget: UdpAddress | null;
+  #callerRtcpTarget: UdpAddress | null;
+  #latched = false;
+  #publisher: { rtp: UdpAddress; rtcp: UdpAddress | null } | null = null;
+  #forwarderRtcp: UdpAddress | null = null;
+  #rrTimer: ReturnType<typeof setInterval> | undefined;
+  #ssrcToJanus: number;
+  #ssrcToCaller = crypto.getRandomValues(new Uint32Array(1))[0];
+  #callerStats = new ReceiveStats(VIDEO_CLOCK_RATE);
+  // The outgoing stream: one SSRC, sequence and timestamp continuous across forwarded sources.
+  #out = {
+    seq: crypto.getRandomValues(new Uint16Array(1))[0],
+    ts: crypto.getRandomValues(new Uint32Array(1))[0],
+    source: null as number | null,
+    lastInSeq: 0,
+    lastInTs: 0,
+    lastAt: 0,
+    waitingForKeyframe: true,
+  };
+  #firSeq = 0;
+  #lastAsk = { caller: -Infinity, janus: -Infinity };
+  #waitTimer: ReturnType<typeof setInterval> | undefined;
+  #counters = {
+    toJanus: 0,
+    fromCallerKeyframes: 0,
+    fromJanus: 0,
+    fromJanusDropped: 0,
+    fromJanusKeyframes: 0,
+    sources: 0,
+    toCaller: 0,
+    kfFromJanus: 0,
+    kfToCaller: 0,
+    kfFromCaller: 0,
+    kfToJanus: 0,
+    rtcpFromCaller: 0,
+    sendErrors: 0,
+  };
+  #keyframeListeners: Listener[] = [];
+  #loops: Promise<void>[] = [];
+
+  /**
+   * `callerRtp`/`callerRtcp`: the caller-facing pair (RTCP null with rtcp-mux); the Janus-facing
+   * sockets are bound here on `janusBindHost`.
+   */
+  constructor(
+    options: VideoRelayOptions,
+    callerRtp: Deno.DatagramConn,
+    callerRtcp: Deno.DatagramConn | null,
+    janusBindHost = "127.0.0.1",
+  ) {
+    this.#o = options;
+    this.#callerRtp = callerRtp;
+    this.#callerRtcp = callerRtcp;
+    this.#janusRtp = Deno.listenDatagram({ transport: "udp", hostname: janusBindHost, port: 0 });
+    try {
+      this.#janusRtcp = Deno.listenDatagram({ transport: "udp", hostname: janusBindHost, port: 0 });
+    } catch (err) {
+      this.#janusRtp.close();
+      throw err;
+    }
+    this.#ssrcToJanus = REMOTE_PUBLISHER_SSRC_BASE + 10 * (options.mindex ?? 0);
+    this.#callerTarget = options.callerSdpAddress;
+    this.#callerRtcpTarget = options.rtcpMux ? options.callerSdpAddress : options.callerRtcpAddress;
+    this.#loops.push(this.#loop(callerRtp, (d, from) => this.#fromCallerRtp(d, from)));
+    if (callerRtcp) this.#loops.push(this.#loop(callerRtcp, (d, from) => this.#fromCallerRtcp(d, from)));
+    this.#loops.push(this.#loop(this.#janusRtp, (d, from) => this.#fromJanusRtp(d, from)));
+    this.#loops.push(this.#loop(this.#janusRtcp, (d, from) => this.#fromJanusRtcp(d, from)));
+  }
+
+  get codec(): VideoCodec {
+    return this.#o.codec;
+  }
+
+  get sendsToCaller(): boolean {
+    return this.#o.sendToCaller;
+  }
+
+  /** The caller-facing RTP address (the SDP's video m-line). */
+  get callerAddress(): UdpAddress {
+    const a = this.#callerRtp.addr as Deno.NetAddr;
+    return { host: a.hostname, port: a.port };
+  }
+
+  /** Where an rtp_forward of the speaker's video goes (`port`) and its RTCP feedback (`rtcpPort`). */
+  get forwardTarget(): { host: string; port: number; rtcpPort: number } {
+    const rtp = this.#janusRtp.addr as Deno.NetAddr;
+    const rtcp = this.#janusRtcp.addr as Deno.NetAddr;
+    return { host: rtp.hostname, port: rtp.port, rtcpPort: rtcp.port };
+  }
+
+  /** Janus asked for a key frame of the room system's video (call control adds SIP INFO). */
+  onKeyframeRequest(listener: Listener) {
+    this.#keyframeListeners.push(listener);
+  }
+
+  /**
+   * Starts sending the room system's video to the remote publisher. Janus sends its PLIs to the
+   * address its RTCP port last heard from, so an empty receiver report goes there now and every
+   * second (it also keeps the latch after a Janus-side change).
+   */
+  connectPublisher(rtp: UdpAddress, rtcp: UdpAddress | null) {
+    this.#publisher = { rtp, rtcp };
+    clearInterval(this.#rrTimer);
+    if (rtcp) {
+      const rr = () => this.#send(this.#janusRtcp, serializeRtcp([emptyReceiverReport(this.#ssrcToJanus)]), rtcp);
+      rr();
+      this.#rrTimer = setInterval(rr, 1000);
+    }
+    // The browsers that subscribe need a key frame to start decoding.
+    this.#askCaller(true);
+  }
+
+  disconnectPublisher() {
+    this.#publisher = null;
+    clearInterval(this.#rrTimer);
+    this.#rrTimer = undefined;
+  }
+
+  /**
+   * A new forwarder (speaker switch) is about to send: hold everything until its key frame and ask
+   * Janus for one as soon as the forwarder's RTCP port is known, then every half second.
+   */
+  expectNewSource() {
+    this.#out.waitingForKeyframe = true;
+    this.#forwarderRtcp = null;
+    clearInterval(this.#waitTimer);
+    this.#waitTimer = setInterval(() => {
+      if (!this.#out.waitingForKeyframe || this.state !== "open") {
+        clearInterval(this.#waitTimer);
+        this.#waitTimer = undefined;
+        return;
+      }
+      this.#askJanus(true);
+    }, 500);
+  }
+
+  /** The room system asked for a key frame (SIP INFO picture_fast_update): ask the speaker's browser. */
+  keyframeFromCaller() {
+    this.#counters.kfFromCaller++;
+    this.#askJanus(false);
+  }
+
+  stats(): VideoRelayStats {
+    const c = this.#counters;
+    return {
+      fromCaller: {
+        packets: this.#callerStats.packets,
+        bytes: this.#callerStats.bytes,
+        lost: this.#callerStats.lost,
+        keyframes: c.fromCallerKeyframes,
+        ssrc: this.#callerStats.ssrc,
+      },
+      toJanus: { packets: c.toJanus },
+      fromJanus: {
+        packets: c.fromJanus,
+        dropped: c.fromJanusDropped,
+        keyframes: c.fromJanusKeyframes,
+        sources: c.sources,
+      },
+      toCaller: { packets: c.toCaller, ssrc: this.#ssrcToCaller },
+      keyframeRequests: {
+        fromJanus: c.kfFromJanus,
+        toCaller: c.kfToCaller,
+        fromCaller: c.kfFromCaller,
+        toJanus: c.kfToJanus,
+      },
+      rtcpFromCaller: c.rtcpFromCaller,
+      sendErrors: c.sendErrors,
+    };
+  }
+
+  async close() {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearInterval(this.#rrTimer);
+    clearInterval(this.#waitTimer);
+    for (const conn of [this.#callerRtp, this.#callerRtcp, this.#janusRtp, this.#janusRtcp]) {
+      try {
+        conn?.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.#loops);
+    const s = this.stats();
+    log.info("video relay closed", {
+      callId: this.#o.callId,
+      fromCaller: s.fromCaller.packets,
+      toCaller: s.toCaller.packets,
+      keyframeRequests: s.keyframeRequests,
+    });
+  }
+
+  async #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
+    while (this.state === "open") {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await conn.receive();
+      } catch (err) {
+        if (this.state !== "open") return;
+        log.error("receive failed", { callId: this.#o.callId, error: (err as Error).message });
+        return;
+      }
+      try {
+        handle(received[0], received[1] as Deno.NetAddr);
+      } catch (err) {
+        log.error("video packet handling failed", { callId: this.#o.callId, error: (err as Error).message });
+      }
+    }
+  }
+
+  #send(conn: Deno.DatagramConn, data: Uint8Array, to: UdpAddress) {
+    conn.send(data, { transport: "udp", hostname: to.host, port: to.port }).catch(() => {
+      if (this.state === "open") this.#counters.sendErrors++;
+    });
+  }
+
+  // --- room system → Janus ---------------------------------------------------------------------------
+
+  #fromCallerRtp(data: Uint8Array, from: Deno.NetAddr) {
+    if (isRtcp(data)) return this.#fromCallerRtcp(data, from);
+    const packet = parseRtp(data);
+    if (!packet || packet.payloadType !== this.#o.payloadType) return;
+    // Symmetric RTP: send back where the video comes from (NAT), whatever the SDP said.
+    if (!this.#latched || this.#callerTarget?.host !== from.hostname || this.#callerTarget?.port !== from.port) {
+      this.#callerTarget = { host: from.hostname, port: from.port };
+      if (this.#o.rtcpMux) this.#callerRtcpTarget = this.#callerTarget;
+      this.#latched = true;
+    }
+    this.#callerStats.record(packet.ssrc, packet.sequence, packet.timestamp, data.length, performance.now());
+    if (isKeyframe(this.#o.codec, packet.payload)) this.#counters.fromCallerKeyframes++;
+    const publisher = this.#publisher;
+    if (!publisher) return;
+    packet.ssrc = this.#ssrcToJanus;
+    packet.extension = null; // the room system's extension ids mean nothing to Janus
+    this.#send(this.#janusRtp, serializeRtp(packet), publisher.rtp);
+    this.#counters.toJanus++;
+  }
+
+  #fromCallerRtcp(data: Uint8Array, from: Deno.NetAddr) {
+    const packets = parseRtcp(data);
+    if (!packets) return;
+    this.#counters.rtcpFromCaller++;
+    this.#callerRtcpTarget = { host: from.hostname, port: from.port };
+    if (packets.some((p) => p.type === RTCP_PSFB && (p.count === PSFB_PLI || p.count === PSFB_FIR))) {
+      this.#counters.kfFromCaller++;
+      this.#askJanus(false);
+    }
+  }
+
+  /** Asks the room system for a key frame: PLI (and FIR when offered) over RTCP. */
+  #askCaller(force: boolean) {
+    const now = performance.now();
+    if (!force && now - this.#lastAsk.caller < (this.#o.keyframeIntervalMs ?? 500)) return false;
+    this.#lastAsk.caller = now;
+    const media = this.#callerStats.ssrc ?? 0;
+    const packets: RtcpPacket[] = [emptyReceiverReport(this.#ssrcToCaller)];
+    if (this.#o.feedback.pli || !this.#o.feedback.fir) packets.push(keyframeRequest("pli", this.#ssrcToCaller, media));
+    if (this.#o.feedback.fir) packets.push(keyframeRequest("fir", this.#ssrcToCaller, media, this.#firSeq++));
+    const target = this.#callerRtcpTarget;
+    if (target) this.#send(this.#callerRtcp ?? this.#callerRtp, serializeRtcp(packets), target);
+    this.#counters.kfToCaller++;
+    for (const l of this.#keyframeListeners) {
+      try {
+        l();
+      } catch (err) {
+        log.error("keyframe listener failed", { callId: this.#o.callId, error: (err as Error).message });
+      }
+    }
+    return true;
+  }
+
+  // --- Janus → room system -------------------------------------------------------------------------------
+
+  #fromJanusRtcp(data: Uint8Array, from: Deno.NetAddr) {
+    const publisherRtcp = this.#publisher?.rtcp;
+    if (publisherRtcp && from.port === publisherRtcp.port && from.hostname === publisherRtcp.host) {
+      // Janus wants a key frame of the room system's video (a browser subscribed, or loss).
+      const packets = parseRtcp(data);
+      if (packets?.some((p) => p.type === RTCP_PSFB && (p.count === PSFB_PLI || p.count === PSFB_FIR))) {
+        this.#counters.kfFromJanus++;
+        this.#askCaller(false);
+      }
+      return;
+    }
+    // Anything else is the forwarder's RTCP socket (its first packet punches the hole): latch it.
+    const known = this.#forwarderRtcp;
+    this.#forwarderRtcp = { host: from.hostname, port: from.port };
+    if (!known && this.#out.waitingForKeyframe) this.#askJanus(true);
+  }
+
+  /** Asks the forwarded speaker for a key frame (a PLI on the forwarder's RTCP port). */
+  #askJanus(force: boolean) {
+    const target = this.#forwarderRtcp;
+    if (!target || !this.#o.sendToCaller) return;
+    const now = performance.now();
+    if (!force && now - this.#lastAsk.janus < (this.#o.keyframeIntervalMs ?? 500)) return;
+    this.#lastAsk.janus = now;
+    this.#send(
+      this.#janusRtcp,
+      serializeRtcp([keyframeRequest("pli", this.#ssrcToCaller, this.#out.source ?? 0)]),
+      target,
+    );
+    this.#counters.kfToJanus++;
+  }
+
+  #fromJanusRtp(data: Uint8Array, _from: Deno.NetAddr) {
+    if (isRtcp(data)) return;
+    const packet = parseRtp(data);
+    if (!packet || packet.payload.length === 0) return; // the forwarder's hole-punching header
+    this.#counters.fromJanus++;
+    if (!this.#o.sendToCaller || !this.#callerTarget) {
+      this.#counters.fromJanusDropped++;
+      return;
+    }
+    const out = this.#out;
+    const key = isKeyframe("vp8", packet.payload);
+    if (key) this.#counters.fromJanusKeyframes++;
+    const now = performance.now();
+    if (packet.ssrc !== out.source) {
+      // A new forwarder (speaker switch): wait for its key frame, then continue our stream.
+      out.source = packet.ssrc;
+      out.waitingForKeyframe = true;
+      this.#counters.sources++;
+    } else if (!out.waitingForKeyframe) {
+      const seqStep = (packet.sequence - out.lastInSeq) & 0xffff;
+      if (seqStep === 0 || seqStep > 0x8000) {
+        this.#counters.fromJanusDropped++; // duplicate or reordered: the decoder copes with a gap better
+        return;
+      }
+    }
+    if (out.waitingForKeyframe) {
+      if (!key) {
+        this.#counters.fromJanusDropped++;
+        this.#askJanus(false);
+        return;
+      }
+      out.waitingForKeyframe = false;
+      // Rebase: the next sequence number, the timestamp advanced by the time since our last packet.
+      if (this.#counters.toCaller > 0) {
+        out.seq = (out.seq + 1) & 0xffff;
+        out.ts = (out.ts + Math.max(1, Math.round(((now - out.lastAt) * VIDEO_CLOCK_RATE) / 1000))) >>> 0;
+      }
+    } else {
+      // Within one source its steps are kept (a lost packet stays a gap the decoder can see).
+      out.seq = (out.seq + ((packet.sequence - out.lastInSeq) & 0xffff)) & 0xffff;
+      out.ts = (out.ts + ((packet.timestamp - out.lastInTs) | 0)) >>> 0;
+    }
+    out.lastInSeq = packet.sequence;
+    out.lastInTs = packet.timestamp;
+    out.lastAt = now;
+    packet.ssrc = this.#ssrcToCaller;
+    packet.sequence = out.seq;
+    packet.timestamp = out.ts;
+    packet.payloadType = this.#o.payloadType;
+    packet.extension = null;
+    packet.csrcs = [];
+    this.#send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
+    this.#counters.toCaller++;
+  }
+}
