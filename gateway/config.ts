@@ -61,6 +61,8 @@ export interface SipConfig {
   did: string;
   /** Room systems' video (H.264/VP8) is answered; off = video m-lines are refused (port 0). */
   video: boolean;
+  /** A dial-out that rings this long without an answer is cancelled (no-answer). */
+  dialOutNoAnswerMs: number;
   /** Dial-outs go through this SIP URI (`sip:proxy.example.org:5060`); empty = dial-out of numbers off. */
   outboundProxy: string;
   /** Credentials for the trunk when it challenges our dial-outs. */
@@ -167,6 +169,15 @@ function sipConfig(env: Record<string, string | undefined>): SipConfig {
     authRealm: env.SIP_AUTH_REALM || "talkspace",
     did: (env.SIP_DID ?? "").trim(),
     video: flag("SIP_VIDEO", env.SIP_VIDEO, true),
+    dialOutNoAnswerMs: (() => {
+      const v = Number(env.SIP_DIAL_OUT_NO_ANSWER_SECONDS ?? 60);
+      if (!Number.isFinite(v) || v < 1 || v > 600) {
+        throw new Error(
+          `SIP_DIAL_OUT_NO_ANSWER_SECONDS must be 1-600, got ${JSON.stringify(env.SIP_DIAL_OUT_NO_ANSWER_SECONDS)}`,
+        );
+      }
+      return Math.round(v * 1000);
+    })(),
     outboundProxy,
     credentials: env.SIP_USERNAME ? { username: env.SIP_USERNAME, password: env.SIP_PASSWORD ?? "" } : null,
     webInternalUrl,

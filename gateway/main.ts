@@ -78,6 +78,7 @@ export async function main() {
     rtpPortRange: sip.rtpPortRange,
     did: sip.did,
     outboundProxy: sip.outboundProxy,
+    dialOutNoAnswerMs: sip.dialOutNoAnswerMs,
     prompts,
   });
   if (endpoint) {

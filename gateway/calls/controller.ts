@@ -15,7 +15,7 @@ import { type RelayOptions, type RelayStats, RtpRelay, type UdpAddress } from ".
 import { VideoRelay, type VideoRelayStats } from "../rtp/video.ts";
 import type { IncomingCall, OutgoingCall, SipEndpoint } from "../sip/ua.ts";
 import { parseUri, type Sdp } from "../sip/message.ts";
-import type { WebClient } from "../web_client.ts";
+import { type DialOutStatus, type WebClient, WebError } from "../web_client.ts";
 import { DigitQueue } from "./digits.ts";
 import {
   answerSdp,
@@ -690,8 +690,21 @@ export class CallController {
     call.meetingId = meetingId;
     this.#calls.set(call.id, call);
     const web = this.#options.web;
-    const progress = (status: "ringing" | "answered" | "busy" | "no-answer" | "failed", reason?: string) =>
-      web.progress(call.id, status, reason).catch((err) => {
+    // Progress goes out one status at a time, in order. The web app stores the call when our 202
+    // arrives, which can be after a fast callee's first answer: a 404 is retried briefly.
+    let queue: Promise<void> = Promise.resolve();
+    const post = async (status: DialOutStatus, reason?: string) => {
+      for (let attempt = 0;; attempt++) {
+        try {
+          return await web.progress(call.id, status, reason);
+        } catch (err) {
+          if (!(err instanceof WebError && err.status === 404) || attempt >= 7) throw err;
+          await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        }
+      }
+    };
+    const progress = (status: DialOutStatus, reason?: string) =>
+      queue = queue.then(() => post(status, reason)).catch((err) => {
         log.warn("dial-out progress failed", { callId: call.id, status, error: (err as Error).message });
       });
     let ringing = false;

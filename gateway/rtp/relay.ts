@@ -4,7 +4,7 @@
 // outgoing stream to the caller shared by Janus's mix and prompts, and loss/jitter counters.
 
 import { logger } from "../../lib/log.ts";
-import { decodeG711, type G711Codec, g711LevelDbov } from "./g711.ts";
+import { decodeG711, type G711Codec, g711LevelDbov, SILENCE_BYTE } from "./g711.ts";
 import { buildRtp, DtmfDetector, isRtcp, parseRtp } from "./packet.ts";
 import { G711Repacketizer, OutgoingStream, ReceiveStats, SpeakingDetector, type SpeakingOptions } from "./stream.ts";
 
@@ -157,6 +157,15 @@ export class RtpRelay {
   /** Starts sending the caller's audio to the AudioBridge participant at `target`. */
   connectJanus(target: UdpAddress & { payloadType: number }) {
     this.#janusTarget = target;
+    // Janus sends a plain-RTP participant nothing until it has heard from it, and a callee that
+    // waits to hear something before it talks (or only echoes) would hear nothing: one 20 ms
+    // frame of silence opens the path.
+    const codec = this.#options.codec;
+    if (codec !== "opus") {
+      this.#janusSeq = (this.#janusSeq + 1) & 0xffff;
+      const silence = new Uint8Array(160).fill(SILENCE_BYTE[codec]);
+      this.#send(this.#janus, buildRtp(target.payloadType, this.#janusSeq, 0, this.#janusSsrc, silence), target);
+    }
   }
 
   /** Stops sending to Janus (the participant left); the caller hears only the player afterwards. */

@@ -481,13 +481,19 @@ export async function startDialOut(
     createdAt: new Date().toISOString(),
     dialOut: { by: req.by, target: shown },
   };
-  await setCall(kv, call);
-  await dialOutStatus(kv, call, "calling");
+  // The call and hosts' "calling" in one commit: the gateway may report progress right away.
+  await dialOutStatus(kv, call, "calling", undefined, true);
   log.info("dialling out", { meetingId: meeting.meetingId, callId });
   return call;
 }
 
-async function dialOutStatus(kv: Deno.Kv, call: PhoneCall, status: DialOutStatus["status"], reason?: string) {
+async function dialOutStatus(
+  kv: Deno.Kv,
+  call: PhoneCall,
+  status: DialOutStatus["status"],
+  reason?: string,
+  storeCall = false,
+) {
   const data: DialOutStatus = {
     callId: call.callId,
     status,
@@ -500,6 +506,12 @@ async function dialOutStatus(kv: Deno.Kv, call: PhoneCall, status: DialOutStatus
     Promise.resolve({
       event: { type: "dial-out-status", data: { ...data, _audience: "moderators" } },
       result: null,
+      writes: storeCall
+        ? (op: Deno.AtomicOperation) => {
+          op.set(callKeys.call(call.callId), call, { expireIn: EVENT_TTL_MS });
+          op.set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS });
+        }
+        : undefined,
     }));
 }
 

@@ -120,12 +120,15 @@ Deno.test("relay: 30 ms PCMA in → 20 ms to Janus, DTMF taken out and reported 
         }
       }
     }
-    await until("45 frames at Janus", () => janus.packets.length >= 45);
+    // connectJanus opens the path with one 20 ms frame of A-law silence (Janus sends nothing before it hears us).
+    await until("the opener and 45 frames at Janus", () => janus.packets.length >= 46);
     await until("the DTMF digit", () => digits.length >= 1);
-    assert.equal(janus.packets.length, 45);
-    assert.ok(janus.packets.every((p) => p.packet.payload.length === 160 && p.packet.payloadType === 8));
-    assert.ok(janus.packets.every((p, i) => p.packet.timestamp === 1000 + i * 160));
-    assert.ok(janus.packets.every((p, i) => p.packet.sequence === ((janus.packets[0].packet.sequence + i) & 0xffff)));
+    assert.equal(janus.packets.length, 46);
+    const [opener, ...frames] = janus.packets;
+    assert.ok(opener.packet.payload.length === 160 && opener.packet.payload.every((b) => b === 0xd5));
+    assert.ok(frames.every((p) => p.packet.payload.length === 160 && p.packet.payloadType === 8));
+    assert.ok(frames.every((p, i) => p.packet.timestamp === 1000 + i * 160));
+    assert.ok(janus.packets.every((p, i) => p.packet.sequence === ((opener.packet.sequence + i) & 0xffff)));
     assert.deepEqual(digits, ["5"]);
     assert.deepEqual(speaking, [true]);
     // Janus's answer goes to where the caller's packets came from, not to the SDP address.
