@@ -26,6 +26,8 @@ export abstract class RawSipPhone {
   readonly localHost: string;
   readonly gatewayHost: string;
   readonly messages: (SipRequest | SipResponse)[] = [];
+  /** When each message arrived (before parsing it: its parse is not the gateway's time). */
+  readonly arrivedAt = new WeakMap<SipRequest | SipResponse, number>();
   readonly codec: "pcmu" | "pcma";
   readonly callId: string;
   readonly fromTag = crypto.randomUUID().slice(0, 8);
@@ -72,8 +74,10 @@ export abstract class RawSipPhone {
       } catch {
         return;
       }
+      const at = performance.now();
       const p = parseMessage(data);
       if (p.kind === "request") {
+        this.arrivedAt.set(p.request, at);
         this.messages.push(p.request);
         if (p.request.method === "BYE" || p.request.method === "INFO") {
           if (p.request.method === "BYE") this.byeReceived = true;
@@ -81,7 +85,10 @@ export abstract class RawSipPhone {
           const lines = text.split("\r\n").filter((l) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(l));
           void this.#send(["SIP/2.0 200 OK", ...lines, "Content-Length: 0", "", ""].join("\r\n"));
         }
-      } else if (p.kind === "response") this.messages.push(p.response);
+      } else if (p.kind === "response") {
+        this.arrivedAt.set(p.response, at);
+        this.messages.push(p.response);
+      }
       for (const w of this.#waiters.splice(0)) w();
     }
   }
@@ -148,7 +155,7 @@ export abstract class RawSipPhone {
     ].join("\r\n");
   }
 
-  /** INVITE → final response (timed from just before the send to its arrival), then ACK. */
+  /** INVITE → final response (timed from just before the send to its arrival, before parsing), then ACK. */
   async invite(user: string, sdp = this.defaultSdp()): Promise<{ status: number; ms: number; sentAt: number }> {
     this.#user = user;
     const sentAt = performance.now();
@@ -169,7 +176,7 @@ export abstract class RawSipPhone {
           "statusCode" in m && m.statusCode !== undefined && m.statusCode >= 200 && m.method === "INVITE"
         ),
     );
-    const ms = performance.now() - sentAt;
+    const ms = (this.arrivedAt.get(final) ?? performance.now()) - sentAt;
     this.toTag = final.getHeader("to")?.match(/;tag=([^;\s]+)/)?.[1] ?? "";
     const status = final.statusCode ?? 0;
     if (status < 300) {
