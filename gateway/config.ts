@@ -61,6 +61,8 @@ export interface SipConfig {
   did: string;
   /** Room systems' video (H.264/VP8) is answered; off = video m-lines are refused (port 0). */
   video: boolean;
+  /** H.264-only room systems get the speaker's VP8 transcoded by ffmpeg: "auto" (when found) or "off". */
+  transcode: "auto" | "off";
   /** A dial-out that rings this long without an answer is cancelled (no-answer). */
   dialOutNoAnswerMs: number;
   /** Dial-outs go through this SIP URI (`sip:proxy.example.org:5060`); empty = dial-out of numbers off. */
@@ -169,6 +171,12 @@ function sipConfig(env: Record<string, string | undefined>): SipConfig {
     authRealm: env.SIP_AUTH_REALM || "talkspace",
     did: (env.SIP_DID ?? "").trim(),
     video: flag("SIP_VIDEO", env.SIP_VIDEO, true),
+    transcode: (() => {
+      const v = (env.SIP_VIDEO_TRANSCODE ?? "").trim().toLowerCase();
+      if (v === "" || v === "auto") return "auto";
+      if (v === "off") return "off";
+      throw new Error(`SIP_VIDEO_TRANSCODE must be auto or off, got ${JSON.stringify(env.SIP_VIDEO_TRANSCODE)}`);
+    })(),
     dialOutNoAnswerMs: (() => {
       const v = Number(env.SIP_DIAL_OUT_NO_ANSWER_SECONDS ?? 60);
       if (!Number.isFinite(v) || v < 1 || v > 600) {

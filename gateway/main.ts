@@ -5,6 +5,7 @@ import { logger } from "../lib/log.ts";
 import { AudioBridgeManager } from "./audiobridge.ts";
 import { SipBridges } from "./bridge/bridge.ts";
 import { MeetingVideos } from "./bridge/room_video.ts";
+import { findTranscoder } from "./rtp/transcoder.ts";
 import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
 import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
@@ -67,11 +68,14 @@ export async function main() {
       credentials: sip.credentials ?? undefined,
     });
   }
+  // H.264-only room systems see the speaker only through ffmpeg (VP8 → H.264); without it, audio.
+  const transcoder = sip.video && sip.transcode === "auto" ? await findTranscoder() : null;
   const calls = new CallController({
     endpoint,
     web: createWebClient({ url: sip.webInternalUrl, secret: config.secret }),
     bridges: new SipBridges({ bridges: audioBridges, rooms }),
     videos: sip.video ? new MeetingVideos({ rooms }) : null,
+    transcoder,
     ensureRoom: (meetingId, title) => rooms.ensureRoom(meetingId, title ? { title } : {}),
     advertisedHost: sip.advertisedHost,
     relayBindHost: sip.host,
@@ -83,7 +87,12 @@ export async function main() {
   });
   if (endpoint) {
     endpoint.start();
-    log.info("SIP listening", { host: sip.host, port: endpoint.port, advertised: sip.advertisedHost });
+    log.info("SIP listening", {
+      host: sip.host,
+      port: endpoint.port,
+      advertised: sip.advertisedHost,
+      video: sip.video ? (transcoder ? "VP8, H.264 (transcoded)" : "VP8; H.264 receive only (no ffmpeg)") : "off",
+    });
   }
 
   const app = createHttpApi({

@@ -80,7 +80,8 @@ purpose_of() {
     janus) echo "meeting media (Janus) tests will be skipped" ;;
     sip-tester) echo "SIP tests that use sipp will be skipped" ;;
     baresip) echo "SIP tests that use baresip will be skipped" ;;
-    ffmpeg) echo "the SIP room-system video test will be skipped" ;;
+    ffmpeg) echo "H.264-only room systems will not see the speaker, and the room-system video test will be skipped" ;;
+    espeak-ng | sox) echo "the phone menu will have no spoken prompts, and the tests that need them will be skipped" ;;
     *) echo "whatever needs it will be skipped" ;;
   esac
 }

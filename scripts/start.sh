@@ -6,8 +6,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Debian packages the local server needs (the SIP tools will join this list).
-START_DEBIAN_PACKAGES=(janus)
+# Debian packages the local server needs: Janus; espeak-ng and sox make the phone menu's spoken
+# prompts; ffmpeg lets H.264-only SIP room systems see the speaker (VP8 → H.264).
+START_DEBIAN_PACKAGES=(janus espeak-ng sox ffmpeg)
 
 bash scripts/setup.sh ${START_DEBIAN_PACKAGES[@]+"${START_DEBIAN_PACKAGES[@]}"}
 

@@ -8,7 +8,8 @@
 //   decodes it after our RTCP PLI asked for a key frame; when a second browser starts talking, the
 //   forwarded camera switches to them and the stream stays one decodable stream.
 //   H.264 room system (no RTCP feedback offered): the browser decodes its H.264; Janus's key frame
-//   request reaches it as SIP INFO picture_fast_update; it gets no video back (browsers send VP8).
+//   request reaches it as SIP INFO picture_fast_update; the speaker's VP8 comes back transcoded to
+//   H.264 by the gateway's ffmpeg, and a real H.264 decoder decodes it.
 //
 // Skipped with the reason when not root or a program is missing.
 
@@ -115,10 +116,11 @@ class RoomSystem extends RawSipPhone {
   #fromGatewayVideo(d: Uint8Array) {
     const p = parseRtp(d);
     if (!p) return;
-    if (this.received.packets === 0) this.received.firstPacketWasKeyframe = isKeyframe("vp8", p.payload);
+    const key = isKeyframe(this.videoCodec, p.payload);
+    if (this.received.packets === 0) this.received.firstPacketWasKeyframe = key;
     this.received.packets++;
     this.received.ssrcs.add(p.ssrc);
-    if (isKeyframe("vp8", p.payload)) {
+    if (key) {
       this.received.keyframes++;
       this.received.lastKeyframeAt = performance.now();
     }
@@ -162,6 +164,17 @@ class RoomSystem extends RawSipPhone {
     this.videoTarget = { host, port };
     const rtcp = /a=rtcp:(\d+)/.exec(this.answerVideo);
     this.videoRtcpTarget = { host, port: rtcp ? Number(rtcp[1]) : port + 1 };
+  }
+
+  /** A real decoder (ffmpeg) gets a copy of every video packet from now on; done: it decoded `frames`. */
+  async attachDecoder(dir: string, frames: number) {
+    // A free even port pair (closed again just before ffmpeg binds it).
+    const probe = bindPair("127.0.0.1");
+    const port = portOf(probe[0]);
+    for (const c of probe) c.close();
+    const decoder = await startDecoder(dir, port, frames, this.videoCodec);
+    this.decoderPort = port;
+    return decoder;
   }
 
   /** RTCP PLI (+ FIR) for the video we receive (the relay's SSRC as media SSRC). */
@@ -221,8 +234,13 @@ function startCamera(codec: "vp8" | "h264", port: number): Proc {
   ]);
 }
 
-/** ffmpeg as a decoder of VP8 RTP arriving at 127.0.0.1:port: exits 0 after `frames` decoded frames. */
-async function startDecoder(dir: string, port: number, frames: number): Promise<Proc & { done: Promise<boolean> }> {
+/** ffmpeg as a decoder of RTP arriving at 127.0.0.1:port: exits 0 after `frames` decoded frames. */
+async function startDecoder(
+  dir: string,
+  port: number,
+  frames: number,
+  codec: "vp8" | "h264",
+): Promise<Proc & { done: Promise<boolean> }> {
   const sdp = `${dir}/rx-${port}.sdp`;
   await Deno.writeTextFile(
     sdp,
@@ -233,7 +251,9 @@ async function startDecoder(dir: string, port: number, frames: number): Promise<
       "c=IN IP4 127.0.0.1",
       "t=0 0",
       `m=video ${port} RTP/AVP ${VIDEO_PT}`,
-      `a=rtpmap:${VIDEO_PT} VP8/90000`,
+      ...(codec === "vp8"
+        ? [`a=rtpmap:${VIDEO_PT} VP8/90000`]
+        : [`a=rtpmap:${VIDEO_PT} H264/90000`, `a=fmtp:${VIDEO_PT} packetization-mode=1`]),
       "",
     ].join("\r\n"),
   );
@@ -253,6 +273,14 @@ async function startDecoder(dir: string, port: number, frames: number): Promise<
     "-",
   ]);
   return { ...p, done: p.child.status.then((s) => s.success) };
+}
+
+/** `p`'s value, or false when it takes longer than `ms`. */
+function within(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms))]).finally(() =>
+    clearTimeout(timer)
+  );
 }
 
 function spawn(args: string[]): Proc {
@@ -289,6 +317,7 @@ type CallInfo = {
       toJanus: { packets: number };
       fromJanus: { packets: number; keyframes: number; sources: number };
       toCaller: { packets: number };
+      transcoder: { pid: number; packetsIn: number; packetsOut: number; cpuPercent: number | null } | null;
       keyframeRequests: { fromJanus: number; toCaller: number; fromCaller: number; toJanus: number };
     };
   } | null;
@@ -350,7 +379,7 @@ Deno.test({
       assert.equal(h264Invite.status, 200);
       assert.match(h264.answerVideo, /a=rtpmap:96 H264\/90000/);
       assert.match(h264.answerVideo, /packetization-mode=1/);
-      assert.match(h264.answerVideo, /a=recvonly/, "no video back to an H.264-only system (browsers send VP8)");
+      assert.match(h264.answerVideo, /a=sendrecv/, "the speaker goes back transcoded (ffmpeg is installed)");
       procs.push(startCamera("h264", portOf(h264.camera)));
       const h264Participant = await poll("the H.264 room system in the host's roster with video on", async () => {
         const s = await state(hostPage);
@@ -375,7 +404,7 @@ Deno.test({
       let calls = await gatewayCalls(stack, meeting.meetingId);
       const h264Call = calls.find((c) => c.participantId === h264Participant.participantId)!;
       assert.equal(h264Call.video?.codec, "h264");
-      assert.equal(h264Call.video?.sendsToCaller, false);
+      assert.equal(h264Call.video?.sendsToCaller, true);
       assert.ok(h264Call.video!.relay.keyframeRequests.fromJanus >= 1, JSON.stringify(h264Call.video));
 
       // --- the VP8 room system: camera in, the speaker's camera back, key frames on request.
@@ -415,23 +444,15 @@ Deno.test({
 
       // A real decoder takes a copy of everything from now on; it needs a key frame to start, which
       // our RTCP PLI asks the host's browser for (through the relay and Janus's forwarder).
-      // A free even port pair for the decoder (closed again just before ffmpeg binds it).
-      const probe = bindPair("127.0.0.1");
-      const decPort = portOf(probe[0]);
-      for (const c of probe) c.close();
-      const decoder = await startDecoder(dir, decPort, 20);
+      const decoder = await vp8.attachDecoder(dir, 20);
       procs.push(decoder);
-      vp8.decoderPort = decPort;
       const keyframesBefore = vp8.received.keyframes;
       const pliAt = performance.now();
       // Within 3 s (Janus's own periodic PLIs come every 10 s: fir_freq).
       await vp8.askKeyframe();
       await poll("a key frame after our PLI", () => vp8.received.keyframes > keyframesBefore, 3000, 50);
       timings.pliToKeyframeMs = performance.now() - pliAt;
-      const decoded = await Promise.race([
-        decoder.done,
-        new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
-      ]);
+      const decoded = await within(decoder.done, 20_000);
       assert.ok(decoded, `ffmpeg decoded 20 frames of the speaker's VP8:\n${decoder.output().slice(-2000)}`);
       calls = await gatewayCalls(stack, meeting.meetingId);
       const before = calls.find((c) => c.participantId === vp8Participant.participantId)!.video!;
@@ -465,9 +486,25 @@ Deno.test({
       timings.switchToNewVideoMs = performance.now() - switchStarted;
       assert.equal(vp8.received.ssrcs.size, 1, "one stream for the room system across the switch");
 
-      // The VP8 room system never gets its own camera back; the H.264 one never gets video.
+      // The VP8 room system never gets its own camera back.
       assert.notEqual(switched.speakerFeedId, switched.feedId);
-      assert.equal(h264.received.packets, 0);
+
+      // The H.264-only room system gets the speaker transcoded (VP8 → H.264 by the gateway's ffmpeg),
+      // which a real H.264 decoder decodes (ffmpeg makes an IDR frame every 2 s).
+      const decoder264 = await h264.attachDecoder(dir, 20);
+      procs.push(decoder264);
+      const decoded264 = await within(decoder264.done, 20_000);
+      assert.ok(decoded264, `ffmpeg decoded 20 H.264 frames of the speaker:\n${decoder264.output().slice(-2000)}`);
+      calls = await gatewayCalls(stack, meeting.meetingId);
+      const t264 = calls.find((c) => c.participantId === h264Participant.participantId)!.video!;
+      assert.ok(t264.speakerFeedId !== null && t264.speakerFeedId !== t264.feedId, JSON.stringify(t264));
+      assert.ok(t264.relay.transcoder && t264.relay.transcoder.packetsOut > 0, JSON.stringify(t264.relay));
+      assert.ok(h264.received.keyframes >= 1, "IDR frames (with SPS) from the transcoder");
+      assert.equal(h264.received.ssrcs.size, 1);
+      console.log(
+        `H.264 room system received ${h264.received.packets} packets, ${h264.received.keyframes} IDR; ` +
+          `transcoder ${JSON.stringify(t264.relay.transcoder)}`,
+      );
 
       // Hang-ups take the cameras out of the meeting.
       await vp8.bye();

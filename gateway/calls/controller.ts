@@ -74,6 +74,8 @@ export interface CallControllerOptions {
   bridges: SipBridges;
   /** Room systems' video (null: calls are audio only and video m-lines are refused). */
   videos?: MeetingVideos | null;
+  /** ffmpeg, when H.264-only room systems get the speaker's VP8 transcoded (null: they get no video). */
+  transcoder?: string | null;
   /**
    * Makes sure the meeting's VideoRoom room exists (idempotent): the bridge's "Phone participants"
    * feed lives there, and a phone may be the first one in the meeting.
@@ -307,6 +309,7 @@ export class CallController {
             rtcpMux: v.rtcpMux,
             sendToCaller: v.send,
             feedback: { pli: v.feedback.pli, fir: v.feedback.fir },
+            transcodeWith: v.codec === "h264" && v.send ? this.#options.transcoder ?? null : null,
           },
           rtp,
           rtcp,
@@ -392,7 +395,9 @@ export class CallController {
         }
         : { callId: call.id, codec: "pcmu", payloadType: 0, telephoneEventPayloadType: 101, callerSdpAddress: null };
       this.#attachRelay(call, this.#relay(socket, relayOptions));
-      const videoOffer = offer && chosen && this.#options.videos ? negotiateVideo(offer) : null;
+      const videoOffer = offer && chosen && this.#options.videos
+        ? negotiateVideo(offer, { transcodeH264: !!this.#options.transcoder })
+        : null;
       const video = videoOffer?.remote ? this.#videoRelay(call, videoOffer) : null;
       if (videoOffer && video) this.#attachVideo(call, videoOffer, video);
       const sdp = offer && chosen

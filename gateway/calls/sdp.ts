@@ -112,16 +112,19 @@ export interface NegotiatedVideo {
   mediaIndex: number;
   /** It sends video to us (offer sendrecv/sendonly). */
   receive: boolean;
-  /** We send it the speaker's video: it takes video and accepted VP8, the codec browsers publish. */
+  /**
+   * We send it the speaker's video: it takes video and accepted VP8 (the codec browsers publish), or
+   * H.264 when the gateway can transcode.
+   */
   send: boolean;
 }
 
 /**
  * The video m-line of a room system's offer: VP8 first (the speaker's video can go back, as browsers
- * publish VP8), else H.264 (packetization mode 1 preferred; the room system's camera still enters the
- * meeting). Null when there is no usable video (the call is audio only then).
+ * publish VP8), else H.264 (packetization mode 1 preferred; the speaker goes back through a VP8 → H.264
+ * transcoder when `transcodeH264`). Null when there is no usable video (the call is audio only then).
  */
-export function negotiateVideo(sdp: Sdp): NegotiatedVideo | null {
+export function negotiateVideo(sdp: Sdp, options: { transcodeH264?: boolean } = {}): NegotiatedVideo | null {
   for (let i = 0; i < sdp.media.length; i++) {
     const m = sdp.media[i];
     if (m.type !== "video" || m.port === 0 || !/^RTP\/AVPF?$/.test(m.protocol)) continue;
@@ -165,7 +168,8 @@ export function negotiateVideo(sdp: Sdp): NegotiatedVideo | null {
       feedback: { pli: has("nack", "pli"), fir: has("ccm", "fir"), lines },
       mediaIndex: i,
       receive: direction === "sendrecv" || direction === "sendonly",
-      send: chosen.name === "vp8" && (direction === "sendrecv" || direction === "recvonly"),
+      send: (chosen.name === "vp8" || !!options.transcodeH264) &&
+        (direction === "sendrecv" || direction === "recvonly"),
     };
   }
   return null;

@@ -16,6 +16,7 @@ import { logger } from "../../lib/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
 import type { UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";
+import { VideoTranscoder } from "./transcoder.ts";
 
 const log = logger("video-relay");
 
@@ -47,12 +48,19 @@ export interface VideoRelayOptions {
   mindex?: number;
   /** Key frame requests in either direction are sent at most this often. */
   keyframeIntervalMs?: number;
+  /**
+   * The ffmpeg binary when the room system takes H.264 only: the speaker's VP8 is transcoded
+   * (gateway/rtp/transcoder.ts). Without it an H.264 system gets no video (sendToCaller false).
+   */
+  transcodeWith?: string | null;
 }
 
 export interface VideoRelayStats {
   fromCaller: { packets: number; bytes: number; lost: number; keyframes: number; ssrc: number | null };
   toJanus: { packets: number };
   fromJanus: { packets: number; dropped: number; keyframes: number; sources: number };
+  /** VP8 → H.264 through ffmpeg (H.264-only room systems), when running. */
+  transcoder: { pid: number; packetsIn: number; packetsOut: number; cpuPercent: number | null } | null;
   toCaller: { packets: number; ssrc: number };
   keyframeRequests: { fromJanus: number; toCaller: number; fromCaller: number; toJanus: number };
   rtcpFromCaller: number;
@@ -160,6 +168,8 @@ export class VideoRelay {
     sendErrors: 0,
   };
   #keyframeListeners: Listener[] = [];
+  #transcoder: VideoTranscoder | null = null;
+  #transcoderStarting: Promise<void> | null = null;
   #loops: Promise<void>[] = [];
 
   /**
@@ -245,6 +255,7 @@ export class VideoRelay {
    * Janus for one as soon as the forwarder's RTCP port is known, then every half second.
    */
   expectNewSource() {
+    this.#startTranscoder();
     this.#out.waitingForKeyframe = true;
     this.#forwarderRtcp = null;
     clearInterval(this.#waitTimer);
@@ -281,6 +292,14 @@ export class VideoRelay {
         keyframes: c.fromJanusKeyframes,
         sources: c.sources,
       },
+      transcoder: this.#transcoder
+        ? {
+          pid: this.#transcoder.pid,
+          packetsIn: this.#transcoder.packetsIn,
+          packetsOut: this.#transcoder.packetsOut,
+          cpuPercent: this.#transcoder.cpuPercent(),
+        }
+        : null,
       toCaller: { packets: c.toCaller, ssrc: this.#ssrcToCaller },
       keyframeRequests: {
         fromJanus: c.kfFromJanus,
@@ -298,6 +317,8 @@ export class VideoRelay {
     this.state = "closed";
     clearInterval(this.#rrTimer);
     clearInterval(this.#waitTimer);
+    await this.#transcoderStarting?.catch(() => {});
+    await this.#transcoder?.stop();
     for (const conn of [this.#callerRtp, this.#callerRtcp, this.#janusRtp, this.#janusRtcp]) {
       try {
         conn?.close();
@@ -477,6 +498,35 @@ export class VideoRelay {
     packet.payloadType = this.#o.payloadType;
     packet.extension = null;
     packet.csrcs = [];
+    if (this.#o.transcodeWith) {
+      // One continuous VP8 stream into ffmpeg; its H.264 comes back in #fromTranscoder.
+      this.#transcoder?.send(serializeRtp(packet));
+      return;
+    }
+    this.#send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
+    this.#counters.toCaller++;
+  }
+
+  // --- VP8 → H.264 (room systems that take H.264 only) ------------------------------------------------
+
+  #startTranscoder() {
+    const ffmpeg = this.#o.transcodeWith;
+    if (!ffmpeg || !this.#o.sendToCaller || this.#transcoderStarting || this.state !== "open") return;
+    this.#transcoderStarting = VideoTranscoder.start({ callId: this.#o.callId, ffmpeg }).then(async (t) => {
+      if (this.state !== "open") return await t.stop();
+      this.#transcoder = t;
+      t.onPacket((d) => this.#fromTranscoder(d));
+    }, (err) => {
+      log.error("transcoder did not start", { callId: this.#o.callId, error: (err as Error).message });
+    });
+  }
+
+  /** ffmpeg's H.264: our SSRC and the room system's payload type; its sequence and timing kept. */
+  #fromTranscoder(data: Uint8Array) {
+    const packet = parseRtp(data);
+    if (!packet || !this.#callerTarget || this.state !== "open") return;
+    packet.ssrc = this.#ssrcToCaller;
+    packet.payloadType = this.#o.payloadType;
     this.#send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
     this.#counters.toCaller++;
   }

@@ -58,6 +58,14 @@ Deno.test("negotiateVideo: VP8 first (video can go back), else H.264 mode 1, els
   assert.deepEqual([h264.send, h264.receive], [false, true]);
   assert.deepEqual([h264.feedback.pli, h264.feedback.fir], [false, false]);
 
+  const h264Both = sdp([
+    "m=video 5006 RTP/AVP 97",
+    "a=rtpmap:97 H264/90000",
+    "a=fmtp:97 profile-level-id=42e01f;packetization-mode=1",
+  ]);
+  assert.equal(negotiateVideo(h264Both)!.send, false, "H.264 only: nothing to send without a transcoder");
+  assert.equal(negotiateVideo(h264Both, { transcodeH264: true })!.send, true, "…and the speaker with one");
+
   const mux = negotiateVideo(sdp(["m=video 5006 RTP/AVPF 96", "a=rtpmap:96 VP8/90000", "a=rtcp-mux", "a=recvonly"]))!;
   assert.equal(mux.rtcpMux, true);
   assert.deepEqual(mux.rtcp, mux.remote);
