@@ -478,6 +478,11 @@ Deno.test({
             .join("\r\n");
         const g722 = phone();
         assert.equal((await g722.invite(dial(meeting), sdp("9", ["a=rtpmap:9 G722/8000"]))).status, 488);
+        // The 488 says why and offers what we take (PCMU first), as RFC 3261 §21.4.26 allows.
+        const refused = g722.messages.find((m) => "statusCode" in m && m.statusCode === 488)!;
+        assert.match(String(refused.getHeader("warning")), /^305 \S+ "Incompatible media format/);
+        assert.match(refused.body, /m=audio 0 RTP\/AVP 0 8 101\r\n/);
+        assert.match(refused.body, /a=rtpmap:0 PCMU\/8000/);
         const both = phone();
         const r = await both.invite(
           dial(meeting),

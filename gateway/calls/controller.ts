@@ -365,7 +365,7 @@ export class CallController {
       let chosen: Negotiated | null = null;
       if (offer) {
         chosen = negotiate(offer, { allowOpus: target.kind !== "ivr" });
-        if (!chosen) return this.#reject(call, 488, "no common codec");
+        if (!chosen) return this.#rejectCodecs(call, "no common codec");
       }
       let needIvr = target.kind === "ivr";
       if (target.kind === "meeting") {
@@ -380,7 +380,7 @@ export class CallController {
         if (r.ok) call.title = r.title;
         if (needIvr && offer && chosen?.codec === "opus") {
           chosen = negotiate(offer, { allowOpus: false }); // prompts are G.711
-          if (!chosen) return this.#reject(call, 488, "no G.711 for the passcode prompt");
+          if (!chosen) return this.#rejectCodecs(call, "no G.711 for the passcode prompt");
         }
       }
       const socket = this.#bindCallerSocket();
@@ -430,6 +430,21 @@ export class CallController {
         else await this.#end(call, "failed", "local");
       }
     }
+  }
+
+  /**
+   * 488 for an offer without a codec we take (e.g. G.722 only): a Warning 305 and, as RFC 3261
+   * §21.4.26 allows, an SDP of what we do take (PCMU first), so the caller can offer again.
+   */
+  #rejectCodecs(call: Call, why: string) {
+    log.info("call refused", { callId: call.id, status: 488, why });
+    const sip = call.sip as IncomingCall;
+    if (sip.state !== "offered" && sip.state !== "ringing") return;
+    const host = this.#options.advertisedHost;
+    sip.reject(488, undefined, {
+      headers: [["Warning", `305 ${host} "Incompatible media format: PCMU, PCMA or Opus"`]],
+      body: offerSdp({ host, port: 0 }),
+    });
   }
 
   #reject(call: Call, status: number, why: string) {

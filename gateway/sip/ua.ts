@@ -509,12 +509,12 @@ export class IncomingCall extends SipCall {
   }
 
   /** A final non-2xx (404, 403, 486, …) to the INVITE. */
-  reject(status: number, reason?: string): void {
+  reject(status: number, reason?: string, extra: { headers?: [string, string][]; body?: string } = {}): void {
     if (status < 300 || status > 699) throw new Error(`reject needs a 3xx–6xx status, got ${status}`);
     if (this.state !== "offered" && this.state !== "ringing") {
       throw new Error(`IncomingCall ${this.callId}: cannot reject in state ${this.state}`);
     }
-    this.#respond(status, { reason });
+    this.#respond(status, { reason, ...extra });
     this.end("local");
   }
 
