@@ -26,19 +26,13 @@ import {
   waitForPreJoin,
   waitInMeeting,
 } from "./support/meeting_harness.ts";
-import { baresipStackUnavailable, startSipMeetingStack, toneWav } from "./support/baresip.ts";
+import { startSipMeetingStack, toneWav, videoStackUnavailable } from "./support/baresip.ts";
 import type { SipMeetingStack } from "./support/baresip.ts";
 import type { Proc } from "./support/meeting_harness.ts";
 import { RawSipPhone } from "./support/raw_phone.ts";
-import { missingPrograms } from "./support/tools.ts";
 import type { Page } from "playwright-core";
 
-const reason = await (async () => {
-  const r = await baresipStackUnavailable();
-  if (r) return r;
-  const missing = missingPrograms("ffmpeg");
-  return missing.length ? "ffmpeg not installed (apt-get install ffmpeg)" : null;
-})();
+const reason = await videoStackUnavailable();
 if (reason) console.log(`sip_video_e2e_test: skipped: ${reason}`);
 
 const VIDEO_PT = 96;

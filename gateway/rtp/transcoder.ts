@@ -245,6 +245,8 @@ export class VideoTranscoder {
       packetsIn: this.packetsIn,
       packetsOut: this.packetsOut,
       cpuPercent: cpu,
+      // Nothing came out: what ffmpeg said is the only clue.
+      ...(this.packetsOut === 0 ? { stderr: this.#stderr.slice(-1500) } : {}),
     });
   }
 }

@@ -170,6 +170,7 @@ export class VideoRelay {
   #keyframeListeners: Listener[] = [];
   #transcoder: VideoTranscoder | null = null;
   #transcoderStarting: Promise<void> | null = null;
+  #primeTimer: ReturnType<typeof setInterval> | undefined;
   #loops: Promise<void>[] = [];
 
   /**
@@ -317,6 +318,7 @@ export class VideoRelay {
     this.state = "closed";
     clearInterval(this.#rrTimer);
     clearInterval(this.#waitTimer);
+    clearInterval(this.#primeTimer);
     await this.#transcoderStarting?.catch(() => {});
     await this.#transcoder?.stop();
     for (const conn of [this.#callerRtp, this.#callerRtcp, this.#janusRtp, this.#janusRtcp]) {
@@ -516,6 +518,16 @@ export class VideoRelay {
       if (this.state !== "open") return await t.stop();
       this.#transcoder = t;
       t.onPacket((d) => this.#fromTranscoder(d));
+      // ffmpeg decodes nothing before a key frame, and the one that started the stream went by while
+      // it was starting: hold the stream until the next key frame and ask for one each second until
+      // H.264 comes out.
+      const primed = () => {
+        if (this.state !== "open" || t.packetsOut > 0) return clearInterval(this.#primeTimer);
+        this.#out.waitingForKeyframe = true;
+        this.#askJanus(true);
+      };
+      primed();
+      this.#primeTimer = setInterval(primed, 1000);
     }, (err) => {
       log.error("transcoder did not start", { callId: this.#o.callId, error: (err as Error).message });
     });

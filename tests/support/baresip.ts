@@ -31,6 +31,21 @@ export async function baresipStackUnavailable(): Promise<string | null> {
 
 // ---- WAV and Goertzel ---------------------------------------------------------------------------
 
+/** Why the room-system video tests cannot run here (the baresip stack, ffmpeg, baresip's video modules), or null. */
+export async function videoStackUnavailable(): Promise<string | null> {
+  const stack = await baresipStackUnavailable();
+  if (stack) return stack;
+  if (missingPrograms("ffmpeg").length) return "ffmpeg not installed (apt-get install ffmpeg)";
+  for (const m of ["fakevideo.so", "vidbridge.so", "vp8.so", "avcodec.so"]) {
+    try {
+      Deno.statSync(`${BARESIP_MODULES}/${m}`);
+    } catch {
+      return `baresip module ${BARESIP_MODULES}/${m} missing`;
+    }
+  }
+  return null;
+}
+
 /** A mono 16-bit PCM WAV of a sine tone. */
 export function toneWav(freq: number, sampleRate: number, seconds: number, amplitude = 0.5): Uint8Array {
   const n = Math.round(sampleRate * seconds);
@@ -147,10 +162,18 @@ export async function startBaresip(ns: NetNs, opts: {
   dial: string;
   displayName: string;
   lifetimeSec?: number;
+  /**
+   * A room system: video from baresip's fakevideo source in `codec`, received video to the null
+   * display (vidbridge); `vidinfo` is not used, received frames show in RTCP/stream stats.
+   */
+  video?: { codec: "vp8" | "h264" };
+  /** SIP port (5070) and RTP port range (43000-43099): several baresips in one namespace need their own. */
+  sipPort?: number;
+  rtpPorts?: string;
 }): Promise<Baresip> {
   const recordDir = `${opts.dir}/recordings`;
   await Deno.mkdir(recordDir, { recursive: true });
-  const sipPort = 5070;
+  const sipPort = opts.sipPort ?? 5070;
   await Deno.writeTextFile(
     `${opts.dir}/config`,
     [
@@ -165,7 +188,7 @@ export async function startBaresip(ns: NetNs, opts: {
       "auplay_srate 8000",
       "ausrc_channels 1",
       "auplay_channels 1",
-      "rtp_ports 43000-43099",
+      `rtp_ports ${opts.rtpPorts ?? "43000-43099"}`,
       "rtp_timeout 0",
       `module_path ${BARESIP_MODULES}`,
       "module g711.so",
@@ -177,12 +200,27 @@ export async function startBaresip(ns: NetNs, opts: {
       // Prints call events (established, terminated) without a console UI; provides /dial for -e.
       "module_app menu.so",
       `snd_path ${recordDir}`,
+      ...(opts.video
+        ? [
+          "module fakevideo.so",
+          "module vidbridge.so",
+          opts.video.codec === "vp8" ? "module vp8.so" : "module avcodec.so",
+          "video_source fakevideo,nil",
+          "video_display vidbridge,nil",
+          "video_size 320x240",
+          "video_bitrate 300000",
+          "video_fps 15",
+          // Prints RTP/RTCP statistics of each stream when the call ends.
+          "module rtcpsummary.so",
+        ]
+        : []),
       "",
     ].join("\n"),
   );
   await Deno.writeTextFile(
     `${opts.dir}/accounts`,
-    `"${opts.displayName}" <sip:tester@${opts.ip}:${sipPort}>;regint=0;audio_codecs=PCMU/8000/1,PCMA/8000/1\n`,
+    `"${opts.displayName}" <sip:tester@${opts.ip}:${sipPort}>;regint=0;audio_codecs=PCMU/8000/1,PCMA/8000/1` +
+      (opts.video ? `;video_codecs=${opts.video.codec === "vp8" ? "VP8" : "H264"}` : "") + "\n",
   );
   const child = ns.spawn([
     "baresip",

@@ -1,0 +1,121 @@
+// Interoperability with a third-party video endpoint: Debian's baresip as two SIP room systems
+// (fakevideo camera; one VP8, one H.264 through avcodec) in one meeting with a Chromium participant,
+// all inside a network namespace (tests/support/baresip.ts). Proves with code we did not write on
+// the far side: the browser decodes both cameras; both room systems decode the speaker's camera
+// (baresip's own decoded-frame rate, "efps=<encoded>/<decoded>"), the H.264 one through the
+// gateway's VP8 → H.264 transcoder. Skipped with the reason when not root or a program is missing.
+
+import assert from "node:assert/strict";
+import { createUser } from "../lib/db/users.ts";
+import { createSession } from "../lib/db/sessions.ts";
+import { createMeeting } from "../lib/db/meetings.ts";
+import {
+  poll,
+  roomState as state,
+  roomStats as stats,
+  waitForPreJoin,
+  waitInMeeting,
+} from "./support/meeting_harness.ts";
+import { startBaresip, startSipMeetingStack, toneWav, videoStackUnavailable } from "./support/baresip.ts";
+import type { Baresip } from "./support/baresip.ts";
+
+const reason = await videoStackUnavailable();
+if (reason) console.log(`sip_baresip_video_e2e_test: skipped: ${reason}`);
+
+/** baresip's last status line: `video=<tx>/<rx> (bit/s) efps=<encoded>/<decoded>`. */
+function videoStatus(output: string): { txBps: number; rxBps: number; encodedFps: number; decodedFps: number } | null {
+  const all = [...output.matchAll(/video=(\d+)\/(\d+) \(bit\/s\) efps=([\d.]+)\/([\d.]+)/g)];
+  const m = all.at(-1);
+  return m ? { txBps: Number(m[1]), rxBps: Number(m[2]), encodedFps: Number(m[3]), decodedFps: Number(m[4]) } : null;
+}
+
+Deno.test({
+  name: "baresip room systems (VP8, H.264) and a browser: each decodes the others' video",
+  ignore: reason !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "talkspace-baresip-video-" });
+    await Deno.writeFile(`${dir}/browser.wav`, toneWav(440, 48000, 10, 0.5));
+    await Deno.writeFile(`${dir}/room.wav`, toneWav(1000, 8000, 90, 0.3));
+    const { stack, seeded } = await startSipMeetingStack(async (kv) => {
+      const host = await createUser(kv, { name: "Hana Host", email: "host@example.test", passwordHash: "x" });
+      return {
+        session: await createSession(kv, host.id, "full", "e2e"),
+        meeting: await createMeeting(kv, { hostId: host.id, settings: { lobby: false } }),
+      };
+    }, { fakeAudioWav: `${dir}/browser.wav` }).catch(async (err) => {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw err;
+    });
+    const { session, meeting } = seeded;
+    const phones: Baresip[] = [];
+    try {
+      const page = await stack.newPage(session.token);
+      await page.goto(`${stack.base}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`);
+      await waitForPreJoin(page, "host");
+      await page.click("button.room-join");
+      await waitInMeeting(page, "host");
+
+      for (const codec of ["vp8", "h264"] as const) {
+        const phone = await startBaresip(stack.ns, {
+          dir: await Deno.makeTempDir({ dir: stack.dataDir, prefix: `baresip-${codec}-` }),
+          ip: stack.ip,
+          sourceWav: `${dir}/room.wav`,
+          dial: `sip:${meeting.meetingId}*${meeting.passcode}@${stack.ip}:${stack.sipPort}`,
+          displayName: `Room ${codec.toUpperCase()}`,
+          lifetimeSec: 90,
+          video: { codec },
+          sipPort: codec === "vp8" ? 5070 : 5072,
+          rtpPorts: codec === "vp8" ? "43000-43049" : "43050-43099",
+        });
+        phones.push(phone);
+        stack.track(phone);
+      }
+      const fail = (err: unknown) => {
+        const tails = phones.map((p) => p.output().slice(-3000)).join("\n--- baresip ---\n");
+        throw new Error(`${(err as Error).message}\n--- baresip ---\n${tails}`);
+      };
+
+      // Both room systems in the roster with their camera on; the browser decodes both.
+      const rooms = await poll("both room systems in the roster with video", async () => {
+        const s = await state(page);
+        const found = s.participants.filter((p) => p.name.startsWith("Room ") && p.state.video);
+        return found.length === 2 ? found : null;
+      }, 30_000).catch(fail);
+      for (const r of rooms) {
+        await poll(`the browser to decode ${r.name}'s camera`, async () => {
+          const s = (await stats(page)).inbound[r.participantId];
+          return s && s.framesDecoded > 20 ? s : null;
+        }, 30_000).catch(fail);
+      }
+
+      // Both room systems decode the speaker (the host's camera): baresip's decoded frame rate.
+      for (const [i, phone] of phones.entries()) {
+        const codec = i === 0 ? "VP8" : "H.264 (transcoded)";
+        const v = await poll(`the ${codec} room system to decode the speaker's video`, () => {
+          const s = videoStatus(phone.output());
+          return s && s.rxBps > 50_000 && s.decodedFps >= 5 ? s : null;
+        }, 30_000).catch(fail);
+        console.log(`${codec} room system: ${JSON.stringify(v)}`);
+      }
+      const calls = (await (await stack.gatewayRequest("GET", `/internal/calls?meetingId=${meeting.meetingId}`)).json())
+        .calls as { video: { codec: string; relay: { transcoder: unknown } } | null }[];
+      const h264 = calls.find((c) => c.video?.codec === "h264");
+      assert.ok(h264?.video?.relay.transcoder, `the H.264 call runs through the transcoder: ${JSON.stringify(calls)}`);
+      console.log(`transcoder: ${JSON.stringify(h264.video!.relay.transcoder)}`);
+
+      for (const p of phones) await p.stop();
+      await poll("the room systems gone from the roster", async () => {
+        const s = await state(page);
+        return !s.participants.some((p) => p.name.startsWith("Room "));
+      }, 15_000);
+    } catch (err) {
+      console.log(stack.dump());
+      throw err;
+    } finally {
+      await stack.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
