@@ -3,7 +3,8 @@
 // all inside a network namespace (tests/support/baresip.ts). Proves with code we did not write on
 // the far side: the browser decodes both cameras; both room systems decode the speaker's camera
 // (baresip's own decoded-frame rate, "efps=<encoded>/<decoded>"), the H.264 one through the
-// gateway's VP8 → H.264 transcoder. Skipped with the reason when not root or a program is missing.
+// gateway's VP8 → H.264 transcoder; a third one that the host calls by its SIP address (dial-out with
+// video) comes in the same way. Skipped with the reason when not root or a program is missing.
 
 import assert from "node:assert/strict";
 import { createUser } from "../lib/db/users.ts";
@@ -18,6 +19,12 @@ import {
 } from "./support/meeting_harness.ts";
 import { startBaresip, startSipMeetingStack, toneWav, videoStackUnavailable } from "./support/baresip.ts";
 import type { Baresip } from "./support/baresip.ts";
+import type { Page } from "playwright-core";
+
+type Hook = { sendRaw(msg: Record<string, unknown>): boolean };
+/** Sends a meeting-socket message as the page's participant (the host's dial-out). */
+const sendRaw = (p: Page, msg: Record<string, unknown>) =>
+  p.evaluate((m) => (globalThis as unknown as { __talkspace: Hook }).__talkspace.sendRaw(m), msg);
 
 const reason = await videoStackUnavailable();
 if (reason) console.log(`sip_baresip_video_e2e_test: skipped: ${reason}`);
@@ -30,7 +37,8 @@ function videoStatus(output: string): { txBps: number; rxBps: number; encodedFps
 }
 
 Deno.test({
-  name: "baresip room systems (VP8, H.264) and a browser: each decodes the others' video",
+  name:
+    "baresip room systems (VP8, H.264, and one the host dials out to) and a browser: each decodes the others' video",
   ignore: reason !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -104,6 +112,37 @@ Deno.test({
       const h264 = calls.find((c) => c.video?.codec === "h264");
       assert.ok(h264?.video?.relay.transcoder, `the H.264 call runs through the transcoder: ${JSON.stringify(calls)}`);
       console.log(`transcoder: ${JSON.stringify(h264.video!.relay.transcoder)}`);
+
+      // The host calls a third room system by its SIP address (it answers at once): it comes in with
+      // video both ways, like one that dialled in.
+      const callee = await startBaresip(stack.ns, {
+        dir: await Deno.makeTempDir({ dir: stack.dataDir, prefix: "baresip-callee-" }),
+        ip: stack.ip,
+        sourceWav: `${dir}/room.wav`,
+        dial: null,
+        displayName: "Room Called",
+        lifetimeSec: 90,
+        video: { codec: "vp8" },
+        sipPort: 5074,
+        rtpPorts: "43100-43149",
+      });
+      phones.push(callee);
+      stack.track(callee);
+      const target = `sip:tester@${stack.ip}:5074`;
+      assert.ok(await sendRaw(page, { type: "dial-out", target, name: "Room Called" }));
+      const called = await poll("the called room system in the roster with video", async () => {
+        const s = await state(page);
+        return s.participants.find((p) => p.name === "Room Called" && p.state.video) ?? null;
+      }, 30_000).catch(fail);
+      await poll("the browser to decode the called room system's camera", async () => {
+        const s = (await stats(page)).inbound[called.participantId];
+        return s && s.framesDecoded > 20 ? s : null;
+      }, 30_000).catch(fail);
+      const calledVideo = await poll("the called room system to decode the speaker's video", () => {
+        const s = videoStatus(callee.output());
+        return s && s.rxBps > 50_000 && s.decodedFps >= 5 ? s : null;
+      }, 30_000).catch(fail);
+      console.log(`called room system (dial-out): ${JSON.stringify(calledVideo)}`);
 
       for (const p of phones) await p.stop();
       await poll("the room systems gone from the roster", async () => {

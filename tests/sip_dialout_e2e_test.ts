@@ -55,7 +55,7 @@ function skipReason(): string | null {
 
 const skip = skipReason();
 
-/** The gateway's no-answer timeout for dial-outs (ua.ts default; the gateway has no setting for it). */
+/** The gateway's no-answer timeout for dial-outs in this test (SIP_DIAL_OUT_NO_ANSWER_SECONDS). */
 const NO_ANSWER_MS = 3_000;
 const NUMBER = "+4930123456789";
 

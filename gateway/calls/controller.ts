@@ -281,50 +281,55 @@ export class CallController {
   }
 
   /**
-   * A room system's video relay: an even RTP port and the next one for RTCP (none with rtcp-mux) from
-   * SIP_RTP_PORT_RANGE. Null when the range has no free pair (the call goes on audio only).
+   * An even RTP port and the next one for RTCP (none with rtcp-mux) from SIP_RTP_PORT_RANGE, for a
+   * room system's video. Null when the range has no free pair (the call goes on audio only).
    */
-  #videoRelay(call: Call, v: NegotiatedVideo): VideoRelay | null {
+  #bindVideoPair(callId: string, rtcpMux = false): { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn | null } | null {
     const [lo, hi] = this.#options.rtpPortRange;
     const first = lo % 2 ? lo + 1 : lo;
     const pairs = Math.floor((hi - first) / 2);
-    if (pairs < 1) return null;
-    const start = Math.floor(Math.random() * pairs);
+    const start = Math.floor(Math.random() * Math.max(pairs, 1));
     const bind = (port: number) =>
       Deno.listenDatagram({ transport: "udp", hostname: this.#options.relayBindHost, port });
     for (let i = 0; i < pairs; i++) {
       const port = first + 2 * ((start + i) % pairs);
       let rtp: Deno.DatagramConn | null = null;
-      let rtcp: Deno.DatagramConn | null = null;
       try {
         rtp = bind(port);
-        if (!v.rtcpMux) rtcp = bind(port + 1);
-        return new VideoRelay(
-          {
-            callId: call.id,
-            codec: v.codec,
-            payloadType: v.payloadType,
-            callerSdpAddress: v.remote,
-            callerRtcpAddress: v.rtcp,
-            rtcpMux: v.rtcpMux,
-            sendToCaller: v.send,
-            feedback: { pli: v.feedback.pli, fir: v.feedback.fir },
-            transcodeWith: v.codec === "h264" && v.send ? this.#options.transcoder ?? null : null,
-          },
-          rtp,
-          rtcp,
-          this.#options.janusBindHost ?? "127.0.0.1",
-        );
+        return { rtp, rtcp: rtcpMux ? null : bind(port + 1) };
       } catch (err) {
         rtp?.close();
-        rtcp?.close();
         if (!(err instanceof Deno.errors.AddrInUse)) {
-          log.warn("no video relay", { callId: call.id, error: (err as Error).message });
+          log.warn("no video ports", { callId, error: (err as Error).message });
           return null;
         }
       }
     }
     return null;
+  }
+
+  /** A room system's video relay on bound sockets, for what was negotiated. */
+  #videoRelay(
+    call: Call,
+    v: NegotiatedVideo,
+    sockets: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn | null },
+  ): VideoRelay {
+    return new VideoRelay(
+      {
+        callId: call.id,
+        codec: v.codec,
+        payloadType: v.payloadType,
+        callerSdpAddress: v.remote,
+        callerRtcpAddress: v.rtcp,
+        rtcpMux: v.rtcpMux && sockets.rtcp === null,
+        sendToCaller: v.send,
+        feedback: { pli: v.feedback.pli, fir: v.feedback.fir },
+        transcodeWith: v.codec === "h264" && v.send ? this.#options.transcoder ?? null : null,
+      },
+      sockets.rtp,
+      sockets.rtcp,
+      this.#options.janusBindHost ?? "127.0.0.1",
+    );
   }
 
   /** Hooks a room system's key frame requests both ways (SIP INFO picture_fast_update). */
@@ -398,7 +403,8 @@ export class CallController {
       const videoOffer = offer && chosen && this.#options.videos
         ? negotiateVideo(offer, { transcodeH264: !!this.#options.transcoder })
         : null;
-      const video = videoOffer?.remote ? this.#videoRelay(call, videoOffer) : null;
+      const videoPorts = videoOffer?.remote ? this.#bindVideoPair(call.id, videoOffer.rtcpMux) : null;
+      const video = videoOffer && videoPorts ? this.#videoRelay(call, videoOffer, videoPorts) : null;
       if (videoOffer && video) this.#attachVideo(call, videoOffer, video);
       const sdp = offer && chosen
         ? answerSdp(
@@ -700,7 +706,14 @@ export class CallController {
     }
     const socket = this.#bindCallerSocket();
     const local = this.#localAddress(socket);
-    const out = endpoint.call(uri, offerSdp(local), {
+    // A SIP address may be a room system: offer video too (numbers go to the phone network).
+    const videoPorts = target.startsWith("sip:") && this.#options.videos ? this.#bindVideoPair("dial-out") : null;
+    const videoOffer = videoPorts ? { port: (videoPorts.rtp.addr as Deno.NetAddr).port } : undefined;
+    const closeVideo = () => {
+      videoPorts?.rtp.close();
+      videoPorts?.rtcp?.close();
+    };
+    const out = endpoint.call(uri, offerSdp(local, ["pcmu", "pcma"], videoOffer), {
       from: { user: meetingId, displayName: "Talkspace" },
       outboundProxy: proxy || undefined,
       noAnswerTimeoutMs: this.#options.dialOutNoAnswerMs,
@@ -739,6 +752,7 @@ export class CallController {
       const outcome = await out.outcome;
       if (outcome.kind !== "answered") {
         socket.close();
+        closeVideo();
         const status = outcome.kind === "cancelled" ? "failed" : outcome.kind;
         await progress(status, outcome.kind === "failed" ? outcome.reason : String(outcome.status));
         await this.#end(call, outcome.kind, "sip");
@@ -747,6 +761,7 @@ export class CallController {
       const chosen = outcome.remoteSdp ? negotiate(outcome.remoteSdp as Sdp, { allowOpus: false }) : null;
       if (!chosen) {
         socket.close();
+        closeVideo();
         await progress("failed", "no common codec");
         await this.#end(call, "failed", "local");
         return;
@@ -761,8 +776,14 @@ export class CallController {
           callerSdpAddress: chosen.remote,
         }),
       );
+      const video = videoPorts
+        ? negotiateVideo(outcome.remoteSdp as Sdp, { transcodeH264: !!this.#options.transcoder })
+        : null;
+      if (videoPorts && video?.remote) this.#attachVideo(call, video, this.#videoRelay(call, video, videoPorts));
+      else closeVideo();
       if (call.ended) {
         await call.relay?.close();
+        await call.video?.close();
         return;
       }
       await progress("answered");

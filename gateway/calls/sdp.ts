@@ -236,13 +236,32 @@ export function answerSdp(
 /** Telephone-event payload type we offer. */
 export const OFFER_TELEPHONE_EVENT = 101;
 
-/** Our offer (dial-outs, late offers): PCMU and PCMA (G.711 only: prompts need it) and telephone-event. */
-export function offerSdp(local: UdpAddress, codecs: ("pcmu" | "pcma")[] = ["pcmu", "pcma"]): string {
+/** Payload types of the video we offer (dial-outs to SIP addresses, which may be room systems). */
+export const OFFER_VP8 = 96;
+export const OFFER_H264 = 97;
+
+/**
+ * Our offer (dial-outs, late offers): PCMU and PCMA (G.711 only: prompts need it) and telephone-event;
+ * with `video`, a video m-line with VP8 and H.264 (packetization mode 1), PLI/FIR feedback and our
+ * RTCP port (the next one).
+ */
+export function offerSdp(
+  local: UdpAddress,
+  codecs: ("pcmu" | "pcma")[] = ["pcmu", "pcma"],
+  video?: { port: number },
+): string {
   const lines = sessionLines(local.host);
   const pts = codecs.map((c) => (c === "pcmu" ? 0 : 8));
   lines.push(`m=audio ${local.port} RTP/AVP ${[...pts, OFFER_TELEPHONE_EVENT].join(" ")}`);
   for (const c of codecs) lines.push(`a=rtpmap:${c === "pcmu" ? 0 : 8} ${c.toUpperCase()}/8000`);
   lines.push(`a=rtpmap:${OFFER_TELEPHONE_EVENT} telephone-event/8000`, `a=fmtp:${OFFER_TELEPHONE_EVENT} 0-16`);
   lines.push("a=ptime:20", "a=sendrecv");
+  if (video) {
+    lines.push(`m=video ${video.port} RTP/AVP ${OFFER_VP8} ${OFFER_H264}`);
+    lines.push(`a=rtpmap:${OFFER_VP8} VP8/90000`, `a=rtpmap:${OFFER_H264} H264/90000`);
+    lines.push(`a=fmtp:${OFFER_H264} profile-level-id=42e01f;packetization-mode=1`);
+    for (const pt of [OFFER_VP8, OFFER_H264]) lines.push(`a=rtcp-fb:${pt} nack pli`, `a=rtcp-fb:${pt} ccm fir`);
+    lines.push(`a=rtcp:${video.port + 1}`, "a=sendrecv");
+  }
   return lines.join("\r\n") + "\r\n";
 }

@@ -3,7 +3,7 @@
 // Janus's remote publisher and Janus's forwarder.
 
 import assert from "node:assert/strict";
-import { answerSdp, negotiate, negotiateVideo } from "../../gateway/calls/sdp.ts";
+import { answerSdp, negotiate, negotiateVideo, offerSdp } from "../../gateway/calls/sdp.ts";
 import { parseSdp } from "../../gateway/sip/message.ts";
 import { parseRtcp, parseRtp, serializeRtp } from "../../gateway/rtp/packet.ts";
 import { isKeyframe, VideoRelay } from "../../gateway/rtp/video.ts";
@@ -100,6 +100,20 @@ Deno.test("answerSdp: the video m-line on the relay's ports, fmtp and feedback e
   assert.match(text, /a=recvonly/, "H.264: we only receive (browsers publish VP8)");
   // Without a video relay the stream is refused with port 0 (RFC 3264 §6).
   assert.match(answerSdp(offer, audio, { host: "198.51.100.1", port: 40000 }), /m=video 0 RTP\/AVP 97/);
+});
+
+Deno.test("offerSdp with video (dial-out to a SIP address): VP8 and H.264 with feedback, RTCP on the next port", () => {
+  const text = offerSdp({ host: "198.51.100.1", port: 40000 }, ["pcmu", "pcma"], { port: 40010 });
+  const offer = parseSdp(text)!;
+  assert.deepEqual(offer.media.map((m) => [m.type, m.port]), [["audio", 40000], ["video", 40010]]);
+  assert.match(text, /m=video 40010 RTP\/AVP 96 97\r\n/);
+  assert.match(text, /a=fmtp:97 profile-level-id=42e01f;packetization-mode=1/);
+  assert.match(text, /a=rtcp:40011/);
+  // A room system answering our offer is negotiated like an offer of its own.
+  const answer = sdp(["m=video 5006 RTP/AVP 97", "a=rtpmap:97 H264/90000", "a=rtcp-fb:97 ccm fir"]);
+  const v = negotiateVideo(answer, { transcodeH264: true })!;
+  assert.deepEqual([v.codec, v.payloadType, v.send, v.feedback.fir], ["h264", 97, true, true]);
+  assert.equal(offerSdp({ host: "198.51.100.1", port: 40000 }).includes("m=video"), false, "numbers: audio only");
 });
 
 Deno.test("isKeyframe: VP8 key and delta frames (with extended descriptors), H.264 IDR/SPS, STAP-A, FU-A", () => {

@@ -159,7 +159,8 @@ export async function startBaresip(ns: NetNs, opts: {
   dir: string;
   ip: string;
   sourceWav: string;
-  dial: string;
+  /** What to call; null: wait and answer incoming calls at once (a callee of a dial-out). */
+  dial: string | null;
   displayName: string;
   lifetimeSec?: number;
   /**
@@ -220,6 +221,7 @@ export async function startBaresip(ns: NetNs, opts: {
   await Deno.writeTextFile(
     `${opts.dir}/accounts`,
     `"${opts.displayName}" <sip:tester@${opts.ip}:${sipPort}>;regint=0;audio_codecs=PCMU/8000/1,PCMA/8000/1` +
+      (opts.dial === null ? ";answermode=auto" : "") +
       (opts.video ? `;video_codecs=${opts.video.codec === "vp8" ? "VP8" : "H264"}` : "") + "\n",
   );
   const child = ns.spawn([
@@ -230,8 +232,7 @@ export async function startBaresip(ns: NetNs, opts: {
     opts.dir,
     "-t",
     String(opts.lifetimeSec ?? 180),
-    "-e",
-    `/dial ${opts.dial}`,
+    ...(opts.dial === null ? [] : ["-e", `/dial ${opts.dial}`]),
   ], { stdin: "null", stdout: "piped", stderr: "piped" });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array<ArrayBuffer>>) => {
