@@ -85,6 +85,15 @@ export async function main() {
     dialOutNoAnswerMs: sip.dialOutNoAnswerMs,
     prompts,
   });
+  // Runs after the VideoRoom and AudioBridge managers re-created their rooms on a (re)connect: puts
+  // back the phone feeds, browsers' audio into bridges and room systems' video (no-op at first).
+  link.addListener({
+    connected: () => {
+      void calls.janusRestored().catch((err) => log.error("restoring calls' media failed", { error: String(err) }));
+      return Promise.resolve();
+    },
+    disconnected: () => {},
+  });
   if (endpoint) {
     endpoint.start();
     log.info("SIP listening", {

@@ -123,6 +123,8 @@ export class VideoRoomManager implements JanusListener {
   #plainRtpIp: string;
   /** Operations on one meeting run one at a time, so concurrent PUTs or POSTs cannot interleave. */
   #queue = new KeyedQueue();
+  /** Meetings whose room the last (re)connect had to create afresh (Janus restarted: nothing in it). */
+  #recreated = new Set<string>();
 
   constructor(adminKey: string, plainRtpIp = "127.0.0.1") {
     this.#adminKey = adminKey;
@@ -131,6 +133,14 @@ export class VideoRoomManager implements JanusListener {
 
   get roomCount(): number {
     return this.#rooms.size;
+  }
+
+  /**
+   * Whether the last (re)connect created the meeting's room afresh: Janus had restarted, so remote
+   * publishers and forwarders of the room are gone (after a mere connection drop they are still there).
+   */
+  wasRecreated(meetingId: string): boolean {
+    return this.#recreated.has(meetingId);
   }
 
   /** State of a meeting's room, for tests and diagnostics (never the secret). */
@@ -146,6 +156,7 @@ export class VideoRoomManager implements JanusListener {
     this.#session = ctx.session;
     this.#admin = ctx.admin;
     let restored = 0;
+    this.#recreated.clear();
     try {
       for (const room of [...this.#rooms.values()]) {
         await this.#queue.run(room.meetingId, async () => {
@@ -178,6 +189,7 @@ export class VideoRoomManager implements JanusListener {
     for (const token of tokens) await this.#requireAdmin().addToken(token, [VIDEOROOM_PLUGIN]);
     try {
       await this.#request("create", this.#createBody(room, tokens));
+      this.#recreated.add(room.meetingId);
       log.info("room re-created", { meetingId: room.meetingId, participants: tokens.length });
     } catch (err) {
       // Only the connection dropped and Janus kept the room: make sure the allowed list is complete.

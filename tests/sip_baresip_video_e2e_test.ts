@@ -4,7 +4,8 @@
 // the far side: the browser decodes both cameras; both room systems decode the speaker's camera
 // (baresip's own decoded-frame rate, "efps=<encoded>/<decoded>"), the H.264 one through the
 // gateway's VP8 → H.264 transcoder; a third one that the host calls by its SIP address (dial-out with
-// video) comes in the same way. Skipped with the reason when not root or a program is missing.
+// video) comes in the same way; after Janus is killed and restarted, all of it comes back with the calls
+// still up. Skipped with the reason when not root or a program is missing.
 
 import assert from "node:assert/strict";
 import { createUser } from "../lib/db/users.ts";
@@ -143,6 +144,54 @@ Deno.test({
         return s && s.rxBps > 50_000 && s.decodedFps >= 5 ? s : null;
       }, 30_000).catch(fail);
       console.log(`called room system (dial-out): ${JSON.stringify(calledVideo)}`);
+
+      // Janus dies (SIGKILL) and the gateway restarts it: the browser reconnects by itself, and the
+      // gateway puts back what the re-created rooms lack — the phone feed with the callers' audio, the
+      // room systems' cameras and the speaker's video to them — while the calls stay up.
+      const pidFile = `${stack.dataDir}/gateway/janus/janus.pid`;
+      const oldPid = Number(await Deno.readTextFile(pidFile));
+      const outputAtKill = phones.map((p) => p.output().length);
+      const killedAt = performance.now();
+      Deno.kill(oldPid, "SIGKILL");
+      await poll("a new Janus", async () => {
+        const pid = Number(await Deno.readTextFile(pidFile).catch(() => "0"));
+        const health = await fetch(`${stack.gatewayUrl}/health`).then((r) => r.json()).catch(() => null);
+        return pid && pid !== oldPid && health?.janus === "connected";
+      }, 30_000).catch(fail);
+      await waitInMeeting(page, "host after the Janus restart");
+      const grows = async (what: string, read: () => Promise<number>) => {
+        let last = await read();
+        await poll(
+          what,
+          async () => {
+            const now = await read();
+            const grew = now > last && now > 0;
+            last = now;
+            return grew;
+          },
+          30_000,
+          1000,
+        ).catch(fail);
+      };
+      const inbound = async (id: string) => (await stats(page)).inbound[id];
+      for (const r of [...rooms, called]) {
+        await grows(
+          `${r.name}'s camera decoded again`,
+          async () => (await inbound(r.participantId))?.framesDecoded ?? 0,
+        );
+      }
+      await grows(
+        "the callers' audio (phone feed) again",
+        async () => (await inbound("Phone participants"))?.audioBytes ?? 0,
+      );
+      for (const [i, phone] of phones.entries()) {
+        await poll(`room system ${i + 1} to decode the speaker again`, () => {
+          const s = videoStatus(phone.output().slice(outputAtKill[i]));
+          return s && s.rxBps > 50_000 && s.decodedFps >= 5 ? s : null;
+        }, 30_000).catch(fail);
+      }
+      console.log(`Janus SIGKILL → everything back: ${Math.round(performance.now() - killedAt)} ms`);
+      assert.equal((await state(page)).participants.filter((p) => p.name.startsWith("Room ")).length, 3);
 
       for (const p of phones) await p.stop();
       await poll("the room systems gone from the roster", async () => {

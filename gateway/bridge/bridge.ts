@@ -290,6 +290,72 @@ export class SipBridge {
     }
   }
 
+  // --- after a Janus restart ---------------------------------------------------------------------
+
+  /**
+   * Janus restarted and both managers re-created their rooms (the AudioBridge with its callers, whose
+   * relays were re-pointed; the VideoRoom with its tokens) but not what joins them: the phone feed
+   * (a remote publisher), the sip mix's forwarder to it, and browsers' audio forwarded into the
+   * bridge. The feed is added again and the mix pointed at it; browsers' audio is forwarded again as
+   * each browser publishes again (it reconnects by itself), tried every second for a minute.
+   */
+  janusRestored(): Promise<void> {
+    return this.#serial(async () => {
+      const { bridges, rooms } = this.#options;
+      if (!rooms.wasRecreated(this.meetingId)) return; // only the connection dropped: all still there
+      if (this.#state !== "live") {
+        this.#phoneFeed = null;
+        return;
+      }
+      const feed = await rooms.addRemotePublisher(this.meetingId, {
+        display: PHONE_FEED_DISPLAY,
+        streams: [{ type: "audio", mindex: 0, mid: "0", codec: "opus", description: PHONE_FEED_DISPLAY }],
+      });
+      this.#phoneFeed = { feedId: feed.feedId, host: feed.host, port: feed.port };
+      if (this.#groupForwardId !== null) {
+        await bridges.stopForward(this.meetingId, this.#groupForwardId).catch(() => {});
+      }
+      const forward = await bridges.forwardGroup(this.meetingId, {
+        group: "sip",
+        host: this.#janusHost(feed.host),
+        port: feed.port,
+        codec: "opus",
+        payloadType: OPUS_PT,
+        ssrc: REMOTE_PUBLISHER_SSRC,
+        alwaysOn: true,
+      });
+      this.#groupForwardId = forward.forwardId;
+      for (const web of this.#web.values()) web.forwardStreamId = null;
+      log.info("bridge restored after a Janus restart", { meetingId: this.meetingId, phoneFeed: feed.feedId });
+    }).then(() => this.#reforwardWeb(Date.now() + 60_000));
+  }
+
+  /** Forwards browsers' audio that is not forwarded (yet), retrying each second until `until`. */
+  async #reforwardWeb(until: number): Promise<void> {
+    const pending = await this.#serial(async () => {
+      if (this.#state !== "live") return 0;
+      let left = 0;
+      for (const [feedId, web] of this.#web) {
+        if (web.forwardStreamId !== null) continue;
+        // The re-created AudioBridge re-joined the old web participant: join it afresh with the forward.
+        await this.#options.bridges.leave(this.meetingId, `web:${feedId}`).catch(() => {});
+        try {
+          await this.#forwardWeb(feedId, web);
+        } catch {
+          left++; // the browser has not published again yet
+        }
+      }
+      return left;
+    });
+    if (pending > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 1000));
+      return this.#reforwardWeb(until);
+    }
+    if (pending > 0) {
+      log.warn("browsers' audio not forwarded after a Janus restart", { meetingId: this.meetingId, pending });
+    }
+  }
+
   /** The meeting ended: callers are dropped from the bridge and it stops (their calls are call control's). */
   meetingEnded(): Promise<void> {
     return this.#serial(async () => {
@@ -317,6 +383,15 @@ export class SipBridges {
 
   get(meetingId: string): SipBridge | null {
     return this.#bridges.get(meetingId) ?? null;
+  }
+
+  /** Janus restarted: every bridge puts back what the managers could not (see SipBridge.janusRestored). */
+  async janusRestored() {
+    await Promise.all([...this.#bridges.values()].map((b) =>
+      b.janusRestored().catch((err) => {
+        log.error("restoring a bridge failed", { meetingId: b.meetingId, error: (err as Error).message });
+      })
+    ));
   }
 
   async meetingEnded(meetingId: string) {

@@ -80,13 +80,7 @@ export class MeetingVideo {
           { host, port: feed.port },
           feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
         );
-        if (relay.sendsToCaller && !this.#observer) {
-          this.#observer = await this.#o.rooms.observe(this.meetingId, {
-            publishers: (list) => void this.#serial(() => this.#onPublishers(list)),
-            gone: (feedId) => void this.#serial(() => this.#onGone(feedId)),
-            talking: (feedId, talking) => void this.#serial(() => this.#onTalking(feedId, talking)),
-          });
-        }
+        if (relay.sendsToCaller && !this.#observer) await this.#observe();
         await this.#route(call);
         log.info("room system video in", {
           meetingId: this.meetingId,
@@ -131,6 +125,50 @@ export class MeetingVideo {
       this.#speaker = null;
       await observer.close();
     }
+  }
+
+  /**
+   * Janus restarted: the re-created VideoRoom has none of the room systems' cameras, no forwarders and
+   * no observer. Each camera is added again (a new feed with the same display, so browsers put it on
+   * the same tile), the observer joins again and the speaker is routed again.
+   */
+  janusRestored(): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#o.rooms.wasRecreated(this.meetingId)) return; // only the connection dropped
+      const old = this.#observer;
+      this.#observer = null;
+      this.#publishers.clear();
+      this.#speaker = null;
+      await old?.close().catch(() => {});
+      for (const call of this.#calls.values()) {
+        call.forward = null;
+        call.feedId = null;
+        const feed = await this.#o.rooms.addRemotePublisher(this.meetingId, {
+          display: call.participantId,
+          streams: [{ type: "video", mindex: 0, mid: "0", codec: call.relay.codec, description: "camera" }],
+        });
+        call.feedId = feed.feedId;
+        const host = this.#o.janusMediaHost ?? feed.host;
+        call.relay.connectPublisher(
+          { host, port: feed.port },
+          feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
+        );
+      }
+      if ([...this.#calls.values()].some((c) => c.relay.sendsToCaller)) await this.#observe();
+      await this.#routeAll();
+      log.info("room system video restored after a Janus restart", {
+        meetingId: this.meetingId,
+        calls: this.#calls.size,
+      });
+    });
+  }
+
+  async #observe() {
+    this.#observer = await this.#o.rooms.observe(this.meetingId, {
+      publishers: (list) => void this.#serial(() => this.#onPublishers(list)),
+      gone: (feedId) => void this.#serial(() => this.#onGone(feedId)),
+      talking: (feedId, talking) => void this.#serial(() => this.#onTalking(feedId, talking)),
+    });
   }
 
   // --- the speaker ---------------------------------------------------------------------------------
@@ -236,6 +274,15 @@ export class MeetingVideos {
 
   get(meetingId: string): MeetingVideo | null {
     return this.#meetings.get(meetingId) ?? null;
+  }
+
+  /** Janus restarted: every meeting's room systems get their video back (see MeetingVideo.janusRestored). */
+  async janusRestored() {
+    await Promise.all([...this.#meetings.values()].map((m) =>
+      m.janusRestored().catch((err) => {
+        log.error("restoring room system video failed", { meetingId: m.meetingId, error: (err as Error).message });
+      })
+    ));
   }
 
   /** Forgets a meeting without room systems left. */

@@ -843,6 +843,16 @@ export class CallController {
     return call.ending;
   }
 
+  /**
+   * Janus came back after a restart and the VideoRoom/AudioBridge managers re-created their rooms:
+   * the phone feeds, browsers' audio into the bridges and room systems' video are put back. Calls
+   * themselves go on (their relays were re-pointed at the re-joined AudioBridge participants).
+   */
+  async janusRestored() {
+    await this.#options.bridges.janusRestored();
+    await this.#options.videos?.janusRestored();
+  }
+
   /** Hangs up every call (gateway shutdown). */
   async stop() {
     await Promise.all([...this.#calls.values()].map((c) => this.#end(c, "shutdown", "local")));

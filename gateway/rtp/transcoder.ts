@@ -69,6 +69,8 @@ export class VideoTranscoder {
   #loops: Promise<void>[] = [];
   packetsIn = 0;
   packetsOut = 0;
+  /** Settles when ffmpeg exits (after stop(), or on its own). */
+  readonly exited: Promise<void>;
   readonly startedAt = performance.now();
 
   private constructor(o: TranscoderOptions, child: Deno.ChildProcess, input: number, socket: Deno.DatagramConn) {
@@ -77,10 +79,15 @@ export class VideoTranscoder {
     this.#input = input;
     this.#socket = socket;
     this.#loops.push(this.#readOutput(), this.#readStderr());
-    child.status.then((s) => {
-      if (!this.#closed) {
-        log.error("ffmpeg exited", { callId: o.callId, code: s.code, stderr: this.#stderr.slice(-1000) });
-      }
+    this.exited = child.status.then((s) => {
+      if (this.#closed) return;
+      // ffmpeg gives up on its input after ~10 s without packets (the speaker's camera went off, the
+      // last browser left): the relay starts a new one when video comes again.
+      log.info("ffmpeg exited", { callId: o.callId, exitCode: s.code, stderr: this.#stderr.slice(-600) });
+      this.#closed = true;
+      try {
+        this.#socket.close();
+      } catch { /* closed */ }
     });
   }
 

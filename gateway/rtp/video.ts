@@ -501,7 +501,9 @@ export class VideoRelay {
     packet.extension = null;
     packet.csrcs = [];
     if (this.#o.transcodeWith) {
-      // One continuous VP8 stream into ffmpeg; its H.264 comes back in #fromTranscoder.
+      // One continuous VP8 stream into ffmpeg; its H.264 comes back in #fromTranscoder. A transcoder
+      // that gave up while no video came is started again (and primed with a key frame).
+      if (!this.#transcoderStarting) this.#startTranscoder();
       this.#transcoder?.send(serializeRtp(packet));
       return;
     }
@@ -518,6 +520,12 @@ export class VideoRelay {
       if (this.state !== "open") return await t.stop();
       this.#transcoder = t;
       t.onPacket((d) => this.#fromTranscoder(d));
+      t.exited.then(() => {
+        if (this.#transcoder !== t) return;
+        this.#transcoder = null;
+        this.#transcoderStarting = null;
+        clearInterval(this.#primeTimer);
+      });
       // ffmpeg decodes nothing before a key frame, and the one that started the stream went by while
       // it was starting: hold the stream until the next key frame and ask for one each second until
       // H.264 comes out.
