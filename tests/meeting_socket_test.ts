@@ -104,7 +104,7 @@ function participantOf(m: Msg): { participantId: string; name: string; state: Re
 
 Deno.test("meeting socket across two web processes sharing one KV file", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "talkspace-sockets-" });
-  const env = { DATA_DIR: dataDir, TALKSPACE_LOG: "quiet" };
+  const env = { DATA_DIR: dataDir, TALKSPACE_LOG: Deno.env.get("SOCK_LOG") ?? "quiet" };
   const a = await startServer(env);
   let b: RunningServer | null = null;
   const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);

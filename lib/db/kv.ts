@@ -20,9 +20,27 @@ export class KvConflict extends Error {
   }
 }
 
-/** Commits an atomic operation and throws KvConflict when its checks failed. */
+/**
+ * Whether a KV error is SQLite refusing a write while another process holds the file (several web
+ * processes sharing one KV file): it answers "database is locked" at once instead of waiting.
+ */
+export function isKvBusy(err: unknown): boolean {
+  return err instanceof Error && /database is (locked|busy)/i.test(err.message);
+}
+
+/** Commits; a busy database counts as a lost race (`ok: false`), for the caller's retry loop. */
+export async function commitAtomic(op: Deno.AtomicOperation): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  try {
+    return await op.commit();
+  } catch (err) {
+    if (isKvBusy(err)) return { ok: false };
+    throw err;
+  }
+}
+
+/** Commits an atomic operation and throws KvConflict when its checks failed (or the file was busy). */
 export async function commitOrThrow(op: Deno.AtomicOperation, what: string): Promise<Deno.KvCommitResult> {
-  const res = await op.commit();
+  const res = await commitAtomic(op);
   if (!res.ok) throw new KvConflict(what);
   return res;
 }

@@ -1,7 +1,7 @@
 // The meeting's message log: every message is persisted in KV with a gap-free sequence number
 // before anyone sees it, so a reconnecting client asks for "everything after N" and misses nothing.
 
-import { KvConflict } from "../db/kv.ts";
+import { commitAtomic, KvConflict } from "../db/kv.ts";
 
 /** How long a meeting's messages are kept for replay and history. */
 export const EVENT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -53,8 +53,9 @@ export async function commitChange<R>(
         .set(eventKeys.event(meetingId, id), event, { expireIn: EVENT_TTL_MS });
     }
     change.writes?.(op);
-    if ((await op.commit()).ok) return { result: change.result, event };
-    // Lost a race (another message, or the caller's record changed): back off a little, jittered.
+    if ((await commitAtomic(op)).ok) return { result: change.result, event };
+    // Lost a race (another message, the caller's record changed, or another process held the KV
+    // file): back off a little, jittered.
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
   }
   throw new KvConflict(`commitChange ${meetingId}: too much contention`);
