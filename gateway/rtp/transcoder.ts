@@ -83,7 +83,7 @@ export class VideoTranscoder {
       if (this.#closed) return;
       // ffmpeg gives up on its input after ~10 s without packets (the speaker's camera went off, the
       // last browser left): the relay starts a new one when video comes again.
-      log.info("ffmpeg exited", { callId: o.callId, exitCode: s.code, stderr: this.#stderr.slice(-600) });
+      log.info("ffmpeg exited", { callId: o.callId, exitStatus: s.code, stderr: this.#stderr.slice(-600) });
       this.#closed = true;
       try {
         this.#socket.close();
