@@ -30,6 +30,7 @@ import { startSipMeetingStack, toneWav, videoStackUnavailable } from "./support/
 import type { SipMeetingStack } from "./support/baresip.ts";
 import type { Proc } from "./support/meeting_harness.ts";
 import { RawSipPhone } from "./support/raw_phone.ts";
+import { testCameraArgs } from "./support/ffmpeg.ts";
 import type { Page } from "playwright-core";
 
 const reason = await videoStackUnavailable();
@@ -202,29 +203,9 @@ class RoomSystem extends RawSipPhone {
 
 /** ffmpeg as a camera: a test pattern encoded to RTP at 127.0.0.1:port. */
 function startCamera(codec: "vp8" | "h264", port: number): Proc {
-  const enc = codec === "h264"
-    ? ["-c:v", "libx264", "-profile:v", "baseline", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p"]
-    : ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-g", "30", "-b:v", "300k", "-pix_fmt", "yuv420p"];
   return spawn([
     "ffmpeg",
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-re",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=320x240:rate=15",
-    "-t",
-    "120",
-    ...enc,
-    "-payload_type",
-    String(VIDEO_PT),
-    "-ssrc",
-    codec === "h264" ? "4242" : "5353",
-    "-f",
-    "rtp",
-    `rtp://127.0.0.1:${port}?rtcpport=${port + 1}&pkt_size=1200`,
+    ...testCameraArgs({ codec, port, payloadType: VIDEO_PT, ssrc: codec === "h264" ? 4242 : 5353 }),
   ]);
 }
 

@@ -8,6 +8,7 @@ import { parseRtp } from "../../gateway/rtp/packet.ts";
 import { findTranscoder } from "../../gateway/rtp/transcoder.ts";
 import { isKeyframe, VideoRelay } from "../../gateway/rtp/video.ts";
 import { poll } from "../support/wait.ts";
+import { testCameraArgs } from "../support/ffmpeg.ts";
 
 const ffmpeg = await findTranscoder();
 const encoders = ffmpeg
@@ -26,35 +27,8 @@ if (reason) console.log(`transcoder_test: skipped: ${reason}`);
 /** ffmpeg encoding a test pattern as VP8 RTP to 127.0.0.1:port (the speaker's camera). */
 function speaker(port: number, ssrc: number) {
   const child = new Deno.Command(ffmpeg!, {
-    args: [
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-re",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc=size=320x240:rate=15",
-      "-t",
-      "60",
-      "-c:v",
-      "libvpx",
-      "-deadline",
-      "realtime",
-      "-cpu-used",
-      "8",
-      "-g",
-      "15",
-      "-b:v",
-      "300k",
-      "-payload_type",
-      "100",
-      "-ssrc",
-      String(ssrc),
-      "-f",
-      "rtp",
-      `rtp://127.0.0.1:${port}?pkt_size=1200`,
-    ],
+    // The forwarder's side: port+1 gets ffmpeg's RTCP, which the relay's RTCP socket ignores.
+    args: testCameraArgs({ codec: "vp8", port, payloadType: 100, ssrc, gop: 15, seconds: 60 }),
     stdin: "null",
     stdout: "null",
     stderr: "null",
