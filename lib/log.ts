@@ -1,8 +1,9 @@
 // Structured logging with a per-module prefix; values named like secrets are redacted.
 
-const SECRET_KEYS = /pass(word|code)?|secret|token|code|cookie|authorization/i;
+// "code" only at the end of a name (code, totpCode, recoveryCodes): "codec" is not a secret.
+const SECRET_KEYS = /pass(word|code)?|secret|token|codes?$|cookie|authorization/i;
 
-function redact(fields: Record<string, unknown>): Record<string, unknown> {
+export function redact(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) out[k] = SECRET_KEYS.test(k) ? "[redacted]" : v;
   return out;

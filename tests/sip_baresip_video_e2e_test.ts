@@ -47,6 +47,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "talkspace-baresip-video-" });
     await Deno.writeFile(`${dir}/browser.wav`, toneWav(440, 48000, 10, 0.5));
     await Deno.writeFile(`${dir}/room.wav`, toneWav(1000, 8000, 90, 0.3));
+    await Deno.writeFile(`${dir}/quiet.wav`, toneWav(1000, 8000, 90, 0));
     const { stack, seeded } = await startSipMeetingStack(async (kv) => {
       const host = await createUser(kv, { name: "Hana Host", email: "host@example.test", passwordHash: "x" });
       return {
@@ -70,7 +71,8 @@ Deno.test({
         const phone = await startBaresip(stack.ns, {
           dir: await Deno.makeTempDir({ dir: stack.dataDir, prefix: `baresip-${codec}-` }),
           ip: stack.ip,
-          sourceWav: `${dir}/room.wav`,
+          // The VP8 room is quiet (nobody talks there); the H.264 one talks.
+          sourceWav: codec === "vp8" ? `${dir}/quiet.wav` : `${dir}/room.wav`,
           dial: `sip:${meeting.meetingId}*${meeting.passcode}@${stack.ip}:${stack.sipPort}`,
           displayName: `Room ${codec.toUpperCase()}`,
           lifetimeSec: 90,
@@ -108,8 +110,16 @@ Deno.test({
         }, 30_000).catch(fail);
         console.log(`${codec} room system: ${JSON.stringify(v)}`);
       }
-      const calls = (await (await stack.gatewayRequest("GET", `/internal/calls?meetingId=${meeting.meetingId}`)).json())
-        .calls as { video: { codec: string; relay: { transcoder: unknown } } | null }[];
+      type Call = {
+        direction: "in" | "out";
+        video:
+          | { codec: string; feedId: number | null; speakerFeedId: number | null; relay: { transcoder: unknown } }
+          | null;
+      };
+      const gatewayCalls = async () =>
+        (await (await stack.gatewayRequest("GET", `/internal/calls?meetingId=${meeting.meetingId}`)).json())
+          .calls as Call[];
+      const calls = await gatewayCalls();
       const h264 = calls.find((c) => c.video?.codec === "h264");
       assert.ok(h264?.video?.relay.transcoder, `the H.264 call runs through the transcoder: ${JSON.stringify(calls)}`);
       console.log(`transcoder: ${JSON.stringify(h264.video!.relay.transcoder)}`);
@@ -193,11 +203,21 @@ Deno.test({
       console.log(`Janus SIGKILL → everything back: ${Math.round(performance.now() - killedAt)} ms`);
       assert.equal((await state(page)).participants.filter((p) => p.name.startsWith("Room ")).length, 3);
 
+      // The browser leaves. The called VP8 room system talks (its microphone plays a tone; the relay
+      // measures it), the dialled-in VP8 one is quiet: the H.264 one now sees the talking room's camera
+      // (transcoded), as it would a browser that talks; without that it would get the first camera in
+      // the room, the quiet one. (A browser that mutes stops sending, and Janus never says it stopped
+      // talking, so leaving is the clean way to hand over here.)
+      await page.close();
+      await poll("the talking VP8 room system's camera forwarded to the H.264 one", async () => {
+        const calls = await gatewayCalls();
+        const talking = calls.find((c) => c.video?.codec === "vp8" && c.direction === "out");
+        const h264 = calls.find((c) => c.video?.codec === "h264");
+        return talking?.video && h264?.video && h264.video.speakerFeedId === talking.video.feedId;
+      }, 20_000).catch(fail);
+
       for (const p of phones) await p.stop();
-      await poll("the room systems gone from the roster", async () => {
-        const s = await state(page);
-        return !s.participants.some((p) => p.name.startsWith("Room "));
-      }, 15_000);
+      await poll("no calls left at the gateway", async () => (await gatewayCalls()).length === 0, 15_000);
     } catch (err) {
       console.log(stack.dump());
       throw err;

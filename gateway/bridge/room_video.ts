@@ -2,12 +2,14 @@
 //
 // - each room system's camera is a VideoRoom remote publisher whose display is the caller's
 //   participant id, so browsers show it on the caller's tile like any camera;
-// - the active speaker's camera goes back to each room system that takes VP8, by `rtp_forward`
+// - the active speaker's camera goes back to each room system (VP8, or transcoded), by `rtp_forward`
 //   (simulcast forwarded as one stream, as a viewer gets it) to its video relay, with an RTCP port
 //   so key frame requests reach the speaker's browser;
-// - who speaks comes from Janus's talking events, heard by an observer that joins the room without
-//   publishing (the gateway's manager handle is not in the room). The speaker stays until someone
-//   else starts talking; a room system never gets its own camera back.
+// - who speaks comes from Janus's talking events for browsers, heard by an observer that joins the
+//   room without publishing (the gateway's manager handle is not in the room), and from the relays'
+//   levels for room systems (a VP8 camera can be forwarded to the others). Each room system sees
+//   whoever started talking last among those talking now; when nobody talks, the last one who did.
+//   A room system never gets its own camera back.
 
 import { logger } from "../../lib/log.ts";
 import type { VideoRelay } from "../rtp/video.ts";
@@ -36,8 +38,10 @@ export class MeetingVideo {
   #calls = new Map<string, VideoCall>();
   #publishers = new Map<number, ObservedPublisher>();
   #observer: RoomObserver | null = null;
-  /** The most recent browser to start talking (VideoRoom feed id). */
-  #speaker: number | null = null;
+  /** Feeds by when they last started talking, most recent last (browsers and room systems). */
+  #recent: number[] = [];
+  /** Feeds talking right now. */
+  #talkingNow = new Set<number>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: MeetingVideoOptions) {
@@ -47,6 +51,11 @@ export class MeetingVideo {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** A call's camera feed now (it changes when Janus restarts). */
+  feedOf(callId: string): number | null {
+    return this.#calls.get(callId)?.feedId ?? null;
   }
 
   /** The speaker's feed forwarded to a call now (for diagnostics and tests). */
@@ -104,6 +113,17 @@ export class MeetingVideo {
     });
   }
 
+  /**
+   * A room system started talking (the relay measures callers' audio; Janus sends no talking events
+   * for them): its camera becomes the speaker for the other room systems that can take it.
+   */
+  callTalking(callId: string, talking: boolean): Promise<void> {
+    return this.#serial(async () => {
+      const feedId = this.#calls.get(callId)?.feedId ?? null;
+      if (feedId !== null) await this.#onTalking(feedId, talking);
+    });
+  }
+
   /** The room system asked for a key frame of what it receives. */
   keyframeFromCaller(callId: string) {
     this.#calls.get(callId)?.relay.keyframeFromCaller();
@@ -122,7 +142,8 @@ export class MeetingVideo {
       const observer = this.#observer;
       this.#observer = null;
       this.#publishers.clear();
-      this.#speaker = null;
+      this.#recent = [];
+      this.#talkingNow.clear();
       await observer.close();
     }
   }
@@ -138,7 +159,8 @@ export class MeetingVideo {
       const old = this.#observer;
       this.#observer = null;
       this.#publishers.clear();
-      this.#speaker = null;
+      this.#recent = [];
+      this.#talkingNow.clear();
       await old?.close().catch(() => {});
       for (const call of this.#calls.values()) {
         call.forward = null;
@@ -182,11 +204,18 @@ export class MeetingVideo {
     return s ? { mid: s.mid, simulcast: s.simulcast } : null;
   }
 
-  /** What a call should see: the speaker, else who it sees now, else the first camera in the room. */
+  /**
+   * What a call should see: whoever started talking most recently among those talking now, else the
+   * last one who talked, else who it sees now, else the first camera in the room (never itself).
+   */
   #choose(call: VideoCall): number | null {
     const eligible = (feedId: number | null): feedId is number =>
       feedId !== null && feedId !== call.feedId && feedId !== this.#observer?.feedId && this.#camera(feedId) !== null;
-    if (eligible(this.#speaker)) return this.#speaker;
+    const recent = [...this.#recent].reverse();
+    const talking = recent.find((f) => this.#talkingNow.has(f) && eligible(f));
+    if (talking !== undefined) return talking;
+    const talked = recent.find((f) => eligible(f));
+    if (talked !== undefined) return talked;
     const current = call.forward?.feedId ?? null;
     if (eligible(current)) return current;
     for (const feedId of this.#publishers.keys()) if (eligible(feedId)) return feedId;
@@ -240,7 +269,8 @@ export class MeetingVideo {
 
   async #onGone(feedId: number) {
     this.#publishers.delete(feedId);
-    if (this.#speaker === feedId) this.#speaker = null;
+    this.#recent = this.#recent.filter((f) => f !== feedId);
+    this.#talkingNow.delete(feedId);
     for (const call of this.#calls.values()) {
       if (call.forward?.feedId === feedId) {
         // Janus stopped the forwarder with the publisher.
@@ -251,8 +281,12 @@ export class MeetingVideo {
   }
 
   async #onTalking(feedId: number, talking: boolean) {
-    if (!talking || this.#speaker === feedId) return;
-    this.#speaker = feedId;
+    if (talking) {
+      this.#talkingNow.add(feedId);
+      this.#recent = [...this.#recent.filter((f) => f !== feedId), feedId];
+    } else if (!this.#talkingNow.delete(feedId)) {
+      return;
+    }
     await this.#routeAll();
   }
 }

@@ -230,7 +230,7 @@ export class CallController {
         ? {
           codec: c.video.codec,
           sendsToCaller: c.video.sendsToCaller,
-          feedId: c.videoFeedId,
+          feedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.feedOf(c.id) ?? c.videoFeedId : c.videoFeedId,
           speakerFeedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.forwardedTo(c.id) ?? null : null,
           relay: c.video.stats(),
         }
@@ -352,6 +352,11 @@ export class CallController {
     relay.on("speaking", (e) => {
       call.speakingNow = e.speaking;
       this.#scheduleSpeaking(call);
+      // A room system that talks can be the speaker for the other room systems (not while host-muted).
+      if (call.video && call.videoFeedId !== null && call.meetingId) {
+        const talking = e.speaking && !call.hostMuted;
+        void this.#options.videos?.get(call.meetingId)?.callTalking(call.id, talking).catch(() => {});
+      }
     });
   }
 
@@ -517,8 +522,11 @@ export class CallController {
     const videos = this.#options.videos;
     if (!videos || !call.video || !call.participantId) return;
     try {
-      const { feedId } = await videos.for(call.meetingId!).add(call.id, call.video, call.participantId);
+      const meetingVideo = videos.for(call.meetingId!);
+      const { feedId } = await meetingVideo.add(call.id, call.video, call.participantId);
       call.videoFeedId = feedId;
+      // Already talking when the camera came in (the relay only reports changes).
+      if (call.speakingNow && !call.hostMuted) void meetingVideo.callTalking(call.id, true).catch(() => {});
     } catch (err) {
       log.error("room system video failed", { callId: call.id, error: (err as Error).message });
       return;
@@ -664,6 +672,9 @@ export class CallController {
       await this.#options.bridges.for(call.meetingId!).setCallerMuted(call.id, muted);
     }
     this.#scheduleSpeaking(call);
+    if (call.video && call.videoFeedId !== null && call.meetingId) {
+      await this.#options.videos?.get(call.meetingId)?.callTalking(call.id, call.speakingNow && !muted);
+    }
   }
 
   /** BYE (or CANCEL for a ringing dial-out): removed, denied, or the meeting ended. */
@@ -850,7 +861,14 @@ export class CallController {
    */
   async janusRestored() {
     await this.#options.bridges.janusRestored();
-    await this.#options.videos?.janusRestored();
+    const videos = this.#options.videos;
+    if (!videos) return;
+    await videos.janusRestored();
+    // Room systems talking now are speakers again (the relays only report changes).
+    for (const call of this.#calls.values()) {
+      if (!call.video || !call.meetingId || !call.speakingNow || call.hostMuted) continue;
+      await videos.get(call.meetingId)?.callTalking(call.id, true).catch(() => {});
+    }
   }
 
   /** Hangs up every call (gateway shutdown). */
