@@ -14,10 +14,10 @@ import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { freeUdpPort, SCENARIOS } from "./sip/support.ts";
-import { encodeG711, g711LevelDbov } from "../gateway/rtp/g711.ts";
-import { buildRtp, parseRtp, serializeTelephoneEvent } from "../gateway/rtp/packet.ts";
+import { encodeG711 } from "../gateway/rtp/g711.ts";
+import { buildRtp, serializeTelephoneEvent } from "../gateway/rtp/packet.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
-import { RawSipPhone } from "./support/raw_phone.ts";
+import { LevelPhone } from "./support/level_phone.ts";
 
 const skip = skipUnlessPrograms("SIP call control tests", "sipp", "janus", "espeak-ng", "sox");
 
@@ -156,55 +156,6 @@ function sipp(
   return { pid: child.pid, done };
 }
 
-// --- a raw phone: SIP over UDP plus RTP, for what sipp cannot do dynamically ------------------------
-
-class Phone extends RawSipPhone {
-  /** Level (dBov) and arrival time of every RTP packet received. */
-  heard: { at: number; level: number }[] = [];
-  #sender: ReturnType<typeof setInterval> | undefined;
-
-  constructor(sipPort: number, codec: "pcmu" | "pcma" = "pcmu") {
-    super(sipPort, { codec });
-  }
-
-  protected onRtp(data: Uint8Array) {
-    const p = parseRtp(data);
-    if (p && (p.payloadType === 0 || p.payloadType === 8)) {
-      this.heard.push({ at: performance.now(), level: g711LevelDbov(this.codec, p.payload) });
-    }
-  }
-
-  /** The loudest packet received in the last `ms`. */
-  loudest(ms: number): number {
-    const since = performance.now() - ms;
-    return Math.max(-200, ...this.heard.filter((h) => h.at >= since).map((h) => h.level));
-  }
-
-  /** Like a real phone: 20 ms of silence every 20 ms (Janus sends a plain-RTP participant nothing before its first packet). */
-  protected override onAnswered() {
-    const pt = this.codec === "pcmu" ? 0 : 8;
-    const silence = new Uint8Array(160).fill(this.codec === "pcmu" ? 0xff : 0xd5);
-    const ssrc = crypto.getRandomValues(new Uint32Array(1))[0];
-    let seq = 0;
-    this.#sender = setInterval(() => {
-      if (this.closed || this.byeReceived || !this.remote) return;
-      const packet = buildRtp(pt, seq & 0xffff, (seq * 160) >>> 0, ssrc, silence, seq === 0);
-      seq++;
-      this.rtp.send(packet, { transport: "udp", hostname: this.remote.host, port: this.remote.port }).catch(() => {});
-    }, 20);
-  }
-
-  override bye() {
-    clearInterval(this.#sender);
-    return super.bye();
-  }
-
-  override async close() {
-    clearInterval(this.#sender);
-    await super.close();
-  }
-}
-
 // --- the suite -------------------------------------------------------------------------------------
 
 interface Stack {
@@ -267,9 +218,9 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const s = await startStack();
-    const phones: Phone[] = [];
+    const phones: LevelPhone[] = [];
     const phone = (codec: "pcmu" | "pcma" = "pcmu") => {
-      const p = new Phone(s.gw.sipPort, codec);
+      const p = new LevelPhone(s.gw.sipPort, { codec });
       phones.push(p);
       return p;
     };

@@ -12,12 +12,11 @@ import { listPresent } from "../lib/meetings/participants.ts";
 import { getCall } from "../lib/meetings/phone.ts";
 import { freePort, type RunningGateway, startGateway } from "../gateway/testing.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
-import { encodeG711, g711LevelDbov } from "../gateway/rtp/g711.ts";
-import { buildRtp, parseRtp } from "../gateway/rtp/packet.ts";
+import { encodeG711 } from "../gateway/rtp/g711.ts";
 import { type RunningServer, startServer } from "./support/server.ts";
 import { connect, type Msg, type Peer, signedIn } from "./support/meeting_sockets.ts";
 import type { TestClient } from "./support/app.ts";
-import { RawSipPhone } from "./support/raw_phone.ts";
+import { LevelPhone } from "./support/level_phone.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { poll } from "./support/wait.ts";
 import { explain, freeUdpPort, SCENARIOS, type SippResult, spawnSipp } from "./sip/support.ts";
@@ -68,54 +67,15 @@ const TONE = (() => {
   return encodeG711("pcmu", pcm);
 })();
 
-class TonePhone extends RawSipPhone {
-  /** Level (dBov) and arrival time of every PCMU packet received. */
-  heard: { at: number; level: number }[] = [];
-  #sender: ReturnType<typeof setInterval> | undefined;
-
-  constructor(sipPort: number) {
-    super(sipPort, { codec: "pcmu", display: "Lena Listener", fromUser: "+15550001111", tag: "listener" });
-  }
-
-  protected onRtp(data: Uint8Array) {
-    const p = parseRtp(data);
-    if (p?.payloadType === 0) this.heard.push({ at: performance.now(), level: g711LevelDbov("pcmu", p.payload) });
-  }
-
-  /** The loudest packet received in the last `ms` (-200 when none). */
-  loudest(ms: number): number {
-    const since = performance.now() - ms;
-    return Math.max(-200, ...this.heard.filter((h) => h.at >= since).map((h) => h.level));
-  }
-
-  received(ms: number): number {
-    const since = performance.now() - ms;
-    return this.heard.filter((h) => h.at >= since).length;
-  }
-
-  /** The tone, 20 ms a packet, from the answer on (the media clock of a real phone). */
-  protected override onAnswered() {
-    const ssrc = crypto.getRandomValues(new Uint32Array(1))[0];
-    let seq = 0;
-    this.#sender = setInterval(() => {
-      if (this.closed || this.byeReceived || !this.remote) return;
-      const at = (seq * 160) % TONE.length;
-      const packet = buildRtp(0, seq & 0xffff, (seq * 160) >>> 0, ssrc, TONE.subarray(at, at + 160), seq === 0);
-      seq++;
-      this.rtp.send(packet, { transport: "udp", hostname: this.remote.host, port: this.remote.port }).catch(() => {});
-    }, 20);
-  }
-
-  override bye() {
-    clearInterval(this.#sender);
-    return super.bye();
-  }
-
-  override async close() {
-    clearInterval(this.#sender);
-    await super.close();
-  }
-}
+/** A dial-in caller that sends the tone and measures what it hears. */
+const tonePhone = (sipPort: number) =>
+  new LevelPhone(sipPort, {
+    codec: "pcmu",
+    display: "Lena Listener",
+    fromUser: "+15550001111",
+    tag: "listener",
+    tone: TONE,
+  });
 
 // --- the stack ---------------------------------------------------------------------------------------
 
@@ -206,7 +166,7 @@ Deno.test({
     const started = performance.now();
     const s = await startStack();
     const callees: Callee[] = [];
-    const phones: TonePhone[] = [];
+    const phones: LevelPhone[] = [];
     const peers: Peer[] = [];
 
     /** sipp as the callee on the proxy's port, bound before the INVITE goes out. */
@@ -279,7 +239,7 @@ Deno.test({
       await t.step("answered: progress, a phone participant, RTP both ways, removal sends BYE", async () => {
         // A caller already in the meeting, sending a tone. The bridge's mix leaves out each
         // participant's own audio, so alone it hears silence, and speech only from the callee.
-        const listener = new TonePhone(s.gw.sipPort);
+        const listener = tonePhone(s.gw.sipPort);
         phones.push(listener);
         assert.equal((await listener.invite(`${meeting.meetingId}*${meeting.passcode}`)).status, 200);
         await poll(
