@@ -7,6 +7,7 @@ import { logger } from "../../lib/log.ts";
 import { decodeG711, type G711Codec, g711LevelDbov, SILENCE_BYTE } from "./g711.ts";
 import { buildRtp, DtmfDetector, isRtcp, parseRtp } from "./packet.ts";
 import { G711Repacketizer, OutgoingStream, ReceiveStats, SpeakingDetector, type SpeakingOptions } from "./stream.ts";
+import { receiveLoop } from "./socket.ts";
 
 const log = logger("rtp-relay");
 
@@ -103,8 +104,8 @@ export class RtpRelay {
     this.#janusStats = new ReceiveStats(this.clockRate);
     this.#toCaller = new OutgoingStream(this.clockRate);
     this.#speaking = new SpeakingDetector(options.speaking);
-    this.#loops.push(this.#receiveLoop(caller, (data, from) => this.#fromCaller(data, from)));
-    this.#loops.push(this.#receiveLoop(janus, (data, from) => this.#fromJanus(data, from)));
+    this.#loops.push(this.#loop(caller, (data, from) => this.#fromCaller(data, from)));
+    this.#loops.push(this.#loop(janus, (data, from) => this.#fromJanus(data, from)));
   }
 
   /** Opens both sockets on free ports. */
@@ -236,22 +237,8 @@ export class RtpRelay {
     return { callerPackets: s.callerIn.packets, callerLost: s.callerIn.lost, toCaller: s.toCaller.packets };
   }
 
-  async #receiveLoop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
-    while (this.state === "open") {
-      let received: [Uint8Array, Deno.Addr];
-      try {
-        received = await conn.receive();
-      } catch (err) {
-        if (this.state !== "open") return;
-        log.error("receive failed", { callId: this.callId, error: (err as Error).message });
-        return;
-      }
-      try {
-        handle(received[0], received[1] as Deno.NetAddr);
-      } catch (err) {
-        log.error("packet handling failed", { callId: this.callId, error: (err as Error).message });
-      }
-    }
+  #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
+    return receiveLoop(conn, () => this.state === "open", handle, log, { callId: this.callId });
   }
 
   #send(conn: Deno.DatagramConn, data: Uint8Array, to: UdpAddress) {

@@ -16,6 +16,7 @@ import { logger } from "../../lib/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
 import type { UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";
+import { receiveLoop } from "./socket.ts";
 import { VideoTranscoder } from "./transcoder.ts";
 
 const log = logger("video-relay");
@@ -336,22 +337,8 @@ export class VideoRelay {
     });
   }
 
-  async #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
-    while (this.state === "open") {
-      let received: [Uint8Array, Deno.Addr];
-      try {
-        received = await conn.receive();
-      } catch (err) {
-        if (this.state !== "open") return;
-        log.error("receive failed", { callId: this.#o.callId, error: (err as Error).message });
-        return;
-      }
-      try {
-        handle(received[0], received[1] as Deno.NetAddr);
-      } catch (err) {
-        log.error("video packet handling failed", { callId: this.#o.callId, error: (err as Error).message });
-      }
-    }
+  #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
+    return receiveLoop(conn, () => this.state === "open", handle, log, { callId: this.#o.callId });
   }
 
   #send(conn: Deno.DatagramConn, data: Uint8Array, to: UdpAddress) {
