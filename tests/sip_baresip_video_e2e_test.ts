@@ -13,6 +13,7 @@ import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting } from "../lib/db/meetings.ts";
 import {
   poll,
+  roomSendRaw,
   roomState as state,
   roomStats as stats,
   waitForPreJoin,
@@ -20,12 +21,6 @@ import {
 } from "./support/meeting_harness.ts";
 import { startBaresip, startSipMeetingStack, toneWav, videoStackUnavailable } from "./support/baresip.ts";
 import type { Baresip } from "./support/baresip.ts";
-import type { Page } from "playwright-core";
-
-type Hook = { sendRaw(msg: Record<string, unknown>): boolean };
-/** Sends a meeting-socket message as the page's participant (the host's dial-out). */
-const sendRaw = (p: Page, msg: Record<string, unknown>) =>
-  p.evaluate((m) => (globalThis as unknown as { __talkspace: Hook }).__talkspace.sendRaw(m), msg);
 
 const reason = await videoStackUnavailable();
 if (reason) console.log(`sip_baresip_video_e2e_test: skipped: ${reason}`);
@@ -140,7 +135,7 @@ Deno.test({
       phones.push(callee);
       stack.track(callee);
       const target = `sip:tester@${stack.ip}:5074`;
-      assert.ok(await sendRaw(page, { type: "dial-out", target, name: "Room Called" }));
+      assert.ok(await roomSendRaw(page, { type: "dial-out", target, name: "Room Called" }));
       const called = await poll("the called room system in the roster with video", async () => {
         const s = await state(page);
         return s.participants.find((p) => p.name === "Room Called" && p.state.video) ?? null;

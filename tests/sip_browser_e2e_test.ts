@@ -13,12 +13,12 @@ import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting } from "../lib/db/meetings.ts";
 import {
   poll,
+  roomSendRaw,
   roomState as state,
   roomStats as stats,
   waitForPreJoin,
   waitInMeeting,
 } from "./support/meeting_harness.ts";
-import type { Page } from "playwright-core";
 import {
   baresipStackUnavailable,
   readWav,
@@ -34,10 +34,6 @@ if (reason) console.log(`sip_browser_e2e_test: skipped: ${reason}`);
 /** The VideoRoom remote publisher carrying the bridge's mix of callers (gateway/bridge/bridge.ts). */
 const PHONE_FEED = "Phone participants";
 const CALLER_NAME = "Bare Caller";
-
-type Hook = { sendRaw(msg: Record<string, unknown>): boolean };
-const sendRaw = (p: Page, msg: Record<string, unknown>) =>
-  p.evaluate((m) => (globalThis as unknown as { __talkspace: Hook }).__talkspace.sendRaw(m), msg);
 
 Deno.test({
   name: "SIP dial-in end to end: baresip and a Chromium participant hear each other; host mutes and removes the caller",
@@ -120,7 +116,7 @@ Deno.test({
 
       // The host mutes the caller through the meeting socket: the phone feed goes silent.
       const muteAt = performance.now();
-      assert.ok(await sendRaw(hostPage, { type: "mute", participantId: caller.participantId }));
+      assert.ok(await roomSendRaw(hostPage, { type: "mute", participantId: caller.participantId }));
       await poll("the host to see the caller muted", async () => {
         const s = await state(hostPage);
         return s.participants.find((p) => p.participantId === caller.participantId)?.state.audio === false;
@@ -143,7 +139,7 @@ Deno.test({
 
       // The host removes the caller: baresip gets a BYE and the call closes.
       const removeAt = performance.now();
-      assert.ok(await sendRaw(hostPage, { type: "remove", participantId: caller.participantId }));
+      assert.ok(await roomSendRaw(hostPage, { type: "remove", participantId: caller.participantId }));
       // baresip's SIP trace (-s) prints each message under "UDP <from> -> <to>".
       const byeIn = new RegExp(`:${stack.sipPort} -> [\\d.]+:${phone.sipPort}\\s+BYE sip:`);
       const byeOut = new RegExp(`:${phone.sipPort} -> [\\d.]+:${stack.sipPort}\\s+BYE sip:`);

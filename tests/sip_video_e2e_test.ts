@@ -31,7 +31,6 @@ import type { SipMeetingStack } from "./support/baresip.ts";
 import type { Proc } from "./support/meeting_harness.ts";
 import { RawSipPhone } from "./support/raw_phone.ts";
 import { testCameraArgs } from "./support/ffmpeg.ts";
-import type { Page } from "playwright-core";
 
 const reason = await videoStackUnavailable();
 if (reason) console.log(`sip_video_e2e_test: skipped: ${reason}`);
@@ -304,12 +303,6 @@ async function gatewayCalls(stack: SipMeetingStack, meetingId: string): Promise<
   return (Array.isArray(body) ? body : body.calls) as CallInfo[];
 }
 
-async function myFeedId(page: Page): Promise<number> {
-  return await page.evaluate(() =>
-    (globalThis as unknown as { __talkspace: { state(): { feedId?: number } } }).__talkspace.state().feedId ?? -1
-  );
-}
-
 Deno.test({
   name:
     "SIP room systems with video: H.264 and VP8 cameras decoded by a browser, the speaker back (VP8; H.264 transcoded), key frames both ways",
@@ -408,7 +401,7 @@ Deno.test({
       await poll("an RTCP PLI/FIR from the gateway", () => vp8.rtcpIn.some((r) => r.type === 206), 15_000);
 
       // The host speaks: their camera comes back to the VP8 room system.
-      const hostFeed = await myFeedId(hostPage);
+      const hostFeed = (await state(hostPage)).feedId ?? -1;
       await poll("the host's camera forwarded to the VP8 room system", async () => {
         calls = await gatewayCalls(stack, meeting.meetingId);
         const v = calls.find((c) => c.participantId === vp8Participant.participantId)?.video;
@@ -444,7 +437,7 @@ Deno.test({
       await waitForPreJoin(otherPage, "other");
       await otherPage.click("button.room-join");
       await waitInMeeting(otherPage, "other");
-      const otherFeed = await myFeedId(otherPage);
+      const otherFeed = (await state(otherPage)).feedId ?? -1;
       const switchStarted = performance.now();
       const switched = await poll("the forwarded camera to switch to the new speaker", async () => {
         calls = await gatewayCalls(stack, meeting.meetingId);

@@ -65,6 +65,8 @@ export function spawnIn(ns: NetNs, args: string[], env: Record<string, string>):
 export type RoomState = Record<string, unknown> & {
   phase: string;
   participantId: string | null;
+  /** This browser's VideoRoom feed id (null before it has media). */
+  feedId: number | null;
   socket: string;
   media: string;
   banner: string | null;
@@ -82,6 +84,7 @@ export type RoomState = Record<string, unknown> & {
 type Hook = {
   state(): RoomState;
   stats(): Promise<MediaStats | null>;
+  sendRaw(msg: Record<string, unknown>): boolean;
   dropConnections(): void;
   [k: string]: unknown;
 };
@@ -89,6 +92,10 @@ type Hook = {
 /** The in-meeting state of a page (through the test hook). */
 export const roomState = (p: Page) =>
   p.evaluate(() => (globalThis as unknown as { __talkspace: Hook }).__talkspace.state());
+
+/** Sends a meeting-socket message as the page's participant, unchecked by the UI (host actions). */
+export const roomSendRaw = (p: Page, msg: Record<string, unknown>) =>
+  p.evaluate((m) => (globalThis as unknown as { __talkspace: Hook }).__talkspace.sendRaw(m), msg);
 
 /** WebRTC stats of a page, by participant. */
 export const roomStats = (p: Page) =>
