@@ -39,11 +39,10 @@ import { setQuiet } from "../lib/log.ts";
 import { createUser } from "../lib/db/users.ts";
 import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
-import { freePort, startGateway } from "../gateway/testing.ts";
+import { freePort } from "../gateway/testing.ts";
 import { decodeG711 } from "../gateway/rtp/g711.ts";
 import { parseRtp } from "../gateway/rtp/packet.ts";
-import { startServer } from "../tests/support/server.ts";
-import type { RunningServer } from "../tests/support/server.ts";
+import { startLoopbackSipStack } from "../tests/support/sip_stack.ts";
 import {
   meetingStackUnavailable,
   roomStats,
@@ -77,13 +76,6 @@ const BROWSER_MIX_DBFS = -30;
 /** The VideoRoom remote publisher carrying the bridge's mix of callers (gateway/bridge/bridge.ts). */
 const PHONE_FEED = "Phone participants";
 const ROOT = new URL("../", import.meta.url).pathname;
-
-function freeUdpPort(): number {
-  const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (s.addr as Deno.NetAddr).port;
-  s.close();
-  return port;
-}
 
 const ms = (n: number) => n.toFixed(1);
 const db = (n: number) => n.toFixed(1);
@@ -255,36 +247,23 @@ async function partA(cleanupAll: Cleanup): Promise<boolean> {
   const phones: RawPhone[] = [];
   try {
     // --- the stack ---------------------------------------------------------------------------------
-    const webPort = freePort();
-    const sipPort = freeUdpPort();
     const adminWsPort = freePort();
-    const rtpBase = 50000 + Math.floor(Math.random() * 20) * 500;
     const janusBase = 20000 + Math.floor(Math.random() * 10) * 2000;
-    const secret = crypto.randomUUID();
-    const gw = await startGateway({
-      GATEWAY_SECRET: secret,
-      SIP_PORT: String(sipPort),
-      SIP_HOST: "127.0.0.1",
-      SIP_ADVERTISED_HOST: "127.0.0.1",
-      SIP_RTP_PORT_RANGE: `${rtpBase}-${rtpBase + 499}`,
-      JANUS_ADMIN_WS_PORT: String(adminWsPort),
-      // The AudioBridge takes its plain-RTP ports from this range too, and they are not all back
-      // right after a leave: startGateway's default 100 ports ran out after ~100 joins in this bench.
-      JANUS_RTP_PORT_RANGE: `${janusBase}-${janusBase + 1999}`,
-      WEB_INTERNAL_URL: `http://127.0.0.1:${webPort}`,
-      TALKSPACE_LOG: "quiet",
+    const stack = await startLoopbackSipStack({
+      rtpBase: 50000,
+      rtpPorts: 500,
+      rtpBlocks: 20,
+      gatewayEnv: {
+        JANUS_ADMIN_WS_PORT: String(adminWsPort),
+        // The AudioBridge takes its plain-RTP ports from this range too, and they are not all back
+        // right after a leave: startGateway's default 100 ports ran out after ~100 joins in this bench.
+        JANUS_RTP_PORT_RANGE: `${janusBase}-${janusBase + 1999}`,
+        TALKSPACE_LOG: "quiet",
+      },
     });
-    cleanup.add("stop the gateway", () => gw.stop());
-    const web: RunningServer = await startServer({
-      PORT: String(webPort),
-      GATEWAY_URL: gw.url,
-      GATEWAY_SECRET: secret,
-      JANUS_WS_URL: gw.janusWsUrl,
-      TALKSPACE_LOG: "quiet",
-    });
-    cleanup.add("stop the web app", () => web.stop());
-    const kv = await Deno.openKv(`${web.dataDir}/talkspace.kv`);
-    cleanup.add("close the KV", () => kv.close());
+    cleanup.add("stop the gateway, the web app and the KV", () => stack.stop());
+    const { gw, web, kv } = stack;
+    const sipPort = gw.sipPort;
     const host = await createUser(kv, { name: "Host Hanna", email: "hanna@example.org", passwordHash: "unused" });
     const meeting = (title: string) => createMeeting(kv, { hostId: host.id, title, settings: { lobby: false } });
     const dial = (m: Meeting) => `${m.meetingId}*${m.passcode}`;

@@ -8,16 +8,14 @@ import assert from "node:assert/strict";
 import { createUser } from "../lib/db/users.ts";
 import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
-import { freePort, startGateway, waitFor } from "../gateway/testing.ts";
-import type { RunningGateway } from "../gateway/testing.ts";
-import { startServer } from "./support/server.ts";
-import type { RunningServer } from "./support/server.ts";
+import { waitFor } from "../gateway/testing.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { freeUdpPort, SCENARIOS } from "./sip/support.ts";
 import { encodeG711 } from "../gateway/rtp/g711.ts";
 import { buildRtp, serializeTelephoneEvent } from "../gateway/rtp/packet.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
 import { LevelPhone } from "./support/level_phone.ts";
+import { type LoopbackSipStack, startLoopbackSipStack } from "./support/sip_stack.ts";
 
 const skip = skipUnlessPrograms("SIP call control tests", "sipp", "janus", "espeak-ng", "sox");
 
@@ -158,47 +156,19 @@ function sipp(
 
 // --- the suite -------------------------------------------------------------------------------------
 
-interface Stack {
-  web: RunningServer;
-  gw: RunningGateway & { sipPort: number };
-  kv: Deno.Kv;
-  hostId: string;
-  rtpRange: [number, number];
-}
+type Stack = LoopbackSipStack & { hostId: string };
 
 const DID = "+15550100";
 
 async function startStack(): Promise<Stack> {
-  const webPort = freePort();
-  const sipPort = freeUdpPort();
-  const rtpBase = 60000 + Math.floor(Math.random() * 50) * 100;
-  const secret = crypto.randomUUID();
-  const gw = await startGateway({
-    GATEWAY_SECRET: secret,
-    SIP_PORT: String(sipPort),
-    SIP_HOST: "127.0.0.1",
-    SIP_ADVERTISED_HOST: "127.0.0.1",
-    SIP_RTP_PORT_RANGE: `${rtpBase}-${rtpBase + 99}`,
-    SIP_DID: DID,
-    WEB_INTERNAL_URL: `http://127.0.0.1:${webPort}`,
-    TALKSPACE_LOG: "",
+  const stack = await startLoopbackSipStack({
+    rtpBase: 60000,
+    rtpPorts: 100,
+    rtpBlocks: 50,
+    gatewayEnv: { SIP_DID: DID },
   });
-  let web: RunningServer;
-  try {
-    web = await startServer({
-      PORT: String(webPort),
-      GATEWAY_URL: gw.url,
-      GATEWAY_SECRET: secret,
-      JANUS_WS_URL: gw.janusWsUrl,
-      TALKSPACE_LOG: "quiet",
-    });
-  } catch (err) {
-    await gw.stop();
-    throw err;
-  }
-  const kv = await Deno.openKv(`${web.dataDir}/talkspace.kv`);
-  const host = await createUser(kv, { name: "Host Hanna", email: "hanna@example.org", passwordHash: "unused" });
-  return { web, gw: Object.assign(gw, { sipPort }), kv, hostId: host.id, rtpRange: [rtpBase, rtpBase + 99] };
+  const host = await createUser(stack.kv, { name: "Host Hanna", email: "hanna@example.org", passwordHash: "unused" });
+  return { ...stack, hostId: host.id };
 }
 
 async function calls(s: Stack, meetingId: string): Promise<CallInfo[]> {
@@ -479,9 +449,7 @@ Deno.test({
       const logTo = Deno.env.get("SIP_CALLS_LOG");
       if (logTo) Deno.writeTextFileSync(logTo, `--- gateway ---\n${s.gw.output()}\n--- web ---\n${s.web.output()}`);
       for (const p of phones) await p.close().catch(() => {});
-      s.kv.close();
-      await s.web.stop();
-      await s.gw.stop();
+      await s.stop();
     }
   },
 });

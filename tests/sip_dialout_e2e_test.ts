@@ -10,13 +10,12 @@ import assert from "node:assert/strict";
 import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
 import { getCall } from "../lib/meetings/phone.ts";
-import { freePort, type RunningGateway, startGateway } from "../gateway/testing.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
 import { encodeG711 } from "../gateway/rtp/g711.ts";
-import { type RunningServer, startServer } from "./support/server.ts";
 import { connect, type Msg, type Peer, signedIn } from "./support/meeting_sockets.ts";
 import type { TestClient } from "./support/app.ts";
 import { LevelPhone } from "./support/level_phone.ts";
+import { type LoopbackSipStack, startLoopbackSipStack } from "./support/sip_stack.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { poll } from "./support/wait.ts";
 import { explain, freeUdpPort, SCENARIOS, type SippResult, spawnSipp } from "./sip/support.ts";
@@ -79,46 +78,23 @@ const tonePhone = (sipPort: number) =>
 
 // --- the stack ---------------------------------------------------------------------------------------
 
-interface Stack {
-  web: RunningServer;
-  gw: RunningGateway & { sipPort: number };
-  kv: Deno.Kv;
+type Stack = LoopbackSipStack & {
   /** The outbound proxy's port: where every callee sipp listens. */
   proxyPort: number;
-}
+};
 
 async function startStack(): Promise<Stack> {
-  const webPort = freePort();
-  const sipPort = freeUdpPort();
   const proxyPort = freeUdpPort();
-  const rtpBase = 60000 + Math.floor(Math.random() * 50) * 100;
-  const secret = crypto.randomUUID();
-  const gw = await startGateway({
-    GATEWAY_SECRET: secret,
-    SIP_PORT: String(sipPort),
-    SIP_HOST: "127.0.0.1",
-    SIP_ADVERTISED_HOST: "127.0.0.1",
-    SIP_RTP_PORT_RANGE: `${rtpBase}-${rtpBase + 99}`,
-    SIP_OUTBOUND_PROXY: `sip:127.0.0.1:${proxyPort}`,
-    SIP_DIAL_OUT_NO_ANSWER_SECONDS: String(NO_ANSWER_MS / 1000),
-    WEB_INTERNAL_URL: `http://127.0.0.1:${webPort}`,
-    TALKSPACE_LOG: "",
+  const stack = await startLoopbackSipStack({
+    rtpBase: 60000,
+    rtpPorts: 100,
+    rtpBlocks: 50,
+    gatewayEnv: {
+      SIP_OUTBOUND_PROXY: `sip:127.0.0.1:${proxyPort}`,
+      SIP_DIAL_OUT_NO_ANSWER_SECONDS: String(NO_ANSWER_MS / 1000),
+    },
   });
-  let web: RunningServer;
-  try {
-    web = await startServer({
-      PORT: String(webPort),
-      GATEWAY_URL: gw.url,
-      GATEWAY_SECRET: secret,
-      JANUS_WS_URL: gw.janusWsUrl,
-      TALKSPACE_LOG: "quiet",
-    });
-  } catch (err) {
-    await gw.stop();
-    throw err;
-  }
-  const kv = await Deno.openKv(`${web.dataDir}/talkspace.kv`);
-  return { web, gw: Object.assign(gw, { sipPort }), kv, proxyPort };
+  return { ...stack, proxyPort };
 }
 
 async function gatewayCalls(s: Stack): Promise<CallInfo[]> {
@@ -374,10 +350,7 @@ Deno.test({
         const r = await c.done;
         await Deno.remove(r.dir, { recursive: true }).catch(() => {});
       }
-      s.kv.close();
-      await s.web.stop();
-      await Deno.remove(s.web.dataDir, { recursive: true }).catch(() => {});
-      await s.gw.stop();
+      await s.stop();
     }
   },
 });
