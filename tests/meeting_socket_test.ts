@@ -5,96 +5,16 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
-import { TestClient } from "./support/app.ts";
+import { cookieHeader, httpClient, type Msg, Peer } from "./support/meeting_sockets.ts";
 import { createUser } from "../lib/db/users.ts";
 import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting } from "../lib/db/meetings.ts";
 import type { Meeting } from "../lib/db/meetings.ts";
 import { eventsSince } from "../lib/meetings/events.ts";
-import type { ServerMessage, WelcomeMessage } from "../lib/meetings/protocol.ts";
-
-/**
- * Deno's WebSocket takes request headers (here the admission cookie) as a constructor option; the
- * project's "dom" lib types only know the browser's `protocols` argument.
- */
-const DenoWebSocket = WebSocket as unknown as new (url: string, options?: { headers?: HeadersInit }) => WebSocket;
-
-type Msg = ServerMessage & { id?: number; type: string; data?: Record<string, unknown> };
-
-/** A real WebSocket with a message queue the test can wait on (bounded waits, no sleeps). */
-class Peer {
-  readonly got: Msg[] = [];
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-  #ws: WebSocket;
-  #waiters: (() => void)[] = [];
-
-  constructor(url: string, cookie?: string) {
-    this.#ws = new DenoWebSocket(url, cookie ? { headers: { cookie } } : undefined);
-    this.opened = new Promise((resolve, reject) => {
-      this.#ws.addEventListener("open", () => resolve());
-      this.#ws.addEventListener("error", () => reject(new Error("socket failed to open")));
-    });
-    this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => {
-      this.#ws.addEventListener("close", (e) => {
-        resolve({ code: e.code, reason: e.reason });
-        this.#wake();
-      });
-    });
-    this.#ws.addEventListener("message", (e) => {
-      this.got.push(JSON.parse(String(e.data)));
-      this.#wake();
-    });
-  }
-
-  #wake() {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
-  send(msg: unknown) {
-    this.#ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
-  }
-
-  close() {
-    this.#ws.close();
-  }
-
-  /** Waits until a received message matches; fails with what did arrive after 10 s. */
-  async waitFor(what: string, match: (m: Msg) => boolean, from = 0): Promise<Msg> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const found = this.got.slice(from).find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what}; got ${JSON.stringify(this.got)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now() + 1);
-        this.#waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
-  }
-
-  /** Waits until at least `n` messages arrived after index `from`. */
-  async waitCount(n: number, from: number): Promise<Msg[]> {
-    await this.waitFor(`${n} messages`, () => this.got.length - from >= n, from);
-    return this.got.slice(from);
-  }
-
-  lastId(): number {
-    return Math.max(0, ...this.got.map((m) => (typeof m.id === "number" ? m.id : 0)));
-  }
-}
-
-function httpClient(server: RunningServer): TestClient {
-  return new TestClient({ request: (url, init) => fetch(url, init) }, server.url);
-}
+import type { WelcomeMessage } from "../lib/meetings/protocol.ts";
 
 function wsUrl(server: RunningServer, meeting: Meeting): string {
   return `${server.url.replace(/^http/, "ws")}/meetings/${meeting.meetingId}/ws`;
-}
-
-function cookieHeader(client: TestClient): string {
-  return [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
 }
 
 function participantOf(m: Msg): { participantId: string; name: string; state: Record<string, boolean> } {

@@ -20,8 +20,9 @@ export class Peer {
   #ws: WebSocket;
   #waiters: (() => void)[] = [];
 
-  constructor(url: string, cookie: string) {
-    this.#ws = new DenoWebSocket(url, { headers: { cookie } });
+  /** Without `cookie` the socket has no admission (to test refusals). */
+  constructor(url: string, cookie?: string) {
+    this.#ws = new DenoWebSocket(url, cookie ? { headers: { cookie } } : undefined);
     this.opened = new Promise((resolve, reject) => {
       this.#ws.addEventListener("open", () => resolve());
       this.#ws.addEventListener("error", () => reject(new Error("socket failed to open")));
@@ -43,8 +44,9 @@ export class Peer {
     for (const w of this.#waiters.splice(0)) w();
   }
 
+  /** Sends `msg` as JSON; a string goes as it is (malformed input tests). */
   send(msg: unknown) {
-    this.#ws.send(JSON.stringify(msg));
+    this.#ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
   }
 
   close() {
@@ -63,6 +65,12 @@ export class Peer {
         this.#waiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
+  }
+
+  /** Waits until at least `n` messages arrived after index `from`. */
+  async waitCount(n: number, from: number): Promise<Msg[]> {
+    await this.waitFor(`${n} messages`, () => this.got.length - from >= n, from);
+    return this.got.slice(from);
   }
 
   lastId(): number {
