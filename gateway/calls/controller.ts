@@ -138,7 +138,6 @@ class Call {
   relay: RtpRelay | null = null;
   video: VideoRelay | null = null;
   videoNegotiated: NegotiatedVideo | null = null;
-  videoFeedId: number | null = null;
   player: PromptPlayer | null = null;
   readonly digits = new DigitQueue();
   hostMuted = false;
@@ -230,7 +229,7 @@ export class CallController {
         ? {
           codec: c.video.codec,
           sendsToCaller: c.video.sendsToCaller,
-          feedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.feedOf(c.id) ?? c.videoFeedId : c.videoFeedId,
+          feedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.feedOf(c.id) ?? null : null,
           speakerFeedId: c.meetingId ? this.#options.videos?.get(c.meetingId)?.forwardedTo(c.id) ?? null : null,
           relay: c.video.stats(),
         }
@@ -353,7 +352,8 @@ export class CallController {
       call.speakingNow = e.speaking;
       this.#scheduleSpeaking(call);
       // A room system that talks can be the speaker for the other room systems (not while host-muted).
-      if (call.video && call.videoFeedId !== null && call.meetingId) {
+      // (MeetingVideo ignores calls whose camera is not in yet.)
+      if (call.video && call.meetingId) {
         const talking = e.speaking && !call.hostMuted;
         void this.#options.videos?.get(call.meetingId)?.callTalking(call.id, talking).catch(() => {});
       }
@@ -523,8 +523,7 @@ export class CallController {
     if (!videos || !call.video || !call.participantId) return;
     try {
       const meetingVideo = videos.for(call.meetingId!);
-      const { feedId } = await meetingVideo.add(call.id, call.video, call.participantId);
-      call.videoFeedId = feedId;
+      await meetingVideo.add(call.id, call.video, call.participantId);
       // Already talking when the camera came in (the relay only reports changes).
       if (call.speakingNow && !call.hostMuted) void meetingVideo.callTalking(call.id, true).catch(() => {});
     } catch (err) {
@@ -672,7 +671,7 @@ export class CallController {
       await this.#options.bridges.for(call.meetingId!).setCallerMuted(call.id, muted);
     }
     this.#scheduleSpeaking(call);
-    if (call.video && call.videoFeedId !== null && call.meetingId) {
+    if (call.video && call.meetingId) {
       await this.#options.videos?.get(call.meetingId)?.callTalking(call.id, call.speakingNow && !muted);
     }
   }
