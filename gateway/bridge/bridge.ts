@@ -7,6 +7,7 @@ import { logger } from "../../lib/log.ts";
 import type { AudioBridgeManager, BridgeCodec } from "../audiobridge.ts";
 import type { RtpRelay } from "../rtp/relay.ts";
 import type { VideoRoomManager } from "../videoroom.ts";
+import { KeyedQueue } from "../plugin_request.ts";
 
 const log = logger("sip-bridge");
 
@@ -65,7 +66,7 @@ export class SipBridge {
   /** The "Phone participants" remote publisher, kept for the VideoRoom room's life. */
   #phoneFeed: { feedId: number; host: string; port: number } | null = null;
   #groupForwardId: number | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new KeyedQueue();
 
   constructor(options: SipBridgeOptions) {
     this.meetingId = options.meetingId;
@@ -99,9 +100,7 @@ export class SipBridge {
 
   /** Runs bridge operations one at a time (events from SIP and the VideoRoom race otherwise). */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#queue.run(this.meetingId, fn);
   }
 
   // --- callers ------------------------------------------------------------------------------------

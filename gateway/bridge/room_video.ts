@@ -14,6 +14,7 @@
 import { logger } from "../../lib/log.ts";
 import type { VideoRelay } from "../rtp/video.ts";
 import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../videoroom.ts";
+import { KeyedQueue } from "../plugin_request.ts";
 
 const log = logger("room-video");
 
@@ -42,7 +43,7 @@ export class MeetingVideo {
   #recent: number[] = [];
   /** Feeds talking right now. */
   #talkingNow = new Set<number>();
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new KeyedQueue();
 
   constructor(options: MeetingVideoOptions) {
     this.meetingId = options.meetingId;
@@ -51,6 +52,23 @@ export class MeetingVideo {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /**
+   * The room system's camera as a remote publisher (display = its participant id, so browsers put it
+   * on the caller's tile) and its relay sending there.
+   */
+  async #addCamera(call: VideoCall) {
+    const feed = await this.#o.rooms.addRemotePublisher(this.meetingId, {
+      display: call.participantId,
+      streams: [{ type: "video", mindex: 0, mid: "0", codec: call.relay.codec, description: "camera" }],
+    });
+    call.feedId = feed.feedId;
+    const host = this.#o.janusMediaHost ?? feed.host;
+    call.relay.connectPublisher(
+      { host, port: feed.port },
+      feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
+    );
   }
 
   /** A call's camera feed now (it changes when Janus restarts). */
@@ -64,40 +82,28 @@ export class MeetingVideo {
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#queue.run(this.meetingId, fn);
   }
 
   /**
    * The room system's camera enters the meeting (remote publisher) and, when it takes VP8, the
    * speaker's camera starts going back to it. The room must exist.
    */
-  add(callId: string, relay: VideoRelay, participantId: string): Promise<{ feedId: number }> {
+  add(callId: string, relay: VideoRelay, participantId: string): Promise<void> {
     return this.#serial(async () => {
       if (this.#calls.has(callId)) throw new Error(`call ${callId} already has video`);
       const call: VideoCall = { relay, participantId, feedId: null, forward: null };
       this.#calls.set(callId, call);
       try {
-        const feed = await this.#o.rooms.addRemotePublisher(this.meetingId, {
-          display: participantId,
-          streams: [{ type: "video", mindex: 0, mid: "0", codec: relay.codec, description: "camera" }],
-        });
-        call.feedId = feed.feedId;
-        const host = this.#o.janusMediaHost ?? feed.host;
-        relay.connectPublisher(
-          { host, port: feed.port },
-          feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
-        );
+        await this.#addCamera(call);
         if (relay.sendsToCaller && !this.#observer) await this.#observe();
         await this.#route(call);
         log.info("room system video in", {
           meetingId: this.meetingId,
           callId,
-          feedId: feed.feedId,
+          feedId: call.feedId,
           codec: relay.codec,
         });
-        return { feedId: feed.feedId };
       } catch (err) {
         await this.#drop(callId, call);
         throw err;
@@ -165,16 +171,7 @@ export class MeetingVideo {
       for (const call of this.#calls.values()) {
         call.forward = null;
         call.feedId = null;
-        const feed = await this.#o.rooms.addRemotePublisher(this.meetingId, {
-          display: call.participantId,
-          streams: [{ type: "video", mindex: 0, mid: "0", codec: call.relay.codec, description: "camera" }],
-        });
-        call.feedId = feed.feedId;
-        const host = this.#o.janusMediaHost ?? feed.host;
-        call.relay.connectPublisher(
-          { host, port: feed.port },
-          feed.rtcpPort === null ? null : { host, port: feed.rtcpPort },
-        );
+        await this.#addCamera(call);
       }
       if ([...this.#calls.values()].some((c) => c.relay.sendsToCaller)) await this.#observe();
       await this.#routeAll();
