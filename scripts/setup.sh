@@ -40,26 +40,16 @@ needs_npm_install() {
 }
 
 if needs_npm_install; then
-  # `npm ci` installs exactly package-lock.json. It refuses the lockfile (EUSAGE, "not in sync")
-  # when the registry lacks some platform's optional package (deno's @deno/darwin-* here), which
-  # `npm install` skips; then `npm install` with the same lockfile installs the same versions.
+  # `npm ci` installs exactly package-lock.json and never rewrites it, so the checkout stays clean.
+  # The lockfile lists every platform's optional deno binary; a refusal means it is out of date.
   npm_log="$(mktemp)"
   trap 'rm -f "$npm_log"' EXIT
-  if [[ -f package-lock.json ]]; then
-    say "installing npm packages (npm ci; a minute or two the first time)…"
-    if npm ci --no-audit --no-fund >"$npm_log" 2>&1; then
-      grep -v 'Unknown \(user\|env\) config "nodedir"' "$npm_log" || true
-    elif grep -q 'EUSAGE' "$npm_log"; then
-      grep -m 8 '^npm error Missing\|in sync' "$npm_log" || true
-      say "npm ci refused package-lock.json (above); installing with npm install instead…"
-      npm install --no-audit --no-fund || die "npm install failed (see above)"
-    else
-      cat "$npm_log" >&2
-      die "npm ci failed (see above)"
-    fi
+  say "installing npm packages (npm ci; a minute or two the first time)…"
+  if npm ci --no-audit --no-fund >"$npm_log" 2>&1; then
+    grep -v 'Unknown \(user\|env\) config "nodedir"\|install-scripts' "$npm_log" || true
   else
-    say "installing npm packages (npm install)…"
-    npm install --no-audit --no-fund || die "npm install failed (see above)"
+    cat "$npm_log" >&2
+    die "npm ci failed (see above); if it says the lockfile is out of sync, run 'npm install' and commit package-lock.json"
   fi
   touch "$STAMP"
 else
