@@ -1,6 +1,7 @@
 // Calendar feed cost: a person with 1,000 scheduled meetings (a third recurring, some with
 // exceptions), feed generation with and without the KV reads, against JSON.stringify of the same records.
-// Run: deno run -A bench/calendar.ts
+// Run: deno run -A bench/calendar.ts (a few seconds; BENCH_STRICT=1 exits 1 when a goal is missed).
+// Goals: building the .ics from the records under 50 ms and at most 15 × JSON.stringify.
 
 import { createUser, updateUser } from "../lib/db/users.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -12,6 +13,8 @@ import { createScheduledMeeting, updateSchedule } from "../lib/scheduling/schedu
 setQuiet(true);
 const MEETINGS = 1000;
 const ROUNDS = 10;
+const GOAL_MS = 50;
+const GOAL_RATIO = 15;
 const zones = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "UTC", "Australia/Sydney"];
 
 const kv = await Deno.openKv(":memory:");
@@ -104,3 +107,10 @@ console.log(
 );
 console.log(`  ratio build / JSON      : ${(b / j).toFixed(1)}×`);
 kv.close();
+
+const missed: string[] = [];
+if (b >= GOAL_MS) missed.push(`build ${b.toFixed(1)} ms is not under ${GOAL_MS} ms`);
+if (b / j > GOAL_RATIO) missed.push(`build / JSON ${(b / j).toFixed(1)}× is over ${GOAL_RATIO}×`);
+if (missed.length) { for (const m of missed) console.log(`bench: ${m}`); }
+else console.log(`bench: meets the goals (build < ${GOAL_MS} ms, build / JSON ≤ ${GOAL_RATIO}×)`);
+if (missed.length && Deno.env.get("BENCH_STRICT") === "1") Deno.exit(1);

@@ -240,3 +240,61 @@ export function describeRrule(rrule: string | null, zone: string): string {
   }
   return what;
 }
+
+const parsedRules = new Map<string, Map<string, string>>();
+
+/** The NAME=VALUE parts of a stored (validated) rule, parsed once per distinct rule. */
+function ruleParts(rrule: string): Map<string, string> {
+  let parts = parsedRules.get(rrule);
+  if (!parts) {
+    parts = new Map();
+    for (const part of rrule.replace(/^RRULE:/i, "").split(";")) {
+      const eq = part.indexOf("=");
+      if (eq > 0) parts.set(part.slice(0, eq).toUpperCase(), part.slice(eq + 1).toUpperCase());
+    }
+    if (parsedRules.size >= 1000) parsedRules.clear();
+    parsedRules.set(rrule, parts);
+  }
+  return parts;
+}
+
+const utcYear = (ms: number) => new Date(ms).getUTCFullYear();
+
+/**
+ * The UTC years a series' meetings fall in: the first meeting's year and a bound on the last's,
+ * for sizing VTIMEZONEs. Without expanding the rule for the common ones (UNTIL in UTC; COUNT with
+ * plain DAILY, or WEEKLY with at most BYDAY), where the bound may be a year late, which costs a
+ * VTIMEZONE two extra observances; any other rule is expanded (seriesBounds) for the exact years.
+ */
+export function seriesYearSpan(series: { startsAt: string; timeZone: string; rrule: string | null }): [number, number] {
+  const start = parseLocal(series.startsAt);
+  if (!start) throw new RecurrenceError(`Bad series start ${series.startsAt}`);
+  const firstMs = toUtcMs(series.timeZone, start);
+  const first = utcYear(firstMs);
+  if (!series.rrule) return [first, first];
+  const parts = ruleParts(series.rrule);
+  const until = parts.get("UNTIL");
+  // No meeting starts after UNTIL, and the first meeting is DTSTART itself.
+  if (until && /^\d{8}T\d{6}Z$/.test(until)) return [first, Math.max(first, Number(until.slice(0, 4)))];
+  const freq = parts.get("FREQ");
+  const count = Number(parts.get("COUNT"));
+  const interval = Number(parts.get("INTERVAL") ?? "1");
+  const byday = parts.get("BYDAY")?.split(",") ?? [];
+  const weekdays = new Set(byday.filter((d) => (WEEKDAYS as string[]).includes(d)));
+  const plain =
+    [...parts.keys()].every((k) =>
+      k === "FREQ" || k === "COUNT" || k === "INTERVAL" || k === "WKST" || (freq === "WEEKLY" && k === "BYDAY")
+    ) && weekdays.size === byday.length;
+  if (plain && (freq === "DAILY" || freq === "WEEKLY") && Number.isInteger(count) && count >= 1 && interval >= 1) {
+    // DAILY: meeting n is (n−1)·INTERVAL local days after the first. WEEKLY: every INTERVAL-th week
+    // from the start's holds one meeting per BYDAY day (or one), so the last falls within
+    // ⌈COUNT/days⌉ periods and a week (ical.js skips a start that matches no BYDAY, so it is not
+    // counted as one). A day more covers an offset change.
+    const days = freq === "DAILY"
+      ? (count - 1) * interval
+      : Math.ceil(count / Math.max(1, weekdays.size)) * interval * 7 + 7;
+    return [first, utcYear(firstMs + (days + 1) * 86_400_000)];
+  }
+  const bounds = seriesBounds(series);
+  return [Math.min(first, utcYear(bounds.firstMs)), utcYear(bounds.lastMs)];
+}

@@ -1,7 +1,5 @@
-// Time zones from the runtime's Intl data: wall-clock ↔ UTC conversion, DST transitions, and
-// VTIMEZONE components built from them (ical.js ships no time zone database of its own).
-
-import ICAL from "ical.js";
+// Time zones from the runtime's Intl data: wall-clock ↔ UTC conversion and DST transitions, from
+// which lib/scheduling/ics.ts writes VTIMEZONEs (ical.js ships no time zone database of its own).
 
 /** A wall-clock time without a zone (what a person types: date and time in their time zone). */
 export interface LocalTime {
@@ -189,64 +187,20 @@ export function transitionsInYear(zone: string, year: number): Transition[] {
   return out;
 }
 
-function icalOffset(minutes: number): ICAL.UtcOffset {
-  const sign = minutes < 0 ? -1 : 1;
-  const abs = Math.abs(minutes);
-  return new ICAL.UtcOffset({ hours: Math.floor(abs / 60), minutes: abs % 60, factor: sign });
-}
+const abbreviationFormatters = new Map<string, Intl.DateTimeFormat>();
 
-function floating(t: LocalTime): ICAL.Time {
-  return ICAL.Time.fromData({ ...t, isDate: false });
-}
-
-function zoneAbbreviation(zone: string, ms: number): string {
-  const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" })
-    .formatToParts(new Date(ms)).find((p) => p.type === "timeZoneName");
-  return part?.value ?? zone;
-}
-
-const vtimezoneCache = new Map<string, ICAL.Component>();
-
-/**
- * A VTIMEZONE for `zone` that is exact for the years `fromYear`..`toYear` (inclusive): the offset in
- * force at the start of `fromYear`, then one observance per change at its local time. Cached per
- * zone and range; callers get a copy.
- */
-export function buildVtimezone(zone: string, fromYear: number, toYear: number): ICAL.Component {
-  const cacheKey = `${zone} ${fromYear} ${toYear}`;
-  const cached = vtimezoneCache.get(cacheKey);
-  if (cached) return new ICAL.Component(JSON.parse(JSON.stringify(cached.toJSON())));
-  const vtz = new ICAL.Component("vtimezone");
-  vtz.addPropertyWithValue("tzid", zone);
-  const startMs = Date.UTC(fromYear, 0, 1);
-  const initial = offsetMinutes(zone, startMs);
-  const all: Transition[] = [];
-  for (let y = fromYear; y <= toYear; y++) all.push(...transitionsInYear(zone, y));
-
-  const base = new ICAL.Component("standard");
-  base.addPropertyWithValue("tzname", zoneAbbreviation(zone, startMs));
-  base.addPropertyWithValue("tzoffsetfrom", icalOffset(initial));
-  base.addPropertyWithValue("tzoffsetto", icalOffset(initial));
-  // Early enough that ical.js (which looks back from each date) always finds this observance.
-  base.addPropertyWithValue("dtstart", floating({ year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 }));
-  vtz.addSubcomponent(base);
-
-  // One observance per change, without RDATE: ical.js (and Outlook) ignore an observance's DTSTART
-  // once it has RDATEs, so separate observances are the form every client reads the same way.
-  for (const t of all) {
-    const obs = new ICAL.Component(t.toOffset > t.fromOffset ? "daylight" : "standard");
-    obs.addPropertyWithValue("tzname", zoneAbbreviation(zone, t.atMs));
-    obs.addPropertyWithValue("tzoffsetfrom", icalOffset(t.fromOffset));
-    obs.addPropertyWithValue("tzoffsetto", icalOffset(t.toOffset));
-    // Observance times are wall-clock times in the offset in force before the change.
-    obs.addPropertyWithValue("dtstart", floating(toLocalWithOffset(t.atMs, t.fromOffset)));
-    vtz.addSubcomponent(obs);
+/** The zone's short name at the instant `ms` ("EST", "CEST", "GMT+9"), for VTIMEZONE TZNAMEs. */
+export function zoneAbbreviation(zone: string, ms: number): string {
+  let f = abbreviationFormatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" });
+    abbreviationFormatters.set(zone, f);
   }
-  vtimezoneCache.set(cacheKey, vtz);
-  return new ICAL.Component(JSON.parse(JSON.stringify(vtz.toJSON())));
+  return f.formatToParts(new Date(ms)).find((p) => p.type === "timeZoneName")?.value ?? zone;
 }
 
-function toLocalWithOffset(ms: number, offset: number): LocalTime {
+/** The wall-clock time at the instant `ms` for a known offset (minutes east of UTC). */
+export function toLocalWithOffset(ms: number, offset: number): LocalTime {
   const d = new Date(ms + offset * 60_000);
   return {
     year: d.getUTCFullYear(),
