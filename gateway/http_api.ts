@@ -8,9 +8,9 @@ import { logger } from "../lib/log.ts";
 import { CallProblem } from "./calls/controller.ts";
 import type { CallController } from "./calls/controller.ts";
 import type { IceServer } from "./config.ts";
-import { JanusUnavailable } from "./janus_link.ts";
+import { JanusUnavailable } from "./janus/link.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "./signing.ts";
-import { JanusRequestFailed, RoomProblem, type VideoRoomManager } from "./videoroom.ts";
+import { JanusRequestFailed, RoomProblem, type VideoRoomManager } from "./plugins/videoroom.ts";
 
 const log = logger("gateway-http");
 

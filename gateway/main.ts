@@ -2,18 +2,18 @@
 // keeps the janode connection with reconnects, and serves the signed HTTP API for the web app.
 
 import { logger } from "../lib/log.ts";
-import { AudioBridgeManager } from "./audiobridge.ts";
+import { AudioBridgeManager } from "./plugins/audiobridge.ts";
 import { SipBridges } from "./bridge/bridge.ts";
 import { MeetingVideos } from "./bridge/room_video.ts";
 import { findTranscoder } from "./rtp/transcoder.ts";
 import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
 import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
-import { renderJanusConfig } from "./janus_config.ts";
-import { JanusLink } from "./janus_link.ts";
-import { type JanusSupervisor, superviseJanus } from "./janus_process.ts";
+import { renderJanusConfig } from "./janus/config.ts";
+import { JanusLink } from "./janus/link.ts";
+import { type JanusSupervisor, superviseJanus } from "./janus/process.ts";
 import { SipEndpoint } from "./sip/ua.ts";
-import { VideoRoomManager } from "./videoroom.ts";
+import { VideoRoomManager } from "./plugins/videoroom.ts";
 import { createWebClient } from "./web_client.ts";
 
 const log = logger("gateway");

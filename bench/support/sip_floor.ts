@@ -4,8 +4,8 @@
 // `join` timed from the request to its answer, as the gateway's AudioBridgeManager sends it.
 
 import AudioBridgePlugin from "janode/plugins/audiobridge";
-import { JanusLink } from "../../gateway/janus_link.ts";
-import type { JanodeHandle, JanodeSession, JanusContext, JanusListener } from "../../gateway/janus_link.ts";
+import { JanusLink } from "../../gateway/janus/link.ts";
+import type { JanodeHandle, JanodeSession, JanusContext, JanusListener } from "../../gateway/janus/link.ts";
 
 export interface FloorSample {
   /** attach of a fresh handle (the gateway attaches one per participant). */

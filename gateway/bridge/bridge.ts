@@ -4,10 +4,10 @@
 // itself); the "sip" mix goes back into the VideoRoom as one remote publisher, "Phone participants".
 
 import { logger } from "../../lib/log.ts";
-import type { AudioBridgeManager, BridgeCodec } from "../audiobridge.ts";
+import type { AudioBridgeManager, BridgeCodec } from "../plugins/audiobridge.ts";
 import type { RtpRelay } from "../rtp/relay.ts";
-import type { VideoRoomManager } from "../videoroom.ts";
-import { KeyedQueue } from "../plugin_request.ts";
+import type { VideoRoomManager } from "../plugins/videoroom.ts";
+import { KeyedQueue } from "../plugins/request.ts";
 
 const log = logger("sip-bridge");
 

@@ -13,8 +13,8 @@
 
 import { logger } from "../../lib/log.ts";
 import type { VideoRelay } from "../rtp/video.ts";
-import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../videoroom.ts";
-import { KeyedQueue } from "../plugin_request.ts";
+import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../plugins/videoroom.ts";
+import { KeyedQueue } from "../plugins/request.ts";
 
 const log = logger("room-video");
 

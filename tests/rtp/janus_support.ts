@@ -3,13 +3,13 @@
 // AudioBridge/VideoRoom modules and relays directly. Plain RTP to Janus works on loopback.
 
 import { setQuiet } from "../../lib/log.ts";
-import { AudioBridgeManager } from "../../gateway/audiobridge.ts";
+import { AudioBridgeManager } from "../../gateway/plugins/audiobridge.ts";
 import { loadGatewayConfig } from "../../gateway/config.ts";
-import { renderJanusConfig } from "../../gateway/janus_config.ts";
-import { JanusLink } from "../../gateway/janus_link.ts";
-import { startJanus } from "../../gateway/janus_process.ts";
+import { renderJanusConfig } from "../../gateway/janus/config.ts";
+import { JanusLink } from "../../gateway/janus/link.ts";
+import { startJanus } from "../../gateway/janus/process.ts";
 import { freePort } from "../../gateway/testing.ts";
-import { VideoRoomManager } from "../../gateway/videoroom.ts";
+import { VideoRoomManager } from "../../gateway/plugins/videoroom.ts";
 
 export interface TestJanus {
   link: JanusLink;

@@ -1,10 +1,10 @@
 // The gateway's connection to Janus: an admin connection (core tokens), a Janus API connection
-// with one session, and reconnection with backoff. Plugin modules (videoroom.ts, later the SIP
+// with one session, and reconnection with backoff. Plugin modules (plugins/videoroom.ts, the SIP
 // bridge) register as listeners and rebuild their handles and rooms on every (re)connect.
 
 import Janode from "janode";
-import { logger } from "../lib/log.ts";
-import { JANODE_CONNECTION_CLOSED, JANODE_CONNECTION_ERROR, type JanodeConnection, JanusAdmin } from "./janus_admin.ts";
+import { logger } from "../../lib/log.ts";
+import { JANODE_CONNECTION_CLOSED, JANODE_CONNECTION_ERROR, type JanodeConnection, JanusAdmin } from "./admin.ts";
 
 const log = logger("janus-link");
 

@@ -1,9 +1,10 @@
-// Renders the Janus configuration templates in gateway/janus/ into a run directory at start.
+// Renders the Janus configuration templates (the .jcfg files beside this module, gateway/janus/) into a
+// run directory at start.
 // Secrets are written with mode 0600 because the files hold the admin secret and admin key.
 
-import type { GatewayConfig } from "./config.ts";
+import type { GatewayConfig } from "../config.ts";
 
-const TEMPLATE_DIR = new URL("./janus/", import.meta.url);
+const TEMPLATE_DIR = new URL("./", import.meta.url);
 
 export const TEMPLATE_FILES = [
   "janus.jcfg",

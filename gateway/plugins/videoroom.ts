@@ -4,10 +4,10 @@
 // are re-created from it.
 
 import VideoRoomPlugin from "janode/plugins/videoroom";
-import { logger } from "../lib/log.ts";
-import type { JanusAdmin } from "./janus_admin.ts";
-import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "./janus_link.ts";
-import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./plugin_request.ts";
+import { logger } from "../../lib/log.ts";
+import type { JanusAdmin } from "../janus/admin.ts";
+import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "../janus/link.ts";
+import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./request.ts";
 
 export { JanusRequestFailed };
 

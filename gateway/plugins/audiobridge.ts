@@ -5,16 +5,16 @@
 // are re-created from it and each participant is told Janus's new RTP address.
 
 import AudioBridgePlugin from "janode/plugins/audiobridge";
-import { logger } from "../lib/log.ts";
+import { logger } from "../../lib/log.ts";
 import {
   type JanodeHandle,
   type JanodeSession,
   type JanusContext,
   type JanusListener,
   JanusUnavailable,
-} from "./janus_link.ts";
+} from "../janus/link.ts";
 import { roomIdFor, RoomProblem } from "./videoroom.ts";
-import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./plugin_request.ts";
+import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./request.ts";
 
 const log = logger("audiobridge");
 

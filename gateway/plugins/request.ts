@@ -2,7 +2,7 @@
 // janode's failures mapped to our errors, and a per-key queue so operations on one room never
 // interleave.
 
-import { type JanodeHandle, JanusUnavailable } from "./janus_link.ts";
+import { type JanodeHandle, JanusUnavailable } from "../janus/link.ts";
 
 /** A plugin request Janus answered with an error (code when it gave one). */
 export class JanusRequestFailed extends Error {
