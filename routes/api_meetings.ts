@@ -14,6 +14,7 @@ import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { joinUrl } from "./meetings.tsx";
 import { countPeople, listAttendance, seconds } from "../lib/meetings/attendance.ts";
 import { sipUriOf } from "../lib/meetings/phone.ts";
+import { meetingSettingsSchema } from "../lib/meetings/settings.ts";
 import type { Config } from "../lib/config.ts";
 
 export const apiMeetingRoutes = new Hono<Env>();
@@ -54,21 +55,9 @@ export function apiMeeting(publicUrl: string, m: Meeting, config?: Config): ApiM
   };
 }
 
-const settingsSchema = z.object({
-  guestsAllowed: z.boolean({ error: "Use true or false" }),
-  lobby: z.boolean({ error: "Use true or false" }),
-  muteOnEntry: z.boolean({ error: "Use true or false" }),
-  screenShare: z.enum(["everyone", "hosts"], { error: 'Use "everyone" or "hosts"' }),
-  locked: z.boolean({ error: "Use true or false" }),
-  lobbyForAll: z.boolean({ error: "Use true or false" }),
-  chat: z.enum(["everyone", "hosts", "off"], { error: 'Use "everyone", "hosts" or "off"' }),
-  allowUnmute: z.boolean({ error: "Use true or false" }),
-  dialIn: z.boolean({ error: "Use true or false" }),
-}).partial().strict();
-
 const createSchema = z.object({
   title: z.string({ error: "Use a string" }).trim().max(200, "Use at most 200 characters").optional(),
-  settings: settingsSchema.optional(),
+  settings: meetingSettingsSchema.optional(),
 }).strict();
 
 /** Reads an optional JSON body: an empty body means "all defaults". */

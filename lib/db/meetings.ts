@@ -25,12 +25,17 @@ export interface MeetingSettings {
   dialIn?: boolean;
 }
 
-export const DEFAULT_SETTINGS: MeetingSettings = {
+/** What a new meeting gets for every setting it was not given (all of them, so the API shows each one). */
+export const DEFAULT_SETTINGS: Required<MeetingSettings> = {
   guestsAllowed: true,
   lobby: true,
+  lobbyForAll: false,
   muteOnEntry: false,
   screenShare: "everyone",
   locked: false,
+  chat: "everyone",
+  allowUnmute: true,
+  dialIn: true,
 };
 
 export interface Meeting {

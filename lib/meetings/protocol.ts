@@ -3,6 +3,7 @@
 // docs/meeting-protocol.md describes every message.
 
 import { z } from "zod";
+import { meetingSettingsSchema } from "./settings.ts";
 
 /** WebSocket close codes the server uses (4000–4999 are application codes). */
 export const CLOSE = {
@@ -176,16 +177,16 @@ export const renameSchema = z.object({
   participantId,
   name: z.string().trim().min(1).max(MAX_NAME_CHARS),
 }).strict();
-export const settingsSchema = z.object({
-  type: z.literal("settings"),
-  locked: z.boolean().optional(),
-  lobby: z.boolean().optional(),
-  lobbyForAll: z.boolean().optional(),
-  chat: z.enum(["everyone", "hosts", "off"]).optional(),
-  allowUnmute: z.boolean().optional(),
-  screenShare: z.enum(["everyone", "hosts"]).optional(),
-  dialIn: z.boolean().optional(),
-}).strict();
+/** The live settings hosts may change in the meeting, checked by the one meeting-settings schema. */
+export const settingsSchema = meetingSettingsSchema.pick({
+  locked: true,
+  lobby: true,
+  lobbyForAll: true,
+  chat: true,
+  allowUnmute: true,
+  screenShare: true,
+  dialIn: true,
+}).extend({ type: z.literal("settings") }).strict();
 
 /** Hosts unmute a phone participant (callers cannot answer an ask-unmute); web participants are asked instead. */
 export const unmuteSchema = z.object({ type: z.literal("unmute"), participantId }).strict();

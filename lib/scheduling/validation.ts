@@ -5,6 +5,7 @@ import { z } from "zod";
 import { buildRrule, RecurrenceError, validateRrule, WEEKDAYS } from "./recurrence.ts";
 import type { RepeatChoice, Weekday } from "./recurrence.ts";
 import { MAX_INVITEES } from "./schedule.ts";
+import { meetingSettingsSchema } from "../meetings/settings.ts";
 import { formatLocal, isValidTimeZone, parseLocal, toUtcMs } from "./tz.ts";
 
 /** Longest meeting: 24 hours. */
@@ -170,14 +171,6 @@ function weekday(t: { year: number; month: number; day: number }): Weekday {
   return WEEKDAYS[(new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7];
 }
 
-const settingsSchema = z.object({
-  guestsAllowed: z.boolean({ error: "Use true or false" }),
-  lobby: z.boolean({ error: "Use true or false" }),
-  muteOnEntry: z.boolean({ error: "Use true or false" }),
-  screenShare: z.enum(["everyone", "hosts"], { error: 'Use "everyone" or "hosts"' }),
-  locked: z.boolean({ error: "Use true or false" }),
-}).partial().strict();
-
 const localStart = z.string({ error: "Use a local date and time like 2026-03-02T09:00:00" }).trim();
 
 /** Checks startsAt and recurrence together (the rule is read in the start's zone) and canonicalizes both. */
@@ -235,7 +228,7 @@ export const apiCreateSchema = z.object({
   durationMinutes: durationRule,
   recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
   invitees: inviteesRule.optional(),
-  settings: settingsSchema.optional(),
+  settings: meetingSettingsSchema.optional(),
 }).strict().transform((v, ctx) => {
   const timing = refineTiming(v, ctx);
   return {
@@ -264,7 +257,7 @@ export function apiPatchSchema(current: { startsAt: string; timeZone: string }) 
     durationMinutes: durationRule.optional(),
     recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
     invitees: inviteesRule.optional(),
-    settings: settingsSchema.optional(),
+    settings: meetingSettingsSchema.optional(),
   }).strict().transform((v, ctx) => {
     const timing = refineTiming(v, ctx, current);
     return { ...v, startsAt: timing.startsAt, rrule: timing.rrule };
