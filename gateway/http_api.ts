@@ -1,5 +1,5 @@
 // The gateway's HTTP API for the web app: unsigned /health, everything under /internal signed with
-// the shared secret (gateway/signing.ts). Room secrets and the Janus admin secret never appear here.
+// the shared secret (lib/common/signing.ts). Room secrets and the Janus admin secret never appear here.
 
 import { Hono } from "hono";
 import type { Context, Next } from "hono";
@@ -9,7 +9,7 @@ import { CallProblem } from "./calls/controller.ts";
 import type { CallController } from "./calls/controller.ts";
 import type { IceServer } from "./config.ts";
 import { JanusUnavailable } from "./janus/link.ts";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "./signing.ts";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../lib/common/signing.ts";
 import { JanusRequestFailed, RoomProblem, type VideoRoomManager } from "./plugins/videoroom.ts";
 
 const log = logger("gateway-http");

@@ -1,7 +1,7 @@
 // Test support for suites that run the real gateway (and with it a real Janus): start it as a
 // child process on free ports, sign requests, and talk raw Janus API over WebSocket.
 
-import { signedHeaders } from "./signing.ts";
+import { signedHeaders } from "../lib/common/signing.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 

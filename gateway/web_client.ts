@@ -1,7 +1,7 @@
 // The gateway's client for the web app's internal SIP API (docs/sip-integration.md, "Gateway → web"),
 // signing every request with the shared GATEWAY_SECRET (gateway/signing.ts, same scheme both ways).
 
-import { signedHeaders } from "./signing.ts";
+import { signedHeaders } from "../lib/common/signing.ts";
 
 /** The web app could not be reached (down, refusing connections, or too slow). */
 export class WebUnavailable extends Error {

@@ -1,7 +1,7 @@
 // The web app's client for the gateway's internal HTTP API, signing every request with the shared
-// secret (the scheme lives in gateway/signing.ts so both sides use the same code).
+// secret (the scheme lives in lib/common/signing.ts so both sides use the same code).
 
-import { signedHeaders } from "../gateway/signing.ts";
+import { signedHeaders } from "./common/signing.ts";
 
 export interface IceServer {
   urls: string;

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { createHttpApi } from "../gateway/http_api.ts";
-import { MAX_SKEW_MS, SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER, verifyRequest } from "../gateway/signing.ts";
+import { MAX_SKEW_MS, SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER, verifyRequest } from "./common/signing.ts";
 import { VideoRoomManager } from "../gateway/plugins/videoroom.ts";
 import { setQuiet } from "./log.ts";
 import { createGatewayClient, GatewayError, GatewayUnavailable } from "./gateway_client.ts";

@@ -11,7 +11,7 @@ import { connect, httpClient, signedIn } from "./support/meeting_sockets.ts";
 import type { Msg, Peer } from "./support/meeting_sockets.ts";
 import { createMeeting, getMeetingByNumber } from "../lib/db/meetings.ts";
 import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
-import { signedHeaders, verifyRequest } from "../gateway/signing.ts";
+import { signedHeaders, verifyRequest } from "../lib/common/signing.ts";
 import { listAttendance } from "../lib/meetings/attendance.ts";
 
 interface Recorded {

@@ -10,7 +10,7 @@ import { Forbidden, Unauthorized } from "./errors.ts";
 import { CSRF_COOKIE, readCookie, SESSION_COOKIE } from "./cookies.ts";
 import { isHttps } from "../config.ts";
 import type { AppDeps, Env } from "./types.ts";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../../gateway/signing.ts";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../common/signing.ts";
 import { logger } from "../log.ts";
 
 const log = logger("web");

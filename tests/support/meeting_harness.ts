@@ -3,7 +3,7 @@
 // one browser context per participant, the `window.__talkspace` hook, and teardown of all of it.
 // Used by tests/meeting_media_test.ts and tests/meeting_controls_e2e_test.ts.
 
-import { signedHeaders } from "../../gateway/signing.ts";
+import { signedHeaders } from "../../lib/common/signing.ts";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createNetNs, netnsAvailability } from "./netns.ts";
