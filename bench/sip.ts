@@ -39,7 +39,7 @@ import { setQuiet } from "../lib/log.ts";
 import { createUser } from "../lib/db/users.ts";
 import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
-import { freePort } from "../gateway/testing.ts";
+import { freePort } from "../tests/support/gateway.ts";
 import { decodeG711 } from "../gateway/rtp/g711.ts";
 import { parseRtp } from "../gateway/rtp/packet.ts";
 import { startLoopbackSipStack } from "../tests/support/sip_stack.ts";

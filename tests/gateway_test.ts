@@ -2,7 +2,7 @@
 // recovery after Janus is killed, timings; plus a smoke test of the network-namespace harness.
 
 import assert from "node:assert/strict";
-import { RawJanus, type RunningGateway, startGateway, waitFor } from "../gateway/testing.ts";
+import { RawJanus, type RunningGateway, startGateway, waitFor } from "./support/gateway.ts";
 import { createNetNs, netnsAvailability } from "./support/netns.ts";
 
 const MEETING = "3000000001";

@@ -2,7 +2,7 @@
 // Janus API client (no janus.js, no media) checks what those tokens do and do not open.
 
 import assert from "node:assert/strict";
-import { RawJanus, startGateway, waitFor } from "../gateway/testing.ts";
+import { RawJanus, startGateway, waitFor } from "./support/gateway.ts";
 
 const MEETING_A = "2000000001";
 const MEETING_B = "2000000002";

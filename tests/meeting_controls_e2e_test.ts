@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { createUser } from "../lib/db/users.ts";
 import { createSession } from "../lib/db/sessions.ts";
 import { createMeeting } from "../lib/db/meetings.ts";
-import { RawJanus } from "../gateway/testing.ts";
+import { RawJanus } from "./support/gateway.ts";
 import {
   meetingStackUnavailable,
   poll,

@@ -7,8 +7,8 @@ import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
 import { createMeeting, getMeetingByNumber } from "../lib/db/meetings.ts";
 import { getParticipant } from "../lib/meetings/participants.ts";
-import { RawJanus, startGateway, waitFor } from "../gateway/testing.ts";
-import type { RunningGateway } from "../gateway/testing.ts";
+import { RawJanus, startGateway, waitFor } from "./support/gateway.ts";
+import type { RunningGateway } from "./support/gateway.ts";
 import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
 
 Deno.test("lobby, media enforcement, deny, forged host action and removal on the wire", async () => {

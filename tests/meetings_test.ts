@@ -12,7 +12,7 @@ import { createMeeting, formatMeetingId, getMeetingByNumber, updateMeeting } fro
 import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
 import { eventsSince } from "../lib/meetings/events.ts";
 import { createApp } from "../lib/http/app.tsx";
-import { RawJanus, startGateway } from "../gateway/testing.ts";
+import { RawJanus, startGateway } from "./support/gateway.ts";
 import { createGatewayClient } from "../lib/gateway_client.ts";
 import { loadSigningKey } from "../lib/secret.ts";
 import { changeParticipant, SILENT_STATE } from "../lib/meetings/participants.ts";

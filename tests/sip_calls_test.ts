@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createUser } from "../lib/db/users.ts";
 import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
-import { waitFor } from "../gateway/testing.ts";
+import { waitFor } from "./support/gateway.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { freeUdpPort, SCENARIOS } from "./sip/support.ts";
 import { encodeG711 } from "../gateway/rtp/g711.ts";

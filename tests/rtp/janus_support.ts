@@ -8,7 +8,7 @@ import { loadGatewayConfig } from "../../gateway/config.ts";
 import { renderJanusConfig } from "../../gateway/janus/config.ts";
 import { JanusLink } from "../../gateway/janus/link.ts";
 import { startJanus } from "../../gateway/janus/process.ts";
-import { freePort } from "../../gateway/testing.ts";
+import { freePort } from "../support/gateway.ts";
 import { VideoRoomManager } from "../../gateway/plugins/videoroom.ts";
 
 export interface TestJanus {

@@ -1,7 +1,7 @@
 // The real gateway (Janus, SIP on 127.0.0.1) and the real web app wired to each other on loopback,
 // for SIP tests and bench/sip.ts: free ports, a shared secret, the web app's KV opened for seeding.
 
-import { freePort, type RunningGateway, startGateway } from "../../gateway/testing.ts";
+import { freePort, type RunningGateway, startGateway } from "./gateway.ts";
 import { freeUdpPort } from "../sip/support.ts";
 import { type RunningServer, startServer } from "./server.ts";
 

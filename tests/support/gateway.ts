@@ -1,9 +1,9 @@
 // Test support for suites that run the real gateway (and with it a real Janus): start it as a
 // child process on free ports, sign requests, and talk raw Janus API over WebSocket.
 
-import { signedHeaders } from "../lib/common/signing.ts";
+import { signedHeaders } from "../../lib/common/signing.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** A TCP port nobody listens on right now (the OS picks it). */
 export function freePort(): number {
