@@ -1,11 +1,18 @@
 // Identifiers and random tokens.
 
-import { ulid } from "ulid";
+import { monotonicFactory } from "ulid";
 import { encodeBase64Url } from "./encoding.ts";
 
-/** A new ULID: sortable by creation time, used for every stored record's id. */
+// One monotonic factory for the whole process: ids made in the same millisecond (or while the
+// clock steps back) still increase, so KV keys built from them list in creation order.
+const monotonicUlid = monotonicFactory();
+
+/**
+ * A new ULID, strictly greater than every id this process made before: sortable by creation time,
+ * used for every stored record's id.
+ */
 export function newId(): string {
-  return ulid();
+  return monotonicUlid();
 }
 
 /** A URL-safe random token with `bytes` bytes of entropy. */

@@ -7,7 +7,7 @@ import type { ComponentChildren } from "preact";
 import { z } from "zod";
 import { consumeToken, issueToken } from "../lib/db/one_time_tokens.ts";
 import { deleteUserSessions } from "../lib/db/sessions.ts";
-import { deleteUser, EmailTaken, getUserByEmail, listUsers, updateUser } from "../lib/db/users.ts";
+import { deleteUser, EmailTaken, findOtherActiveAdmin, getUserByEmail, updateUser } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
 import { clearCookie, SESSION_COOKIE } from "../lib/http/cookies.ts";
 import type { FieldErrors } from "../lib/http/errors.ts";
@@ -427,8 +427,7 @@ const deleteSchema = z.object({ password: rules.password });
 /** True when no other enabled admin would be left to run the server. */
 async function isOnlyAdmin(kv: Deno.Kv, user: User): Promise<boolean> {
   if (user.role !== "admin") return false;
-  const { users } = await listUsers(kv, { limit: Number.MAX_SAFE_INTEGER });
-  return !users.some((u) => u.id !== user.id && u.role === "admin" && !u.disabled);
+  return (await findOtherActiveAdmin(kv, user.id)) === null;
 }
 
 accountRoutes.post("/account/delete", async (c) => {

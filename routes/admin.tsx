@@ -5,13 +5,13 @@ import type { Context } from "hono";
 import { Fragment } from "preact";
 import { z } from "zod";
 import { requireAdmin } from "../lib/http/middleware.ts";
-import { BadRequest, NotFound } from "../lib/http/errors.ts";
+import { NotFound, ValidationError } from "../lib/http/errors.ts";
 import type { FieldErrors } from "../lib/http/errors.ts";
 import { renderPage } from "../lib/http/render.tsx";
 import type { Env } from "../lib/http/types.ts";
 import { parseForm } from "../lib/http/validate.ts";
 import type { FormValues } from "../lib/http/validate.ts";
-import { getUser, listUsers } from "../lib/db/users.ts";
+import { getUser, InvalidCursor, listUsers } from "../lib/db/users.ts";
 import type { User } from "../lib/db/users.ts";
 import { listAuditEntries } from "../lib/db/audit.ts";
 import type { AuditEntry } from "../lib/db/audit.ts";
@@ -50,17 +50,18 @@ const LIST_NOTICES: Record<string, string> = {
 
 adminRoutes.get("/admin/users", async (c) => {
   const q = (c.req.query("q") ?? "").trim().slice(0, 200);
-  const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
-  let page = Number.isFinite(requested) && requested >= 1 ? requested : 1;
+  const cursor = c.req.query("cursor");
   const { kv } = c.get("deps");
-  let { users, total } = await listUsers(kv, { query: q, offset: (page - 1) * USERS_PER_PAGE, limit: USERS_PER_PAGE });
-  const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
-  if (page > pages) {
-    page = pages;
-    ({ users, total } = await listUsers(kv, { query: q, offset: (page - 1) * USERS_PER_PAGE, limit: USERS_PER_PAGE }));
+  let page;
+  try {
+    page = await listUsers(kv, { query: q, cursor: cursor || undefined, limit: USERS_PER_PAGE });
+  } catch (err) {
+    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "This page link is not valid");
+    throw err;
   }
-  const link = (p: number) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;
-  const first = total ? (page - 1) * USERS_PER_PAGE + 1 : 0;
+  const { users, next, prev, offset, total } = page;
+  const link = (cur: string) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), cursor: cur })}`;
+  const range = `${offset + 1}–${offset + users.length}`;
   const notice = LIST_NOTICES[c.req.query("notice") ?? ""];
   return renderPage(
     c,
@@ -69,17 +70,17 @@ adminRoutes.get("/admin/users", async (c) => {
       <h1>Accounts</h1>
       {notice && <Notice kind="success">{notice}</Notice>}
       <form method="get" action="/admin/users" class="search-form" role="search">
-        <label for="admin-q">Search by name or email</label>
+        <label for="admin-q">Search by name or the start of the email</label>
         <input id="admin-q" name="q" type="search" value={q} />
         <button type="submit">Search</button>
         {q && <a href="/admin/users">Show everyone</a>}
       </form>
       <p class="result-count">
-        {total === 0
-          ? (q ? `No accounts match “${q}”.` : "No accounts yet.")
-          : `Showing ${first}–${first + users.length - 1} of ${total} account${total === 1 ? "" : "s"}${
-            q ? ` matching “${q}”` : ""
-          }.`}
+        {users.length === 0
+          ? (cursor ? "No more accounts on this page." : q ? `No accounts match “${q}”.` : "No accounts yet.")
+          : q
+          ? `Showing ${range} of the accounts matching “${q}”.`
+          : `Showing ${range} of ${total} account${total === 1 ? "" : "s"}.`}
       </p>
       {users.length > 0 && (
         <table class="admin-table">
@@ -117,11 +118,11 @@ adminRoutes.get("/admin/users", async (c) => {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
+      {(prev || next) && (
         <nav class="pager" aria-label="Pages">
-          {page > 1 ? <a href={link(page - 1)} rel="prev">← Previous</a> : <span />}
-          <span>Page {page} of {pages}</span>
-          {page < pages ? <a href={link(page + 1)} rel="next">Next →</a> : <span />}
+          {prev ? <a href={link(prev)} rel="prev">← Previous</a> : <span />}
+          {prev ? <a href={q ? `/admin/users?${new URLSearchParams({ q })}` : "/admin/users"}>First page</a> : <span />}
+          {next ? <a href={link(next)} rel="next">Next →</a> : <span />}
         </nav>
       )}
     </section>,
@@ -348,7 +349,13 @@ const ACTION_LABELS: Record<string, string> = {
 adminRoutes.get("/admin/audit", async (c) => {
   const before = c.req.query("before");
   const after = c.req.query("after");
-  for (const v of [before, after]) if (v !== undefined && !ULID_RE.test(v)) throw new BadRequest("Unknown page");
+  const invalid: FieldErrors = {};
+  for (const [name, v] of [["before", before], ["after", after]] as const) {
+    if (v !== undefined && !ULID_RE.test(v)) {
+      invalid[name] = "This page link is not valid. Start again from the newest entries.";
+    }
+  }
+  if (Object.keys(invalid).length) throw new ValidationError(invalid, "This page link is not valid");
   const { entries, older, newer } = await listAuditEntries(c.get("deps").kv, { before, after, limit: AUDIT_PER_PAGE });
   return renderPage(
     c,

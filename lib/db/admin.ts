@@ -3,9 +3,9 @@
 import { addAuditEntry, recordAudit } from "./audit.ts";
 import type { AuditAction, AuditDetails, AuditEntry } from "./audit.ts";
 import { keys } from "./keys.ts";
-import { KvConflict } from "./kv.ts";
+import { commitAtomic, KvConflict } from "./kv.ts";
 import { deleteUserSessions } from "./sessions.ts";
-import { deleteUser } from "./users.ts";
+import { addUserIndexWrites, deleteUser, findOtherActiveAdmin, isActiveAdmin } from "./users.ts";
 import type { AccountRole, User } from "./users.ts";
 
 /** The person performing an admin action, as recorded in the audit log. */
@@ -34,18 +34,6 @@ export class LastAdmin extends Error {
   }
 }
 
-function isActiveAdmin(u: User): boolean {
-  return u.role === "admin" && !u.disabled;
-}
-
-/** Another enabled admin's entry, or null: checking its versionstamp keeps "someone else is admin" true at commit. */
-async function anotherActiveAdmin(kv: Deno.Kv, exceptId: string): Promise<Deno.KvEntry<User> | null> {
-  for await (const e of kv.list<User>({ prefix: keys.users() })) {
-    if (e.value.id !== exceptId && isActiveAdmin(e.value)) return e;
-  }
-  return null;
-}
-
 interface Change {
   /** The new user value; null when there is nothing to change (no commit, no audit entry). */
   next: User | null;
@@ -55,7 +43,8 @@ interface Change {
 
 /**
  * Reads the account, derives the change, refuses one that would remove the last enabled admin, then
- * commits {user check, other-admin check, new user, audit entry} atomically; retried on conflict.
+ * commits {user check, other-admin check, new user with its index changes, audit entry} atomically;
+ * retried on conflict.
  */
 async function changeUser(
   kv: Deno.Kv,
@@ -71,8 +60,9 @@ async function changeUser(
     if (!change.next) return { user: entry.value, audit: null };
     const next: User = { ...change.next, updatedAt: new Date().toISOString() };
     const op = kv.atomic().check(entry).set(keys.user(targetId), next);
+    addUserIndexWrites(op, entry.value, next);
     if (guard && isActiveAdmin(entry.value) && !isActiveAdmin(next)) {
-      const other = await anotherActiveAdmin(kv, targetId);
+      const other = await findOtherActiveAdmin(kv, targetId);
       if (!other) throw new LastAdmin(guard);
       op.check(other);
     }
@@ -84,7 +74,7 @@ async function changeUser(
       targetEmail: entry.value.email,
       details: change.details,
     });
-    if ((await op.commit()).ok) return { user: next, audit };
+    if ((await commitAtomic(op)).ok) return { user: next, audit };
   }
   throw new KvConflict(`admin change of ${targetId}`);
 }
@@ -131,7 +121,7 @@ export async function deleteUserAsAdmin(kv: Deno.Kv, actor: Actor, targetId: str
     try {
       const deleted = await deleteUser(kv, targetId, async (op, user) => {
         if (isActiveAdmin(user)) {
-          const other = await anotherActiveAdmin(kv, targetId);
+          const other = await findOtherActiveAdmin(kv, targetId);
           if (!other) throw new LastAdmin("delete");
           op.check(other);
         }

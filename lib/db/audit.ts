@@ -1,7 +1,8 @@
 // The audit log: who did what to whom. Entries are written inside the atomic commit of the change.
 
-import { monotonicFactory } from "ulid";
 import { keys } from "./keys.ts";
+import { commitOrThrow } from "./kv.ts";
+import { newId } from "../ids.ts";
 
 export type AuditAction =
   | "user.role_changed"
@@ -26,16 +27,14 @@ export interface AuditEntry {
 
 export type NewAuditEntry = Omit<AuditEntry, "id" | "at" | "details"> & { details?: AuditDetails };
 
-// Monotonic so that entries written in the same millisecond keep their order.
-const auditId = monotonicFactory();
-
 /**
  * Adds the write of one audit entry to `op` and returns the entry. Nothing is stored until the
  * caller commits, so the change and its audit entry land together or not at all.
  */
 export function addAuditEntry(op: Deno.AtomicOperation, input: NewAuditEntry): AuditEntry {
   const entry: AuditEntry = {
-    id: auditId(),
+    // Monotonic (lib/ids.ts), so entries written in the same millisecond keep their order.
+    id: newId(),
     at: new Date().toISOString(),
     actorId: input.actorId,
     actorEmail: input.actorEmail,
@@ -95,7 +94,7 @@ export async function listAuditEntries(
 export async function recordAudit(kv: Deno.Kv, input: NewAuditEntry): Promise<AuditEntry> {
   const op = kv.atomic();
   const entry = addAuditEntry(op, input);
-  const res = await op.commit();
-  if (!res.ok) throw new Error("audit entry id collided"); // a ULID collision: practically impossible
+  // Fails only on a ULID collision (practically impossible) or a busy database file.
+  await commitOrThrow(op, "audit entry");
   return entry;
 }

@@ -4,6 +4,17 @@ export const keys = {
   users: () => ["users"] as const,
   user: (id: string) => ["users", id] as const,
   userByEmail: (email: string) => ["users_by_email", email] as const,
+  usersByEmail: () => ["users_by_email"] as const,
+  /** Search index: one key per distinct word of an account's name (folded, lower-cased); value is the id. */
+  userByNameWord: (word: string, userId: string) => ["users_by_name_word", word, userId] as const,
+  usersByNameWord: () => ["users_by_name_word"] as const,
+  /** Enabled administrators (value is the id), so "is another admin left?" never scans accounts. */
+  activeAdmin: (userId: string) => ["users_active_admins", userId] as const,
+  activeAdmins: () => ["users_active_admins"] as const,
+  /** Deno.KvU64 number of accounts, summed in the same commit as each create and delete. */
+  userCount: () => ["meta", "user_count"] as const,
+  /** Present once every account has its name-word, active-admin and count entries (the backfill ran). */
+  userIndexesReady: () => ["meta", "user_indexes_v1"] as const,
   /** Present once the first account exists; its versionstamp check makes "first is admin" race-free. */
   firstUserMarker: () => ["meta", "first_user"] as const,
   serverSecret: () => ["meta", "server_secret"] as const,

@@ -1,8 +1,9 @@
 // Development outbox: without SMTP_URL every message is kept in KV (newest 200) for /dev/outbox.
 
-import { monotonicFactory } from "ulid";
 import type { Config } from "../config.ts";
 import { keys } from "../db/keys.ts";
+import { commitAtomic, commitOrThrow } from "../db/kv.ts";
+import { newId } from "../ids.ts";
 import { logger } from "../log.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 import { buildRawMessage } from "./smtp.ts";
@@ -33,9 +34,6 @@ export interface OutboxMessage extends MailMessage {
   truncated?: boolean;
 }
 
-// Monotonic so that two messages sent in the same millisecond still list in sending order.
-const outboxId = monotonicFactory();
-
 function size(s: string): number {
   return s.length * 2;
 }
@@ -64,7 +62,8 @@ export async function addToOutbox(
   message: MailMessage & { from: string; raw?: string },
 ): Promise<OutboxMessage> {
   const stored = fitOutboxMessage({
-    id: outboxId(),
+    // Monotonic (lib/ids.ts): two messages sent in the same millisecond still list in sending order.
+    id: newId(),
     from: message.from,
     to: message.to,
     subject: message.subject,
@@ -78,21 +77,28 @@ export async function addToOutbox(
   return stored;
 }
 
-/** Deletes everything beyond the newest OUTBOX_LIMIT messages (idempotent; concurrent calls are harmless). */
+/**
+ * Deletes everything beyond the newest OUTBOX_LIMIT messages (idempotent; concurrent calls are
+ * harmless). A batch that fails is logged and left for the next message's prune: the message itself
+ * is already stored, and failing its send would only make the caller store it again.
+ */
 async function pruneOutbox(kv: Deno.Kv): Promise<void> {
   let seen = 0;
   let op = kv.atomic();
   let pending = 0;
+  const commitBatch = async () => {
+    const ok = (await commitAtomic(op)).ok;
+    if (!ok) log.warn("outbox prune deferred: the database was busy", { batch: pending });
+    op = kv.atomic();
+    pending = 0;
+    return ok;
+  };
   for await (const e of kv.list({ prefix: keys.outbox() }, { reverse: true })) {
     if (++seen <= OUTBOX_LIMIT) continue;
     op.delete(e.key);
-    if (++pending >= 500) {
-      await op.commit();
-      op = kv.atomic();
-      pending = 0;
-    }
+    if (++pending >= 500 && !(await commitBatch())) return;
   }
-  if (pending) await op.commit();
+  if (pending) await commitBatch();
 }
 
 /** The stored messages, newest first. */
@@ -115,11 +121,11 @@ export async function clearOutbox(kv: Deno.Kv): Promise<number> {
   for await (const e of kv.list({ prefix: keys.outbox() })) {
     op.delete(e.key);
     if (++n % 500 === 0) {
-      await op.commit();
+      await commitOrThrow(op, "clearOutbox");
       op = kv.atomic();
     }
   }
-  await op.commit();
+  await commitOrThrow(op, "clearOutbox");
   return n;
 }
 
