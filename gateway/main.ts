@@ -12,7 +12,7 @@ import { createHttpApi } from "./http_api.ts";
 import { renderJanusConfig } from "./janus/config.ts";
 import { JanusLink } from "./janus/link.ts";
 import { type JanusSupervisor, superviseJanus } from "./janus/process.ts";
-import { SipEndpoint } from "./sip/ua.ts";
+import { SipEndpoint } from "./sip/endpoint.ts";
 import { VideoRoomManager } from "./plugins/videoroom.ts";
 import { createWebClient } from "./web_client.ts";
 

@@ -3,7 +3,8 @@
 // sip:<10 digits>*<pin>@… when the pin is right (403 otherwise), and 404 for anything else.
 
 import { logger } from "../../lib/log.ts";
-import { type IncomingCall, type InviteHandler, SipEndpoint } from "./ua.ts";
+import { type InviteHandler, SipEndpoint } from "./endpoint.ts";
+import type { IncomingCall } from "./incoming_call.ts";
 
 const log = logger("sip-test-server");
 

@@ -3,7 +3,7 @@
 
 import { demoHandler, fixedSdp } from "../../gateway/sip/main_test_server.ts";
 import { parseMessage, type SipRequest, type SipResponse } from "../../gateway/sip/message.ts";
-import type { SipEndpoint } from "../../gateway/sip/ua.ts";
+import type { SipEndpoint } from "../../gateway/sip/endpoint.ts";
 import { assert, assertEquals, explain, RawUdp, settled, sipp, sipText, startEndpoint, waitFor } from "./support.ts";
 
 const MEETING = "1234567890";

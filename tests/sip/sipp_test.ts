@@ -2,7 +2,7 @@
 
 import { assert, assertEquals } from "./support.ts";
 import { demoHandler, fixedSdp } from "../../gateway/sip/main_test_server.ts";
-import type { IncomingCall } from "../../gateway/sip/ua.ts";
+import type { IncomingCall } from "../../gateway/sip/incoming_call.ts";
 import { explain, freeUdpPort, SCENARIOS, settled, sipp, spawnSipp, startEndpoint, waitFor } from "./support.ts";
 import { skipUnlessPrograms } from "../support/tools.ts";
 

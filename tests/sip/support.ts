@@ -4,7 +4,7 @@
 import { setQuiet } from "../../lib/log.ts";
 import nodeAssert from "node:assert/strict";
 import { parseMessage, type SipRequest, type SipResponse } from "../../gateway/sip/message.ts";
-import { SipEndpoint, type SipEndpointOptions } from "../../gateway/sip/ua.ts";
+import { SipEndpoint, type SipEndpointOptions } from "../../gateway/sip/endpoint.ts";
 
 setQuiet(true);
 
