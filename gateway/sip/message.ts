@@ -1,17 +1,15 @@
-// SIP messages: parsing (sip.js's grammar, with our own byte-exact framing and checks), building
-// responses per RFC 3261 §8.2.6, and serializing. Malformed input never throws out of here.
+// SIP messages: parsing (our framer with lazily parsed headers, gateway/sip/parser.ts, with sip.js's
+// grammar as the fallback judge), building responses per RFC 3261 §8.2.6, and serializing.
+// Malformed input never throws out of here.
 
-import * as Core from "sip.js/lib/core/index.js";
-import { Grammar } from "sip.js/lib/grammar/index.js";
 import sdpTransform from "sdp-transform";
-import { logger } from "../../lib/log.ts";
+import type { NameAddrHeader, URI } from "sip.js/lib/grammar/index.js";
+import { COMPACT, frame, type ParsedRequest, type ParsedResponse, parseNameAddrValue, parseSipUri } from "./parser.ts";
 
-const log = logger("sip-message");
-
-export type SipRequest = Core.IncomingRequestMessage;
-export type SipResponse = Core.IncomingResponseMessage;
-export type SipUri = NonNullable<ReturnType<typeof Grammar.URIParse>>;
-export type NameAddr = NonNullable<ReturnType<typeof Grammar.nameAddrHeaderParse>>;
+export type SipRequest = ParsedRequest;
+export type SipResponse = ParsedResponse;
+export type SipUri = URI;
+export type NameAddr = NameAddrHeader;
 
 /** The parts of an SDP we read; sdp-transform ships no types. */
 export interface Sdp {
@@ -64,6 +62,7 @@ export const REASONS: Record<number, string> = {
   408: "Request Timeout",
   413: "Request Entity Too Large",
   415: "Unsupported Media Type",
+  416: "Unsupported URI Scheme",
   420: "Bad Extension",
   480: "Temporarily Unavailable",
   481: "Call/Transaction Does Not Exist",
@@ -74,31 +73,10 @@ export const REASONS: Record<number, string> = {
   491: "Request Pending",
   500: "Server Internal Error",
   503: "Service Unavailable",
+  505: "Version Not Supported",
   600: "Busy Everywhere",
   603: "Decline",
 };
-
-/** Compact header forms (RFC 3261 §7.3.3) mapped to their full names. */
-const COMPACT: Record<string, string> = {
-  v: "via",
-  f: "from",
-  t: "to",
-  i: "call-id",
-  m: "contact",
-  l: "content-length",
-  c: "content-type",
-  k: "supported",
-  s: "subject",
-  e: "content-encoding",
-};
-
-/** sip.js wants its own Logger class; it only ever calls these. */
-const PARSER_LOGGER = {
-  warn: (m: string) => log.info("parser", { detail: m }),
-  error: (m: string) => log.info("parser", { detail: m }),
-  log: () => {},
-  debug: () => {},
-} as unknown as Core.Logger;
 
 type Header = [name: string, value: string];
 
@@ -210,7 +188,8 @@ export type ParseOutcome =
   | { kind: "reject"; response: OutgoingMessage; reason: string }
   | { kind: "drop"; reason: string };
 
-const REQUEST_LINE = /^([A-Za-z!%*_+`'~.-]+) (\S+) SIP\/2\.0$/;
+/** A start line we can answer: a method token, something, and a SIP version (RFC 4475 lwsruri, badvers). */
+const REQUEST_LINE = /^([A-Za-z0-9!%*_+`'~.-]+) +.* *SIP\/\d+\.\d+ *$/;
 
 /** Index of the CRLFCRLF that ends the header section, or -1. */
 export function headerEnd(bytes: Uint8Array, from = 0): number {
@@ -220,7 +199,7 @@ export function headerEnd(bytes: Uint8Array, from = 0): number {
   return -1;
 }
 
-/** Raw header lines (unfolded) with compact names expanded; used when the grammar gave up. */
+/** Raw header lines (unfolded) with compact names expanded; used when the message was refused. */
 function rawHeaders(text: string): Header[] {
   const out: Header[] = [];
   for (const line of text.replace(/\r\n[ \t]+/g, " ").split(/\r?\n/).slice(1)) {
@@ -233,10 +212,10 @@ function rawHeaders(text: string): Header[] {
 }
 
 /**
- * A 400 (or other error) built from whatever header lines are present, for requests the grammar
- * rejected. Only the start line must be sane: otherwise we cannot even tell it is a request.
+ * A 400 (or other error) built from whatever header lines are present, for requests the framer
+ * refused. Only the start line must be sane: otherwise we cannot even tell it is a request.
  */
-function lenientReject(text: string, status: number, reason: string): ParseOutcome {
+function lenientReject(text: string, status: number, reason: string, extra: Header[] = []): ParseOutcome {
   const firstLine = text.slice(0, text.indexOf("\r\n") >= 0 ? text.indexOf("\r\n") : text.length);
   const m = REQUEST_LINE.exec(firstLine);
   if (!m) return { kind: "drop", reason: `unparseable start line (${reason})` };
@@ -251,6 +230,7 @@ function lenientReject(text: string, status: number, reason: string): ParseOutco
       if (n === name && !/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) res.addHeader(canonical, v.slice(0, 1024));
     }
   }
+  for (const h of extra) res.addHeader(h[0], h[1]);
   res.addHeader("Warning", `399 talkspace "${reason.replace(/["\\]/g, "'").slice(0, 120)}"`);
   return { kind: "reject", response: res, reason };
 }
@@ -263,7 +243,7 @@ export function parseMessage(bytes: Uint8Array): ParseOutcome {
   try {
     return parseUnsafe(bytes);
   } catch (err) {
-    // sip.js's parser throws on some inputs (e.g. a response with a broken CSeq).
+    // Defence in depth: neither the framer nor sip.js's grammar should throw, but a bug must not crash us.
     return { kind: "drop", reason: `parser threw: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
@@ -272,37 +252,23 @@ function parseUnsafe(bytes: Uint8Array): ParseOutcome {
   const end = headerEnd(bytes);
   const headText = decoder.decode(end >= 0 ? bytes.subarray(0, end) : bytes);
   if (end < 0) return lenientReject(headText + "\r\n", 400, "no end of headers");
-  if (headText.includes("\u0000") || headText.includes("\ufffd")) {
+  // NUL is legal only as a quoted-pair (RFC 4475 intmeth); invalid UTF-8 never.
+  if (
+    headText.includes("\ufffd") ||
+    (headText.includes("\u0000") && headText.replaceAll("\\\u0000", "").includes("\u0000"))
+  ) {
     return lenientReject(headText + "\r\n", 400, "binary data in headers");
   }
   const bodyBytes = bytes.subarray(end + 4);
-  const clValues = rawHeaders(headText).filter(([n]) => n === "content-length").map(([, v]) => v);
-  let length = bodyBytes.length;
-  if (clValues.length > 0) {
-    if (clValues.some((v) => v !== clValues[0])) return lenientReject(headText, 400, "conflicting Content-Length");
-    if (!/^\d{1,9}$/.test(clValues[0])) return lenientReject(headText, 400, "malformed Content-Length");
-    length = Number(clValues[0]);
+  const outcome = frame(headText, (length) => {
+    if (length === null) return decoder.decode(bodyBytes);
     // §18.3: a packet that ends before the body does is an error; requests get a 400.
-    if (length > bodyBytes.length) return lenientReject(headText, 400, "Content-Length larger than body");
-  }
-  const msg = Core.Parser.parseMessage(headText + "\r\n\r\n", PARSER_LOGGER);
-  if (!msg) return lenientReject(headText, 400, "malformed header");
-  // Our framing, not sip.js's substr: Content-Length counts bytes, and extra bytes are discarded.
-  msg.body = decoder.decode(bodyBytes.subarray(0, length));
-  if (msg instanceof Core.IncomingResponseMessage) {
-    if (!msg.via || !msg.callId || !msg.cseq || !msg.from || !msg.to) return { kind: "drop", reason: "bad response" };
-    return { kind: "response", response: msg };
-  }
-  const req = msg as SipRequest;
-  const missing = ["via", "from", "to", "call-id", "cseq"].find((h) => !req.hasHeader(h));
-  if (missing || !req.via || !req.from || !req.to || !req.callId || !req.cseq) {
-    return lenientReject(headText, 400, `missing or bad ${missing ?? "mandatory"} header`);
-  }
-  const cseqMethod = req.parseHeader("cseq")?.method;
-  if (cseqMethod !== req.method) return lenientReject(headText, 400, "CSeq method does not match");
-  if (req.cseq >= 2 ** 31) return lenientReject(headText, 400, "CSeq number too large");
-  if (!req.ruri) return lenientReject(headText, 400, "bad Request-URI");
-  return { kind: "request", request: req };
+    if (length > bodyBytes.length) return { error: "Content-Length larger than body" };
+    // Content-Length counts bytes, and extra bytes are discarded.
+    return decoder.decode(bodyBytes.subarray(0, length));
+  });
+  if (outcome.kind === "reject") return lenientReject(headText, outcome.status, outcome.reason, outcome.extra);
+  return outcome;
 }
 
 /** Option-tags in Require that we do not support (§8.2.2.3). */
@@ -373,7 +339,7 @@ export function sdpDirection(sdp: Sdp): string {
 
 export function parseUri(text: string): SipUri | undefined {
   try {
-    return Grammar.URIParse(text);
+    return parseSipUri(text);
   } catch {
     return undefined;
   }
@@ -381,7 +347,7 @@ export function parseUri(text: string): SipUri | undefined {
 
 export function parseNameAddr(text: string): NameAddr | undefined {
   try {
-    return Grammar.nameAddrHeaderParse(text);
+    return parseNameAddrValue(text);
   } catch {
     return undefined;
   }
