@@ -1,6 +1,7 @@
 // Failure counters in KV with expiry: 10 failures per account or address per 15 minutes, then 429.
 
 import { keys } from "../db/keys.ts";
+import { commitAtomic, KvConflict } from "../db/kv.ts";
 import { TooManyRequests } from "../http/errors.ts";
 
 export interface RateLimitRule {
@@ -44,7 +45,10 @@ export async function assertNotLimited(
   }
 }
 
-/** Counts one failure against each subject (atomic per subject; the window starts at the first failure). */
+/**
+ * Counts one failure against each subject (atomic per subject; the window starts at the first
+ * failure). Throws KvConflict rather than drop a failure: an uncounted failure is a free guess.
+ */
 export async function recordFailure(
   kv: Deno.Kv,
   scope: string,
@@ -53,16 +57,17 @@ export async function recordFailure(
 ): Promise<void> {
   for (const subject of subjects) {
     const key = keys.rateLimit(scope, subject);
-    for (let attempt = 0; attempt < 10; attempt++) {
+    let counted = false;
+    for (let attempt = 0; attempt < 10 && !counted; attempt++) {
       const entry = await kv.get<Counter>(key);
       const now = Date.now();
       const live = entry.value && entry.value.resetAt > now ? entry.value : null;
       const next: Counter = live
         ? { count: live.count + 1, resetAt: live.resetAt }
         : { count: 1, resetAt: now + rule.windowMs };
-      const res = await kv.atomic().check(entry).set(key, next, { expireIn: next.resetAt - now }).commit();
-      if (res.ok) break;
+      counted = (await commitAtomic(kv.atomic().check(entry).set(key, next, { expireIn: next.resetAt - now }))).ok;
     }
+    if (!counted) throw new KvConflict(`recordFailure ${scope}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Two-factor recovery codes: ten single-use codes per person, stored only as hashes and shown once.
 
 import { keys } from "../db/keys.ts";
-import { commitOrThrow, KvConflict } from "../db/kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "../db/kv.ts";
 import { hashToken } from "../ids.ts";
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -59,8 +59,7 @@ export async function prepareRecoveryCodes(
 export async function regenerateRecoveryCodes(kv: Deno.Kv, userId: string): Promise<string[]> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const prepared = await prepareRecoveryCodes(kv, userId);
-    const res = await prepared.apply(kv.atomic()).commit();
-    if (res.ok) return prepared.codes;
+    if ((await commitAtomic(prepared.apply(kv.atomic()))).ok) return prepared.codes;
   }
   throw new KvConflict(`regenerateRecoveryCodes ${userId}`);
 }
@@ -70,10 +69,14 @@ export async function consumeRecoveryCode(kv: Deno.Kv, userId: string, input: st
   const normalized = normalizeRecoveryCode(input);
   if (!normalized) return false;
   const key = keys.recoveryCode(userId, await hashRecoveryCode(userId, normalized));
-  const entry = await kv.get(key);
-  if (entry.versionstamp === null) return false;
-  const res = await kv.atomic().check(entry).delete(key).commit();
-  return res.ok;
+  // A lost commit is looked at again: gone means a concurrent use won; still there means the
+  // database was busy, and the code must not be reported as wrong.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const entry = await kv.get(key);
+    if (entry.versionstamp === null) return false;
+    if ((await commitAtomic(kv.atomic().check(entry).delete(key))).ok) return true;
+  }
+  throw new KvConflict(`consumeRecoveryCode ${userId}`);
 }
 
 /** How many unused recovery codes a person has left. */

@@ -3,7 +3,7 @@
 
 import * as OTPAuth from "otpauth";
 import { keys } from "../db/keys.ts";
-import { KvConflict } from "../db/kv.ts";
+import { commitAtomic, KvConflict } from "../db/kv.ts";
 import type { User } from "../db/users.ts";
 import { consumeRecoveryCode, deleteRecoveryCodesInto, prepareRecoveryCodes } from "./recovery_codes.ts";
 
@@ -74,10 +74,10 @@ export async function verifyTotp(
   for (let attempt = 0; attempt < 5; attempt++) {
     const last = await kv.get<number>(key);
     if (last.value !== null && last.value >= step) return false;
-    const res = await kv.atomic().check(last).set(key, step).commit();
-    if (res.ok) return true;
+    // Lost: a concurrent use stored its step (the next read refuses this code) or the database was busy.
+    if ((await commitAtomic(kv.atomic().check(last).set(key, step))).ok) return true;
   }
-  return false;
+  throw new KvConflict(`verifyTotp ${userId}`);
 }
 
 /** Which second factor a code turned out to be, or null when it was neither. */
@@ -112,7 +112,7 @@ export async function enableTwoFactor(
     const user: User = { ...entry.value, totpSecret: secret, updatedAt: new Date().toISOString() };
     const prepared = await prepareRecoveryCodes(kv, userId);
     const op = prepared.apply(kv.atomic().check(entry).set(keys.user(userId), user));
-    if ((await op.commit()).ok) return { user, recoveryCodes: prepared.codes };
+    if ((await commitAtomic(op)).ok) return { user, recoveryCodes: prepared.codes };
   }
   throw new KvConflict(`enableTwoFactor ${userId}`);
 }
@@ -128,7 +128,7 @@ export async function disableTwoFactor(kv: Deno.Kv, userId: string): Promise<Use
     const user: User = { ...entry.value, totpSecret: null, updatedAt: new Date().toISOString() };
     const op = kv.atomic().check(entry).set(keys.user(userId), user).delete(keys.totpLastStep(userId));
     await deleteRecoveryCodesInto(kv, userId, op);
-    if ((await op.commit()).ok) return user;
+    if ((await commitAtomic(op)).ok) return user;
   }
   throw new KvConflict(`disableTwoFactor ${userId}`);
 }

@@ -1,7 +1,7 @@
 // Personal access tokens for the REST API: shown once, stored as SHA-256 hashes.
 
 import { keys } from "./keys.ts";
-import { commitOrThrow } from "./kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "./kv.ts";
 import { hashToken, newId, randomToken } from "../ids.ts";
 
 export interface ApiToken {
@@ -54,7 +54,12 @@ export async function touchApiToken(kv: Deno.Kv, secret: string, now = Date.now(
   const entry = await kv.get<ApiToken>(key);
   if (!entry.value) return;
   if (entry.value.lastUsedAt && now - Date.parse(entry.value.lastUsedAt) < 60_000) return;
-  await kv.atomic().check(entry).set(key, { ...entry.value, lastUsedAt: new Date(now).toISOString() }).commit();
+  const res = await commitAtomic(
+    kv.atomic().check(entry).set(key, { ...entry.value, lastUsedAt: new Date(now).toISOString() }),
+  );
+  // Lost: another request recorded a use at the same moment, or the token was revoked meanwhile
+  // (the check keeps a revoked token from being written back). Either way there is nothing to redo.
+  if (!res.ok) return;
 }
 
 export async function listApiTokens(kv: Deno.Kv, userId: string): Promise<ApiToken[]> {
@@ -66,10 +71,15 @@ export async function listApiTokens(kv: Deno.Kv, userId: string): Promise<ApiTok
   return out;
 }
 
-/** Revokes one of a person's tokens; false when it is not theirs or already gone. */
+/**
+ * Revokes one of a person's tokens (index and token in one commit); false when it is not theirs or
+ * already gone, so of two concurrent revokes exactly one answers true.
+ */
 export async function revokeApiToken(kv: Deno.Kv, userId: string, tokenId: string): Promise<boolean> {
-  const idx = await kv.get<string>(keys.apiTokenByUser(userId, tokenId));
-  if (!idx.value) return false;
-  await kv.atomic().check(idx).delete(idx.key).delete(keys.apiToken(idx.value)).commit();
-  return true;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const idx = await kv.get<string>(keys.apiTokenByUser(userId, tokenId));
+    if (!idx.value) return false;
+    if ((await commitAtomic(kv.atomic().check(idx).delete(idx.key).delete(keys.apiToken(idx.value)))).ok) return true;
+  }
+  throw new KvConflict(`revokeApiToken ${tokenId}`);
 }

@@ -1,6 +1,6 @@
 // Meetings: a 10-digit meeting ID, a passcode, a link token, settings, and who hosts it.
 
-import { KvConflict } from "./kv.ts";
+import { commitAtomic, KvConflict } from "./kv.ts";
 import { newId, randomToken } from "../ids.ts";
 
 export type MeetingRole = "host" | "cohost" | "participant" | "guest";
@@ -115,7 +115,7 @@ export async function createMeeting(
       .set(meetingKeys.byNumber(meeting.meetingId), meeting.id)
       .set(meetingKeys.byHost(meeting.hostId, meeting.id), meeting.meetingId);
     prepare?.(op, meeting);
-    if ((await op.commit()).ok) return meeting;
+    if ((await commitAtomic(op)).ok) return meeting;
   }
   throw new KvConflict("could not find a free meeting ID");
 }
@@ -136,8 +136,7 @@ export async function updateMeeting(
     const entry = await kv.get<Meeting>(meetingKeys.meeting(id));
     if (!entry.value) return null;
     const next = { ...entry.value, ...change(entry.value) };
-    const res = await kv.atomic().check(entry).set(entry.key, next).commit();
-    if (res.ok) return next;
+    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next))).ok) return next;
   }
   throw new KvConflict(`updateMeeting ${id}`);
 }

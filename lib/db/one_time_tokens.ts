@@ -2,7 +2,7 @@
 // expireIn, consumed by an atomic read-and-delete so a link works exactly once.
 
 import { keys } from "./keys.ts";
-import { commitOrThrow } from "./kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "./kv.ts";
 import { hashToken, randomToken } from "../ids.ts";
 
 export type TokenPurpose = "verify_email" | "reset_password" | "change_email";
@@ -36,8 +36,12 @@ export async function peekToken<T>(kv: Deno.Kv, purpose: TokenPurpose, token: st
 export async function consumeToken<T>(kv: Deno.Kv, purpose: TokenPurpose, token: string): Promise<T | null> {
   if (!token || token.length > 100) return null;
   const key = keys.oneTimeToken(purpose, await hashToken(token));
-  const entry = await kv.get<Stored<T>>(key);
-  if (!entry.value || entry.value.expiresAt <= Date.now()) return null;
-  const res = await kv.atomic().check(entry).delete(key).commit();
-  return res.ok ? entry.value.data : null;
+  // A lost commit is looked at again: gone means a concurrent use won; still there means the
+  // database was busy, and the link must not count as used.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const entry = await kv.get<Stored<T>>(key);
+    if (!entry.value || entry.value.expiresAt <= Date.now()) return null;
+    if ((await commitAtomic(kv.atomic().check(entry).delete(key))).ok) return entry.value.data;
+  }
+  throw new KvConflict(`consumeToken ${purpose}`);
 }

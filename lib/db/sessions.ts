@@ -1,7 +1,7 @@
 // Sign-in sessions in KV with expireIn. The cookie holds a random token; KV holds only its hash.
 
 import { keys } from "./keys.ts";
-import { commitOrThrow } from "./kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "./kv.ts";
 import { hashToken, randomToken } from "../ids.ts";
 
 export const SESSION_TTL_MS = 14 * 24 * 60 * 60 * 1000;
@@ -56,20 +56,27 @@ export async function getSession(kv: Deno.Kv, token: string): Promise<{ tokenHas
   return { tokenHash, session: entry.value };
 }
 
-/** Replaces fields of a stored session, keeping its expiry. */
-export async function updateSession(kv: Deno.Kv, tokenHash: string, patch: Partial<Session>): Promise<void> {
-  const entry = await kv.get<Session>(keys.session(tokenHash));
-  if (!entry.value) return;
-  const next = { ...entry.value, ...patch };
-  const expireIn = Math.max(1000, Date.parse(next.expiresAt) - Date.now());
-  await kv.atomic().check(entry).set(keys.session(tokenHash), next, { expireIn }).commit();
+/**
+ * Replaces fields of a stored session, keeping its expiry (versionstamp-checked; on a lost race the
+ * patch is applied again to the newer record). False when the session is gone (signed out meanwhile).
+ */
+export async function updateSession(kv: Deno.Kv, tokenHash: string, patch: Partial<Session>): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const entry = await kv.get<Session>(keys.session(tokenHash));
+    if (!entry.value) return false;
+    const next = { ...entry.value, ...patch };
+    const expireIn = Math.max(1000, Date.parse(next.expiresAt) - Date.now());
+    if ((await commitAtomic(kv.atomic().check(entry).set(keys.session(tokenHash), next, { expireIn }))).ok) return true;
+  }
+  throw new KvConflict("updateSession");
 }
 
+/** Deletes a session and its per-user index entry in one commit (throws when the commit fails). */
 export async function deleteSession(kv: Deno.Kv, tokenHash: string): Promise<void> {
   const entry = await kv.get<Session>(keys.session(tokenHash));
   const op = kv.atomic().delete(keys.session(tokenHash));
   if (entry.value) op.delete(keys.sessionByUser(entry.value.userId, tokenHash));
-  await op.commit();
+  await commitOrThrow(op, "deleteSession");
 }
 
 /** Ends every session of a person, optionally keeping one (the caller's own). Returns how many ended. */
@@ -83,11 +90,12 @@ export async function deleteUserSessions(kv: Deno.Kv, userId: string, keepTokenH
     op.delete(e.key).delete(keys.session(tokenHash));
     ended++;
     if (++pending >= 400) {
-      await op.commit();
+      await commitOrThrow(op, "deleteUserSessions");
       op = kv.atomic();
       pending = 0;
     }
   }
-  if (pending) await op.commit();
+  // A failed batch throws: "signed out everywhere" must not be reported when sessions survived.
+  if (pending) await commitOrThrow(op, "deleteUserSessions");
   return ended;
 }

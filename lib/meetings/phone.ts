@@ -22,6 +22,7 @@ import { AUTH_RULE, limitedForMs, rateLimitKey, recordFailure } from "../auth/ra
 import type { RateLimitRule } from "../auth/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../ids.ts";
 import { logger } from "../log.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "../db/kv.ts";
 
 const log = logger("phone");
 
@@ -61,10 +62,12 @@ export async function getCall(kv: Deno.Kv, callId: string): Promise<PhoneCall | 
 }
 
 async function setCall(kv: Deno.Kv, call: PhoneCall) {
-  await kv.atomic()
-    .set(callKeys.call(call.callId), call, { expireIn: EVENT_TTL_MS })
-    .set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS })
-    .commit();
+  await commitOrThrow(
+    kv.atomic()
+      .set(callKeys.call(call.callId), call, { expireIn: EVENT_TTL_MS })
+      .set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS }),
+    `setCall ${call.callId}`,
+  );
 }
 
 async function updateCall(kv: Deno.Kv, callId: string, change: (c: PhoneCall) => PhoneCall | null) {
@@ -73,10 +76,9 @@ async function updateCall(kv: Deno.Kv, callId: string, change: (c: PhoneCall) =>
     if (!entry.value) return null;
     const next = change(entry.value);
     if (!next) return entry.value;
-    const ok = await kv.atomic().check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS }).commit();
-    if (ok.ok) return next;
+    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS }))).ok) return next;
   }
-  throw new Error(`updateCall ${callId}: too much contention`);
+  throw new KvConflict(`updateCall ${callId}`);
 }
 
 // ---- the gateway's call API -------------------------------------------------------------------

@@ -18,6 +18,7 @@ import type { Config } from "../config.ts";
 import type { Mailer } from "../email/mailer.ts";
 import { getMeetingByNumber, meetingKeys } from "../db/meetings.ts";
 import type { Meeting } from "../db/meetings.ts";
+import { commitAtomic, commitOrThrow, KvConflict } from "../db/kv.ts";
 import { getUser, normalizeEmail } from "../db/users.ts";
 import { hashToken } from "../ids.ts";
 import { logger } from "../log.ts";
@@ -150,10 +151,11 @@ export async function requestPlan(kv: Deno.Kv, meetingId: string): Promise<numbe
     const entry = await kv.get<PlanRecord>(pushKeys.plan(meetingId));
     const seq = (entry.value?.seq ?? 0) + 1;
     const message: PlanMessage = { type: "reminders.plan", meetingId, seq };
-    const res = await kv.atomic().check(entry)
-      .set(pushKeys.plan(meetingId), { seq, changedAt: new Date().toISOString() } satisfies PlanRecord)
-      .enqueue(message)
-      .commit();
+    const res = await commitAtomic(
+      kv.atomic().check(entry)
+        .set(pushKeys.plan(meetingId), { seq, changedAt: new Date().toISOString() } satisfies PlanRecord)
+        .enqueue(message),
+    );
     if (res.ok) return seq;
   }
   throw new Error(`could not re-plan reminders for meeting ${meetingId}: kept racing`);
@@ -210,6 +212,16 @@ export function dueReminders(startMs: number, offsets: number[], nowMs: number):
   return out.sort((a, b) => a.dueMs - b.dueMs);
 }
 
+/**
+ * After a lost commit guarded by the plan entry: returns quietly when the plan changed (a newer
+ * plan stands), and throws when it did not (the database was busy), so the queue redelivers this
+ * message instead of the plan silently stopping.
+ */
+async function lostToNewerPlan(kv: Deno.Kv, entry: Deno.KvEntryMaybe<PlanRecord>, meetingId: string): Promise<void> {
+  const now = await kv.get<PlanRecord>(pushKeys.plan(meetingId));
+  if (now.versionstamp === entry.versionstamp) throw new KvConflict(`reminder plan ${meetingId}: busy`);
+}
+
 async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
   const { kv, schedule } = deps;
   let entry = await kv.get<PlanRecord>(pushKeys.plan(msg.meetingId));
@@ -217,9 +229,10 @@ async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
   let seq = msg.seq;
   if (msg.rolling) {
     seq += 1;
-    const res = await kv.atomic().check(entry)
-      .set(entry.key, { seq, changedAt: new Date().toISOString() } satisfies PlanRecord).commit();
-    if (!res.ok) return; // someone re-planned meanwhile; their plan stands
+    const res = await commitAtomic(
+      kv.atomic().check(entry).set(entry.key, { seq, changedAt: new Date().toISOString() } satisfies PlanRecord),
+    );
+    if (!res.ok) return await lostToNewerPlan(kv, entry, msg.meetingId); // a newer plan stands
     entry = await kv.get<PlanRecord>(pushKeys.plan(msg.meetingId));
     if (entry.value?.seq !== seq) return;
   }
@@ -253,7 +266,7 @@ async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
       }
     }
   }
-  await index.commit();
+  await commitOrThrow(index, `reminder index ${msg.meetingId}`);
   const upcoming = await schedule.listOccurrences(kv, msg.meetingId, now, now + LOOKAHEAD_MS);
   if (upcoming.some((o) => o.start.getTime() > now)) {
     messages.push({
@@ -265,7 +278,8 @@ async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
   for (let i = 0; i < messages.length; i += ENQUEUE_BATCH) {
     const op = kv.atomic().check(entry);
     for (const { message, delay } of messages.slice(i, i + ENQUEUE_BATCH)) op.enqueue(message, { delay });
-    if (!(await op.commit()).ok) return;
+    // Batches already queued are harmless when redelivery queues them again: markers stop a second send.
+    if (!(await commitAtomic(op)).ok) return await lostToNewerPlan(kv, entry, msg.meetingId);
   }
   log.info("reminders planned", { meetingId: msg.meetingId, seq, reminders: messages.length });
 }
@@ -366,9 +380,13 @@ async function handleRemind(deps: ReminderDeps, msg: RemindMessage): Promise<voi
   const subscriptions = msg.person.userId ? await listSubscriptions(kv, msg.person.userId) : [];
   if (!channel) {
     const choice = subscriptions.length > 0 ? "push" : "email";
-    const res = await kv.atomic().check({ key: channelKey, versionstamp: null })
-      .set(channelKey, choice, { expireIn: MARKER_TTL_MS }).commit();
-    channel = res.ok ? choice : (await kv.get<"push" | "email">(channelKey)).value ?? choice;
+    const res = await commitAtomic(
+      kv.atomic().check({ key: channelKey, versionstamp: null }).set(channelKey, choice, { expireIn: MARKER_TTL_MS }),
+    );
+    // Lost: another delivery of this message chose first (use its choice), or the file was busy
+    // (nothing chosen yet: throw so the queue redelivers rather than send unrecorded).
+    channel = res.ok ? choice : (await kv.get<"push" | "email">(channelKey)).value;
+    if (!channel) throw new KvConflict(`reminder channel ${msg.meetingId}: busy`);
   }
   if (channel === "push") {
     for (const sub of subscriptions) await deliverPush(deps, live, sub, 1);
@@ -384,18 +402,19 @@ function markerKeyFor(channel: string, live: { meetingId: string; start: number;
 /**
  * Claims the marker for attempt `attempt`: the first attempt needs no marker yet (versionstamp
  * null); a retry needs the marker in "retry" for exactly this attempt. Only the claimant sends.
+ * Null when someone else holds it; throws when the commit failed with the marker unchanged (a busy
+ * database), so the queue redelivers instead of the reminder being dropped.
  */
 async function claim(kv: Deno.Kv, key: Deno.KvKey, attempt: number): Promise<string | null> {
   const marker: SentMarker = { state: "sending", attempt, at: new Date().toISOString() };
-  if (attempt === 1) {
-    const res = await kv.atomic().check({ key, versionstamp: null }).set(key, marker, { expireIn: MARKER_TTL_MS })
-      .commit();
-    return res.ok ? res.versionstamp : null;
-  }
-  const entry = await kv.get<SentMarker>(key);
-  if (entry.value?.state !== "retry" || entry.value.attempt !== attempt) return null;
-  const res = await kv.atomic().check(entry).set(key, marker, { expireIn: MARKER_TTL_MS }).commit();
-  return res.ok ? res.versionstamp : null;
+  const entry: Deno.KvEntryMaybe<SentMarker> = attempt === 1
+    ? { key, value: null, versionstamp: null }
+    : await kv.get<SentMarker>(key);
+  if (attempt !== 1 && (entry.value?.state !== "retry" || entry.value.attempt !== attempt)) return null;
+  const res = await commitAtomic(kv.atomic().check(entry).set(key, marker, { expireIn: MARKER_TTL_MS }));
+  if (res.ok) return res.versionstamp;
+  if ((await kv.get(key)).versionstamp === entry.versionstamp) throw new KvConflict(`reminder claim: busy`);
+  return null;
 }
 
 /** Records how a claimed send ended; on a retryable failure, queues the next attempt in the same commit. */
@@ -431,8 +450,16 @@ async function settle(
       log.error("reminder not delivered", { key: key.join("/"), attempt, detail: outcome.detail });
     }
   }
-  // The marker is ours (claimed above); a failed check means it expired or was removed by hand.
-  if (!(await op.commit()).ok) log.warn("reminder marker changed while sending", { key: key.join("/") });
+  // The marker is ours (claimed above): a failed commit with the marker unchanged was a busy
+  // database (try again); a changed marker expired or was removed by hand.
+  for (let tries = 1;; tries++) {
+    if ((await commitAtomic(op)).ok) return;
+    const unchanged = (await deps.kv.get(key)).versionstamp === versionstamp;
+    if (!unchanged || tries >= 5) {
+      log.warn("reminder outcome not recorded", { key: key.join("/"), attempt, state: outcome.state, unchanged });
+      return;
+    }
+  }
 }
 
 function backoff(attempt: number, hintMs?: number): number {

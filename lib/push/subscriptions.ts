@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { hashToken } from "../ids.ts";
-import { KvConflict } from "../db/kv.ts";
+import { commitAtomic, KvConflict } from "../db/kv.ts";
 import { decodeStrict, isUncompressedP256 } from "./vapid.ts";
 import { pushKeys } from "./keys.ts";
 
@@ -228,7 +228,7 @@ export async function saveSubscription(
       .set(pushKeys.subscription(id), record)
       .set(pushKeys.subscriptionByUser(userId, id), id);
     if (existing.value && !mine) op.delete(pushKeys.subscriptionByUser(existing.value.userId, id));
-    if ((await op.commit()).ok) return { record, created: !mine };
+    if ((await commitAtomic(op)).ok) return { record, created: !mine };
   }
   throw new KvConflict(`saveSubscription ${id} kept racing`);
 }
@@ -255,20 +255,28 @@ export async function listSubscriptions(kv: Deno.Kv, userId: string): Promise<Pu
  * when there is no such subscription among theirs (someone else's id is "not found" too).
  */
 export async function deleteSubscription(kv: Deno.Kv, userId: string, id: string): Promise<boolean> {
-  const entry = await kv.get<PushSubscriptionRecord>(pushKeys.subscription(id));
-  if (!entry.value || entry.value.userId !== userId) return false;
-  const res = await kv.atomic().check(entry).delete(entry.key).delete(pushKeys.subscriptionByUser(userId, id))
-    .commit();
-  if (!res.ok) return await deleteSubscription(kv, userId, id); // changed meanwhile: look again
-  return true;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const entry = await kv.get<PushSubscriptionRecord>(pushKeys.subscription(id));
+    if (!entry.value || entry.value.userId !== userId) return false;
+    const op = kv.atomic().check(entry).delete(entry.key).delete(pushKeys.subscriptionByUser(userId, id));
+    if ((await commitAtomic(op)).ok) return true;
+    // Changed meanwhile (or the database was busy): look again.
+  }
+  throw new KvConflict(`deleteSubscription ${id}`);
 }
 
 /** Removes a subscription the push service called gone (404/410), unless it was re-saved meanwhile. */
 export async function removeGoneSubscription(kv: Deno.Kv, gone: PushSubscriptionRecord): Promise<void> {
-  const entry = await kv.get<PushSubscriptionRecord>(pushKeys.subscription(gone.id));
-  if (!entry.value || entry.value.keys.auth !== gone.keys.auth) return;
-  await kv.atomic().check(entry).delete(entry.key).delete(pushKeys.subscriptionByUser(entry.value.userId, gone.id))
-    .commit();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const entry = await kv.get<PushSubscriptionRecord>(pushKeys.subscription(gone.id));
+    if (!entry.value || entry.value.keys.auth !== gone.keys.auth) return;
+    const op = kv.atomic().check(entry).delete(entry.key).delete(
+      pushKeys.subscriptionByUser(entry.value.userId, gone.id),
+    );
+    if ((await commitAtomic(op)).ok) return;
+    // Changed meanwhile (re-saved, perhaps with new keys) or the database was busy: look again.
+  }
+  throw new KvConflict(`removeGoneSubscription ${gone.id}`);
 }
 
 /** A short, human description of a browser from its User-Agent ("Firefox on Android"). */

@@ -4,6 +4,7 @@
 import webpush from "web-push";
 import type { Config } from "../config.ts";
 import { decodeBase64Url } from "../encoding.ts";
+import { commitAtomic, isKvBusy } from "../db/kv.ts";
 import { pushKeys } from "./keys.ts";
 
 export interface VapidKeys {
@@ -108,15 +109,17 @@ async function readOrCreate(kv: Deno.Kv, config: Config, env: Record<string, str
       }
       const fresh = webpush.generateVAPIDKeys();
       const stored: StoredVapid = { ...fresh, createdAt: new Date().toISOString() };
-      const res = await kv.atomic().check({ key: pushKeys.vapid(), versionstamp: null }).set(pushKeys.vapid(), stored)
-        .commit();
+      const res = await commitAtomic(
+        kv.atomic().check({ key: pushKeys.vapid(), versionstamp: null }).set(pushKeys.vapid(), stored),
+      );
       if (res.ok) return { publicKey: stored.publicKey, privateKey: stored.privateKey, subject };
-      // Another process created the pair first: loop and use theirs.
+      // Another process created the pair first (loop and use theirs), or the file was busy (try again).
     } catch (err) {
-      // Several processes starting at once on one sqlite file can meet a busy database; try again.
-      if (!/database is locked/i.test(String(err))) throw err;
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+      // Several processes starting at once on one sqlite file can meet a busy database on the read too.
+      if (!isKvBusy(err)) throw err;
     }
+    // Jitter so processes that started together do not keep colliding on the busy file.
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
   }
   throw new Error("could not read or create the VAPID key pair");
 }

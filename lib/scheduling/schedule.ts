@@ -3,7 +3,7 @@
 
 import { createMeeting, getMeetingByNumber, meetingKeys } from "../db/meetings.ts";
 import type { Meeting, MeetingSettings } from "../db/meetings.ts";
-import { KvConflict } from "../db/kv.ts";
+import { commitAtomic, KvConflict } from "../db/kv.ts";
 import { normalizeEmail } from "../db/users.ts";
 import { randomToken } from "../ids.ts";
 import { logger } from "../log.ts";
@@ -235,7 +235,7 @@ export async function updateSchedule(
       .set(mEntry.key, meeting);
     for (const i of added) op.set(scheduleKeys.byInvitee(i.email, meetingId), true);
     for (const i of removed) op.delete(scheduleKeys.byInvitee(i.email, meetingId));
-    if ((await op.commit()).ok) {
+    if ((await commitAtomic(op)).ok) {
       await notifyChange(meetingId);
       return { meeting, before, after, added, removed };
     }
@@ -263,7 +263,7 @@ export async function recordResponse(
       ...entry.value,
       invitees: entry.value.invitees.map((i) => i.email === invitee.email ? invitee : i),
     };
-    if ((await kv.atomic().check(entry).set(entry.key, next).commit()).ok) {
+    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next))).ok) {
       await notifyChange(meetingId);
       return { schedule: next, invitee };
     }
