@@ -12,7 +12,8 @@ import type { Env } from "../lib/http/types.ts";
 import { fieldErrors } from "../lib/http/validate.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { joinUrl } from "./meetings.tsx";
-import { countPeople, listAttendance, seconds } from "../lib/meetings/attendance.ts";
+import { listAttendancePage, peopleCount, seconds } from "../lib/meetings/attendance.ts";
+import { InvalidCursor } from "../lib/db/users.ts";
 import { sipUriOf } from "../lib/meetings/phone.ts";
 import { meetingSettingsSchema } from "../lib/meetings/settings.ts";
 import type { Config } from "../lib/config.ts";
@@ -118,7 +119,14 @@ apiMeetingRoutes.post("/api/v1/meetings/:meetingId/end", requireUser(), async (c
 
 apiMeetingRoutes.get("/api/v1/meetings/:meetingId/attendance", requireUser(), async (c) => {
   const meeting = await hostedMeeting(c);
-  const records = await listAttendance(c.get("deps").kv, meeting);
+  const { kv } = c.get("deps");
+  // Paged: `?cursor=` from the previous page's nextCursor (null on the last page).
+  const page = await listAttendancePage(kv, meeting, { cursor: c.req.query("cursor") }).catch((err) => {
+    throw err instanceof InvalidCursor
+      ? new ValidationError({ cursor: "Use the nextCursor of the previous page" })
+      : err;
+  });
+  const people = await peopleCount(kv, meeting);
   return c.json({
     meetingId: meeting.meetingId,
     title: meeting.title,
@@ -126,8 +134,8 @@ apiMeetingRoutes.get("/api/v1/meetings/:meetingId/attendance", requireUser(), as
     startedAt: meeting.startedAt,
     endedAt: meeting.endedAt,
     durationSeconds: seconds(meeting.startedAt, meeting.endedAt),
-    participantCount: countPeople(records),
-    sessions: records.map((r) => ({
+    participantCount: people.count,
+    sessions: page.records.map((r) => ({
       participantId: r.participantId,
       name: r.name,
       role: r.role,
@@ -136,5 +144,6 @@ apiMeetingRoutes.get("/api/v1/meetings/:meetingId/attendance", requireUser(), as
       leftAt: r.leftAt,
       durationSeconds: seconds(r.joinedAt, r.leftAt),
     })),
+    nextCursor: page.nextCursor,
   });
 });

@@ -7,6 +7,15 @@ import { startServer } from "./support/server.ts";
 import { createMeeting } from "../lib/db/meetings.ts";
 import { createApiToken } from "../lib/db/api_tokens.ts";
 import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
+import { makeTestApp } from "./support/app.ts";
+import type { TestApp } from "./support/app.ts";
+import { createUser } from "../lib/db/users.ts";
+import { createSession } from "../lib/db/sessions.ts";
+import type { Meeting } from "../lib/db/meetings.ts";
+import { openAttendance } from "../lib/meetings/attendance.ts";
+import type { Participant } from "../lib/meetings/participants.ts";
+import { meetingHistory } from "../lib/meetings/history.ts";
+import { newId } from "../lib/ids.ts";
 
 Deno.test("attendance after the meeting ends: sessions, CSV, API and the Meetings page", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "talkspace-history-" });
@@ -103,5 +112,155 @@ Deno.test("attendance after the meeting ends: sessions, CSV, API and the Meeting
     await Promise.all(peers.map((p) => p.closed));
     kv.close();
     await web.stop();
+  }
+});
+
+/** A signed-in in-process client for a new account. */
+async function member(t: TestApp, name: string) {
+  const user = await createUser(t.kv, { name, email: `${name.toLowerCase()}@history.test`, passwordHash: "x" });
+  const client = t.client();
+  client.cookies.set("ts_session", (await createSession(t.kv, user.id, "full")).token);
+  return { user, client };
+}
+
+/** Writes one attendance session for `userId` (null: a guest) as the hub's join commit does. */
+async function attend(kv: Deno.Kv, meeting: Meeting, userId: string | null, name = "Someone") {
+  const p = {
+    participantId: newId(),
+    meetingId: meeting.meetingId,
+    admissionId: newId(),
+    userId,
+    name,
+    role: userId === meeting.hostId ? "host" : userId ? "participant" : "guest",
+    joinedAt: new Date().toISOString(),
+    leftAt: null,
+    attendanceId: newId(),
+  } as Participant;
+  const op = kv.atomic();
+  openAttendance(op, meeting.id, p);
+  assert.ok((await op.commit()).ok);
+}
+
+function meetingIdsOn(html: string): string[] {
+  return [...html.matchAll(/data-meeting-id="(\d+)"/g)].map((m) => m[1]);
+}
+
+function relLink(html: string, rel: "next" | "prev"): string | null {
+  const m = new RegExp(`<a href="([^"]+)" rel="${rel}"`).exec(html);
+  return m ? m[1].replaceAll("&amp;", "&") : null;
+}
+
+Deno.test("Meetings page: hosted and attended meetings once each, newest first, 25 a page with rel links", async () => {
+  const t = await makeTestApp();
+  try {
+    const ann = await member(t, "Ann");
+    const ben = await member(t, "Ben");
+    // 40 of Ann's meetings (she attends 5 of them too) and 30 of Ben's, of which Ann attended 20: 60 for Ann.
+    const mine: Meeting[] = [];
+    for (let i = 0; i < 70; i++) {
+      const host = i % 7 < 4 ? ann.user : ben.user;
+      const m = await createMeeting(t.kv, { hostId: host.id, title: `Meeting ${i}` });
+      if (host === ann.user) {
+        if (i % 8 === 0) await attend(t.kv, m, ann.user.id, "Ann");
+        mine.push(m);
+      } else if (mine.filter((x) => x.hostId === ben.user.id).length < 20) {
+        await attend(t.kv, m, ann.user.id, "Ann");
+        mine.push(m);
+      }
+    }
+    assert.equal(mine.length, 60);
+    const expected = mine.map((m) => m.meetingId).reverse();
+    let html = await (await ann.client.get("/meetings")).text();
+    assert.deepEqual(meetingIdsOn(html), expected.slice(0, 25));
+    assert.equal(relLink(html, "prev"), null);
+    html = await (await ann.client.get(relLink(html, "next")!)).text();
+    assert.deepEqual(meetingIdsOn(html), expected.slice(25, 50));
+    html = await (await ann.client.get(relLink(html, "next")!)).text();
+    assert.deepEqual(meetingIdsOn(html), expected.slice(50, 60));
+    assert.equal(relLink(html, "next"), null, "no next link on the oldest page");
+    html = await (await ann.client.get(relLink(html, "prev")!)).text();
+    assert.deepEqual(meetingIdsOn(html), expected.slice(25, 50));
+    html = await (await ann.client.get(relLink(html, "prev")!)).text();
+    assert.deepEqual(meetingIdsOn(html), expected.slice(0, 25));
+    assert.equal(relLink(html, "prev"), null);
+
+    for (const bad of ["nope", "o.123", `x.${newId()}`]) {
+      const res = await ann.client.get(`/meetings?cursor=${bad}`);
+      assert.equal(res.status, 422, bad);
+      assert.ok((await res.text()).includes("page link is not valid"));
+    }
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("a history page reads about one page of index entries, however long the history", async () => {
+  const t = await makeTestApp();
+  try {
+    const { user } = await member(t, "Cy");
+    for (let i = 0; i < 400; i++) await createMeeting(t.kv, { hostId: user.id, title: `M${i}` });
+    let listed = 0;
+    const counting = new Proxy(t.kv, {
+      get(target, prop) {
+        if (prop === "list") {
+          return (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+            const it = target.list(sel, opts);
+            return (async function* () {
+              for await (const e of it) {
+                listed++;
+                yield e;
+              }
+            })();
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const first = await meetingHistory(counting, user.id);
+    listed = 0;
+    const second = await meetingHistory(counting, user.id, { cursor: first.next! });
+    assert.equal(second.items.length, 25);
+    assert.equal(second.items[0].meeting.title, "M374");
+    assert.ok(listed <= 2 * 26, `listed ${listed}`);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("attendance API is paged with nextCursor; a bad cursor is a 422 field error", async () => {
+  const t = await makeTestApp();
+  try {
+    const host = await member(t, "Hal");
+    const meeting = await createMeeting(t.kv, { hostId: host.user.id, title: "Big" });
+    const guests: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      const name = `Guest ${String(i).padStart(3, "0")}`;
+      guests.push(name);
+      await attend(t.kv, meeting, null, name);
+    }
+    await attend(t.kv, meeting, host.user.id, "Hal");
+    await attend(t.kv, meeting, host.user.id, "Hal");
+    const api = `/api/v1/meetings/${meeting.meetingId}/attendance`;
+    let res = await host.client.get(api);
+    let body = await res.json();
+    assert.equal(res.status, 200);
+    assert.equal(body.sessions.length, 100);
+    assert.equal(body.participantCount, 131, "130 guests and the host (twice) are 131 people");
+    assert.equal(typeof body.nextCursor, "string");
+    const names = body.sessions.map((s: { name: string }) => s.name);
+    res = await host.client.get(`${api}?cursor=${encodeURIComponent(body.nextCursor)}`);
+    body = await res.json();
+    assert.equal(body.sessions.length, 32);
+    assert.equal(body.nextCursor, null);
+    names.push(...body.sessions.map((s: { name: string }) => s.name));
+    assert.deepEqual(names, [...guests, "Hal", "Hal"], "join order across pages, nothing twice");
+
+    res = await host.client.get(`${api}?cursor=bogus`);
+    assert.equal(res.status, 422);
+    const problem = await res.json();
+    assert.ok(JSON.stringify(problem).includes("cursor"), JSON.stringify(problem));
+  } finally {
+    t.close();
   }
 });

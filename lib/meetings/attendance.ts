@@ -4,6 +4,7 @@
 // change they describe.
 
 import type { Meeting } from "../db/meetings.ts";
+import { InvalidCursor } from "../db/users.ts";
 import type { Participant } from "./participants.ts";
 import type { ParticipantRole } from "./protocol.ts";
 
@@ -52,18 +53,58 @@ export function writeAttendance(op: Deno.AtomicOperation, p: Participant, leftAt
   if (p.attendanceId) op.set(attendanceKeys.record(p.meetingId, p.attendanceId), record(p, leftAt));
 }
 
+/** Sessions still open when the meeting ended end at the meeting's end (so the reconnect grace period never inflates a stay). */
+function clampToEnd(meeting: Meeting, stored: AttendanceRecord): AttendanceRecord {
+  const r = { ...stored };
+  if (meeting.endedAt && (r.leftAt === null || r.leftAt > meeting.endedAt)) r.leftAt = meeting.endedAt;
+  return r;
+}
+
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export interface AttendancePage {
+  records: AttendanceRecord[];
+  /** Pass as `cursor` for the next page; null on the last. An opaque string to clients. */
+  nextCursor: string | null;
+}
+
 /**
- * Every attendance session of a meeting, in join order. Sessions still open when the meeting ended
- * end at the meeting's end (so the reconnect grace period never inflates a stay).
+ * One page of a meeting's attendance sessions in join order (attendance ids are monotonic ULIDs
+ * made at join): reads only `limit` + 1 records. Throws InvalidCursor for a cursor it did not hand out.
+ */
+export async function listAttendancePage(
+  kv: Deno.Kv,
+  meeting: Meeting,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<AttendancePage> {
+  const limit = Math.max(1, Math.min(opts.limit ?? 100, 500));
+  if (opts.cursor !== undefined && !ULID_RE.test(opts.cursor)) throw new InvalidCursor();
+  const prefix = attendanceKeys.meeting(meeting.meetingId);
+  const selector: Deno.KvListSelector = opts.cursor
+    ? { prefix, start: [...attendanceKeys.record(meeting.meetingId, opts.cursor), new Uint8Array()] }
+    : { prefix };
+  const records: AttendanceRecord[] = [];
+  for await (const e of kv.list<AttendanceRecord>(selector, { limit: limit + 1, batchSize: limit + 1 })) {
+    records.push(clampToEnd(meeting, e.value));
+  }
+  const more = records.length > limit;
+  if (more) records.length = limit;
+  return { records, nextCursor: more ? records.at(-1)!.attendanceId : null };
+}
+
+/**
+ * Every attendance session of a meeting, in join order, read page by page: for the CSV export,
+ * which is the whole list by nature. Pages and API lists use listAttendancePage.
  */
 export async function listAttendance(kv: Deno.Kv, meeting: Meeting): Promise<AttendanceRecord[]> {
   const out: AttendanceRecord[] = [];
-  for await (const e of kv.list<AttendanceRecord>({ prefix: attendanceKeys.meeting(meeting.meetingId) })) {
-    const r = { ...e.value };
-    if (meeting.endedAt && (r.leftAt === null || r.leftAt > meeting.endedAt)) r.leftAt = meeting.endedAt;
-    out.push(r);
-  }
-  return out.sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.attendanceId.localeCompare(b.attendanceId));
+  let cursor: string | undefined;
+  do {
+    const page = await listAttendancePage(kv, meeting, { cursor, limit: 500 });
+    out.push(...page.records);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
 }
 
 /** How many different people attended (accounts, or admissions for guests). */
@@ -71,19 +112,32 @@ export function countPeople(records: AttendanceRecord[]): number {
   return new Set(records.map((r) => r.userId ? `u:${r.userId}` : `a:${r.admissionId}`)).size;
 }
 
+/** The most attendance sessions peopleCount reads for one meeting. */
+export const PEOPLE_COUNT_READ_LIMIT = 1000;
+
+/**
+ * How many different people attended a meeting, from at most PEOPLE_COUNT_READ_LIMIT sessions
+ * (`capped` when there were more). Distinct people cannot be an atomic counter: the commits that
+ * open sessions (hub, phone) would have to read whether the person came before.
+ */
+export async function peopleCount(kv: Deno.Kv, meeting: Meeting): Promise<{ count: number; capped: boolean }> {
+  const people = new Set<string>();
+  let read = 0;
+  const iter = kv.list<AttendanceRecord>(
+    { prefix: attendanceKeys.meeting(meeting.meetingId) },
+    { limit: PEOPLE_COUNT_READ_LIMIT + 1, batchSize: 500 },
+  );
+  for await (const e of iter) {
+    if (++read > PEOPLE_COUNT_READ_LIMIT) return { count: people.size, capped: true };
+    people.add(e.value.userId ? `u:${e.value.userId}` : `a:${e.value.admissionId}`);
+  }
+  return { count: people.size, capped: false };
+}
+
 /** Seconds between two ISO times (null when `to` is null). */
 export function seconds(from: string | null, to: string | null): number | null {
   if (!from || !to) return null;
   return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
-}
-
-/** Meeting record ids a signed-in person attended, newest first. */
-export async function listAttendedMeetingIds(kv: Deno.Kv, userId: string, limit = 100): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const e of kv.list({ prefix: attendanceKeys.attendee(userId) }, { reverse: true, limit })) {
-    ids.push(String(e.key[2]));
-  }
-  return ids;
 }
 
 /**

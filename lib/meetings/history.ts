@@ -1,9 +1,12 @@
-// A person's meeting history: meetings they host plus meetings they attended, with start, end,
-// duration and how many people came (from the attendance records).
+// A person's meeting history: meetings they host plus meetings they attended, newest first, with
+// start, end, duration and how many people came. Paged by cursor over the two per-person indexes
+// (meetings_by_host, meetings_by_attendee), both keyed by the meeting's ULID record id, so a page
+// reads about one page of index entries from each, never the whole history.
 
-import { listHostedMeetings, meetingKeys, roleOf } from "../db/meetings.ts";
+import { meetingKeys, roleOf } from "../db/meetings.ts";
 import type { Meeting } from "../db/meetings.ts";
-import { countPeople, listAttendance, listAttendedMeetingIds, seconds } from "./attendance.ts";
+import { InvalidCursor } from "../db/users.ts";
+import { attendanceKeys, peopleCount, seconds } from "./attendance.ts";
 
 export interface HistoryItem {
   meeting: Meeting;
@@ -13,31 +16,105 @@ export interface HistoryItem {
   endedAt: string | null;
   durationSeconds: number | null;
   participantCount: number;
+  /** More sessions than peopleCount reads: the count is a lower bound. */
+  participantCountCapped: boolean;
 }
 
-/** Meetings the person hosted or attended (each once), newest first, at most `limit`. */
-export async function meetingHistory(kv: Deno.Kv, userId: string, limit = 50): Promise<HistoryItem[]> {
-  const hosted = await listHostedMeetings(kv, userId, limit);
-  const attendedIds = await listAttendedMeetingIds(kv, userId, limit);
-  const seen = new Set(hosted.map((m) => m.id));
-  const attended = (await Promise.all(
-    attendedIds.filter((id) => !seen.has(id)).map((id) => kv.get<Meeting>(meetingKeys.meeting(id))),
-  )).map((e) => e.value).filter((m): m is Meeting => m !== null);
-  const meetings = [...hosted, ...attended]
-    .sort((a, b) => (b.startedAt ?? b.createdAt).localeCompare(a.startedAt ?? a.createdAt))
-    .slice(0, limit);
-  return await Promise.all(meetings.map(async (meeting) => {
-    const records = await listAttendance(kv, meeting);
+export interface HistoryPage {
+  items: HistoryItem[];
+  /** Cursor of the next (older) page, or null. */
+  next: string | null;
+  /** Cursor of the previous (newer) page, or null. */
+  prev: string | null;
+}
+
+export const HISTORY_PER_PAGE = 25;
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Cursors are "o." (older than) or "n." (newer than) and a meeting record id. */
+function parseCursor(cursor: string): { dir: "older" | "newer"; id: string } {
+  const m = /^([on])\.([0-9A-HJKMNP-TV-Z]{26})$/.exec(cursor);
+  if (!m || !ULID_RE.test(m[2])) throw new InvalidCursor();
+  return { dir: m[1] === "o" ? "older" : "newer", id: m[2] };
+}
+
+/** Up to `n` meeting record ids from both indexes, past `from` in one direction, merged and deduplicated. */
+async function idsFrom(kv: Deno.Kv, userId: string, from: string | null, dir: "older" | "newer", n: number) {
+  const prefixes = [meetingKeys.hostPrefix(userId), attendanceKeys.attendee(userId)];
+  const lists = await Promise.all(prefixes.map(async (prefix) => {
+    const selector: Deno.KvListSelector = from === null
+      ? { prefix }
+      : dir === "older"
+      ? { prefix, end: [...prefix, from] }
+      : { prefix, start: [...prefix, from, new Uint8Array()] };
+    const ids: string[] = [];
+    for await (const e of kv.list(selector, { reverse: dir === "older", limit: n, batchSize: n })) {
+      ids.push(String(e.key[2]));
+    }
+    return ids;
+  }));
+  const merged = [...new Set([...lists[0], ...lists[1]])].sort();
+  if (dir === "older") merged.reverse();
+  return merged.slice(0, n);
+}
+
+/**
+ * One page of the meetings the person hosted or attended (each once), newest first by creation.
+ * Reads at most 2 × (limit + 1) index entries, `limit` meetings and their attendance counts.
+ * Throws InvalidCursor for a cursor it did not hand out.
+ */
+export async function meetingHistory(
+  kv: Deno.Kv,
+  userId: string,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<HistoryPage> {
+  const limit = Math.max(1, Math.min(opts.limit ?? HISTORY_PER_PAGE, 100));
+  const cursor = opts.cursor ? parseCursor(opts.cursor) : null;
+  let ids: string[];
+  let hasNewer: boolean;
+  let hasOlder: boolean;
+  if (cursor?.dir === "newer") {
+    const newer = await idsFrom(kv, userId, cursor.id, "newer", limit + 1);
+    if (newer.length > limit) {
+      ids = newer.slice(0, limit).reverse();
+      hasNewer = true;
+      hasOlder = true;
+    } else {
+      // Back at the newest meetings: show the real first page.
+      const first = await idsFrom(kv, userId, null, "older", limit + 1);
+      ids = first.slice(0, limit);
+      hasNewer = false;
+      hasOlder = first.length > limit;
+    }
+  } else {
+    const older = await idsFrom(kv, userId, cursor?.id ?? null, "older", limit + 1);
+    ids = older.slice(0, limit);
+    hasOlder = older.length > limit;
+    hasNewer = cursor !== null && ids.length > 0;
+  }
+  const meetings: Meeting[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const got = await kv.getMany<Meeting[]>(ids.slice(i, i + 10).map((id) => meetingKeys.meeting(id)));
+    for (const e of got) if (e.value) meetings.push(e.value);
+  }
+  const items = await Promise.all(meetings.map(async (meeting) => {
     const role = roleOf(meeting, userId);
+    const people = await peopleCount(kv, meeting);
     return {
       meeting,
       hosted: role === "host" || role === "cohost",
       startedAt: meeting.startedAt,
       endedAt: meeting.endedAt,
       durationSeconds: seconds(meeting.startedAt, meeting.endedAt),
-      participantCount: countPeople(records),
+      participantCount: people.count,
+      participantCountCapped: people.capped,
     };
   }));
+  return {
+    items,
+    next: hasOlder && ids.length ? `o.${ids.at(-1)}` : null,
+    prev: hasNewer && ids.length ? `n.${ids[0]}` : null,
+  };
 }
 
 /** "1 h 5 min", "12 min", "40 s". */
