@@ -43,7 +43,10 @@ export function AudioSink({ track, sinkId }: { track: MediaStreamTrack; sinkId?:
   }, [track]);
   useEffect(() => {
     const el = ref.current as (HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> }) | null;
-    if (el && sinkId && el.setSinkId) el.setSinkId(sinkId).catch(() => {});
+    if (el && sinkId && el.setSinkId) {
+      // The device may have been unplugged or refused: the audio keeps playing on the default output.
+      el.setSinkId(sinkId).catch((err) => console.warn("[meeting] could not play on the chosen speaker", String(err)));
+    }
   }, [sinkId, track]);
   return <audio ref={ref} autoplay class="room-audio" />;
 }
@@ -57,7 +60,7 @@ export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack |
     try {
       meter = new MicLevelMeter(track);
     } catch {
-      return;
+      return; // no WebAudio for this track (an ended track, a locked-down browser): the bar stays empty
     }
     let frame = 0;
     let smoothed = 0;

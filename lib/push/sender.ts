@@ -72,6 +72,7 @@ export async function sendPush(
   } catch (err) {
     return { kind: "retry", status: null, reason: err instanceof Error ? err.message : String(err) };
   }
+  // The body only adds detail to the reason; the status alone decides what happens next.
   const text = await res.text().catch(() => "");
   const status = res.status;
   if (status >= 200 && status < 300) return { kind: "sent", status };

@@ -354,6 +354,7 @@ export class MeetingController {
     this.phase.value = "joining";
     // Join is enabled as soon as the page hydrates; a quick click must still publish the camera
     // and microphone, so wait for the capture the preview started.
+    // A failed capture was already reported to startPreview's caller; joining goes on without it.
     await this.#previewReady?.catch(() => {});
     this.#watchConnection();
     let firstWelcome: (w: WelcomeMessage) => void;

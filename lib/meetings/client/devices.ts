@@ -190,6 +190,7 @@ export class MicLevelMeter {
   }
 
   level(): number {
+    // resume() rejects only once the context is closed; the meter then reads silence, which is true.
     if (this.#ctx.state === "suspended") this.#ctx.resume().catch(() => {});
     this.#analyser.getFloatTimeDomainData(this.#buf);
     return levelFromSamples(this.#buf);
@@ -197,7 +198,7 @@ export class MicLevelMeter {
 
   close() {
     this.#source.disconnect();
-    this.#ctx.close().catch(() => {});
+    this.#ctx.close().catch(() => {}); // rejects only when already closed: nothing left to release
   }
 }
 

@@ -565,6 +565,7 @@ export class MediaSession {
   /** Runs publisher changes one at a time (an offer/answer must finish before the next starts). */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#pubQueue.then(fn, fn);
+    // The caller gets `run`'s rejection; the queue only needs to know it finished, to start the next.
     this.#pubQueue = run.catch(() => {});
     return run;
   }

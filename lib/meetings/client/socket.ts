@@ -184,12 +184,14 @@ export class MeetingSocket {
       let msg: ServerMessage;
       try {
         msg = JSON.parse(String(ev.data));
-      } catch {
+      } catch (err) {
+        // The server only sends JSON: a frame that is not is a bug worth seeing, not a reason to leave.
+        console.warn("[meeting socket] ignored a message that is not JSON", String(err));
         return;
       }
       this.#receive(msg);
     };
-    ws.onerror = () => {};
+    ws.onerror = () => {}; // a browser tells nothing more here; onclose follows and reconnects
     ws.onclose = (ev) => {
       this.#detach(ws);
       if (this.#stopped) return;
