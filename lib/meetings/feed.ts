@@ -55,10 +55,17 @@ export class MeetingFeed {
         pos = e.id;
       }
     }
-    w.listeners.add(listener);
+    // A listener may start ahead of this process's feed (it read the head itself, e.g. for a
+    // welcome snapshot): what it already covers is not delivered again.
+    const live: Listener = (e) => {
+      if (e.id <= pos) return;
+      pos = e.id;
+      listener(e);
+    };
+    w.listeners.add(live);
     const watched = w;
     return () => {
-      watched.listeners.delete(listener);
+      watched.listeners.delete(live);
       if (watched.listeners.size === 0 && this.#meetings.get(meetingId) === watched) {
         watched.stop();
         this.#meetings.delete(meetingId);

@@ -263,9 +263,13 @@ export class MeetingSession {
   }
 
   #send(msg: ServerMessage | MeetingEvent) {
+    this.#sendText(JSON.stringify(msg));
+  }
+
+  #sendText(text: string) {
     if (this.#phase === "closed") return;
     try {
-      this.transport.send(JSON.stringify(msg));
+      this.transport.send(text);
     } catch (err) {
       log.warn("send failed", { meetingId: this.meeting.meetingId, error: String(err) });
     }
@@ -459,8 +463,7 @@ export class MeetingSession {
       if (outcome === "admitted" || outcome === "denied") this.#decided(outcome);
       return;
     }
-    const data = publicData(e.data);
-    this.#send(data === e.data ? e : { ...e, data });
+    this.#sendText(wireText(e));
     if (e.type === "participant-updated" || e.type === "participant-left") {
       const p = e.data.participant as Participant | undefined;
       if (p && p.participantId === this.#participantId) this.#role = p.role;
@@ -542,6 +545,19 @@ export class MeetingSession {
       }
     });
   }
+}
+
+/** A meeting message as sent (internal fields removed), serialized once for all the sockets it reaches. */
+const wireTexts = new WeakMap<MeetingEvent, string>();
+
+function wireText(e: MeetingEvent): string {
+  let text = wireTexts.get(e);
+  if (text === undefined) {
+    const data = publicData(e.data);
+    text = JSON.stringify(data === e.data ? e : { ...e, data });
+    wireTexts.set(e, text);
+  }
+  return text;
 }
 
 const hubs = new WeakMap<Deno.Kv, MeetingHub>();
