@@ -134,6 +134,8 @@ function fastUri(text: string): URI | undefined {
       if (value !== null && name === "transport" && /^(udp|tcp|sctp|tls)$/i.test(value)) value = value.toLowerCase();
       if (value !== null && name === "user" && /^(phone|ip)$/i.test(value)) value = value.toLowerCase();
       if (eq < 0 && name !== "lr" && name in parameters) return undefined;
+      // The grammar puts maddr in place of the host and drops ttl: leave those quirks to it.
+      if (name === "maddr" || name === "ttl") return undefined;
       parameters[name] = value;
     }
   }
@@ -169,7 +171,7 @@ const TOKEN_DISPLAY = new RegExp(`^[${TOKEN_CHARS}]+[ \\t]*$`);
 /** Fast path for `["display"|token] <uri>;params` and `uri;params`; undefined means "ask the grammar". */
 function fastNameAddr(text: string): NameAddrHeader | undefined {
   const lt = text.indexOf("<");
-  let display = "", uriText: string, rest: string;
+  let display: string | undefined, uriText: string, rest: string;
   if (lt >= 0) {
     const gt = text.indexOf(">", lt);
     if (gt < 0) return undefined;
@@ -193,7 +195,8 @@ function fastNameAddr(text: string): NameAddrHeader | undefined {
   if (lt < 0 && Object.keys(uri.parameters).length > 0) return undefined;
   const params = fastParams(rest);
   if (!params) return undefined;
-  return new NameAddrHeader(uri, display, params);
+  // No display name is undefined, as the grammar has it.
+  return new NameAddrHeader(uri, display as string, params);
 }
 
 /** A From/To/Contact-style value (sip.js's NameAddrHeader), or undefined when it does not parse. */
@@ -202,7 +205,8 @@ export function parseNameAddrValue(text: string): NameAddrHeader | undefined {
   if (fast) return fast;
   // RFC 3261 §20: a URI with a comma, question mark or semicolon must be in <>: RFC 4475 regbadct.
   if (!text.includes("<") && /[?,]/.test(text)) return undefined;
-  const parsed = Grammar.nameAddrHeaderParse(text);
+  // The From rule takes name-addr and addr-spec alike (Name_Addr_Header wants the brackets).
+  const parsed = Grammar.parse(text, "From");
   return parsed instanceof NameAddrHeader ? parsed : undefined;
 }
 
@@ -526,3 +530,6 @@ export function frame(
   msg.body = body;
   return msg instanceof ParsedResponse ? { kind: "response", response: msg } : { kind: "request", request: msg };
 }
+
+/** The fast paths alone, for tests that compare them with the grammar. */
+export const fastPaths = { uri: fastUri, nameAddr: fastNameAddr, via: fastVia };

@@ -183,3 +183,39 @@ export function assertEquals<T>(actual: T, expected: T, message?: string): void 
 export function assert(value: unknown, message?: string): asserts value {
   nodeAssert.ok(value, message);
 }
+
+/**
+ * Sends one message on a fresh TCP connection and reads until EOF. With `halfClose` we signal our end
+ * at once (the server answers, then closes); without it only the server can end the exchange, so
+ * EOF before the deadline proves the server closed the connection itself.
+ */
+export async function tcpExchange(
+  port: number,
+  bytes: Uint8Array,
+  halfClose: boolean,
+): Promise<{ raws: string[]; closedByServer: boolean }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(bytes);
+  if (halfClose) await conn.closeWrite();
+  const buf: number[] = [];
+  const chunk = new Uint8Array(65536);
+  let closedByServer = !halfClose;
+  const deadline = setTimeout(() => {
+    closedByServer = false;
+    conn.close();
+  }, 3_000);
+  try {
+    while (true) {
+      const n = await conn.read(chunk).catch(() => null);
+      if (n === null) break;
+      buf.push(...chunk.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(deadline);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+  const text = new TextDecoder().decode(new Uint8Array(buf));
+  return { raws: text.split(/(?=SIP\/2\.0 \d{3} )/).filter(Boolean), closedByServer };
+}
