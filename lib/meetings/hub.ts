@@ -24,6 +24,7 @@ import type {
   WelcomeMessage,
 } from "./protocol.ts";
 import { getMeetingByNumber, updateMeeting } from "../db/meetings.ts";
+import { KvConflict } from "../db/kv.ts";
 import type { Meeting } from "../db/meetings.ts";
 import type { MediaGateway } from "../http/types.ts";
 import { newId } from "../ids.ts";
@@ -364,7 +365,7 @@ export class MeetingSession {
       });
       if (!created) throw new Error("participantId collision");
       me = created.participant;
-      if (!meeting.startedAt) await updateMeeting(kv, meeting.id, (m) => ({ startedAt: m.startedAt ?? now }));
+      if (!meeting.startedAt) await markStarted(kv, meeting, now);
     }
     if (this.closed) {
       this.#participantId = me.participantId;
@@ -544,6 +545,23 @@ export class MeetingSession {
         await syncPublisher(this.hub.gateway, meetingId, left.participant, null);
       }
     });
+  }
+}
+
+/**
+ * Sets the meeting's startedAt once. People joining at the same moment race for it; losing to one
+ * who set it is fine, and a lost race otherwise is tried again a few times, jittered.
+ */
+async function markStarted(kv: Deno.Kv, meeting: Meeting, now: string) {
+  for (let attempt = 0;; attempt++) {
+    try {
+      await updateMeeting(kv, meeting.id, (m) => ({ startedAt: m.startedAt ?? now }));
+      return;
+    } catch (err) {
+      if (!(err instanceof KvConflict) || attempt >= 4) throw err;
+      if ((await getMeetingByNumber(kv, meeting.meetingId))?.startedAt) return;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+    }
   }
 }
 
