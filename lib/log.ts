@@ -22,14 +22,36 @@ export function setQuiet(value: boolean) {
   quiet = value;
 }
 
+/** One log line as a test sees it: fields already redacted. */
+export interface LogRecord {
+  level: "info" | "warn" | "error";
+  prefix: string;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+let sink: ((record: LogRecord) => void) | null = null;
+
+/** Test hook: every line (info too, even when quiet) also goes to `fn`; null removes it. */
+export function setLogSink(fn: ((record: LogRecord) => void) | null) {
+  sink = fn;
+}
+
 export function logger(prefix: string): Logger {
-  const line = (level: string, msg: string, fields?: Record<string, unknown>) =>
-    `${new Date().toISOString()} ${level} [${prefix}] ${msg}${fields ? " " + JSON.stringify(redact(fields)) : ""}`;
+  const line = (level: LogRecord["level"], msg: string, fields?: Record<string, unknown>) => {
+    const safe = fields ? redact(fields) : undefined;
+    sink?.({ level, prefix, msg, fields: safe ?? {} });
+    return `${new Date().toISOString()} ${level.toUpperCase()} [${prefix}] ${msg}${
+      safe ? " " + JSON.stringify(safe) : ""
+    }`;
+  };
   return {
     info: (msg, fields) => {
-      if (!quiet) console.log(line("INFO", msg, fields));
+      if (quiet && !sink) return;
+      const text = line("info", msg, fields);
+      if (!quiet) console.log(text);
     },
-    warn: (msg, fields) => console.warn(line("WARN", msg, fields)),
-    error: (msg, fields) => console.error(line("ERROR", msg, fields)),
+    warn: (msg, fields) => console.warn(line("warn", msg, fields)),
+    error: (msg, fields) => console.error(line("error", msg, fields)),
   };
 }

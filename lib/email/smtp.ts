@@ -75,7 +75,8 @@ export function createSmtpMailer(config: Config): Mailer {
         const info = await transport.sendMail(envelope(config, message));
         log.info("mail sent", { to: message.to, subject: message.subject, messageId: info.messageId });
       } catch (err) {
-        log.error("mail delivery failed", {
+        // warn: the caller decides whether this was the last try (reminders retry; invitations report).
+        log.warn("mail delivery failed", {
           to: message.to,
           subject: message.subject,
           host: target.host,

@@ -22,10 +22,18 @@ export function startBackgroundWork(
 ): { stopped: Promise<void> } {
   watchSchedule(deps.kv, deps.schedule);
   const stopped = deps.kv.listenQueue(async (message: unknown) => {
-    if (isReminderMessage(message)) return await handleReminderMessage(deps, message);
-    for (const handle of handlers) if (await handle(message)) return;
+    const type = String((message as { type?: unknown })?.type);
+    try {
+      if (isReminderMessage(message)) return await handleReminderMessage(deps, message);
+      for (const handle of handlers) if (await handle(message)) return;
+    } catch (err) {
+      // Thrown on so KV delivers the message again (with its backoff); this line is the only trace.
+      const meetingId = (message as { meetingId?: unknown })?.meetingId;
+      log.warn("queue message failed; KV will deliver it again", { type, meetingId, error: String(err) });
+      throw err;
+    }
     // Acknowledged (not thrown): an unknown message would otherwise be redelivered to no end.
-    log.warn("queue message nobody handles", { type: String((message as { type?: unknown })?.type) });
+    log.warn("queue message nobody handles", { type });
   });
   return { stopped };
 }

@@ -24,7 +24,7 @@ import { hashToken } from "../ids.ts";
 import { logger } from "../log.ts";
 import { pushKeys } from "./keys.ts";
 import { getReminderMinutes } from "./prefs.ts";
-import { sendPush } from "./sender.ts";
+import { endpointOrigin, sendPush } from "./sender.ts";
 import type { PushPayload, SendOutcome } from "./sender.ts";
 import { endpointProblem, listSubscriptions, removeGoneSubscription } from "./subscriptions.ts";
 import type { PushSubscriptionRecord, Resolver } from "./subscriptions.ts";
@@ -505,11 +505,23 @@ async function deliverPush(deps: ReminderDeps, live: LiveReminder, sub: PushSubs
     await removeGoneSubscription(deps.kv, sub);
     log.info("push subscription gone; removed", { subscription: sub.id, status: outcome.status });
     await settle(deps, key, versionstamp, { state: "gone", detail: String(outcome.status) }, retry, attempt);
-  } else if (outcome.kind === "retry") {
-    const delayMs = backoff(attempt, outcome.retryAfterMs);
-    await settle(deps, key, versionstamp, { state: "retry", detail: outcome.reason, delayMs }, retry, attempt);
   } else {
-    await settle(deps, key, versionstamp, { state: "failed", detail: outcome.reason }, retry, attempt);
+    const delayMs = outcome.kind === "retry" ? backoff(attempt, outcome.retryAfterMs) : null;
+    // The endpoint's path is the device's secret capability URL: only its origin is logged.
+    log.warn("reminder push attempt failed", {
+      meetingId: ref.meetingId,
+      subscription: sub.id,
+      endpoint: endpointOrigin(sub.endpoint),
+      attempt,
+      maxAttempts: MAX_ATTEMPTS,
+      status: outcome.status,
+      reason: outcome.reason,
+      nextAttemptInMs: delayMs !== null && attempt < MAX_ATTEMPTS ? delayMs : null,
+    });
+    const settled = delayMs !== null
+      ? { state: "retry" as const, detail: outcome.reason, delayMs }
+      : { state: "failed" as const, detail: outcome.reason };
+    await settle(deps, key, versionstamp, settled, retry, attempt);
   }
 }
 
@@ -545,7 +557,16 @@ async function deliverEmail(deps: ReminderDeps, live: LiveReminder, email: strin
     await settle(deps, key, versionstamp, { state: "sent" }, retry, attempt);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    await settle(deps, key, versionstamp, { state: "retry", detail, delayMs: backoff(attempt) }, retry, attempt);
+    const delayMs = backoff(attempt);
+    log.warn("reminder email attempt failed", {
+      meetingId: ref.meetingId,
+      to: email,
+      attempt,
+      maxAttempts: MAX_ATTEMPTS,
+      reason: detail,
+      nextAttemptInMs: attempt < MAX_ATTEMPTS ? delayMs : null,
+    });
+    await settle(deps, key, versionstamp, { state: "retry", detail, delayMs }, retry, attempt);
   }
 }
 

@@ -36,7 +36,30 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** Encrypts and POSTs one payload; never throws for network or HTTP failures (see SendOutcome). */
+/** An endpoint as logs may show it: its origin only (the path is the device's capability URL). */
+export function endpointOrigin(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return "(not a URL)"; // a stored endpoint is always checked first; this only keeps a log line safe
+  }
+}
+
+/** `text` with every copy of the endpoint (and its path) replaced, so a reason can be logged. */
+function withoutEndpoint(text: string, endpoint: string): string {
+  let path = "";
+  try {
+    path = new URL(endpoint).pathname;
+  } catch { /* not a URL: only the whole string is replaced */ }
+  let out = text.split(endpoint).join(`${endpointOrigin(endpoint)}/…`);
+  if (path.length > 1) out = out.split(path).join("/…");
+  return out;
+}
+
+/**
+ * Encrypts and POSTs one payload; never throws for network or HTTP failures (see SendOutcome).
+ * A reason never contains the endpoint's path (a secret capability URL), only its origin.
+ */
 export async function sendPush(
   target: PushTarget,
   payload: PushPayload,
@@ -70,14 +93,22 @@ export async function sendPush(
       signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
     });
   } catch (err) {
-    return { kind: "retry", status: null, reason: err instanceof Error ? err.message : String(err) };
+    // fetch's own message is just "fetch failed"; the cause says why (and names the URL: removed).
+    const cause = err instanceof Error && err.cause !== undefined
+      ? `: ${(err.cause as Error)?.message ?? err.cause}`
+      : "";
+    const reason = withoutEndpoint(`${err instanceof Error ? err.message : String(err)}${cause}`, target.endpoint);
+    return { kind: "retry", status: null, reason };
   }
   // The body only adds detail to the reason; the status alone decides what happens next.
   const text = await res.text().catch(() => "");
   const status = res.status;
   if (status >= 200 && status < 300) return { kind: "sent", status };
   if (status === 404 || status === 410) return { kind: "gone", status };
-  const reason = `push service answered ${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
+  const reason = withoutEndpoint(
+    `push service answered ${status}${text ? `: ${text.slice(0, 200)}` : ""}`,
+    target.endpoint,
+  );
   if (status === 429 || status >= 500) {
     const after = Number(res.headers.get("retry-after"));
     return { kind: "retry", status, reason, ...(after > 0 ? { retryAfterMs: after * 1000 } : {}) };

@@ -85,7 +85,8 @@ async function deliver(mailer: Mailer, messages: MailMessage[]): Promise<{ sent:
       sent.push(m.to);
     } catch (err) {
       // One refused address must not stop the others; the organizer sees who was not reached.
-      log.warn("invitation not delivered", { to: m.to, subject: m.subject, error: String(err) });
+      // Invitations are sent once (attempt 1); the organizer is shown who was not reached.
+      log.warn("invitation not delivered", { to: m.to, subject: m.subject, attempt: 1, error: String(err) });
       failed.push(m.to);
     }
   }
