@@ -24,8 +24,9 @@ export interface Config {
   /** The Janus WebSocket browsers connect to (same variable the gateway reads); allowed by the meeting page's CSP. */
   janusWsUrl: string;
   /**
-   * Domain of the SIP URIs people dial (`sip:<meetingId>@SIP_DOMAIN`). Empty: no SIP URI is shown.
-   * (SIP_HOST is the gateway's bind address, not a name people dial, so it is not used here.)
+   * Domain of the SIP URIs people dial (`sip:<meetingId>@SIP_DOMAIN`): SIP_DOMAIN, or PUBLIC_URL's
+   * host name when unset (the gateway answers SIP on that host by default); empty when SIP_DOMAIN
+   * is `off`: no SIP URI is shown. (SIP_HOST is the gateway's bind address, not a name people dial.)
    */
   sipDomain: string;
   /** A phone number (DID) that reaches the gateway's IVR, shown as the dial-in number; empty: none. */
@@ -33,6 +34,23 @@ export interface Config {
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
+
+/** A host name, IPv4 address or bracketed IPv6 address, with an optional port: what follows `@` in a SIP URI. */
+const SIP_HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** SIP_DOMAIN: unset or empty means PUBLIC_URL's host name; `off` shows no SIP URI anywhere. */
+function sipDomainOf(value: string | undefined, publicUrl: string): string {
+  const v = (value ?? "").trim();
+  if (v.toLowerCase() === "off") return "";
+  if (!v) return new URL(publicUrl).hostname;
+  if (!SIP_HOST.test(v)) {
+    throw new Error(
+      `SIP_DOMAIN must be a host name like sip.example.org (optionally :port), or off; got ${JSON.stringify(value)}`,
+    );
+  }
+  return v;
+}
 
 /** Reads the configuration; throws with the variable's name when a value is malformed. */
 export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
@@ -71,7 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
     gatewaySecret: env.GATEWAY_SECRET ?? "",
     janusWsUrl,
-    sipDomain: (env.SIP_DOMAIN ?? "").trim(),
+    sipDomain: sipDomainOf(env.SIP_DOMAIN, publicUrl),
     sipDidNumber: (env.SIP_DID_NUMBER ?? "").trim(),
   };
 }

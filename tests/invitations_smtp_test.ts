@@ -128,13 +128,14 @@ Deno.test("invitations through real SMTP: REQUEST on create and update, CANCEL f
     assert.deepEqual(attendees, ["mailto:ann@example.org", "mailto:bob@example.org"]);
     assert.equal(master.getFirstProperty("dtstart")!.getParameter("tzid"), "America/New_York");
     assert.ok(invite.cal.getFirstSubcomponent("vtimezone"), "the zone travels with the invitation");
-    // Join details in both the email and the event; no SIP or dial-in line without SIP_DOMAIN / SIP_DID_NUMBER.
+    // Join details in both the email and the event; without SIP_DOMAIN the SIP line uses PUBLIC_URL's
+    // host; no dial-in number without SIP_DID_NUMBER.
     const m = created.meeting;
     for (const text of [invite.text, String(master.getFirstPropertyValue("description"))]) {
       assert.ok(text.includes(`https://meet.example.org/m/${m.meetingId}?pwd=`), "join link");
       assert.ok(text.includes(`Passcode: ${m.passcode}`));
       assert.ok(text.includes(m.meetingId.slice(0, 3) + " "), "meeting ID");
-      assert.ok(!/sip:/i.test(text), "no SIP line when SIP_DOMAIN is not configured");
+      assert.ok(text.includes(`sip:${m.meetingId}*${m.passcode}@meet.example.org`), "SIP line on PUBLIC_URL's host");
       assert.ok(!text.includes("Dial in by phone"), "no dial-in number when SIP_DID_NUMBER is not configured");
     }
     assert.match(invite.text, /https:\/\/meet\.example\.org\/rsvp\/\d{10}-[\w-]+\?answer=accept/);

@@ -26,7 +26,7 @@ import { commitAtomic, commitOrThrow, KvConflict } from "../db/kv.ts";
 
 const log = logger("phone");
 
-/** `sip:<meetingId>@SIP_DOMAIN`, or "" when the server has no SIP domain. */
+/** `sip:<meetingId>@SIP_DOMAIN` (PUBLIC_URL's host by default), or "" with SIP_DOMAIN=off. */
 export function sipUriOf(config: Config, meetingId: string): string {
   const domain = config.sipDomain;
   return domain ? `sip:${meetingId}@${domain}` : "";

@@ -23,7 +23,7 @@ export class UnverifiedOrganizer extends Error {
   }
 }
 
-/** The SIP domain from configuration (SIP_DOMAIN) when the deployment has dial-in; empty otherwise. */
+/** The SIP domain people dial (SIP_DOMAIN, PUBLIC_URL's host by default); empty with SIP_DOMAIN=off. */
 export function sipHostOf(config: Config): string {
   return config.sipDomain;
 }
