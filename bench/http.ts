@@ -8,7 +8,7 @@
 import { freePort, type RunningServer, startServer } from "../tests/support/server.ts";
 
 const PAGES = ["/", "/signin"];
-const GOAL = 0.5;
+const GOAL = 0.6;
 const DURATION = positiveInt("BENCH_DURATION", 6);
 const ROUNDS = positiveInt("BENCH_ROUNDS", 2);
 const CONNECTIONS = positiveInt("BENCH_CONNECTIONS", 32);

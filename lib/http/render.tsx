@@ -33,6 +33,8 @@ interface CachedPage {
   parts: Uint8Array[];
   /** What goes after parts[i] (one fewer than parts). */
   slots: ("csrf" | "nonce")[];
+  /** Total bytes of the parts. */
+  size: number;
 }
 
 const anonymousPages = new Map<string, CachedPage>();
@@ -49,27 +51,46 @@ function splitPage(doc: string): CachedPage {
     at = m.index + m[0].length;
   }
   parts.push(encoder.encode(doc.slice(at)));
-  return { parts, slots };
+  return { parts, slots, size: parts.reduce((n, p) => n + p.length, 0) };
 }
 
 /** Joins a cached page's bytes with this response's values (both ASCII, base64url). */
-function fillPage(page: CachedPage, values: { csrf: string; nonce: string }): Uint8Array {
-  const fill = { csrf: encoder.encode(values.csrf), nonce: encoder.encode(values.nonce) };
-  let size = 0;
-  for (const p of page.parts) size += p.length;
-  for (const s of page.slots) size += fill[s].length;
+function fillPage(page: CachedPage, values: { csrf: string; nonce: string }): Uint8Array<ArrayBuffer> {
+  let size = page.size;
+  for (const s of page.slots) size += values[s].length;
   const out = new Uint8Array(size);
+  const last = page.slots.length;
   let at = 0;
-  page.parts.forEach((part, i) => {
+  for (let i = 0; i <= last; i++) {
+    const part = page.parts[i];
     out.set(part, at);
     at += part.length;
-    if (i < page.slots.length) {
-      const v = fill[page.slots[i]];
-      out.set(v, at);
+    if (i < last) {
+      // ASCII: one byte per character, written in place (no TextEncoder allocation per value).
+      const v = values[page.slots[i]];
+      for (let j = 0; j < v.length; j++) out[at + j] = v.charCodeAt(j);
       at += v.length;
     }
-  });
+  }
   return out;
+}
+
+/**
+ * The response for a page: the body through Hono (so headers a route set, such as cookies, are
+ * kept), then our headers set on it (in Deno, headers handed to `new Response()` cost far more).
+ */
+function pageResponse(
+  c: Context<Env>,
+  body: string | Uint8Array<ArrayBuffer>,
+  status: number,
+  headers: Record<string, string> | undefined,
+): Response {
+  const res = c.body(body, status as 200);
+  const h = res.headers;
+  h.set("Content-Type", "text/html; charset=UTF-8");
+  h.set("Cache-Control", "no-store");
+  if (headers) { for (const name in headers) h.set(name, headers[name]); }
+  return res;
 }
 
 /** Renders `body` inside the site layout. Pages without islands get no script tag at all. */
@@ -77,7 +98,6 @@ export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageO
   const user = c.get("user") ?? null;
   const path = c.req.path;
   const status = opts.status ?? 200;
-  const headers = { "Cache-Control": "no-store", ...opts.headers };
   const csrfToken = c.get("csrfToken") ?? "";
   const nonce = c.get("nonce");
   if (opts.cacheKey !== undefined && !user) {
@@ -88,12 +108,9 @@ export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageO
       if (anonymousPages.size >= MAX_CACHED_PAGES) anonymousPages.delete(anonymousPages.keys().next().value!);
       anonymousPages.set(key, page);
     }
-    return c.body(fillPage(page, { csrf: csrfToken, nonce }) as Uint8Array<ArrayBuffer>, status as 200, {
-      ...headers,
-      "Content-Type": "text/html; charset=UTF-8",
-    });
+    return pageResponse(c, fillPage(page, { csrf: csrfToken, nonce }), status, opts.headers);
   }
-  return c.html(renderDocument(c, body, opts, { user, path, csrfToken, nonce }), status as 200, headers);
+  return pageResponse(c, renderDocument(c, body, opts, { user, path, csrfToken, nonce }), status, opts.headers);
 }
 
 function renderDocument(
