@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/http/page_context.ts";
 import { CsrfField } from "./Form.tsx";
+import { staticUrl } from "../lib/islands/assets.ts";
 
 export function Layout(
   { title, styles = [], children }: { title: string; styles?: string[]; children: ComponentChildren },
@@ -14,9 +15,10 @@ export function Layout(
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title ? `${title} · Talkspace` : "Talkspace"}</title>
-        <link rel="stylesheet" href="/static/app.css" />
-        {styles.map((href) => <link rel="stylesheet" href={href} key={href} />)}
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        {/* Content-hashed URLs from the static build (cached for a year), plain /static/ without one. */}
+        <link rel="stylesheet" href={staticUrl("app.css")} />
+        {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
+        <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
       </head>
       <body>
         <header class="site-header">

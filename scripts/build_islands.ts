@@ -1,17 +1,27 @@
-// Builds the browser bundles for islands into _build/islands (run by `deno task start`/`dev`).
-// Usage: deno run -A scripts/build_islands.ts [outDir]
+// Builds the browser bundles for islands into _build/islands and the hashed copies of static/ into
+// _build/static, each file with brotli and gzip siblings (run by `deno task start`/`dev`/`build`).
+// Usage: deno run -A scripts/build_islands.ts [islandsOutDir] [staticOutDir]
 
 import { buildIslands } from "../lib/islands/build.ts";
+import { buildStaticAssets } from "../lib/islands/assets.ts";
 
 if (import.meta.main) {
   const started = performance.now();
-  const result = await buildIslands({ outDir: Deno.args[0] });
-  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  for (const f of result.files) {
-    console.log(`  ${f.file.padEnd(32)} ${kb(f.bytes).padStart(9)} ${kb(f.gzipBytes).padStart(9)} gzip`);
+  const [islands, statics] = await Promise.all([
+    buildIslands({ outDir: Deno.args[0] }),
+    buildStaticAssets({ outDir: Deno.args[1] }),
+  ]);
+  const kb = (n: number | undefined) => n === undefined ? "-" : `${(n / 1024).toFixed(1)} KB`;
+  const row = (name: string, bytes: number, gz?: number, br?: number) =>
+    console.log(`  ${name.padEnd(34)} ${kb(bytes).padStart(9)} ${kb(gz).padStart(9)} gzip ${kb(br).padStart(9)} br`);
+  for (const f of islands.files) row(f.file, f.bytes, f.gzipBytes, f.brBytes);
+  for (const [name, gz] of Object.entries(islands.gzipPerIsland)) {
+    console.log(`  runtime + ${name}: ${kb(gz)} gzip, ${kb(islands.brPerIsland[name])} br (loaded with the page)`);
   }
-  for (const [name, gz] of Object.entries(result.gzipPerIsland)) {
-    console.log(`  runtime + ${name}: ${kb(gz)} gzip`);
-  }
-  console.log(`islands built into ${result.outDir} in ${Math.round(performance.now() - started)} ms`);
+  for (const f of statics.files) row(f.file, f.bytes, f.gzipBytes, f.brBytes);
+  console.log(
+    `islands built into ${islands.outDir}, static files into ${statics.outDir} in ${
+      Math.round(performance.now() - started)
+    } ms`,
+  );
 }

@@ -3,7 +3,6 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { serveStatic } from "hono/deno";
 import { HttpError, ValidationError } from "./errors.ts";
 import { authenticate, csrfProtection, provideDeps, securityHeaders } from "./middleware.ts";
 import { renderPage } from "./render.tsx";
@@ -11,30 +10,25 @@ import type { AppDeps, Env } from "./types.ts";
 import { logger } from "../log.ts";
 import { ErrorPage } from "../../components/ErrorPage.tsx";
 import { routes } from "../../routes/mod.ts";
+import { staticAssetRoutes } from "../../routes/islands.ts";
+import { compressResponses } from "./compression.ts";
 
 const log = logger("web");
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  // Outermost, so it sees every response as sent, error pages included.
+  app.use("*", compressResponses());
   app.use("*", provideDeps(deps));
   app.use("*", securityHeaders());
   app.use("*", authenticate());
   app.use("*", csrfProtection());
-  app.use("/static/*", async function staticCache(c, next) {
-    await next();
-    if (c.res.ok) c.res.headers.set("Cache-Control", "public, max-age=3600");
-  });
-  app.use("/static/*", serveStatic({ root: staticRoot() }));
+  // Hashed names immutable, plain names revalidated; both in the build's brotli or gzip.
+  app.route("/", staticAssetRoutes);
   for (const r of routes) app.route("/", r);
   app.notFound((c) => handleError(new HttpError(404, "We could not find that page"), c));
   app.onError((err, c) => handleError(err, c));
   return app;
-}
-
-/** The repository root, so static files are found whatever the working directory. */
-function staticRoot(): string {
-  const root = new URL("../../", import.meta.url).pathname;
-  return root.replace(/\/$/, "");
 }
 
 function isApi(c: Context<Env>): boolean {

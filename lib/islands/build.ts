@@ -1,9 +1,11 @@
 // Builds the island bundles: one `deno bundle` run with code splitting, entries = the client runtime
-// plus each registered island, then content-hashed file names and a manifest.
+// plus each registered island, then content-hashed file names, brotli and gzip siblings
+// (`<file>.br`, `<file>.gz`, served by routes/islands.ts) and a manifest.
 
 import { DEFAULT_BUILD_DIR, MANIFEST_FILE } from "./manifest.ts";
 import type { IslandManifest } from "./manifest.ts";
 import { registeredIslands } from "./island.ts";
+import { codingFile, compressForBuild, contentHash, writeAtomic } from "./assets.ts";
 import type { IslandDefinition } from "./island.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -13,7 +15,10 @@ const RUNTIME_ENTRY = "runtime";
 export interface BuiltFile {
   file: string;
   bytes: number;
+  /** The gzip sibling's size (level 9). */
   gzipBytes: number;
+  /** The brotli sibling's size (quality 11): what a browser downloads. */
+  brBytes: number;
 }
 
 export interface BuildResult {
@@ -22,6 +27,8 @@ export interface BuildResult {
   files: BuiltFile[];
   /** Gzip bytes a page needs for the runtime plus each island (shared chunks counted once). */
   gzipPerIsland: Record<string, number>;
+  /** The same in brotli bytes. */
+  brPerIsland: Record<string, number>;
 }
 
 export interface BuildOptions {
@@ -56,14 +63,16 @@ export async function buildIslands(opts: BuildOptions = {}): Promise<BuildResult
     // Entries get a content hash in their name; esbuild already hashes chunk names.
     const renamed = new Map<string, string>();
     const contents = new Map<string, Uint8Array>();
+    const entryOutputs = new Set<string>();
     for await (const e of Deno.readDir(`${work}/out`)) {
       if (!e.isFile || !e.name.endsWith(".js")) throw new Error(`unexpected bundle output ${e.name}`);
       const data = await Deno.readFile(`${work}/out/${e.name}`);
       const base = e.name.slice(0, -3);
       const isEntry = base === RUNTIME_ENTRY || islands.some((i) => i.name === base);
-      const file = isEntry ? `${base}-${await shortHash(data)}.js` : e.name;
+      const file = isEntry ? `${base}-${await contentHash(data, 6)}.js` : e.name;
       renamed.set(e.name, file);
       contents.set(file, data);
+      if (isEntry) entryOutputs.add(file);
     }
     const outputName = (base: string) => {
       const file = renamed.get(`${base}.js`);
@@ -72,8 +81,9 @@ export async function buildIslands(opts: BuildOptions = {}): Promise<BuildResult
     };
     const imports: Record<string, string[]> = {};
     for (const [file, data] of contents) {
-      const deps = staticImports(new TextDecoder().decode(data));
-      for (const dep of deps) {
+      const code = new TextDecoder().decode(data);
+      const deps = staticImports(code);
+      for (const dep of [...deps, ...dynamicImports(code)]) {
         // Entries are renamed after bundling, so nothing may import them by their old name.
         if (!contents.has(dep)) throw new Error(`${file} imports ${dep}, which is not a chunk of this build`);
       }
@@ -83,34 +93,44 @@ export async function buildIslands(opts: BuildOptions = {}): Promise<BuildResult
       version: 1,
       runtime: outputName(RUNTIME_ENTRY),
       islands: Object.fromEntries(islands.map((i) => [i.name, outputName(i.name)])),
-      chunks: [...contents.keys()].filter((f) => f.startsWith("chunk-")).sort(),
+      // Shared chunks (chunk-*.js) and lazily imported modules (named after their module: janus-*.js).
+      chunks: [...contents.keys()].filter((f) => !entryOutputs.has(f)).sort(),
       imports,
     };
 
     await Deno.mkdir(outDir, { recursive: true });
-    for (const [file, data] of contents) await writeAtomic(`${outDir}/${file}`, data);
+    const files: BuiltFile[] = [];
+    const keep = new Set([MANIFEST_FILE]);
+    for (const [file, data] of contents) {
+      // Siblings first: once a bundle is there, its codings are too.
+      const { br, gzip } = compressForBuild(data);
+      if (!br || !gzip) throw new Error(`${file} does not compress: is it really a bundle?`);
+      await writeAtomic(`${outDir}/${codingFile(file, "br")}`, br);
+      await writeAtomic(`${outDir}/${codingFile(file, "gzip")}`, gzip);
+      await writeAtomic(`${outDir}/${file}`, data);
+      for (const f of [file, codingFile(file, "br"), codingFile(file, "gzip")]) keep.add(f);
+      files.push({ file, bytes: data.length, gzipBytes: gzip.length, brBytes: br.length });
+    }
     await writeAtomic(`${outDir}/${MANIFEST_FILE}`, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
     for await (const e of Deno.readDir(outDir)) {
-      if (e.name !== MANIFEST_FILE && !contents.has(e.name)) {
-        await Deno.remove(`${outDir}/${e.name}`, { recursive: true });
-      }
+      if (!keep.has(e.name)) await Deno.remove(`${outDir}/${e.name}`, { recursive: true });
     }
 
-    const files: BuiltFile[] = [];
-    for (const [file, data] of contents) files.push({ file, bytes: data.length, gzipBytes: await gzipSize(data) });
-    const sizeOf = new Map(files.map((f) => [f.file, f.gzipBytes]));
     const closure = (file: string, acc: Set<string>) => {
       if (acc.has(file)) return acc;
       acc.add(file);
       for (const dep of imports[file] ?? []) closure(dep, acc);
       return acc;
     };
+    const byFile = new Map(files.map((f) => [f.file, f]));
     const gzipPerIsland: Record<string, number> = {};
+    const brPerIsland: Record<string, number> = {};
     for (const [name, file] of Object.entries(manifest.islands)) {
-      const all = closure(file, closure(manifest.runtime, new Set()));
-      gzipPerIsland[name] = [...all].reduce((sum, f) => sum + (sizeOf.get(f) ?? 0), 0);
+      const all = [...closure(file, closure(manifest.runtime, new Set()))].map((f) => byFile.get(f)!);
+      gzipPerIsland[name] = all.reduce((sum, f) => sum + f.gzipBytes, 0);
+      brPerIsland[name] = all.reduce((sum, f) => sum + f.brBytes, 0);
     }
-    return { outDir, manifest, files, gzipPerIsland };
+    return { outDir, manifest, files, gzipPerIsland, brPerIsland };
   } finally {
     await Deno.remove(work, { recursive: true });
   }
@@ -158,18 +178,7 @@ function staticImports(code: string): string[] {
   return [...deps].sort();
 }
 
-async function shortHash(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
-
-async function gzipSize(data: Uint8Array): Promise<number> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"));
-  return (await new Response(stream).arrayBuffer()).byteLength;
+/** `import("./x.js")` targets: chunks loaded later (janus.js after joining), not modulepreloaded. */
+function dynamicImports(code: string): string[] {
+  return [...new Set([...code.matchAll(/\bimport\(\s*["']\.\/([^"'/]+\.js)["']\s*\)/g)].map((m) => m[1]))].sort();
 }

@@ -14,7 +14,7 @@ export interface IslandManifest {
   runtime: string;
   /** Island name → its entry file. */
   islands: Record<string, string>;
-  /** Shared chunks made by code splitting. */
+  /** Files made by code splitting: shared chunks and modules imported lazily (`import()`). */
   chunks: string[];
   /** File → the files it imports statically (for modulepreload). */
   imports: Record<string, string[]>;
