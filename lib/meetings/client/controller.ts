@@ -49,8 +49,9 @@ import {
 import type { DeviceLists, MediaProblem } from "./devices.ts";
 import { collectStats } from "./stats.ts";
 import type { MediaStats } from "./stats.ts";
-import { MediaSession } from "./janus.ts";
-import type { MediaStatus, RemoteStream } from "./janus.ts";
+// janus.js and webrtc-adapter are two thirds of the meeting page's JavaScript and only needed once
+// joined: loaded by a dynamic import (its own chunk), started at join time.
+import type { MediaSession, MediaStatus, RemoteStream } from "./janus.ts";
 
 /** The reactions the server accepts (protocol.ts's REACTIONS; a test keeps them equal). */
 export const REACTION_EMOJI = ["👍", "👏", "❤️", "😂", "😮", "🎉"] as const;
@@ -172,6 +173,7 @@ export class MeetingController {
 
   #socket: MeetingSocket | null = null;
   #media: MediaSession | null = null;
+  #mediaModule: Promise<typeof import("./janus.ts")> | null = null;
   #wasReconnecting = false;
   #bannerTimer: ReturnType<typeof setTimeout> | undefined;
   #disposeEffects: (() => void) | null = null;
@@ -352,6 +354,8 @@ export class MeetingController {
   async join() {
     if (this.phase.value !== "prejoin") return;
     this.phase.value = "joining";
+    // Fetched while the socket says hello; #startMedia awaits it.
+    this.#mediaModule ??= import("./janus.ts");
     // Join is enabled as soon as the page hydrates; a quick click must still publish the camera
     // and microphone, so wait for the capture the preview started.
     // A failed capture was already reported to startPreview's caller; joining goes on without it.
@@ -406,6 +410,16 @@ export class MeetingController {
   }
 
   async #startMedia(participantId: string) {
+    if (this.phase.value !== "meeting") return;
+    let MediaSession: typeof import("./janus.ts").MediaSession;
+    try {
+      ({ MediaSession } = await (this.#mediaModule ??= import("./janus.ts")));
+    } catch (err) {
+      this.#mediaModule = null; // a later rejoin tries the download again
+      log("loading the media module failed", err);
+      this.mediaStatus.value = "off";
+      return this.#notice("Audio and video could not load. Reload the page to try again.");
+    }
     if (this.phase.value !== "meeting") return;
     const media = new MediaSession({
       participantId,
