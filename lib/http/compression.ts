@@ -118,7 +118,9 @@ export function compressResponses(): MiddlewareHandler {
   return async function compressResponses(c, next) {
     await next();
     const res = c.res;
-    if (UNCODED_STATUS.has(res.status) || !res.body || c.req.method === "HEAD") return;
+    // Reading `res.body` turns a byte body into a stream that Deno then sends chunk by chunk, so it
+    // is touched only once the response is known to be compressed.
+    if (UNCODED_STATUS.has(res.status) || c.req.method === "HEAD") return;
     const h = res.headers;
     if (h.has("Content-Encoding") || h.has("Transfer-Encoding")) return;
     const type = h.get("Content-Type");
@@ -130,6 +132,7 @@ export function compressResponses(): MiddlewareHandler {
     const site = c.req.header("sec-fetch-site");
     if (site === "cross-site" || site === "same-site") return;
     if (negotiateEncoding(c.req.header("accept-encoding"), ["gzip"]) !== "gzip") return;
+    if (!res.body) return;
 
     const head = await readUpTo(res.body, WHOLE_BODY_LIMIT);
     let coded: Response;
