@@ -11,6 +11,11 @@
 // become a PLI on the forwarder's RTCP port, which Janus passes to the speaker's browser. After a
 // speaker switch nothing is sent until the new source's key frame, so the decoder never sees a
 // delta frame of a picture it does not have.
+//
+// Key frame requests are rate-limited each way, but never dropped: one that comes too soon is sent
+// when the interval has passed. A request to the speaker is repeated every 500 ms until a key frame
+// from them goes out: the browser's encoder ignores requests that come within 300 ms of the last one
+// it honoured (any forwarder's, or Janus's own), so a single PLI may bring nothing.
 
 import { logger } from "../../lib/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
@@ -30,6 +35,8 @@ const RTCP_RR = 201;
 const RTCP_PSFB = 206;
 const PSFB_PLI = 1;
 const PSFB_FIR = 4;
+/** An unanswered key frame request to the speaker is repeated this often. */
+const KEYFRAME_RETRY_MS = 500;
 
 export interface VideoRelayOptions {
   callId: string;
@@ -47,7 +54,10 @@ export interface VideoRelayOptions {
   feedback: { pli: boolean; fir: boolean };
   /** The remote publisher's stream index (its SSRC is 1000 + 10 × mindex). */
   mindex?: number;
-  /** Key frame requests in either direction are sent at most this often. */
+  /**
+   * Key frame requests in either direction are sent at most this often; one that comes sooner is
+   * sent when the interval has passed.
+   */
   keyframeIntervalMs?: number;
   /**
    * The ffmpeg binary when the room system takes H.264 only: the speaker's VP8 is transcoded
@@ -152,7 +162,10 @@ export class VideoRelay {
   };
   #firSeq = 0;
   #lastAsk = { caller: -Infinity, janus: -Infinity };
-  #waitTimer: ReturnType<typeof setInterval> | undefined;
+  /** A request that came within the interval (caller), or the next repeat of an unanswered one (janus). */
+  #askTimer: { caller?: ReturnType<typeof setTimeout>; janus?: ReturnType<typeof setTimeout> } = {};
+  /** A key frame of the speaker is wanted (switch, the room system asked, transcoder not primed). */
+  #wantFromJanus = false;
   #counters = {
     toJanus: 0,
     fromCallerKeyframes: 0,
@@ -260,21 +273,13 @@ export class VideoRelay {
     this.#startTranscoder();
     this.#out.waitingForKeyframe = true;
     this.#forwarderRtcp = null;
-    clearInterval(this.#waitTimer);
-    this.#waitTimer = setInterval(() => {
-      if (!this.#out.waitingForKeyframe || this.state !== "open") {
-        clearInterval(this.#waitTimer);
-        this.#waitTimer = undefined;
-        return;
-      }
-      this.#askJanus(true);
-    }, 500);
+    this.#keyframeFromJanus();
   }
 
   /** The room system asked for a key frame (SIP INFO picture_fast_update): ask the speaker's browser. */
   keyframeFromCaller() {
     this.#counters.kfFromCaller++;
-    this.#askJanus(false);
+    this.#keyframeFromJanus();
   }
 
   stats(): VideoRelayStats {
@@ -318,7 +323,8 @@ export class VideoRelay {
     if (this.state === "closed") return;
     this.state = "closed";
     clearInterval(this.#rrTimer);
-    clearInterval(this.#waitTimer);
+    clearTimeout(this.#askTimer.caller);
+    clearTimeout(this.#askTimer.janus);
     clearInterval(this.#primeTimer);
     await this.#transcoderStarting?.catch(() => {});
     await this.#transcoder?.stop();
@@ -376,14 +382,26 @@ export class VideoRelay {
     this.#callerRtcpTarget = { host: from.hostname, port: from.port };
     if (packets.some((p) => p.type === RTCP_PSFB && (p.count === PSFB_PLI || p.count === PSFB_FIR))) {
       this.#counters.kfFromCaller++;
-      this.#askJanus(false);
+      this.#keyframeFromJanus();
     }
   }
 
-  /** Asks the room system for a key frame: PLI (and FIR when offered) over RTCP. */
+  /**
+   * Asks the room system for a key frame: PLI (and FIR when offered) over RTCP. Within the interval
+   * of the last request it is sent when the interval has passed (one for all that came meanwhile).
+   */
   #askCaller(force: boolean) {
     const now = performance.now();
-    if (!force && now - this.#lastAsk.caller < (this.#o.keyframeIntervalMs ?? 500)) return false;
+    const wait = this.#lastAsk.caller + (this.#o.keyframeIntervalMs ?? 500) - now;
+    if (!force && wait > 0) {
+      this.#askTimer.caller ??= setTimeout(() => {
+        this.#askTimer.caller = undefined;
+        if (this.state === "open") this.#askCaller(true);
+      }, wait);
+      return;
+    }
+    clearTimeout(this.#askTimer.caller);
+    this.#askTimer.caller = undefined;
     this.#lastAsk.caller = now;
     const media = this.#callerStats.ssrc ?? 0;
     const packets: RtcpPacket[] = [emptyReceiverReport(this.#ssrcToCaller)];
@@ -399,7 +417,6 @@ export class VideoRelay {
         log.error("keyframe listener failed", { callId: this.#o.callId, error: (err as Error).message });
       }
     }
-    return true;
   }
 
   // --- Janus → room system -------------------------------------------------------------------------------
@@ -418,16 +435,31 @@ export class VideoRelay {
     // Anything else is the forwarder's RTCP socket (its first packet punches the hole): latch it.
     const known = this.#forwarderRtcp;
     this.#forwarderRtcp = { host: from.hostname, port: from.port };
-    if (!known && this.#out.waitingForKeyframe) this.#askJanus(true);
+    if (!known && this.#wantFromJanus) this.#askJanus();
   }
 
-  /** Asks the forwarded speaker for a key frame (a PLI on the forwarder's RTCP port). */
-  #askJanus(force: boolean) {
+  /**
+   * A key frame of the speaker is wanted: asked for now, or when the interval since the last request
+   * has passed, and again every 500 ms until one goes out to the room system (#fromJanusRtp).
+   */
+  #keyframeFromJanus() {
+    if (!this.#o.sendToCaller || this.state !== "open") return;
+    this.#wantFromJanus = true;
+    const wait = this.#lastAsk.janus + (this.#o.keyframeIntervalMs ?? 500) - performance.now();
+    clearTimeout(this.#askTimer.janus);
+    if (wait <= 0) this.#askJanus();
+    this.#askTimer.janus = setTimeout(() => {
+      this.#askTimer.janus = undefined;
+      if (!this.#wantFromJanus || this.state !== "open") return;
+      this.#keyframeFromJanus();
+    }, wait > 0 ? wait : KEYFRAME_RETRY_MS);
+  }
+
+  /** A PLI on the forwarder's RTCP port now (once that port is known: the forwarder's first packet). */
+  #askJanus() {
     const target = this.#forwarderRtcp;
-    if (!target || !this.#o.sendToCaller) return;
-    const now = performance.now();
-    if (!force && now - this.#lastAsk.janus < (this.#o.keyframeIntervalMs ?? 500)) return;
-    this.#lastAsk.janus = now;
+    if (!target) return;
+    this.#lastAsk.janus = performance.now();
     this.#send(
       this.#janusRtcp,
       serializeRtcp([keyframeRequest("pli", this.#ssrcToCaller, this.#out.source ?? 0)]),
@@ -464,7 +496,7 @@ export class VideoRelay {
     if (out.waitingForKeyframe) {
       if (!key) {
         this.#counters.fromJanusDropped++;
-        this.#askJanus(false);
+        this.#keyframeFromJanus();
         return;
       }
       out.waitingForKeyframe = false;
@@ -478,6 +510,7 @@ export class VideoRelay {
       out.seq = (out.seq + ((packet.sequence - out.lastInSeq) & 0xffff)) & 0xffff;
       out.ts = (out.ts + ((packet.timestamp - out.lastInTs) | 0)) >>> 0;
     }
+    if (key) this.#wantFromJanus = false; // it goes out now (to the room system or into ffmpeg)
     out.lastInSeq = packet.sequence;
     out.lastInTs = packet.timestamp;
     out.lastAt = now;
@@ -519,7 +552,7 @@ export class VideoRelay {
       const primed = () => {
         if (this.state !== "open" || t.packetsOut > 0) return clearInterval(this.#primeTimer);
         this.#out.waitingForKeyframe = true;
-        this.#askJanus(true);
+        this.#keyframeFromJanus();
       };
       primed();
       this.#primeTimer = setInterval(primed, 1000);

@@ -139,12 +139,12 @@ const port = (c: Deno.DatagramConn) => (c.addr as Deno.NetAddr).port;
 const to = (c: Deno.DatagramConn) => ({ transport: "udp" as const, hostname: "127.0.0.1", port: port(c) });
 
 function collect(conn: Deno.DatagramConn) {
-  const got: { data: Uint8Array; from: number }[] = [];
+  const got: { data: Uint8Array; from: number; at: number }[] = [];
   const loop = (async () => {
     while (true) {
       try {
         const [data, from] = await conn.receive();
-        got.push({ data, from: (from as Deno.NetAddr).port });
+        got.push({ data, from: (from as Deno.NetAddr).port, at: performance.now() });
       } catch {
         return;
       }
@@ -279,5 +279,82 @@ Deno.test("VideoRelay: camera to the remote publisher as SSRC 1000, key frame re
     await Promise.all(
       [atRoom, atRoomRtcp, atPublisher, atPublisherRtcp, atForwarderRtcp, atForwarderRtcpB].map((x) => x.loop),
     );
+  }
+});
+
+Deno.test("VideoRelay: a key frame request that comes within the interval is sent when it has passed, and repeated until a key frame comes", async () => {
+  const callerRtp = udp();
+  const callerRtcp = udp();
+  const room = udp();
+  const roomRtcp = udp();
+  const publisher = udp();
+  const publisherRtcp = udp();
+  const forwarder = udp();
+  const forwarderRtcp = udp();
+  const intervalMs = 500; // the default
+  const relay = new VideoRelay(
+    {
+      callId: "t-rate",
+      codec: "vp8",
+      payloadType: 100,
+      callerSdpAddress: { host: "127.0.0.1", port: port(room) },
+      callerRtcpAddress: { host: "127.0.0.1", port: port(roomRtcp) },
+      rtcpMux: false,
+      sendToCaller: true,
+      feedback: { pli: true, fir: false },
+      keyframeIntervalMs: intervalMs,
+    },
+    callerRtp,
+    callerRtcp,
+  );
+  let infoRequests = 0;
+  relay.onKeyframeRequest(() => infoRequests++);
+  const atRoom = collect(room);
+  const atRoomRtcp = collect(roomRtcp);
+  const atPublisherRtcp = collect(publisherRtcp);
+  const atForwarderRtcp = collect(forwarderRtcp);
+  try {
+    // Janus → room system: the relay asks when the camera connects; Janus's PLI right after (a
+    // browser subscribed) is not lost but sent once the interval has passed.
+    relay.connectPublisher({ host: "127.0.0.1", port: port(publisher) }, {
+      host: "127.0.0.1",
+      port: port(publisherRtcp),
+    });
+    const connectAsk = await poll("the connect-time request at the room system", () => atRoomRtcp.got[0]);
+    const rr = await poll("the RR to the publisher's RTCP port", () => atPublisherRtcp.got[0]);
+    await publisherRtcp.send(pli(1000), { transport: "udp", hostname: "127.0.0.1", port: rr.from });
+    const janusAsk = await poll("Janus's PLI at the room system", () => atRoomRtcp.got[1], 3000);
+    const gap = janusAsk.at - connectAsk.at;
+    assert.ok(gap >= intervalMs - 20, `sent after the interval: ${gap} ms`);
+    assert.equal(infoRequests, 2, "the INFO hook for both");
+
+    // Room system → speaker: the relay's own request (new forwarder), its key frame, then the room
+    // system's PLI at once (a decoder starting): it goes out when the interval has passed.
+    const target = relay.forwardTarget;
+    relay.expectNewSource();
+    const punch = new Uint8Array(12);
+    punch[0] = 0x80;
+    await forwarderRtcp.send(punch, { transport: "udp", hostname: "127.0.0.1", port: target.rtcpPort });
+    const first = await poll("the PLI toward the new forwarder", () => atForwarderRtcp.got[0], 3000);
+    const fwd = { transport: "udp" as const, hostname: "127.0.0.1", port: target.port };
+    await forwarder.send(rtp(0xa, 1, 3000, vp8(true)), fwd);
+    await poll("the key frame at the room system", () => atRoom.got[0]);
+    await roomRtcp.send(pli(parseRtp(atRoom.got[0].data)!.ssrc), to(callerRtcp));
+    const passed = await poll("the room system's PLI at the forwarder", () => atForwarderRtcp.got[1], 3000);
+    assert.ok(passed.at - first.at >= intervalMs - 20, `sent after the interval: ${passed.at - first.at} ms`);
+    // No key frame comes (the browser ignored it): asked again.
+    const again = await poll("the request repeated", () => atForwarderRtcp.got[2], 3000);
+    assert.ok(again.at - passed.at >= intervalMs - 20, `repeated after the interval: ${again.at - passed.at} ms`);
+    await forwarder.send(rtp(0xa, 2, 6000, vp8(true)), fwd);
+    await poll("the answering key frame at the room system", () => atRoom.got[1]);
+    const s = relay.stats().keyframeRequests;
+    assert.equal(s.fromJanus, 1);
+    assert.equal(s.toCaller, 2);
+    assert.equal(s.fromCaller, 1);
+    assert.ok(s.toJanus >= 3, JSON.stringify(s));
+  } finally {
+    await relay.close();
+    for (const c of [room, roomRtcp, publisher, publisherRtcp, forwarder, forwarderRtcp]) c.close();
+    await Promise.all([atRoom, atRoomRtcp, atPublisherRtcp, atForwarderRtcp].map((x) => x.loop));
   }
 });
