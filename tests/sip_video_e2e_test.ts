@@ -349,6 +349,11 @@ Deno.test({
       assert.match(h264.answerVideo, /packetization-mode=1/);
       assert.match(h264.answerVideo, /a=sendrecv/, "the speaker goes back transcoded (ffmpeg is installed)");
       procs.push(startCamera("h264", portOf(h264.camera)));
+      const h264Infos = () =>
+        h264.messages.filter((m) =>
+          "method" in m && m.method === "INFO" && !("statusCode" in m && m.statusCode) &&
+          /picture_fast_update/.test(m.body)
+        );
       const h264Participant = await poll("the H.264 room system in the host's roster with video on", async () => {
         const s = await state(hostPage);
         return s.participants.find((p) => p.name === "Room h264" && p.state.video) ?? null;
@@ -359,24 +364,11 @@ Deno.test({
       }, 30_000);
       timings.h264DecodedMs = performance.now() - t0;
       console.log(`H.264 camera at the browser: ${JSON.stringify(h264Frames)}`);
-      const info = await h264.next(
-        "SIP INFO picture_fast_update from the gateway",
-        () =>
-          h264.messages.find((m) =>
-            "method" in m && m.method === "INFO" && !("statusCode" in m && m.statusCode) &&
-            /picture_fast_update/.test(m.body)
-          ),
-        15_000,
-      );
+      // The relay asks as soon as the camera is connected (browsers that subscribe need a key frame).
+      const info = await h264.next("SIP INFO picture_fast_update from the gateway", () => h264Infos()[0], 15_000);
       assert.match(String(info.getHeader("content-type")), /application\/media_control\+xml/);
-      // The relay asks as soon as the camera is connected; Janus's own PLIs (the browser subscribed)
-      // arrive on the relay's RTCP socket too (each one becomes an INFO, rate-limited; unit-tested).
       let calls = await gatewayCalls(stack, meeting.meetingId);
-      const h264Call = await poll("Janus's PLI for the H.264 camera at the relay", async () => {
-        calls = await gatewayCalls(stack, meeting.meetingId);
-        const c = calls.find((c) => c.participantId === h264Participant.participantId)!;
-        return c.video && c.video.relay.keyframeRequests.fromJanus >= 1 ? c : null;
-      }, 15_000);
+      const h264Call = calls.find((c) => c.participantId === h264Participant.participantId)!;
       assert.equal(h264Call.video?.codec, "h264");
       assert.equal(h264Call.video?.sendsToCaller, true);
 
@@ -397,7 +389,7 @@ Deno.test({
         return s && s.framesDecoded > 10 ? s : null;
       }, 30_000);
       timings.vp8DecodedMs = performance.now() - t0;
-      // Janus asked the VP8 system for a key frame over RTCP (it offered nack pli / ccm fir).
+      // The relay asked the VP8 system for a key frame over RTCP (it offered nack pli / ccm fir).
       await poll("an RTCP PLI/FIR from the gateway", () => vp8.rtcpIn.some((r) => r.type === 206), 15_000);
 
       // The host speaks: their camera comes back to the VP8 room system.
@@ -432,11 +424,24 @@ Deno.test({
       assert.ok(before.relay.keyframeRequests.fromCaller >= 1 && before.relay.keyframeRequests.toJanus >= 1);
 
       // A second browser joins and starts talking: the VP8 room system now sees them.
+      const h264Before = (await gatewayCalls(stack, meeting.meetingId))
+        .find((c) => c.participantId === h264Participant.participantId)!.video!.relay;
+      const infosBefore = h264Infos().length;
       const otherPage = await stack.newPage(otherSession.token);
       await otherPage.goto(`${stack.base}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`);
       await waitForPreJoin(otherPage, "other");
       await otherPage.click("button.room-join");
       await waitInMeeting(otherPage, "other");
+      // Its new subscription asks Janus for a key frame of every camera (Janus 1.1 does so when a
+      // subscriber's PeerConnection comes up, not when a stream is added to an existing one, and
+      // a camera sending key frames regularly gets no periodic request): Janus's PLI reaches the
+      // relay on the remote publisher's RTCP and goes on to the H.264 system as SIP INFO.
+      await poll("Janus's PLI for the H.264 camera at the relay", async () => {
+        calls = await gatewayCalls(stack, meeting.meetingId);
+        const r = calls.find((c) => c.participantId === h264Participant.participantId)!.video!.relay;
+        return r.keyframeRequests.fromJanus > h264Before.keyframeRequests.fromJanus;
+      }, 15_000);
+      await poll("that PLI as SIP INFO picture_fast_update", () => h264Infos().length > infosBefore, 5000);
       const otherFeed = (await state(otherPage)).feedId ?? -1;
       const switchStarted = performance.now();
       const switched = await poll("the forwarded camera to switch to the new speaker", async () => {
