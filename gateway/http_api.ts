@@ -10,7 +10,9 @@ import type { CallController } from "./calls/controller.ts";
 import type { IceServer } from "./config.ts";
 import { JanusUnavailable } from "./janus/link.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../lib/common/signing.ts";
-import { JanusRequestFailed, RoomProblem, type VideoRoomManager } from "./plugins/videoroom.ts";
+import { JanusRequestFailed } from "./plugins/request.ts";
+import { RoomProblem } from "./plugins/room_registry.ts";
+import type { VideoRoomManager } from "./plugins/videoroom.ts";
 
 const log = logger("gateway-http");
 

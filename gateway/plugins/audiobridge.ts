@@ -1,8 +1,8 @@
 // AudioBridge manager: the per-meeting SIP bridge rooms (groups "web" and "sip"), created with the
 // admin key, a random room secret and an allowed list that only the gateway's own joins are on;
-// plain-RTP participants (one Janus handle each), host mute, and group mix forwarders. The
-// registry here is the source of truth: after a Janus restart rooms, participants and forwarders
-// are re-created from it and each participant is told Janus's new RTP address.
+// plain-RTP participants (one Janus handle each), host mute, and group mix forwarders. The room
+// registry (room_registry.ts) is the source of truth: after a Janus restart rooms, participants and
+// forwarders are re-created from it and each participant is told Janus's new RTP address.
 
 import AudioBridgePlugin from "janode/plugins/audiobridge";
 import { logger } from "../../lib/log.ts";
@@ -13,8 +13,8 @@ import {
   type JanusListener,
   JanusUnavailable,
 } from "../janus/link.ts";
-import { roomIdFor, RoomProblem } from "./videoroom.ts";
-import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./request.ts";
+import { JanusRequestFailed, pluginRequest } from "./request.ts";
+import { randomSecret, RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
 
 const log = logger("audiobridge");
 
@@ -29,17 +29,8 @@ export const BRIDGE_GROUPS = ["web", "sip"] as const;
 export type BridgeGroup = typeof BRIDGE_GROUPS[number];
 export type BridgeCodec = "pcmu" | "pcma" | "opus";
 
-/** Same life as a VideoRoom room (see videoroom.ts). */
-export type BridgeRoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
-
-const TRANSITIONS: Record<BridgeRoomState, BridgeRoomState[]> = {
-  creating: ["live", "destroyed"],
-  live: ["lost", "destroying"],
-  lost: ["recreating", "destroying"],
-  recreating: ["live", "lost"],
-  destroying: ["destroyed", "live", "lost"],
-  destroyed: [],
-};
+/** Same life as a VideoRoom room (the room registry's states). */
+export type BridgeRoomState = RoomState;
 
 export interface BridgeRoomOptions {
   /** Mixer rate: 16000 (wideband, cheaper) or 48000 (full-band Opus from browsers). */
@@ -92,48 +83,48 @@ interface Participant {
   janus: RtpEndpoint & { payloadType: number };
 }
 
-class BridgeRoom {
-  state: BridgeRoomState = "creating";
-  readonly participants = new Map<string, Participant>();
+class BridgeRoom extends RegisteredRoom<Participant> {
+  readonly kind = "bridge room";
   /** Our id for each forwarder → its spec and Janus's current stream id. */
   readonly forwards = new Map<number, { spec: GroupForward; streamId: number }>();
   nextForwardId = 1;
 
   constructor(
-    readonly meetingId: string,
-    readonly roomId: number,
-    readonly secret: string,
+    meetingId: string,
+    roomId: number,
+    secret: string,
     /** The only entry on the room's allowed list: nobody without it can join the bridge. */
     readonly joinToken: string,
     readonly samplingRate: number,
     readonly description: string,
-  ) {}
+  ) {
+    super(meetingId, roomId, secret);
+  }
 
-  to(next: BridgeRoomState) {
-    if (!TRANSITIONS[this.state].includes(next)) {
-      throw new Error(`bridge room ${this.meetingId}: invalid transition ${this.state} -> ${next}`);
-    }
-    this.state = next;
+  summary() {
+    return { samplingRate: this.samplingRate };
   }
 }
 
-function randomSecret(bytes = 24): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export class AudioBridgeManager implements JanusListener {
-  #rooms = new Map<string, BridgeRoom>();
   #handle: JanodeHandle | null = null;
   #session: JanodeSession | null = null;
   #adminKey: string;
-  #queue = new KeyedQueue();
+  #rooms = new RoomRegistry<BridgeRoom>({
+    errors: { noSuchRoom: ERR_NO_SUCH_ROOM, roomExists: ERR_ROOM_EXISTS },
+    missing: "no bridge for this meeting",
+    foreign: "an AudioBridge room with this number exists but is not managed by this gateway",
+    request: (request, body) => this.#request(request, body),
+    attached: () => this.#handle !== null,
+    log,
+  });
 
   constructor(adminKey: string) {
     this.#adminKey = adminKey;
   }
 
   roomState(meetingId: string): BridgeRoomState | null {
-    return this.#rooms.get(meetingId)?.state ?? null;
+    return this.#rooms.state(meetingId);
   }
 
   // --- connection lifecycle ---------------------------------------------------------------------
@@ -142,14 +133,7 @@ export class AudioBridgeManager implements JanusListener {
     this.#session = ctx.session;
     this.#handle = await ctx.session.attach(AudioBridgePlugin) as JanodeHandle;
     try {
-      for (const room of [...this.#rooms.values()]) {
-        await this.#queue.run(room.meetingId, async () => {
-          if (room.state !== "lost") return;
-          room.to("recreating");
-          await this.#recreate(room);
-          room.to("live");
-        });
-      }
+      await this.#rooms.restore((room) => this.#recreate(room));
     } catch (err) {
       this.disconnected();
       throw err;
@@ -160,18 +144,15 @@ export class AudioBridgeManager implements JanusListener {
   disconnected(): void {
     this.#handle = null;
     this.#session = null;
-    for (const room of this.#rooms.values()) {
+    for (const room of this.#rooms.rooms()) {
       for (const p of room.participants.values()) p.handle = null;
-      if (room.state === "live" || room.state === "recreating") room.to("lost");
     }
+    this.#rooms.markLost();
   }
 
   async #recreate(room: BridgeRoom) {
-    try {
-      await this.#request("create", this.#createBody(room));
-    } catch (err) {
-      if (!(err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS)) throw err;
-    }
+    // Whether Janus still had the room or not, its participants' handles are gone: re-join them all.
+    await this.#rooms.createAgain(this.#createBody(room));
     for (const p of room.participants.values()) {
       const joined = await this.#joinHandle(room, p.join, p.muted);
       p.handle = joined.handle;
@@ -206,70 +187,34 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Idempotent: a live bridge room for the meeting exists afterwards (first call's options stick). */
   ensureRoom(meetingId: string, options: BridgeRoomOptions = {}): Promise<{ room: number; created: boolean }> {
-    const roomId = roomIdFor(meetingId);
-    return this.#queue.run(meetingId, async () => {
-      const existing = this.#rooms.get(meetingId);
-      if (existing) {
-        if (existing.state !== "live") throw new JanusUnavailable();
-        return { room: roomId, created: false };
-      }
-      this.#requireHandle();
-      const room = new BridgeRoom(
-        meetingId,
-        roomId,
-        randomSecret(),
-        randomSecret(),
-        options.samplingRate ?? 16000,
-        options.description ?? `SIP bridge ${meetingId}`,
-      );
-      this.#rooms.set(meetingId, room);
-      try {
-        await this.#request("create", this.#createBody(room));
-      } catch (err) {
-        room.to("destroyed");
-        this.#rooms.delete(meetingId);
-        if (err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS) {
-          throw new RoomProblem(409, "an AudioBridge room with this number exists but is not managed by this gateway");
-        }
-        throw err;
-      }
-      room.to("live");
-      log.info("bridge room created", { meetingId, samplingRate: room.samplingRate });
-      return { room: roomId, created: true };
-    });
+    return this.#rooms.ensure(
+      meetingId,
+      (roomId) =>
+        new BridgeRoom(
+          meetingId,
+          roomId,
+          randomSecret(),
+          randomSecret(),
+          options.samplingRate ?? 16000,
+          options.description ?? `SIP bridge ${meetingId}`,
+        ),
+      (room) => this.#createBody(room),
+    );
   }
 
   /** Idempotent: the room is gone afterwards (every participant's handle detached). */
   destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#rooms.get(meetingId);
-      if (!room) return { destroyed: false };
-      const wasLive = room.state === "live";
-      room.to("destroying");
-      try {
-        if (wasLive) {
-          try {
-            await this.#request("destroy", { room: room.roomId, secret: room.secret, permanent: false });
-          } catch (err) {
-            if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_ROOM)) throw err;
-          }
-        }
-      } catch (err) {
-        room.to(wasLive && this.#handle ? "live" : "lost");
-        throw err;
-      }
-      for (const p of room.participants.values()) await p.handle?.detach().catch(() => {});
-      room.to("destroyed");
-      this.#rooms.delete(meetingId);
-      log.info("bridge room destroyed", { meetingId, participants: room.participants.size });
-      return { destroyed: true };
+    return this.#rooms.destroy(meetingId, {
+      release: async (room) => {
+        for (const p of room.participants.values()) await p.handle?.detach().catch(() => {});
+      },
     });
   }
 
   /** Joins a plain-RTP participant on its own handle; answers where to send its audio. */
   joinPlainRtp(meetingId: string, join: PlainRtpJoin): Promise<JoinedParticipant> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       if (room.participants.has(join.key)) throw new RoomProblem(409, `${join.key} is already in the bridge`);
       const joined = await this.#joinHandle(room, join, join.muted ?? false);
       room.participants.set(join.key, {
@@ -320,7 +265,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Idempotent: the participant is out of the bridge and its handle detached. */
   leave(meetingId: string, key: string): Promise<{ left: boolean }> {
-    return this.#queue.run(meetingId, async () => {
+    return this.#rooms.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const p = room?.participants.get(key);
       if (!room || !p) return { left: false };
@@ -340,8 +285,8 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Host mute/unmute of a participant: their audio leaves every mix (they still hear the others). */
   setMuted(meetingId: string, key: string, muted: boolean): Promise<void> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const p = room.participants.get(key);
       if (!p) throw new RoomProblem(404, "no such participant in the bridge");
       try {
@@ -359,8 +304,8 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Forwards a group's mix as RTP to host:port; answers our forwarder id (stable across restarts). */
   forwardGroup(meetingId: string, spec: GroupForward): Promise<{ forwardId: number }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const streamId = await this.#startForward(room, spec);
       const forwardId = room.nextForwardId++;
       room.forwards.set(forwardId, { spec, streamId });
@@ -370,7 +315,7 @@ export class AudioBridgeManager implements JanusListener {
   }
 
   stopForward(meetingId: string, forwardId: number): Promise<{ stopped: boolean }> {
-    return this.#queue.run(meetingId, async () => {
+    return this.#rooms.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const f = room?.forwards.get(forwardId);
       if (!room || !f) return { stopped: false };
@@ -408,8 +353,8 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Participants as Janus sees them (feed id, group, muted). */
   listParticipants(meetingId: string): Promise<{ feedId: number; display: string; muted: boolean }[]> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
       const list = (data.participants ?? []) as { id: number; display?: string; muted: boolean }[];
       return list.map((p) => ({ feedId: p.id, display: p.display ?? "", muted: p.muted }));
@@ -417,14 +362,6 @@ export class AudioBridgeManager implements JanusListener {
   }
 
   // --- helpers ------------------------------------------------------------------------------------
-
-  #liveRoom(meetingId: string): BridgeRoom {
-    roomIdFor(meetingId);
-    const room = this.#rooms.get(meetingId);
-    if (!room) throw new RoomProblem(404, "no bridge for this meeting");
-    if (room.state !== "live") throw new JanusUnavailable();
-    return room;
-  }
 
   #requireHandle(): JanodeHandle {
     if (!this.#handle) throw new JanusUnavailable();

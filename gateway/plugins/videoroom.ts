@@ -1,15 +1,14 @@
 // VideoRoom manager: one room per meeting, created with the admin key and a random room secret,
 // an allowed list of per-participant tokens, and a long-lived manager handle for admin calls.
-// The registry here is the source of truth: after a Janus restart every live room and its tokens
-// are re-created from it.
+// The room registry (room_registry.ts) is the source of truth: after a Janus restart every live
+// room and its tokens are re-created from it.
 
 import VideoRoomPlugin from "janode/plugins/videoroom";
 import { logger } from "../../lib/log.ts";
 import type { JanusAdmin } from "../janus/admin.ts";
 import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "../janus/link.ts";
-import { JanusRequestFailed, KeyedQueue, pluginRequest } from "./request.ts";
-
-export { JanusRequestFailed };
+import { JanusRequestFailed, pluginRequest } from "./request.ts";
+import { randomSecret, RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
 
 const log = logger("videoroom");
 
@@ -19,19 +18,6 @@ export const VIDEOROOM_PLUGIN = "janus.plugin.videoroom";
 const ERR_NO_SUCH_ROOM = 426;
 const ERR_ROOM_EXISTS = 427;
 const ERR_NO_SUCH_FEED = 428;
-
-/** A room's life: "lost" means Janus went away and the room must be re-created from the registry. */
-export type RoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
-
-const ROOM_TRANSITIONS: Record<RoomState, RoomState[]> = {
-  creating: ["live", "destroyed"],
-  live: ["lost", "destroying"],
-  lost: ["recreating", "destroying"],
-  recreating: ["live", "lost"],
-  // Back to where it was when Janus refused or went away mid-destroy, so a retry can finish it.
-  destroying: ["destroyed", "live", "lost"],
-  destroyed: [],
-};
 
 export interface Participant {
   participantId: string;
@@ -44,25 +30,22 @@ export interface RoomOptions {
   maxPublishers?: number;
 }
 
-class Room {
-  state: RoomState = "creating";
-  readonly participants = new Map<string, Participant>();
+class Room extends RegisteredRoom<Participant> {
+  readonly kind = "room";
   nextFeedId = 1;
 
   constructor(
-    readonly meetingId: string,
-    readonly roomId: number,
-    /** Only in this process's memory: needed for allowed/kick/moderate/destroy. */
-    readonly secret: string,
+    meetingId: string,
+    roomId: number,
+    secret: string,
     readonly title: string,
     readonly maxPublishers: number,
-  ) {}
+  ) {
+    super(meetingId, roomId, secret);
+  }
 
-  to(next: RoomState) {
-    if (!ROOM_TRANSITIONS[this.state].includes(next)) {
-      throw new Error(`room ${this.meetingId}: invalid transition ${this.state} -> ${next}`);
-    }
-    this.state = next;
+  summary() {
+    return { maxPublishers: this.maxPublishers };
   }
 }
 
@@ -92,37 +75,21 @@ export interface RoomObserver {
   close(): Promise<void>;
 }
 
-/** Errors the HTTP API shows to the web app with their status. */
-export class RoomProblem extends Error {
-  constructor(readonly status: 400 | 404 | 409, message: string) {
-    super(message);
-    this.name = "RoomProblem";
-  }
-}
-
-/** A Janus request failed; `code` is Janus's or the VideoRoom's error code when it gave one. */
-
-function randomSecret(bytes = 24): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The Janus room number for a meeting: meeting IDs are 10 digits, well inside Janus's uint64. */
-export function roomIdFor(meetingId: string): number {
-  if (!/^\d{10}$/.test(meetingId)) throw new RoomProblem(400, "meetingId must be 10 digits");
-  return Number(meetingId);
-}
-
 export class VideoRoomManager implements JanusListener {
-  #rooms = new Map<string, Room>();
   #handle: JanodeHandle | null = null;
   #session: JanusContext["session"] | null = null;
   #admin: JanusAdmin | null = null;
   #adminKey: string;
   /** The interface remote publishers bind (Janus would otherwise listen on all of them). */
   #plainRtpIp: string;
-  /** Operations on one meeting run one at a time, so concurrent PUTs or POSTs cannot interleave. */
-  #queue = new KeyedQueue();
+  #rooms = new RoomRegistry<Room>({
+    errors: { noSuchRoom: ERR_NO_SUCH_ROOM, roomExists: ERR_ROOM_EXISTS },
+    missing: "no room for this meeting; PUT it first",
+    foreign: "a Janus room with this number exists but is not managed by this gateway",
+    request: (request, body) => this.#request(request, body),
+    attached: () => this.#handle !== null,
+    log,
+  });
   /** Meetings whose room the last (re)connect had to create afresh (Janus restarted: nothing in it). */
   #recreated = new Set<string>();
 
@@ -145,7 +112,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** State of a meeting's room, for tests and diagnostics (never the secret). */
   roomState(meetingId: string): RoomState | null {
-    return this.#rooms.get(meetingId)?.state ?? null;
+    return this.#rooms.state(meetingId);
   }
 
   // --- connection lifecycle ---------------------------------------------------------------------
@@ -155,18 +122,10 @@ export class VideoRoomManager implements JanusListener {
     this.#handle = handle;
     this.#session = ctx.session;
     this.#admin = ctx.admin;
-    let restored = 0;
+    let restored: number;
     this.#recreated.clear();
     try {
-      for (const room of [...this.#rooms.values()]) {
-        await this.#queue.run(room.meetingId, async () => {
-          if (room.state !== "lost") return;
-          room.to("recreating");
-          await this.#recreate(room);
-          room.to("live");
-          restored++;
-        });
-      }
+      restored = await this.#rooms.restore((room) => this.#recreate(room));
     } catch (err) {
       this.disconnected();
       throw err;
@@ -178,22 +137,18 @@ export class VideoRoomManager implements JanusListener {
     this.#handle = null;
     this.#session = null;
     this.#admin = null;
-    for (const room of this.#rooms.values()) {
-      if (room.state === "live" || room.state === "recreating") room.to("lost");
-    }
+    this.#rooms.markLost();
   }
 
   /** Re-creates a lost room with the same secret and its participants' tokens. */
   async #recreate(room: Room) {
     const tokens = [...room.participants.values()].map((p) => p.token);
     for (const token of tokens) await this.#requireAdmin().addToken(token, [VIDEOROOM_PLUGIN]);
-    try {
-      await this.#request("create", this.#createBody(room, tokens));
+    if (await this.#rooms.createAgain(this.#createBody(room, tokens))) {
       this.#recreated.add(room.meetingId);
       log.info("room re-created", { meetingId: room.meetingId, participants: tokens.length });
-    } catch (err) {
+    } else {
       // Only the connection dropped and Janus kept the room: make sure the allowed list is complete.
-      if (!(err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS)) throw err;
       if (tokens.length) {
         await this.#request("allowed", {
           room: room.roomId,
@@ -235,43 +190,24 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: a live room for the meeting exists afterwards (the options of the first call stick). */
   ensureRoom(meetingId: string, options: RoomOptions = {}): Promise<{ room: number; created: boolean }> {
-    const roomId = roomIdFor(meetingId);
-    return this.#queue.run(meetingId, async () => {
-      const existing = this.#rooms.get(meetingId);
-      if (existing) {
-        if (existing.state !== "live") throw new JanusUnavailable();
-        return { room: existing.roomId, created: false };
-      }
-      this.#requireHandle();
-      const room = new Room(
-        meetingId,
-        roomId,
-        randomSecret(),
-        options.title ?? `Meeting ${meetingId}`,
-        options.maxPublishers ?? 100,
-      );
-      this.#rooms.set(meetingId, room);
-      try {
-        await this.#request("create", this.#createBody(room, []));
-      } catch (err) {
-        room.to("destroyed");
-        this.#rooms.delete(meetingId);
-        if (err instanceof JanusRequestFailed && err.code === ERR_ROOM_EXISTS) {
-          // Left over from an earlier gateway run against an external Janus: its secret is lost.
-          throw new RoomProblem(409, "a Janus room with this number exists but is not managed by this gateway");
-        }
-        throw err;
-      }
-      room.to("live");
-      log.info("room created", { meetingId, maxPublishers: room.maxPublishers });
-      return { room: roomId, created: true };
-    });
+    return this.#rooms.ensure(
+      meetingId,
+      (roomId) =>
+        new Room(
+          meetingId,
+          roomId,
+          randomSecret(),
+          options.title ?? `Meeting ${meetingId}`,
+          options.maxPublishers ?? 100,
+        ),
+      (room) => this.#createBody(room, []),
+    );
   }
 
   /** Idempotent per participant: the same token and feed id until the participant is removed. */
   admitParticipant(meetingId: string, participantId: string): Promise<Participant & { room: number }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const existing = room.participants.get(participantId);
       if (existing) return { ...existing, room: room.roomId };
       const token = randomSecret();
@@ -292,7 +228,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: afterwards the participant's token works nowhere and their feed is kicked. */
   removeParticipant(meetingId: string, participantId: string): Promise<{ removed: boolean }> {
-    return this.#queue.run(meetingId, async () => {
+    return this.#rooms.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       const participant = room?.participants.get(participantId);
       if (!room || !participant) return { removed: false };
@@ -315,36 +251,17 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: the room is destroyed (everyone in it is kicked) and all its tokens revoked. */
   destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#rooms.get(meetingId);
-      if (!room) return { destroyed: false };
-      const wasLive = room.state === "live";
-      room.to("destroying");
-      try {
-        if (wasLive) {
-          try {
-            await this.#request("destroy", { room: room.roomId, secret: room.secret, permanent: false });
-          } catch (err) {
-            if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_ROOM)) throw err;
-          }
-          for (const p of room.participants.values()) await this.#requireAdmin().removeToken(p.token);
-        }
-      } catch (err) {
-        // Keep the registry entry so a retry can finish the job.
-        room.to(wasLive && this.#handle ? "live" : "lost");
-        throw err;
-      }
-      room.to("destroyed");
-      this.#rooms.delete(meetingId);
-      log.info("room destroyed", { meetingId, participants: room.participants.size });
-      return { destroyed: true };
+    return this.#rooms.destroy(meetingId, {
+      revoke: async (room) => {
+        for (const p of room.participants.values()) await this.#requireAdmin().removeToken(p.token);
+      },
     });
   }
 
   /** Mutes or unmutes one of a participant's published streams (VideoRoom `moderate`, needs the secret). */
   moderate(meetingId: string, participantId: string, mid: string, mute: boolean): Promise<void> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const participant = room.participants.get(participantId);
       if (!participant) throw new RoomProblem(404, "no such participant in this meeting");
       try {
@@ -367,8 +284,8 @@ export class VideoRoomManager implements JanusListener {
 
   /** Feed ids currently publishing or joined in the meeting's room, straight from Janus. */
   listParticipants(meetingId: string): Promise<{ feedId: number; publisher: boolean }[]> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const data = await this.#request("listparticipants", { room: room.roomId, secret: room.secret });
       const list = (data.participants ?? []) as { id: number; publisher: boolean }[];
       return list.map((p) => ({ feedId: p.id, publisher: p.publisher }));
@@ -396,8 +313,8 @@ export class VideoRoomManager implements JanusListener {
       simulcast?: boolean;
     },
   ): Promise<{ streamId: number }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const data = await this.#request("rtp_forward", {
         room: room.roomId,
         secret: room.secret,
@@ -422,8 +339,8 @@ export class VideoRoomManager implements JanusListener {
 
   /** Stops a forwarder started by rtpForward; false when the publisher or forwarder is gone already. */
   stopRtpForward(meetingId: string, feedId: number, streamId: number): Promise<{ stopped: boolean }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       try {
         await this.#request("stop_rtp_forward", {
           room: room.roomId,
@@ -455,8 +372,8 @@ export class VideoRoomManager implements JanusListener {
       streams: { type: "audio" | "video"; mindex: number; mid: string; codec: string; description?: string }[];
     },
   ): Promise<{ feedId: number; host: string; port: number; rtcpPort: number | null }> {
-    return this.#queue.run(meetingId, async () => {
-      const room = this.#liveRoom(meetingId);
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
       const feedId = room.nextFeedId++;
       const data = await this.#request("add_remote_publisher", {
         room: room.roomId,
@@ -484,7 +401,7 @@ export class VideoRoomManager implements JanusListener {
    * removed publisher's two UDP sockets open until it restarts; false when it was gone already.
    */
   removeRemotePublisher(meetingId: string, feedId: number): Promise<{ removed: boolean }> {
-    return this.#queue.run(meetingId, async () => {
+    return this.#rooms.run(meetingId, async () => {
       const room = this.#rooms.get(meetingId);
       if (!room || room.state !== "live") return { removed: false };
       try {
@@ -582,14 +499,6 @@ export class VideoRoomManager implements JanusListener {
       // Not in the room (never joined, or already left): nothing to kick.
       if (!(err instanceof JanusRequestFailed && err.code === ERR_NO_SUCH_FEED)) throw err;
     }
-  }
-
-  #liveRoom(meetingId: string): Room {
-    roomIdFor(meetingId);
-    const room = this.#rooms.get(meetingId);
-    if (!room) throw new RoomProblem(404, "no room for this meeting; PUT it first");
-    if (room.state !== "live") throw new JanusUnavailable();
-    return room;
   }
 
   #requireHandle(): JanodeHandle {
