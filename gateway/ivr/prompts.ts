@@ -69,7 +69,12 @@ export async function preparePrompt(dataDir: string, text: string, options: Prom
     await Deno.rename(tmpU, pcmu);
     await Deno.rename(tmpA, pcma);
   } finally {
-    await Deno.remove(wav).catch(() => {});
+    await Deno.remove(wav).catch((err) => {
+      // espeak-ng failed before writing it: nothing to clean up.
+      if (!(err instanceof Deno.errors.NotFound)) {
+        log.warn("temporary prompt file not removed", { path: wav, error: String(err) });
+      }
+    });
   }
   const samples = (await Deno.stat(pcmu)).size;
   log.info("prompt generated", { key, samples, voice });

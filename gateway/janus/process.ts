@@ -77,7 +77,9 @@ export async function startJanus(options: JanusProcessOptions): Promise<JanusPro
   }).spawn();
   const pid = child.pid;
   log.info("started", { pid, configDir: options.configDir });
-  const output = Promise.all([forwardLines(child.stdout, false), forwardLines(child.stderr, true)]).catch(() => {});
+  const output = Promise.all([forwardLines(child.stdout, false), forwardLines(child.stderr, true)]).catch((err) =>
+    log.warn("Janus output no longer forwarded", { pid, error: String(err) })
+  );
   let done = false;
   const exited = child.status.then(async (status) => {
     done = true;
@@ -222,7 +224,12 @@ export async function superviseJanus(options: JanusProcessOptions & { pidFile: s
       const proc = current;
       current = null;
       await proc?.stop();
-      await Deno.remove(options.pidFile).catch(() => {});
+      await Deno.remove(options.pidFile).catch((err) => {
+        // Never written (Janus did not start) or removed already: nothing to clean up.
+        if (!(err instanceof Deno.errors.NotFound)) {
+          log.warn("PID file not removed", { path: options.pidFile, error: String(err) });
+        }
+      });
     },
   };
 }

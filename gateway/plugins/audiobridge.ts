@@ -206,7 +206,7 @@ export class AudioBridgeManager implements JanusListener {
   destroyRoom(meetingId: string): Promise<{ destroyed: boolean }> {
     return this.#rooms.destroy(meetingId, {
       release: async (room) => {
-        for (const p of room.participants.values()) await p.handle?.detach().catch(() => {});
+        for (const [key, p] of room.participants) await this.#detach(p.handle, { meetingId, key });
       },
     });
   }
@@ -258,7 +258,7 @@ export class AudioBridgeManager implements JanusListener {
         janus: { host: info.ip, port: info.port, payloadType: info.payload_type ?? join.payloadType },
       };
     } catch (err) {
-      await handle.detach().catch(() => {});
+      await this.#detach(handle, { meetingId: room.meetingId, key: join.key });
       throw err;
     }
   }
@@ -275,7 +275,7 @@ export class AudioBridgeManager implements JanusListener {
         } catch (err) {
           if (!(err instanceof JanusRequestFailed)) throw err;
         }
-        await p.handle.detach().catch(() => {});
+        await this.#detach(p.handle, { meetingId, key });
       }
       room.participants.delete(key);
       log.info("bridge participant left", { meetingId, key });
@@ -362,6 +362,16 @@ export class AudioBridgeManager implements JanusListener {
   }
 
   // --- helpers ------------------------------------------------------------------------------------
+
+  /**
+   * Detaches a participant's handle without throwing: it runs after the participant is out of the
+   * room (or never got in), so a failure only means the handle went with its session. Logged.
+   */
+  async #detach(handle: JanodeHandle | null, context: { meetingId: string; key: string }): Promise<void> {
+    await handle?.detach().catch((err) =>
+      log.warn("participant handle not detached", { ...context, error: String(err) })
+    );
+  }
 
   #requireHandle(): JanodeHandle {
     if (!this.#handle) throw new JanusUnavailable();

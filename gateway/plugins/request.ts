@@ -45,6 +45,7 @@ export class KeyedQueue {
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
     const run = previous.then(fn, fn);
+    // The next operation waits on the tail, never on the result: the caller gets `run`, errors and all.
     const tail = run.catch(() => {});
     this.#tails.set(key, tail);
     tail.then(() => {

@@ -216,7 +216,10 @@ export class VideoRoomManager implements JanusListener {
       try {
         await this.#request("allowed", { room: room.roomId, secret: room.secret, action: "add", allowed: [token] });
       } catch (err) {
-        await admin.removeToken(token).catch(() => {});
+        // The token is on no allowed list, so it opens no room; a leftover only costs Janus memory.
+        await admin.removeToken(token).catch((removeErr) =>
+          log.warn("unused participant token not revoked", { meetingId, participantId, error: String(removeErr) })
+        );
         throw err;
       }
       const participant = { participantId, token, feedId: room.nextFeedId++ };
@@ -425,14 +428,14 @@ export class VideoRoomManager implements JanusListener {
     const admitted = await this.admitParticipant(meetingId, participantId);
     const session = this.#session;
     if (!session) {
-      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      await this.#forgetObserver(meetingId, participantId, null);
       throw new JanusUnavailable();
     }
     let handle: JanodeHandle & { on(event: string, fn: (data: Record<string, unknown>) => void): void };
     try {
       handle = await session.attach(VideoRoomPlugin) as typeof handle;
     } catch (err) {
-      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      await this.#forgetObserver(meetingId, participantId, null);
       throw err;
     }
     const publishers = (list: unknown) => {
@@ -476,18 +479,29 @@ export class VideoRoomManager implements JanusListener {
       }) as { publishers?: unknown };
       listener.publishers(publishers(joined.publishers));
     } catch (err) {
-      await handle.detach().catch(() => {});
-      await this.removeParticipant(meetingId, participantId).catch(() => {});
+      await this.#forgetObserver(meetingId, participantId, handle);
       throw err;
     }
     log.info("room observer joined", { meetingId, feedId: admitted.feedId });
     return {
       feedId: admitted.feedId,
-      close: async () => {
-        await handle.detach().catch(() => {});
-        await this.removeParticipant(meetingId, participantId).catch(() => {});
-      },
+      close: () => this.#forgetObserver(meetingId, participantId, handle),
     };
+  }
+
+  /**
+   * Leave, then detach, then forget an observer; never throws, because it runs on the way out of a
+   * failure or a close that must not fail. A handle that does not detach went with its session; a
+   * participant not removed stays in the registry until the room is destroyed (its token opens only
+   * this room): both are logged.
+   */
+  async #forgetObserver(meetingId: string, participantId: string, handle: JanodeHandle | null): Promise<void> {
+    await handle?.detach().catch((err) =>
+      log.warn("observer handle not detached", { meetingId, participantId, error: String(err) })
+    );
+    await this.removeParticipant(meetingId, participantId).catch((err) =>
+      log.warn("observer not removed", { meetingId, participantId, error: String(err) })
+    );
   }
 
   // --- helpers ------------------------------------------------------------------------------------

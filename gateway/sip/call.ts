@@ -373,6 +373,8 @@ export abstract class SipCall {
       body: local,
     });
     log.info("re-INVITE answered", { callId: this.callId, direction: remote ? sdpDirection(remote) : "late offer" });
+    // It rejects only when no ACK came (logged there, and the call is ended with a BYE) or the call
+    // ended first: either way the call's own state already says what happened.
     await this.sendReliable2xx(tx, res).catch(() => {});
   }
 }

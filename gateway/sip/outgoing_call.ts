@@ -237,7 +237,7 @@ export class OutgoingCall extends SipCall {
       const bye = dialog.request("BYE", this.host.via(this.transport), this.host.contact(this.transport));
       this.host.resolve(dialog.nextHop(), this.transport).then((t) =>
         this.host.layer.sendRequest(bye, t, { onResponse: () => {}, onTimeout: () => {} })
-      ).catch(() => {});
+      ).catch((err) => log.warn("BYE to a late answer not sent", { callId: this.callId, error: String(err) }));
       if (!this.dialog) {
         this.#finish({ kind: this.#cancelWhy, status: res.statusCode ?? 200 });
         this.end(this.#cancelWhy === "no-answer" ? "timeout" : "local");
