@@ -7,7 +7,7 @@
 // Every way out (BYE either side, CANCEL, removal by the web, the meeting ending, failures) goes
 // through #end, which closes the relay, takes the caller out of the bridge and tells the web app.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import type { SipBridges } from "../bridge/bridge.ts";
 import type { MeetingVideos } from "../bridge/room_video.ts";
 import { holdMusic, loadPrompt, preparePrompt, PromptPlayer, PROMPTS } from "../ivr/prompts.ts";
@@ -19,6 +19,7 @@ import type { OutgoingCall } from "../sip/outgoing_call.ts";
 import { parseUri, type Sdp } from "../sip/message.ts";
 import { type DialOutStatus, type WebClient, WebError } from "../web_client.ts";
 import { DigitQueue } from "./digits.ts";
+import { RtpPortPool, type SocketPair } from "./ports.ts";
 import {
   answerSdp,
   callerDisplayName,
@@ -190,14 +191,31 @@ function callerOf(call: Call): string {
   return `${sip.source.ip}:${sip.from.user ?? ""}`.slice(0, 200);
 }
 
+/** A dial-in's media made ready while the web app is asked about the call. */
+interface PreparedMedia {
+  relay: RtpRelay;
+  /** The caller-facing address for our SDP. */
+  local: UdpAddress;
+  videoPorts: { rtp: Deno.DatagramConn; rtcp: Deno.DatagramConn | null } | null;
+}
+
 type RelayConstructor = new (options: RelayOptions, caller: Deno.DatagramConn, janus: Deno.DatagramConn) => RtpRelay;
 
 export class CallController {
   #options: CallControllerOptions;
   #calls = new Map<string, Call>();
+  /** Dial-ins take their relay sockets ready-bound (bound while the previous call is going on). */
+  #ports: RtpPortPool;
 
   constructor(options: CallControllerOptions) {
     this.#options = options;
+    this.#ports = new RtpPortPool({
+      callerHost: options.relayBindHost,
+      janusHost: options.janusBindHost ?? "127.0.0.1",
+      range: options.rtpPortRange,
+      size: options.endpoint ? 2 : 0,
+    });
+    if (options.endpoint) this.#ports.giveBack(this.#ports.take()); // the first pair, and a refill
     options.endpoint?.onInvite((call) => this.#onInvite(call));
   }
 
@@ -251,18 +269,7 @@ export class CallController {
 
   /** A caller-facing UDP socket on a free port of SIP_RTP_PORT_RANGE (random start, then upward). */
   #bindCallerSocket(): Deno.DatagramConn {
-    const [lo, hi] = this.#options.rtpPortRange;
-    const span = hi - lo + 1;
-    const start = Math.floor(Math.random() * span);
-    for (let i = 0; i < span; i++) {
-      const port = lo + ((start + i) % span);
-      try {
-        return Deno.listenDatagram({ transport: "udp", hostname: this.#options.relayBindHost, port });
-      } catch (err) {
-        if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-      }
-    }
-    throw new Error(`no free RTP port in ${lo}-${hi}`);
+    return this.#ports.bindCaller();
   }
 
   /**
@@ -272,13 +279,16 @@ export class CallController {
   #relay(caller: Deno.DatagramConn, options: RelayOptions): RtpRelay {
     let janus: Deno.DatagramConn;
     try {
-      janus = Deno.listenDatagram({ transport: "udp", hostname: this.#options.janusBindHost ?? "127.0.0.1", port: 0 });
+      janus = this.#ports.bindJanus();
     } catch (err) {
       caller.close();
       throw err;
     }
-    const relay = new (RtpRelay as unknown as RelayConstructor)(options, caller, janus);
-    return relay;
+    return this.#relayOn({ caller, janus }, options);
+  }
+
+  #relayOn(sockets: SocketPair, options: RelayOptions): RtpRelay {
+    return new (RtpRelay as unknown as RelayConstructor)(options, sockets.caller, sockets.janus);
   }
 
   /**
@@ -375,52 +385,67 @@ export class CallController {
       if (!target) return this.#reject(call, 404, "unknown number");
       const offer = sip.remoteSdp;
       let chosen: Negotiated | null = null;
+      let sdp: string;
+      let ivrNeeded: boolean;
       if (offer) {
         chosen = negotiate(offer, { allowOpus: target.kind !== "ivr" });
         if (!chosen) return this.#rejectCodecs(call, "no common codec");
       }
-      let needIvr = target.kind === "ivr";
-      if (target.kind === "meeting") {
-        const r = await this.#options.web.resolve(target.meetingId, target.passcode, callerOf(call));
-        if (call.ended) return;
-        if (!r.ok) {
-          const askPasscode = r.status === 403 && r.error === "bad-passcode" && target.passcode === null;
-          if (!askPasscode) return this.#reject(call, sipStatusFor(r.status), r.error);
-          needIvr = true;
-        }
-        call.meetingId = target.meetingId;
-        if (r.ok) call.title = r.title;
-        if (needIvr && offer && chosen?.codec === "opus") {
-          chosen = negotiate(offer, { allowOpus: false }); // prompts are G.711
-          if (!chosen) return this.#rejectCodecs(call, "no G.711 for the passcode prompt");
-        }
-      }
-      const socket = this.#bindCallerSocket();
-      const local = this.#localAddress(socket);
-      const relayOptions: RelayOptions = chosen
-        ? {
-          callId: call.id,
-          codec: chosen.codec,
-          payloadType: chosen.payloadType,
-          telephoneEventPayloadType: chosen.telephoneEvent,
-          callerSdpAddress: chosen.remote,
-        }
-        : { callId: call.id, codec: "pcmu", payloadType: 0, telephoneEventPayloadType: 101, callerSdpAddress: null };
-      this.#attachRelay(call, this.#relay(socket, relayOptions));
+      // The web app's answer is the one wait before our 200: it is asked first, and the media side
+      // is made ready while the answer is on its way (relay on pool sockets, video ports). None of
+      // it reaches the caller unless the web app lets them in; a refusal closes it unused.
+      const resolving = target.kind === "meeting"
+        ? this.#options.web.resolve(target.meetingId, target.passcode, callerOf(call))
+        : null;
+      resolving?.catch(() => {}); // awaited below; keeps a rejection during the set-up from going unhandled
       const videoOffer = offer && chosen && this.#options.videos
         ? negotiateVideo(offer, { transcodeH264: !!this.#options.transcoder })
         : null;
-      const videoPorts = videoOffer?.remote ? this.#bindVideoPair(call.id, videoOffer.rtcpMux) : null;
-      const video = videoOffer && videoPorts ? this.#videoRelay(call, videoOffer, videoPorts) : null;
-      if (videoOffer && video) this.#attachVideo(call, videoOffer, video);
-      const sdp = offer && chosen
-        ? answerSdp(
-          offer,
-          chosen,
-          local,
-          videoOffer && video ? { chosen: videoOffer, local: { ...local, port: video.callerAddress.port } } : undefined,
-        )
-        : offerSdp(local, ["pcmu"]);
+      let media: PreparedMedia | null = null;
+      try {
+        media = this.#prepareMedia(call, chosen, videoOffer);
+        let needIvr = target.kind === "ivr";
+        if (resolving && target.kind === "meeting") {
+          const r = await resolving;
+          if (call.ended) return;
+          if (!r.ok) {
+            const askPasscode = r.status === 403 && r.error === "bad-passcode" && target.passcode === null;
+            if (!askPasscode) return this.#reject(call, sipStatusFor(r.status), r.error);
+            needIvr = true;
+          }
+          call.meetingId = target.meetingId;
+          if (r.ok) call.title = r.title;
+          if (needIvr && offer && chosen?.codec === "opus") {
+            chosen = negotiate(offer, { allowOpus: false }); // prompts are G.711
+            if (!chosen) return this.#rejectCodecs(call, "no G.711 for the passcode prompt");
+            const opus = media;
+            media = null;
+            await this.#discardMedia(opus);
+            if (call.ended) return;
+            media = this.#prepareMedia(call, chosen, videoOffer);
+          }
+        }
+        this.#attachRelay(call, media.relay);
+        const videoPorts = media.videoPorts;
+        media.videoPorts = null;
+        const video = videoOffer && videoPorts ? this.#videoRelay(call, videoOffer, videoPorts) : null;
+        if (videoOffer && video) this.#attachVideo(call, videoOffer, video);
+        const local = media.local;
+        media = null; // the call's now: #end closes it
+        sdp = offer && chosen
+          ? answerSdp(
+            offer,
+            chosen,
+            local,
+            videoOffer && video
+              ? { chosen: videoOffer, local: { ...local, port: video.callerAddress.port } }
+              : undefined,
+          )
+          : offerSdp(local, ["pcmu"]);
+        ivrNeeded = needIvr;
+      } finally {
+        if (media) await this.#discardMedia(media);
+      }
       const acked = sip.answer(sdp);
       call.setupMs = performance.now() - invitedAt;
       try {
@@ -430,7 +455,7 @@ export class CallController {
       }
       if (call.ended) return;
       let meetingId = call.meetingId;
-      if (needIvr) {
+      if (ivrNeeded) {
         meetingId = await this.#ivr(call, call.meetingId);
         if (!meetingId || call.ended) return;
         call.meetingId = meetingId;
@@ -443,6 +468,40 @@ export class CallController {
         else await this.#end(call, "failed", "local");
       }
     }
+  }
+
+  /**
+   * A dial-in's relay on pool sockets for what was negotiated (PCMU toward the IVR for a late offer),
+   * and its room system's video ports when it offered video; nothing attached to the call yet.
+   */
+  #prepareMedia(call: Call, chosen: Negotiated | null, videoOffer: NegotiatedVideo | null): PreparedMedia {
+    const sockets = this.#ports.take();
+    const relayOptions: RelayOptions = chosen
+      ? {
+        callId: call.id,
+        codec: chosen.codec,
+        payloadType: chosen.payloadType,
+        telephoneEventPayloadType: chosen.telephoneEvent,
+        callerSdpAddress: chosen.remote,
+      }
+      : { callId: call.id, codec: "pcmu", payloadType: 0, telephoneEventPayloadType: 101, callerSdpAddress: null };
+    const local = this.#localAddress(sockets.caller);
+    const relay = this.#relayOn(sockets, relayOptions);
+    let videoPorts = null;
+    try {
+      videoPorts = videoOffer?.remote ? this.#bindVideoPair(call.id, videoOffer.rtcpMux) : null;
+    } catch (err) {
+      void relay.close();
+      throw err;
+    }
+    return { relay, local, videoPorts };
+  }
+
+  /** Media prepared for a call that was refused (or re-negotiated) before its port was advertised. */
+  async #discardMedia(media: PreparedMedia) {
+    media.videoPorts?.rtp.close();
+    media.videoPorts?.rtcp?.close();
+    await media.relay.close();
   }
 
   /**
@@ -874,6 +933,7 @@ export class CallController {
 
   /** Hangs up every call (gateway shutdown). */
   async stop() {
+    this.#ports.close();
     await Promise.all([...this.#calls.values()].map((c) => this.#end(c, "shutdown", "local")));
   }
 }
