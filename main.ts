@@ -1,14 +1,14 @@
 // Talkspace web: opens KV, builds the app and serves it.
 
-import { loadConfig } from "./lib/config.ts";
-import { openKv } from "./lib/db/kv.ts";
-import { createApp } from "./lib/http/app.tsx";
-import { loadSigningKey } from "./lib/secret.ts";
+import { loadConfig } from "./lib/common/config.ts";
+import { openKv } from "./lib/common/kv.ts";
+import { createWebApp } from "./routes/mod.ts";
+import { loadSigningKey } from "./lib/common/server_secret.ts";
 import { createMailer } from "./lib/email/mod.ts";
-import { logger } from "./lib/log.ts";
-import { createGatewayClient } from "./lib/gateway_client.ts";
+import { logger } from "./lib/common/log.ts";
+import { createGatewayClient } from "./lib/meetings/gateway_client.ts";
 import { closeHub } from "./lib/meetings/hub.ts";
-import { startBackgroundWork } from "./lib/push/background.ts";
+import { startBackgroundWork } from "./lib/reminders/background.ts";
 import * as schedule from "./lib/scheduling/occurrences.ts";
 
 const log = logger("main");
@@ -22,7 +22,7 @@ if (import.meta.main) {
     ? createGatewayClient({ url: config.gatewayUrl, secret: config.gatewaySecret })
     : null;
   if (!gateway) log.warn("GATEWAY_SECRET is not set: meetings will have no audio or video");
-  const app = createApp({ kv, config, mailer, signingKey, gateway });
+  const app = createWebApp({ kv, config, mailer, signingKey, gateway });
   // The one KV queue listener of this process (reminders; more work joins through its handlers).
   const background = startBackgroundWork({ kv, config, mailer, schedule });
   const ac = new AbortController();

@@ -6,13 +6,13 @@
 // the goal. Starts no processes; the temporary KV files are removed on exit, failure or Ctrl-C.
 
 import { Cleanup, median, percentile, positiveInt, printTable } from "./support/common.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createApp } from "../lib/http/app.tsx";
+import { loadConfig } from "../lib/common/config.ts";
+import { createWebApp } from "../routes/mod.ts";
 import type { Mailer } from "../lib/email/mailer.ts";
-import { loadSigningKey } from "../lib/secret.ts";
-import { setQuiet } from "../lib/log.ts";
-import { createUser, createUsers } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
+import { loadSigningKey } from "../lib/common/server_secret.ts";
+import { setQuiet } from "../lib/common/log.ts";
+import { createUser, createUsers } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
 
 const GOAL = 1.5;
 const REPS = positiveInt("BENCH_REPS", 200);
@@ -51,7 +51,7 @@ async function makeSite(dir: string, size: number): Promise<Site> {
     })),
   );
   const config = loadConfig({ TALKSPACE_ENV: "test", PUBLIC_URL: "http://localhost:8000", KV_PATH: path });
-  const app = createApp({ kv, config, mailer: noMail, signingKey: await loadSigningKey(kv, ""), gateway: null });
+  const app = createWebApp({ kv, config, mailer: noMail, signingKey: await loadSigningKey(kv, ""), gateway: null });
   const { token } = await createSession(kv, admin.id, "full");
   const request = (p: string) =>
     Promise.resolve(app.request(`http://localhost:8000${p}`, { headers: { cookie: `ts_session=${token}` } }));

@@ -3,9 +3,9 @@
 // Run: deno run -A bench/calendar.ts (a few seconds; BENCH_STRICT=1 exits 1 when a goal is missed).
 // Goals: building the .ics from the records under 50 ms and at most 15 × JSON.stringify.
 
-import { createUser, updateUser } from "../lib/db/users.ts";
-import { loadConfig } from "../lib/config.ts";
-import { setQuiet } from "../lib/log.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import { setQuiet } from "../lib/common/log.ts";
 import { buildFeed } from "../lib/scheduling/ics.ts";
 import { feedItems, renderFeed } from "../lib/scheduling/feed.ts";
 import { createScheduledMeeting, updateSchedule } from "../lib/scheduling/schedule.ts";

@@ -291,9 +291,9 @@ async function main() {
   const { Cleanup, percentile, positiveInt, printTable, track, poll } = await import("./support/common.ts");
   const { startServer, freePort } = await import("../tests/support/server.ts");
   const { cookieHeader, httpClient } = await import("../tests/support/meeting_sockets.ts");
-  const { createMeeting } = await import("../lib/db/meetings.ts");
-  const { createUser } = await import("../lib/db/users.ts");
-  const { createSession } = await import("../lib/db/sessions.ts");
+  const { createMeeting } = await import("../lib/meetings/store.ts");
+  const { createUser } = await import("../lib/accounts/users.ts");
+  const { createSession } = await import("../lib/accounts/sessions.ts");
 
   const o: Options = {
     sockets: positiveInt("BENCH_SOCKETS", 100),

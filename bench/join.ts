@@ -30,9 +30,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createNetNs, netnsAvailability } from "../tests/support/netns.ts";
 import type { NetNs } from "../tests/support/netns.ts";
 import { browserUnavailable, CHROMIUM_PATH } from "../tests/support/browser.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import { Cleanup, commandExists, median, percentile, poll, positiveInt, printTable, track } from "./support/common.ts";
 import type { Proc } from "./support/common.ts";
 

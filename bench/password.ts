@@ -2,7 +2,7 @@
 // (hash-wasm) and scrypt (node:crypto, N=2^17, r=8, p=1, OWASP's alternative). Prints ms per hash.
 // Run: deno run -A bench/password.ts [rounds]
 
-import { loadNativeBackend, wasmBackend } from "../lib/auth/password.ts";
+import { loadNativeBackend, wasmBackend } from "../lib/accounts/password.ts";
 
 type ScryptFn = (
   password: string,

@@ -3,7 +3,7 @@
 //
 //   deno run -A bench/sip.ts
 //
-// (a) Call setup, full stack on loopback (tests/support/server.ts, gateway/testing.ts): INVITE sent →
+// (a) Call setup, full stack on loopback (tests/support/server.ts, tests/support/gateway.ts): INVITE sent →
 //     200 OK received, median and p95 over BENCH_SIP_CALLS (50) sequential calls into a meeting that
 //     already has one caller (so the bridge is live), next to the floor measured in the same run,
 //     alternating: a plain-RTP participant AudioBridge `join` request → its answer, with janode
@@ -35,10 +35,10 @@
 // goal is missed). Needs janus, espeak-ng, sox.
 
 import type { Page } from "playwright-core";
-import { setQuiet } from "../lib/log.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
+import { setQuiet } from "../lib/common/log.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting, type Meeting } from "../lib/meetings/store.ts";
 import { freePort } from "../tests/support/gateway.ts";
 import { decodeG711 } from "../gateway/rtp/g711.ts";
 import { parseRtp } from "../gateway/rtp/packet.ts";

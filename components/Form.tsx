@@ -1,7 +1,7 @@
 // Form building blocks: CSRF field, labelled inputs with field-level error messages.
 
 import type { ComponentChildren } from "preact";
-import { usePage } from "../lib/http/page_context.ts";
+import { usePage } from "../lib/web/page_context.ts";
 
 export function CsrfField() {
   const { csrfToken } = usePage();

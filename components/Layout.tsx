@@ -1,9 +1,9 @@
 // The site frame: header with navigation for the signed-in person, main content, footer.
 
 import type { ComponentChildren } from "preact";
-import { usePage } from "../lib/http/page_context.ts";
+import { usePage } from "../lib/web/page_context.ts";
 import { CsrfField } from "./Form.tsx";
-import { staticUrl } from "../lib/islands/assets.ts";
+import { staticUrl } from "../lib/web/islands/assets.ts";
 
 export function Layout(
   { title, styles = [], children }: { title: string; styles?: string[]; children: ComponentChildren },

@@ -1,7 +1,7 @@
 // One meeting in a host's list: title, meeting ID, passcode, state, and the way back in.
 
-import { formatMeetingId } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
+import { formatMeetingId } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
 
 export function MeetingCard({ meeting }: { meeting: Meeting }) {
   const ended = meeting.status === "ended";

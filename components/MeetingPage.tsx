@@ -4,7 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { Form } from "./Form.tsx";
 import { CopyButton } from "../islands/mod.ts";
-import type { ParticipantRole } from "../lib/meetings/protocol.ts";
+import type { ParticipantRole } from "../lib/contracts/meeting_socket.ts";
 
 /** Props the frame takes; the in-meeting island shares this shape. */
 export interface MeetingPageProps {

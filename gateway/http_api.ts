@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import type { Context, Next } from "hono";
 import { z } from "zod";
-import { logger } from "../lib/log.ts";
+import { logger } from "../lib/common/log.ts";
 import { CallProblem } from "./calls/controller.ts";
 import type { CallController } from "./calls/controller.ts";
 import type { IceServer } from "./config.ts";

@@ -1,7 +1,7 @@
 // The gateway service beside Janus: renders Janus's config and supervises it (unless external),
 // keeps the janode connection with reconnects, and serves the signed HTTP API for the web app.
 
-import { logger } from "../lib/log.ts";
+import { logger } from "../lib/common/log.ts";
 import { AudioBridgeManager } from "./plugins/audiobridge.ts";
 import { SipBridges } from "./bridge/bridge.ts";
 import { MeetingVideos } from "./bridge/room_video.ts";

@@ -1,7 +1,7 @@
 // Every island, registered explicitly: pages import the wrapped components from here, and
 // scripts/build_islands.ts makes one bundle entry per island listed here.
 
-import { defineIsland } from "../lib/islands/island.ts";
+import { defineIsland } from "../lib/web/islands/island.ts";
 import CopyButtonIsland from "./CopyButton.tsx";
 import type { CopyButtonProps } from "./CopyButton.tsx";
 

@@ -1,31 +1,32 @@
 // Account settings: profile, email address (confirmed by link), password, signing out everywhere,
 // links to two-factor and API tokens, and deleting the account.
 
+import type { Store } from "../lib/common/store.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ComponentChildren } from "preact";
 import { z } from "zod";
-import { consumeToken, issueToken } from "../lib/db/one_time_tokens.ts";
-import { deleteUserSessions } from "../lib/db/sessions.ts";
-import { deleteUser, EmailTaken, findOtherActiveAdmin, getUserByEmail, updateUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
-import { clearCookie, SESSION_COOKIE } from "../lib/http/cookies.ts";
-import type { FieldErrors } from "../lib/http/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { parseForm, rules } from "../lib/http/validate.ts";
-import type { FormValues } from "../lib/http/validate.ts";
-import { logger } from "../lib/log.ts";
+import { consumeToken, issueToken } from "../lib/accounts/one_time_tokens.ts";
+import { deleteUserSessions } from "../lib/accounts/sessions.ts";
+import { deleteUser, EmailTaken, findOtherActiveAdmin, getUserByEmail, updateUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { clearCookie, SESSION_COOKIE } from "../lib/web/cookies.ts";
+import type { FieldErrors } from "../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { parseForm, rules } from "../lib/web/validate.ts";
+import type { FormValues } from "../lib/web/validate.ts";
+import { logger } from "../lib/common/log.ts";
 import {
   CHANGE_EMAIL_TTL_MS,
   confirmEmailChangeMessage,
   emailChangeNoticeMessage,
   passwordChangedMessage,
   sendVerificationEmail,
-} from "../lib/auth/emails.ts";
-import { hashPassword, verifyPassword } from "../lib/auth/password.ts";
-import { assertNotLimited, clearFailures, recordFailure } from "../lib/auth/rate_limit.ts";
+} from "../lib/accounts/emails.ts";
+import { hashPassword, verifyPassword } from "../lib/accounts/password.ts";
+import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
 import { CsrfField, Field, Form, Notice } from "../components/Form.tsx";
 
 const log = logger("account");
@@ -64,7 +65,7 @@ accountRoutes.use("/account/signout-everywhere", requireUser(), requireBrowserSe
 accountRoutes.use("/account/delete", requireUser(), requireBrowserSession());
 
 /** Checks the person's current password, counting wrong answers (10 per 15 minutes, then 429). */
-async function passwordMatches(kv: Deno.Kv, user: User, password: string): Promise<boolean> {
+async function passwordMatches(kv: Store, user: User, password: string): Promise<boolean> {
   const subject = [`user:${user.id}`];
   await assertNotLimited(kv, "reauth", subject);
   if (await verifyPassword(user.passwordHash, password)) {
@@ -425,7 +426,7 @@ accountRoutes.post("/account/signout-everywhere", async (c) => {
 const deleteSchema = z.object({ password: rules.password });
 
 /** True when no other enabled admin would be left to run the server. */
-async function isOnlyAdmin(kv: Deno.Kv, user: User): Promise<boolean> {
+async function isOnlyAdmin(kv: Store, user: User): Promise<boolean> {
   if (user.role !== "admin") return false;
   return (await findOtherActiveAdmin(kv, user.id)) === null;
 }

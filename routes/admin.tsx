@@ -4,17 +4,17 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { Fragment } from "preact";
 import { z } from "zod";
-import { requireAdmin } from "../lib/http/middleware.ts";
-import { NotFound, ValidationError } from "../lib/http/errors.ts";
-import type { FieldErrors } from "../lib/http/errors.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { parseForm } from "../lib/http/validate.ts";
-import type { FormValues } from "../lib/http/validate.ts";
-import { getUser, InvalidCursor, listUsers } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
-import { listAuditEntries } from "../lib/db/audit.ts";
-import type { AuditEntry } from "../lib/db/audit.ts";
+import { requireAdmin } from "../lib/web/middleware.ts";
+import { NotFound, ValidationError } from "../lib/common/errors.ts";
+import type { FieldErrors } from "../lib/common/errors.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { parseForm } from "../lib/web/validate.ts";
+import type { FormValues } from "../lib/web/validate.ts";
+import { getUser, InvalidCursor, listUsers } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { listAuditEntries } from "../lib/accounts/audit.ts";
+import type { AuditEntry } from "../lib/accounts/audit.ts";
 import {
   changeRole,
   deleteUserAsAdmin,
@@ -23,10 +23,10 @@ import {
   LastAdmin,
   recordResetSent,
   UserGone,
-} from "../lib/db/admin.ts";
-import type { Actor } from "../lib/db/admin.ts";
-import { sendPasswordReset } from "../lib/auth/reset.ts";
-import { logger } from "../lib/log.ts";
+} from "../lib/accounts/admin.ts";
+import type { Actor } from "../lib/accounts/admin.ts";
+import { sendPasswordReset } from "../lib/accounts/reset.ts";
+import { logger } from "../lib/common/log.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
 
 const log = logger("admin");

@@ -3,15 +3,15 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { revokeApiToken } from "../lib/db/api_tokens.ts";
-import type { User } from "../lib/db/users.ts";
-import { NotFound, ValidationError } from "../lib/http/errors.ts";
-import { requireUser } from "../lib/http/middleware.ts";
-import type { Env } from "../lib/http/types.ts";
-import { parseJson } from "../lib/http/validate.ts";
-import { logger } from "../lib/log.ts";
-import { getReminderMinutes, reminderMinutesSchema, setReminderMinutes } from "../lib/push/prefs.ts";
-import { replanForPerson } from "../lib/push/reminders.ts";
+import { revokeApiToken } from "../lib/accounts/api_tokens.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { NotFound, ValidationError } from "../lib/common/errors.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import type { Env } from "../lib/web/types.ts";
+import { parseJson } from "../lib/web/validate.ts";
+import { logger } from "../lib/common/log.ts";
+import { getReminderMinutes, reminderMinutesSchema, setReminderMinutes } from "../lib/reminders/prefs.ts";
+import { replanForPerson } from "../lib/reminders/reminders.ts";
 import {
   deleteSubscription,
   deviceLabel,
@@ -22,9 +22,9 @@ import {
   subscriptionId,
   subscriptionSchema,
   TooManyDevices,
-} from "../lib/push/subscriptions.ts";
-import type { PushSubscriptionRecord } from "../lib/push/subscriptions.ts";
-import { loadVapidKeys } from "../lib/push/vapid.ts";
+} from "../lib/reminders/subscriptions.ts";
+import type { PushSubscriptionRecord } from "../lib/reminders/subscriptions.ts";
+import { loadVapidKeys } from "../lib/reminders/vapid.ts";
 
 const log = logger("api");
 

@@ -4,19 +4,19 @@ import { Hono } from "hono";
 import { createScheduledMeetingFromApi } from "./api_schedule.ts";
 import type { Context } from "hono";
 import { z } from "zod";
-import { createMeeting, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
-import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
-import { BadRequest, Forbidden, NotFound, ValidationError } from "../lib/http/errors.ts";
-import { requireUser } from "../lib/http/middleware.ts";
-import type { Env } from "../lib/http/types.ts";
-import { fieldErrors } from "../lib/http/validate.ts";
+import { createMeeting, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/meetings/store.ts";
+import type { Meeting, MeetingSettings } from "../lib/meetings/store.ts";
+import { BadRequest, Forbidden, NotFound, ValidationError } from "../lib/common/errors.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import type { Env } from "../lib/web/types.ts";
+import { fieldErrors } from "../lib/web/validate.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
 import { joinUrl } from "./meetings.tsx";
 import { listAttendancePage, peopleCount, seconds } from "../lib/meetings/attendance.ts";
-import { InvalidCursor } from "../lib/db/users.ts";
-import { sipUriOf } from "../lib/meetings/phone.ts";
+import { InvalidCursor } from "../lib/accounts/users.ts";
+import { sipUriOf } from "../lib/telephony/phone.ts";
 import { meetingSettingsSchema } from "../lib/meetings/settings.ts";
-import type { Config } from "../lib/config.ts";
+import type { Config } from "../lib/common/config.ts";
 
 export const apiMeetingRoutes = new Hono<Env>();
 

@@ -3,12 +3,12 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
-import { BadRequest, Forbidden, NotFound, ValidationError } from "../lib/http/errors.ts";
-import { requireUser } from "../lib/http/middleware.ts";
-import type { Env } from "../lib/http/types.ts";
-import { fieldErrors } from "../lib/http/validate.ts";
+import { getMeetingByNumber, parseMeetingId, roleOf } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
+import { BadRequest, Forbidden, NotFound, ValidationError } from "../lib/common/errors.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import type { Env } from "../lib/web/types.ts";
+import { fieldErrors } from "../lib/web/validate.ts";
 import { ensureFeed, feedUrl } from "../lib/scheduling/feed.ts";
 import { meetingJoinUrl } from "../lib/scheduling/ics.ts";
 import { UnverifiedOrganizer } from "../lib/scheduling/invitations.ts";

@@ -3,13 +3,13 @@
 
 import { Hono } from "hono";
 import { h } from "preact";
-import { assertNotLimited, recordFailure } from "../lib/auth/rate_limit.ts";
-import type { RateLimitRule } from "../lib/auth/rate_limit.ts";
-import { hashToken } from "../lib/ids.ts";
-import { NotFound } from "../lib/http/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
+import { assertNotLimited, recordFailure } from "../lib/common/rate_limit.ts";
+import type { RateLimitRule } from "../lib/common/rate_limit.ts";
+import { hashToken } from "../lib/common/ids.ts";
+import { NotFound } from "../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
 import {
   feedEtag,
   feedOwner,

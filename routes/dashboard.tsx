@@ -1,16 +1,17 @@
 // The signed-in home: start or schedule a meeting, join one, upcoming scheduled meetings (in the
 // viewer's time zone), and the meetings you host.
 
+import type { Store } from "../lib/common/store.ts";
 import { Hono } from "hono";
-import { requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { listHostedMeetings } from "../lib/db/meetings.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { listHostedMeetings } from "../lib/meetings/store.ts";
 import { Form, Notice } from "../components/Form.tsx";
 import { JoinForm } from "../components/JoinForm.tsx";
 import { MeetingCard } from "../components/MeetingCard.tsx";
-import { formatMeetingId } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
+import { formatMeetingId } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
 import { meetingJoinUrl } from "../lib/scheduling/ics.ts";
 import { occurrencesOf } from "../lib/scheduling/occurrences.ts";
 import { listSchedulesFor } from "../lib/scheduling/schedule.ts";
@@ -32,7 +33,7 @@ interface UpcomingItem {
  * Occurrences (recurrences expanded, cancellations left out, changes applied) of the meetings a
  * person hosts or — with a confirmed email — is invited to, running now or starting within 14 days.
  */
-async function upcomingFor(kv: Deno.Kv, user: { id: string; email: string; emailVerified: boolean }, now: number) {
+async function upcomingFor(kv: Store, user: { id: string; email: string; emailVerified: boolean }, now: number) {
   const list = await listSchedulesFor(kv, user.id, user.emailVerified ? user.email : null);
   const out: UpcomingItem[] = [];
   for (const { meeting, schedule, role } of list) {

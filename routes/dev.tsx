@@ -2,9 +2,9 @@
 
 import { Hono } from "hono";
 import type { ComponentChildren } from "preact";
-import { NotFound } from "../lib/http/errors.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
+import { NotFound } from "../lib/common/errors.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
 import { clearOutbox, getOutboxMessage, listOutbox } from "../lib/email/outbox.ts";
 import type { OutboxMessage } from "../lib/email/outbox.ts";
 import { Form, Notice } from "../components/Form.tsx";

@@ -2,12 +2,12 @@
 // attendance, and the hosts' downloads; paged by cursor (rel=next / rel=prev links).
 
 import { Hono } from "hono";
-import { requireUser } from "../lib/http/middleware.ts";
-import { ValidationError } from "../lib/http/errors.ts";
-import { InvalidCursor } from "../lib/db/users.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { formatMeetingId } from "../lib/db/meetings.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import { ValidationError } from "../lib/common/errors.ts";
+import { InvalidCursor } from "../lib/accounts/users.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { formatMeetingId } from "../lib/meetings/store.ts";
 import { formatDuration, meetingHistory } from "../lib/meetings/history.ts";
 
 export const historyRoutes = new Hono<Env>();

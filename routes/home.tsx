@@ -1,8 +1,8 @@
 // The landing page: what Talkspace is, the way in, and joining a meeting by its ID.
 
 import { Hono } from "hono";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
 import { JoinForm } from "../components/JoinForm.tsx";
 import { Notice } from "../components/Form.tsx";
 

@@ -1,18 +1,18 @@
 // The gateway → web API for dial-in and dial-out (docs/sip-integration.md): resolve a dialled
 // meeting, start / update / end a call, dial-out progress. Every request is signed by the gateway
-// with GATEWAY_SECRET (gateway/signing.ts); the routes exist only when the secret is set, and an
+// with GATEWAY_SECRET (lib/common/signing.ts); the routes exist only when the secret is set, and an
 // unsigned, stale or forged request gets 401 without detail. The CSRF middleware lets these paths
-// through only with a valid signature (lib/http/middleware.ts); the signature is checked here again
+// through only with a valid signature (lib/web/middleware.ts); the signature is checked here again
 // before anything else, so the routes never depend on that order.
 
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import type { Env } from "../lib/http/types.ts";
-import { gatewaySignatureOk } from "../lib/http/middleware.ts";
-import { callProgress, callState, endCall, resolveDialIn, startCall } from "../lib/meetings/phone.ts";
-import type { Answer } from "../lib/meetings/phone.ts";
-import { logger } from "../lib/log.ts";
+import type { Env } from "../lib/web/types.ts";
+import { gatewaySignatureOk } from "../lib/web/middleware.ts";
+import { callProgress, callState, endCall, resolveDialIn, startCall } from "../lib/telephony/phone.ts";
+import type { Answer } from "../lib/telephony/phone.ts";
+import { logger } from "../lib/common/log.ts";
 
 const log = logger("internal-sip");
 

@@ -3,9 +3,9 @@
 // the best coding the browser accepts (brotli and gzip siblings written by the build).
 
 import { Hono } from "hono";
-import type { Env } from "../lib/http/types.ts";
-import { assetResponse } from "../lib/http/compression.ts";
-import type { EncodedAsset } from "../lib/http/compression.ts";
+import type { Env } from "../lib/web/types.ts";
+import { assetResponse } from "../lib/web/compression.ts";
+import type { EncodedAsset } from "../lib/web/compression.ts";
 import {
   ASSET_FILE_RE,
   contentHash,
@@ -14,16 +14,16 @@ import {
   loadStaticManifest,
   readEncodedAsset,
   STATIC_SOURCE_DIR,
-} from "../lib/islands/assets.ts";
-import type { StaticEntry, StaticManifest } from "../lib/islands/assets.ts";
+} from "../lib/web/islands/assets.ts";
+import type { StaticEntry, StaticManifest } from "../lib/web/islands/assets.ts";
 import {
   BUNDLE_FILE_RE,
   DEFAULT_BUILD_DIR,
   IslandBuildMissing,
   loadManifest,
   manifestFiles,
-} from "../lib/islands/manifest.ts";
-import type { IslandManifest } from "../lib/islands/manifest.ts";
+} from "../lib/web/islands/manifest.ts";
+import type { IslandManifest } from "../lib/web/islands/manifest.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 /** Unhashed /static/ names (pages rendered before hashing, sw.js): always revalidated by ETag. */

@@ -6,20 +6,21 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { z } from "zod";
-import { getMeetingByNumber, parseMeetingId } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
-import { readCookie } from "../lib/http/cookies.ts";
-import { Forbidden, HttpError, NotFound, ValidationError } from "../lib/http/errors.ts";
-import type { Env } from "../lib/http/types.ts";
-import { parseJson } from "../lib/http/validate.ts";
+import { getMeetingByNumber, parseMeetingId } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
+import { readCookie } from "../lib/web/cookies.ts";
+import { DomainError, Forbidden, NotFound, Unavailable } from "../lib/common/errors.ts";
+import { HttpError, httpAnswer, problemResponse } from "../lib/web/errors.ts";
+import type { Env } from "../lib/web/types.ts";
+import { parseJson } from "../lib/web/validate.ts";
 import { activeAdmission, admissionCookie, currentAdmission } from "../lib/meetings/join.ts";
 import type { Admission } from "../lib/meetings/join.ts";
 import { hubFor } from "../lib/meetings/hub.ts";
 import type { MeetingSession } from "../lib/meetings/hub.ts";
 import { kvNeedsPolling } from "../lib/meetings/feed.ts";
 import { getParticipant } from "../lib/meetings/participants.ts";
-import { hashToken } from "../lib/ids.ts";
-import { logger } from "../lib/log.ts";
+import { hashToken } from "../lib/common/ids.ts";
+import { logger } from "../lib/common/log.ts";
 
 const log = logger("meeting-socket");
 
@@ -30,26 +31,11 @@ const WATCH_POLL_MS = 200;
 
 /** Problem details for these non-/api paths (the app's handler would render an HTML page). */
 meetingSocketRoutes.onError((err, c) => {
-  if (!(err instanceof HttpError)) {
+  const answer = httpAnswer(err);
+  if (!answer.expected) {
     log.error("unhandled error", { path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) });
   }
-  const status = err instanceof HttpError ? err.status : 500;
-  const detail = err instanceof HttpError ? err.message : "Something went wrong on our side. It has been logged.";
-  const body = {
-    type: "about:blank",
-    title: status === 403 ? "Forbidden" : status === 503 ? "Service unavailable" : "Error",
-    status,
-    detail,
-    ...(err instanceof ValidationError ? { errors: err.fields } : {}),
-  };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      ...(err instanceof HttpError ? err.headers : {}),
-      "Content-Type": "application/problem+json",
-      "Cache-Control": "no-store",
-    },
-  });
+  return problemResponse(answer);
 });
 
 /**
@@ -112,7 +98,7 @@ const mediaSchema = z.object({ participantId: z.string().min(1, "Send the partic
 meetingSocketRoutes.post("/meetings/:meetingId/media", async (c) => {
   const { meeting, admission } = await requireAdmission(c);
   const { gateway, kv } = c.get("deps");
-  if (!gateway) throw new HttpError(503, "Audio and video are not available on this server");
+  if (!gateway) throw new Unavailable("Audio and video are not available on this server");
   const { participantId } = await parseJson(c, mediaSchema);
   const participant = await getParticipant(kv, meeting.meetingId, participantId);
   if (!participant || participant.admissionId !== admission.id || participant.leftAt !== null) {
@@ -122,8 +108,8 @@ meetingSocketRoutes.post("/meetings/:meetingId/media", async (c) => {
     await gateway.ensureRoom(meeting.meetingId, { title: meeting.title });
     return c.json(await gateway.admitParticipant(meeting.meetingId, participantId));
   } catch (err) {
-    if (err instanceof HttpError) throw err;
+    if (err instanceof DomainError || err instanceof HttpError) throw err;
     log.error("gateway refused media access", { meetingId: meeting.meetingId, error: String(err) });
-    throw new HttpError(503, "Audio and video are not available right now; try again in a moment");
+    throw new Unavailable("Audio and video are not available right now; try again in a moment");
   }
 });

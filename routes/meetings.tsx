@@ -4,14 +4,14 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import { createMeeting, formatMeetingId, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
-import { Forbidden, NotFound } from "../lib/http/errors.ts";
-import { requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import { clearCookie, readCookie, writeCookie } from "../lib/http/cookies.ts";
-import type { Env } from "../lib/http/types.ts";
-import { fieldErrors, readForm } from "../lib/http/validate.ts";
+import { createMeeting, formatMeetingId, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
+import { Forbidden, NotFound } from "../lib/common/errors.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import { clearCookie, readCookie, writeCookie } from "../lib/web/cookies.ts";
+import type { Env } from "../lib/web/types.ts";
+import { fieldErrors, readForm } from "../lib/web/validate.ts";
 import {
   admissionCookie,
   blockedRefusal,
@@ -25,9 +25,9 @@ import { attendanceCsv, listAttendance } from "../lib/meetings/attendance.ts";
 import { LobbyPage } from "../components/LobbyPage.tsx";
 import type { Admission, JoinRefusal } from "../lib/meetings/join.ts";
 import { endMeeting } from "../lib/meetings/lifecycle.ts";
-import { sipUriOf } from "../lib/meetings/phone.ts";
-import type { Config } from "../lib/config.ts";
-import { timingSafeEqual } from "../lib/ids.ts";
+import { sipUriOf } from "../lib/telephony/phone.ts";
+import type { Config } from "../lib/common/config.ts";
+import { timingSafeEqual } from "../lib/common/ids.ts";
 import { JoinForm } from "../components/JoinForm.tsx";
 import { MeetingPage } from "../components/MeetingPage.tsx";
 import { MeetingRoom } from "../islands/mod.ts";

@@ -1,9 +1,10 @@
 // Every route module, in the order they are mounted.
 
 import type { Hono } from "hono";
-import type { Env } from "../lib/http/types.ts";
+import type { AppDeps, Env } from "../lib/web/types.ts";
+import { createApp } from "../lib/web/app.tsx";
 import { homeRoutes } from "./home.tsx";
-import { islandAssetRoutes } from "./islands.ts";
+import { islandAssetRoutes, staticAssetRoutes } from "./islands.ts";
 import { authRoutes } from "./auth.tsx";
 import { accountRoutes } from "./account.tsx";
 import { totpRoutes } from "./totp.tsx";
@@ -23,6 +24,8 @@ import { notificationRoutes } from "./notifications.tsx";
 import { internalSipRoutes } from "./internal_sip.ts";
 
 export const routes: Hono<Env>[] = [
+  // Hashed names immutable, plain names revalidated; both in the build's brotli or gzip.
+  staticAssetRoutes,
   homeRoutes,
   islandAssetRoutes,
   authRoutes,
@@ -43,3 +46,8 @@ export const routes: Hono<Env>[] = [
   notificationRoutes,
   internalSipRoutes,
 ];
+
+/** The whole web app over `deps`: what main.ts serves and what in-process tests request. */
+export function createWebApp(deps: AppDeps): Hono<Env> {
+  return createApp(deps, routes);
+}

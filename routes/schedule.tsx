@@ -3,17 +3,17 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { formatMeetingId, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
-import { getUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
-import type { FieldErrors } from "../lib/http/errors.ts";
-import { Forbidden, HttpError, NotFound, ValidationError } from "../lib/http/errors.ts";
-import { requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { fieldErrors, readForm } from "../lib/http/validate.ts";
-import type { FormValues } from "../lib/http/validate.ts";
+import { formatMeetingId, getMeetingByNumber, parseMeetingId, roleOf } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
+import { getUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
+import type { FieldErrors } from "../lib/common/errors.ts";
+import { Conflict, Forbidden, NotFound, ValidationError } from "../lib/common/errors.ts";
+import { requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { fieldErrors, readForm } from "../lib/web/validate.ts";
+import type { FormValues } from "../lib/web/validate.ts";
 import { buildFeed, meetingJoinUrl } from "../lib/scheduling/ics.ts";
 import { formatWhen, sipHostOf, UnverifiedOrganizer } from "../lib/scheduling/invitations.ts";
 import { occurrencesOf } from "../lib/scheduling/occurrences.ts";
@@ -591,7 +591,7 @@ scheduleRoutes.get("/rsvp/:token", async (c) => {
 
 scheduleRoutes.post("/rsvp/:token", async (c) => {
   const { token, schedule } = await rsvpTarget(c);
-  if (schedule.cancelledAt) throw new HttpError(409, "This meeting was cancelled");
+  if (schedule.cancelledAt) throw new Conflict("This meeting was cancelled");
   const values = await readForm(c);
   const answer = answerOf(values.answer);
   if (!answer) throw new ValidationError({ answer: "Choose accept or decline" });

@@ -6,9 +6,9 @@ import type { Context } from "hono";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { Field, Form, Notice } from "../components/Form.tsx";
-import { assertNotLimited, clearFailures, recordFailure } from "../lib/auth/rate_limit.ts";
-import { verifyPassword } from "../lib/auth/password.ts";
-import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../lib/auth/recovery_codes.ts";
+import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
+import { verifyPassword } from "../lib/accounts/password.ts";
+import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../lib/accounts/recovery_codes.ts";
 import {
   disableTwoFactor,
   enableTwoFactor,
@@ -17,18 +17,18 @@ import {
   otpauthUri,
   verifySecondFactor,
   verifyTotp,
-} from "../lib/auth/totp.ts";
-import { completeSignIn, safeNext } from "../lib/auth/signin.ts";
-import { deleteSession, updateSession } from "../lib/db/sessions.ts";
-import type { User } from "../lib/db/users.ts";
-import { getUser } from "../lib/db/users.ts";
-import type { FieldErrors } from "../lib/http/errors.ts";
-import { Unauthorized } from "../lib/http/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/http/middleware.ts";
-import { renderPage } from "../lib/http/render.tsx";
-import type { Env } from "../lib/http/types.ts";
-import { parseForm, rules } from "../lib/http/validate.ts";
-import { logger } from "../lib/log.ts";
+} from "../lib/accounts/totp.ts";
+import { completeSignIn, safeNext } from "../lib/web/signin.ts";
+import { deleteSession, updateSession } from "../lib/accounts/sessions.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { getUser } from "../lib/accounts/users.ts";
+import type { FieldErrors } from "../lib/common/errors.ts";
+import { Unauthorized } from "../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { parseForm, rules } from "../lib/web/validate.ts";
+import { logger } from "../lib/common/log.ts";
 import { CopyButton } from "../islands/mod.ts";
 
 const log = logger("totp");

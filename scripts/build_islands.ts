@@ -2,13 +2,14 @@
 // _build/static, each file with brotli and gzip siblings (run by `deno task start`/`dev`/`build`).
 // Usage: deno run -A scripts/build_islands.ts [islandsOutDir] [staticOutDir]
 
-import { buildIslands } from "../lib/islands/build.ts";
-import { buildStaticAssets } from "../lib/islands/assets.ts";
+import "../islands/mod.ts";
+import { buildIslands, verifiedIslands } from "../lib/web/islands/build.ts";
+import { buildStaticAssets } from "../lib/web/islands/assets.ts";
 
 if (import.meta.main) {
   const started = performance.now();
   const [islands, statics] = await Promise.all([
-    buildIslands({ outDir: Deno.args[0] }),
+    buildIslands({ outDir: Deno.args[0], islands: await verifiedIslands() }),
     buildStaticAssets({ outDir: Deno.args[1] }),
   ]);
   const kb = (n: number | undefined) => n === undefined ? "-" : `${(n / 1024).toFixed(1)} KB`;

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
-import { createApiToken } from "../lib/db/api_tokens.ts";
-import { getSession } from "../lib/db/sessions.ts";
-import { getUser, getUserByEmail, updateUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
+import { createApiToken } from "../lib/accounts/api_tokens.ts";
+import { getSession } from "../lib/accounts/sessions.ts";
+import { getUser, getUserByEmail, updateUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
 
 const PASSWORD = "correct horse battery";
 

@@ -1,5 +1,6 @@
 // Admin account management: who may use it, what each action does, the last-admin guard, and the audit log.
 
+import type { Store, StoreKey, StoreListOptions, StoreSelector } from "../lib/common/store.ts";
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
@@ -14,15 +15,15 @@ import {
   listUsers,
   SEARCH_READ_BUDGET,
   updateUser,
-} from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { keys } from "../lib/db/keys.ts";
-import { listAuditEntries, recordAudit } from "../lib/db/audit.ts";
-import type { AuditEntry } from "../lib/db/audit.ts";
-import { changeRole, deleteUserAsAdmin, LastAdmin } from "../lib/db/admin.ts";
-import { newId } from "../lib/ids.ts";
-import { hashPassword } from "../lib/auth/password.ts";
+} from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { keys } from "../lib/accounts/keys.ts";
+import { listAuditEntries, recordAudit } from "../lib/accounts/audit.ts";
+import type { AuditEntry } from "../lib/accounts/audit.ts";
+import { changeRole, deleteUserAsAdmin, LastAdmin } from "../lib/accounts/admin.ts";
+import { newId } from "../lib/common/ids.ts";
+import { hashPassword } from "../lib/accounts/password.ts";
 
 async function makeUser(t: TestApp, name: string, email: string, passwordHash = "x"): Promise<User> {
   return await createUser(t.kv, { name, email, passwordHash });
@@ -36,11 +37,11 @@ async function signedIn(t: TestApp, user: User): Promise<TestClient> {
   return client;
 }
 
-async function allAudit(kv: Deno.Kv): Promise<AuditEntry[]> {
+async function allAudit(kv: Store): Promise<AuditEntry[]> {
   return (await listAuditEntries(kv, { limit: 500 })).entries;
 }
 
-async function sessionCount(kv: Deno.Kv, userId: string): Promise<number> {
+async function sessionCount(kv: Store, userId: string): Promise<number> {
   let n = 0;
   for await (const _ of kv.list({ prefix: keys.sessionsByUser(userId) })) n++;
   return n;
@@ -244,12 +245,12 @@ Deno.test("page 2 of 60 accounts made in one burst is accounts 26–50 in order,
 });
 
 /** A KV whose list/get/getMany count what they read. */
-function countingKv(kv: Deno.Kv) {
+function countingKv(kv: Store) {
   const reads = { listed: 0, got: 0 };
   const proxy = new Proxy(kv, {
     get(target, prop) {
       if (prop === "list") {
-        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+        return (selector: StoreSelector, options?: StoreListOptions) => {
           const it = target.list(selector, options);
           return {
             get cursor() {
@@ -267,13 +268,13 @@ function countingKv(kv: Deno.Kv) {
         };
       }
       if (prop === "get") {
-        return (key: Deno.KvKey) => {
+        return (key: StoreKey) => {
           reads.got++;
           return target.get(key);
         };
       }
       if (prop === "getMany") {
-        return (list: Deno.KvKey[]) => {
+        return (list: StoreKey[]) => {
           reads.got += list.length;
           return target.getMany(list);
         };
@@ -358,7 +359,7 @@ Deno.test("search stays right after a rename, an email change and a deletion", a
     assert.deepEqual(await find("joe"), []);
     assert.equal(await findOtherActiveAdmin(t.kv, admin.id), null);
     assert.equal(await countUsers(t.kv), 3);
-    const left: Deno.KvKey[] = [];
+    const left: StoreKey[] = [];
     for await (const e of t.kv.list({ prefix: keys.usersByNameWord() })) if (e.value === jose.id) left.push(e.key);
     assert.deepEqual(left, []);
   } finally {

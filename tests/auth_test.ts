@@ -4,12 +4,12 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
-import { keys } from "../lib/db/keys.ts";
-import { issueToken } from "../lib/db/one_time_tokens.ts";
-import { getSession } from "../lib/db/sessions.ts";
-import { getUserByEmail, updateUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
-import { hashToken } from "../lib/ids.ts";
+import { keys } from "../lib/accounts/keys.ts";
+import { issueToken } from "../lib/accounts/one_time_tokens.ts";
+import { getSession } from "../lib/accounts/sessions.ts";
+import { getUserByEmail, updateUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { hashToken } from "../lib/common/ids.ts";
 
 const PASSWORD = "correct horse battery";
 

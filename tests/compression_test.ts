@@ -7,12 +7,12 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { makeTestApp } from "./support/app.ts";
-import { compressResponses, negotiateEncoding } from "../lib/http/compression.ts";
-import { buildStaticAssets, loadStaticManifest, STATIC_SOURCE_DIR } from "../lib/islands/assets.ts";
+import { compressResponses, negotiateEncoding } from "../lib/web/compression.ts";
+import { buildStaticAssets, loadStaticManifest, STATIC_SOURCE_DIR } from "../lib/web/islands/assets.ts";
 import { createStaticAssetRoutes } from "../routes/islands.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 
 const BROWSER = "gzip, deflate, br, zstd";
 

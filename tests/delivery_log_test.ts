@@ -4,17 +4,17 @@
 
 import assert from "node:assert/strict";
 import { SMTPServer } from "smtp-server";
-import { loadConfig } from "../lib/config.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
-import { createUser, updateUser } from "../lib/db/users.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
 import { createMailer } from "../lib/email/mod.ts";
-import { setLogSink, setQuiet } from "../lib/log.ts";
-import type { LogRecord } from "../lib/log.ts";
-import { pushKeys } from "../lib/push/keys.ts";
-import { handleReminderMessage, MAX_ATTEMPTS } from "../lib/push/reminders.ts";
-import type { ReminderDeps, ReminderMessage } from "../lib/push/reminders.ts";
-import { listSubscriptions, saveSubscription } from "../lib/push/subscriptions.ts";
-import { makeSubscriber, MemorySchedule } from "../lib/push/testing.ts";
+import { setLogSink, setQuiet } from "../lib/common/log.ts";
+import type { LogRecord } from "../lib/common/log.ts";
+import { pushKeys } from "../lib/reminders/keys.ts";
+import { handleReminderMessage, MAX_ATTEMPTS } from "../lib/reminders/reminders.ts";
+import type { ReminderDeps, ReminderMessage } from "../lib/reminders/reminders.ts";
+import { listSubscriptions, saveSubscription } from "../lib/reminders/subscriptions.ts";
+import { makeSubscriber, MemorySchedule } from "../lib/reminders/testing.ts";
 import { scheduleMeeting } from "../lib/scheduling/service.ts";
 import { makeCertificates, trustingFetch } from "./support/tls.ts";
 import { CapturingMailer } from "./support/app.ts";

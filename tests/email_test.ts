@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { SMTPServer } from "smtp-server";
 import PostalMime from "postal-mime";
 import { makeTestApp, TestClient } from "./support/app.ts";
-import { loadConfig } from "../lib/config.ts";
-import type { Config } from "../lib/config.ts";
-import { createApp } from "../lib/http/app.tsx";
-import { loadSigningKey } from "../lib/secret.ts";
-import { setQuiet } from "../lib/log.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import type { Config } from "../lib/common/config.ts";
+import { createWebApp } from "../routes/mod.ts";
+import { loadSigningKey } from "../lib/common/server_secret.ts";
+import { setQuiet } from "../lib/common/log.ts";
 import { createMailer } from "../lib/email/mod.ts";
 import { parseSmtpUrl } from "../lib/email/smtp.ts";
 import { listOutbox } from "../lib/email/outbox.ts";
@@ -215,7 +215,7 @@ async function makeOutboxApp(talkspaceEnv: string) {
   const config = loadConfig({ TALKSPACE_ENV: talkspaceEnv, PUBLIC_URL: "http://localhost:8000", KV_PATH: ":memory:" });
   const kv = await Deno.openKv(":memory:");
   const mailer = createMailer(config, kv);
-  const app = createApp({ kv, config, mailer, signingKey: await loadSigningKey(kv, ""), gateway: null });
+  const app = createWebApp({ kv, config, mailer, signingKey: await loadSigningKey(kv, ""), gateway: null });
   return { kv, mailer, client: () => new TestClient(app, new URL(config.publicUrl).origin) };
 }
 

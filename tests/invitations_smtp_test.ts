@@ -1,15 +1,16 @@
 // Invitations end to end through a real SMTP listener: create → update → cancel one occurrence →
 // cancel the series; every message's text/calendar part is found with postal-mime and parsed with ical.js.
 
+import type { Store } from "../lib/common/store.ts";
 import assert from "node:assert/strict";
 import ICAL from "ical.js";
 import PostalMime from "postal-mime";
 import { SMTPServer } from "smtp-server";
-import { loadConfig } from "../lib/config.ts";
-import { createUser, updateUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
 import { createMailer } from "../lib/email/mod.ts";
-import { setQuiet } from "../lib/log.ts";
+import { setQuiet } from "../lib/common/log.ts";
 import { cancelOccurrence, cancelSeries, changeSeries, scheduleMeeting } from "../lib/scheduling/service.ts";
 import type { ServiceDeps } from "../lib/scheduling/service.ts";
 import { UnverifiedOrganizer } from "../lib/scheduling/invitations.ts";
@@ -81,7 +82,7 @@ function events(cal: ICAL.Component): ICAL.Component[] {
   return cal.getAllSubcomponents("vevent");
 }
 
-async function verifiedUser(kv: Deno.Kv, name: string): Promise<User> {
+async function verifiedUser(kv: Store, name: string): Promise<User> {
   const u = await createUser(kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "x" });
   return (await updateUser(kv, u.id, () => ({ emailVerified: true, timeZone: "America/New_York" })))!;
 }

@@ -9,11 +9,11 @@ import { h } from "preact";
 import type { ComponentChildren, VNode } from "preact";
 import type { Page, Response as PwResponse } from "playwright-core";
 import { browserUnavailable, launchBrowser } from "./support/browser.ts";
-import { securityHeaders } from "../lib/http/middleware.ts";
-import type { AppDeps, Env } from "../lib/http/types.ts";
-import { loadConfig } from "../lib/config.ts";
-import { renderWithIslands } from "../lib/islands/render.ts";
-import { loadManifest } from "../lib/islands/manifest.ts";
+import { securityHeaders } from "../lib/web/middleware.ts";
+import type { AppDeps, Env } from "../lib/web/types.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import { renderWithIslands } from "../lib/web/islands/render.ts";
+import { loadManifest } from "../lib/web/islands/manifest.ts";
 import { createIslandAssetRoutes } from "../routes/islands.ts";
 import { CopyButton } from "../islands/mod.ts";
 

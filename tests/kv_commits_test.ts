@@ -3,11 +3,11 @@
 // concurrency (the calls interleave at their awaits).
 
 import assert from "node:assert/strict";
-import { createApiToken, findApiToken, revokeApiToken } from "../lib/db/api_tokens.ts";
-import { createSession, getSession, updateSession } from "../lib/db/sessions.ts";
-import { KvConflict } from "../lib/db/kv.ts";
-import { keys } from "../lib/db/keys.ts";
-import { recordFailure } from "../lib/auth/rate_limit.ts";
+import { createApiToken, findApiToken, revokeApiToken } from "../lib/accounts/api_tokens.ts";
+import { createSession, getSession, updateSession } from "../lib/accounts/sessions.ts";
+import { KvConflict } from "../lib/common/kv.ts";
+import { keys } from "../lib/accounts/keys.ts";
+import { recordFailure } from "../lib/common/rate_limit.ts";
 
 Deno.test("two concurrent revokes of one API token: exactly one says it revoked it", async () => {
   const kv = await Deno.openKv(":memory:");

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
 
 Deno.test("chat: everyone, private, replay after reconnect, limits, transcript", async () => {

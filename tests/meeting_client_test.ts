@@ -19,7 +19,7 @@ import { backoffDelay, CLOSE_CODES, MeetingSocket, socketUrl } from "../lib/meet
 import type { WebSocketLike } from "../lib/meetings/client/socket.ts";
 import { summarizeInbound, summarizeOutbound } from "../lib/meetings/client/stats.ts";
 import { classifyMediaError, levelFromSamples, problemMessage } from "../lib/meetings/client/devices.ts";
-import { CLOSE, MAX_CHAT_CHARS, REACTIONS } from "../lib/meetings/protocol.ts";
+import { CLOSE, MAX_CHAT_CHARS, REACTIONS } from "../lib/contracts/meeting_socket.ts";
 import {
   addChat,
   CHAT_KEEP,
@@ -43,7 +43,7 @@ import {
   settingsFrom,
 } from "../lib/meetings/client/moderation.ts";
 import { REACTION_EMOJI } from "../lib/meetings/client/controller.ts";
-import type { MeetingMessage, ParticipantView, WelcomeMessage } from "../lib/meetings/protocol.ts";
+import type { MeetingMessage, ParticipantView, WelcomeMessage } from "../lib/contracts/meeting_socket.ts";
 
 const view = (id: string, joinedAt: string, extra: Partial<ParticipantView> = {}): ParticipantView => ({
   participantId: id,

@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import { RawJanus } from "./support/gateway.ts";
 import {
   meetingStackUnavailable,

@@ -2,10 +2,11 @@
 // waits (media 403, the gateway never asked), is admitted and gets media; a denied guest cannot
 // knock again; a forged host action is refused on the wire; a removed guest cannot rejoin.
 
+import type { Store } from "../lib/common/store.ts";
 import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
-import { createMeeting, getMeetingByNumber } from "../lib/db/meetings.ts";
+import { createMeeting, getMeetingByNumber } from "../lib/meetings/store.ts";
 import { getParticipant } from "../lib/meetings/participants.ts";
 import { RawJanus, startGateway, waitFor } from "./support/gateway.ts";
 import type { RunningGateway } from "./support/gateway.ts";
@@ -15,7 +16,7 @@ Deno.test("lobby, media enforcement, deny, forged host action and removal on the
   let gw: RunningGateway | null = null;
   let web: RunningServer | null = null;
   const peers: Peer[] = [];
-  let kv: Deno.Kv | null = null;
+  let kv: Store | null = null;
   try {
     gw = await startGateway();
     const dataDir = await Deno.makeTempDir({ prefix: "talkspace-controls-" });

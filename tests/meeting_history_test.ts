@@ -2,20 +2,21 @@
 // with join and leave times after the meeting ends, the CSV (escaping and formula guard) and the
 // API with their authorization, and the "Meetings" page for hosts and attendees.
 
+import type { Store, StoreListOptions, StoreSelector } from "../lib/common/store.ts";
 import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
-import { createApiToken } from "../lib/db/api_tokens.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
+import { createApiToken } from "../lib/accounts/api_tokens.ts";
 import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp } from "./support/app.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
 import { openAttendance } from "../lib/meetings/attendance.ts";
 import type { Participant } from "../lib/meetings/participants.ts";
 import { meetingHistory } from "../lib/meetings/history.ts";
-import { newId } from "../lib/ids.ts";
+import { newId } from "../lib/common/ids.ts";
 
 Deno.test("attendance after the meeting ends: sessions, CSV, API and the Meetings page", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "talkspace-history-" });
@@ -124,7 +125,7 @@ async function member(t: TestApp, name: string) {
 }
 
 /** Writes one attendance session for `userId` (null: a guest) as the hub's join commit does. */
-async function attend(kv: Deno.Kv, meeting: Meeting, userId: string | null, name = "Someone") {
+async function attend(kv: Store, meeting: Meeting, userId: string | null, name = "Someone") {
   const p = {
     participantId: newId(),
     meetingId: meeting.meetingId,
@@ -203,7 +204,7 @@ Deno.test("a history page reads about one page of index entries, however long th
     const counting = new Proxy(t.kv, {
       get(target, prop) {
         if (prop === "list") {
-          return (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+          return (sel: StoreSelector, opts?: StoreListOptions) => {
             const it = target.list(sel, opts);
             return (async function* () {
               for await (const e of it) {

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
 import { cookieHeader, httpClient, type Msg, Peer } from "./support/meeting_sockets.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
-import type { Meeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
+import type { Meeting } from "../lib/meetings/store.ts";
 import { eventsSince } from "../lib/meetings/events.ts";
-import type { WelcomeMessage } from "../lib/meetings/protocol.ts";
+import type { WelcomeMessage } from "../lib/contracts/meeting_socket.ts";
 
 function wsUrl(server: RunningServer, meeting: Meeting): string {
   return `${server.url.replace(/^http/, "ws")}/meetings/${meeting.meetingId}/ws`;

@@ -5,16 +5,16 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createApiToken } from "../lib/db/api_tokens.ts";
-import { createMeeting, formatMeetingId, getMeetingByNumber, updateMeeting } from "../lib/db/meetings.ts";
-import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createApiToken } from "../lib/accounts/api_tokens.ts";
+import { createMeeting, formatMeetingId, getMeetingByNumber, updateMeeting } from "../lib/meetings/store.ts";
+import type { Meeting, MeetingSettings } from "../lib/meetings/store.ts";
 import { eventsSince } from "../lib/meetings/events.ts";
-import { createApp } from "../lib/http/app.tsx";
+import { createWebApp } from "../routes/mod.ts";
 import { RawJanus, startGateway } from "./support/gateway.ts";
-import { createGatewayClient } from "../lib/gateway_client.ts";
-import { loadSigningKey } from "../lib/secret.ts";
+import { createGatewayClient } from "../lib/meetings/gateway_client.ts";
+import { loadSigningKey } from "../lib/common/server_secret.ts";
 import { changeParticipant, SILENT_STATE } from "../lib/meetings/participants.ts";
 import { admissionKeys } from "../lib/meetings/join.ts";
 import type { Admission } from "../lib/meetings/join.ts";
@@ -446,7 +446,7 @@ Deno.test({
     const t = await makeTestApp();
     const running = await startGateway();
     const gateway = createGatewayClient({ url: running.url, secret: running.secret });
-    const app = createApp({ ...deps(t), signingKey: await loadSigningKey(t.kv, ""), gateway });
+    const app = createWebApp({ ...deps(t), signingKey: await loadSigningKey(t.kv, ""), gateway });
     try {
       const host = await person(t, "Henk");
       const meeting = await meetingFor(t, host.id);

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
 
 function csrfField(html: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(html);

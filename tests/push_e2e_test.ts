@@ -10,11 +10,11 @@ import { makeTestApp } from "./support/app.ts";
 import { freePort, startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
 import { browserUnavailable, launchBrowser } from "./support/browser.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createUser } from "../lib/db/users.ts";
-import { hashToken } from "../lib/ids.ts";
-import { decryptPush, makeSubscriber, verifyVapid, waitFor } from "../lib/push/testing.ts";
-import type { Subscriber } from "../lib/push/testing.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { hashToken } from "../lib/common/ids.ts";
+import { decryptPush, makeSubscriber, verifyVapid, waitFor } from "../lib/reminders/testing.ts";
+import type { Subscriber } from "../lib/reminders/testing.ts";
 import { UNSUPPORTED_MESSAGE } from "../islands/PushSettings.tsx";
 
 // ---------------------------------------------------------------------------------------------

@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp } from "./support/app.ts";
-import { createUser, updateUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createApiToken } from "../lib/db/api_tokens.ts";
-import { DEFAULT_SETTINGS, getMeetingByNumber } from "../lib/db/meetings.ts";
-import type { MeetingSettings } from "../lib/db/meetings.ts";
-import { settingsSchema as liveSettingsMessage } from "../lib/meetings/protocol.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createApiToken } from "../lib/accounts/api_tokens.ts";
+import { DEFAULT_SETTINGS, getMeetingByNumber } from "../lib/meetings/store.ts";
+import type { MeetingSettings } from "../lib/meetings/store.ts";
+import { settingsSchema as liveSettingsMessage } from "../lib/contracts/meeting_socket.ts";
 
 /** Every setting with a value different from its default, so storing it is visible. */
 const CHANGED: [keyof MeetingSettings, unknown][] = [

@@ -8,9 +8,9 @@
 // still up. Skipped with the reason when not root or a program is missing.
 
 import assert from "node:assert/strict";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import {
   poll,
   roomSendRaw,

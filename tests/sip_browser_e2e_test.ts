@@ -8,9 +8,9 @@
 // The stack and baresip's configuration are in tests/support/baresip.ts.
 
 import assert from "node:assert/strict";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import {
   poll,
   roomSendRaw,

@@ -5,8 +5,8 @@
 // choice, the relay port range, and measures INVITE → 200 over 20 calls.
 
 import assert from "node:assert/strict";
-import { createUser } from "../lib/db/users.ts";
-import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createMeeting, type Meeting } from "../lib/meetings/store.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
 import { waitFor } from "./support/gateway.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
@@ -326,7 +326,7 @@ Deno.test({
         assert.ok(!(await present(s, lobby.meetingId)).includes("Raw Phone"), "not a participant while waiting");
         await waitFor("prompt / hold music reaches the caller", () => p.loudest(500) > -40, 8000);
         // The web side's host-admission flow needs a host socket; the gateway's admit endpoint is
-        // what it calls (lib/meetings/phone.ts phoneLobbyDecided → admitCall).
+        // what it calls (lib/telephony/phone.ts phoneLobbyDecided → admitCall).
         const res = await s.gw.request("POST", `/internal/calls/${waiting!.callId}/admit`);
         assert.equal(res.status, 204);
         await waitFor(

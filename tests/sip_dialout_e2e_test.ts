@@ -7,9 +7,9 @@
 // and CANCEL), each leaving neither a participant nor a call behind.
 
 import assert from "node:assert/strict";
-import { createMeeting, type Meeting } from "../lib/db/meetings.ts";
+import { createMeeting, type Meeting } from "../lib/meetings/store.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
-import { getCall } from "../lib/meetings/phone.ts";
+import { getCall } from "../lib/telephony/phone.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
 import { encodeG711 } from "../gateway/rtp/g711.ts";
 import { connect, type Msg, type Peer, signedIn } from "./support/meeting_sockets.ts";

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp } from "./support/app.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createUser, updateUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createApiToken } from "../lib/db/api_tokens.ts";
+import { loadConfig } from "../lib/common/config.ts";
+import { createUser, updateUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createApiToken } from "../lib/accounts/api_tokens.ts";
 
 /** What a host sees: the SIP address on the meeting page and in the API ("" when absent). */
 async function shownSipAddress(t: TestApp): Promise<{ meetingId: string; page: string; api: string }> {

@@ -14,9 +14,9 @@
 // Skipped with the reason when not root or a program is missing.
 
 import assert from "node:assert/strict";
-import { createUser } from "../lib/db/users.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createMeeting } from "../lib/db/meetings.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 import { isKeyframe } from "../gateway/rtp/video.ts";
 import { parseRtcp, parseRtp } from "../gateway/rtp/packet.ts";
 import {

@@ -9,8 +9,8 @@ import { startServer } from "./support/server.ts";
 import type { RunningServer } from "./support/server.ts";
 import { connect, httpClient, signedIn } from "./support/meeting_sockets.ts";
 import type { Msg, Peer } from "./support/meeting_sockets.ts";
-import { createMeeting, getMeetingByNumber } from "../lib/db/meetings.ts";
-import type { Meeting, MeetingSettings } from "../lib/db/meetings.ts";
+import { createMeeting, getMeetingByNumber } from "../lib/meetings/store.ts";
+import type { Meeting, MeetingSettings } from "../lib/meetings/store.ts";
 import { signedHeaders, verifyRequest } from "../lib/common/signing.ts";
 import { listAttendance } from "../lib/meetings/attendance.ts";
 

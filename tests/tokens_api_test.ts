@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
-import { createApiToken, listApiTokens } from "../lib/db/api_tokens.ts";
-import { createSession } from "../lib/db/sessions.ts";
-import { createUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
+import { createApiToken, listApiTokens } from "../lib/accounts/api_tokens.ts";
+import { createSession } from "../lib/accounts/sessions.ts";
+import { createUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
 
 async function makeUser(t: TestApp, email: string): Promise<User> {
   // The hash is never checked here: these tests sign in by session or token, not by password.

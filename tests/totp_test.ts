@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import * as OTPAuth from "otpauth";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
-import { hashPassword } from "../lib/auth/password.ts";
-import { countRecoveryCodes } from "../lib/auth/recovery_codes.ts";
-import { enableTwoFactor, newTotpSecret, totpCodeAt } from "../lib/auth/totp.ts";
-import { createSession, getSession } from "../lib/db/sessions.ts";
-import { createUser, getUser } from "../lib/db/users.ts";
-import type { User } from "../lib/db/users.ts";
+import { hashPassword } from "../lib/accounts/password.ts";
+import { countRecoveryCodes } from "../lib/accounts/recovery_codes.ts";
+import { enableTwoFactor, newTotpSecret, totpCodeAt } from "../lib/accounts/totp.ts";
+import { createSession, getSession } from "../lib/accounts/sessions.ts";
+import { createUser, getUser } from "../lib/accounts/users.ts";
+import type { User } from "../lib/accounts/users.ts";
 
 const PASSWORD = "correct horse battery staple";
 let passwordHash: string | undefined;

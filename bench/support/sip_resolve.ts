@@ -8,10 +8,10 @@
 // gateway/web_client.ts, signing alone, and resolveDialIn straight on the same KV file.
 // Options: BENCH_N (200). Stops the web app it starts.
 
-import { setQuiet } from "../../lib/log.ts";
-import { createUser } from "../../lib/db/users.ts";
-import { createMeeting } from "../../lib/db/meetings.ts";
-import { resolveDialIn } from "../../lib/meetings/phone.ts";
+import { setQuiet } from "../../lib/common/log.ts";
+import { createUser } from "../../lib/accounts/users.ts";
+import { createMeeting } from "../../lib/meetings/store.ts";
+import { resolveDialIn } from "../../lib/telephony/phone.ts";
 import { signedHeaders } from "../../lib/common/signing.ts";
 import { createWebClient } from "../../gateway/web_client.ts";
 import { startServer } from "../../tests/support/server.ts";

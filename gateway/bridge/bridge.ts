@@ -3,7 +3,7 @@
 // (group "web"); each caller's relay is a plain-RTP participant (group "sip", hears everyone but
 // itself); the "sip" mix goes back into the VideoRoom as one remote publisher, "Phone participants".
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import type { AudioBridgeManager, BridgeCodec } from "../plugins/audiobridge.ts";
 import type { RtpRelay } from "../rtp/relay.ts";
 import type { VideoRoomManager } from "../plugins/videoroom.ts";

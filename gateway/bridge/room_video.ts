@@ -11,7 +11,7 @@
 //   whoever started talking last among those talking now; when nobody talks, the last one who did.
 //   A room system never gets its own camera back.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import type { VideoRelay } from "../rtp/video.ts";
 import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../plugins/videoroom.ts";
 import { KeyedQueue } from "../plugins/request.ts";

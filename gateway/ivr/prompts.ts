@@ -2,7 +2,7 @@
 // espeak-ng, converted by sox to 8 kHz G.711 (μ-law and A-law) raw files in DATA_DIR and cached by
 // a hash of their text; a player streams them (or generated hold music) as 20 ms RTP through a relay.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { encodeG711, type G711Codec } from "../rtp/g711.ts";
 import type { RtpRelay } from "../rtp/relay.ts";
 

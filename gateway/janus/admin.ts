@@ -2,7 +2,7 @@
 // token_auth. The admin secret is added to each request by janode and never logged.
 
 import Janode from "janode";
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 
 const log = logger("janus-admin");
 

@@ -3,7 +3,7 @@
 // bridge) register as listeners and rebuild their handles and rooms on every (re)connect.
 
 import Janode from "janode";
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { JANODE_CONNECTION_CLOSED, JANODE_CONNECTION_ERROR, type JanodeConnection, JanusAdmin } from "./admin.ts";
 
 const log = logger("janus-link");

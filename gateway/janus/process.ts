@@ -1,7 +1,7 @@
 // Runs Janus as a child process: start, readiness by probing its WebSocket port, stop by PID,
 // and its output forwarded line by line with a [janus] prefix.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 
 const log = logger("janus");
 

@@ -5,7 +5,7 @@
 // forwarders are re-created from it and each participant is told Janus's new RTP address.
 
 import AudioBridgePlugin from "janode/plugins/audiobridge";
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import {
   type JanodeHandle,
   type JanodeSession,

@@ -3,7 +3,7 @@
 // Janus goes away and re-created from the registry on the next connect. What a room holds besides its
 // number and secret (tokens, participants' handles, forwarders) is the plugin module's business.
 
-import type { Logger } from "../../lib/log.ts";
+import type { Logger } from "../../lib/common/log.ts";
 import { JanusUnavailable } from "../janus/link.ts";
 import { JanusRequestFailed, KeyedQueue } from "./request.ts";
 

@@ -4,7 +4,7 @@
 // room and its tokens are re-created from it.
 
 import VideoRoomPlugin from "janode/plugins/videoroom";
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import type { JanusAdmin } from "../janus/admin.ts";
 import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "../janus/link.ts";
 import { JanusRequestFailed, pluginRequest } from "./request.ts";

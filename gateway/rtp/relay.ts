@@ -3,7 +3,7 @@
 // the caller's speaking state measured here (Janus sends no talking events for plain RTP), one
 // outgoing stream to the caller shared by Janus's mix and prompts, and loss/jitter counters.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { decodeG711, type G711Codec, g711LevelDbov, SILENCE_BYTE } from "./g711.ts";
 import { buildRtp, DtmfDetector, isRtcp, parseRtp } from "./packet.ts";
 import { G711Repacketizer, OutgoingStream, ReceiveStats, SpeakingDetector, type SpeakingOptions } from "./stream.ts";

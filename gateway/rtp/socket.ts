@@ -1,7 +1,7 @@
 // The receive loop every relay socket runs: datagrams until the owner closes, a handler that throws
 // logged and the loop kept (one bad packet must not stop a call's media).
 
-import type { logger } from "../../lib/log.ts";
+import type { logger } from "../../lib/common/log.ts";
 
 /** Receives on `conn` while `open()`; a receive error while open ends the loop (logged), as does close. */
 export async function receiveLoop(

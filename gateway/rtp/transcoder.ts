@@ -10,7 +10,7 @@
 // picture is scaled to `height` lines to keep the encoder cheap. Its stderr is kept (last 4 KB) for
 // the log when it dies.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 
 const log = logger("transcoder");
 

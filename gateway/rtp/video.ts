@@ -17,7 +17,7 @@
 // from them goes out: the browser's encoder ignores requests that come within 300 ms of the last one
 // it honoured (any forwarder's, or Janus's own), so a single PLI may bring nothing.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
 import type { UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";

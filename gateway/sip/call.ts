@@ -2,7 +2,7 @@
 // share (dialog, SDP, events), our 2xx retransmitted until its ACK, requests inside the dialog (BYE,
 // INFO, OPTIONS, re-INVITE). IncomingCall and OutgoingCall add the UAS and UAC halves.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import type { Dialog } from "./dialog.ts";
 import {
   ACCEPTED_INFO_TYPES,

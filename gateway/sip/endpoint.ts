@@ -2,7 +2,7 @@
 // layers; it routes each message to its transaction, dialog or a new IncomingCall. Call control
 // plugs in through onInvite() and call(); media is not our concern here.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { AccessControl, type AccessPolicy } from "./access.ts";
 import { dialogKey, newTag, uriTarget } from "./dialog.ts";
 import {

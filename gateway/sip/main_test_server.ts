@@ -2,7 +2,7 @@
 // `deno run -A gateway/sip/main_test_server.ts 5070` answers sip:<10 digits>@… with a fixed SDP,
 // sip:<10 digits>*<pin>@… when the pin is right (403 otherwise), and 404 for anything else.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { type InviteHandler, SipEndpoint } from "./endpoint.ts";
 import type { IncomingCall } from "./incoming_call.ts";
 

@@ -1,7 +1,7 @@
 // The UAC half of a call: a dial-out's INVITE, CANCEL (§9.1), digest challenge (§22.2), ACK for the
 // 2xx and the hang-up of forks that answer too late (§13.2.2.4).
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { digestAuthorization } from "./access.ts";
 import { Dialog, newTag } from "./dialog.ts";
 import { ALLOWED_METHODS, OutgoingMessage, parseSdp, randomToken, type Sdp, type SipResponse } from "./message.ts";

@@ -2,7 +2,7 @@
 // timers, request/response matching, and the response cache that answers retransmitted requests.
 // Every timer goes through one TimerSet so tests can prove nothing is left running.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { OutgoingMessage, type SipRequest, type SipResponse } from "./message.ts";
 import type { Peer } from "./transport.ts";
 

@@ -1,7 +1,7 @@
 // SIP over UDP and TCP (RFC 3261 §18): listeners, stream framing by Content-Length, and where a
 // response goes (§18.2.2 with RFC 3581 rport). Hands raw message bytes up; knows nothing of SIP state.
 
-import { logger } from "../../lib/log.ts";
+import { logger } from "../../lib/common/log.ts";
 import { headerEnd } from "./message.ts";
 
 const log = logger("sip-transport");

@@ -3,7 +3,7 @@
 
 import { useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import type { DialOutStatus } from "../../lib/meetings/protocol.ts";
+import type { DialOutStatus } from "../../lib/contracts/meeting_socket.ts";
 
 const STATUS_TEXT: Record<DialOutStatus["status"], string> = {
   calling: "Calling…",

@@ -4,7 +4,7 @@
 
 import { useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import type { ParticipantView } from "../../lib/meetings/protocol.ts";
+import type { ParticipantView } from "../../lib/contracts/meeting_socket.ts";
 
 type Mode = "closed" | "menu" | "rename" | "remove" | "transfer";
 

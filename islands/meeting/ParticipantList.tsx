@@ -3,7 +3,7 @@
 // the meeting's live settings (lock, chat, unmuting) and each person's actions (HostMenu).
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import type { ChatPolicy, ParticipantRole } from "../../lib/meetings/protocol.ts";
+import type { ChatPolicy, ParticipantRole } from "../../lib/contracts/meeting_socket.ts";
 import { HandsQueue } from "./Hands.tsx";
 import { HostMenu } from "./HostMenu.tsx";
 import { LobbyList, PhoneIcon } from "./Lobby.tsx";

@@ -1,10 +1,11 @@
 // Development outbox: without SMTP_URL every message is kept in KV (newest 200) for /dev/outbox.
 
-import type { Config } from "../config.ts";
-import { keys } from "../db/keys.ts";
-import { commitAtomic, commitOrThrow } from "../db/kv.ts";
-import { newId } from "../ids.ts";
-import { logger } from "../log.ts";
+import type { Store } from "../common/store.ts";
+import type { Config } from "../common/config.ts";
+import { keys } from "../accounts/keys.ts";
+import { commitAtomic, commitOrThrow } from "../common/kv.ts";
+import { newId } from "../common/ids.ts";
+import { logger } from "../common/log.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 import { buildRawMessage } from "./smtp.ts";
 
@@ -58,11 +59,11 @@ export function fitOutboxMessage(msg: OutboxMessage): OutboxMessage {
 
 /** Stores one message (fitted to KV's value limit) and drops all but the newest OUTBOX_LIMIT. */
 export async function addToOutbox(
-  kv: Deno.Kv,
+  kv: Store,
   message: MailMessage & { from: string; raw?: string },
 ): Promise<OutboxMessage> {
   const stored = fitOutboxMessage({
-    // Monotonic (lib/ids.ts): two messages sent in the same millisecond still list in sending order.
+    // Monotonic (lib/common/ids.ts): two messages sent in the same millisecond still list in sending order.
     id: newId(),
     from: message.from,
     to: message.to,
@@ -82,7 +83,7 @@ export async function addToOutbox(
  * harmless). A batch that fails is logged and left for the next message's prune: the message itself
  * is already stored, and failing its send would only make the caller store it again.
  */
-async function pruneOutbox(kv: Deno.Kv): Promise<void> {
+async function pruneOutbox(kv: Store): Promise<void> {
   let seen = 0;
   let op = kv.atomic();
   let pending = 0;
@@ -102,7 +103,7 @@ async function pruneOutbox(kv: Deno.Kv): Promise<void> {
 }
 
 /** The stored messages, newest first. */
-export async function listOutbox(kv: Deno.Kv, limit = OUTBOX_LIMIT): Promise<OutboxMessage[]> {
+export async function listOutbox(kv: Store, limit = OUTBOX_LIMIT): Promise<OutboxMessage[]> {
   const out: OutboxMessage[] = [];
   for await (const e of kv.list<OutboxMessage>({ prefix: keys.outbox() }, { reverse: true, limit })) {
     out.push(e.value);
@@ -110,12 +111,12 @@ export async function listOutbox(kv: Deno.Kv, limit = OUTBOX_LIMIT): Promise<Out
   return out;
 }
 
-export async function getOutboxMessage(kv: Deno.Kv, id: string): Promise<OutboxMessage | null> {
+export async function getOutboxMessage(kv: Store, id: string): Promise<OutboxMessage | null> {
   return (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
 }
 
 /** Empties the outbox. */
-export async function clearOutbox(kv: Deno.Kv): Promise<number> {
+export async function clearOutbox(kv: Store): Promise<number> {
   let n = 0;
   let op = kv.atomic();
   for await (const e of kv.list({ prefix: keys.outbox() })) {
@@ -134,7 +135,7 @@ export async function clearOutbox(kv: Deno.Kv): Promise<number> {
  * carries the text body (so sign-up and reset links show in the terminal); elsewhere only recipient
  * and subject, plus one warning that nothing is being delivered.
  */
-export function createOutboxMailer(config: Config, kv: Deno.Kv): Mailer {
+export function createOutboxMailer(config: Config, kv: Store): Mailer {
   let warned = false;
   return {
     async send(message) {

@@ -2,8 +2,8 @@
 
 import nodemailer from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
-import type { Config } from "../config.ts";
-import { logger } from "../log.ts";
+import type { Config } from "../common/config.ts";
+import { logger } from "../common/log.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 
 const log = logger("email");

@@ -3,10 +3,11 @@
 // behind the "Meetings" history page. Records are written in the same commit as the participant
 // change they describe.
 
-import type { Meeting } from "../db/meetings.ts";
-import { InvalidCursor } from "../db/users.ts";
+import type { Store, StoreAtomic, StoreSelector } from "../common/store.ts";
+import type { Meeting } from "./store.ts";
+import { InvalidCursor } from "../accounts/users.ts";
 import type { Participant } from "./participants.ts";
-import type { ParticipantRole } from "./protocol.ts";
+import type { ParticipantRole } from "../contracts/meeting_socket.ts";
 
 export interface AttendanceRecord {
   attendanceId: string;
@@ -43,13 +44,13 @@ function record(p: Participant, leftAt: string | null): AttendanceRecord {
 }
 
 /** Adds the writes that open `p`'s attendance session (p.attendanceId set) to a commit. */
-export function openAttendance(op: Deno.AtomicOperation, meetingRecordId: string, p: Participant) {
+export function openAttendance(op: StoreAtomic, meetingRecordId: string, p: Participant) {
   op.set(attendanceKeys.record(p.meetingId, p.attendanceId!), record(p, null));
   if (p.userId) op.set(attendanceKeys.byAttendee(p.userId, meetingRecordId), p.meetingId);
 }
 
 /** Adds the write that closes (or renames/re-roles, with leftAt null) `p`'s attendance session. */
-export function writeAttendance(op: Deno.AtomicOperation, p: Participant, leftAt: string | null) {
+export function writeAttendance(op: StoreAtomic, p: Participant, leftAt: string | null) {
   if (p.attendanceId) op.set(attendanceKeys.record(p.meetingId, p.attendanceId), record(p, leftAt));
 }
 
@@ -73,14 +74,14 @@ export interface AttendancePage {
  * made at join): reads only `limit` + 1 records. Throws InvalidCursor for a cursor it did not hand out.
  */
 export async function listAttendancePage(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   opts: { cursor?: string; limit?: number } = {},
 ): Promise<AttendancePage> {
   const limit = Math.max(1, Math.min(opts.limit ?? 100, 500));
   if (opts.cursor !== undefined && !ULID_RE.test(opts.cursor)) throw new InvalidCursor();
   const prefix = attendanceKeys.meeting(meeting.meetingId);
-  const selector: Deno.KvListSelector = opts.cursor
+  const selector: StoreSelector = opts.cursor
     ? { prefix, start: [...attendanceKeys.record(meeting.meetingId, opts.cursor), new Uint8Array()] }
     : { prefix };
   const records: AttendanceRecord[] = [];
@@ -96,7 +97,7 @@ export async function listAttendancePage(
  * Every attendance session of a meeting, in join order, read page by page: for the CSV export,
  * which is the whole list by nature. Pages and API lists use listAttendancePage.
  */
-export async function listAttendance(kv: Deno.Kv, meeting: Meeting): Promise<AttendanceRecord[]> {
+export async function listAttendance(kv: Store, meeting: Meeting): Promise<AttendanceRecord[]> {
   const out: AttendanceRecord[] = [];
   let cursor: string | undefined;
   do {
@@ -120,7 +121,7 @@ export const PEOPLE_COUNT_READ_LIMIT = 1000;
  * (`capped` when there were more). Distinct people cannot be an atomic counter: the commits that
  * open sessions (hub, phone) would have to read whether the person came before.
  */
-export async function peopleCount(kv: Deno.Kv, meeting: Meeting): Promise<{ count: number; capped: boolean }> {
+export async function peopleCount(kv: Store, meeting: Meeting): Promise<{ count: number; capped: boolean }> {
   const people = new Set<string>();
   let read = 0;
   const iter = kv.list<AttendanceRecord>(

@@ -3,10 +3,11 @@
 // transcripts. Private messages carry an audience of the two admissions involved; sessions filter
 // on it, so nobody else receives them, live or on replay. Text is stored raw; nothing here renders HTML.
 
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange, EVENT_TTL_MS } from "./events.ts";
 import type { Participant } from "./participants.ts";
-import { CHAT_HISTORY_LIMIT } from "./protocol.ts";
-import type { ChatMessage } from "./protocol.ts";
+import { CHAT_HISTORY_LIMIT } from "../contracts/meeting_socket.ts";
+import type { ChatMessage } from "../contracts/meeting_socket.ts";
 import type { Audience } from "./audience.ts";
 
 export interface ChatRecord {
@@ -28,7 +29,7 @@ export const chatKeys = {
  * another change does, so messages sent at the same moment share one commit.
  */
 export async function sendChat(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   from: Participant,
   to: Participant | null,
@@ -54,7 +55,7 @@ export async function sendChat(
     return Promise.resolve({
       event: { type: "chat", data },
       result: message,
-      writes: (op: Deno.AtomicOperation) => op.set(chatKeys.message(meetingId, id), rec, { expireIn: EVENT_TTL_MS }),
+      writes: (op: StoreAtomic) => op.set(chatKeys.message(meetingId, id), rec, { expireIn: EVENT_TTL_MS }),
     });
   });
   return done!.result;
@@ -67,7 +68,7 @@ export function chatVisibleTo(rec: ChatRecord, admissionId: string): boolean {
 
 /** The newest messages with id ≤ `upToId` that the admission may see, oldest first. */
 export async function chatHistory(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   upToId: number,
   admissionId: string,
@@ -86,7 +87,7 @@ export async function chatHistory(
 }
 
 /** Every chat record of a meeting, oldest first. */
-export async function listChat(kv: Deno.Kv, meetingId: string): Promise<ChatRecord[]> {
+export async function listChat(kv: Store, meetingId: string): Promise<ChatRecord[]> {
   const out: ChatRecord[] = [];
   for await (const e of kv.list<ChatRecord>({ prefix: chatKeys.meeting(meetingId) })) out.push(e.value);
   return out;

@@ -3,6 +3,7 @@
 // and checks its current role here, on the server; a refusal throws ActionRefused (a user error)
 // before anything is written. Each change commits together with its meeting message.
 
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange, EVENT_TTL_MS } from "./events.ts";
 import { changeParticipant, getParticipant, listPresent, participantKeys, toView } from "./participants.ts";
 import type { Participant } from "./participants.ts";
@@ -14,13 +15,26 @@ import { writeAttendance } from "./attendance.ts";
 import { endMeeting } from "./lifecycle.ts";
 import { isModerator, roomSettings } from "./settings.ts";
 import type { Audience } from "./audience.ts";
-import { DIAL_OUT_TARGET, MAX_CHAT_CHARS, MAX_NAME_CHARS } from "./protocol.ts";
-import { callGateway, hangUpRemoved, muteCaller, phoneLobbyDecided, startDialOut, syncPublisher } from "./phone.ts";
-import type { Actor, ClientMessage, ModerationCause, StateMessage, UserErrorCode } from "./protocol.ts";
-import { meetingKeys } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import type { MediaGateway } from "../http/types.ts";
-import { logger } from "../log.ts";
+import { DIAL_OUT_TARGET, MAX_CHAT_CHARS, MAX_NAME_CHARS } from "../contracts/meeting_socket.ts";
+import {
+  callGateway,
+  hangUpRemoved,
+  muteCaller,
+  phoneLobbyDecided,
+  startDialOut,
+  syncPublisher,
+} from "../telephony/phone.ts";
+import type {
+  Actor,
+  ClientMessage,
+  ModerationCause,
+  StateMessage,
+  UserErrorCode,
+} from "../contracts/meeting_socket.ts";
+import { meetingKeys } from "./store.ts";
+import type { Meeting } from "./store.ts";
+import type { MediaGateway } from "../web/types.ts";
+import { logger } from "../common/log.ts";
 
 const log = logger("controls");
 
@@ -33,7 +47,7 @@ export class ActionRefused extends Error {
 }
 
 export interface ActionContext {
-  kv: Deno.Kv;
+  kv: Store;
   gateway: MediaGateway | null;
   meeting: Meeting;
   /** Runs best-effort background work (gateway bookkeeping) without holding up the socket. */
@@ -335,7 +349,7 @@ export async function reapplyModeration(
  * before and after (null after when nothing changed).
  */
 export async function stateChange(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   participantId: string,
   connectionId: string,
@@ -459,7 +473,7 @@ async function setRoles(
     if (!mEntry.value) return null;
     const m = { ...mEntry.value, coHostIds: [...mEntry.value.coHostIds] };
     const oldHost = m.hostId;
-    const writes: ((op: Deno.AtomicOperation) => void)[] = [(op) => op.check(mEntry)];
+    const writes: ((op: StoreAtomic) => void)[] = [(op) => op.check(mEntry)];
     const updated: Participant[] = [];
     for (const [p0, role] of changes) {
       const entry = await kv.get<Participant>(participantKeys.participant(meetingId, p0.participantId));

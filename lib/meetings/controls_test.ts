@@ -1,19 +1,20 @@
 // Host controls through the real hub over an in-memory KV: every host action from every role
 // (table-driven), lobby decisions, moderation against unmuting, hands, reactions and chat rules.
 
+import type { Store } from "../common/store.ts";
 import assert from "node:assert/strict";
 import { MeetingHub } from "./hub.ts";
 import { admissionKeys, admit } from "./join.ts";
 import type { Admission } from "./join.ts";
-import { hashToken } from "../ids.ts";
-import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
-import type { Meeting, MeetingRole } from "../db/meetings.ts";
+import { hashToken } from "../common/ids.ts";
+import { createMeeting, getMeetingByNumber } from "./store.ts";
+import type { Meeting, MeetingRole } from "./store.ts";
 import { changeParticipant, getParticipant } from "./participants.ts";
-import { HOST_ACTIONS } from "./protocol.ts";
-import { startCall } from "./phone.ts";
-import type { PhoneCall } from "./phone.ts";
-import type { MediaGateway } from "../http/types.ts";
-import { setQuiet } from "../log.ts";
+import { HOST_ACTIONS } from "../contracts/meeting_socket.ts";
+import { startCall } from "../telephony/phone.ts";
+import type { PhoneCall } from "../telephony/phone.ts";
+import type { MediaGateway } from "../web/types.ts";
+import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
 
 setQuiet(true);
@@ -79,7 +80,7 @@ async function setup(hub: MeetingHub) {
 type Setup = Awaited<ReturnType<typeof setup>>;
 
 /** Each host action: the message (from a setup) and whether it took effect. */
-const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Deno.Kv, s: Setup) => Promise<boolean> }> = {
+const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Store, s: Setup) => Promise<boolean> }> = {
   "lobby-admit": {
     msg: (s) => ({ type: "lobby-admit", admissionId: s.waiting.admission.id }),
     applied: async (kv, s) => (await admissionOf(kv, s)).state === "admitted",
@@ -160,10 +161,10 @@ const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Deno.Kv
   },
 };
 
-async function admissionOf(kv: Deno.Kv, s: Setup) {
+async function admissionOf(kv: Store, s: Setup) {
   return (await kv.get<Admission>(admissionKeys.admission(s.meeting.meetingId, s.waiting.tokenHash))).value!;
 }
-async function targetOf(kv: Deno.Kv, s: Setup) {
+async function targetOf(kv: Store, s: Setup) {
   return (await getParticipant(kv, s.meeting.meetingId, s.target.participantId))!;
 }
 

@@ -5,7 +5,8 @@
 // 3 ms each on a sqlite file), so one commit per message would cap a meeting near 300 messages/s and
 // make concurrent senders retry against each other.
 
-import { commitAtomic, KvConflict } from "../db/kv.ts";
+import type { Store, StoreAtomic, StoreKey } from "../common/store.ts";
+import { commitAtomic, KvConflict } from "../common/kv.ts";
 
 /** How long a meeting's messages are kept for replay and history. */
 export const EVENT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -28,7 +29,7 @@ export const eventKeys = {
 export interface Change<R> {
   event?: { type: string; data: Record<string, unknown> };
   /** Adds the caller's checks and writes (e.g. a participant record) to the same commit. */
-  writes?: (op: Deno.AtomicOperation) => void;
+  writes?: (op: StoreAtomic) => void;
   result: R;
 }
 
@@ -47,7 +48,7 @@ export type Prepare<R> = (nextId: number) => Promise<Change<R> | null>;
  * Returns null when `prepare` decides there is nothing to do.
  */
 export function commitChange<R>(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   prepare: Prepare<R>,
 ): Promise<{ result: R; event: MeetingEvent | null } | null> {
@@ -63,7 +64,7 @@ export function commitChange<R>(
 
 /** Appends a message on its own (see commitChange for the guarantees). */
 export async function appendEvent<T extends Record<string, unknown>>(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   type: string,
   data: T,
@@ -74,7 +75,7 @@ export async function appendEvent<T extends Record<string, unknown>>(
 
 /** The messages after `afterId`, in order (bounded by `limit`). */
 export async function eventsSince(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   afterId: number,
   limit = 1000,
@@ -89,7 +90,7 @@ export async function eventsSince(
 }
 
 /** The id of the newest message (0 when none). */
-export async function headId(kv: Deno.Kv, meetingId: string): Promise<number> {
+export async function headId(kv: Store, meetingId: string): Promise<number> {
   return (await kv.get<number>(eventKeys.head(meetingId))).value ?? 0;
 }
 
@@ -106,7 +107,7 @@ interface MeetingQueue {
   running?: Promise<void>;
 }
 
-const queues = new WeakMap<Deno.Kv, Map<string, MeetingQueue>>();
+const queues = new WeakMap<Store, Map<string, MeetingQueue>>();
 
 /**
  * What one shared commit may hold, well inside Deno KV's limits (100 checks — 10 on older KV
@@ -115,7 +116,7 @@ const queues = new WeakMap<Deno.Kv, Map<string, MeetingQueue>>();
 const BATCH = { changes: 100, checks: 10, mutations: 500, bytes: 400 * 1024 };
 
 /** Commits what waits, batch after batch, until nothing does. */
-async function drain(kv: Deno.Kv, meetingId: string, q: MeetingQueue, perKv: Map<string, MeetingQueue>) {
+async function drain(kv: Store, meetingId: string, q: MeetingQueue, perKv: Map<string, MeetingQueue>) {
   try {
     while (q.waiting.length) {
       const batch = q.waiting.splice(0, BATCH.changes);
@@ -139,7 +140,7 @@ async function drain(kv: Deno.Kv, meetingId: string, q: MeetingQueue, perKv: Map
  * Lost races (another process's message, a caller's checked record changed, the sqlite file busy)
  * retry the whole batch with fresh reads, jittered.
  */
-async function commitBatch(kv: Deno.Kv, meetingId: string, batch: Waiting[]): Promise<Waiting[]> {
+async function commitBatch(kv: Store, meetingId: string, batch: Waiting[]): Promise<Waiting[]> {
   let pending = batch;
   for (let attempt = 0; attempt < 50; attempt++) {
     const head = await kv.get<number>(eventKeys.head(meetingId));
@@ -171,7 +172,7 @@ async function commitBatch(kv: Deno.Kv, meetingId: string, batch: Waiting[]): Pr
         rec.set(eventKeys.event(meetingId, nextId), event, { expireIn: EVENT_TTL_MS });
       }
       try {
-        change.writes?.(rec as unknown as Deno.AtomicOperation);
+        change.writes?.(rec as unknown as StoreAtomic);
       } catch (err) {
         w.reject(err);
         settled.add(w);
@@ -223,7 +224,7 @@ class Recorder {
   checks = 0;
   mutations = 0;
   bytes = 0;
-  #steps: ((op: Deno.AtomicOperation) => void)[] = [];
+  #steps: ((op: StoreAtomic) => void)[] = [];
 
   /** True when this change checks or writes a key another change in the commit does. */
   touches(keys: Set<string>): boolean {
@@ -231,11 +232,11 @@ class Recorder {
     return false;
   }
 
-  replay(op: Deno.AtomicOperation) {
+  replay(op: StoreAtomic) {
     for (const step of this.#steps) step(op);
   }
 
-  #key(key: Deno.KvKey) {
+  #key(key: StoreKey) {
     this.keys.add(keyId(key));
     this.bytes += keyId(key).length * 2;
   }
@@ -247,17 +248,7 @@ class Recorder {
     return this;
   }
 
-  mutate(...mutations: Deno.KvMutation[]): this {
-    for (const m of mutations) {
-      this.#key(m.key);
-      if ("value" in m) this.bytes += valueBytes(m.value);
-    }
-    this.mutations += mutations.length;
-    this.#steps.push((op) => op.mutate(...mutations));
-    return this;
-  }
-
-  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
+  set(key: StoreKey, value: unknown, options?: { expireIn?: number }): this {
     this.#key(key);
     this.mutations++;
     this.bytes += valueBytes(value);
@@ -265,26 +256,18 @@ class Recorder {
     return this;
   }
 
-  delete(key: Deno.KvKey): this {
+  delete(key: StoreKey): this {
     this.#key(key);
     this.mutations++;
     this.#steps.push((op) => op.delete(key));
     return this;
   }
 
-  sum(key: Deno.KvKey, n: bigint): this {
+  sum(key: StoreKey, n: bigint): this {
     return this.#u64(key, (op) => op.sum(key, n));
   }
 
-  min(key: Deno.KvKey, n: bigint): this {
-    return this.#u64(key, (op) => op.min(key, n));
-  }
-
-  max(key: Deno.KvKey, n: bigint): this {
-    return this.#u64(key, (op) => op.max(key, n));
-  }
-
-  #u64(key: Deno.KvKey, step: (op: Deno.AtomicOperation) => void): this {
+  #u64(key: StoreKey, step: (op: StoreAtomic) => void): this {
     this.#key(key);
     this.mutations++;
     this.bytes += 16;
@@ -292,7 +275,7 @@ class Recorder {
     return this;
   }
 
-  enqueue(value: unknown, options?: Parameters<Deno.AtomicOperation["enqueue"]>[1]): this {
+  enqueue(value: unknown, options?: Parameters<StoreAtomic["enqueue"]>[1]): this {
     this.mutations++;
     this.bytes += valueBytes(value);
     this.#steps.push((op) => op.enqueue(value, options));
@@ -304,7 +287,7 @@ class Recorder {
   }
 }
 
-function keyId(key: Deno.KvKey): string {
+function keyId(key: StoreKey): string {
   return key.map((p) => `${typeof p}:${p instanceof Uint8Array ? p.join(",") : String(p)}`).join("\u0000");
 }
 

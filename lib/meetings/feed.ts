@@ -4,9 +4,10 @@
 // Deno KV's sqlite backend only wakes watchers for writes made by the same process, so when several
 // processes share one KV file the feed also re-reads the head on a short interval (`pollMs`).
 
+import type { Store } from "../common/store.ts";
 import { eventKeys, eventsSince, headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
-import { logger } from "../log.ts";
+import { logger } from "../common/log.ts";
 
 const log = logger("feed");
 
@@ -32,7 +33,7 @@ interface Watched {
 export class MeetingFeed {
   #meetings = new Map<string, Watched>();
 
-  constructor(private kv: Deno.Kv, private options: FeedOptions = {}) {}
+  constructor(private kv: Store, private options: FeedOptions = {}) {}
 
   /**
    * Calls `listener` for every message of the meeting committed after `afterId`, in order, exactly

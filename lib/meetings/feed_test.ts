@@ -1,3 +1,4 @@
+import type { StoreAtomic } from "../common/store.ts";
 import assert from "node:assert/strict";
 import { appendEvent, commitChange, eventKeys, eventsSince } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
@@ -94,7 +95,7 @@ Deno.test("changes asked for at the same moment share commits, with consecutive 
           event: { type: "t", data: { i } },
           result: i,
           // A record under the message's own id, as chat stores its messages.
-          writes: (op: Deno.AtomicOperation) => op.set(["record", meetingId, id], i),
+          writes: (op: StoreAtomic) => op.set(["record", meetingId, id], i),
         }))),
   );
   assert.deepEqual(done.map((d) => d!.event!.id), Array.from({ length: 60 }, (_, i) => i + 1));
@@ -116,7 +117,7 @@ Deno.test("changes to the same record never share a commit, so none is lost", as
       return {
         event: { type: "counted", data: {} },
         result: null,
-        writes: (op: Deno.AtomicOperation) => op.check(entry).set(key, (entry.value ?? 0) + 1),
+        writes: (op: StoreAtomic) => op.check(entry).set(key, (entry.value ?? 0) + 1),
       };
     })));
   assert.equal((await kv.get(key)).value, 30);

@@ -3,9 +3,10 @@
 // (meetings_by_host, meetings_by_attendee), both keyed by the meeting's ULID record id, so a page
 // reads about one page of index entries from each, never the whole history.
 
-import { meetingKeys, roleOf } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import { InvalidCursor } from "../db/users.ts";
+import type { Store, StoreSelector } from "../common/store.ts";
+import { meetingKeys, roleOf } from "./store.ts";
+import type { Meeting } from "./store.ts";
+import { InvalidCursor } from "../accounts/users.ts";
 import { attendanceKeys, peopleCount, seconds } from "./attendance.ts";
 
 export interface HistoryItem {
@@ -39,10 +40,10 @@ function parseCursor(cursor: string): { dir: "older" | "newer"; id: string } {
 }
 
 /** Up to `n` meeting record ids from both indexes, past `from` in one direction, merged and deduplicated. */
-async function idsFrom(kv: Deno.Kv, userId: string, from: string | null, dir: "older" | "newer", n: number) {
+async function idsFrom(kv: Store, userId: string, from: string | null, dir: "older" | "newer", n: number) {
   const prefixes = [meetingKeys.hostPrefix(userId), attendanceKeys.attendee(userId)];
   const lists = await Promise.all(prefixes.map(async (prefix) => {
-    const selector: Deno.KvListSelector = from === null
+    const selector: StoreSelector = from === null
       ? { prefix }
       : dir === "older"
       ? { prefix, end: [...prefix, from] }
@@ -64,7 +65,7 @@ async function idsFrom(kv: Deno.Kv, userId: string, from: string | null, dir: "o
  * Throws InvalidCursor for a cursor it did not hand out.
  */
 export async function meetingHistory(
-  kv: Deno.Kv,
+  kv: Store,
   userId: string,
   opts: { cursor?: string; limit?: number } = {},
 ): Promise<HistoryPage> {

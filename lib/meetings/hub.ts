@@ -6,6 +6,7 @@
 // and shown; protocol errors close the socket (4400) with a reason and apply nothing; internal
 // errors are logged and answered with a generic {type:"error", kind:"internal"}.
 
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { MeetingFeed } from "./feed.ts";
 import { headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
@@ -13,7 +14,7 @@ import { changeParticipant, listPresent, SILENT_STATE, toView } from "./particip
 import type { Participant } from "./participants.ts";
 import { admissionKeys, knock, lobbyEntryOf } from "./join.ts";
 import type { Admission } from "./join.ts";
-import { clientMessageSchema, CLOSE, DENIED_RETRY_MS, MAX_MESSAGE_BYTES } from "./protocol.ts";
+import { clientMessageSchema, CLOSE, DENIED_RETRY_MS, MAX_MESSAGE_BYTES } from "../contracts/meeting_socket.ts";
 import type {
   ClientMessage,
   HelloMessage,
@@ -22,13 +23,13 @@ import type {
   StateMessage,
   UserErrorCode,
   WelcomeMessage,
-} from "./protocol.ts";
-import { getMeetingByNumber, updateMeeting } from "../db/meetings.ts";
-import { KvConflict } from "../db/kv.ts";
-import type { Meeting } from "../db/meetings.ts";
-import type { MediaGateway } from "../http/types.ts";
-import { newId } from "../ids.ts";
-import { logger } from "../log.ts";
+} from "../contracts/meeting_socket.ts";
+import { getMeetingByNumber, updateMeeting } from "./store.ts";
+import { KvConflict } from "../common/kv.ts";
+import type { Meeting } from "./store.ts";
+import type { MediaGateway } from "../web/types.ts";
+import { newId } from "../common/ids.ts";
+import { logger } from "../common/log.ts";
 import { mayReceive, publicData } from "./audience.ts";
 import type { Viewer } from "./audience.ts";
 import { leaveLobby, listLobby } from "./lobby.ts";
@@ -36,7 +37,7 @@ import { chatHistory } from "./chat.ts";
 import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
-import { syncPublisher } from "./phone.ts";
+import { syncPublisher } from "../telephony/phone.ts";
 
 const log = logger("hub");
 
@@ -75,7 +76,7 @@ export class MeetingHub {
   #pending = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(readonly kv: Deno.Kv, opts: HubOptions = {}) {
+  constructor(readonly kv: Store, opts: HubOptions = {}) {
     this.feed = new MeetingFeed(kv, { pollMs: opts.pollMs });
     this.gateway = opts.gateway ?? null;
     this.options = {
@@ -536,7 +537,7 @@ export class MeetingSession {
       const left = await changeParticipant(kv, meetingId, participantId, (p) => {
         if (!mine(p) || p.connected || p.leftAt !== null) return null;
         const next: Participant = { ...p, leftAt: new Date().toISOString(), connectionId: null, handRaisedAt: null };
-        const writes = (op: Deno.AtomicOperation) => writeAttendance(op, next, next.leftAt);
+        const writes = (op: StoreAtomic) => writeAttendance(op, next, next.leftAt);
         // After the meeting ended everyone has left implicitly; the record is closed quietly.
         if (!meeting || meeting.status === "ended") return { next, writes };
         return { next, writes, event: { type: "participant-left", data: { participantId, name: p.name } } };
@@ -552,7 +553,7 @@ export class MeetingSession {
  * Sets the meeting's startedAt once. People joining at the same moment race for it; losing to one
  * who set it is fine, and a lost race otherwise is tried again a few times, jittered.
  */
-async function markStarted(kv: Deno.Kv, meeting: Meeting, now: string) {
+async function markStarted(kv: Store, meeting: Meeting, now: string) {
   for (let attempt = 0;; attempt++) {
     try {
       await updateMeeting(kv, meeting.id, (m) => ({ startedAt: m.startedAt ?? now }));
@@ -578,10 +579,10 @@ function wireText(e: MeetingEvent): string {
   return text;
 }
 
-const hubs = new WeakMap<Deno.Kv, MeetingHub>();
+const hubs = new WeakMap<Store, MeetingHub>();
 
 /** The process's hub for a KV handle (created on first use). */
-export function hubFor(kv: Deno.Kv, opts: HubOptions = {}): MeetingHub {
+export function hubFor(kv: Store, opts: HubOptions = {}): MeetingHub {
   let hub = hubs.get(kv);
   if (!hub) {
     hub = new MeetingHub(kv, opts);
@@ -592,7 +593,7 @@ export function hubFor(kv: Deno.Kv, opts: HubOptions = {}): MeetingHub {
 }
 
 /** Closes the hub for a KV handle, if one was made (server shutdown, tests). */
-export async function closeHub(kv: Deno.Kv): Promise<void> {
+export async function closeHub(kv: Store): Promise<void> {
   const hub = hubs.get(kv);
   if (!hub) return;
   hubs.delete(kv);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { MeetingHub } from "./hub.ts";
 import { admit } from "./join.ts";
-import { hashToken } from "../ids.ts";
-import { createMeeting, getMeetingByNumber } from "../db/meetings.ts";
-import type { Meeting, MeetingRole } from "../db/meetings.ts";
+import { hashToken } from "../common/ids.ts";
+import { createMeeting, getMeetingByNumber } from "./store.ts";
+import type { Meeting, MeetingRole } from "./store.ts";
 import { getParticipant } from "./participants.ts";
-import { setQuiet } from "../log.ts";
+import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
 
 setQuiet(true);

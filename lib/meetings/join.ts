@@ -6,15 +6,16 @@
 // media. Denied people are blocked from knocking for 10 minutes and removed people for good, by
 // admission cookie, account, and (guests) IP address.
 
-import type { Meeting, MeetingRole } from "../db/meetings.ts";
-import { roleOf } from "../db/meetings.ts";
-import { commitOrThrow } from "../db/kv.ts";
-import { assertNotLimited, recordFailure } from "../auth/rate_limit.ts";
-import { hashToken, newId, randomToken, timingSafeEqual } from "../ids.ts";
-import type { FieldErrors } from "../http/errors.ts";
+import type { Store, StoreAtomic, StoreKey } from "../common/store.ts";
+import type { Meeting, MeetingRole } from "./store.ts";
+import { roleOf } from "./store.ts";
+import { commitOrThrow } from "../common/kv.ts";
+import { assertNotLimited, recordFailure } from "../common/rate_limit.ts";
+import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
+import type { FieldErrors } from "../common/errors.ts";
 import { commitChange, EVENT_TTL_MS } from "./events.ts";
-import { DENIED_RETRY_MS } from "./protocol.ts";
-import type { LobbyEntry } from "./protocol.ts";
+import { DENIED_RETRY_MS } from "../contracts/meeting_socket.ts";
+import type { LobbyEntry } from "../contracts/meeting_socket.ts";
 import { roomSettings } from "./settings.ts";
 
 export type AdmissionState = "waiting" | "admitted" | "denied" | "removed";
@@ -73,7 +74,7 @@ export const blockKeys = {
  * a commit: by account for signed-in people, by IP address for guests. The admission's own state
  * covers the cookie.
  */
-export function writeBlocks(op: Deno.AtomicOperation, a: Admission, kind: Block["kind"], now: Date) {
+export function writeBlocks(op: StoreAtomic, a: Admission, kind: Block["kind"], now: Date) {
   const ms = kind === "denied" ? DENIED_RETRY_MS : EVENT_TTL_MS;
   const block: Block = { kind, until: kind === "denied" ? new Date(now.getTime() + ms).toISOString() : null };
   if (a.userId) op.set(blockKeys.user(a.meetingId, kind, a.userId), block, { expireIn: ms });
@@ -82,7 +83,7 @@ export function writeBlocks(op: Deno.AtomicOperation, a: Admission, kind: Block[
 
 /** The refusal for someone a host denied or removed, or null. Expired blocks (KV expiry is lazy) are ignored. */
 export async function blockedRefusal(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   who: { userId: string | null; ip: string; admissionToken?: string },
 ): Promise<JoinRefusal | null> {
@@ -96,7 +97,7 @@ export async function blockedRefusal(
       if (until > now) return deniedRefusal(until);
     }
   }
-  const keys: [Deno.KvKey, Deno.KvKey] = who.userId
+  const keys: [StoreKey, StoreKey] = who.userId
     ? [blockKeys.user(meetingId, "removed", who.userId), blockKeys.user(meetingId, "denied", who.userId)]
     : [blockKeys.ip(meetingId, "removed", who.ip), blockKeys.ip(meetingId, "denied", who.ip)];
   const [removed, denied] = await kv.getMany<[Block, Block]>(keys);
@@ -155,7 +156,7 @@ export function lobbyEntryOf(a: Admission): LobbyEntry {
  * admission record is written too when `writeAdmission` is set. Idempotent for an entry already listed.
  */
 export async function knock(
-  kv: Deno.Kv,
+  kv: Store,
   a: Admission,
   tokenHash: string,
   connectionId: string | null,
@@ -190,7 +191,7 @@ export async function knock(
  * token's hash is stored.
  */
 export async function admit(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   who: { userId: string | null; name: string; role: MeetingRole; ip?: string },
 ): Promise<{ token: string; admission: Admission }> {
@@ -228,7 +229,7 @@ export async function admit(
  * "admitted", and the meeting not ended. Null otherwise.
  */
 export async function activeAdmission(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   token: string | undefined,
 ): Promise<Admission | null> {
@@ -238,7 +239,7 @@ export async function activeAdmission(
 
 /** The admission behind a pass token in any state while the meeting is open (null when none or ended). */
 export async function currentAdmission(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   token: string | undefined,
 ): Promise<Admission | null> {
@@ -300,7 +301,7 @@ export function entryBlock(meeting: Meeting, userId: string | null): JoinRefusal
  * link token. Success admits, or puts the person in the lobby (see initialAdmissionState).
  * Wrong passcodes count against `${meetingId}:${ip}` (10 per 15 minutes).
  */
-export async function tryJoin(kv: Deno.Kv, a: JoinAttempt): Promise<JoinResult> {
+export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
   const { meeting } = a;
   const blocked = entryBlock(meeting, a.user?.id ?? null);
   if (blocked) return { ok: false, refusal: blocked };

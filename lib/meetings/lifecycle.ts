@@ -1,11 +1,12 @@
 // Ending a meeting: the status change and the `meeting-ended` message commit together, so every
 // instance closes its sockets and no admission works afterwards.
 
+import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
-import { meetingKeys } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import type { MediaGateway } from "../http/types.ts";
-import { logger } from "../log.ts";
+import { meetingKeys } from "./store.ts";
+import type { Meeting } from "./store.ts";
+import type { MediaGateway } from "../web/types.ts";
+import { logger } from "../common/log.ts";
 
 const log = logger("meetings");
 
@@ -14,7 +15,7 @@ const log = logger("meetings");
  * sent), then asks the gateway to destroy the room; gateway failures are logged, not fatal.
  */
 export async function endMeeting(
-  kv: Deno.Kv,
+  kv: Store,
   meeting: Meeting,
   gateway: MediaGateway | null,
   reason = "The host ended the meeting",

@@ -1,13 +1,14 @@
 // The lobby: hosts admit or deny waiting admissions. Each decision changes the admission, takes the
 // entry off the lobby list and tells hosts and the waiting person (`lobby-left`) in one commit.
 
+import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
 import { ADMISSION_TTL_MS, admissionKeys, lobbyKeys, writeBlocks } from "./join.ts";
 import type { Admission, LobbyRecord } from "./join.ts";
-import type { Actor, LobbyEntry } from "./protocol.ts";
+import type { Actor, LobbyEntry } from "../contracts/meeting_socket.ts";
 
 /** Everyone waiting in a meeting's lobby, in knock order. */
-export async function listLobby(kv: Deno.Kv, meetingId: string): Promise<LobbyEntry[]> {
+export async function listLobby(kv: Store, meetingId: string): Promise<LobbyEntry[]> {
   const out: LobbyEntry[] = [];
   for await (const e of kv.list<LobbyRecord>({ prefix: lobbyKeys.meeting(meetingId) })) out.push(e.value.entry);
   return out.sort((a, b) => a.knockedAt.localeCompare(b.knockedAt) || a.admissionId.localeCompare(b.admissionId));
@@ -18,7 +19,7 @@ export async function listLobby(kv: Deno.Kv, meetingId: string): Promise<LobbyEn
  * not waiting any more (someone decided first, or it left).
  */
 export async function decideLobby(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   admissionId: string,
   outcome: "admitted" | "denied",
@@ -49,7 +50,7 @@ export async function decideLobby(
 }
 
 /** Takes a waiting person off the list when the lobby socket `connectionId` still holds it (they left). */
-export async function leaveLobby(kv: Deno.Kv, meetingId: string, admissionId: string, connectionId: string) {
+export async function leaveLobby(kv: Store, meetingId: string, admissionId: string, connectionId: string) {
   const key = lobbyKeys.entry(meetingId, admissionId);
   await commitChange(kv, meetingId, async () => {
     const rec = await kv.get<LobbyRecord>(key);

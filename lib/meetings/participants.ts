@@ -2,10 +2,11 @@
 // socket session, kept across reconnects). Every change others must hear about is committed
 // together with its meeting message.
 
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange } from "./events.ts";
 import { EVENT_TTL_MS } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
-import type { MediaState, ParticipantKind, ParticipantRole, ParticipantView } from "./protocol.ts";
+import type { MediaState, ParticipantKind, ParticipantRole, ParticipantView } from "../contracts/meeting_socket.ts";
 
 export interface Participant {
   participantId: string;
@@ -36,7 +37,7 @@ export interface Participant {
   handRaisedAt?: string | null;
   /** "phone": a caller through the gateway (no socket; present while the call lasts). Absent = "web". */
   kind?: ParticipantKind;
-  /** Phone participants: the gateway's call id (lib/meetings/phone.ts). */
+  /** Phone participants: the gateway's call id (lib/telephony/phone.ts). */
   callId?: string;
 }
 
@@ -65,7 +66,7 @@ export function toView(p: Participant): ParticipantView {
 }
 
 export async function getParticipant(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   participantId: string,
 ): Promise<Participant | null> {
@@ -73,7 +74,7 @@ export async function getParticipant(
 }
 
 /** Participants who have not left (including those inside their reconnect grace period). */
-export async function listPresent(kv: Deno.Kv, meetingId: string): Promise<Participant[]> {
+export async function listPresent(kv: Store, meetingId: string): Promise<Participant[]> {
   const out: Participant[] = [];
   for await (const e of kv.list<Participant>({ prefix: participantKeys.meeting(meetingId) })) {
     if (e.value.leftAt === null) out.push(e.value);
@@ -86,7 +87,7 @@ export interface ParticipantChange {
   next: Participant;
   event?: { type: string; data: Record<string, unknown> };
   /** More keys written in the same commit (attendance, admission, indexes). */
-  writes?: (op: Deno.AtomicOperation) => void;
+  writes?: (op: StoreAtomic) => void;
 }
 
 /**
@@ -95,7 +96,7 @@ export interface ParticipantChange {
  * races with fresh reads). Returns null when `decide` returns null.
  */
 export async function changeParticipant(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   participantId: string,
   decide: (current: Participant | null) => ParticipantChange | null,

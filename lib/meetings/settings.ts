@@ -4,8 +4,8 @@
 // lobby-for-all, chat, unmute and dial-in settings existed.
 
 import { z } from "zod";
-import type { Meeting, MeetingSettings } from "../db/meetings.ts";
-import type { RoomSettings } from "./protocol.ts";
+import type { Meeting, MeetingSettings } from "./store.ts";
+import type { RoomSettings } from "../contracts/meeting_socket.ts";
 
 const yesNo = z.boolean({ error: "Use true or false" });
 

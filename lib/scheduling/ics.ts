@@ -7,8 +7,8 @@
 // ical.js stays our reader: the tests parse every kind of document back with it.
 
 import ICAL from "ical.js";
-import { formatMeetingId } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
+import { formatMeetingId } from "../meetings/store.ts";
+import type { Meeting } from "../meetings/store.ts";
 import { seriesYearSpan } from "./recurrence.ts";
 import type { Invitee, Schedule } from "./schedule.ts";
 import {

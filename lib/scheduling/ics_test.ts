@@ -7,7 +7,7 @@ import ICAL from "ical.js";
 import { buildCancel, buildFeed, buildRequest, escapeText, foldLine, paramValue } from "./ics.ts";
 import type { CalendarItem } from "./ics.ts";
 import { seriesBounds, seriesYearSpan } from "./recurrence.ts";
-import type { Meeting } from "../db/meetings.ts";
+import type { Meeting } from "../meetings/store.ts";
 import type { Schedule } from "./schedule.ts";
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);

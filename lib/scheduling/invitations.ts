@@ -1,12 +1,12 @@
 // Invitation emails (iMIP): text + HTML + a `text/calendar; method=…` part whose METHOD matches the
 // VCALENDAR's. New invitations and updates are REQUESTs, cancellations CANCELs, all with the series UID.
 
-import type { Config } from "../config.ts";
-import { formatMeetingId } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import type { User } from "../db/users.ts";
+import type { Config } from "../common/config.ts";
+import { formatMeetingId } from "../meetings/store.ts";
+import type { Meeting } from "../meetings/store.ts";
+import type { User } from "../accounts/users.ts";
 import type { Mailer, MailMessage } from "../email/mailer.ts";
-import { logger } from "../log.ts";
+import { logger } from "../common/log.ts";
 import { buildCancel, buildRequest, joinDetails, meetingJoinUrl } from "./ics.ts";
 import type { IcsContext } from "./ics.ts";
 import { describeRrule } from "./recurrence.ts";

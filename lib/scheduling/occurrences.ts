@@ -1,9 +1,10 @@
 // Occurrences of scheduled meetings for other features (reminders, dashboard): expanded series
 // with cancellations removed and changed occurrences applied, the people to notify, change events.
 
-import { meetingKeys } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import { getUser, getUserByEmail } from "../db/users.ts";
+import type { Store } from "../common/store.ts";
+import { meetingKeys } from "../meetings/store.ts";
+import type { Meeting } from "../meetings/store.ts";
+import { getUser, getUserByEmail } from "../accounts/users.ts";
 import { expandSeries } from "./recurrence.ts";
 import { getSchedule } from "./schedule.ts";
 import type { Schedule } from "./schedule.ts";
@@ -53,7 +54,7 @@ export function occurrencesOf(schedule: Schedule, fromMs: number, toMs: number):
  * meeting. Recurrences are expanded in the series' own time zone (DST-correct).
  */
 export async function listOccurrences(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   fromMs: number,
   toMs: number,
@@ -67,7 +68,7 @@ export async function listOccurrences(
  * by email (with userId when a verified account has that email), without duplicates and without
  * invitees who declined. Empty for an unknown meeting.
  */
-export async function peopleFor(kv: Deno.Kv, meetingId: string): Promise<{ userId?: string; email: string }[]> {
+export async function peopleFor(kv: Store, meetingId: string): Promise<{ userId?: string; email: string }[]> {
   const schedule = await getSchedule(kv, meetingId);
   if (!schedule) return [];
   const meeting = (await kv.get<Meeting>(meetingKeys.meeting(schedule.id))).value;

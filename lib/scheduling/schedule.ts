@@ -1,12 +1,13 @@
 // The schedule of a meeting: when it happens (a wall-clock start in an IANA zone, a duration, an
 // optional RRULE with cancelled and changed occurrences), who is invited and how they answered.
 
-import { createMeeting, getMeetingByNumber, meetingKeys } from "../db/meetings.ts";
-import type { Meeting, MeetingSettings } from "../db/meetings.ts";
-import { commitAtomic, KvConflict } from "../db/kv.ts";
-import { normalizeEmail } from "../db/users.ts";
-import { randomToken } from "../ids.ts";
-import { logger } from "../log.ts";
+import type { Store } from "../common/store.ts";
+import { createMeeting, getMeetingByNumber, meetingKeys } from "../meetings/store.ts";
+import type { Meeting, MeetingSettings } from "../meetings/store.ts";
+import { commitAtomic, KvConflict } from "../common/kv.ts";
+import { normalizeEmail } from "../accounts/users.ts";
+import { randomToken } from "../common/ids.ts";
+import { logger } from "../common/log.ts";
 
 const log = logger("scheduling");
 
@@ -117,7 +118,7 @@ function newInvitee(meetingId: string, email: string): Invitee {
   };
 }
 
-export async function getSchedule(kv: Deno.Kv, meetingId: string): Promise<Schedule | null> {
+export async function getSchedule(kv: Store, meetingId: string): Promise<Schedule | null> {
   return (await kv.get<Schedule>(scheduleKeys.schedule(meetingId))).value;
 }
 
@@ -140,7 +141,7 @@ export interface NewSchedule {
  * neither exists without the other; then tells change listeners. Inputs must be validated already.
  */
 export async function createScheduledMeeting(
-  kv: Deno.Kv,
+  kv: Store,
   input: NewSchedule,
 ): Promise<{ meeting: Meeting; schedule: Schedule }> {
   let schedule: Schedule | null = null;
@@ -204,7 +205,7 @@ export interface ScheduleUpdate {
  * occurrences). Calls change listeners after the commit. Returns null when there is no schedule.
  */
 export async function updateSchedule(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
   change: (s: Schedule, m: Meeting) => ScheduleChange,
 ): Promise<ScheduleUpdate | null> {
@@ -248,7 +249,7 @@ export async function updateSchedule(
  * and invitee, or null when the token names nobody. Idempotent: answering twice keeps the last answer.
  */
 export async function recordResponse(
-  kv: Deno.Kv,
+  kv: Store,
   token: string,
   response: "accepted" | "declined",
 ): Promise<{ schedule: Schedule; invitee: Invitee } | null> {
@@ -292,7 +293,7 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 /** A schedule with its meeting (both present), by 10-digit meeting ID. */
 export async function getScheduledMeeting(
-  kv: Deno.Kv,
+  kv: Store,
   meetingId: string,
 ): Promise<{ meeting: Meeting; schedule: Schedule } | null> {
   const schedule = await getSchedule(kv, meetingId);
@@ -306,7 +307,7 @@ export async function getScheduledMeeting(
  * is invited to — without duplicates. Reads in batches of ten keys (KV's getMany limit).
  */
 export async function listSchedulesFor(
-  kv: Deno.Kv,
+  kv: Store,
   userId: string,
   verifiedEmail: string | null,
 ): Promise<{ meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[]> {
@@ -334,7 +335,7 @@ export async function listSchedulesFor(
 }
 
 /** Versionstamps of the same records listSchedulesFor reads: a cheap fingerprint for feed ETags. */
-export async function scheduleVersions(kv: Deno.Kv, userId: string, verifiedEmail: string | null): Promise<string> {
+export async function scheduleVersions(kv: Store, userId: string, verifiedEmail: string | null): Promise<string> {
   const ids = new Set<string>();
   for await (const e of kv.list({ prefix: scheduleKeys.hostPrefix(userId) })) ids.add(String(e.key[2]));
   if (verifiedEmail) {

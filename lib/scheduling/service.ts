@@ -1,11 +1,12 @@
 // Scheduling actions shared by the web pages and the API: each commits first, then tells invitees
 // (REQUEST for new and changed, CANCEL for cancelled or removed), raising SEQUENCE on every change.
 
-import type { MeetingSettings } from "../db/meetings.ts";
-import type { Meeting } from "../db/meetings.ts";
-import type { User } from "../db/users.ts";
-import { getUser } from "../db/users.ts";
-import { NotFound, ValidationError } from "../http/errors.ts";
+import type { Store } from "../common/store.ts";
+import type { MeetingSettings } from "../meetings/store.ts";
+import type { Meeting } from "../meetings/store.ts";
+import type { User } from "../accounts/users.ts";
+import { getUser } from "../accounts/users.ts";
+import { NotFound, ValidationError } from "../common/errors.ts";
 import { sendCancellation, sendInvitations, UnverifiedOrganizer } from "./invitations.ts";
 import type { InvitationDeps } from "./invitations.ts";
 import { expandSeries, RecurrenceError, validateRrule } from "./recurrence.ts";
@@ -20,7 +21,7 @@ export interface Delivery {
 }
 
 export interface ServiceDeps extends InvitationDeps {
-  kv: Deno.Kv;
+  kv: Store;
 }
 
 function merge(...ds: Delivery[]): Delivery {

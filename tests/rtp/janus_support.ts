@@ -2,7 +2,7 @@
 // enabled) with the gateway's janode link and managers in this process, so tests can drive the
 // AudioBridge/VideoRoom modules and relays directly. Plain RTP to Janus works on loopback.
 
-import { setQuiet } from "../../lib/log.ts";
+import { setQuiet } from "../../lib/common/log.ts";
 import { AudioBridgeManager } from "../../gateway/plugins/audiobridge.ts";
 import { loadGatewayConfig } from "../../gateway/config.ts";
 import { renderJanusConfig } from "../../gateway/janus/config.ts";

@@ -2,7 +2,7 @@
 // 20 ms packets at 50 a second with continuous timestamps; hold music loops.
 
 import assert from "node:assert/strict";
-import { setQuiet } from "../../lib/log.ts";
+import { setQuiet } from "../../lib/common/log.ts";
 import { decodeG711 } from "../../gateway/rtp/g711.ts";
 import { buildRtp } from "../../gateway/rtp/packet.ts";
 import { RtpRelay } from "../../gateway/rtp/relay.ts";

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import { setQuiet } from "../../lib/log.ts";
+import { setQuiet } from "../../lib/common/log.ts";
 import { decodeG711, encodeG711 } from "../../gateway/rtp/g711.ts";
 import { buildRtp, serializeTelephoneEvent } from "../../gateway/rtp/packet.ts";
 import { RtpRelay } from "../../gateway/rtp/relay.ts";

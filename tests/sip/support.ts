@@ -1,7 +1,7 @@
 // Test support for the SIP suites: an in-process endpoint on a free port, sipp runs stopped by PID
 // with a deadline, and a raw UDP/TCP client for what sipp cannot express.
 
-import { setQuiet } from "../../lib/log.ts";
+import { setQuiet } from "../../lib/common/log.ts";
 import nodeAssert from "node:assert/strict";
 import { parseMessage, type SipRequest, type SipResponse } from "../../gateway/sip/message.ts";
 import { SipEndpoint, type SipEndpointOptions } from "../../gateway/sip/endpoint.ts";

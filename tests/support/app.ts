@@ -1,12 +1,13 @@
 // In-process test harness: the real app over an in-memory KV, a capturing mailer, and a small
 // cookie-keeping client that sends same-origin form posts the way a browser does.
 
-import { loadConfig } from "../../lib/config.ts";
-import type { Config } from "../../lib/config.ts";
-import { createApp } from "../../lib/http/app.tsx";
+import type { Store } from "../../lib/common/store.ts";
+import { loadConfig } from "../../lib/common/config.ts";
+import type { Config } from "../../lib/common/config.ts";
+import { createWebApp } from "../../routes/mod.ts";
 import type { Mailer, MailMessage } from "../../lib/email/mailer.ts";
-import { loadSigningKey } from "../../lib/secret.ts";
-import { setQuiet } from "../../lib/log.ts";
+import { loadSigningKey } from "../../lib/common/server_secret.ts";
+import { setQuiet } from "../../lib/common/log.ts";
 
 setQuiet(true);
 
@@ -32,8 +33,8 @@ export class CapturingMailer implements Mailer {
 }
 
 export interface TestApp {
-  app: ReturnType<typeof createApp>;
-  kv: Deno.Kv;
+  app: ReturnType<typeof createWebApp>;
+  kv: Store;
   mailer: CapturingMailer;
   config: Config;
   origin: string;
@@ -51,7 +52,7 @@ export async function makeTestApp(env: Record<string, string> = {}): Promise<Tes
   const kv = await Deno.openKv(":memory:");
   const mailer = new CapturingMailer();
   const signingKey = await loadSigningKey(kv, "");
-  const app = createApp({ kv, config, mailer, signingKey, gateway: null });
+  const app = createWebApp({ kv, config, mailer, signingKey, gateway: null });
   const origin = new URL(config.publicUrl).origin;
   return {
     app,

@@ -6,6 +6,7 @@
 // to the namespace address and Chromium's fake microphone playing a WAV file. And WAV/Goertzel helpers.
 // Used by tests/sip_browser_e2e_test.ts.
 
+import type { Store } from "../../lib/common/store.ts";
 import type { NetNs } from "./netns.ts";
 import { meetingStackUnavailable, startMeetingStack } from "./meeting_harness.ts";
 import type { MeetingStack, Proc } from "./meeting_harness.ts";
@@ -279,7 +280,7 @@ export interface SipMeetingStack extends MeetingStack {
  * (tests/support/meeting_harness.ts), with Chromium's fake microphone playing `fakeAudioWav` (looped).
  */
 export async function startSipMeetingStack<T>(
-  seed: (kv: Deno.Kv) => Promise<T>,
+  seed: (kv: Store) => Promise<T>,
   opts: { fakeAudioWav: string },
 ): Promise<{ stack: SipMeetingStack; seeded: T }> {
   const sipPort = 5060;

@@ -3,6 +3,7 @@
 // one browser context per participant, the `window.__talkspace` hook, and teardown of all of it.
 // Used by tests/meeting_media_test.ts and tests/meeting_controls_e2e_test.ts.
 
+import type { Store } from "../../lib/common/store.ts";
 import { signedHeaders } from "../../lib/common/signing.ts";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -146,7 +147,7 @@ export interface StackOptions {
 }
 
 export async function startMeetingStack<T>(
-  seed: (kv: Deno.Kv) => Promise<T>,
+  seed: (kv: Store) => Promise<T>,
   opts: StackOptions = {},
 ): Promise<{ stack: MeetingStack; seeded: T }> {
   const t0 = performance.now();

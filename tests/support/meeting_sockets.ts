@@ -1,10 +1,11 @@
 // Meeting-socket test support against real web processes: a WebSocket peer whose received
 // messages a test can wait on (bounded, no sleeps), and signed-in or guest HTTP clients.
 
+import type { Store } from "../../lib/common/store.ts";
 import { TestClient } from "./app.ts";
 import type { RunningServer } from "./server.ts";
-import { createUser } from "../../lib/db/users.ts";
-import { createSession } from "../../lib/db/sessions.ts";
+import { createUser } from "../../lib/accounts/users.ts";
+import { createSession } from "../../lib/accounts/sessions.ts";
 
 /** Deno's WebSocket takes request headers (the admission cookie) as a constructor option. */
 const DenoWebSocket = WebSocket as unknown as new (url: string, options?: { headers?: HeadersInit }) => WebSocket;
@@ -97,7 +98,7 @@ export async function connect(server: RunningServer, meetingId: string, client: 
 
 /** A signed-in browser: a user with a full session cookie. */
 export async function signedIn(
-  kv: Deno.Kv,
+  kv: Store,
   server: RunningServer,
   name: string,
 ): Promise<{ client: TestClient; userId: string }> {

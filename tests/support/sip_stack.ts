@@ -1,6 +1,7 @@
 // The real gateway (Janus, SIP on 127.0.0.1) and the real web app wired to each other on loopback,
 // for SIP tests and bench/sip.ts: free ports, a shared secret, the web app's KV opened for seeding.
 
+import type { Store } from "../../lib/common/store.ts";
 import { freePort, type RunningGateway, startGateway } from "./gateway.ts";
 import { freeUdpPort } from "../sip/support.ts";
 import { type RunningServer, startServer } from "./server.ts";
@@ -9,7 +10,7 @@ export interface LoopbackSipStack {
   web: RunningServer;
   gw: RunningGateway & { sipPort: number };
   /** The web app's KV (for seeding and checks). */
-  kv: Deno.Kv;
+  kv: Store;
   /** SIP_RTP_PORT_RANGE of this run. */
   rtpRange: [number, number];
   /** Closes the KV, stops the web app (removing its data), then the gateway. */

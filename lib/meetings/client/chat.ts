@@ -3,7 +3,7 @@
 // counting, and the length limit. Pure functions, no DOM, no socket.
 
 // Types only (protocol.ts would pull zod into the bundle).
-import type { ChatMessage } from "../protocol.ts";
+import type { ChatMessage } from "../../contracts/meeting_socket.ts";
 
 /** Longest chat message, in UTF-16 code units (protocol.ts's MAX_CHAT_CHARS; a test keeps them equal). */
 export const CHAT_MAX_CHARS = 4000;

@@ -3,7 +3,7 @@
 // shows as @preact/signals. The UI only reads signals and calls these methods.
 
 import { batch, computed, effect, signal } from "@preact/signals";
-import type { MediaAccess } from "../../http/types.ts";
+import type { MediaAccess } from "../../web/types.ts";
 import type {
   DialOutStatus,
   LobbyEntry,
@@ -14,7 +14,7 @@ import type {
   RoomSettings,
   ServerMessage,
   WelcomeMessage,
-} from "../protocol.ts";
+} from "../../contracts/meeting_socket.ts";
 import { addChat, chatDraftProblem, EMPTY_CHAT, markChatRead } from "./chat.ts";
 import type { ChatLog } from "./chat.ts";
 import {
@@ -32,7 +32,7 @@ import {
 } from "./moderation.ts";
 import type { FloatingReaction } from "./moderation.ts";
 import { applyMeetingMessage, isPhone, rosterFromWelcome } from "./roster.ts";
-import { DIAL_OUT_TARGET } from "../dial_target.ts";
+import { DIAL_OUT_TARGET } from "../../telephony/dial_target.ts";
 import type { Roster } from "./roster.ts";
 import { NO_SPEAKER, speakerReducer } from "./layout.ts";
 import type { SpeakerState, TileKey } from "./layout.ts";

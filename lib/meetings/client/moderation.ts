@@ -10,7 +10,7 @@ import type {
   ParticipantView,
   RoomSettings,
   WelcomeMessage,
-} from "../protocol.ts";
+} from "../../contracts/meeting_socket.ts";
 import type { Roster } from "./roster.ts";
 
 /** Settings assumed until the first welcome says otherwise. */

@@ -1,7 +1,7 @@
 // Who is in the meeting, as the browser sees it: the welcome's snapshot plus participant messages,
 // applied idempotently (the server may replay messages the snapshot already covers).
 
-import type { MeetingMessage, ParticipantView, WelcomeMessage } from "../protocol.ts";
+import type { MeetingMessage, ParticipantView, WelcomeMessage } from "../../contracts/meeting_socket.ts";
 
 /** Participants by participantId, in join order. */
 export type Roster = ReadonlyMap<string, ParticipantView>;

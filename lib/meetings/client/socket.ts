@@ -12,9 +12,9 @@ import type {
   StateMessage,
   UserErrorCode,
   WelcomeMessage,
-} from "../protocol.ts";
+} from "../../contracts/meeting_socket.ts";
 
-/** The close codes of lib/meetings/protocol.ts's CLOSE that the client acts on. */
+/** The close codes of lib/contracts/meeting_socket.ts's CLOSE that the client acts on. */
 export const CLOSE_CODES = {
   meetingEnded: 4000,
   admitted: 4001,

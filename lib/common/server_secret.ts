@@ -1,0 +1,30 @@
+// The server's HMAC signing key: SECRET_KEY when set, otherwise a random secret created once in KV.
+
+import type { Store } from "./store.ts";
+import { keys } from "../accounts/keys.ts";
+import { randomToken } from "./ids.ts";
+
+/** Returns the signing key; concurrent first starts agree on one secret (atomic create). */
+export async function loadSigningKey(kv: Store, configured: string): Promise<CryptoKey> {
+  let secret = configured;
+  if (!secret) {
+    const existing = await kv.get<string>(keys.serverSecret());
+    if (existing.value) secret = existing.value;
+    else {
+      const fresh = randomToken(32);
+      await kv.atomic().check({ key: keys.serverSecret(), versionstamp: null }).set(keys.serverSecret(), fresh)
+        .commit();
+      secret = (await kv.get<string>(keys.serverSecret())).value!;
+    }
+  }
+  return await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+      "verify",
+    ],
+  );
+}

@@ -1,0 +1,316 @@
+// Reminders end to end within one process: planning on the KV queue, exactly-once sends under
+// redelivery and concurrency, stale plans, cancelled occurrences, gone devices, retries, email.
+
+import type { Store } from "../common/store.ts";
+import assert from "node:assert/strict";
+import { loadConfig } from "../common/config.ts";
+import { createMeeting } from "../meetings/store.ts";
+import { createUser } from "../accounts/users.ts";
+import type { MailMessage } from "../email/mailer.ts";
+import { setQuiet } from "../common/log.ts";
+import { startBackgroundWork } from "./background.ts";
+import { pushKeys } from "./keys.ts";
+import { setReminderMinutes } from "./prefs.ts";
+import { dueReminders, handleReminderMessage, requestPlan } from "./reminders.ts";
+import type { ReminderDeps, ReminderMessage } from "./reminders.ts";
+import { listSubscriptions, saveSubscription } from "./subscriptions.ts";
+import { decryptPush, makeSubscriber, MemorySchedule, RecordingPushService, verifyVapid, waitFor } from "./testing.ts";
+import type { Subscriber } from "./testing.ts";
+import { loadVapidKeys } from "./vapid.ts";
+
+setQuiet(true);
+
+class Mailbox {
+  readonly sent: MailMessage[] = [];
+  send(m: MailMessage): Promise<void> {
+    this.sent.push(m);
+    return Promise.resolve();
+  }
+}
+
+interface World {
+  kv: Store;
+  deps: ReminderDeps;
+  schedule: MemorySchedule;
+  push: RecordingPushService;
+  mail: Mailbox;
+  stop(): Promise<void>;
+}
+
+async function world(): Promise<World> {
+  const kv = await Deno.openKv(":memory:");
+  const schedule = new MemorySchedule();
+  const push = new RecordingPushService();
+  const mail = new Mailbox();
+  const config = loadConfig({ TALKSPACE_ENV: "development", PUBLIC_URL: "http://localhost:8000", KV_PATH: ":memory:" });
+  const deps: ReminderDeps = { kv, config, mailer: mail, schedule, fetch: push.fetch, env: {} };
+  const { stopped } = startBackgroundWork(deps);
+  return {
+    kv,
+    deps,
+    schedule,
+    push,
+    mail,
+    async stop() {
+      kv.close();
+      await stopped;
+    },
+  };
+}
+
+async function person(kv: Store, email: string) {
+  return await createUser(kv, { name: email.split("@")[0], email, passwordHash: "$argon2id$unused" });
+}
+
+async function subscribe(kv: Store, userId: string, name: string): Promise<Subscriber & { endpoint: string }> {
+  const s = await makeSubscriber();
+  const endpoint = `https://push.example.test/${name}`;
+  await saveSubscription(kv, userId, s.json(endpoint), "Test browser");
+  return { ...s, endpoint };
+}
+
+const MIN = 60_000;
+
+Deno.test("dueReminders: future offsets at their time, past ones collapse into one sent now", () => {
+  const now = 1_000_000_000_000;
+  const start = now + 30 * MIN;
+  assert.deepEqual(dueReminders(start, [10, 60], now), [{ offset: 60, dueMs: now }, {
+    offset: 10,
+    dueMs: start - 10 * MIN,
+  }]);
+  assert.deepEqual(dueReminders(start, [60, 120], now), [{ offset: 60, dueMs: now }]);
+  assert.deepEqual(dueReminders(start, [0, 5], now), [{ offset: 5, dueMs: start - 5 * MIN }, {
+    offset: 0,
+    dueMs: start,
+  }]);
+  assert.deepEqual(dueReminders(now - 1, [10], now), [], "an occurrence that started gets no reminder");
+});
+
+Deno.test("a meeting scheduled at short notice reminds each device once, encrypted for it and VAPID-signed", async () => {
+  const w = await world();
+  try {
+    const ada = await person(w.kv, "ada@example.org");
+    const meeting = await createMeeting(w.kv, { hostId: ada.id, title: "Design review" });
+    const phone = await subscribe(w.kv, ada.id, "phone");
+    const laptop = await subscribe(w.kv, ada.id, "laptop");
+    const start = new Date(Date.now() + 5 * MIN);
+    await w.schedule.set(
+      meeting.meetingId,
+      [{ start, end: new Date(start.getTime() + 30 * MIN), recurrenceId: "r1" }],
+      [
+        { userId: ada.id, email: ada.email },
+      ],
+    );
+    await waitFor("two pushes", () => w.push.requests.length >= 2);
+    const vapid = await loadVapidKeys(w.kv, w.deps.config, {});
+    for (const sub of [phone, laptop]) {
+      const req = w.push.requests.find((r) => r.url === sub.endpoint);
+      assert.ok(req, `nothing was sent to ${sub.endpoint}`);
+      const claims = await verifyVapid(req.headers.get("authorization"), vapid.publicKey, "https://push.example.test");
+      assert.match(claims.sub, /^mailto:/);
+      assert.equal(req.headers.get("content-encoding"), "aes128gcm");
+      assert.ok(Number(req.headers.get("ttl")) >= 60);
+      const payload = JSON.parse(await decryptPush(req.body, sub));
+      assert.equal(payload.title, "Design review");
+      assert.match(payload.body, /^Starts in 5 minutes/);
+      assert.equal(
+        payload.url,
+        `http://localhost:8000/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`,
+      );
+    }
+    // The other device's key cannot read this device's message.
+    const toPhone = w.push.requests.find((r) => r.url === phone.endpoint)!;
+    await assert.rejects(() => decryptPush(toPhone.body, laptop));
+
+    // Redelivery of the same reminder, from two "processes" at once, sends nothing more.
+    const plan = (await w.kv.get<{ seq: number }>(pushKeys.plan(meeting.meetingId))).value!;
+    const again: ReminderMessage = {
+      type: "reminders.remind",
+      meetingId: meeting.meetingId,
+      seq: plan.seq,
+      person: { userId: ada.id, email: ada.email },
+      start: start.getTime(),
+      recurrenceId: "r1",
+      offset: 10,
+    };
+    await Promise.all([handleReminderMessage(w.deps, again), handleReminderMessage(w.deps, again)]);
+    assert.equal(w.push.requests.length, 2, "a redelivered reminder was sent again");
+    assert.equal(w.mail.sent.length, 0, "people with devices get no email");
+  } finally {
+    await w.stop();
+  }
+});
+
+Deno.test("concurrent deliveries of one reminder send exactly once per device", async () => {
+  const w = await world();
+  try {
+    const ada = await person(w.kv, "ada@example.org");
+    const meeting = await createMeeting(w.kv, { hostId: ada.id, title: "Standup" });
+    await subscribe(w.kv, ada.id, "phone");
+    const start = new Date(Date.now() + 60 * MIN);
+    // Set the schedule without telling listeners, so only our hand-made deliveries run.
+    w.schedule.occurrences.set(meeting.meetingId, [{
+      start,
+      end: new Date(start.getTime() + 15 * MIN),
+      recurrenceId: "r",
+    }]);
+    w.schedule.people.set(meeting.meetingId, [{ userId: ada.id, email: ada.email }]);
+    await w.kv.set(pushKeys.plan(meeting.meetingId), { seq: 7, changedAt: "" });
+    const msg: ReminderMessage = {
+      type: "reminders.remind",
+      meetingId: meeting.meetingId,
+      seq: 7,
+      person: { userId: ada.id, email: ada.email },
+      start: start.getTime(),
+      recurrenceId: "r",
+      offset: 10,
+    };
+    await Promise.all(Array.from({ length: 8 }, () => handleReminderMessage(w.deps, msg)));
+    assert.equal(w.push.requests.length, 1);
+  } finally {
+    await w.stop();
+  }
+});
+
+Deno.test("reminders queued before a schedule change are stale; moved and cancelled occurrences get none", async () => {
+  const w = await world();
+  try {
+    const ada = await person(w.kv, "ada@example.org");
+    const meeting = await createMeeting(w.kv, { hostId: ada.id, title: "Planning" });
+    await subscribe(w.kv, ada.id, "phone");
+    const start = Date.now() + 60 * MIN;
+    const occ = { start: new Date(start), end: new Date(start + 30 * MIN), recurrenceId: "r1" };
+    w.schedule.occurrences.set(meeting.meetingId, [occ]);
+    w.schedule.people.set(meeting.meetingId, [{ userId: ada.id, email: ada.email }]);
+    const oldSeq = await requestPlan(w.kv, meeting.meetingId);
+    await waitFor(
+      "the plan to run",
+      async () => (await w.kv.get(pushKeys.plannedMeetingByUser(ada.id, meeting.meetingId))).value,
+    );
+    const queued: ReminderMessage = {
+      type: "reminders.remind",
+      meetingId: meeting.meetingId,
+      seq: oldSeq,
+      person: { userId: ada.id, email: ada.email },
+      start,
+      recurrenceId: "r1",
+      offset: 10,
+    };
+    // The meeting moves by a day: the old message (due in 50 minutes) must not send when it fires.
+    const moved = { ...occ, start: new Date(start + 1440 * MIN), end: new Date(start + 1470 * MIN) };
+    await w.schedule.set(meeting.meetingId, [moved], [{ userId: ada.id, email: ada.email }]);
+    await handleReminderMessage(w.deps, queued);
+    assert.equal(w.push.requests.length, 0, "a stale reminder was sent");
+
+    // Even with a current sequence, an occurrence that no longer exists gets nothing.
+    const seq = (await w.kv.get<{ seq: number }>(pushKeys.plan(meeting.meetingId))).value!.seq;
+    await handleReminderMessage(w.deps, { ...queued, seq });
+    assert.equal(w.push.requests.length, 0, "a reminder for a moved occurrence was sent");
+    // The moved occurrence's own reminder does send.
+    await handleReminderMessage(w.deps, { ...queued, seq, start: moved.start.getTime() });
+    assert.equal(w.push.requests.length, 1);
+    // An offset the person no longer chose gets nothing.
+    await handleReminderMessage(w.deps, { ...queued, seq, start: moved.start.getTime(), offset: 60 });
+    assert.equal(w.push.requests.length, 1, "an offset the person did not choose was sent");
+  } finally {
+    await w.stop();
+  }
+});
+
+Deno.test("a 410 removes the device; a 5xx is retried under the same marker and sent once", async () => {
+  const w = await world();
+  try {
+    const ada = await person(w.kv, "ada@example.org");
+    const meeting = await createMeeting(w.kv, { hostId: ada.id, title: "Retro" });
+    const gone = await subscribe(w.kv, ada.id, "gone");
+    const flaky = await subscribe(w.kv, ada.id, "flaky");
+    const start = Date.now() + 60 * MIN;
+    w.schedule.occurrences.set(meeting.meetingId, [{
+      start: new Date(start),
+      end: new Date(start + 30 * MIN),
+      recurrenceId: "r",
+    }]);
+    w.schedule.people.set(meeting.meetingId, [{ userId: ada.id, email: ada.email }]);
+    await w.kv.set(pushKeys.plan(meeting.meetingId), { seq: 1, changedAt: "" });
+    w.push.answer(gone.endpoint, 410);
+    w.push.answer(flaky.endpoint, 503);
+    const msg: ReminderMessage = {
+      type: "reminders.remind",
+      meetingId: meeting.meetingId,
+      seq: 1,
+      person: { userId: ada.id, email: ada.email },
+      start,
+      recurrenceId: "r",
+      offset: 10,
+    };
+    await handleReminderMessage(w.deps, msg);
+    // A person's devices are sent to concurrently: which request arrives first is not part of the contract.
+    assert.deepEqual(w.push.requests.map((r) => r.url).sort(), [gone.endpoint, flaky.endpoint].sort());
+    assert.deepEqual((await listSubscriptions(w.kv, ada.id)).map((s) => s.endpoint), [flaky.endpoint]);
+
+    const flakyId = (await listSubscriptions(w.kv, ada.id))[0].id;
+    const markerKey = pushKeys.reminderSent(`push:${flakyId}`, meeting.meetingId, start, 10);
+    const marker = (await w.kv.get<{ state: string; attempt: number }>(markerKey)).value;
+    assert.deepEqual([marker?.state, marker?.attempt], ["retry", 2]);
+
+    // The retry (queued with a 30 s delay) is delivered by hand here; a wrong attempt number is ignored.
+    const retry: ReminderMessage = {
+      type: "reminders.retry",
+      channel: "push",
+      target: flakyId,
+      meetingId: meeting.meetingId,
+      person: msg.person,
+      start,
+      end: start + 30 * MIN,
+      recurrenceId: "r",
+      offset: 10,
+      attempt: 3,
+    };
+    await handleReminderMessage(w.deps, retry);
+    assert.equal(w.push.requests.length, 2, "a retry for the wrong attempt was sent");
+    await Promise.all([
+      handleReminderMessage(w.deps, { ...retry, attempt: 2 }),
+      handleReminderMessage(w.deps, { ...retry, attempt: 2 }),
+    ]);
+    assert.equal(w.push.requests.length, 3);
+    assert.equal((await w.kv.get<{ state: string }>(markerKey)).value?.state, "sent");
+    // The next reminder goes to the remaining device only.
+    await handleReminderMessage(w.deps, { ...msg, start: start, offset: 10 });
+    assert.equal(w.push.requests.length, 3, "the first reminder went out twice");
+  } finally {
+    await w.stop();
+  }
+});
+
+Deno.test("people without devices (and invitees without accounts) get one email reminder", async () => {
+  const w = await world();
+  try {
+    const ada = await person(w.kv, "ada@example.org");
+    await setReminderMinutes(w.kv, ada.id, [10, 60]);
+    const meeting = await createMeeting(w.kv, { hostId: ada.id, title: "Board meeting" });
+    // Both of Ada's offsets and the guest's default 10 minutes are already past: one reminder each, now.
+    const start = new Date(Date.now() + 5 * MIN);
+    await w.schedule.set(meeting.meetingId, [{ start, end: new Date(start.getTime() + 60 * MIN), recurrenceId: "r" }], [
+      { userId: ada.id, email: ada.email },
+      { email: "guest@example.net" },
+    ]);
+    await waitFor("two emails", () => w.mail.sent.length >= 2);
+    const toAda = w.mail.sent.filter((m) => m.to === "ada@example.org");
+    const toGuest = w.mail.sent.filter((m) => m.to === "guest@example.net");
+    assert.equal(toAda.length, 1);
+    assert.equal(toGuest.length, 1);
+    assert.match(toAda[0].subject, /Board meeting/);
+    assert.ok(toAda[0].text.includes(`/m/${meeting.meetingId}?pwd=`), "the email has no join link");
+    // Re-planning (another change) does not repeat the reminders already sent.
+    await w.schedule.set(meeting.meetingId, [{ start, end: new Date(start.getTime() + 60 * MIN), recurrenceId: "r" }], [
+      { userId: ada.id, email: ada.email },
+      { email: "guest@example.net" },
+    ]);
+    const seq = (await w.kv.get<{ seq: number }>(pushKeys.plan(meeting.meetingId))).value!.seq;
+    await handleReminderMessage(w.deps, { type: "reminders.plan", meetingId: meeting.meetingId, seq });
+    assert.equal(w.mail.sent.length, 2);
+    assert.equal(w.push.requests.length, 0);
+  } finally {
+    await w.stop();
+  }
+});

@@ -1,0 +1,75 @@
+// Starting and ending cookie sessions, shared by the password step (routes/auth.tsx) and the TOTP
+// step (routes/totp.tsx): every sign-in rotates the session token, and `next` stays a local path.
+
+import type { Context } from "hono";
+import { createSession, deleteSession, PENDING_TTL_MS, SESSION_TTL_MS } from "../accounts/sessions.ts";
+import type { Session } from "../accounts/sessions.ts";
+import type { User } from "../accounts/users.ts";
+import { clearCookie, SESSION_COOKIE, writeCookie } from "./cookies.ts";
+import type { Env } from "./types.ts";
+import { logger } from "../common/log.ts";
+
+const log = logger("signin");
+
+/** Where the TOTP step lives; the password step sends two-factor accounts there. */
+export const TOTP_STEP_PATH = "/signin/totp";
+
+/**
+ * Returns `next` when it is a path on this site ("/x", not "//host", "/\host" or a URL), else null.
+ * Control characters and backslashes are refused outright because browsers normalise them.
+ */
+export function safeNext(next: unknown): string | null {
+  if (typeof next !== "string" || next.length === 0 || next.length > 2000) return null;
+  if (!next.startsWith("/") || next.startsWith("//")) return null;
+  // deno-lint-ignore no-control-regex -- refusing control characters is the point
+  if (/[\\\u0000-\u001f\u007f]/.test(next)) return null;
+  try {
+    const base = "http://talkspace.invalid";
+    const url = new URL(next, base);
+    if (url.origin !== base) return null;
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return null;
+  }
+}
+
+/** Ends the request's cookie session (full or half-signed-in), if any, and clears the cookie. */
+export async function endCurrentSession(c: Context<Env>): Promise<void> {
+  const current = c.get("session");
+  if (current) await deleteSession(c.get("deps").kv, current.tokenHash);
+  clearCookie(c, SESSION_COOKIE);
+}
+
+/**
+ * Replaces whatever session the request had with a new one of `stage` and sets the cookie, so a
+ * token planted or seen before sign-in never becomes a signed-in session (session fixation).
+ */
+export async function startSession(c: Context<Env>, user: User, stage: Session["stage"]): Promise<void> {
+  const { kv } = c.get("deps");
+  const current = c.get("session");
+  if (current) await deleteSession(kv, current.tokenHash);
+  const { token } = await createSession(kv, user.id, stage, c.req.header("user-agent") ?? "");
+  const ttl = stage === "full" ? SESSION_TTL_MS : PENDING_TTL_MS;
+  writeCookie(c, SESSION_COOKIE, token, Math.floor(ttl / 1000));
+}
+
+/**
+ * Finishes a sign-in once every factor is checked: ends the pending (or any previous) session,
+ * starts a full one, sets the cookie and redirects (303) to `next` when it is local, else /dashboard.
+ */
+export async function completeSignIn(c: Context<Env>, user: User, next?: string | null): Promise<Response> {
+  await startSession(c, user, "full");
+  log.info("signed in", { userId: user.id });
+  return c.redirect(safeNext(next) ?? "/dashboard", 303);
+}
+
+/**
+ * After a correct password: accounts with two-factor get a half-signed-in session and go to the
+ * TOTP step (with `next` passed along as ?next=); others are signed in completely.
+ */
+export async function afterPassword(c: Context<Env>, user: User, next?: string | null): Promise<Response> {
+  if (!user.totpSecret) return await completeSignIn(c, user, next);
+  await startSession(c, user, "totp");
+  const local = safeNext(next);
+  return c.redirect(local ? `${TOTP_STEP_PATH}?next=${encodeURIComponent(local)}` : TOTP_STEP_PATH, 303);
+}

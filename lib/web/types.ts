@@ -1,0 +1,44 @@
+// Request-scoped state shared by every route (Hono Variables).
+
+import type { Store } from "../common/store.ts";
+import type { Config } from "../common/config.ts";
+import type { Mailer } from "../email/mailer.ts";
+import type { Session } from "../accounts/sessions.ts";
+import type { User } from "../accounts/users.ts";
+import type { GatewayClient, JanusAccess } from "../meetings/gateway_client.ts";
+
+/** What the web app asks of the media gateway (lib/meetings/gateway_client.ts, signed HTTP). */
+export type MediaGateway = GatewayClient;
+
+/** What the browser needs to join a meeting's VideoRoom (from the gateway). */
+export type MediaAccess = JanusAccess;
+
+/** Long-lived dependencies handed to createApp; tests pass an in-memory KV and a capturing mailer. */
+export interface AppDeps {
+  kv: Store;
+  config: Config;
+  mailer: Mailer;
+  /** HMAC key for signed values (derived from SECRET_KEY or a secret kept in KV). */
+  signingKey: CryptoKey;
+  /** The media gateway, or null when none is configured (meetings then run without audio/video). */
+  gateway: MediaGateway | null;
+}
+
+export interface Env {
+  Variables: {
+    deps: AppDeps;
+    /** The signed-in person (fully signed in, enabled), or null. */
+    user: User | null;
+    /** The cookie session, including a half-signed-in one waiting for a TOTP code. */
+    session: { tokenHash: string; session: Session } | null;
+    /** How the request authenticated: a browser session cookie, an API token, or not at all. */
+    authVia: "cookie" | "token" | null;
+    /** Per-response CSP nonce for the island boot script. */
+    nonce: string;
+    /** The double-submit CSRF token that forms embed. */
+    csrfToken: string;
+    clientIp: string;
+    /** Extra origins the page may connect to (e.g. the Janus WebSocket on the meeting page). */
+    cspConnect: string[];
+  };
+}
