@@ -5,7 +5,8 @@
 //
 // rows, alternating per sample: plain GET /healthz (the HTTP floor), a signed POST to an internal
 // path that does not exist (HTTP + signature checks + routing, no KV), the real resolve through
-// gateway/web_client.ts, signing alone, and resolveDialIn straight on the same KV file.
+// gateway/web_client.ts (its kept-alive HTTP/1.1 connection) and the same client made to use fetch
+// (as it did before), signing alone, and resolveDialIn straight on the same KV file.
 // Options: BENCH_N (200). Stops the web app it starts.
 
 import { setQuiet } from "../../lib/common/log.ts";
@@ -27,7 +28,15 @@ try {
   const m = await createMeeting(kv, { hostId: host.id, title: "Resolve", settings: { lobby: false } });
   const base = web.url.replace("localhost", "127.0.0.1");
   const client = createWebClient({ url: base, secret });
-  const rows: Record<string, number[]> = { healthz: [], signed404: [], resolve: [], sign: [], kvOnly: [] };
+  const viaFetch = createWebClient({ url: base, secret, fetch: (input, init) => fetch(input, init) });
+  const rows: Record<string, number[]> = {
+    healthz: [],
+    signed404: [],
+    resolve: [],
+    resolveFetch: [],
+    sign: [],
+    kvOnly: [],
+  };
   const time = async (name: string, f: () => Promise<unknown> | unknown) => {
     const t = performance.now();
     await f();
@@ -52,6 +61,10 @@ try {
       const res = await client.resolve(m.meetingId, m.passcode, "127.0.0.1:5062:+1555");
       if (!res.ok) throw new Error(`resolve answered ${res.status}`);
     });
+    await time("resolveFetch", async () => {
+      const res = await viaFetch.resolve(m.meetingId, m.passcode, "127.0.0.1:5062:+1555");
+      if (!res.ok) throw new Error(`resolve answered ${res.status}`);
+    });
     await time("sign", () => signedHeaders(secret, "POST", "/internal/sip/resolve", JSON.stringify({ a: 1 })));
     await time("kvOnly", () => resolveDialIn(kv, { meetingId: m.meetingId, passcode: m.passcode, caller: "x" }));
     if (!keep) Object.assign(rows, r);
@@ -59,6 +72,9 @@ try {
   const f = (x: number) => x.toFixed(3);
   printTable(["ms", "median", "p95"], Object.entries(rows).map(([k, xs]) => [k, f(median(xs)), f(percentile(xs, 95))]));
   console.log(`resolve ÷ healthz (median): ${(median(rows.resolve) / median(rows.healthz)).toFixed(2)}`);
+  console.log(
+    `resolve ÷ resolve over fetch (median): ${(median(rows.resolve) / median(rows.resolveFetch)).toFixed(2)}`,
+  );
 } finally {
   kv.close();
   await web.stop();
