@@ -1,5 +1,5 @@
 // The gateway's client for the web app's internal SIP API (docs/sip-integration.md, "Gateway → web"),
-// signing every request with the shared GATEWAY_SECRET (gateway/signing.ts, same scheme both ways).
+// signing every request with the shared GATEWAY_SECRET (lib/common/signing.ts, same scheme both ways).
 //
 // Over plain http (the web app on loopback or a private network) requests go out on kept-alive
 // HTTP/1.1 connections of our own (Http1Pool below) instead of fetch: `resolve` is on the path of
@@ -354,33 +354,38 @@ export class Http1Pool {
     head += "\r\n";
     let conn: Http1Connection | undefined;
     while ((conn = this.#idle.pop()) && conn.dead) this.#all.delete(conn);
-    if (!conn) {
-      conn = new Http1Connection(await Deno.connect({ hostname: this.hostname, port: this.port }));
-      this.#all.add(conn);
-    }
-    const c = conn;
+    // One deadline for connecting, sending and the whole answer (as fetch's AbortSignal.timeout was).
+    let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        conn?.close();
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     try {
-      return await Promise.race([
-        c.request(utf8.encode(head), bytes, method),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            c.close();
-            reject(new Error(`no answer within ${timeoutMs} ms`));
-          }, timeoutMs);
-        }),
-      ]);
+      if (!conn) {
+        const connecting = Deno.connect({ hostname: this.hostname, port: this.port });
+        // A connection that comes up after the deadline is closed at once.
+        connecting.then((tcp) => timedOut && tcp.close(), () => {});
+        conn = new Http1Connection(await Promise.race([connecting, deadline]));
+        this.#all.add(conn);
+      }
+      return await Promise.race([conn.request(utf8.encode(head), bytes, method), deadline]);
     } catch (err) {
-      c.close();
+      conn?.close();
       throw err;
     } finally {
       clearTimeout(timer);
-      if (c.dead || this.#closed || this.#idle.length >= this.maxIdle) {
-        c.close();
-        this.#all.delete(c);
-      } else {
-        c.release();
-        this.#idle.push(c);
+      if (conn) {
+        if (conn.dead || this.#closed || this.#idle.length >= this.maxIdle) {
+          conn.close();
+          this.#all.delete(conn);
+        } else {
+          conn.release();
+          this.#idle.push(conn);
+        }
       }
     }
   }
