@@ -16,9 +16,9 @@ import { RawJanus, startGateway } from "./support/gateway.ts";
 import { createGatewayClient } from "../lib/meetings/gateway_client.ts";
 import { loadSigningKey } from "../lib/common/server_secret.ts";
 import { changeParticipant, SILENT_STATE } from "../lib/meetings/participants.ts";
-import { admissionKeys } from "../lib/meetings/join.ts";
 import type { Admission } from "../lib/meetings/join.ts";
 import { TestClient as Client } from "./support/app.ts";
+import { admissionKeys } from "../lib/meetings/keys.ts";
 
 async function person(t: TestApp, name: string): Promise<{ id: string; client: TestClient }> {
   const user = await createUser(t.kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "unused" });

@@ -8,6 +8,7 @@ import type { Meeting } from "./store.ts";
 import { InvalidCursor } from "../accounts/users.ts";
 import type { Participant } from "./participants.ts";
 import type { ParticipantRole } from "../contracts/meeting_socket.ts";
+import { attendanceKeys } from "./keys.ts";
 
 export interface AttendanceRecord {
   attendanceId: string;
@@ -20,14 +21,6 @@ export interface AttendanceRecord {
   joinedAt: string;
   leftAt: string | null;
 }
-
-export const attendanceKeys = {
-  record: (meetingId: string, attendanceId: string) => ["meeting_attendance", meetingId, attendanceId] as const,
-  meeting: (meetingId: string) => ["meeting_attendance", meetingId] as const,
-  /** Meetings a signed-in person attended: value is the 10-digit meeting ID. */
-  byAttendee: (userId: string, meetingRecordId: string) => ["meetings_by_attendee", userId, meetingRecordId] as const,
-  attendee: (userId: string) => ["meetings_by_attendee", userId] as const,
-};
 
 function record(p: Participant, leftAt: string | null): AttendanceRecord {
   return {

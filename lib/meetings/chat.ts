@@ -9,6 +9,7 @@ import type { Participant } from "./participants.ts";
 import { CHAT_HISTORY_LIMIT } from "../contracts/meeting_socket.ts";
 import type { ChatMessage } from "../contracts/meeting_socket.ts";
 import type { Audience } from "./audience.ts";
+import { chatKeys } from "./keys.ts";
 
 export interface ChatRecord {
   message: ChatMessage;
@@ -17,11 +18,6 @@ export interface ChatRecord {
   fromUserId: string | null;
   toUserId: string | null;
 }
-
-export const chatKeys = {
-  message: (meetingId: string, id: number) => ["meeting_chat", meetingId, id] as const,
-  meeting: (meetingId: string) => ["meeting_chat", meetingId] as const,
-};
 
 /**
  * Commits a chat message and its meeting message together; the chat record is stored under the

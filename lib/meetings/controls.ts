@@ -5,9 +5,9 @@
 
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange, EVENT_TTL_MS } from "./events.ts";
-import { changeParticipant, getParticipant, listPresent, participantKeys, toView } from "./participants.ts";
+import { changeParticipant, getParticipant, listPresent, toView } from "./participants.ts";
 import type { Participant } from "./participants.ts";
-import { ADMISSION_TTL_MS, admissionKeys, writeBlocks } from "./join.ts";
+import { ADMISSION_TTL_MS, writeBlocks } from "./join.ts";
 import type { Admission } from "./join.ts";
 import { decideLobby, listLobby } from "./lobby.ts";
 import { sendChat } from "./chat.ts";
@@ -31,10 +31,10 @@ import type {
   StateMessage,
   UserErrorCode,
 } from "../contracts/meeting_socket.ts";
-import { meetingKeys } from "./store.ts";
 import type { Meeting } from "./store.ts";
 import type { MediaGateway } from "../web/types.ts";
 import { logger } from "../common/log.ts";
+import { admissionKeys, meetingKeys, participantKeys } from "./keys.ts";
 
 const log = logger("controls");
 

@@ -4,7 +4,7 @@
 import type { Store } from "../common/store.ts";
 import assert from "node:assert/strict";
 import { MeetingHub } from "./hub.ts";
-import { admissionKeys, admit } from "./join.ts";
+import { admit } from "./join.ts";
 import type { Admission } from "./join.ts";
 import { hashToken } from "../common/ids.ts";
 import { createMeeting, getMeetingByNumber } from "./store.ts";
@@ -16,6 +16,7 @@ import type { PhoneCall } from "../telephony/phone.ts";
 import type { MediaGateway } from "../web/types.ts";
 import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
+import { admissionKeys } from "./keys.ts";
 
 setQuiet(true);
 

@@ -7,6 +7,7 @@
 
 import type { Store, StoreAtomic, StoreKey } from "../common/store.ts";
 import { commitAtomic, KvConflict } from "../common/kv.ts";
+import { eventKeys } from "./keys.ts";
 
 /** How long a meeting's messages are kept for replay and history. */
 export const EVENT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -18,12 +19,6 @@ export interface MeetingEvent<T = Record<string, unknown>> {
   at: string;
   data: T;
 }
-
-export const eventKeys = {
-  head: (meetingId: string) => ["meeting_event_head", meetingId] as const,
-  event: (meetingId: string, seq: number) => ["meeting_events", meetingId, seq] as const,
-  events: (meetingId: string) => ["meeting_events", meetingId] as const,
-};
 
 /** What a caller wants committed: optionally a meeting message, plus its own checked writes. */
 export interface Change<R> {

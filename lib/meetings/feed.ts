@@ -5,9 +5,10 @@
 // processes share one KV file the feed also re-reads the head on a short interval (`pollMs`).
 
 import type { Store } from "../common/store.ts";
-import { eventKeys, eventsSince, headId } from "./events.ts";
+import { eventsSince, headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { logger } from "../common/log.ts";
+import { eventKeys } from "./keys.ts";
 
 const log = logger("feed");
 

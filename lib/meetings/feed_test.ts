@@ -1,8 +1,9 @@
 import type { StoreAtomic } from "../common/store.ts";
 import assert from "node:assert/strict";
-import { appendEvent, commitChange, eventKeys, eventsSince } from "./events.ts";
+import { appendEvent, commitChange, eventsSince } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { MeetingFeed } from "./feed.ts";
+import { eventKeys } from "./keys.ts";
 
 function collector() {
   const got: MeetingEvent[] = [];

@@ -4,10 +4,11 @@
 // reads about one page of index entries from each, never the whole history.
 
 import type { Store, StoreSelector } from "../common/store.ts";
-import { meetingKeys, roleOf } from "./store.ts";
+import { roleOf } from "./store.ts";
 import type { Meeting } from "./store.ts";
 import { InvalidCursor } from "../accounts/users.ts";
-import { attendanceKeys, peopleCount, seconds } from "./attendance.ts";
+import { peopleCount, seconds } from "./attendance.ts";
+import { attendanceKeys, meetingKeys } from "./keys.ts";
 
 export interface HistoryItem {
   meeting: Meeting;

@@ -12,7 +12,7 @@ import { headId } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { changeParticipant, listPresent, SILENT_STATE, toView } from "./participants.ts";
 import type { Participant } from "./participants.ts";
-import { admissionKeys, knock, lobbyEntryOf } from "./join.ts";
+import { knock, lobbyEntryOf } from "./join.ts";
 import type { Admission } from "./join.ts";
 import { clientMessageSchema, CLOSE, DENIED_RETRY_MS, MAX_MESSAGE_BYTES } from "../contracts/meeting_socket.ts";
 import type {
@@ -38,6 +38,7 @@ import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
 import { syncPublisher } from "../telephony/phone.ts";
+import { admissionKeys } from "./keys.ts";
 
 const log = logger("hub");
 

@@ -17,6 +17,7 @@ import { commitChange, EVENT_TTL_MS } from "./events.ts";
 import { DENIED_RETRY_MS } from "../contracts/meeting_socket.ts";
 import type { LobbyEntry } from "../contracts/meeting_socket.ts";
 import { roomSettings } from "./settings.ts";
+import { admissionKeys, blockKeys, lobbyKeys } from "./keys.ts";
 
 export type AdmissionState = "waiting" | "admitted" | "denied" | "removed";
 
@@ -52,22 +53,6 @@ interface Block {
 }
 
 export const ADMISSION_TTL_MS = 24 * 60 * 60 * 1000;
-
-export const admissionKeys = {
-  admission: (meetingId: string, tokenHash: string) => ["meeting_admissions", meetingId, tokenHash] as const,
-  meeting: (meetingId: string) => ["meeting_admissions", meetingId] as const,
-};
-
-export const lobbyKeys = {
-  entry: (meetingId: string, admissionId: string) => ["meeting_lobby", meetingId, admissionId] as const,
-  meeting: (meetingId: string) => ["meeting_lobby", meetingId] as const,
-};
-
-export const blockKeys = {
-  user: (meetingId: string, kind: Block["kind"], userId: string) =>
-    ["meeting_blocks", meetingId, kind, "user", userId] as const,
-  ip: (meetingId: string, kind: Block["kind"], ip: string) => ["meeting_blocks", meetingId, kind, "ip", ip] as const,
-};
 
 /**
  * Adds the blocks for a denied (10 minutes) or removed (as long as the meeting's records) person to

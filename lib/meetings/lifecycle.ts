@@ -3,10 +3,10 @@
 
 import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
-import { meetingKeys } from "./store.ts";
 import type { Meeting } from "./store.ts";
 import type { MediaGateway } from "../web/types.ts";
 import { logger } from "../common/log.ts";
+import { meetingKeys } from "./keys.ts";
 
 const log = logger("meetings");
 

@@ -3,9 +3,10 @@
 
 import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
-import { ADMISSION_TTL_MS, admissionKeys, lobbyKeys, writeBlocks } from "./join.ts";
+import { ADMISSION_TTL_MS, writeBlocks } from "./join.ts";
 import type { Admission, LobbyRecord } from "./join.ts";
 import type { Actor, LobbyEntry } from "../contracts/meeting_socket.ts";
+import { admissionKeys, lobbyKeys } from "./keys.ts";
 
 /** Everyone waiting in a meeting's lobby, in knock order. */
 export async function listLobby(kv: Store, meetingId: string): Promise<LobbyEntry[]> {

@@ -7,6 +7,7 @@ import { commitChange } from "./events.ts";
 import { EVENT_TTL_MS } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import type { MediaState, ParticipantKind, ParticipantRole, ParticipantView } from "../contracts/meeting_socket.ts";
+import { participantKeys } from "./keys.ts";
 
 export interface Participant {
   participantId: string;
@@ -40,12 +41,6 @@ export interface Participant {
   /** Phone participants: the gateway's call id (lib/telephony/phone.ts). */
   callId?: string;
 }
-
-export const participantKeys = {
-  participant: (meetingId: string, participantId: string) =>
-    ["meeting_participants", meetingId, participantId] as const,
-  meeting: (meetingId: string) => ["meeting_participants", meetingId] as const,
-};
 
 export const SILENT_STATE: MediaState = { audio: false, video: false, screen: false };
 

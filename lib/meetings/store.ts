@@ -3,6 +3,7 @@
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitAtomic, KvConflict } from "../common/kv.ts";
 import { newId, randomToken } from "../common/ids.ts";
+import { meetingKeys } from "./keys.ts";
 
 export type MeetingRole = "host" | "cohost" | "participant" | "guest";
 
@@ -56,13 +57,6 @@ export interface Meeting {
   startedAt: string | null;
   endedAt: string | null;
 }
-
-export const meetingKeys = {
-  meeting: (id: string) => ["meetings", id] as const,
-  byNumber: (meetingId: string) => ["meetings_by_number", meetingId] as const,
-  byHost: (hostId: string, id: string) => ["meetings_by_host", hostId, id] as const,
-  hostPrefix: (hostId: string) => ["meetings_by_host", hostId] as const,
-};
 
 /** Formats a meeting ID for people: `123 456 7890`. */
 export function formatMeetingId(meetingId: string): string {
@@ -121,6 +115,12 @@ export async function createMeeting(
   throw new KvConflict("could not find a free meeting ID");
 }
 
+/** The meeting record by its ULID, or null. */
+export async function getMeeting(kv: Store, id: string): Promise<Meeting | null> {
+  return (await kv.get<Meeting>(meetingKeys.meeting(id))).value;
+}
+
+/** The meeting record by its 10-digit meeting ID (through the number index), or null. */
 export async function getMeetingByNumber(kv: Store, meetingId: string): Promise<Meeting | null> {
   const idx = await kv.get<string>(meetingKeys.byNumber(meetingId));
   if (!idx.value) return null;

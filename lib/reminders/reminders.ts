@@ -17,7 +17,7 @@
 import type { Store, StoreEntry, StoreKey } from "../common/store.ts";
 import type { Config } from "../common/config.ts";
 import type { Mailer } from "../email/mailer.ts";
-import { getMeetingByNumber, meetingKeys } from "../meetings/store.ts";
+import { getMeeting, getMeetingByNumber } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
 import { getUser, normalizeEmail } from "../accounts/users.ts";
@@ -289,8 +289,8 @@ async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
 // Delivery
 
 async function loadMeeting(kv: Store, meetingId: string): Promise<Meeting | null> {
-  const byId = await kv.get<Meeting>(meetingKeys.meeting(meetingId));
-  if (byId.value) return byId.value;
+  const byId = await getMeeting(kv, meetingId);
+  if (byId) return byId;
   return /^\d{10}$/.test(meetingId) ? await getMeetingByNumber(kv, meetingId) : null;
 }
 

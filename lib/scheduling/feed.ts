@@ -10,7 +10,8 @@ import { hashToken, randomToken } from "../common/ids.ts";
 import { buildFeed } from "./ics.ts";
 import type { CalendarItem } from "./ics.ts";
 import { sipHostOf } from "./invitations.ts";
-import { listSchedulesFor, scheduleKeys, scheduleVersions } from "./schedule.ts";
+import { listSchedulesFor, scheduleVersions } from "./schedule.ts";
+import { scheduleKeys } from "./keys.ts";
 
 export interface FeedRecord {
   /** Kept so the account page can show the URL again; KV also indexes it by hash for lookups. */

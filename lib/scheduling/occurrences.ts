@@ -2,13 +2,13 @@
 // with cancellations removed and changed occurrences applied, the people to notify, change events.
 
 import type { Store } from "../common/store.ts";
-import { meetingKeys } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { getUser, getUserByEmail } from "../accounts/users.ts";
 import { expandSeries } from "./recurrence.ts";
 import { getSchedule } from "./schedule.ts";
 import type { Schedule } from "./schedule.ts";
 import { parseLocal, toUtcMs } from "./tz.ts";
+import { meetingKeys } from "../meetings/keys.ts";
 
 export { onScheduleChange } from "./schedule.ts";
 export type { ScheduleChangeListener } from "./schedule.ts";

@@ -2,12 +2,14 @@
 // optional RRULE with cancelled and changed occurrences), who is invited and how they answered.
 
 import type { Store } from "../common/store.ts";
-import { createMeeting, getMeetingByNumber, meetingKeys } from "../meetings/store.ts";
+import { createMeeting, getMeetingByNumber } from "../meetings/store.ts";
 import type { Meeting, MeetingSettings } from "../meetings/store.ts";
 import { commitAtomic, KvConflict } from "../common/kv.ts";
 import { normalizeEmail } from "../accounts/users.ts";
 import { randomToken } from "../common/ids.ts";
 import { logger } from "../common/log.ts";
+import { meetingKeys } from "../meetings/keys.ts";
+import { scheduleKeys } from "./keys.ts";
 
 const log = logger("scheduling");
 
@@ -62,17 +64,6 @@ export interface Schedule {
 export const MAX_INVITEES = 300;
 /** Changed or cancelled single occurrences per series. */
 export const MAX_EXCEPTIONS = 200;
-
-/** Key shapes for schedules, next to the meeting keys they extend. */
-export const scheduleKeys = {
-  schedule: (meetingId: string) => ["meeting_schedules", meetingId] as const,
-  byHost: (hostId: string, meetingId: string) => ["meeting_schedules_by_host", hostId, meetingId] as const,
-  hostPrefix: (hostId: string) => ["meeting_schedules_by_host", hostId] as const,
-  byInvitee: (email: string, meetingId: string) => ["meeting_schedules_by_invitee", email, meetingId] as const,
-  inviteePrefix: (email: string) => ["meeting_schedules_by_invitee", email] as const,
-  feedToken: (tokenHash: string) => ["calendar_feed_tokens", tokenHash] as const,
-  feedByUser: (userId: string) => ["calendar_feed_by_user", userId] as const,
-};
 
 export class ScheduleNotFound extends Error {
   constructor(meetingId: string) {

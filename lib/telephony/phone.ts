@@ -6,16 +6,16 @@
 
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange, EVENT_TTL_MS } from "../meetings/events.ts";
-import { changeParticipant, participantKeys, toView } from "../meetings/participants.ts";
+import { changeParticipant, toView } from "../meetings/participants.ts";
 import type { Participant } from "../meetings/participants.ts";
-import { ADMISSION_TTL_MS, admissionKeys, initialAdmissionState, knock, PASSCODE_SCOPE } from "../meetings/join.ts";
+import { ADMISSION_TTL_MS, initialAdmissionState, knock, PASSCODE_SCOPE } from "../meetings/join.ts";
 import type { Admission } from "../meetings/join.ts";
 import { leaveLobby } from "../meetings/lobby.ts";
 import { openAttendance, writeAttendance } from "../meetings/attendance.ts";
 import { roomSettings } from "../meetings/settings.ts";
 import { maskNumber } from "../contracts/meeting_socket.ts";
 import type { Actor, DialOutStatus } from "../contracts/meeting_socket.ts";
-import { getMeetingByNumber, meetingKeys, parseMeetingId, updateMeeting } from "../meetings/store.ts";
+import { getMeetingByNumber, parseMeetingId, updateMeeting } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import type { Config } from "../common/config.ts";
 import type { MediaGateway } from "../web/types.ts";
@@ -24,6 +24,8 @@ import type { RateLimitRule } from "../common/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
 import { logger } from "../common/log.ts";
 import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
+import { admissionKeys, meetingKeys, participantKeys } from "../meetings/keys.ts";
+import { callKeys } from "./keys.ts";
 
 const log = logger("phone");
 
@@ -52,11 +54,6 @@ export interface PhoneCall {
   /** Dial-out: who called, and the target as shown to hosts. */
   dialOut?: { by: Actor; target: string };
 }
-
-export const callKeys = {
-  call: (callId: string) => ["sip_calls", callId] as const,
-  byAdmission: (meetingId: string, admissionId: string) => ["sip_calls_by_admission", meetingId, admissionId] as const,
-};
 
 export async function getCall(kv: Store, callId: string): Promise<PhoneCall | null> {
   return (await kv.get<PhoneCall>(callKeys.call(callId))).value;
