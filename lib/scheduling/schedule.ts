@@ -293,56 +293,82 @@ export async function getScheduledMeeting(
   return meeting ? { meeting, schedule } : null;
 }
 
+/** KV's getMany limit: keys per read. */
+const GET_MANY_MAX = 10;
+/** getMany batches in flight at once while reading a person's schedules (bounded, so one big feed cannot flood the store). */
+const PARALLEL_BATCHES = 16;
+
+/**
+ * Runs `read` over `items` in slices of GET_MANY_MAX, at most PARALLEL_BATCHES at a time, and
+ * returns the results in the items' order. A failed read rejects the whole call (the others finish first).
+ */
+async function inBatches<I, R>(items: readonly I[], read: (batch: I[]) => Promise<R[]>): Promise<R[]> {
+  const batches: I[][] = [];
+  for (let i = 0; i < items.length; i += GET_MANY_MAX) batches.push(items.slice(i, i + GET_MANY_MAX));
+  const results: R[][] = new Array(batches.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const n = next++;
+      results[n] = await read(batches[n]);
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, worker));
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
+  return results.flat();
+}
+
+/** The meeting IDs of the schedules a person hosts and (with `verifiedEmail`) is invited to, hosts' first, both lists read at once. */
+async function scheduleIdsFor(kv: Store, userId: string, verifiedEmail: string | null) {
+  const read = async (prefix: readonly string[]) => {
+    const out: string[] = [];
+    for await (const e of kv.list({ prefix })) out.push(String(e.key[2]));
+    return out;
+  };
+  const [hosted, invited] = await Promise.all([
+    read(scheduleKeys.hostPrefix(userId)),
+    verifiedEmail ? read(scheduleKeys.inviteePrefix(normalizeEmail(verifiedEmail))) : Promise.resolve([]),
+  ]);
+  const ids = new Map<string, "host" | "invitee">();
+  for (const id of hosted) ids.set(id, "host");
+  for (const id of invited) if (!ids.has(id)) ids.set(id, "invitee");
+  return ids;
+}
+
 /**
  * Every scheduled meeting a person hosts, plus (when `verifiedEmail` is given) those their email
- * is invited to — without duplicates. Reads in batches of ten keys (KV's getMany limit).
+ * is invited to — without duplicates, hosted ones first, each list in key order. Reads batches of
+ * ten keys (KV's getMany limit), up to PARALLEL_BATCHES of them at once; not one snapshot (like the
+ * sequential reads before it), so a schedule changed meanwhile may show either version.
  */
 export async function listSchedulesFor(
   kv: Store,
   userId: string,
   verifiedEmail: string | null,
 ): Promise<{ meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[]> {
-  const ids = new Map<string, "host" | "invitee">();
-  for await (const e of kv.list({ prefix: scheduleKeys.hostPrefix(userId) })) ids.set(String(e.key[2]), "host");
-  if (verifiedEmail) {
-    for await (const e of kv.list({ prefix: scheduleKeys.inviteePrefix(normalizeEmail(verifiedEmail)) })) {
-      const id = String(e.key[2]);
-      if (!ids.has(id)) ids.set(id, "invitee");
-    }
-  }
-  const list = [...ids];
-  const out: { meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[] = [];
-  for (let i = 0; i < list.length; i += 10) {
-    const batch = list.slice(i, i + 10);
+  const ids = await scheduleIdsFor(kv, userId, verifiedEmail);
+  return await inBatches([...ids], async (batch) => {
     const schedules = await kv.getMany<Schedule[]>(batch.map(([id]) => scheduleKeys.schedule(id)));
     const present = schedules.map((s) => s.value).filter((s): s is Schedule => s !== null);
     const meetings = await kv.getMany<Meeting[]>(present.map((s) => meetingKeys.meeting(s.id)));
+    const out: { meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[] = [];
     present.forEach((s, j) => {
       const m = meetings[j].value;
       if (m) out.push({ meeting: m, schedule: s, role: ids.get(s.meetingId)! });
     });
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Versionstamps of the same records listSchedulesFor reads: a cheap fingerprint for feed ETags. */
 export async function scheduleVersions(kv: Store, userId: string, verifiedEmail: string | null): Promise<string> {
-  const ids = new Set<string>();
-  for await (const e of kv.list({ prefix: scheduleKeys.hostPrefix(userId) })) ids.add(String(e.key[2]));
-  if (verifiedEmail) {
-    for await (const e of kv.list({ prefix: scheduleKeys.inviteePrefix(normalizeEmail(verifiedEmail)) })) {
-      ids.add(String(e.key[2]));
-    }
-  }
-  const list = [...ids].sort();
-  const parts: string[] = [];
-  for (let i = 0; i < list.length; i += 10) {
-    const batch = list.slice(i, i + 10);
+  const list = [...(await scheduleIdsFor(kv, userId, verifiedEmail)).keys()].sort();
+  const parts = await inBatches(list, async (batch) => {
     const schedules = await kv.getMany<Schedule[]>(batch.map((id) => scheduleKeys.schedule(id)));
     const meetings = await kv.getMany<Meeting[]>(
       schedules.map((s) => s.value ? meetingKeys.meeting(s.value.id) : meetingKeys.meeting("-")),
     );
-    schedules.forEach((s, j) => parts.push(`${batch[j]}:${s.versionstamp}:${meetings[j].versionstamp}`));
-  }
+    return schedules.map((s, j) => `${batch[j]}:${s.versionstamp}:${meetings[j].versionstamp}`);
+  });
   return parts.join(",");
 }
