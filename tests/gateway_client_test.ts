@@ -62,12 +62,13 @@ Deno.test("input is validated after authentication, with field messages", async 
   await withGateway(async (url) => {
     const client = createGatewayClient({ url, secret: SECRET });
     const err = await rejection(client.admitParticipant("12345", "p1"), GatewayError);
-    assert.deepEqual(err.status, 400);
-    assert.deepEqual(Object.keys(err.problem.fields ?? {}), ["meetingId"]);
+    assert.deepEqual(err.status, 422);
+    assert.deepEqual(err.problem.errors, { meetingId: "must be 10 digits" });
+    assert.equal(err.problem.status, 422);
   });
 });
 
-Deno.test("a tampered body, path or method, or a wrong secret, is refused with a bare 401", async () => {
+Deno.test("a tampered body, path or method, or a wrong secret, is refused with a 401 problem that does not say why", async () => {
   await withGateway(async (url) => {
     const body = tampering((u, init) => [u, { ...init, body: JSON.stringify({ participantId: "someone-else" }) }]);
     const path = tampering((u, init) => [u.replace("1234567890", "1234567891"), init]);
@@ -88,7 +89,12 @@ Deno.test("a tampered body, path or method, or a wrong secret, is refused with a
     ) {
       const err = await rejection(call(), GatewayError);
       assert.deepEqual(err.status, 401);
-      assert.deepEqual(err.problem, { error: "unauthorized" });
+      assert.deepEqual(err.problem, {
+        type: "about:blank",
+        title: "Sign in required",
+        status: 401,
+        detail: "the request is not signed with the shared secret",
+      });
     }
     // No headers at all.
     const res = await fetch(`${url}/internal/rooms/1234567890`, { method: "DELETE" });
@@ -150,4 +156,42 @@ Deno.test("verifyRequest: reasons for the logs", () => {
     verifyRequest(SECRET, "POST", "/x", "{}", headers, now + MAX_SKEW_MS + 1),
     { ok: false, reason: "stale" },
   );
+});
+
+/** A stand-in gateway on loopback that answers every request with `answer` (a proxy, an old build). */
+async function withAnswer(answer: () => Response, fn: (url: string) => Promise<void>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, answer);
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test("a 2xx body outside the contract is a GatewayError naming the fields, not a wrong value", async () => {
+  await withAnswer(() => Response.json({ room: "1234567890" }), async (url) => {
+    const client = createGatewayClient({ url, secret: SECRET });
+    const err = await rejection(client.ensureRoom("1234567890"), GatewayError);
+    assert.equal(err.status, 200);
+    assert.deepEqual(Object.keys(err.problem.errors ?? {}), ["room"]);
+  });
+  await withAnswer(() => new Response(null, { status: 204 }), async (url) => {
+    const client = createGatewayClient({ url, secret: SECRET });
+    await client.admitCall("c1"); // no content is what the contract says
+    const err = await rejection(client.admitParticipant("1234567890", "p1"), GatewayError);
+    assert.deepEqual(Object.keys(err.problem.errors ?? {}).sort(), ["body"]);
+  });
+});
+
+Deno.test("an error answer that is not problem details still gives a status and a detail", async () => {
+  await withAnswer(() => new Response("<html>Bad Gateway</html>", { status: 502 }), async (url) => {
+    const client = createGatewayClient({ url, secret: SECRET });
+    const err = await rejection(client.destroyRoom("1234567890"), GatewayError);
+    assert.deepEqual(err.problem, {
+      type: "about:blank",
+      title: "Bad gateway",
+      status: 502,
+      detail: "answered 502 without problem details",
+    });
+  });
 });

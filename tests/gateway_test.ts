@@ -6,6 +6,13 @@ import { RawJanus, type RunningGateway, startGateway, waitFor } from "./support/
 import { createNetNs, netnsAvailability } from "./support/netns.ts";
 
 const MEETING = "3000000001";
+/** The gateway's answer to a request without a good signature: problem details, no reason given. */
+const UNSIGNED = {
+  type: "about:blank",
+  title: "Sign in required",
+  status: 401,
+  detail: "the request is not signed with the shared secret",
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -39,17 +46,18 @@ Deno.test("gateway: starts Janus, manages rooms and participants, survives a Jan
       assert.deepEqual(await gw.health(), { ok: true, janus: "connected", rooms: 0 });
     });
 
-    await t.step("unsigned and badly signed requests get a bare 401", async () => {
+    await t.step("unsigned and badly signed requests get a 401 problem that does not say why", async () => {
       const unsigned = await fetch(`${gw.url}/internal/rooms/${MEETING}`, { method: "PUT", body: "{}" });
       assert.equal(unsigned.status, 401);
-      assert.deepEqual(await unsigned.json(), { error: "unauthorized" });
+      assert.equal(unsigned.headers.get("content-type"), "application/problem+json");
+      assert.deepEqual(await unsigned.json(), UNSIGNED);
       const forged = await fetch(`${gw.url}/internal/rooms/${MEETING}`, {
         method: "PUT",
         body: "{}",
         headers: { "X-Talkspace-Timestamp": String(Date.now()), "X-Talkspace-Signature": "00".repeat(32) },
       });
       assert.equal(forged.status, 401);
-      assert.deepEqual(await forged.json(), { error: "unauthorized" });
+      assert.deepEqual(await forged.json(), UNSIGNED);
       assert.equal((await gw.health()).rooms, 0, "a refused request must not create a room");
     });
 
@@ -62,8 +70,10 @@ Deno.test("gateway: starts Janus, manages rooms and participants, survives a Jan
       assert.deepEqual(await json(second), { room: Number(MEETING) });
       assert.equal((await gw.health()).rooms, 1);
       const bad = await gw.request("PUT", `/internal/rooms/12ab`, {});
-      assert.equal(bad.status, 400);
-      assert.ok("meetingId" in ((await json(bad)).fields as object));
+      // Field errors answer 422 problem details, the same shape and status as the web app's.
+      assert.equal(bad.status, 422);
+      const problem = await json(bad);
+      assert.deepEqual([problem.status, Object.keys(problem.errors as object)], [422, ["meetingId"]]);
     });
 
     let tokenA = "";

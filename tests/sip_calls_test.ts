@@ -345,8 +345,8 @@ Deno.test({
         await waitFor("the listener hears the tone", () => listener.loudest(300) > -25, 8000);
         const talker = (await calls(s, open.meetingId)).find((c) => c.displayName === "Sipp Caller")!;
         const bad = await s.gw.request("POST", `/internal/calls/${talker.callId}/mute`, { muted: "yes" });
-        assert.equal(bad.status, 400);
-        assert.ok((await bad.json()).fields.muted);
+        assert.equal(bad.status, 422);
+        assert.ok((await bad.json()).errors.muted);
         assert.equal(
           (await s.gw.request("POST", `/internal/calls/${talker.callId}/mute`, { muted: true })).status,
           204,

@@ -1,30 +1,23 @@
 // The web app's client for the gateway's internal HTTP API, signing every request with the shared
-// secret (the scheme lives in lib/common/signing.ts so both sides use the same code).
+// secret (the scheme lives in lib/common/signing.ts so both sides use the same code). Paths, bodies
+// and the schemas every answer is parsed with are the contract in lib/contracts/gateway_api.ts;
+// error answers are problem details (lib/contracts/problem.ts).
 
+import type { z } from "zod";
 import { signedHeaders } from "../common/signing.ts";
-
-export interface IceServer {
-  urls: string;
-  username?: string;
-  credential?: string;
-}
-
-/** What the browser needs to join a meeting's VideoRoom. */
-export interface JanusAccess {
-  /** Core Janus token (janus.js `token`), also the room's allowed-list token (join `token`). */
-  janusToken: string;
-  room: number;
-  /** The publisher id to join with; kicking relies on it. */
-  feedId: number;
-  janusUrl: string;
-  iceServers: IceServer[];
-}
-
-export interface GatewayHealth {
-  ok: boolean;
-  janus: "connected" | "disconnected";
-  rooms: number;
-}
+import {
+  destroyedAnswer,
+  dialOutAnswer,
+  gatewayPaths as paths,
+  healthAnswer,
+  mediaAccessSchema,
+  type MediaGateway,
+  noContent,
+  okAnswer,
+  removedAnswer,
+  roomAnswer,
+} from "../contracts/gateway_api.ts";
+import { fieldErrors, type ProblemDetails, readProblem } from "../contracts/problem.ts";
 
 /** The gateway could not be reached (down, refusing connections, or too slow). */
 export class GatewayUnavailable extends Error {
@@ -34,10 +27,13 @@ export class GatewayUnavailable extends Error {
   }
 }
 
-/** The gateway answered with a non-2xx status; `problem` is its JSON body when it sent one. */
+/**
+ * The gateway answered with a non-2xx status (`problem` is its problem details, or ones made from
+ * the status when the body was not), or a 2xx whose body breaks the contract.
+ */
 export class GatewayError extends Error {
-  constructor(readonly status: number, readonly problem: { error?: string; fields?: Record<string, string> }) {
-    super(`gateway answered ${status}${problem.error ? `: ${problem.error}` : ""}`);
+  constructor(readonly status: number, readonly problem: ProblemDetails) {
+    super(`gateway answered ${status}: ${problem.detail}`);
     this.name = "GatewayError";
   }
 }
@@ -50,41 +46,22 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
 }
 
-export interface GatewayClient {
-  health(): Promise<GatewayHealth>;
-  /** Idempotent: the meeting's room exists afterwards. */
-  ensureRoom(meetingId: string, options?: { title?: string; maxPublishers?: number }): Promise<{ room: number }>;
-  /** Idempotent: the same access for a participant until they are removed. */
-  admitParticipant(meetingId: string, participantId: string): Promise<JanusAccess>;
-  /** Idempotent: revokes the participant's token and kicks their feed. */
-  removeParticipant(meetingId: string, participantId: string): Promise<{ removed: boolean }>;
-  /** Idempotent: destroys the room (everyone is kicked) and revokes its tokens. */
-  destroyRoom(meetingId: string): Promise<{ destroyed: boolean }>;
-  /** Mutes or unmutes one published stream (by its mid) of a participant. */
-  moderate(
-    meetingId: string,
-    body: { participantId: string; mid: string; muteAudio?: boolean; muteVideo?: boolean },
-  ): Promise<void>;
-  // Dial-in/out (docs/sip-integration.md, "Web → gateway"); unknown calls answer 404 (GatewayError).
-  /** A waiting caller leaves hold music and joins the meeting's bridge. */
-  admitCall(callId: string): Promise<void>;
-  /** Server-side mute of a caller in the bridge. */
-  muteCall(callId: string, muted: boolean): Promise<void>;
-  /** BYE to the caller (removed, denied). */
-  hangupCall(callId: string): Promise<void>;
-  /** Calls an E.164 number or a sip: URI into the meeting; progress comes back to /internal/sip/calls/{callId}/progress. */
-  dialOut(meetingId: string, body: { target: string; displayName: string }): Promise<{ callId: string }>;
-  /** A browser publisher's audio (VideoRoom feed id + audio mid), forwarded into the bridge while it is live. */
-  setPublisher(meetingId: string, feedId: number, audioMid: string): Promise<void>;
-  removePublisher(meetingId: string, feedId: number): Promise<void>;
-}
+/** The signed HTTP implementation of MediaGateway. */
+export type GatewayClient = MediaGateway;
 
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const base = options.url.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function call<T>(method: string, path: string, body?: unknown, signed = true): Promise<T> {
+  /** Sends one request; a 2xx body is parsed with `answer` (noContent: none), anything else throws. */
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body: unknown,
+    answer: S,
+    signed = true,
+  ): Promise<z.infer<S>> {
     const text = body === undefined ? "" : JSON.stringify(body);
     const headers: Record<string, string> = signed ? signedHeaders(options.secret, method, path, text) : {};
     if (text) headers["content-type"] = "application/json";
@@ -106,39 +83,46 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     } catch {
       // Not JSON (a proxy's error page, say): keep the status, drop the body.
     }
-    if (!res.ok) throw new GatewayError(res.status, (json ?? {}) as GatewayError["problem"]);
-    return json as T;
+    if (!res.ok) throw new GatewayError(res.status, readProblem(res.status, json));
+    const parsed = answer.safeParse(json);
+    if (!parsed.success) {
+      throw new GatewayError(res.status, {
+        type: "about:blank",
+        title: "Unexpected answer",
+        status: res.status,
+        detail: `${method} ${path} answered a body outside the contract`,
+        errors: fieldErrors(parsed.error),
+      });
+    }
+    return parsed.data;
   }
 
-  const meeting = (id: string) => `/internal/rooms/${encodeURIComponent(id)}`;
-  const callPath = (id: string) => `/internal/calls/${encodeURIComponent(id)}`;
-
   return {
-    health: () => call<GatewayHealth>("GET", "/health", undefined, false),
-    ensureRoom: (meetingId, opts = {}) => call("PUT", meeting(meetingId), opts),
+    health: () => call("GET", paths.health(), undefined, healthAnswer, false),
+    ensureRoom: (meetingId, opts = {}) => call("PUT", paths.room(meetingId), opts, roomAnswer),
     admitParticipant: (meetingId, participantId) =>
-      call<JanusAccess>("POST", `${meeting(meetingId)}/participants`, { participantId }),
+      call("POST", paths.participants(meetingId), { participantId }, mediaAccessSchema),
     removeParticipant: (meetingId, participantId) =>
-      call("DELETE", `${meeting(meetingId)}/participants/${encodeURIComponent(participantId)}`),
-    destroyRoom: (meetingId) => call("DELETE", meeting(meetingId)),
+      call("DELETE", paths.participant(meetingId, participantId), undefined, removedAnswer),
+    destroyRoom: (meetingId) => call("DELETE", paths.room(meetingId), undefined, destroyedAnswer),
     moderate: async (meetingId, body) => {
-      await call("POST", `${meeting(meetingId)}/moderate`, body);
+      await call("POST", paths.moderate(meetingId), body, okAnswer);
     },
     admitCall: async (callId) => {
-      await call("POST", `${callPath(callId)}/admit`);
+      await call("POST", paths.callAdmit(callId), undefined, noContent);
     },
     muteCall: async (callId, muted) => {
-      await call("POST", `${callPath(callId)}/mute`, { muted });
+      await call("POST", paths.callMute(callId), { muted }, noContent);
     },
     hangupCall: async (callId) => {
-      await call("DELETE", callPath(callId));
+      await call("DELETE", paths.call(callId), undefined, noContent);
     },
-    dialOut: (meetingId, body) => call<{ callId: string }>("POST", `${meeting(meetingId)}/dial-out`, body),
+    dialOut: (meetingId, body) => call("POST", paths.dialOut(meetingId), body, dialOutAnswer),
     setPublisher: async (meetingId, feedId, audioMid) => {
-      await call("PUT", `${meeting(meetingId)}/publishers/${feedId}`, { audioMid });
+      await call("PUT", paths.publisher(meetingId, feedId), { audioMid }, noContent);
     },
     removePublisher: async (meetingId, feedId) => {
-      await call("DELETE", `${meeting(meetingId)}/publishers/${feedId}`);
+      await call("DELETE", paths.publisher(meetingId, feedId), undefined, noContent);
     },
   };
 }

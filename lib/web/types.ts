@@ -5,13 +5,11 @@ import type { Config } from "../common/config.ts";
 import type { Mailer } from "../email/mailer.ts";
 import type { Session } from "../accounts/sessions.ts";
 import type { User } from "../accounts/users.ts";
-import type { GatewayClient, JanusAccess } from "../meetings/gateway_client.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 
-/** What the web app asks of the media gateway (lib/meetings/gateway_client.ts, signed HTTP). */
-export type MediaGateway = GatewayClient;
-
-/** What the browser needs to join a meeting's VideoRoom (from the gateway). */
-export type MediaAccess = JanusAccess;
+// The contract's types (lib/contracts/gateway_api.ts), re-exported for route code; domain code
+// imports them from lib/contracts directly.
+export type { MediaAccess, MediaGateway } from "../contracts/gateway_api.ts";
 
 /** Long-lived dependencies handed to createApp; tests pass an in-memory KV and a capturing mailer. */
 export interface AppDeps {
