@@ -1,5 +1,7 @@
 // Gateway configuration from environment variables; docs/gateway.md's table mirrors this.
 
+import { randomHex } from "../lib/common/random.ts";
+
 export interface IceServer {
   urls: string;
   username?: string;
@@ -86,10 +88,6 @@ function port(name: string, value: string | undefined, fallback: number): number
     throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
   }
   return n;
-}
-
-function randomSecret(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Parses `stun:host[:port]` (the form browsers use) into Janus's stun_server/stun_port. */
@@ -240,8 +238,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
     janusWsIp: env.JANUS_WS_IP ?? "127.0.0.1",
     janusPlainRtpIp: env.JANUS_PLAIN_RTP_IP || "127.0.0.1",
     janusAdminWsPort,
-    janusAdminSecret: env.JANUS_ADMIN_SECRET || randomSecret(),
-    janusAdminKey: env.JANUS_ADMIN_KEY || randomSecret(),
+    janusAdminSecret: env.JANUS_ADMIN_SECRET || randomHex(24),
+    janusAdminKey: env.JANUS_ADMIN_KEY || randomHex(24),
     rtpPortRange: janusRange,
     iceEnforceList: env.JANUS_ICE_ENFORCE_LIST ?? "",
     iceIgnoreList: env.JANUS_ICE_IGNORE_LIST ?? "vmnet",

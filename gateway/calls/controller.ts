@@ -31,6 +31,7 @@ import {
   offerSdp,
   parseDialString,
 } from "./sdp.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 const log = logger("calls");
 
@@ -129,9 +130,7 @@ export interface CallInfo {
 }
 
 class Call {
-  readonly id = `c${
-    Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, "0")).join("")
-  }`;
+  readonly id = `c${randomHex(10)}`;
   phase: CallPhase;
   meetingId: string | null = null;
   title = "";

@@ -4,6 +4,7 @@
 import type { Sdp } from "../sip/message.ts";
 import type { RelayCodec, UdpAddress } from "../rtp/relay.ts";
 import type { VideoCodec } from "../rtp/video.ts";
+import { randomUint32 } from "../../lib/common/random.ts";
 
 export type DialTarget =
   | { kind: "meeting"; meetingId: string; passcode: string | null }
@@ -198,7 +199,7 @@ function rtpmapLines(codec: RelayCodec, pt: number, te: number | null): string[]
 }
 
 function sessionLines(host: string): string[] {
-  const id = crypto.getRandomValues(new Uint32Array(1))[0];
+  const id = randomUint32();
   const ipv = host.includes(":") ? "IP6" : "IP4";
   return ["v=0", `o=talkspace ${id} 1 IN ${ipv} ${host}`, "s=Talkspace", `c=IN ${ipv} ${host}`, "t=0 0"];
 }

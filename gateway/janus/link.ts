@@ -5,6 +5,7 @@
 import Janode from "janode";
 import { logger } from "../../lib/common/log.ts";
 import { JANODE_CONNECTION_CLOSED, JANODE_CONNECTION_ERROR, type JanodeConnection, JanusAdmin } from "./admin.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 const log = logger("janus-link");
 
@@ -53,11 +54,6 @@ export interface JanusLinkOptions {
   adminSecret: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-}
-
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export class JanusLink {
@@ -121,7 +117,7 @@ export class JanusLink {
       this.#admin = admin;
       // token_auth covers the gateway too: a fresh token per connection, so a stale one from a
       // previous Janus run is never relied on.
-      const token = randomToken();
+      const token = randomHex(24);
       await admin.addToken(token, GATEWAY_PLUGINS);
       const api = await Janode.connect({
         address: { url: this.#options.apiUrl, token },

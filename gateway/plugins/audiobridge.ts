@@ -14,7 +14,8 @@ import {
   JanusUnavailable,
 } from "../janus/link.ts";
 import { JanusRequestFailed, pluginRequest } from "./request.ts";
-import { randomSecret, RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
+import { RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 const log = logger("audiobridge");
 
@@ -193,8 +194,8 @@ export class AudioBridgeManager implements JanusListener {
         new BridgeRoom(
           meetingId,
           roomId,
-          randomSecret(),
-          randomSecret(),
+          randomHex(24),
+          randomHex(24),
           options.samplingRate ?? 16000,
           options.description ?? `SIP bridge ${meetingId}`,
         ),

@@ -28,12 +28,6 @@ export class RoomProblem extends Error {
   }
 }
 
-/** Hex of `bytes` random bytes: room secrets, tokens, observer ids. */
-export function randomSecret(bytes = 24): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The Janus room number for a meeting: meeting IDs are 10 digits, well inside Janus's uint64. */
 export function roomIdFor(meetingId: string): number {
   if (!/^\d{10}$/.test(meetingId)) throw new RoomProblem(400, "meetingId must be 10 digits");

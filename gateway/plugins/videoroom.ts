@@ -8,7 +8,8 @@ import { logger } from "../../lib/common/log.ts";
 import type { JanusAdmin } from "../janus/admin.ts";
 import { type JanodeHandle, type JanusContext, type JanusListener, JanusUnavailable } from "../janus/link.ts";
 import { JanusRequestFailed, pluginRequest } from "./request.ts";
-import { randomSecret, RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
+import { RegisteredRoom, RoomProblem, RoomRegistry, type RoomState } from "./room_registry.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 const log = logger("videoroom");
 
@@ -196,7 +197,7 @@ export class VideoRoomManager implements JanusListener {
         new Room(
           meetingId,
           roomId,
-          randomSecret(),
+          randomHex(24),
           options.title ?? `Meeting ${meetingId}`,
           options.maxPublishers ?? 100,
         ),
@@ -210,7 +211,7 @@ export class VideoRoomManager implements JanusListener {
       const room = this.#rooms.live(meetingId);
       const existing = room.participants.get(participantId);
       if (existing) return { ...existing, room: room.roomId };
-      const token = randomSecret();
+      const token = randomHex(24);
       const admin = this.#requireAdmin();
       await admin.addToken(token, [VIDEOROOM_PLUGIN]);
       try {
@@ -424,7 +425,7 @@ export class VideoRoomManager implements JanusListener {
    * not in the room and gets none of these). Used to pick the active speaker for room systems.
    */
   async observe(meetingId: string, listener: RoomObserverListener): Promise<RoomObserver> {
-    const participantId = `gateway-observer-${randomSecret(4)}`;
+    const participantId = `gateway-observer-${randomHex(4)}`;
     const admitted = await this.admitParticipant(meetingId, participantId);
     const session = this.#session;
     if (!session) {

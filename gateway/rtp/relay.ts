@@ -8,6 +8,7 @@ import { decodeG711, type G711Codec, g711LevelDbov, SILENCE_BYTE } from "./g711.
 import { buildRtp, DtmfDetector, isRtcp, parseRtp } from "./packet.ts";
 import { G711Repacketizer, OutgoingStream, ReceiveStats, SpeakingDetector, type SpeakingOptions } from "./stream.ts";
 import { receiveLoop } from "./socket.ts";
+import { randomUint16, randomUint32 } from "../../lib/common/random.ts";
 
 const log = logger("rtp-relay");
 
@@ -78,8 +79,8 @@ export class RtpRelay {
   #latched = false;
   #lastFromCallerAt = 0;
   #janusTarget: (UdpAddress & { payloadType: number }) | null = null;
-  #janusSsrc = crypto.getRandomValues(new Uint32Array(1))[0];
-  #janusSeq = crypto.getRandomValues(new Uint16Array(1))[0];
+  #janusSsrc = randomUint32();
+  #janusSeq = randomUint16();
   #opusSeqOffset: number | null = null;
   #repacketizer: G711Repacketizer | null;
   #callerStats: ReceiveStats;

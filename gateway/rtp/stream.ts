@@ -3,6 +3,7 @@
 // fed by several sources, and speaking detection with hysteresis.
 
 import { type G711Codec, SILENCE_BYTE } from "./g711.ts";
+import { randomUint16, randomUint32 } from "../../lib/common/random.ts";
 
 /** Receive statistics of one incoming RTP stream, per RFC 3550 appendix A.1/A.3/A.8. */
 export class ReceiveStats {
@@ -165,9 +166,9 @@ export class G711Repacketizer {
  * change the timestamp advances by the wall-clock time since the last packet and the marker is set.
  */
 export class OutgoingStream {
-  readonly ssrc = crypto.getRandomValues(new Uint32Array(1))[0];
-  #sequence = crypto.getRandomValues(new Uint16Array(1))[0];
-  #timestamp = crypto.getRandomValues(new Uint32Array(1))[0];
+  readonly ssrc = randomUint32();
+  #sequence = randomUint16();
+  #timestamp = randomUint32();
   #source: string | null = null;
   #lastIn = { sequence: 0, timestamp: 0 };
   #lastAt = 0;

@@ -23,6 +23,7 @@ import type { UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";
 import { receiveLoop } from "./socket.ts";
 import { VideoTranscoder } from "./transcoder.ts";
+import { randomUint16, randomUint32 } from "../../lib/common/random.ts";
 
 const log = logger("video-relay");
 
@@ -148,12 +149,12 @@ export class VideoRelay {
   #forwarderRtcp: UdpAddress | null = null;
   #rrTimer: ReturnType<typeof setInterval> | undefined;
   #ssrcToJanus: number;
-  #ssrcToCaller = crypto.getRandomValues(new Uint32Array(1))[0];
+  #ssrcToCaller = randomUint32();
   #callerStats = new ReceiveStats(VIDEO_CLOCK_RATE);
   // The outgoing stream: one SSRC, sequence and timestamp continuous across forwarded sources.
   #out = {
-    seq: crypto.getRandomValues(new Uint16Array(1))[0],
-    ts: crypto.getRandomValues(new Uint32Array(1))[0],
+    seq: randomUint16(),
+    ts: randomUint32(),
     source: null as number | null,
     lastInSeq: 0,
     lastInTs: 0,

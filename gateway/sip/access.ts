@@ -2,7 +2,8 @@
 // RFC 7616 with MD5, qop=auth), and the client side of digest for our own dial-outs.
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { parseAuthParams, randomToken, type SipRequest } from "./message.ts";
+import { parseAuthParams, type SipRequest } from "./message.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 export interface DigestUsers {
   realm: string;
@@ -55,7 +56,7 @@ export function addressAllowed(ip: string, list: string[]): boolean {
 export class AccessControl {
   #policy: AccessPolicy;
   /** Signs nonces, so they need no server-side storage and expire on their own. */
-  #secret = randomToken(16);
+  #secret = randomHex(16);
 
   constructor(policy: AccessPolicy = {}) {
     this.#policy = policy;
@@ -110,7 +111,7 @@ export class AccessControl {
   #challenge(stale: boolean): string {
     const digest = this.#policy.digest!;
     const expires = Date.now() + (digest.nonceTtlMs ?? 300_000);
-    const salt = randomToken(8);
+    const salt = randomHex(8);
     const nonce = `${expires}.${salt}.${this.#sign(expires, salt)}`;
     return `Digest realm="${digest.realm}", nonce="${nonce}", algorithm=MD5, qop="auth"${stale ? ", stale=true" : ""}`;
   }
@@ -139,7 +140,7 @@ export function digestAuthorization(
     `algorithm=MD5`,
   ];
   if (qops.includes("auth")) {
-    const cnonce = randomToken(8);
+    const cnonce = randomHex(8);
     const ncHex = nc.toString(16).padStart(8, "0");
     parts.push(
       `response="${md5(`${ha1}:${params.nonce}:${ncHex}:${cnonce}:auth:${ha2}`)}"`,

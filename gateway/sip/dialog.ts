@@ -2,7 +2,8 @@
 // requests inside a dialog. A dialog is a state machine: early → confirmed → terminated.
 
 import { checkTransition } from "./transaction.ts";
-import { OutgoingMessage, parseUri, randomToken, type SipRequest, type SipResponse, uriOf } from "./message.ts";
+import { OutgoingMessage, parseUri, type SipRequest, type SipResponse, uriOf } from "./message.ts";
+import { randomHex, randomUint32 } from "../../lib/common/random.ts";
 import type { TransportName } from "./transport.ts";
 
 export type DialogState = "early" | "confirmed" | "terminated";
@@ -17,8 +18,8 @@ export function dialogKey(callId: string, localTag: string, remoteTag: string): 
 }
 
 /** A fresh initial local CSeq (§8.1.1.5: below 2^31; random so restarts do not collide). */
-function initialSeq(): number {
-  return 1 + (crypto.getRandomValues(new Uint32Array(1))[0] % 100_000);
+export function initialSeq(): number {
+  return 1 + (randomUint32() % 100_000);
 }
 
 export class Dialog {
@@ -157,7 +158,7 @@ export class Dialog {
 
 /** A new local tag (§19.3: at least 32 bits of randomness). */
 export function newTag(): string {
-  return randomToken(6);
+  return randomHex(6);
 }
 
 /** Host, port and transport of a SIP URI, for sending; null when it does not parse. */

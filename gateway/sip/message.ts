@@ -5,6 +5,7 @@
 import sdpTransform from "sdp-transform";
 import type { NameAddrHeader, URI } from "sip.js/lib/grammar/index.js";
 import { COMPACT, frame, type ParsedRequest, type ParsedResponse, parseNameAddrValue, parseSipUri } from "./parser.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 export type SipRequest = ParsedRequest;
 export type SipResponse = ParsedResponse;
@@ -140,13 +141,9 @@ export function reasonFor(status: number): string {
   return REASONS[status] ?? (status < 200 ? "Progress" : status < 300 ? "OK" : "Error");
 }
 
-export function randomToken(bytes = 8): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** RFC 3261 branches start with the magic cookie so transactions can be matched by branch alone. */
 export function newBranch(): string {
-  return "z9hG4bK" + randomToken(10);
+  return "z9hG4bK" + randomHex(10);
 }
 
 export interface ResponseOptions {

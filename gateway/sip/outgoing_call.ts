@@ -3,8 +3,9 @@
 
 import { logger } from "../../lib/common/log.ts";
 import { digestAuthorization } from "./access.ts";
-import { Dialog, newTag } from "./dialog.ts";
-import { ALLOWED_METHODS, OutgoingMessage, parseSdp, randomToken, type Sdp, type SipResponse } from "./message.ts";
+import { Dialog, initialSeq, newTag } from "./dialog.ts";
+import { ALLOWED_METHODS, OutgoingMessage, parseSdp, type Sdp, type SipResponse } from "./message.ts";
+import { randomHex } from "../../lib/common/random.ts";
 import type { InviteClientTransaction } from "./transaction.ts";
 import type { Peer, TransportName } from "./transport.ts";
 import { type CallHost, type CallState, type EndReason, SipCall } from "./call.ts";
@@ -64,7 +65,7 @@ export class OutgoingCall extends SipCall {
     sdp: string,
     readonly options: DialOptions,
   ) {
-    super(host, randomToken(12), options.transport ?? "udp");
+    super(host, randomHex(12), options.transport ?? "udp");
     this.localSdp = sdp;
     this.outcome = new Promise((r) => this.#settle = r);
   }
@@ -94,7 +95,7 @@ export class OutgoingCall extends SipCall {
     inv.addHeader("From", `${display}<${fromUri}>;tag=${newTag()}`);
     inv.addHeader("To", `<${this.uri}>`);
     inv.addHeader("Call-ID", this.callId);
-    inv.addHeader("CSeq", `${1 + Math.floor(Math.random() * 10_000)} INVITE`);
+    inv.addHeader("CSeq", `${initialSeq()} INVITE`);
     inv.addHeader("Contact", this.host.contact(this.transport));
     inv.addHeader("Allow", ALLOWED_METHODS.join(", "));
     if (this.host.options.userAgent) inv.addHeader("User-Agent", this.host.options.userAgent);

@@ -1,7 +1,6 @@
 // Identifiers and random tokens.
 
 import { monotonicFactory } from "ulid";
-import { encodeBase64Url } from "./encoding.ts";
 
 // One monotonic factory for the whole process: ids made in the same millisecond (or while the
 // clock steps back) still increase, so KV keys built from them list in creation order.
@@ -15,10 +14,8 @@ export function newId(): string {
   return monotonicUlid();
 }
 
-/** A URL-safe random token with `bytes` bytes of entropy. */
-export function randomToken(bytes = 32): string {
-  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
+// Random tokens live with the other random helpers; re-exported so stores keep importing ids.ts.
+export { randomToken } from "./random.ts";
 
 /** SHA-256 of a token, hex: what we store for bearer secrets (session ids, reset links, API tokens). */
 export async function hashToken(token: string): Promise<string> {

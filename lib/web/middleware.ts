@@ -3,6 +3,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { getConnInfo } from "hono/deno";
 import { timingSafeEqual } from "../common/ids.ts";
+import { pooledRandomChars } from "../common/random.ts";
 import { getSession } from "../accounts/sessions.ts";
 import { getUser } from "../accounts/users.ts";
 import { findApiToken, touchApiToken } from "../accounts/api_tokens.ts";
@@ -35,32 +36,14 @@ export async function gatewaySignatureOk(c: Context<Env>): Promise<boolean> {
   return result.ok;
 }
 
-// Nonces and CSRF tokens are drawn from a buffer of CSPRNG bytes refilled 4 KiB at a time, each byte
-// used once: a getRandomValues call plus a base64 encoding per token cost more than the rest of
-// serving a cached page. A byte's low 6 bits pick one of 64 characters, so every one is equally likely.
-const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const randomPool = new Uint8Array(4096);
-let randomAt = randomPool.length;
-
-function randomChars(n: number): string {
-  if (randomAt + n > randomPool.length) {
-    crypto.getRandomValues(randomPool);
-    randomAt = 0;
-  }
-  let out = "";
-  for (let i = randomAt; i < randomAt + n; i++) out += TOKEN_ALPHABET[randomPool[i] & 63];
-  randomAt += n;
-  return out;
-}
-
 /** A CSP nonce: 22 base64url characters, 132 random bits. */
 export function randomNonce(): string {
-  return randomChars(22);
+  return pooledRandomChars(22);
 }
 
 /** A double-submit CSRF token: 32 base64url characters, 192 random bits. */
 export function randomCsrfToken(): string {
-  return randomChars(32);
+  return pooledRandomChars(32);
 }
 
 /** Puts the app's dependencies on every request. */
