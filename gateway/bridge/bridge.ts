@@ -8,18 +8,19 @@ import type { AudioBridgeManager, BridgeCodec } from "../plugins/audiobridge.ts"
 import type { RtpRelay } from "../rtp/relay.ts";
 import type { VideoRoomManager } from "../plugins/videoroom.ts";
 import { KeyedQueue } from "../plugins/request.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("sip-bridge");
 
 export type BridgeState = "idle" | "starting" | "live" | "stopping";
 
-const TRANSITIONS: Record<BridgeState, BridgeState[]> = {
+const TRANSITIONS = transitionTable<BridgeState>("sip bridge", {
   idle: ["starting"],
   // Back to idle when Janus refused or went away while starting.
   starting: ["live", "idle"],
   live: ["stopping"],
   stopping: ["idle"],
-};
+});
 
 /** Janus's default Opus payload type, used on every Opus leg inside Janus. */
 const OPUS_PT = 111;
@@ -87,9 +88,7 @@ export class SipBridge {
   }
 
   #to(next: BridgeState) {
-    if (!TRANSITIONS[this.#state].includes(next)) {
-      throw new Error(`sip bridge ${this.meetingId}: invalid transition ${this.#state} -> ${next}`);
-    }
+    TRANSITIONS.check(this.#state, next, this.meetingId);
     log.info("bridge state", { meetingId: this.meetingId, from: this.#state, to: next });
     this.#state = next;
   }

@@ -32,19 +32,20 @@ import {
   parseDialString,
 } from "./sdp.ts";
 import { randomHex } from "../../lib/common/random.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("calls");
 
 export type CallPhase = "offered" | "dialing" | "ivr" | "waiting" | "in-bridge" | "ended";
 
-const TRANSITIONS: Record<CallPhase, CallPhase[]> = {
+const TRANSITIONS = transitionTable<CallPhase>("call", {
   offered: ["ivr", "waiting", "in-bridge", "ended"],
   dialing: ["in-bridge", "ended"],
   ivr: ["waiting", "in-bridge", "ended"],
   waiting: ["in-bridge", "ended"],
   "in-bridge": ["ended"],
   ended: [],
-};
+});
 
 /** Prompts call control plays beyond the shared ones in gateway/ivr/prompts.ts. */
 export const EXTRA_PROMPTS = {
@@ -164,9 +165,7 @@ class Call {
   }
 
   to(next: CallPhase) {
-    if (!TRANSITIONS[this.phase].includes(next)) {
-      throw new Error(`call ${this.id}: invalid transition ${this.phase} -> ${next}`);
-    }
+    TRANSITIONS.check(this.phase, next, this.id);
     log.info("call phase", { callId: this.id, from: this.phase, to: next, meetingId: this.meetingId });
     this.phase = next;
   }

@@ -6,6 +6,7 @@ import Janode from "janode";
 import { logger } from "../../lib/common/log.ts";
 import { JANODE_CONNECTION_CLOSED, JANODE_CONNECTION_ERROR, type JanodeConnection, JanusAdmin } from "./admin.ts";
 import { randomHex } from "../../lib/common/random.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("janus-link");
 
@@ -40,13 +41,13 @@ export interface JanusListener {
 
 export type LinkState = "idle" | "connecting" | "connected" | "backoff" | "stopped";
 
-const LINK_TRANSITIONS: Record<LinkState, LinkState[]> = {
+const LINK_TRANSITIONS = transitionTable<LinkState>("janus link", {
   idle: ["connecting", "stopped"],
   connecting: ["connected", "backoff", "stopped"],
   connected: ["backoff", "stopped"],
   backoff: ["connecting", "stopped"],
   stopped: [],
-};
+});
 
 export interface JanusLinkOptions {
   apiUrl: string;
@@ -91,10 +92,7 @@ export class JanusLink {
   }
 
   #to(next: LinkState) {
-    if (!LINK_TRANSITIONS[this.#state].includes(next)) {
-      throw new Error(`janus link: invalid transition ${this.#state} -> ${next}`);
-    }
-    this.#state = next;
+    this.#state = LINK_TRANSITIONS.check(this.#state, next);
   }
 
   /** Starts connecting in the background; use `whenConnected` to wait. */

@@ -6,11 +6,12 @@
 import type { Logger } from "../../lib/common/log.ts";
 import { JanusUnavailable } from "../janus/link.ts";
 import { JanusRequestFailed, KeyedQueue } from "./request.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 /** A room's life: "lost" means Janus went away and the room must be re-created from the registry. */
 export type RoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
 
-const ROOM_TRANSITIONS: Record<RoomState, RoomState[]> = {
+const ROOM_TRANSITIONS = transitionTable<RoomState>("room", {
   creating: ["live", "destroyed"],
   live: ["lost", "destroying"],
   lost: ["recreating", "destroying"],
@@ -18,7 +19,7 @@ const ROOM_TRANSITIONS: Record<RoomState, RoomState[]> = {
   // Back to where it was when Janus refused or went away mid-destroy, so a retry can finish it.
   destroying: ["destroyed", "live", "lost"],
   destroyed: [],
-};
+});
 
 /** Errors the HTTP API shows to the web app with their status. */
 export class RoomProblem extends Error {
@@ -52,10 +53,7 @@ export abstract class RegisteredRoom<P> {
   abstract summary(): Record<string, unknown>;
 
   to(next: RoomState) {
-    if (!ROOM_TRANSITIONS[this.state].includes(next)) {
-      throw new Error(`${this.kind} ${this.meetingId}: invalid transition ${this.state} -> ${next}`);
-    }
-    this.state = next;
+    this.state = ROOM_TRANSITIONS.check(this.state, next, `${this.kind} ${this.meetingId}`);
   }
 }
 

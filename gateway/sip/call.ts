@@ -20,14 +20,10 @@ import {
   SUPPORTED_OPTIONS,
   writeSdp,
 } from "./message.ts";
-import {
-  checkTransition,
-  type InviteServerTransaction,
-  type ServerTransaction,
-  type TransactionLayer,
-} from "./transaction.ts";
+import type { InviteServerTransaction, ServerTransaction, TransactionLayer } from "./transaction.ts";
 import type { Peer, TransportName } from "./transport.ts";
 import type { SipEndpointOptions } from "./endpoint.ts";
+import type { Transitions } from "../../lib/common/state.ts";
 
 const log = logger("sip-call");
 
@@ -104,7 +100,7 @@ export interface CallHost {
 
 export abstract class SipCall {
   abstract state: CallState;
-  protected abstract transitions: Record<CallState, readonly CallState[]>;
+  protected abstract transitions: Transitions<CallState>;
   dialog: Dialog | null = null;
   /** Our current SDP (offer or answer), so re-INVITEs can be answered without media knowledge. */
   localSdp: string | null = null;
@@ -152,8 +148,7 @@ export abstract class SipCall {
   }
 
   protected moveTo(next: CallState): void {
-    checkTransition(`${this.constructor.name} ${this.callId}`, this.transitions, this.state, next);
-    this.state = next;
+    this.state = this.transitions.check(this.state, next, this.callId);
   }
 
   get ended(): boolean {

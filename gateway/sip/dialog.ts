@@ -1,17 +1,17 @@
 // SIP dialogs (RFC 3261 §12): identity, route set, remote target and CSeq bookkeeping, and building
 // requests inside a dialog. A dialog is a state machine: early → confirmed → terminated.
 
-import { checkTransition } from "./transaction.ts";
 import { OutgoingMessage, parseUri, type SipRequest, type SipResponse, uriOf } from "./message.ts";
 import { randomHex, randomUint32 } from "../../lib/common/random.ts";
 import type { TransportName } from "./transport.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 export type DialogState = "early" | "confirmed" | "terminated";
-const DIALOG: Record<DialogState, readonly DialogState[]> = {
+const DIALOG = transitionTable<DialogState>("dialog", {
   early: ["confirmed", "terminated"],
   confirmed: ["terminated"],
   terminated: [],
-};
+});
 
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
   return `${callId}|${localTag}|${remoteTag}`;
@@ -52,8 +52,7 @@ export class Dialog {
   }
 
   transition(next: DialogState): void {
-    checkTransition("dialog", DIALOG, this.state, next);
-    this.state = next;
+    this.state = DIALOG.check(this.state, next, this.callId);
   }
 
   /** §12.1.1: the UAS side, from the INVITE and the response that creates the dialog. */

@@ -6,8 +6,9 @@ import { ALLOWED_METHODS, buildResponse, parseSdp, type Sdp, type SipRequest } f
 import type { InviteServerTransaction } from "./transaction.ts";
 import type { Peer } from "./transport.ts";
 import { type CallHost, type CallState, type EndReason, type Party, party, SipCall } from "./call.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
-const INCOMING: Record<CallState, readonly CallState[]> = {
+const INCOMING = transitionTable<CallState>("incoming SIP call", {
   offered: ["ringing", "answering", "ended"],
   ringing: ["answering", "ended"],
   answering: ["confirmed", "ended"],
@@ -15,7 +16,7 @@ const INCOMING: Record<CallState, readonly CallState[]> = {
   calling: [],
   answered: [],
   ended: [],
-};
+});
 
 /** An INVITE we received. The handler decides: ringing(), answer(sdp) or reject(status). */
 export class IncomingCall extends SipCall {

@@ -9,10 +9,11 @@ import { randomHex } from "../../lib/common/random.ts";
 import type { InviteClientTransaction } from "./transaction.ts";
 import type { Peer, TransportName } from "./transport.ts";
 import { type CallHost, type CallState, type EndReason, SipCall } from "./call.ts";
+import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("sip-call");
 
-const OUTGOING: Record<CallState, readonly CallState[]> = {
+const OUTGOING = transitionTable<CallState>("outgoing SIP call", {
   calling: ["ringing", "answered", "ended"],
   ringing: ["answered", "ended"],
   answered: ["ended"],
@@ -20,7 +21,7 @@ const OUTGOING: Record<CallState, readonly CallState[]> = {
   answering: [],
   confirmed: [],
   ended: [],
-};
+});
 
 export type CallOutcome =
   | { kind: "answered"; status: number; remoteSdp: Sdp | null }

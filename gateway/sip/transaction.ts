@@ -5,6 +5,7 @@
 import { logger } from "../../lib/common/log.ts";
 import { OutgoingMessage, type SipRequest, type SipResponse } from "./message.ts";
 import type { Peer } from "./transport.ts";
+import { type Transitions, transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("sip-transaction");
 
@@ -49,11 +50,6 @@ export class TimerSet {
   }
 }
 
-/** Throws with both states named when `to` is not reachable from `from`. */
-export function checkTransition<S extends string>(what: string, table: Record<S, readonly S[]>, from: S, to: S): void {
-  if (!table[from].includes(to)) throw new Error(`${what}: invalid transition ${from} → ${to}`);
-}
-
 export type Sender = (to: Peer, data: Uint8Array) => Promise<void>;
 
 interface Layer {
@@ -66,21 +62,21 @@ interface Layer {
 // ---------------------------------------------------------------- server transactions
 
 export type InviteServerState = "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
-const INVITE_SERVER: Record<InviteServerState, readonly InviteServerState[]> = {
+const INVITE_SERVER = transitionTable<InviteServerState>("INVITE server transaction", {
   proceeding: ["completed", "accepted", "terminated"],
   completed: ["confirmed", "terminated"],
   confirmed: ["terminated"],
   accepted: ["terminated"],
   terminated: [],
-};
+});
 
 export type NonInviteServerState = "trying" | "proceeding" | "completed" | "terminated";
-const NON_INVITE_SERVER: Record<NonInviteServerState, readonly NonInviteServerState[]> = {
+const NON_INVITE_SERVER = transitionTable<NonInviteServerState>("non-INVITE server transaction", {
   trying: ["proceeding", "completed", "terminated"],
   proceeding: ["completed", "terminated"],
   completed: ["terminated"],
   terminated: [],
-};
+});
 
 export interface ServerTransactionEvents {
   /** Timer H fired: our final non-2xx response was never acknowledged. */
@@ -91,7 +87,8 @@ export interface ServerTransactionEvents {
 }
 
 abstract class ServerTransactionBase<S extends string> {
-  abstract state: S;
+  abstract state: S | "terminated";
+  protected abstract readonly transitions: Transitions<S | "terminated">;
   /** The last response sent: what a retransmitted request gets. */
   lastResponse: OutgoingMessage | null = null;
   events: ServerTransactionEvents = {};
@@ -128,20 +125,28 @@ abstract class ServerTransactionBase<S extends string> {
     this.timers = [];
   }
 
-  protected finish(): void {
+  protected to(next: S | "terminated"): void {
+    this.state = this.transitions.check(this.state, next);
+  }
+
+  protected end(): void {
+    if (this.state === "terminated") return;
+    this.to("terminated");
     this.clearTimers();
     this.layer.remove(this.key, this);
     this.events.onTerminated?.();
+  }
+
+  /** Transport failure or endpoint shutdown. */
+  terminate(): void {
+    this.end();
   }
 }
 
 export class InviteServerTransaction extends ServerTransactionBase<InviteServerState> {
   state: InviteServerState = "proceeding";
 
-  #to(next: InviteServerState): void {
-    checkTransition("INVITE server transaction", INVITE_SERVER, this.state, next);
-    this.state = next;
-  }
+  protected readonly transitions = INVITE_SERVER;
 
   respond(res: OutgoingMessage): void {
     if (this.state !== "proceeding") {
@@ -153,11 +158,11 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     if (res.status < 200) return;
     if (res.status < 300) {
       // RFC 6026 §8.5: stay to absorb INVITE retransmissions; the UA core retransmits the 2xx.
-      this.#to("accepted");
-      this.timer(() => this.#end(), 64 * t1); // Timer L
+      this.to("accepted");
+      this.timer(() => this.end(), 64 * t1); // Timer L
       return;
     }
-    this.#to("completed");
+    this.to("completed");
     if (!this.reliable) {
       let interval = t1;
       const retransmit = () => {
@@ -172,7 +177,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       if (this.state !== "completed") return;
       log.info("no ACK for final response", { status: res.status, callId: this.request.callId });
       this.events.onTimeout?.();
-      this.#end();
+      this.end();
     }, 64 * t1);
   }
 
@@ -181,9 +186,9 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     if (req.method === "ACK") {
       if (this.state === "completed") {
         this.clearTimers();
-        this.#to("confirmed");
-        if (this.reliable) this.#end();
-        else this.timer(() => this.#end(), this.layer.config.t4); // Timer I
+        this.to("confirmed");
+        if (this.reliable) this.end();
+        else this.timer(() => this.end(), this.layer.config.t4); // Timer I
       } else if (this.state === "accepted") {
         this.events.onAck?.(req);
       }
@@ -192,26 +197,12 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     // The response cache: a retransmitted INVITE gets whatever we said last.
     if (this.lastResponse && this.state !== "confirmed") this.transmit(this.lastResponse);
   }
-
-  #end(): void {
-    if (this.state === "terminated") return;
-    this.#to("terminated");
-    this.finish();
-  }
-
-  /** Transport failure or endpoint shutdown. */
-  terminate(): void {
-    this.#end();
-  }
 }
 
 export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteServerState> {
   state: NonInviteServerState = "trying";
 
-  #to(next: NonInviteServerState): void {
-    checkTransition("non-INVITE server transaction", NON_INVITE_SERVER, this.state, next);
-    this.state = next;
-  }
+  protected readonly transitions = NON_INVITE_SERVER;
 
   respond(res: OutgoingMessage): void {
     if (this.state === "completed" || this.state === "terminated") {
@@ -220,27 +211,17 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     this.lastResponse = res;
     this.transmit(res);
     if (res.status < 200) {
-      if (this.state === "trying") this.#to("proceeding");
+      if (this.state === "trying") this.to("proceeding");
       return;
     }
-    this.#to("completed");
+    this.to("completed");
     // Timer J: keep answering retransmissions from the cache for 64*T1 (0 on reliable transports).
-    if (this.reliable) this.#end();
-    else this.timer(() => this.#end(), 64 * this.layer.config.t1);
+    if (this.reliable) this.end();
+    else this.timer(() => this.end(), 64 * this.layer.config.t1);
   }
 
   receive(_req: SipRequest): void {
     if (this.lastResponse) this.transmit(this.lastResponse);
-  }
-
-  #end(): void {
-    if (this.state === "terminated") return;
-    this.#to("terminated");
-    this.finish();
-  }
-
-  terminate(): void {
-    this.#end();
   }
 }
 
@@ -249,21 +230,21 @@ export type ServerTransaction = InviteServerTransaction | NonInviteServerTransac
 // ---------------------------------------------------------------- client transactions
 
 export type InviteClientState = "calling" | "proceeding" | "completed" | "accepted" | "terminated";
-const INVITE_CLIENT: Record<InviteClientState, readonly InviteClientState[]> = {
+const INVITE_CLIENT = transitionTable<InviteClientState>("INVITE client transaction", {
   calling: ["proceeding", "completed", "accepted", "terminated"],
   proceeding: ["completed", "accepted", "terminated"],
   completed: ["terminated"],
   accepted: ["terminated"],
   terminated: [],
-};
+});
 
 export type NonInviteClientState = "trying" | "proceeding" | "completed" | "terminated";
-const NON_INVITE_CLIENT: Record<NonInviteClientState, readonly NonInviteClientState[]> = {
+const NON_INVITE_CLIENT = transitionTable<NonInviteClientState>("non-INVITE client transaction", {
   trying: ["proceeding", "completed", "terminated"],
   proceeding: ["completed", "terminated"],
   completed: ["terminated"],
   terminated: [],
-};
+});
 
 export interface ClientTransactionUser {
   /** Every response the TU must see (provisionals, finals, and 2xx retransmissions for INVITE). */
@@ -273,7 +254,8 @@ export interface ClientTransactionUser {
 }
 
 abstract class ClientTransactionBase<S extends string> {
-  abstract state: S;
+  abstract state: S | "terminated";
+  protected abstract readonly transitions: Transitions<S | "terminated">;
   protected timers: number[] = [];
 
   constructor(
@@ -295,7 +277,26 @@ abstract class ClientTransactionBase<S extends string> {
     });
   }
 
-  protected abstract transportError(): void;
+  protected transportError(): void {
+    if (this.state === "terminated") return;
+    this.end();
+    this.user.onTimeout("transport");
+  }
+
+  protected to(next: S | "terminated"): void {
+    this.state = this.transitions.check(this.state, next);
+  }
+
+  protected end(): void {
+    if (this.state === "terminated") return;
+    this.clearTimers();
+    this.to("terminated");
+    this.layer.remove(this.key, this);
+  }
+
+  terminate(): void {
+    this.end();
+  }
 
   protected timer(fn: () => void, ms: number): void {
     const id = this.layer.timers.set(() => {
@@ -314,10 +315,7 @@ abstract class ClientTransactionBase<S extends string> {
 export class InviteClientTransaction extends ClientTransactionBase<InviteClientState> {
   state: InviteClientState = "calling";
 
-  #to(next: InviteClientState): void {
-    checkTransition("INVITE client transaction", INVITE_CLIENT, this.state, next);
-    this.state = next;
-  }
+  protected readonly transitions = INVITE_CLIENT;
 
   start(): void {
     this.transmit(this.request);
@@ -334,7 +332,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     }
     this.timer(() => { // Timer B
       if (this.state !== "calling") return;
-      this.#end();
+      this.end();
       this.user.onTimeout("timeout");
     }, 64 * t1);
   }
@@ -346,7 +344,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
       if (this.state === "calling" || this.state === "proceeding") {
         if (this.state === "calling") {
           this.clearTimers(); // a provisional stops A and B; the TU's own ring timeout takes over
-          this.#to("proceeding");
+          this.to("proceeding");
         }
         this.user.onResponse(res);
       }
@@ -355,19 +353,19 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     if (status < 300) {
       if (this.state === "calling" || this.state === "proceeding") {
         this.clearTimers();
-        this.#to("accepted");
-        this.timer(() => this.#end(), 64 * t1); // Timer M: pass 2xx retransmissions up for re-ACK
+        this.to("accepted");
+        this.timer(() => this.end(), 64 * t1); // Timer M: pass 2xx retransmissions up for re-ACK
       }
       if (this.state === "accepted") this.user.onResponse(res);
       return;
     }
     if (this.state === "calling" || this.state === "proceeding") {
       this.clearTimers();
-      this.#to("completed");
+      this.to("completed");
       this.transmit(this.#ackFor(res));
       // Timer D ≥ 32 s on UDP: 64*T1 is exactly that with the default T1, and scales in tests.
-      if (this.reliable) this.#end();
-      else this.timer(() => this.#end(), 64 * t1);
+      if (this.reliable) this.end();
+      else this.timer(() => this.end(), 64 * t1);
       this.user.onResponse(res);
     } else if (this.state === "completed") {
       this.transmit(this.#ackFor(res)); // a retransmitted final: ACK again, TU already knows
@@ -387,32 +385,12 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     ack.addHeader("CSeq", `${req.header("CSeq")!.split(/\s+/)[0]} ACK`);
     return ack;
   }
-
-  protected transportError(): void {
-    if (this.state === "terminated") return;
-    this.#end();
-    this.user.onTimeout("transport");
-  }
-
-  #end(): void {
-    if (this.state === "terminated") return;
-    this.clearTimers();
-    this.#to("terminated");
-    this.layer.remove(this.key, this);
-  }
-
-  terminate(): void {
-    this.#end();
-  }
 }
 
 export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteClientState> {
   state: NonInviteClientState = "trying";
 
-  #to(next: NonInviteClientState): void {
-    checkTransition("non-INVITE client transaction", NON_INVITE_CLIENT, this.state, next);
-    this.state = next;
-  }
+  protected readonly transitions = NON_INVITE_CLIENT;
 
   start(): void {
     this.transmit(this.request);
@@ -429,7 +407,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     }
     this.timer(() => { // Timer F
       if (this.state !== "trying" && this.state !== "proceeding") return;
-      this.#end();
+      this.end();
       this.user.onTimeout("timeout");
     }, 64 * t1);
   }
@@ -438,33 +416,16 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     const status = res.statusCode ?? 0;
     if (this.state !== "trying" && this.state !== "proceeding") return; // retransmitted final: absorbed
     if (status < 200) {
-      if (this.state === "trying") this.#to("proceeding");
+      if (this.state === "trying") this.to("proceeding");
       this.user.onResponse(res);
       return;
     }
     this.clearTimers();
-    this.#to("completed");
+    this.to("completed");
     // Timer K: absorb retransmitted finals for T4 (0 on reliable transports).
-    if (this.reliable) this.#end();
-    else this.timer(() => this.#end(), this.layer.config.t4);
+    if (this.reliable) this.end();
+    else this.timer(() => this.end(), this.layer.config.t4);
     this.user.onResponse(res);
-  }
-
-  protected transportError(): void {
-    if (this.state === "terminated") return;
-    this.#end();
-    this.user.onTimeout("transport");
-  }
-
-  #end(): void {
-    if (this.state === "terminated") return;
-    this.clearTimers();
-    this.#to("terminated");
-    this.layer.remove(this.key, this);
-  }
-
-  terminate(): void {
-    this.#end();
   }
 }
 
