@@ -4,28 +4,16 @@
 
 import { useEffect, useRef } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import { LevelMeter, VideoView } from "./media.tsx";
-import { initials } from "./PreJoin.tsx";
+import { JoinToggles, SelfPreview } from "./PreJoin.tsx";
 
 /** What a knocking person sees until a host decides. */
 export function WaitingRoom({ room }: { room: MeetingController }) {
   const { props } = room;
-  const video = room.cameraOn.value ? room.localVideo.value : null;
   const status = room.lobbyStatus.value;
   const connecting = room.socketStatus.value !== "open" && !status;
   return (
     <section class="room-prejoin room-waiting" aria-labelledby="room-waiting-title">
-      <div class="room-preview">
-        {video ? <VideoView track={video} mirror label="Your camera preview" /> : (
-          <div class="room-preview-off">
-            <span class="room-avatar">{initials(props.me.participantName)}</span>
-            <span>Camera is off</span>
-          </div>
-        )}
-        <div class="room-preview-bar">
-          <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} />
-        </div>
-      </div>
+      <SelfPreview room={room} offText="Camera is off" />
       <div class="room-prejoin-side">
         <h2 id="room-waiting-title">
           {status?.status === "admitted" ? "You're in — opening the meeting…" : "Waiting for the host to let you in"}
@@ -37,26 +25,7 @@ export function WaitingRoom({ room }: { room: MeetingController }) {
             ? "Connection lost, trying again…"
             : `The host knows you are here, ${props.me.participantName}. This page opens the meeting by itself.`}
         </p>
-        <div class="room-toggles">
-          <label class="room-toggle">
-            <input
-              type="checkbox"
-              checked={!room.cameraOn.value}
-              onChange={(e) => room.setCameraOn(!(e.currentTarget as HTMLInputElement).checked)}
-            />{" "}
-            Join with camera off
-          </label>
-          <label class="room-toggle">
-            <input
-              type="checkbox"
-              checked={room.audioMuted.value}
-              onChange={(e) => {
-                room.audioMuted.value = (e.currentTarget as HTMLInputElement).checked;
-              }}
-            />{" "}
-            Join with microphone off
-          </label>
-        </div>
+        <JoinToggles room={room} />
         <button type="button" class="button secondary" data-action="leave-lobby" onClick={() => room.leave()}>
           Leave
         </button>

@@ -72,41 +72,36 @@ export function ParticipantList({ room }: { room: MeetingController }) {
 }
 
 /** The live settings hosts and co-hosts change during the meeting. */
+/** One on/off meeting setting a host changes from the participant list. */
+function SettingToggle(
+  { room, setting, children }: {
+    room: MeetingController;
+    setting: "locked" | "allowUnmute" | "dialIn";
+    children: string;
+  },
+) {
+  return (
+    <label class="room-toggle">
+      <input
+        type="checkbox"
+        name={setting}
+        checked={room.settings.value[setting]}
+        onChange={(e) => room.changeSettings({ [setting]: (e.currentTarget as HTMLInputElement).checked })}
+      />{" "}
+      {children}
+    </label>
+  );
+}
+
 function HostSettings({ room }: { room: MeetingController }) {
   const s = room.settings.value;
   return (
     <details class="room-host-settings">
       <summary>Meeting controls</summary>
-      <label class="room-toggle">
-        <input
-          type="checkbox"
-          name="locked"
-          checked={s.locked}
-          onChange={(e) => room.changeSettings({ locked: (e.currentTarget as HTMLInputElement).checked })}
-        />{" "}
-        Lock the meeting (new people wait in the lobby)
-      </label>
-      <label class="room-toggle">
-        <input
-          type="checkbox"
-          name="allowUnmute"
-          checked={s.allowUnmute}
-          onChange={(e) => room.changeSettings({ allowUnmute: (e.currentTarget as HTMLInputElement).checked })}
-        />{" "}
-        Let muted people unmute themselves
-      </label>
+      <SettingToggle room={room} setting="locked">Lock the meeting (new people wait in the lobby)</SettingToggle>
+      <SettingToggle room={room} setting="allowUnmute">Let muted people unmute themselves</SettingToggle>
       {room.props.invite?.sipUri || room.props.invite?.dialInNumber
-        ? (
-          <label class="room-toggle">
-            <input
-              type="checkbox"
-              name="dialIn"
-              checked={s.dialIn}
-              onChange={(e) => room.changeSettings({ dialIn: (e.currentTarget as HTMLInputElement).checked })}
-            />{" "}
-            Let people dial in by phone
-          </label>
-        )
+        ? <SettingToggle room={room} setting="dialIn">Let people dial in by phone</SettingToggle>
         : null}
       <label class="room-device">
         Chat

@@ -7,50 +7,18 @@ import { LevelMeter, VideoView } from "./media.tsx";
 
 export function PreJoin({ room, ready }: { room: MeetingController; ready: boolean }) {
   const { props } = room;
-  const video = room.cameraOn.value ? room.localVideo.value : null;
   const joining = room.phase.value === "joining";
   const problems = room.problemMessages();
   return (
     <section class="room-prejoin" aria-labelledby="room-prejoin-title">
-      <div class="room-preview">
-        {video ? <VideoView track={video} mirror label="Your camera preview" /> : (
-          <div class="room-preview-off">
-            <span class="room-avatar">{initials(props.me.participantName)}</span>
-            <span>{room.previewing.value || !ready ? "Camera is off" : "Starting camera…"}</span>
-          </div>
-        )}
-        <div class="room-preview-bar">
-          <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} />
-        </div>
-      </div>
+      <SelfPreview room={room} offText={room.previewing.value || !ready ? "Camera is off" : "Starting camera…"} />
       <div class="room-prejoin-side">
         <h2 id="room-prejoin-title">Ready to join?</h2>
         <p class="room-prejoin-name">
           Joining as <strong>{props.me.participantName}</strong>
         </p>
         {problems.map((m) => <p class="notice warn room-problem" role="alert" key={m}>{m}</p>)}
-        <div class="room-toggles">
-          <label class="room-toggle">
-            <input
-              type="checkbox"
-              checked={!room.cameraOn.value}
-              disabled={!ready}
-              onChange={(e) => room.setCameraOn(!(e.currentTarget as HTMLInputElement).checked)}
-            />{" "}
-            Join with camera off
-          </label>
-          <label class="room-toggle">
-            <input
-              type="checkbox"
-              checked={room.audioMuted.value}
-              disabled={!ready}
-              onChange={(e) => {
-                room.audioMuted.value = (e.currentTarget as HTMLInputElement).checked;
-              }}
-            />{" "}
-            Join with microphone off
-          </label>
-        </div>
+        <JoinToggles room={room} disabled={!ready} />
         <DeviceSettings room={room} />
         <button
           type="button"
@@ -62,6 +30,52 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
         </button>
       </div>
     </section>
+  );
+}
+
+/** The camera preview (or initials when it is off) with the microphone level, before joining and in the lobby. */
+export function SelfPreview({ room, offText }: { room: MeetingController; offText: string }) {
+  const video = room.cameraOn.value ? room.localVideo.value : null;
+  return (
+    <div class="room-preview">
+      {video ? <VideoView track={video} mirror label="Your camera preview" /> : (
+        <div class="room-preview-off">
+          <span class="room-avatar">{initials(room.props.me.participantName)}</span>
+          <span>{offText}</span>
+        </div>
+      )}
+      <div class="room-preview-bar">
+        <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} />
+      </div>
+    </div>
+  );
+}
+
+/** "Join with camera off" / "Join with microphone off", before joining and while waiting in the lobby. */
+export function JoinToggles({ room, disabled = false }: { room: MeetingController; disabled?: boolean }) {
+  return (
+    <div class="room-toggles">
+      <label class="room-toggle">
+        <input
+          type="checkbox"
+          checked={!room.cameraOn.value}
+          disabled={disabled}
+          onChange={(e) => room.setCameraOn(!(e.currentTarget as HTMLInputElement).checked)}
+        />{" "}
+        Join with camera off
+      </label>
+      <label class="room-toggle">
+        <input
+          type="checkbox"
+          checked={room.audioMuted.value}
+          disabled={disabled}
+          onChange={(e) => {
+            room.audioMuted.value = (e.currentTarget as HTMLInputElement).checked;
+          }}
+        />{" "}
+        Join with microphone off
+      </label>
+    </div>
   );
 }
 
