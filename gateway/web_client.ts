@@ -1,5 +1,7 @@
 // The gateway's client for the web app's internal SIP API (docs/sip-integration.md, "Gateway → web"),
 // signing every request with the shared GATEWAY_SECRET (lib/common/signing.ts, same scheme both ways).
+// Paths, bodies and the schemas answers are read with are the contract in lib/contracts/sip_api.ts
+// (docs/internal-api.md); error answers are problem details (lib/contracts/problem.ts).
 //
 // Over plain http (the web app on loopback or a private network) requests go out on kept-alive
 // HTTP/1.1 connections of our own (Http1Pool below) instead of fetch: `resolve` is on the path of
@@ -10,6 +12,19 @@
 // between) and an injected `fetch` keep using fetch.
 
 import { signedHeaders } from "../lib/common/signing.ts";
+import type { z } from "zod";
+import { fieldErrors, type ProblemDetails, readProblem } from "../lib/contracts/problem.ts";
+import {
+  callAnswer,
+  type CallBody,
+  type CallStateBody,
+  type DialOutProgress,
+  RESOLVE_REFUSALS,
+  resolveAnswer,
+  resolveRefusal,
+  type ResolveRefusalCode,
+  sipPaths as paths,
+} from "../lib/contracts/sip_api.ts";
 
 /** The web app could not be reached (down, refusing connections, or too slow). */
 export class WebUnavailable extends Error {
@@ -19,10 +34,13 @@ export class WebUnavailable extends Error {
   }
 }
 
-/** The web app answered with a status we did not expect; `problem` is its JSON body when it sent one. */
+/**
+ * The web app answered with a status we did not expect (`problem` is its problem details, or ones
+ * made from the status when the body was not), or a body outside the contract.
+ */
 export class WebError extends Error {
-  constructor(readonly status: number, readonly problem: { error?: string; [key: string]: unknown }) {
-    super(`web app answered ${status}${problem.error ? `: ${problem.error}` : ""}`);
+  constructor(readonly status: number, readonly problem: ProblemDetails) {
+    super(`web app answered ${status}: ${problem.detail}`);
     this.name = "WebError";
   }
 }
@@ -33,22 +51,20 @@ export type ResolveResult =
     ok: false;
     /** 404, 403, 486, 410 or 429 (anything else throws WebError). */
     status: number;
-    error: "not-found" | "bad-passcode" | "dial-in-disabled" | "locked" | "ended" | string;
+    /** The refusal's `code` (lib/contracts/sip_api.ts RESOLVE_REFUSALS). */
+    error: ResolveRefusalCode;
     passcodeRequired: boolean;
   };
 
-export type DialOutStatus = "ringing" | "answered" | "busy" | "no-answer" | "failed";
+export type DialOutStatus = DialOutProgress;
 
 export interface WebClient {
   /** May this caller enter `meetingId` (with `passcode`, or none)? */
   /** `caller` (the source address) lets the web app count wrong passcodes per caller. */
   resolve(meetingId: string, passcode: string | null, caller?: string): Promise<ResolveResult>;
   /** The caller becomes a `phone` participant; `waiting` when the lobby applies. */
-  createCall(body: { meetingId: string; callId: string; displayName: string; number: string }): Promise<{
-    participantId: string;
-    state: "admitted" | "waiting";
-  }>;
-  callState(callId: string, state: { speaking?: boolean; muted?: boolean; video?: boolean }): Promise<void>;
+  createCall(body: CallBody): Promise<{ participantId: string; state: "admitted" | "waiting" }>;
+  callState(callId: string, state: CallStateBody): Promise<void>;
   /** The call ended; the participant leaves. A 404 (already gone) is not an error. */
   callEnded(callId: string, reason: string): Promise<void>;
   progress(callId: string, status: DialOutStatus, reason?: string): Promise<void>;
@@ -67,7 +83,7 @@ export interface WebClientOptions {
   fetch?: typeof fetch;
 }
 
-const RESOLVE_REFUSALS = new Set([403, 404, 410, 429, 486]);
+const REFUSAL_STATUSES = new Set<number>(Object.values(RESOLVE_REFUSALS));
 
 export function createWebClient(options: WebClientOptions): ClosableWebClient {
   const base = options.url.replace(/\/+$/, "");
@@ -109,8 +125,15 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
     return { status, json };
   }
 
-  const callPath = (callId: string) => `/internal/sip/calls/${encodeURIComponent(callId)}`;
-  const problem = (json: unknown) => (json && typeof json === "object" ? json : {}) as WebError["problem"];
+  /** A body outside the contract: the status, and which fields broke it. */
+  const unexpected = (method: string, path: string, status: number, error: z.ZodError) =>
+    new WebError(status, {
+      type: "about:blank",
+      title: "Unexpected answer",
+      status,
+      detail: `${method} ${path} answered a body outside the contract`,
+      errors: fieldErrors(error),
+    });
 
   return {
     close() {
@@ -118,47 +141,41 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
     },
     async resolve(meetingId, passcode, caller) {
       const body = caller === undefined ? { meetingId, passcode } : { meetingId, passcode, caller };
-      const { status, json } = await call("POST", "/internal/sip/resolve", body);
-      const answer = problem(json);
+      const path = paths.resolve();
+      const { status, json } = await call("POST", path, body);
       if (status === 200) {
-        return {
-          ok: true,
-          meetingId: String(answer.meetingId ?? meetingId),
-          title: String(answer.title ?? ""),
-          passcodeRequired: answer.passcodeRequired === true,
-        };
+        const ok = resolveAnswer.safeParse(json);
+        if (!ok.success) throw unexpected("POST", path, status, ok.error);
+        return { ok: true, ...ok.data };
       }
-      if (RESOLVE_REFUSALS.has(status)) {
-        return {
-          ok: false,
-          status,
-          error: String(answer.error ?? ""),
-          passcodeRequired: answer.passcodeRequired === true,
-        };
+      if (REFUSAL_STATUSES.has(status)) {
+        const no = resolveRefusal.safeParse(json);
+        if (no.success) {
+          return { ok: false, status, error: no.data.code, passcodeRequired: no.data.passcodeRequired === true };
+        }
       }
-      throw new WebError(status, answer);
+      throw new WebError(status, readProblem(status, json));
     },
     async createCall(body) {
-      const { status, json } = await call("POST", "/internal/sip/calls", body);
-      const b = problem(json);
-      if (status !== 201 && status !== 200) throw new WebError(status, b);
-      if (typeof b.participantId !== "string" || (b.state !== "admitted" && b.state !== "waiting")) {
-        throw new WebError(status, { error: "unexpected answer to POST /internal/sip/calls", ...b });
-      }
-      return { participantId: b.participantId, state: b.state };
+      const path = paths.calls();
+      const { status, json } = await call("POST", path, body);
+      if (status !== 201 && status !== 200) throw new WebError(status, readProblem(status, json));
+      const ok = callAnswer.safeParse(json);
+      if (!ok.success) throw unexpected("POST", path, status, ok.error);
+      return ok.data;
     },
     async callState(callId, state) {
-      const { status, json } = await call("POST", `${callPath(callId)}/state`, state);
-      if (status >= 300) throw new WebError(status, problem(json));
+      const { status, json } = await call("POST", paths.callState(callId), state);
+      if (status >= 300) throw new WebError(status, readProblem(status, json));
     },
     async callEnded(callId, reason) {
-      const { status, json } = await call("DELETE", callPath(callId), { reason });
-      if (status >= 300 && status !== 404) throw new WebError(status, problem(json));
+      const { status, json } = await call("DELETE", paths.call(callId), { reason });
+      if (status >= 300 && status !== 404) throw new WebError(status, readProblem(status, json));
     },
     async progress(callId, progressStatus, reason) {
       const body = reason === undefined ? { status: progressStatus } : { status: progressStatus, reason };
-      const { status, json } = await call("POST", `${callPath(callId)}/progress`, body);
-      if (status >= 300) throw new WebError(status, problem(json));
+      const { status, json } = await call("POST", paths.progress(callId), body);
+      if (status >= 300) throw new WebError(status, readProblem(status, json));
     },
   };
 }

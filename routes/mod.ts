@@ -21,7 +21,7 @@ import { calendarRoutes } from "./calendar.ts";
 import { apiScheduleRoutes } from "./api_schedule.ts";
 import { historyRoutes } from "./history.tsx";
 import { notificationRoutes } from "./notifications.tsx";
-import { internalSipRoutes } from "./internal_sip.ts";
+import { internalSipRoutes } from "./internal/sip.ts";
 
 export const routes: Hono<Env>[] = [
   // Hashed names immutable, plain names revalidated; both in the build's brotli or gzip.

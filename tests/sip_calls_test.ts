@@ -1,4 +1,4 @@
-// Call control end to end: the REAL web app (routes/internal_sip.ts) and the REAL gateway process
+// Call control end to end: the REAL web app (routes/internal/sip.ts) and the REAL gateway process
 // with its Janus, SIP on a loopback port; sipp (with RTP from pcaps generated here) and a small raw
 // SIP+RTP phone as callers. Proves dial-in with audio into the bridge (20 ms PCMU, 30 ms PCMA),
 // refusals, the IVR by RFC 4733 and by SIP INFO, the lobby, host mute, the meeting ending, codec

@@ -125,13 +125,19 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
       return peer;
     };
 
-    await t.step("unsigned, forged, stale and tampered requests get 401 without detail", async () => {
+    await t.step("unsigned, forged, stale and tampered requests get a 401 problem that does not say why", async () => {
       const meeting = await meet();
       const body = JSON.stringify({ meetingId: meeting.meetingId, passcode: meeting.passcode });
       const path = "/internal/sip/resolve";
       const plain = await fetch(`${server.url}${path}`, { method: "POST", body });
       assert.equal(plain.status, 401);
-      assert.deepEqual(await plain.json(), { error: "unauthorized" });
+      assert.equal(plain.headers.get("content-type"), "application/problem+json");
+      assert.deepEqual(await plain.json(), {
+        type: "about:blank",
+        title: "Sign in required",
+        status: 401,
+        detail: "the request is not signed with the shared secret",
+      });
       const forged = await fetch(`${server.url}${path}`, {
         method: "POST",
         body,
@@ -166,8 +172,9 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
       await sameOrigin.body?.cancel();
       // Signed: passes CSRF (no Origin) and answers.
       assert.equal((await post(path, JSON.parse(body))).status, 200);
-      // Malformed signed bodies are 400, not 500.
-      assert.equal((await post(path, { meetingId: meeting.meetingId })).status, 400);
+      // Malformed signed bodies are 422 problem details naming the field (as on the web API), not 500.
+      const malformed = await post(path, { meetingId: meeting.meetingId });
+      assert.deepEqual([malformed.status, Object.keys(malformed.json!.errors as object)], [422, ["passcode"]]);
     });
 
     await t.step(
@@ -182,17 +189,43 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
         const locked = await meet({ locked: true });
         const r = (meetingId: string, passcode: string | null, caller = "10.0.0.1") =>
           post("/internal/sip/resolve", { meetingId, passcode, caller });
+        // A refusal is problem details whose `code` says why (lib/contracts/sip_api.ts).
+        const refused = async (answer: Promise<{ status: number; json: Record<string, unknown> | null }>) => {
+          const { status, json } = await answer;
+          assert.equal(json?.status, status);
+          assert.equal(typeof json?.detail, "string");
+          return { status, code: json?.code, passcodeRequired: json?.passcodeRequired };
+        };
 
-        assert.deepEqual(await r("1999999999", "123456"), { status: 404, json: { error: "not-found" } });
-        assert.deepEqual(await r(ended.meetingId, ended.passcode), { status: 410, json: { error: "ended" } });
-        assert.deepEqual(await r(noDialIn.meetingId, noDialIn.passcode), {
-          status: 403,
-          json: { error: "dial-in-disabled" },
+        assert.deepEqual(await r("1999999999", "123456"), {
+          status: 404,
+          json: {
+            type: "about:blank",
+            title: "Not found",
+            status: 404,
+            detail: "No open meeting has this number",
+            code: "not-found",
+          },
         });
-        assert.deepEqual(await r(locked.meetingId, locked.passcode), { status: 486, json: { error: "locked" } });
-        assert.deepEqual(await r(open.meetingId, null), {
+        assert.deepEqual(await refused(r(ended.meetingId, ended.passcode)), {
+          status: 410,
+          code: "ended",
+          passcodeRequired: undefined,
+        });
+        assert.deepEqual(await refused(r(noDialIn.meetingId, noDialIn.passcode)), {
           status: 403,
-          json: { error: "bad-passcode", passcodeRequired: true },
+          code: "dial-in-disabled",
+          passcodeRequired: undefined,
+        });
+        assert.deepEqual(await refused(r(locked.meetingId, locked.passcode)), {
+          status: 486,
+          code: "locked",
+          passcodeRequired: undefined,
+        });
+        assert.deepEqual(await refused(r(open.meetingId, null)), {
+          status: 403,
+          code: "bad-passcode",
+          passcodeRequired: true,
         });
         assert.deepEqual(await r(open.meetingId, open.passcode), {
           status: 200,
@@ -201,7 +234,11 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
         const wrong = open.passcode === "000000" ? "111111" : "000000";
         for (let i = 0; i < 10; i++) assert.equal((await r(open.meetingId, wrong)).status, 403, `wrong passcode ${i}`);
         // The 11th try from that caller is limited, even with the right passcode.
-        assert.deepEqual(await r(open.meetingId, open.passcode), { status: 429, json: { error: "rate-limited" } });
+        assert.deepEqual(await refused(r(open.meetingId, open.passcode)), {
+          status: 429,
+          code: "rate-limited",
+          passcodeRequired: undefined,
+        });
         // Another caller is not.
         assert.equal((await r(open.meetingId, open.passcode, "10.0.0.2")).status, 200);
       },

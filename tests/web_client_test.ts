@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { verifyRequest } from "../lib/common/signing.ts";
 import { createWebClient, Http1Pool, WebError, WebUnavailable } from "../gateway/web_client.ts";
+import { problem } from "../lib/contracts/problem.ts";
 
 const SECRET = "test-secret";
 
@@ -26,10 +27,12 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
       timestamp: req.headers.get("x-talkspace-timestamp"),
       signature: req.headers.get("x-talkspace-signature"),
     });
-    if (!ok.ok) return Response.json({ error: "unauthorized" }, { status: 401 });
+    if (!ok.ok) return problem(401, "unsigned");
     if (url.pathname === "/internal/sip/resolve") {
       const { meetingId, passcode } = JSON.parse(body);
-      if (passcode !== "42") return Response.json({ error: "bad-passcode", passcodeRequired: true }, { status: 403 });
+      // A refusal is problem details with a `code` (lib/contracts/sip_api.ts); the old bare shape breaks the contract.
+      if (passcode === "old") return Response.json({ error: "bad-passcode" }, { status: 403 });
+      if (passcode !== "42") return problem(403, "wrong", { code: "bad-passcode", passcodeRequired: true });
       return Response.json({ meetingId, title: "Daily ✓", passcodeRequired: true });
     }
     if (url.pathname.endsWith("/state")) return new Response(null, { status: 204 });
@@ -49,13 +52,20 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
       error: "bad-passcode",
       passcodeRequired: true,
     });
+    await assert.rejects(
+      () => web.resolve("1234567890", "old"),
+      (e) => e instanceof WebError && e.status === 403 && /without problem details/.test(e.problem.detail),
+    );
     await web.callState("c1", { speaking: true });
-    await assert.rejects(() => web.progress("c1", "ringing"), (e) => e instanceof WebError && e.status === 502);
-    assert.deepEqual(peers.length, 4);
+    await assert.rejects(
+      () => web.progress("c1", "ringing"),
+      (e) => e instanceof WebError && e.status === 502 && e.problem.title === "Bad gateway",
+    );
+    assert.deepEqual(peers.length, 5);
     assert.deepEqual(new Set(peers).size, 1, `one connection for sequential requests, got ports ${peers}`);
     // Concurrent requests each get a connection.
     await Promise.all([web.callState("c1", {}), web.callState("c2", {}), web.callState("c3", {})]);
-    assert(new Set(peers.slice(4)).size === 3);
+    assert(new Set(peers.slice(5)).size === 3);
   } finally {
     web.close();
     await server.shutdown();

@@ -32,7 +32,7 @@ import type {
   UserErrorCode,
 } from "../contracts/meeting_socket.ts";
 import type { Meeting } from "./store.ts";
-import type { MediaGateway } from "../web/types.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { logger } from "../common/log.ts";
 import { admissionKeys, meetingKeys, participantKeys } from "./keys.ts";
 

@@ -13,7 +13,7 @@ import { changeParticipant, getParticipant } from "./participants.ts";
 import { HOST_ACTIONS } from "../contracts/meeting_socket.ts";
 import { startCall } from "../telephony/phone.ts";
 import type { PhoneCall } from "../telephony/phone.ts";
-import type { MediaGateway } from "../web/types.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
 import { admissionKeys } from "./keys.ts";

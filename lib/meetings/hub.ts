@@ -27,7 +27,7 @@ import type {
 import { getMeetingByNumber, updateMeeting } from "./store.ts";
 import { KvConflict } from "../common/kv.ts";
 import type { Meeting } from "./store.ts";
-import type { MediaGateway } from "../web/types.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { newId } from "../common/ids.ts";
 import { logger } from "../common/log.ts";
 import { mayReceive, publicData } from "./audience.ts";

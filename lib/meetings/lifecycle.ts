@@ -4,7 +4,7 @@
 import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
 import type { Meeting } from "./store.ts";
-import type { MediaGateway } from "../web/types.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { logger } from "../common/log.ts";
 import { meetingKeys } from "./keys.ts";
 

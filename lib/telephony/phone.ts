@@ -18,7 +18,7 @@ import type { Actor, DialOutStatus } from "../contracts/meeting_socket.ts";
 import { getMeetingByNumber, parseMeetingId, updateMeeting } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import type { Config } from "../common/config.ts";
-import type { MediaGateway } from "../web/types.ts";
+import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { AUTH_RULE, limitedForMs, rateLimitKey, recordFailure } from "../common/rate_limit.ts";
 import type { RateLimitRule } from "../common/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
@@ -91,7 +91,7 @@ export interface CallGateway {
   deletePublisher(meetingId: string, feedId: number): Promise<void>;
 }
 
-/** The call API of the app's gateway client (lib/meetings/gateway_client.ts); null without a gateway. */
+/** The call API of the gateway (MediaGateway, lib/contracts/gateway_api.ts); null without a gateway. */
 export function callGateway(gateway: MediaGateway | null): CallGateway | null {
   if (!gateway) return null;
   return {

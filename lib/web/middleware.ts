@@ -13,10 +13,11 @@ import { isHttps } from "../common/config.ts";
 import type { AppDeps, Env } from "./types.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../common/signing.ts";
 import { logger } from "../common/log.ts";
+import { problem } from "../contracts/problem.ts";
 
 const log = logger("web");
 
-/** Path prefix of the gateway → web API (routes/internal_sip.ts), authenticated by signature only. */
+/** Path prefix of the gateway → web API (routes/internal/sip.ts), authenticated by signature only. */
 export const INTERNAL_PREFIX = "/internal/";
 
 /**
@@ -194,8 +195,8 @@ async function checkCsrf(c: Context<Env>, token: string, next: Next): Promise<vo
   // The gateway's requests carry no Origin or cookie: under /internal/ the signature replaces the
   // CSRF check, and nothing passes without it (404 when no GATEWAY_SECRET, 401 otherwise).
   if (c.req.path.startsWith(INTERNAL_PREFIX)) {
-    if (!c.get("deps").config.gatewaySecret) c.res = c.json({ error: "not-found" }, 404);
-    else if (!(await gatewaySignatureOk(c))) c.res = c.json({ error: "unauthorized" }, 401);
+    if (!c.get("deps").config.gatewaySecret) c.res = problem(404, "not found");
+    else if (!(await gatewaySignatureOk(c))) c.res = problem(401, "the request is not signed with the shared secret");
     else await next();
     return;
   }

@@ -3,7 +3,7 @@
 // shows as @preact/signals. The UI only reads signals and calls these methods.
 
 import { batch, computed, effect, signal } from "@preact/signals";
-import type { MediaAccess } from "../../web/types.ts";
+import type { MediaAccess } from "../../contracts/gateway_api.ts";
 import type {
   DialOutStatus,
   LobbyEntry,

@@ -7,7 +7,7 @@
 import JanusImport from "janus-gateway";
 import type { JanusJS } from "janus-gateway";
 import adapter from "webrtc-adapter";
-import type { MediaAccess } from "../../web/types.ts";
+import type { MediaAccess } from "../../contracts/gateway_api.ts";
 import { backoffDelay } from "./socket.ts";
 import type { MidInfo, StreamSource } from "./stats.ts";
 
