@@ -4,11 +4,17 @@
 // before anything is written. Each change commits together with its meeting message.
 
 import type { Store, StoreAtomic } from "../common/store.ts";
-import { commitChange, EVENT_TTL_MS } from "./events.ts";
-import { changeParticipant, getParticipant, listPresent, toView } from "./participants.ts";
+import { commitChange } from "./events.ts";
+import {
+  changeParticipant,
+  getParticipant,
+  getParticipantEntry,
+  listPresent,
+  toView,
+  writeParticipant,
+} from "./participants.ts";
 import type { Participant } from "./participants.ts";
-import { ADMISSION_TTL_MS, writeBlocks } from "./join.ts";
-import type { Admission } from "./join.ts";
+import { getAdmissionEntry, writeAdmission, writeBlocks } from "./admissions.ts";
 import { decideLobby, listLobby } from "./lobby.ts";
 import { sendChat } from "./chat.ts";
 import { writeAttendance } from "./attendance.ts";
@@ -32,9 +38,9 @@ import type {
   UserErrorCode,
 } from "../contracts/meeting_socket.ts";
 import type { Meeting } from "./store.ts";
+import { getMeetingEntry, moveHostIndex } from "./store.ts";
 import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { logger } from "../common/log.ts";
-import { admissionKeys, meetingKeys, participantKeys } from "./keys.ts";
 
 const log = logger("controls");
 
@@ -392,9 +398,8 @@ export async function stateChange(
 
 /** Changes live settings (one `settings-changed` with the result; nothing when nothing changes). */
 async function changeSettings(ctx: ActionContext, change: Partial<Meeting["settings"]>, by: Actor) {
-  const key = meetingKeys.meeting(ctx.meeting.id);
   await commitChange(ctx.kv, ctx.meeting.meetingId, async () => {
-    const entry = await ctx.kv.get<Meeting>(key);
+    const entry = await getMeetingEntry(ctx.kv, ctx.meeting.id);
     if (!entry.value) return null;
     const next: Meeting = { ...entry.value, settings: { ...entry.value.settings, ...change } };
     const settings = roomSettings(next);
@@ -402,7 +407,7 @@ async function changeSettings(ctx: ActionContext, change: Partial<Meeting["setti
     return {
       event: { type: "settings-changed", data: { settings, by } },
       result: null,
-      writes: (op) => op.check(entry).set(key, next),
+      writes: (op) => op.check(entry).set(entry.key, next),
     };
   });
 }
@@ -415,23 +420,22 @@ async function changeSettings(ctx: ActionContext, change: Partial<Meeting["setti
 async function removeParticipant(ctx: ActionContext, participantId: string, by: Actor) {
   const { kv, meeting } = ctx;
   const meetingId = meeting.meetingId;
-  const pKey = participantKeys.participant(meetingId, participantId);
   const done = await commitChange(kv, meetingId, async () => {
-    const entry = await kv.get<Participant>(pKey);
+    const entry = await getParticipantEntry(kv, meetingId, participantId);
     const p = entry.value;
     if (!p || p.leftAt !== null) return null;
-    const aKey = p.admissionHash ? admissionKeys.admission(meetingId, p.admissionHash) : null;
-    const adm = aKey ? await kv.get<Admission>(aKey) : null;
+    const tokenHash = p.admissionHash;
+    const adm = tokenHash ? await getAdmissionEntry(kv, meetingId, tokenHash) : null;
     const now = new Date();
     const next: Participant = { ...p, leftAt: now.toISOString(), connected: false, connectionId: null };
     return {
       event: { type: "participant-left", data: { participantId, name: p.name, removed: true, by } },
       result: next,
       writes: (op) => {
-        op.check(entry).set(pKey, next, { expireIn: EVENT_TTL_MS });
+        writeParticipant(op.check(entry), next);
         writeAttendance(op, next, next.leftAt);
-        if (aKey && adm?.value) {
-          op.check(adm).set(aKey, { ...adm.value, state: "removed" }, { expireIn: ADMISSION_TTL_MS });
+        if (tokenHash && adm?.value) {
+          writeAdmission(op.check(adm), tokenHash, { ...adm.value, state: "removed" });
           writeBlocks(op, adm.value, "removed", now);
         }
       },
@@ -467,16 +471,15 @@ async function setRoles(
 ) {
   const { kv, meeting } = ctx;
   const meetingId = meeting.meetingId;
-  const mKey = meetingKeys.meeting(meeting.id);
   const done = await commitChange(kv, meetingId, async () => {
-    const mEntry = await kv.get<Meeting>(mKey);
+    const mEntry = await getMeetingEntry(kv, meeting.id);
     if (!mEntry.value) return null;
     const m = { ...mEntry.value, coHostIds: [...mEntry.value.coHostIds] };
     const oldHost = m.hostId;
     const writes: ((op: StoreAtomic) => void)[] = [(op) => op.check(mEntry)];
     const updated: Participant[] = [];
     for (const [p0, role] of changes) {
-      const entry = await kv.get<Participant>(participantKeys.participant(meetingId, p0.participantId));
+      const entry = await getParticipantEntry(kv, meetingId, p0.participantId);
       const p = entry.value;
       if (!p || p.leftAt !== null) throw notHere();
       if (p.role === role) continue;
@@ -485,25 +488,23 @@ async function setRoles(
       m.coHostIds = m.coHostIds.filter((id) => id !== p.userId);
       if (role === "cohost" && p.userId) m.coHostIds.push(p.userId);
       writes.push((op) => {
-        op.check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS });
+        writeParticipant(op.check(entry), next);
         writeAttendance(op, next, null);
       });
       if (p.admissionHash) {
-        const aKey = admissionKeys.admission(meetingId, p.admissionHash);
-        const adm = await kv.get<Admission>(aKey);
+        const tokenHash = p.admissionHash;
+        const adm = await getAdmissionEntry(kv, meetingId, tokenHash);
         if (adm.value) {
-          writes.push((op) => op.check(adm).set(aKey, { ...adm.value!, role }, { expireIn: ADMISSION_TTL_MS }));
+          writes.push((op) => writeAdmission(op.check(adm), tokenHash, { ...adm.value!, role }));
         }
       }
     }
     if (updated.length === 0) return null;
     if (newHostUserId) {
       m.hostId = newHostUserId;
-      writes.push((op) =>
-        op.delete(meetingKeys.byHost(oldHost, m.id)).set(meetingKeys.byHost(newHostUserId, m.id), m.meetingId)
-      );
+      writes.push((op) => moveHostIndex(op, m, oldHost));
     }
-    writes.push((op) => op.set(mKey, m));
+    writes.push((op) => op.set(mEntry.key, m));
     return {
       event: { type: "participant-updated", data: { participant: toView(updated[0]), cause: "role-changed", by } },
       result: updated,

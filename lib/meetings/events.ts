@@ -4,8 +4,9 @@
 // into one atomic commit with consecutive ids: the head key serializes a meeting's commits (about
 // 3 ms each on a sqlite file), so one commit per message would cap a meeting near 300 messages/s and
 // make concurrent senders retry against each other.
+// The meetings capability's store module for the message log (its head and messages).
 
-import type { Store, StoreAtomic, StoreKey } from "../common/store.ts";
+import type { Store, StoreAtomic, StoreEntry, StoreKey } from "../common/store.ts";
 import { commitAtomic, KvConflict } from "../common/kv.ts";
 import { eventKeys } from "./keys.ts";
 
@@ -18,6 +19,11 @@ export interface MeetingEvent<T = Record<string, unknown>> {
   type: string;
   at: string;
   data: T;
+}
+
+/** The head of a meeting's log: emits now and whenever a commit may have moved it. */
+export function watchHead(kv: Store, meetingId: string): ReadableStream<[StoreEntry<number>]> {
+  return kv.watch<[number]>([eventKeys.head(meetingId)]);
 }
 
 /** What a caller wants committed: optionally a meeting message, plus its own checked writes. */

@@ -5,10 +5,9 @@
 // processes share one KV file the feed also re-reads the head on a short interval (`pollMs`).
 
 import type { Store } from "../common/store.ts";
-import { eventsSince, headId } from "./events.ts";
+import { eventsSince, headId, watchHead } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
 import { logger } from "../common/log.ts";
-import { eventKeys } from "./keys.ts";
 
 const log = logger("feed");
 
@@ -78,7 +77,7 @@ export class MeetingFeed {
   async #watch(meetingId: string): Promise<Watched> {
     const w: Watched = { listeners: new Set(), delivered: await headId(this.kv, meetingId), stop: () => {} };
     this.#meetings.set(meetingId, w);
-    const stream = this.kv.watch([eventKeys.head(meetingId)]);
+    const stream = watchHead(this.kv, meetingId);
     const reader = stream.getReader();
     let stopped = false;
     // Both wake-ups run the same drain; it delivers each id once whichever comes first.

@@ -3,12 +3,11 @@
 // (meetings_by_host, meetings_by_attendee), both keyed by the meeting's ULID record id, so a page
 // reads about one page of index entries from each, never the whole history.
 
-import type { Store, StoreSelector } from "../common/store.ts";
-import { roleOf } from "./store.ts";
+import type { Store } from "../common/store.ts";
+import { getMeetings, personMeetingIds, roleOf } from "./store.ts";
 import type { Meeting } from "./store.ts";
 import { InvalidCursor } from "../accounts/users.ts";
 import { peopleCount, seconds } from "./attendance.ts";
-import { attendanceKeys, meetingKeys } from "./keys.ts";
 
 export interface HistoryItem {
   meeting: Meeting;
@@ -40,26 +39,6 @@ function parseCursor(cursor: string): { dir: "older" | "newer"; id: string } {
   return { dir: m[1] === "o" ? "older" : "newer", id: m[2] };
 }
 
-/** Up to `n` meeting record ids from both indexes, past `from` in one direction, merged and deduplicated. */
-async function idsFrom(kv: Store, userId: string, from: string | null, dir: "older" | "newer", n: number) {
-  const prefixes = [meetingKeys.hostPrefix(userId), attendanceKeys.attendee(userId)];
-  const lists = await Promise.all(prefixes.map(async (prefix) => {
-    const selector: StoreSelector = from === null
-      ? { prefix }
-      : dir === "older"
-      ? { prefix, end: [...prefix, from] }
-      : { prefix, start: [...prefix, from, new Uint8Array()] };
-    const ids: string[] = [];
-    for await (const e of kv.list(selector, { reverse: dir === "older", limit: n, batchSize: n })) {
-      ids.push(String(e.key[2]));
-    }
-    return ids;
-  }));
-  const merged = [...new Set([...lists[0], ...lists[1]])].sort();
-  if (dir === "older") merged.reverse();
-  return merged.slice(0, n);
-}
-
 /**
  * One page of the meetings the person hosted or attended (each once), newest first by creation.
  * Reads at most 2 × (limit + 1) index entries, `limit` meetings and their attendance counts.
@@ -76,29 +55,25 @@ export async function meetingHistory(
   let hasNewer: boolean;
   let hasOlder: boolean;
   if (cursor?.dir === "newer") {
-    const newer = await idsFrom(kv, userId, cursor.id, "newer", limit + 1);
+    const newer = await personMeetingIds(kv, userId, cursor.id, "newer", limit + 1);
     if (newer.length > limit) {
       ids = newer.slice(0, limit).reverse();
       hasNewer = true;
       hasOlder = true;
     } else {
       // Back at the newest meetings: show the real first page.
-      const first = await idsFrom(kv, userId, null, "older", limit + 1);
+      const first = await personMeetingIds(kv, userId, null, "older", limit + 1);
       ids = first.slice(0, limit);
       hasNewer = false;
       hasOlder = first.length > limit;
     }
   } else {
-    const older = await idsFrom(kv, userId, cursor?.id ?? null, "older", limit + 1);
+    const older = await personMeetingIds(kv, userId, cursor?.id ?? null, "older", limit + 1);
     ids = older.slice(0, limit);
     hasOlder = older.length > limit;
     hasNewer = cursor !== null && ids.length > 0;
   }
-  const meetings: Meeting[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const got = await kv.getMany<Meeting[]>(ids.slice(i, i + 10).map((id) => meetingKeys.meeting(id)));
-    for (const e of got) if (e.value) meetings.push(e.value);
-  }
+  const meetings = await getMeetings(kv, ids);
   const items = await Promise.all(meetings.map(async (meeting) => {
     const role = roleOf(meeting, userId);
     const people = await peopleCount(kv, meeting);

@@ -38,7 +38,7 @@ import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
 import { syncPublisher } from "../telephony/phone.ts";
-import { admissionKeys } from "./keys.ts";
+import { getAdmission, getAdmissionEntry } from "./admissions.ts";
 
 const log = logger("hub");
 
@@ -290,7 +290,7 @@ export class MeetingSession {
       return this.close(CLOSE.meetingEnded, "The meeting has ended");
     }
     this.meeting = meeting;
-    const stored = await kv.get<Admission>(admissionKeys.admission(meetingId, this.admissionTokenHash));
+    const stored = await getAdmissionEntry(kv, meetingId, this.admissionTokenHash);
     if (stored.value?.state === "waiting") return await this.#helloWaiting(stored.value);
     if (stored.value?.state === "removed") {
       this.#endedByMeeting = true;
@@ -434,7 +434,7 @@ export class MeetingSession {
     if (this.closed) unsubscribe();
     else this.#unsubscribe = unsubscribe;
     // Decided between the knock and the subscription: the replay above delivered it, or re-check.
-    const now = (await kv.get<Admission>(admissionKeys.admission(meetingId, this.admissionTokenHash))).value;
+    const now = await getAdmission(kv, meetingId, this.admissionTokenHash);
     if (!this.closed && now && now.state !== "waiting") this.#decided(now.state === "admitted" ? "admitted" : "denied");
   }
 

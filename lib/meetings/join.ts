@@ -6,18 +6,25 @@
 // media. Denied people are blocked from knocking for 10 minutes and removed people for good, by
 // admission cookie, account, and (guests) IP address.
 
-import type { Store, StoreAtomic, StoreKey } from "../common/store.ts";
+import type { Store } from "../common/store.ts";
 import type { Meeting, MeetingRole } from "./store.ts";
 import { roleOf } from "./store.ts";
-import { commitOrThrow } from "../common/kv.ts";
 import { assertNotLimited, recordFailure } from "../common/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
 import type { FieldErrors } from "../common/errors.ts";
-import { commitChange, EVENT_TTL_MS } from "./events.ts";
+import { commitChange } from "./events.ts";
 import { DENIED_RETRY_MS } from "../contracts/meeting_socket.ts";
 import type { LobbyEntry } from "../contracts/meeting_socket.ts";
 import { roomSettings } from "./settings.ts";
-import { admissionKeys, blockKeys, lobbyKeys } from "./keys.ts";
+import {
+  getAdmission,
+  getBlocks,
+  getLobbyEntry,
+  insertAdmission,
+  writeAdmission as writeAdmissionRecord,
+  writeLobbyEntry,
+} from "./admissions.ts";
+export { ADMISSION_TTL_MS, writeBlocks } from "./admissions.ts";
 
 export type AdmissionState = "waiting" | "admitted" | "denied" | "removed";
 
@@ -46,26 +53,6 @@ export interface LobbyRecord {
   connectionId: string | null;
 }
 
-/** Why someone may not knock: denied (until `until`) or removed. */
-interface Block {
-  kind: "denied" | "removed";
-  until: string | null;
-}
-
-export const ADMISSION_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * Adds the blocks for a denied (10 minutes) or removed (as long as the meeting's records) person to
- * a commit: by account for signed-in people, by IP address for guests. The admission's own state
- * covers the cookie.
- */
-export function writeBlocks(op: StoreAtomic, a: Admission, kind: Block["kind"], now: Date) {
-  const ms = kind === "denied" ? DENIED_RETRY_MS : EVENT_TTL_MS;
-  const block: Block = { kind, until: kind === "denied" ? new Date(now.getTime() + ms).toISOString() : null };
-  if (a.userId) op.set(blockKeys.user(a.meetingId, kind, a.userId), block, { expireIn: ms });
-  else if (a.ip) op.set(blockKeys.ip(a.meetingId, kind, a.ip), block, { expireIn: ms });
-}
-
 /** The refusal for someone a host denied or removed, or null. Expired blocks (KV expiry is lazy) are ignored. */
 export async function blockedRefusal(
   kv: Store,
@@ -74,20 +61,16 @@ export async function blockedRefusal(
 ): Promise<JoinRefusal | null> {
   const now = new Date().toISOString();
   if (who.admissionToken && who.admissionToken.length <= 100) {
-    const a = (await kv.get<Admission>(admissionKeys.admission(meetingId, await hashToken(who.admissionToken))))
-      .value;
+    const a = await getAdmission(kv, meetingId, await hashToken(who.admissionToken));
     if (a?.state === "removed") return removedRefusal();
     if (a?.state === "denied" && a.deniedAt) {
       const until = new Date(Date.parse(a.deniedAt) + DENIED_RETRY_MS).toISOString();
       if (until > now) return deniedRefusal(until);
     }
   }
-  const keys: [StoreKey, StoreKey] = who.userId
-    ? [blockKeys.user(meetingId, "removed", who.userId), blockKeys.user(meetingId, "denied", who.userId)]
-    : [blockKeys.ip(meetingId, "removed", who.ip), blockKeys.ip(meetingId, "denied", who.ip)];
-  const [removed, denied] = await kv.getMany<[Block, Block]>(keys);
-  if (removed.value) return removedRefusal();
-  if (denied.value?.until && denied.value.until > now) return deniedRefusal(denied.value.until);
+  const { removed, denied } = await getBlocks(kv, meetingId, who);
+  if (removed) return removedRefusal();
+  if (denied?.until && denied.until > now) return deniedRefusal(denied.until);
   return null;
 }
 
@@ -147,14 +130,12 @@ export async function knock(
   connectionId: string | null,
   writeAdmission = false,
 ): Promise<void> {
-  const key = lobbyKeys.entry(a.meetingId, a.id);
-  const admissionKey = admissionKeys.admission(a.meetingId, tokenHash);
   await commitChange(kv, a.meetingId, async () => {
-    const current = await kv.get<LobbyRecord>(key);
+    const current = await getLobbyEntry(kv, a.meetingId, a.id);
     if (current.value) {
       if (current.value.connectionId === connectionId) return null;
       const next = { ...current.value, connectionId };
-      return { result: null, writes: (op) => op.check(current).set(key, next, { expireIn: ADMISSION_TTL_MS }) };
+      return { result: null, writes: (op) => writeLobbyEntry(op.check(current), a.meetingId, a.id, next) };
     }
     const entry = lobbyEntryOf(a);
     const rec: LobbyRecord = { entry, tokenHash, connectionId };
@@ -162,10 +143,8 @@ export async function knock(
       event: { type: "lobby-knock", data: { entry, _audience: "moderators" } },
       result: null,
       writes: (op) => {
-        op.check(current).set(key, rec, { expireIn: ADMISSION_TTL_MS });
-        if (writeAdmission) {
-          op.check({ key: admissionKey, versionstamp: null }).set(admissionKey, a, { expireIn: ADMISSION_TTL_MS });
-        }
+        writeLobbyEntry(op.check(current), a.meetingId, a.id, rec);
+        if (writeAdmission) writeAdmissionRecord(op, tokenHash, a, true);
       },
     };
   });
@@ -182,7 +161,6 @@ export async function admit(
 ): Promise<{ token: string; admission: Admission }> {
   const token = randomToken(32);
   const tokenHash = await hashToken(token);
-  const key = admissionKeys.admission(meeting.meetingId, tokenHash);
   const now = new Date().toISOString();
   const state = initialAdmissionState(meeting, who.role);
   const admission: Admission = {
@@ -202,10 +180,7 @@ export async function admit(
     await knock(kv, admission, tokenHash, null, true);
     return { token, admission };
   }
-  await commitOrThrow(
-    kv.atomic().check({ key, versionstamp: null }).set(key, admission, { expireIn: ADMISSION_TTL_MS }),
-    "admit",
-  );
+  await insertAdmission(kv, tokenHash, admission);
   return { token, admission };
 }
 
@@ -229,8 +204,7 @@ export async function currentAdmission(
   token: string | undefined,
 ): Promise<Admission | null> {
   if (!token || token.length > 100 || meeting.status !== "open") return null;
-  const entry = await kv.get<Admission>(admissionKeys.admission(meeting.meetingId, await hashToken(token)));
-  const a = entry.value;
+  const a = await getAdmission(kv, meeting.meetingId, await hashToken(token));
   if (!a || a.meetingId !== meeting.meetingId) return null;
   return a;
 }

@@ -6,7 +6,7 @@ import { commitChange } from "./events.ts";
 import type { Meeting } from "./store.ts";
 import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { logger } from "../common/log.ts";
-import { meetingKeys } from "./keys.ts";
+import { getMeeting, getMeetingEntry } from "./store.ts";
 
 const log = logger("meetings");
 
@@ -20,18 +20,17 @@ export async function endMeeting(
   gateway: MediaGateway | null,
   reason = "The host ended the meeting",
 ): Promise<Meeting> {
-  const key = meetingKeys.meeting(meeting.id);
   const done = await commitChange(kv, meeting.meetingId, async () => {
-    const entry = await kv.get<Meeting>(key);
+    const entry = await getMeetingEntry(kv, meeting.id);
     if (!entry.value || entry.value.status === "ended") return null;
     const next: Meeting = { ...entry.value, status: "ended", endedAt: new Date().toISOString() };
     return {
       event: { type: "meeting-ended", data: { reason } },
       result: next,
-      writes: (op) => op.check(entry).set(key, next),
+      writes: (op) => op.check(entry).set(entry.key, next),
     };
   });
-  if (!done) return (await kv.get<Meeting>(key)).value ?? meeting;
+  if (!done) return (await getMeeting(kv, meeting.id)) ?? meeting;
   log.info("meeting ended", { meetingId: meeting.meetingId });
   if (gateway) {
     try {

@@ -3,15 +3,13 @@
 
 import type { Store } from "../common/store.ts";
 import { commitChange } from "./events.ts";
-import { ADMISSION_TTL_MS, writeBlocks } from "./join.ts";
-import type { Admission, LobbyRecord } from "./join.ts";
+import { getAdmissionEntry, getLobbyEntry, listLobbyRecords, writeAdmission, writeBlocks } from "./admissions.ts";
+import type { Admission } from "./join.ts";
 import type { Actor, LobbyEntry } from "../contracts/meeting_socket.ts";
-import { admissionKeys, lobbyKeys } from "./keys.ts";
 
 /** Everyone waiting in a meeting's lobby, in knock order. */
 export async function listLobby(kv: Store, meetingId: string): Promise<LobbyEntry[]> {
-  const out: LobbyEntry[] = [];
-  for await (const e of kv.list<LobbyRecord>({ prefix: lobbyKeys.meeting(meetingId) })) out.push(e.value.entry);
+  const out = (await listLobbyRecords(kv, meetingId)).map((r) => r.entry);
   return out.sort((a, b) => a.knockedAt.localeCompare(b.knockedAt) || a.admissionId.localeCompare(b.admissionId));
 }
 
@@ -26,23 +24,22 @@ export async function decideLobby(
   outcome: "admitted" | "denied",
   by: Actor,
 ): Promise<boolean> {
-  const key = lobbyKeys.entry(meetingId, admissionId);
   const done = await commitChange(kv, meetingId, async () => {
-    const rec = await kv.get<LobbyRecord>(key);
+    const rec = await getLobbyEntry(kv, meetingId, admissionId);
     if (!rec.value) return null;
-    const aKey = admissionKeys.admission(meetingId, rec.value.tokenHash);
-    const adm = await kv.get<Admission>(aKey);
+    const tokenHash = rec.value.tokenHash;
+    const adm = await getAdmissionEntry(kv, meetingId, tokenHash);
     const now = new Date();
     return {
       event: { type: "lobby-left", data: { admissionId, outcome, by, _audience: "moderators" } },
       result: true,
       writes: (op) => {
-        op.check(rec).delete(key);
+        op.check(rec).delete(rec.key);
         if (adm.value?.state !== "waiting") return;
         const next: Admission = outcome === "admitted"
           ? { ...adm.value, state: "admitted", admittedAt: now.toISOString() }
           : { ...adm.value, state: "denied", deniedAt: now.toISOString() };
-        op.check(adm).set(aKey, next, { expireIn: ADMISSION_TTL_MS });
+        writeAdmission(op.check(adm), tokenHash, next);
         if (outcome === "denied") writeBlocks(op, adm.value, "denied", now);
       },
     };
@@ -52,14 +49,13 @@ export async function decideLobby(
 
 /** Takes a waiting person off the list when the lobby socket `connectionId` still holds it (they left). */
 export async function leaveLobby(kv: Store, meetingId: string, admissionId: string, connectionId: string) {
-  const key = lobbyKeys.entry(meetingId, admissionId);
   await commitChange(kv, meetingId, async () => {
-    const rec = await kv.get<LobbyRecord>(key);
+    const rec = await getLobbyEntry(kv, meetingId, admissionId);
     if (!rec.value || rec.value.connectionId !== connectionId) return null;
     return {
       event: { type: "lobby-left", data: { admissionId, outcome: "gone", _audience: "moderators" } },
       result: null,
-      writes: (op) => op.check(rec).delete(key),
+      writes: (op) => op.check(rec).delete(rec.key),
     };
   });
 }

@@ -1,8 +1,8 @@
 // Participants of a meeting in KV: one record per participantId (a person's presence through one
 // socket session, kept across reconnects). Every change others must hear about is committed
-// together with its meeting message.
+// together with its meeting message. The meetings capability's store module for participant records.
 
-import type { Store, StoreAtomic } from "../common/store.ts";
+import type { Store, StoreAtomic, StoreEntry } from "../common/store.ts";
 import { commitChange } from "./events.ts";
 import { EVENT_TTL_MS } from "./events.ts";
 import type { MeetingEvent } from "./events.ts";
@@ -66,6 +66,20 @@ export async function getParticipant(
   participantId: string,
 ): Promise<Participant | null> {
   return (await kv.get<Participant>(participantKeys.participant(meetingId, participantId))).value;
+}
+
+/** A participant with its versionstamp (for a checked change). */
+export function getParticipantEntry(
+  kv: Store,
+  meetingId: string,
+  participantId: string,
+): Promise<StoreEntry<Participant>> {
+  return kv.get<Participant>(participantKeys.participant(meetingId, participantId));
+}
+
+/** Adds "store this participant record" (kept as long as the meeting's messages) to a commit. */
+export function writeParticipant(op: StoreAtomic, p: Participant): StoreAtomic {
+  return op.set(participantKeys.participant(p.meetingId, p.participantId), p, { expireIn: EVENT_TTL_MS });
 }
 
 /** Participants who have not left (including those inside their reconnect grace period). */

@@ -1,9 +1,10 @@
 // Meetings: a 10-digit meeting ID, a passcode, a link token, settings, and who hosts it.
+// The meetings capability's store module for meeting records and their number and host indexes.
 
-import type { Store, StoreAtomic } from "../common/store.ts";
+import type { Store, StoreAtomic, StoreEntry, StoreSelector } from "../common/store.ts";
 import { commitAtomic, KvConflict } from "../common/kv.ts";
 import { newId, randomToken } from "../common/ids.ts";
-import { meetingKeys } from "./keys.ts";
+import { attendanceKeys, meetingKeys } from "./keys.ts";
 
 export type MeetingRole = "host" | "cohost" | "participant" | "guest";
 
@@ -118,6 +119,55 @@ export async function createMeeting(
 /** The meeting record by its ULID, or null. */
 export async function getMeeting(kv: Store, id: string): Promise<Meeting | null> {
   return (await kv.get<Meeting>(meetingKeys.meeting(id))).value;
+}
+
+/** The meeting record by its ULID with its versionstamp (for a checked change). */
+export function getMeetingEntry(kv: Store, id: string): Promise<StoreEntry<Meeting>> {
+  return kv.get<Meeting>(meetingKeys.meeting(id));
+}
+
+/** Meeting records by ULID in the ids' order (absent ones skipped), read ten keys at a time. */
+export async function getMeetings(kv: Store, ids: readonly string[]): Promise<Meeting[]> {
+  const out: Meeting[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const got = await kv.getMany<Meeting[]>(ids.slice(i, i + 10).map((id) => meetingKeys.meeting(id)));
+    for (const e of got) if (e.value) out.push(e.value);
+  }
+  return out;
+}
+
+/** Adds "the meeting changed hosts" to a commit: the host index entry moves from `oldHost` to `m.hostId`. */
+export function moveHostIndex(op: StoreAtomic, m: Meeting, oldHost: string): StoreAtomic {
+  return op.delete(meetingKeys.byHost(oldHost, m.id)).set(meetingKeys.byHost(m.hostId, m.id), m.meetingId);
+}
+
+/**
+ * Up to `n` meeting record ids a person hosts or attended (meetings_by_host, meetings_by_attendee),
+ * past `from` in one direction, merged and deduplicated; the two index reads run at once.
+ */
+export async function personMeetingIds(
+  kv: Store,
+  userId: string,
+  from: string | null,
+  dir: "older" | "newer",
+  n: number,
+): Promise<string[]> {
+  const prefixes = [meetingKeys.hostPrefix(userId), attendanceKeys.attendee(userId)];
+  const lists = await Promise.all(prefixes.map(async (prefix) => {
+    const selector: StoreSelector = from === null
+      ? { prefix }
+      : dir === "older"
+      ? { prefix, end: [...prefix, from] }
+      : { prefix, start: [...prefix, from, new Uint8Array()] };
+    const ids: string[] = [];
+    for await (const e of kv.list(selector, { reverse: dir === "older", limit: n, batchSize: n })) {
+      ids.push(String(e.key[2]));
+    }
+    return ids;
+  }));
+  const merged = [...new Set([...lists[0], ...lists[1]])].sort();
+  if (dir === "older") merged.reverse();
+  return merged.slice(0, n);
 }
 
 /** The meeting record by its 10-digit meeting ID (through the number index), or null. */

@@ -1,14 +1,13 @@
 // Occurrences of scheduled meetings for other features (reminders, dashboard): expanded series
 // with cancellations removed and changed occurrences applied, the people to notify, change events.
 
+import { getMeeting } from "../meetings/store.ts";
 import type { Store } from "../common/store.ts";
-import type { Meeting } from "../meetings/store.ts";
 import { getUser, getUserByEmail } from "../accounts/users.ts";
 import { expandSeries } from "./recurrence.ts";
 import { getSchedule } from "./schedule.ts";
 import type { Schedule } from "./schedule.ts";
 import { parseLocal, toUtcMs } from "./tz.ts";
-import { meetingKeys } from "../meetings/keys.ts";
 
 export { onScheduleChange } from "./schedule.ts";
 export type { ScheduleChangeListener } from "./schedule.ts";
@@ -71,7 +70,7 @@ export async function listOccurrences(
 export async function peopleFor(kv: Store, meetingId: string): Promise<{ userId?: string; email: string }[]> {
   const schedule = await getSchedule(kv, meetingId);
   if (!schedule) return [];
-  const meeting = (await kv.get<Meeting>(meetingKeys.meeting(schedule.id))).value;
+  const meeting = await getMeeting(kv, schedule.id);
   const out: { userId?: string; email: string }[] = [];
   const seen = new Set<string>();
   const host = await getUser(kv, meeting?.hostId ?? schedule.hostId);
