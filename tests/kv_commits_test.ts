@@ -6,8 +6,7 @@ import assert from "node:assert/strict";
 import { createApiToken, findApiToken, revokeApiToken } from "../lib/accounts/api_tokens.ts";
 import { createSession, getSession, updateSession } from "../lib/accounts/sessions.ts";
 import { KvConflict } from "../lib/common/kv.ts";
-import { keys } from "../lib/accounts/keys.ts";
-import { recordFailure } from "../lib/common/rate_limit.ts";
+import { rateLimitKey, recordFailure } from "../lib/common/rate_limit.ts";
 
 Deno.test("two concurrent revokes of one API token: exactly one says it revoked it", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -51,7 +50,7 @@ Deno.test("many concurrent sign-in failures: each is counted or reported, none s
     for (const r of results) {
       if (r.status === "rejected") assert.ok(r.reason instanceof KvConflict, String(r.reason));
     }
-    const stored = (await kv.get<{ count: number }>(keys.rateLimit("signin", "ann"))).value!;
+    const stored = (await kv.get<{ count: number }>(rateLimitKey("signin", "ann"))).value!;
     assert.equal(stored.count, counted, `${counted} calls returned normally and the counter says ${stored.count}`);
   } finally {
     kv.close();

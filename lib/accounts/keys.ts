@@ -1,4 +1,5 @@
-// Typed KV key builders: the only place key shapes are written down. Routes never build keys.
+// Typed KV key builders of accounts: the only place these key shapes are written down. Routes never
+// build keys. (Email, reminders and lib/common have their own keys files.)
 
 export const keys = {
   users: () => ["users"] as const,
@@ -17,7 +18,6 @@ export const keys = {
   userIndexesReady: () => ["meta", "user_indexes_v1"] as const,
   /** Present once the first account exists; its versionstamp check makes "first is admin" race-free. */
   firstUserMarker: () => ["meta", "first_user"] as const,
-  serverSecret: () => ["meta", "server_secret"] as const,
 
   session: (tokenHash: string) => ["sessions", tokenHash] as const,
   sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
@@ -25,8 +25,6 @@ export const keys = {
 
   /** One-time tokens (email verification, password reset, email change), stored by hash. */
   oneTimeToken: (purpose: string, tokenHash: string) => ["one_time_tokens", purpose, tokenHash] as const,
-
-  rateLimit: (scope: string, subject: string) => ["rate_limits", scope, subject] as const,
 
   totpLastStep: (userId: string) => ["totp_last_step", userId] as const,
   recoveryCode: (userId: string, codeHash: string) => ["recovery_codes", userId, codeHash] as const,
@@ -38,7 +36,4 @@ export const keys = {
 
   auditEntry: (id: string) => ["audit", id] as const,
   audit: () => ["audit"] as const,
-
-  outboxMessage: (id: string) => ["dev_outbox", id] as const,
-  outbox: () => ["dev_outbox"] as const,
 };

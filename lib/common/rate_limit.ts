@@ -1,7 +1,7 @@
 // Failure counters in KV with expiry: 10 failures per account or address per 15 minutes, then 429.
 
 import type { Store, StoreKey } from "./store.ts";
-import { keys } from "../accounts/keys.ts";
+import { commonKeys } from "./keys.ts";
 import { commitAtomic, KvConflict } from "./kv.ts";
 import { TooManyRequests } from "./errors.ts";
 
@@ -19,7 +19,7 @@ interface Counter {
 
 /** The KV key of a subject's failure counter (for callers that read it along with other keys). */
 export function rateLimitKey(scope: string, subject: string): StoreKey {
-  return keys.rateLimit(scope, subject);
+  return commonKeys.rateLimit(scope, subject);
 }
 
 /**
@@ -38,7 +38,7 @@ export async function assertNotLimited(
   subjects: string[],
   rule: RateLimitRule = AUTH_RULE,
 ): Promise<void> {
-  const entries = await kv.getMany<Counter[]>(subjects.map((s) => keys.rateLimit(scope, s)));
+  const entries = await kv.getMany<Counter[]>(subjects.map((s) => commonKeys.rateLimit(scope, s)));
   const now = Date.now();
   for (const e of entries) {
     const ms = limitedForMs(e.value, rule, now);
@@ -57,7 +57,7 @@ export async function recordFailure(
   rule: RateLimitRule = AUTH_RULE,
 ): Promise<void> {
   for (const subject of subjects) {
-    const key = keys.rateLimit(scope, subject);
+    const key = commonKeys.rateLimit(scope, subject);
     let counted = false;
     for (let attempt = 0; attempt < 10 && !counted; attempt++) {
       const entry = await kv.get<Counter>(key);
@@ -74,5 +74,5 @@ export async function recordFailure(
 
 /** Clears an account's counter after a success (the address counter stays). */
 export async function clearFailures(kv: Store, scope: string, subject: string): Promise<void> {
-  await kv.delete(keys.rateLimit(scope, subject));
+  await kv.delete(commonKeys.rateLimit(scope, subject));
 }

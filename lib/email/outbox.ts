@@ -2,7 +2,7 @@
 
 import type { Store } from "../common/store.ts";
 import type { Config } from "../common/config.ts";
-import { keys } from "../accounts/keys.ts";
+import { emailKeys as keys } from "./keys.ts";
 import { commitAtomic, commitOrThrow } from "../common/kv.ts";
 import { newId } from "../common/ids.ts";
 import { logger } from "../common/log.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import PostalMime from "postal-mime";
 import { loadConfig } from "../common/config.ts";
 import { setQuiet } from "../common/log.ts";
-import { keys } from "../accounts/keys.ts";
+import { emailKeys as keys } from "./keys.ts";
 import { createMailer } from "./mod.ts";
 import { addToOutbox, clearOutbox, HTML_TRUNCATED_NOTE, listOutbox, OUTBOX_LIMIT } from "./outbox.ts";
 
