@@ -1,0 +1,17 @@
+// What the two places that check a second-factor code share (the sign-in step at /signin/totp and
+// enrollment at /account/totp): one rate-limit scope, so failures in either count together, and
+// one message for a wrong code.
+
+import type { Context } from "hono";
+import type { Env } from "./types.ts";
+
+/** Rate-limit scope shared by every place that checks a second-factor code. */
+export const TOTP_LIMIT_SCOPE = "totp";
+
+export const WRONG_CODE = "That code is not valid or was already used. Wait for the next code from your app, " +
+  "or use one of your recovery codes.";
+
+/** The rate-limit subjects of a code check: the person and the client address. */
+export function totpLimitSubjects(c: Context<Env>, userId: string): string[] {
+  return [`user:${userId}`, `ip:${c.get("clientIp")}`];
+}
