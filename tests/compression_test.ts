@@ -9,7 +9,7 @@ import { upgradeWebSocket } from "hono/deno";
 import { makeTestApp } from "./support/app.ts";
 import { compressResponses, negotiateEncoding } from "../lib/web/compression.ts";
 import { buildStaticAssets, loadStaticManifest, STATIC_SOURCE_DIR } from "../lib/web/islands/assets.ts";
-import { createStaticAssetRoutes } from "../routes/islands.ts";
+import { createStaticAssetRoutes } from "../routes/_islands.ts";
 import { createUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createMeeting } from "../lib/meetings/store.ts";

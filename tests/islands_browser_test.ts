@@ -14,7 +14,7 @@ import type { AppDeps, Env } from "../lib/web/types.ts";
 import { loadConfig } from "../lib/common/config.ts";
 import { renderWithIslands } from "../lib/web/islands/render.ts";
 import { loadManifest } from "../lib/web/islands/manifest.ts";
-import { createIslandAssetRoutes } from "../routes/islands.ts";
+import { createIslandAssetRoutes } from "../routes/_islands.ts";
 import { CopyButton } from "../islands/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

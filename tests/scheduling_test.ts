@@ -9,7 +9,7 @@ import { createUser, updateUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createApiToken } from "../lib/accounts/api_tokens.ts";
 import { requireUser } from "../lib/web/middleware.ts";
-import { createScheduledMeetingFromApi } from "../routes/api_schedule.ts";
+import { createScheduledMeetingFromApi } from "../routes/api/v1/meetings.ts";
 import { createScheduledMeeting, getSchedule } from "../lib/scheduling/schedule.ts";
 import { listOccurrences, onScheduleChange, peopleFor } from "../lib/scheduling/occurrences.ts";
 import { toLocal } from "../lib/scheduling/tz.ts";

@@ -1,5 +1,5 @@
-// Starting and ending cookie sessions, shared by the password step (routes/auth.tsx) and the TOTP
-// step (routes/totp.tsx): every sign-in rotates the session token, and `next` stays a local path.
+// Starting and ending cookie sessions, shared by the password step and the TOTP
+// step (both in routes/signin.tsx): every sign-in rotates the session token, and `next` stays a local path.
 
 import type { Context } from "hono";
 import { createSession, deleteSession, PENDING_TTL_MS, SESSION_TTL_MS } from "../accounts/sessions.ts";

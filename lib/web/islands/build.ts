@@ -1,6 +1,6 @@
 // Builds the island bundles: one `deno bundle` run with code splitting, entries = the client runtime
 // plus each registered island, then content-hashed file names, brotli and gzip siblings
-// (`<file>.br`, `<file>.gz`, served by routes/islands.ts) and a manifest.
+// (`<file>.br`, `<file>.gz`, served by routes/_islands.ts) and a manifest.
 
 import { DEFAULT_BUILD_DIR, MANIFEST_FILE } from "./manifest.ts";
 import type { IslandManifest } from "./manifest.ts";

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import "../../../islands/mod.ts";
 import { buildIslands, verifiedIslands } from "./build.ts";
 import { loadManifest } from "./manifest.ts";
-import { createIslandAssetRoutes } from "../../../routes/islands.ts";
+import { createIslandAssetRoutes } from "../../../routes/_islands.ts";
 
 const outDir = await Deno.makeTempDir({ prefix: "talkspace-islands-build-" });
 

@@ -4,7 +4,7 @@
 export const DEFAULT_BUILD_DIR: string = decodeURIComponent(
   new URL("../../../_build/islands", import.meta.url).pathname,
 );
-/** URL prefix the bundles are served under (routes/islands.ts). */
+/** URL prefix the bundles are served under (routes/_islands.ts). */
 export const ISLANDS_URL_PREFIX = "/_islands/";
 export const MANIFEST_FILE = "manifest.json";
 /** Bundle file names: one path segment, no dot-segments, `.js`. */

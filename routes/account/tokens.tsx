@@ -3,18 +3,18 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import { Field, Form, Notice } from "../components/Form.tsx";
-import type { ApiToken } from "../lib/accounts/api_tokens.ts";
-import { createApiToken, listApiTokens, revokeApiToken } from "../lib/accounts/api_tokens.ts";
-import type { User } from "../lib/accounts/users.ts";
-import type { FieldErrors } from "../lib/common/errors.ts";
-import { NotFound } from "../lib/common/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { parseForm } from "../lib/web/validate.ts";
-import { logger } from "../lib/common/log.ts";
-import { CopyButton } from "../islands/mod.ts";
+import { Field, Form, Notice } from "../../components/Form.tsx";
+import type { ApiToken } from "../../lib/accounts/api_tokens.ts";
+import { createApiToken, listApiTokens, revokeApiToken } from "../../lib/accounts/api_tokens.ts";
+import type { User } from "../../lib/accounts/users.ts";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { NotFound } from "../../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../../lib/web/middleware.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { parseForm } from "../../lib/web/validate.ts";
+import { logger } from "../../lib/common/log.ts";
+import { CopyButton } from "../../islands/mod.ts";
 
 const log = logger("tokens");
 

@@ -1,20 +1,18 @@
-// Administration: accounts (search, role, disable/enable, reset link, delete) and the audit log.
+// /admin (sends admins to the account list) and /admin/users…: search accounts, change a role,
+// disable/enable, send a reset link, delete. Every /admin page requires an administrator.
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { Fragment } from "preact";
 import { z } from "zod";
-import { requireAdmin } from "../lib/web/middleware.ts";
-import { NotFound, ValidationError } from "../lib/common/errors.ts";
-import type { FieldErrors } from "../lib/common/errors.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { parseForm } from "../lib/web/validate.ts";
-import type { FormValues } from "../lib/web/validate.ts";
-import { getUser, InvalidCursor, listUsers } from "../lib/accounts/users.ts";
-import type { User } from "../lib/accounts/users.ts";
-import { listAuditEntries } from "../lib/accounts/audit.ts";
-import type { AuditEntry } from "../lib/accounts/audit.ts";
+import { requireAdmin } from "../../lib/web/middleware.ts";
+import { NotFound, ValidationError } from "../../lib/common/errors.ts";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { parseForm } from "../../lib/web/validate.ts";
+import type { FormValues } from "../../lib/web/validate.ts";
+import { getUser, InvalidCursor, listUsers } from "../../lib/accounts/users.ts";
+import type { User } from "../../lib/accounts/users.ts";
 import {
   changeRole,
   deleteUserAsAdmin,
@@ -23,23 +21,24 @@ import {
   LastAdmin,
   recordResetSent,
   UserGone,
-} from "../lib/accounts/admin.ts";
-import type { Actor } from "../lib/accounts/admin.ts";
-import { sendPasswordReset } from "../lib/accounts/reset.ts";
-import { logger } from "../lib/common/log.ts";
-import { Field, Form, Notice } from "../components/Form.tsx";
+} from "../../lib/accounts/admin.ts";
+import type { Actor } from "../../lib/accounts/admin.ts";
+import { sendPasswordReset } from "../../lib/accounts/reset.ts";
+import { logger } from "../../lib/common/log.ts";
+import { Field, Form, Notice } from "../../components/Form.tsx";
+import { AdminNav } from "../../components/AdminNav.tsx";
+import { UtcTime } from "../../components/UtcTime.tsx";
 
 const log = logger("admin");
 
 export const USERS_PER_PAGE = 25;
-export const AUDIT_PER_PAGE = 50;
 
-export const adminRoutes = new Hono<Env>();
+export const adminUserRoutes = new Hono<Env>();
 
-adminRoutes.use("/admin", requireAdmin());
-adminRoutes.use("/admin/*", requireAdmin());
+adminUserRoutes.use("/admin", requireAdmin());
+adminUserRoutes.use("/admin/*", requireAdmin());
 
-adminRoutes.get("/admin", (c) => c.redirect("/admin/users", 303));
+adminUserRoutes.get("/admin", (c) => c.redirect("/admin/users", 303));
 
 // ---------------------------------------------------------------------------------------------
 // Account list
@@ -48,7 +47,7 @@ const LIST_NOTICES: Record<string, string> = {
   deleted: "The account was deleted.",
 };
 
-adminRoutes.get("/admin/users", async (c) => {
+adminUserRoutes.get("/admin/users", async (c) => {
   const q = (c.req.query("q") ?? "").trim().slice(0, 200);
   const cursor = c.req.query("cursor");
   const { kv } = c.get("deps");
@@ -173,7 +172,7 @@ function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}):
         <dd>{user.disabled ? "disabled" : "active"}</dd>
         <dt>Created</dt>
         <dd>
-          <time datetime={user.createdAt}>{formatTime(user.createdAt)}</time>
+          <UtcTime iso={user.createdAt} />
         </dd>
       </dl>
       {self && <Notice kind="info">This is your own account.</Notice>}
@@ -256,13 +255,13 @@ async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): P
   }
 }
 
-adminRoutes.get("/admin/users/:id", async (c) => renderUserPage(c, await targetUser(c)));
+adminUserRoutes.get("/admin/users/:id", async (c) => renderUserPage(c, await targetUser(c)));
 
 const RoleForm = z.object({
   role: z.enum(["admin", "user"], { message: "Choose admin or user" }),
 });
 
-adminRoutes.post("/admin/users/:id/role", async (c) => {
+adminUserRoutes.post("/admin/users/:id/role", async (c) => {
   const user = await targetUser(c);
   const form = await parseForm(c, RoleForm);
   if (!form.ok) return renderUserPage(c, user, { status: 422, fields: form.errors, values: form.values });
@@ -274,7 +273,7 @@ adminRoutes.post("/admin/users/:id/role", async (c) => {
   return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "role" : "unchanged"}`, 303);
 });
 
-adminRoutes.post("/admin/users/:id/disable", async (c) => {
+adminUserRoutes.post("/admin/users/:id/disable", async (c) => {
   const user = await targetUser(c);
   const res = await guarded(c, user, () => disableUser(c.get("deps").kv, actorOf(c), user.id));
   if (res instanceof Response) return res;
@@ -284,7 +283,7 @@ adminRoutes.post("/admin/users/:id/disable", async (c) => {
   return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "disabled" : "unchanged"}`, 303);
 });
 
-adminRoutes.post("/admin/users/:id/enable", async (c) => {
+adminUserRoutes.post("/admin/users/:id/enable", async (c) => {
   const user = await targetUser(c);
   const res = await guarded(c, user, () => enableUser(c.get("deps").kv, actorOf(c), user.id));
   if (res instanceof Response) return res;
@@ -292,7 +291,7 @@ adminRoutes.post("/admin/users/:id/enable", async (c) => {
   return c.redirect(`/admin/users/${user.id}?notice=${res.audit ? "enabled" : "unchanged"}`, 303);
 });
 
-adminRoutes.post("/admin/users/:id/reset", async (c) => {
+adminUserRoutes.post("/admin/users/:id/reset", async (c) => {
   const user = await targetUser(c);
   if (user.disabled) {
     return renderUserPage(c, user, {
@@ -316,7 +315,7 @@ adminRoutes.post("/admin/users/:id/reset", async (c) => {
 
 const DeleteForm = z.object({ confirm: z.string().trim().toLowerCase().max(300) });
 
-adminRoutes.post("/admin/users/:id/delete", async (c) => {
+adminUserRoutes.post("/admin/users/:id/delete", async (c) => {
   const user = await targetUser(c);
   const form = await parseForm(c, DeleteForm);
   if (!form.ok || form.data.confirm !== user.email) {
@@ -332,104 +331,3 @@ adminRoutes.post("/admin/users/:id/delete", async (c) => {
   if (user.id === actorOf(c).id) return c.redirect("/", 303);
   return c.redirect("/admin/users?notice=deleted", 303);
 });
-
-// ---------------------------------------------------------------------------------------------
-// Audit log
-
-const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-
-const ACTION_LABELS: Record<string, string> = {
-  "user.role_changed": "changed the role of",
-  "user.disabled": "disabled",
-  "user.enabled": "enabled",
-  "user.password_reset_sent": "sent a password reset link to",
-  "user.deleted": "deleted",
-};
-
-adminRoutes.get("/admin/audit", async (c) => {
-  const before = c.req.query("before");
-  const after = c.req.query("after");
-  const invalid: FieldErrors = {};
-  for (const [name, v] of [["before", before], ["after", after]] as const) {
-    if (v !== undefined && !ULID_RE.test(v)) {
-      invalid[name] = "This page link is not valid. Start again from the newest entries.";
-    }
-  }
-  if (Object.keys(invalid).length) throw new ValidationError(invalid, "This page link is not valid");
-  const { entries, older, newer } = await listAuditEntries(c.get("deps").kv, { before, after, limit: AUDIT_PER_PAGE });
-  return renderPage(
-    c,
-    <section class="card admin">
-      <AdminNav current="audit" />
-      <h1>Audit log</h1>
-      {entries.length === 0
-        ? <p>No entries{before || after ? " on this page" : " yet"}.</p>
-        : (
-          <table class="admin-table audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Time (UTC)</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
-            </tbody>
-          </table>
-        )}
-      {(older || newer) && (
-        <nav class="pager" aria-label="Pages">
-          {newer ? <a href={`/admin/audit?after=${newer}`} rel="prev">← Newer</a> : <span />}
-          <a href="/admin/audit">Newest</a>
-          {older ? <a href={`/admin/audit?before=${older}`} rel="next">Older →</a> : <span />}
-        </nav>
-      )}
-    </section>,
-    { title: "Audit log" },
-  );
-});
-
-function AuditRow({ entry: e }: { entry: AuditEntry }) {
-  const details = Object.entries(e.details);
-  return (
-    <tr>
-      <td>
-        <time datetime={e.at}>{formatTime(e.at)}</time>
-      </td>
-      <td>{e.actorEmail}</td>
-      <td>
-        <span class="audit-action" title={e.action}>{ACTION_LABELS[e.action] ?? e.action}</span>
-      </td>
-      <td>{e.targetEmail}</td>
-      <td>
-        {details.length > 0 && (
-          <dl class="audit-details">
-            {details.map(([k, v]) => (
-              <Fragment key={k}>
-                <dt>{k}</dt>
-                <dd>{String(v)}</dd>
-              </Fragment>
-            ))}
-          </dl>
-        )}
-      </td>
-    </tr>
-  );
-}
-
-function AdminNav({ current }: { current: "users" | "audit" }) {
-  return (
-    <nav class="admin-nav" aria-label="Administration">
-      <a href="/admin/users" aria-current={current === "users" ? "page" : undefined}>Accounts</a>
-      <a href="/admin/audit" aria-current={current === "audit" ? "page" : undefined}>Audit log</a>
-    </nav>
-  );
-}
-
-/** "2026-11-21 05:25" from an ISO timestamp (UTC). */
-function formatTime(iso: string): string {
-  return iso.replace("T", " ").slice(0, 16);
-}

@@ -6,21 +6,21 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { z } from "zod";
-import { getMeetingByNumber, parseMeetingId } from "../lib/meetings/store.ts";
-import type { Meeting } from "../lib/meetings/store.ts";
-import { readCookie } from "../lib/web/cookies.ts";
-import { DomainError, Forbidden, NotFound, Unavailable } from "../lib/common/errors.ts";
-import { HttpError, httpAnswer, problemResponse } from "../lib/web/errors.ts";
-import type { Env } from "../lib/web/types.ts";
-import { parseJson } from "../lib/web/validate.ts";
-import { activeAdmission, admissionCookie, currentAdmission } from "../lib/meetings/join.ts";
-import type { Admission } from "../lib/meetings/join.ts";
-import { hubFor } from "../lib/meetings/hub.ts";
-import type { MeetingSession } from "../lib/meetings/hub.ts";
-import { kvNeedsPolling } from "../lib/meetings/feed.ts";
-import { getParticipant } from "../lib/meetings/participants.ts";
-import { hashToken } from "../lib/common/ids.ts";
-import { logger } from "../lib/common/log.ts";
+import type { Meeting } from "../../../lib/meetings/store.ts";
+import { readCookie } from "../../../lib/web/cookies.ts";
+import { DomainError, Forbidden, Unavailable } from "../../../lib/common/errors.ts";
+import { httpAnswer, HttpError, problemResponse } from "../../../lib/web/errors.ts";
+import type { Env } from "../../../lib/web/types.ts";
+import { parseJson } from "../../../lib/web/validate.ts";
+import { activeAdmission, admissionCookie, currentAdmission } from "../../../lib/meetings/join.ts";
+import type { Admission } from "../../../lib/meetings/join.ts";
+import { hubFor } from "../../../lib/meetings/hub.ts";
+import type { MeetingSession } from "../../../lib/meetings/hub.ts";
+import { kvNeedsPolling } from "../../../lib/meetings/feed.ts";
+import { getParticipant } from "../../../lib/meetings/participants.ts";
+import { hashToken } from "../../../lib/common/ids.ts";
+import { meetingFromPath } from "../../../lib/web/meeting_access.ts";
+import { logger } from "../../../lib/common/log.ts";
 
 const log = logger("meeting-socket");
 
@@ -46,9 +46,7 @@ async function requireAdmission(
   c: Context<Env>,
   lobby = false,
 ): Promise<{ meeting: Meeting; admission: Admission; tokenHash: string }> {
-  const id = parseMeetingId(c.req.param("meetingId") ?? "");
-  const meeting = id ? await getMeetingByNumber(c.get("deps").kv, id) : null;
-  if (!meeting) throw new NotFound("There is no meeting with that ID");
+  const meeting = await meetingFromPath(c);
   const token = readCookie(c, admissionCookie(meeting.meetingId));
   const current = lobby ? await currentAdmission(c.get("deps").kv, meeting, token) : null;
   const admission = current?.state === "waiting" ? current : await activeAdmission(c.get("deps").kv, meeting, token);

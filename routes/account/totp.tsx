@@ -1,14 +1,14 @@
-// Two-factor sign-in: enrollment with a QR code, recovery codes, turning it off, and the sign-in step
-// that turns a half-signed-in session (password checked) into a full one.
+// /account/totp…: two-factor enrollment with a QR code, recovery codes and turning it off. The sign-in
+// step that checks the code lives in routes/signin.tsx.
 
 import { Hono } from "hono";
 import type { Context } from "hono";
 import QRCode from "qrcode";
 import { z } from "zod";
-import { Field, Form, Notice } from "../components/Form.tsx";
-import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
-import { verifyPassword } from "../lib/accounts/password.ts";
-import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../lib/accounts/recovery_codes.ts";
+import { Field, Form, Notice } from "../../components/Form.tsx";
+import { assertNotLimited, clearFailures, recordFailure } from "../../lib/common/rate_limit.ts";
+import { verifyPassword } from "../../lib/accounts/password.ts";
+import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../../lib/accounts/recovery_codes.ts";
 import {
   disableTwoFactor,
   enableTwoFactor,
@@ -17,37 +17,26 @@ import {
   otpauthUri,
   verifySecondFactor,
   verifyTotp,
-} from "../lib/accounts/totp.ts";
-import { completeSignIn, safeNext } from "../lib/web/signin.ts";
-import { deleteSession, updateSession } from "../lib/accounts/sessions.ts";
-import type { User } from "../lib/accounts/users.ts";
-import { getUser } from "../lib/accounts/users.ts";
-import type { FieldErrors } from "../lib/common/errors.ts";
-import { Unauthorized } from "../lib/common/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { parseForm, rules } from "../lib/web/validate.ts";
-import { logger } from "../lib/common/log.ts";
-import { CopyButton } from "../islands/mod.ts";
+} from "../../lib/accounts/totp.ts";
+import { updateSession } from "../../lib/accounts/sessions.ts";
+import type { User } from "../../lib/accounts/users.ts";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { Unauthorized } from "../../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../../lib/web/middleware.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { parseForm, rules } from "../../lib/web/validate.ts";
+import { logger } from "../../lib/common/log.ts";
+import { CopyButton } from "../../islands/mod.ts";
+import { TOTP_LIMIT_SCOPE, totpLimitSubjects, WRONG_CODE } from "../../lib/web/second_factor.ts";
 
 const log = logger("totp");
 
-export const totpRoutes = new Hono<Env>();
-
-/** Rate-limit scope shared by every place that checks a second-factor code. */
-const SCOPE = "totp";
-
-const WRONG_CODE = "That code is not valid or was already used. Wait for the next code from your app, " +
-  "or use one of your recovery codes.";
+export const accountTotpRoutes = new Hono<Env>();
 
 const appCode = z.string().trim().transform((s) => s.replace(/\s+/g, "")).pipe(
   z.string().regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows"),
 );
-
-function limitSubjects(c: Context<Env>, userId: string): string[] {
-  return [`user:${userId}`, `ip:${c.get("clientIp")}`];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pages
@@ -207,32 +196,6 @@ function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
   );
 }
 
-function SignInCodePage({ next, error }: { next?: string; error?: string }) {
-  const action = next ? `/signin/totp?next=${encodeURIComponent(next)}` : "/signin/totp";
-  return (
-    <section class="card narrow">
-      <h1>Enter your sign-in code</h1>
-      <p>Open your authenticator app and enter the 6-digit code it shows for Talkspace.</p>
-      <Form action={action}>
-        <Field
-          name="code"
-          label="Code"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          required
-          autofocus
-          error={error}
-          hint="Lost your phone? Enter one of your recovery codes instead."
-        />
-        <button type="submit">Sign in</button>
-      </Form>
-      <p>
-        <a href="/signin">Cancel and start again</a>
-      </p>
-    </section>
-  );
-}
-
 async function renderEnroll(
   c: Context<Env>,
   user: User,
@@ -270,9 +233,9 @@ async function startEnrollment(c: Context<Env>): Promise<string> {
 // Enrollment and management
 
 // "/account/totp/*" also matches "/account/totp" itself.
-totpRoutes.use("/account/totp/*", requireUser(), requireBrowserSession());
+accountTotpRoutes.use("/account/totp/*", requireUser(), requireBrowserSession());
 
-totpRoutes.get("/account/totp", async (c) => {
+accountTotpRoutes.get("/account/totp", async (c) => {
   const user = c.get("user")!;
   const notice = c.req.query("notice");
   if (user.totpSecret) return await renderStatus(c, user, { notice });
@@ -280,31 +243,31 @@ totpRoutes.get("/account/totp", async (c) => {
   return await renderEnroll(c, user, secret, { notice });
 });
 
-totpRoutes.post("/account/totp", async (c) => {
+accountTotpRoutes.post("/account/totp", async (c) => {
   const user = c.get("user")!;
   if (user.totpSecret) return c.redirect("/account/totp", 303);
   return await renderEnroll(c, user, await startEnrollment(c));
 });
 
-totpRoutes.post("/account/totp/confirm", async (c) => {
+accountTotpRoutes.post("/account/totp/confirm", async (c) => {
   const { kv } = c.get("deps");
   const user = c.get("user")!;
   if (user.totpSecret) return c.redirect("/account/totp", 303);
   const session = c.get("session")!;
   const secret = session.session.pendingTotpSecret;
   if (!secret) return c.redirect("/account/totp?notice=enrollment-expired", 303);
-  const subjects = limitSubjects(c, user.id);
-  await assertNotLimited(kv, SCOPE, subjects);
+  const subjects = totpLimitSubjects(c, user.id);
+  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ code: appCode }));
   if (!parsed.ok) return await renderEnroll(c, user, secret, { status: 422, errors: parsed.errors });
   if (!(await verifyTotp(kv, user.id, secret, parsed.data.code))) {
-    await recordFailure(kv, SCOPE, subjects);
+    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderEnroll(c, user, secret, {
       status: 422,
       errors: { code: "That code does not match. Check that your phone's clock is right and try the next code." },
     });
   }
-  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
   const enabled = await enableTwoFactor(kv, user.id, secret);
   if (!enabled) throw new Unauthorized();
   await updateSession(kv, session.tokenHash, { pendingTotpSecret: undefined });
@@ -314,97 +277,46 @@ totpRoutes.post("/account/totp/confirm", async (c) => {
   });
 });
 
-totpRoutes.post("/account/totp/disable", async (c) => {
+accountTotpRoutes.post("/account/totp/disable", async (c) => {
   const { kv } = c.get("deps");
   const user = c.get("user")!;
   if (!user.totpSecret) return c.redirect("/account/totp", 303);
-  const subjects = limitSubjects(c, user.id);
-  await assertNotLimited(kv, SCOPE, subjects);
+  const subjects = totpLimitSubjects(c, user.id);
+  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ password: rules.password, code: rules.totpCode }));
   if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: parsed.errors });
   // The password first, so a wrong password never uses up a recovery code.
   if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
-    await recordFailure(kv, SCOPE, subjects);
+    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { password: "That password is not right" } });
   }
   if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
-    await recordFailure(kv, SCOPE, subjects);
+    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { code: WRONG_CODE } });
   }
-  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
   await disableTwoFactor(kv, user.id);
   log.info("two-factor sign-in turned off", { userId: user.id });
   return c.redirect("/account/totp?notice=disabled", 303);
 });
 
-totpRoutes.post("/account/totp/recovery-codes", async (c) => {
+accountTotpRoutes.post("/account/totp/recovery-codes", async (c) => {
   const { kv } = c.get("deps");
   const user = c.get("user")!;
   if (!user.totpSecret) return c.redirect("/account/totp", 303);
-  const subjects = limitSubjects(c, user.id);
-  await assertNotLimited(kv, SCOPE, subjects);
+  const subjects = totpLimitSubjects(c, user.id);
+  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
   // The status page has two `code` fields; this form's message goes under its own.
   if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: { recoveryCode: parsed.errors.code } });
   if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
-    await recordFailure(kv, SCOPE, subjects);
+    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { recoveryCode: WRONG_CODE } });
   }
-  await clearFailures(kv, SCOPE, `user:${user.id}`);
+  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
   const codes = await regenerateRecoveryCodes(kv, user.id);
   log.info("recovery codes replaced", { userId: user.id });
   return renderPage(c, <RecoveryCodesPage codes={codes} heading="Your new recovery codes" />, {
     title: "Recovery codes",
   });
-});
-
-// ---------------------------------------------------------------------------------------------
-// The sign-in step
-
-/** The person behind a half-signed-in session, or null (then the caller sends them to /signin). */
-async function pendingSignIn(c: Context<Env>): Promise<User | null> {
-  const session = c.get("session");
-  if (!session || session.session.stage !== "totp") return null;
-  const user = await getUser(c.get("deps").kv, session.session.userId);
-  if (!user?.totpSecret) {
-    // Two-factor was turned off meanwhile: this half session can never finish.
-    await deleteSession(c.get("deps").kv, session.tokenHash);
-    return null;
-  }
-  return user;
-}
-
-totpRoutes.get("/signin/totp", async (c) => {
-  const next = c.req.query("next");
-  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
-  if (!(await pendingSignIn(c))) return c.redirect("/signin", 303);
-  return renderPage(c, <SignInCodePage next={next} />, { title: "Sign-in code" });
-});
-
-totpRoutes.post("/signin/totp", async (c) => {
-  const { kv } = c.get("deps");
-  const next = c.req.query("next");
-  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
-  const user = await pendingSignIn(c);
-  if (!user) return c.redirect("/signin", 303);
-  const subjects = limitSubjects(c, user.id);
-  await assertNotLimited(kv, SCOPE, subjects);
-  const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
-  if (!parsed.ok) {
-    return renderPage(c, <SignInCodePage next={next} error={parsed.errors.code} />, {
-      title: "Sign-in code",
-      status: 422,
-    });
-  }
-  const factor = await verifySecondFactor(kv, user, parsed.data.code);
-  if (!factor) {
-    await recordFailure(kv, SCOPE, subjects);
-    log.info("wrong second factor", { userId: user.id });
-    return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, { title: "Sign-in code", status: 422 });
-  }
-  await clearFailures(kv, SCOPE, `user:${user.id}`);
-  log.info("signed in with second factor", { userId: user.id, factor });
-  // After a recovery code the two-factor page says how many are left and offers new ones.
-  // completeSignIn deletes the half-signed-in session and sets a new full session cookie.
-  return await completeSignIn(c, user, factor === "recovery" ? "/account/totp?notice=recovery-used" : next);
 });

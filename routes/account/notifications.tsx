@@ -1,45 +1,28 @@
-// Meeting reminders: the /account/notifications page (devices that get web push, and when to be
-// reminded), the device list as JSON for the island, and the service worker at /sw.js.
+// /account/notifications…: meeting reminders — the devices that get web push, when to be reminded,
+// and the device list as JSON for the island.
 
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import { Field, Form, Notice } from "../components/Form.tsx";
-import type { FieldErrors } from "../lib/common/errors.ts";
-import { NotFound } from "../lib/common/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { parseForm } from "../lib/web/validate.ts";
-import { logger } from "../lib/common/log.ts";
-import { getReminderMinutes, reminderMinutesText, setReminderMinutes } from "../lib/reminders/prefs.ts";
-import { replanForPerson } from "../lib/reminders/reminders.ts";
-import { deleteSubscription, listSubscriptions } from "../lib/reminders/subscriptions.ts";
-import type { PushSubscriptionRecord } from "../lib/reminders/subscriptions.ts";
-import { loadVapidKeys } from "../lib/reminders/vapid.ts";
-import { PushSettings } from "../islands/mod.ts";
-import type { PushDevice } from "../islands/PushSettings.tsx";
+import { Field, Form, Notice } from "../../components/Form.tsx";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { NotFound } from "../../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../../lib/web/middleware.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { parseForm } from "../../lib/web/validate.ts";
+import { logger } from "../../lib/common/log.ts";
+import { getReminderMinutes, reminderMinutesText, setReminderMinutes } from "../../lib/reminders/prefs.ts";
+import { replanForPerson } from "../../lib/reminders/reminders.ts";
+import { deleteSubscription, listSubscriptions } from "../../lib/reminders/subscriptions.ts";
+import type { PushSubscriptionRecord } from "../../lib/reminders/subscriptions.ts";
+import { loadVapidKeys } from "../../lib/reminders/vapid.ts";
+import { PushSettings } from "../../islands/mod.ts";
+import type { PushDevice } from "../../islands/PushSettings.tsx";
 
 const log = logger("notifications");
 
 export const notificationRoutes = new Hono<Env>();
-
-const SERVICE_WORKER = new URL("../static/sw.js", import.meta.url);
-let serviceWorker: Uint8Array<ArrayBuffer> | null = null;
-
-/**
- * The service worker lives at the site root so its scope covers every page (a worker served from
- * /static/ could only control /static/). It must never be cached long: browsers check it for
- * updates, and a stale worker would keep old notification behaviour.
- */
-notificationRoutes.get("/sw.js", async (c) => {
-  serviceWorker ??= await Deno.readFile(SERVICE_WORKER);
-  return c.body(serviceWorker, 200, {
-    "Content-Type": "text/javascript; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "Service-Worker-Allowed": "/",
-  });
-});
 
 const NOTICES: Record<string, string> = {
   "reminders-saved": "Your reminder times have been saved.",

@@ -1,33 +1,33 @@
 // Account settings: profile, email address (confirmed by link), password, signing out everywhere,
 // links to two-factor and API tokens, and deleting the account.
 
-import type { Store } from "../lib/common/store.ts";
+import type { Store } from "../../lib/common/store.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ComponentChildren } from "preact";
 import { z } from "zod";
-import { consumeToken, issueToken } from "../lib/accounts/one_time_tokens.ts";
-import { deleteUserSessions } from "../lib/accounts/sessions.ts";
-import { deleteUser, EmailTaken, findOtherActiveAdmin, getUserByEmail, updateUser } from "../lib/accounts/users.ts";
-import type { User } from "../lib/accounts/users.ts";
-import { clearCookie, SESSION_COOKIE } from "../lib/web/cookies.ts";
-import type { FieldErrors } from "../lib/common/errors.ts";
-import { requireBrowserSession, requireUser } from "../lib/web/middleware.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { parseForm, rules } from "../lib/web/validate.ts";
-import type { FormValues } from "../lib/web/validate.ts";
-import { logger } from "../lib/common/log.ts";
+import { consumeToken, issueToken } from "../../lib/accounts/one_time_tokens.ts";
+import { deleteUserSessions } from "../../lib/accounts/sessions.ts";
+import { deleteUser, EmailTaken, findOtherActiveAdmin, getUserByEmail, updateUser } from "../../lib/accounts/users.ts";
+import type { User } from "../../lib/accounts/users.ts";
+import { clearCookie, SESSION_COOKIE } from "../../lib/web/cookies.ts";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { requireBrowserSession, requireUser } from "../../lib/web/middleware.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { parseForm, rules } from "../../lib/web/validate.ts";
+import type { FormValues } from "../../lib/web/validate.ts";
+import { logger } from "../../lib/common/log.ts";
 import {
   CHANGE_EMAIL_TTL_MS,
   confirmEmailChangeMessage,
   emailChangeNoticeMessage,
   passwordChangedMessage,
   sendVerificationEmail,
-} from "../lib/accounts/emails.ts";
-import { hashPassword, verifyPassword } from "../lib/accounts/password.ts";
-import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
-import { CsrfField, Field, Form, Notice } from "../components/Form.tsx";
+} from "../../lib/accounts/emails.ts";
+import { hashPassword, verifyPassword } from "../../lib/accounts/password.ts";
+import { assertNotLimited, clearFailures, recordFailure } from "../../lib/common/rate_limit.ts";
+import { CsrfField, Field, Form, Notice } from "../../components/Form.tsx";
 
 const log = logger("account");
 

@@ -1,20 +1,25 @@
 // Development-only pages: the email outbox (/dev/outbox, /dev/outbox.json). Anywhere else: 404.
 
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { ComponentChildren } from "preact";
-import { NotFound } from "../lib/common/errors.ts";
-import { renderPage } from "../lib/web/render.tsx";
-import type { Env } from "../lib/web/types.ts";
-import { clearOutbox, getOutboxMessage, listOutbox } from "../lib/email/outbox.ts";
-import type { OutboxMessage } from "../lib/email/outbox.ts";
-import { Form, Notice } from "../components/Form.tsx";
+import { NotFound } from "../../lib/common/errors.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { clearOutbox, getOutboxMessage, listOutbox } from "../../lib/email/outbox.ts";
+import type { OutboxMessage } from "../../lib/email/outbox.ts";
+import { Form, Notice } from "../../components/Form.tsx";
 
 export const devRoutes = new Hono<Env>();
 
-devRoutes.use("/dev/*", async function requireDevelopment(c, next) {
+const requireDevelopment: MiddlewareHandler<Env> = async function requireDevelopment(c, next) {
   if (c.get("deps").config.env !== "development") throw new NotFound("We could not find that page");
   await next();
-});
+};
+
+devRoutes.use("/dev/outbox", requireDevelopment);
+devRoutes.use("/dev/outbox.json", requireDevelopment);
+devRoutes.use("/dev/outbox/*", requireDevelopment);
 
 devRoutes.get("/dev/outbox.json", async (c) => {
   const messages = await listOutbox(c.get("deps").kv);

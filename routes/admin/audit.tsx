@@ -1,0 +1,107 @@
+// GET /admin/audit: the audit log of administrators' actions, paged by ULID cursor.
+
+import { Hono } from "hono";
+import { Fragment } from "preact";
+import { requireAdmin } from "../../lib/web/middleware.ts";
+import { ValidationError } from "../../lib/common/errors.ts";
+import type { FieldErrors } from "../../lib/common/errors.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import type { Env } from "../../lib/web/types.ts";
+import { listAuditEntries } from "../../lib/accounts/audit.ts";
+import type { AuditEntry } from "../../lib/accounts/audit.ts";
+import { AdminNav } from "../../components/AdminNav.tsx";
+import { UtcTime } from "../../components/UtcTime.tsx";
+
+export const AUDIT_PER_PAGE = 50;
+
+export const adminAuditRoutes = new Hono<Env>();
+
+// routes/admin/users.tsx guards /admin/* too; this file does not rely on being mounted after it.
+adminAuditRoutes.use("/admin/audit", requireAdmin());
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const ACTION_LABELS: Record<string, string> = {
+  "user.role_changed": "changed the role of",
+  "user.disabled": "disabled",
+  "user.enabled": "enabled",
+  "user.password_reset_sent": "sent a password reset link to",
+  "user.deleted": "deleted",
+};
+
+adminAuditRoutes.get("/admin/audit", async (c) => {
+  const before = c.req.query("before");
+  const after = c.req.query("after");
+  const invalid: FieldErrors = {};
+  for (const [name, v] of [["before", before], ["after", after]] as const) {
+    if (v !== undefined && !ULID_RE.test(v)) {
+      invalid[name] = "This page link is not valid. Start again from the newest entries.";
+    }
+  }
+  if (Object.keys(invalid).length) throw new ValidationError(invalid, "This page link is not valid");
+  const { entries, older, newer } = await listAuditEntries(c.get("deps").kv, { before, after, limit: AUDIT_PER_PAGE });
+  return renderPage(
+    c,
+    <section class="card admin">
+      <AdminNav current="audit" />
+      <h1>Audit log</h1>
+      {entries.length === 0
+        ? <p>No entries{before || after ? " on this page" : " yet"}.</p>
+        : (
+          <table class="admin-table audit-table">
+            <thead>
+              <tr>
+                <th scope="col">Time (UTC)</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
+            </tbody>
+          </table>
+        )}
+      {(older || newer) && (
+        <nav class="pager" aria-label="Pages">
+          {newer ? <a href={`/admin/audit?after=${newer}`} rel="prev">← Newer</a> : <span />}
+          <a href="/admin/audit">Newest</a>
+          {older ? <a href={`/admin/audit?before=${older}`} rel="next">Older →</a> : <span />}
+        </nav>
+      )}
+    </section>,
+    { title: "Audit log" },
+  );
+});
+
+function AuditRow({ entry: e }: { entry: AuditEntry }) {
+  const details = Object.entries(e.details);
+  return (
+    <tr>
+      <td>
+        <UtcTime iso={e.at} />
+      </td>
+      <td>{e.actorEmail}</td>
+      <td>
+        <span class="audit-action" title={e.action}>{ACTION_LABELS[e.action] ?? e.action}</span>
+      </td>
+      <td>{e.targetEmail}</td>
+      <td>
+        {details.length > 0 && (
+          <dl class="audit-details">
+            {details.map(([k, v]) => (
+              <Fragment key={k}>
+                <dt>{k}</dt>
+                <dd>{String(v)}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        )}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,185 @@
+// /m/:meetingId: the invitation link, the join form for one meeting, the lobby, the meeting frame,
+// and "End meeting for all".
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { formatMeetingId, roleOf } from "../../lib/meetings/store.ts";
+import type { Meeting } from "../../lib/meetings/store.ts";
+import { requireUser } from "../../lib/web/middleware.ts";
+import { renderPage } from "../../lib/web/render.tsx";
+import { readCookie, writeCookie } from "../../lib/web/cookies.ts";
+import type { Env } from "../../lib/web/types.ts";
+import { fieldErrors, readForm } from "../../lib/web/validate.ts";
+import {
+  admissionCookie,
+  blockedRefusal,
+  currentAdmission,
+  entryBlock,
+  linkCookie,
+  tryJoin,
+} from "../../lib/meetings/join.ts";
+import { LobbyPage } from "../../components/LobbyPage.tsx";
+import type { Admission } from "../../lib/meetings/join.ts";
+import { endMeeting } from "../../lib/meetings/lifecycle.ts";
+import { sipUriOf } from "../../lib/telephony/phone.ts";
+import type { Config } from "../../lib/common/config.ts";
+import { timingSafeEqual } from "../../lib/common/ids.ts";
+import { MeetingPage } from "../../components/MeetingPage.tsx";
+import { MeetingRoom } from "../../islands/mod.ts";
+import type { MeetingPageProps } from "../../components/MeetingPage.tsx";
+import {
+  admitted,
+  joinSchema,
+  nameRule,
+  renderMeetingJoin,
+  renderRefusal,
+  renderUnknown,
+} from "../../lib/web/join_pages.tsx";
+import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meeting_access.ts";
+import { isHostRole } from "../../lib/meetings/roles.ts";
+import { meetingJoinUrl } from "../../lib/scheduling/ics.ts";
+
+export const meetingPageRoutes = new Hono<Env>();
+
+const LINK_COOKIE_SECONDS = 60 * 60;
+
+const meetingJoinSchema = joinSchema.omit({ meetingId: true });
+
+meetingPageRoutes.get("/m/:meetingId", async (c) => {
+  const { kv, config } = c.get("deps");
+  const meeting = await findMeetingFromPath(c);
+  if (!meeting) return renderUnknown(c);
+  const user = c.get("user");
+  const pwd = c.req.query("pwd");
+  const previous = readCookie(c, admissionCookie(meeting.meetingId));
+  if (pwd !== undefined) {
+    // The link token counts as the passcode; it never stays in the address bar.
+    if (timingSafeEqual(pwd, meeting.linkToken)) {
+      if (user) {
+        const result = await tryJoin(kv, {
+          meeting,
+          user,
+          linkToken: pwd,
+          clientIp: c.get("clientIp"),
+          admissionToken: previous,
+        });
+        if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
+        return admitted(c, meeting, result.token);
+      }
+      writeCookie(c, linkCookie(meeting.meetingId), pwd, LINK_COOKIE_SECONDS);
+    }
+    return c.redirect(`/m/${meeting.meetingId}`, 303);
+  }
+  const admission = await currentAdmission(kv, meeting, previous);
+  if (admission?.state === "admitted") return renderMeeting(c, meeting, admission, config.publicUrl);
+  if (admission?.state === "waiting") return renderLobby(c, meeting, admission, config.publicUrl);
+  if (admission) {
+    // Denied (for 10 minutes) or removed: say so instead of offering a form that would refuse anyway.
+    const block = await blockedRefusal(kv, meeting.meetingId, {
+      userId: user?.id ?? null,
+      ip: c.get("clientIp"),
+      admissionToken: previous,
+    });
+    if (block) return renderRefusal(c, meeting, block, {});
+  }
+  const blocked = entryBlock(meeting, user?.id ?? null);
+  if (blocked) return renderRefusal(c, meeting, blocked, {});
+  const role = roleOf(meeting, user?.id ?? null);
+  const link = readCookie(c, linkCookie(meeting.meetingId));
+  const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
+  if (isHostRole(role) || (user && hasLink)) {
+    const result = await tryJoin(kv, {
+      meeting,
+      user,
+      linkToken: link,
+      clientIp: c.get("clientIp"),
+      admissionToken: previous,
+    });
+    if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
+    return admitted(c, meeting, result.token);
+  }
+  return renderMeetingJoin(c, meeting, { askPasscode: !hasLink });
+});
+
+meetingPageRoutes.post("/m/:meetingId/join", async (c) => {
+  const meeting = await findMeetingFromPath(c);
+  if (!meeting) return renderUnknown(c);
+  const values = await readForm(c);
+  const user = c.get("user");
+  const link = readCookie(c, linkCookie(meeting.meetingId));
+  const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
+  const parsed = meetingJoinSchema.safeParse(values);
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  const name = user ? undefined : nameRule.safeParse(values.name ?? "");
+  if (name && !name.success) errors.name = name.error.issues[0].message;
+  if (!parsed.success || Object.keys(errors).length) {
+    return renderMeetingJoin(c, meeting, { askPasscode: !hasLink, values, errors, status: 422 });
+  }
+  const result = await tryJoin(c.get("deps").kv, {
+    meeting,
+    user,
+    passcode: parsed.data.passcode,
+    linkToken: hasLink ? link : undefined,
+    name: name?.data,
+    clientIp: c.get("clientIp"),
+    admissionToken: readCookie(c, admissionCookie(meeting.meetingId)),
+  });
+  if (!result.ok) return renderRefusal(c, meeting, result.refusal, { values, askPasscode: !hasLink });
+  return admitted(c, meeting, result.token);
+});
+
+meetingPageRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
+  const meeting = await hostedMeetingFromPath(c, "Only the meeting's hosts can end it");
+  await endMeeting(c.get("deps").kv, meeting, c.get("deps").gateway);
+  return c.redirect("/dashboard", 303);
+});
+
+/** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
+function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+  const props = meetingProps(meeting, admission, publicUrl, true, c.get("deps").config);
+  return renderPage(
+    c,
+    <LobbyPage {...props} knockedAt={admission.createdAt}>
+      <MeetingRoom {...props} />
+    </LobbyPage>,
+    { title: meeting.title, styles: ["/static/meeting.css"] },
+  );
+}
+
+function meetingProps(
+  meeting: Meeting,
+  admission: Admission,
+  publicUrl: string,
+  waiting: boolean,
+  config: Config,
+): MeetingPageProps {
+  const privileged = isHostRole(admission.role);
+  const sipUri = sipUriOf(config, meeting.meetingId);
+  return {
+    meeting: { meetingId: meeting.meetingId, title: meeting.title, formattedId: formatMeetingId(meeting.meetingId) },
+    me: { participantName: admission.name, role: admission.role },
+    invite: privileged
+      ? {
+        url: meetingJoinUrl(publicUrl, meeting),
+        passcode: meeting.passcode,
+        ...(sipUri ? { sipUri } : {}),
+        ...(config.sipDidNumber ? { dialInNumber: config.sipDidNumber } : {}),
+      }
+      : null,
+    socketPath: `/meetings/${meeting.meetingId}/ws`,
+    mediaPath: `/meetings/${meeting.meetingId}/media`,
+    waiting,
+  };
+}
+
+function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+  const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false, c.get("deps").config);
+  c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
+  return renderPage(
+    c,
+    <MeetingPage {...props}>
+      <MeetingRoom {...props} />
+    </MeetingPage>,
+    { title: meeting.title, styles: ["/static/meeting.css"] },
+  );
+}

@@ -1,0 +1,186 @@
+// GET/POST /signin (the password step) and GET/POST /signin/totp (the second-factor step, which turns a
+// half-signed-in session into a full one).
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import { getUserByEmail } from "../lib/accounts/users.ts";
+import type { FieldErrors } from "../lib/common/errors.ts";
+import { renderPage } from "../lib/web/render.tsx";
+import type { Env } from "../lib/web/types.ts";
+import { parseForm, rules } from "../lib/web/validate.ts";
+import type { FormValues } from "../lib/web/validate.ts";
+import { logger } from "../lib/common/log.ts";
+import { dummyVerify, verifyPassword } from "../lib/accounts/password.ts";
+import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
+import { afterPassword, completeSignIn, safeNext } from "../lib/web/signin.ts";
+import { Field, Form, Notice } from "../components/Form.tsx";
+import { TOTP_LIMIT_SCOPE, totpLimitSubjects, WRONG_CODE } from "../lib/web/second_factor.ts";
+import { verifySecondFactor } from "../lib/accounts/totp.ts";
+import { deleteSession } from "../lib/accounts/sessions.ts";
+import type { User } from "../lib/accounts/users.ts";
+import { getUser } from "../lib/accounts/users.ts";
+
+const log = logger("totp");
+
+export const signinRoutes = new Hono<Env>();
+
+/** Fixed texts for ?notice= keys; anything else in the query is ignored, never shown. */
+const SIGNIN_NOTICES: Record<string, string> = {
+  "password-reset": "Your password has been changed. Sign in with your new password.",
+  "signed-out-everywhere": "You have been signed out on every device. Sign in again to continue.",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sign in and out
+
+const signinSchema = z.object({ email: rules.email, password: rules.password, next: z.string().optional() });
+
+interface SigninProps {
+  values?: FormValues;
+  errors?: FieldErrors;
+  problem?: string;
+  notice?: string;
+  next?: string | null;
+}
+
+function SigninPage({ values = {}, errors = {}, problem, notice, next }: SigninProps) {
+  return (
+    <section class="card narrow">
+      <h1>Sign in</h1>
+      {notice && <Notice kind="success">{notice}</Notice>}
+      {problem && <Notice kind="error">{problem}</Notice>}
+      <Form action="/signin">
+        {next && <input type="hidden" name="next" value={next} />}
+        <Field
+          name="email"
+          label="Email address"
+          type="email"
+          value={values.email}
+          error={errors.email}
+          autocomplete="username"
+          required
+        />
+        <Field
+          name="password"
+          label="Password"
+          type="password"
+          error={errors.password}
+          autocomplete="current-password"
+          required
+        />
+        <button type="submit">Sign in</button>
+      </Form>
+      <p>
+        <a href="/reset">Forgot your password?</a> · <a href="/signup">Create an account</a>
+      </p>
+    </section>
+  );
+}
+
+signinRoutes.get("/signin", (c) => {
+  const next = safeNext(c.req.query("next"));
+  if (c.get("user")) return c.redirect(next ?? "/dashboard", 303);
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = SIGNIN_NOTICES[noticeKey];
+  // `next` is the visitor's own text: such pages are rendered each time, never cached.
+  const cacheKey = next ? undefined : notice ? noticeKey : "";
+  return renderPage(c, <SigninPage notice={notice} next={next} />, { title: "Sign in", cacheKey });
+});
+
+signinRoutes.post("/signin", async (c) => {
+  const { kv } = c.get("deps");
+  const form = await parseForm(c, signinSchema);
+  const next = safeNext(form.values.next);
+  const show = (status: 403 | 422, props: SigninProps) =>
+    renderPage(c, <SigninPage values={form.values} next={next} {...props} />, { title: "Sign in", status });
+  if (!form.ok) return show(422, { errors: form.errors });
+  const { email, password } = form.data;
+  const subjects = [`email:${email}`, `ip:${c.get("clientIp")}`];
+  await assertNotLimited(kv, "signin", subjects);
+  const user = await getUserByEmail(kv, email);
+  const ok = user ? await verifyPassword(user.passwordHash, password) : await dummyVerify(password);
+  if (!user || !ok) {
+    await recordFailure(kv, "signin", subjects);
+    return show(422, { problem: "The email or password is incorrect." });
+  }
+  if (user.disabled) {
+    return show(403, { problem: "This account has been disabled by an administrator." });
+  }
+  await clearFailures(kv, "signin", `email:${email}`);
+  return await afterPassword(c, user, next);
+});
+
+function SignInCodePage({ next, error }: { next?: string; error?: string }) {
+  const action = next ? `/signin/totp?next=${encodeURIComponent(next)}` : "/signin/totp";
+  return (
+    <section class="card narrow">
+      <h1>Enter your sign-in code</h1>
+      <p>Open your authenticator app and enter the 6-digit code it shows for Talkspace.</p>
+      <Form action={action}>
+        <Field
+          name="code"
+          label="Code"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          required
+          autofocus
+          error={error}
+          hint="Lost your phone? Enter one of your recovery codes instead."
+        />
+        <button type="submit">Sign in</button>
+      </Form>
+      <p>
+        <a href="/signin">Cancel and start again</a>
+      </p>
+    </section>
+  );
+}
+
+/** The person behind a half-signed-in session, or null (then the caller sends them to /signin). */
+async function pendingSignIn(c: Context<Env>): Promise<User | null> {
+  const session = c.get("session");
+  if (!session || session.session.stage !== "totp") return null;
+  const user = await getUser(c.get("deps").kv, session.session.userId);
+  if (!user?.totpSecret) {
+    // Two-factor was turned off meanwhile: this half session can never finish.
+    await deleteSession(c.get("deps").kv, session.tokenHash);
+    return null;
+  }
+  return user;
+}
+
+signinRoutes.get("/signin/totp", async (c) => {
+  const next = c.req.query("next");
+  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
+  if (!(await pendingSignIn(c))) return c.redirect("/signin", 303);
+  return renderPage(c, <SignInCodePage next={next} />, { title: "Sign-in code" });
+});
+
+signinRoutes.post("/signin/totp", async (c) => {
+  const { kv } = c.get("deps");
+  const next = c.req.query("next");
+  if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
+  const user = await pendingSignIn(c);
+  if (!user) return c.redirect("/signin", 303);
+  const subjects = totpLimitSubjects(c, user.id);
+  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
+  const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
+  if (!parsed.ok) {
+    return renderPage(c, <SignInCodePage next={next} error={parsed.errors.code} />, {
+      title: "Sign-in code",
+      status: 422,
+    });
+  }
+  const factor = await verifySecondFactor(kv, user, parsed.data.code);
+  if (!factor) {
+    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
+    log.info("wrong second factor", { userId: user.id });
+    return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, { title: "Sign-in code", status: 422 });
+  }
+  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
+  log.info("signed in with second factor", { userId: user.id, factor });
+  // After a recovery code the two-factor page says how many are left and offers new ones.
+  // completeSignIn deletes the half-signed-in session and sets a new full session cookie.
+  return await completeSignIn(c, user, factor === "recovery" ? "/account/totp?notice=recovery-used" : next);
+});
