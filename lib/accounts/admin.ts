@@ -3,10 +3,9 @@
 import type { Store } from "../common/store.ts";
 import { addAuditEntry, recordAudit } from "./audit.ts";
 import type { AuditAction, AuditDetails, AuditEntry } from "./audit.ts";
-import { keys } from "./keys.ts";
-import { commitAtomic, KvConflict } from "../common/kv.ts";
+import { KvConflict } from "../common/kv.ts";
 import { deleteUserSessions } from "./sessions.ts";
-import { addUserIndexWrites, deleteUser, findOtherActiveAdmin, isActiveAdmin } from "./users.ts";
+import { commitUserChange, deleteUser, findOtherActiveAdmin, isActiveAdmin } from "./users.ts";
 import type { AccountRole, User } from "./users.ts";
 
 /** The person performing an admin action, as recorded in the audit log. */
@@ -54,30 +53,29 @@ async function changeUser(
   guard: LastAdmin["attempted"] | null,
   derive: (user: User) => Change,
 ): Promise<{ user: User; audit: AuditEntry | null }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await kv.get<User>(keys.user(targetId));
-    if (!entry.value) throw new UserGone(targetId);
-    const change = derive(entry.value);
-    if (!change.next) return { user: entry.value, audit: null };
+  let audit: AuditEntry | null = null;
+  const user = await commitUserChange(kv, targetId, `admin change of ${targetId}`, async (stored, op) => {
+    audit = null;
+    const change = derive(stored);
+    if (!change.next) return null;
     const next: User = { ...change.next, updatedAt: new Date().toISOString() };
-    const op = kv.atomic().check(entry).set(keys.user(targetId), next);
-    addUserIndexWrites(op, entry.value, next);
-    if (guard && isActiveAdmin(entry.value) && !isActiveAdmin(next)) {
+    if (guard && isActiveAdmin(stored) && !isActiveAdmin(next)) {
       const other = await findOtherActiveAdmin(kv, targetId);
       if (!other) throw new LastAdmin(guard);
       op.check(other);
     }
-    const audit = addAuditEntry(op, {
+    audit = addAuditEntry(op, {
       actorId: actor.id,
       actorEmail: actor.email,
       action: change.action,
       targetId,
-      targetEmail: entry.value.email,
+      targetEmail: stored.email,
       details: change.details,
     });
-    if ((await commitAtomic(op)).ok) return { user: next, audit };
-  }
-  throw new KvConflict(`admin change of ${targetId}`);
+    return next;
+  });
+  if (!user) throw new UserGone(targetId);
+  return { user, audit };
 }
 
 /** Sets an account's role (audited; no-op when unchanged). Throws LastAdmin, UserGone. */

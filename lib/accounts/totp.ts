@@ -3,9 +3,8 @@
 
 import type { Store } from "../common/store.ts";
 import * as OTPAuth from "otpauth";
-import { keys } from "./keys.ts";
-import { commitAtomic, KvConflict } from "../common/kv.ts";
-import type { User } from "./users.ts";
+import { commitUserChange, type User } from "./users.ts";
+import { acceptTotpStep, deleteTotpStepInto } from "./totp_steps.ts";
 import { consumeRecoveryCode, deleteRecoveryCodesInto, prepareRecoveryCodes } from "./recovery_codes.ts";
 
 export const TOTP_ISSUER = "Talkspace";
@@ -71,14 +70,7 @@ export async function verifyTotp(
 ): Promise<boolean> {
   const step = matchTotpStep(secret, code, now);
   if (step === null) return false;
-  const key = keys.totpLastStep(userId);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const last = await kv.get<number>(key);
-    if (last.value !== null && last.value >= step) return false;
-    // Lost: a concurrent use stored its step (the next read refuses this code) or the database was busy.
-    if ((await commitAtomic(kv.atomic().check(last).set(key, step))).ok) return true;
-  }
-  throw new KvConflict(`verifyTotp ${userId}`);
+  return await acceptTotpStep(kv, userId, step);
 }
 
 /** Which second factor a code turned out to be, or null when it was neither. */
@@ -107,15 +99,14 @@ export async function enableTwoFactor(
   userId: string,
   secret: string,
 ): Promise<{ user: User; recoveryCodes: string[] } | null> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const entry = await kv.get<User>(keys.user(userId));
-    if (!entry.value) return null;
-    const user: User = { ...entry.value, totpSecret: secret, updatedAt: new Date().toISOString() };
+  let recoveryCodes: string[] = [];
+  const user = await commitUserChange(kv, userId, `enableTwoFactor ${userId}`, async (stored, op) => {
     const prepared = await prepareRecoveryCodes(kv, userId);
-    const op = prepared.apply(kv.atomic().check(entry).set(keys.user(userId), user));
-    if ((await commitAtomic(op)).ok) return { user, recoveryCodes: prepared.codes };
-  }
-  throw new KvConflict(`enableTwoFactor ${userId}`);
+    prepared.apply(op);
+    recoveryCodes = prepared.codes;
+    return { ...stored, totpSecret: secret, updatedAt: new Date().toISOString() };
+  }, 5);
+  return user ? { user, recoveryCodes } : null;
 }
 
 /**
@@ -123,13 +114,8 @@ export async function enableTwoFactor(
  * accepted step in one atomic commit (retried on conflict). Returns the updated person, or null.
  */
 export async function disableTwoFactor(kv: Store, userId: string): Promise<User | null> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const entry = await kv.get<User>(keys.user(userId));
-    if (!entry.value) return null;
-    const user: User = { ...entry.value, totpSecret: null, updatedAt: new Date().toISOString() };
-    const op = kv.atomic().check(entry).set(keys.user(userId), user).delete(keys.totpLastStep(userId));
-    await deleteRecoveryCodesInto(kv, userId, op);
-    if ((await commitAtomic(op)).ok) return user;
-  }
-  throw new KvConflict(`disableTwoFactor ${userId}`);
+  return await commitUserChange(kv, userId, `disableTwoFactor ${userId}`, async (stored, op) => {
+    await deleteRecoveryCodesInto(kv, userId, deleteTotpStepInto(op, userId));
+    return { ...stored, totpSecret: null, updatedAt: new Date().toISOString() };
+  }, 5);
 }

@@ -218,6 +218,32 @@ export async function updateUser(
 }
 
 /**
+ * One atomic read-modify-write of an account (versionstamp-checked, retried `attempts` times, then
+ * KvConflict named `what`): `plan` sees the stored account and the commit, may add its own checks
+ * and writes to it, and returns the new account (null: change nothing, commit nothing); the account
+ * and its index changes go in the same commit. Returns the account as it now is, or null if gone.
+ */
+export async function commitUserChange(
+  kv: Store,
+  id: string,
+  what: string,
+  plan: (user: User, op: StoreAtomic) => Promise<User | null> | User | null,
+  attempts = 10,
+): Promise<User | null> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const entry = await kv.get<User>(keys.user(id));
+    if (!entry.value) return null;
+    const op = kv.atomic().check(entry);
+    const next = await plan(entry.value, op);
+    if (!next) return entry.value;
+    op.set(keys.user(id), next);
+    addUserIndexWrites(op, entry.value, next);
+    if ((await commitAtomic(op)).ok) return next;
+  }
+  throw new KvConflict(what);
+}
+
+/**
  * Another enabled admin's account entry, or null, read through the enabled-admin index (never a
  * scan of accounts). Checking the entry's versionstamp in a commit keeps "someone else is admin"
  * true at that commit.
