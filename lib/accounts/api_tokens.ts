@@ -1,4 +1,5 @@
 // Personal access tokens for the REST API: shown once, stored as SHA-256 hashes.
+// The accounts capability's store module for API tokens.
 
 import type { Store } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // The audit log: who did what to whom. Entries are written inside the atomic commit of the change.
+// The accounts capability's store module for audit entries.
 
 import type { Store, StoreAtomic, StoreSelector } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,5 +1,6 @@
 // Single-use tokens (email verification, password reset, email change): stored by hash with
 // expireIn, consumed by an atomic read-and-delete so a link works exactly once.
+// The accounts capability's store module for one-time tokens.
 
 import type { Store } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // Two-factor recovery codes: ten single-use codes per person, stored only as hashes and shown once.
+// The accounts capability's store module for recovery codes.
 
 import type { Store, StoreAtomic, StoreListEntry } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // Sign-in sessions in KV with expireIn. The cookie holds a random token; KV holds only its hash.
+// The accounts capability's store module for sessions.
 
 import type { Store } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,6 +1,8 @@
 // Accounts: creation (first account or ADMIN_EMAIL becomes admin), lookup, updates, deletion, and
 // the admin list: paged by cursor over the account keys and searched through the email and
 // name-word indexes, so no page ever reads every account.
+// The accounts capability's store module for account records and their indexes: every account
+// read and write goes through here (domain logic such as admin.ts and totp.ts calls commitUserChange).
 
 import type { Store, StoreAtomic, StoreKey, StoreListEntry, StoreSelector } from "../common/store.ts";
 import { keys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // Failure counters in KV with expiry: 10 failures per account or address per 15 minutes, then 429.
+// lib/common's store module for rate-limit counters (keys in lib/common/keys.ts).
 
 import type { Store, StoreKey } from "./store.ts";
 import { commonKeys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // The server's HMAC signing key: SECRET_KEY when set, otherwise a random secret created once in KV.
+// lib/common's store module for the generated secret (keys in lib/common/keys.ts).
 
 import type { Store } from "./store.ts";
 import { commonKeys } from "./keys.ts";

@@ -1,4 +1,5 @@
 // Development outbox: without SMTP_URL every message is kept in KV (newest 200) for /dev/outbox.
+// The email capability's store module (the outbox is its only KV record; keys in ./keys.ts).
 
 import type { Store } from "../common/store.ts";
 import type { Config } from "../common/config.ts";

@@ -1,5 +1,6 @@
 // Starts the web process's background work for reminders: the KV queue listener and the
 // schedule-change hook. main.ts calls startBackgroundWork once, after opening KV.
+// A store module in that it owns the reminders' one listenQueue (handlers are idempotent: at least once).
 
 import { logger } from "../common/log.ts";
 import { handleReminderMessage, isReminderMessage, watchSchedule } from "./reminders.ts";

@@ -1,5 +1,6 @@
 // A person's reminder offsets (minutes before a meeting starts), kept in its own KV record so the
 // account record stays as it is.
+// The reminders capability's store module for reminder preferences.
 
 import type { Store } from "../common/store.ts";
 import { z } from "zod";

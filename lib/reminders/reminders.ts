@@ -13,6 +13,8 @@
 // - A plan carries the meeting's plan sequence; every schedule change bumps it, so reminders
 //   queued for an older plan drop themselves on delivery, and the occurrence is looked up again
 //   (it may have moved or been cancelled since).
+// For now also the reminders capability's store module for plan, channel and sent-marker records:
+// the planning logic and these records still share this module (to be split into a reminders store).
 
 import type { Store, StoreEntry, StoreKey } from "../common/store.ts";
 import type { Config } from "../common/config.ts";

@@ -1,5 +1,6 @@
 // Browser push subscriptions, one record per device (keyed by a hash of the endpoint) with a
 // per-person index; endpoint validation that keeps the server from being aimed at private hosts.
+// The reminders capability's store module for push subscriptions.
 
 import type { Store } from "../common/store.ts";
 import { z } from "zod";

@@ -1,5 +1,6 @@
 // The server's VAPID identity for web push: from VAPID_* environment variables, or generated once
 // and kept in KV so every web process (and every restart) signs with the same key pair.
+// The reminders capability's store module for the VAPID key pair.
 
 import type { Store } from "../common/store.ts";
 import webpush from "web-push";
