@@ -1,5 +1,5 @@
 // Domain errors: what went wrong, in the product's words. Domain code throws these and never an HTTP
-// type; lib/web/errors.ts maps each kind to one answer (status, problem details, headers), the same
+// type; lib/contracts/problem.ts maps each kind to one answer (status, problem details, headers), the same
 // for the web app and the gateway's internal API.
 
 export type FieldErrors = Record<string, string>;

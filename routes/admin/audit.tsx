@@ -11,6 +11,7 @@ import { listAuditEntries } from "../../lib/accounts/audit.ts";
 import type { AuditEntry } from "../../lib/accounts/audit.ts";
 import { AdminNav } from "../../components/AdminNav.tsx";
 import { UtcTime } from "../../components/UtcTime.tsx";
+import { Pager } from "../../components/Pager.tsx";
 
 export const AUDIT_PER_PAGE = 50;
 
@@ -66,13 +67,13 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
             </tbody>
           </table>
         )}
-      {(older || newer) && (
-        <nav class="pager" aria-label="Pages">
-          {newer ? <a href={`/admin/audit?after=${newer}`} rel="prev">← Newer</a> : <span />}
-          <a href="/admin/audit">Newest</a>
-          {older ? <a href={`/admin/audit?before=${older}`} rel="next">Older →</a> : <span />}
-        </nav>
-      )}
+      <Pager
+        prevHref={newer ? `/admin/audit?after=${newer}` : null}
+        nextHref={older ? `/admin/audit?before=${older}` : null}
+        firstHref="/admin/audit"
+        labels={{ prev: "← Newer", first: "Newest", next: "Older →" }}
+        alwaysFirst
+      />
     </section>,
     { title: "Audit log" },
   );

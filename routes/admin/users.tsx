@@ -28,6 +28,7 @@ import { logger } from "../../lib/common/log.ts";
 import { Field, Form, Notice } from "../../components/Form.tsx";
 import { AdminNav } from "../../components/AdminNav.tsx";
 import { UtcTime } from "../../components/UtcTime.tsx";
+import { Pager } from "../../components/Pager.tsx";
 
 const log = logger("admin");
 
@@ -117,13 +118,12 @@ adminUserRoutes.get("/admin/users", async (c) => {
           </tbody>
         </table>
       )}
-      {(prev || next) && (
-        <nav class="pager" aria-label="Pages">
-          {prev ? <a href={link(prev)} rel="prev">← Previous</a> : <span />}
-          {prev ? <a href={q ? `/admin/users?${new URLSearchParams({ q })}` : "/admin/users"}>First page</a> : <span />}
-          {next ? <a href={link(next)} rel="next">Next →</a> : <span />}
-        </nav>
-      )}
+      <Pager
+        prevHref={prev ? link(prev) : null}
+        nextHref={next ? link(next) : null}
+        firstHref={q ? `/admin/users?${new URLSearchParams({ q })}` : "/admin/users"}
+        labels={{ prev: "← Previous", first: "First page", next: "Next →" }}
+      />
     </section>,
     { title: "Accounts" },
   );

@@ -23,6 +23,7 @@ import { ScheduleFields } from "../../components/ScheduleFields.tsx";
 import { createMeeting } from "../../lib/meetings/store.ts";
 import { formatDuration, meetingHistory } from "../../lib/meetings/history.ts";
 import { InvalidCursor } from "../../lib/accounts/users.ts";
+import { Pager } from "../../components/Pager.tsx";
 
 export const meetingsRoutes = new Hono<Env>();
 
@@ -90,13 +91,12 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
             </tbody>
           </table>
         )}
-      {(prev || next) && (
-        <nav class="pager" aria-label="Pages">
-          {prev ? <a href={link(prev)} rel="prev">← Newer</a> : <span />}
-          {prev ? <a href="/meetings">Newest</a> : <span />}
-          {next ? <a href={link(next)} rel="next">Older →</a> : <span />}
-        </nav>
-      )}
+      <Pager
+        prevHref={prev ? link(prev) : null}
+        nextHref={next ? link(next) : null}
+        firstHref="/meetings"
+        labels={{ prev: "← Newer", first: "Newest", next: "Older →" }}
+      />
     </section>,
     { title: "Meetings" },
   );

@@ -4,7 +4,18 @@
 import { demoHandler, fixedSdp } from "../../gateway/sip/main_test_server.ts";
 import { parseMessage, type SipRequest, type SipResponse } from "../../gateway/sip/message.ts";
 import type { SipEndpoint } from "../../gateway/sip/endpoint.ts";
-import { assert, assertEquals, explain, RawUdp, settled, sipp, sipText, startEndpoint, waitFor } from "./support.ts";
+import {
+  assert,
+  assertEquals,
+  explain,
+  RawUdp,
+  settled,
+  sipp,
+  sipText,
+  startEndpoint,
+  tcpExchange,
+  waitFor,
+} from "./support.ts";
 
 const MEETING = "1234567890";
 let seq = 0;
@@ -207,42 +218,6 @@ async function probe(peer: RawUdp, ep: SipEndpoint, n: number): Promise<void> {
     "CSeq: 1 OPTIONS",
   ]));
   await waitFor(`probe ${n}`, () => peer.responses(id).length > 0, 3_000);
-}
-
-/**
- * Sends one message on a fresh TCP connection and reads until EOF. With `halfClose` we signal our end
- * at once (the server answers, then closes); without it only the server can end the exchange, so
- * EOF before the deadline proves the server closed the connection itself.
- */
-async function tcpExchange(
-  port: number,
-  bytes: Uint8Array,
-  halfClose: boolean,
-): Promise<{ raws: string[]; closedByServer: boolean }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(bytes);
-  if (halfClose) await conn.closeWrite();
-  const buf: number[] = [];
-  const chunk = new Uint8Array(65536);
-  let closedByServer = !halfClose;
-  const deadline = setTimeout(() => {
-    closedByServer = false;
-    conn.close();
-  }, 3_000);
-  try {
-    while (true) {
-      const n = await conn.read(chunk).catch(() => null);
-      if (n === null) break;
-      buf.push(...chunk.subarray(0, n));
-    }
-  } finally {
-    clearTimeout(deadline);
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  }
-  const text = new TextDecoder().decode(new Uint8Array(buf));
-  return { raws: text.split(/(?=SIP\/2\.0 \d{3} )/).filter(Boolean), closedByServer };
 }
 
 Deno.test("200 malformed messages over UDP and TCP: right 4xx or dropped, no crash, then a real call works", async () => {
