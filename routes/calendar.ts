@@ -7,7 +7,7 @@ import type { RateLimitRule } from "../lib/common/rate_limit.ts";
 import { hashToken } from "../lib/common/ids.ts";
 import { NotFound } from "../lib/common/errors.ts";
 import type { Env } from "../lib/web/types.ts";
-import { feedEtag, feedOwner, renderFeed } from "../lib/scheduling/feed.ts";
+import { feedOwner, loadFeed } from "../lib/scheduling/feed.ts";
 
 export const calendarFeedRoutes = new Hono<Env>();
 
@@ -24,7 +24,8 @@ calendarFeedRoutes.get("/calendar/:file", async (c) => {
   const subject = await hashToken(token);
   await assertNotLimited(kv, "calendar_feed", [subject], FEED_RULE);
   await recordFailure(kv, "calendar_feed", [subject], FEED_RULE); // counts every request, not only failures
-  const etag = await feedEtag(kv, owner);
+  const feed = await loadFeed(kv, config, owner);
+  const etag = feed.etag;
   const headers = {
     ETag: etag,
     "Cache-Control": "private, max-age=0, must-revalidate",
@@ -33,8 +34,7 @@ calendarFeedRoutes.get("/calendar/:file", async (c) => {
   if (match && match.split(",").map((s) => s.trim().replace(/^W\//, "")).includes(etag)) {
     return c.body(null, 304, headers);
   }
-  const body = await renderFeed(kv, config, owner);
-  return c.body(body, 200, {
+  return c.body(feed.render(), 200, {
     ...headers,
     "Content-Type": "text/calendar; charset=utf-8; method=PUBLISH",
     "Content-Disposition": 'inline; filename="talkspace.ics"',

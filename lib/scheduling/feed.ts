@@ -3,30 +3,23 @@
 
 import type { Store } from "../common/store.ts";
 import type { Config } from "../common/config.ts";
-import { commitOrThrow } from "../common/kv.ts";
 import { getUser } from "../accounts/users.ts";
 import type { User } from "../accounts/users.ts";
 import { hashToken, randomToken } from "../common/ids.ts";
+import { KvConflict } from "../common/kv.ts";
 import { buildFeed } from "./ics.ts";
 import type { CalendarItem } from "./ics.ts";
 import { sipHostOf } from "./invitations.ts";
-import { listSchedulesFor, scheduleVersions } from "./schedule.ts";
-import { scheduleKeys } from "./keys.ts";
+import { listSchedulesFor } from "./schedule.ts";
+import { deleteFeed, feedUserId, getFeed, replaceFeed } from "./feed_store.ts";
+import type { FeedRecord } from "./feed_store.ts";
 
-export interface FeedRecord {
-  /** Kept so the account page can show the URL again; KV also indexes it by hash for lookups. */
-  token: string;
-  createdAt: string;
-}
+export { getFeed };
+export type { FeedRecord };
 
 /** The feed URL for a token. */
 export function feedUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/calendar/${token}.ics`;
-}
-
-/** The person's feed, or null when they have none (never made, or revoked). */
-export async function getFeed(kv: Store, userId: string): Promise<FeedRecord | null> {
-  return (await kv.get<FeedRecord>(scheduleKeys.feedByUser(userId))).value;
 }
 
 /**
@@ -34,13 +27,8 @@ export async function getFeed(kv: Store, userId: string): Promise<FeedRecord | n
  * the same commit). Returns the new record.
  */
 export async function regenerateFeed(kv: Store, userId: string): Promise<FeedRecord> {
-  const current = await kv.get<FeedRecord>(scheduleKeys.feedByUser(userId));
   const record: FeedRecord = { token: randomToken(24), createdAt: new Date().toISOString() };
-  const op = kv.atomic().check(current)
-    .set(scheduleKeys.feedByUser(userId), record)
-    .set(scheduleKeys.feedToken(await hashToken(record.token)), userId);
-  if (current.value) op.delete(scheduleKeys.feedToken(await hashToken(current.value.token)));
-  await commitOrThrow(op, `regenerateFeed ${userId}`);
+  await replaceFeed(kv, userId, record);
   return record;
 }
 
@@ -50,63 +38,72 @@ export async function ensureFeed(kv: Store, userId: string): Promise<FeedRecord>
   if (existing) return existing;
   try {
     return await regenerateFeed(kv, userId);
-  } catch {
+  } catch (err) {
+    // Lost a race with another first use: the winner's feed is the one to show.
+    if (!(err instanceof KvConflict)) throw err;
     const now = await getFeed(kv, userId);
     if (now) return now;
-    throw new Error(`could not create a calendar feed for ${userId}`);
+    throw err;
   }
 }
 
 /** Revokes the person's feed (both keys in one commit); its URL answers 404 from then on. */
 export async function revokeFeed(kv: Store, userId: string): Promise<void> {
-  const current = await kv.get<FeedRecord>(scheduleKeys.feedByUser(userId));
-  if (!current.value) return;
-  await commitOrThrow(
-    kv.atomic().check(current).delete(current.key).delete(scheduleKeys.feedToken(await hashToken(current.value.token))),
-    `revokeFeed ${userId}`,
-  );
+  await deleteFeed(kv, userId);
 }
 
 /** The enabled account a feed token belongs to, or null (unknown, revoked, disabled). */
 export async function feedOwner(kv: Store, token: string): Promise<User | null> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
-  const userId = (await kv.get<string>(scheduleKeys.feedToken(await hashToken(token)))).value;
+  const userId = await feedUserId(kv, token);
   if (!userId) return null;
   const user = await getUser(kv, userId);
   return user && !user.disabled ? user : null;
 }
 
+/** A feed read once: its entity tag, and the calendar text built only when asked for (not for a 304). */
+export interface FeedSnapshot {
+  etag: string;
+  render(): string;
+}
+
 /**
- * The feed's entity tag: a hash over the versionstamps of every schedule and meeting it contains
- * (and the owner's record), so it changes exactly when the feed's content can change.
+ * Reads every scheduled meeting a person hosts or (with a verified email) is invited to, once, and
+ * returns the feed's entity tag (a hash over the owner's record and the versionstamps of every
+ * schedule and meeting in it, so it changes exactly when the content can) with a builder for the text.
  */
-export async function feedEtag(kv: Store, user: User): Promise<string> {
-  const versions = await scheduleVersions(kv, user.id, user.emailVerified ? user.email : null);
-  return `"${(await hashToken(`${user.id}|${user.updatedAt}|${versions}`)).slice(0, 32)}"`;
+export async function loadFeed(kv: Store, config: Config, user: User): Promise<FeedSnapshot> {
+  const list = await listSchedulesFor(kv, user.id, user.emailVerified ? user.email : null);
+  const versions = list.map((e) => e.version).sort().join(",");
+  const etag = `"${(await hashToken(`${user.id}|${user.updatedAt}|${versions}`)).slice(0, 32)}"`;
+  const items = await withOrganizers(kv, user, list);
+  return {
+    etag,
+    render: () =>
+      buildFeed(items, { publicUrl: config.publicUrl, sipHost: sipHostOf(config), name: `Talkspace — ${user.name}` }),
+  };
 }
 
 /** Every scheduled meeting a person hosts or (with a verified email) is invited to, with organizers. */
 export async function feedItems(kv: Store, user: User): Promise<CalendarItem[]> {
-  const list = await listSchedulesFor(kv, user.id, user.emailVerified ? user.email : null);
+  return await withOrganizers(kv, user, await listSchedulesFor(kv, user.id, user.emailVerified ? user.email : null));
+}
+
+async function withOrganizers(
+  kv: Store,
+  user: User,
+  list: { meeting: CalendarItem["meeting"]; schedule: CalendarItem["schedule"] }[],
+): Promise<CalendarItem[]> {
   const hosts = new Map<string, { name: string; email: string }>([[user.id, { name: user.name, email: user.email }]]);
-  const items: CalendarItem[] = [];
-  for (const { meeting, schedule } of list) {
-    let organizer = hosts.get(meeting.hostId);
-    if (!organizer) {
-      const host = await getUser(kv, meeting.hostId);
-      organizer = { name: host?.name ?? "", email: host?.email ?? "unknown@invalid" };
-      hosts.set(meeting.hostId, organizer);
-    }
-    items.push({ meeting, schedule, organizer });
-  }
-  return items;
+  const missing = [...new Set(list.map((e) => e.meeting.hostId).filter((id) => !hosts.has(id)))];
+  const found = await Promise.all(missing.map((id) => getUser(kv, id)));
+  missing.forEach((id, i) =>
+    hosts.set(id, { name: found[i]?.name ?? "", email: found[i]?.email ?? "unknown@invalid" })
+  );
+  return list.map(({ meeting, schedule }) => ({ meeting, schedule, organizer: hosts.get(meeting.hostId)! }));
 }
 
 /** The person's whole feed as iCalendar text (METHOD:PUBLISH). */
 export async function renderFeed(kv: Store, config: Config, user: User): Promise<string> {
-  return buildFeed(await feedItems(kv, user), {
-    publicUrl: config.publicUrl,
-    sipHost: sipHostOf(config),
-    name: `Talkspace — ${user.name}`,
-  });
+  return (await loadFeed(kv, config, user)).render();
 }

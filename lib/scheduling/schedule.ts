@@ -1,5 +1,6 @@
 // The schedule of a meeting: when it happens (a wall-clock start in an IANA zone, a duration, an
 // optional RRULE with cancelled and changed occurrences), who is invited and how they answered.
+// This is the scheduling capability's store module for schedules and their host/invitee indexes.
 
 import type { Store } from "../common/store.ts";
 import { createMeeting, getMeetingByNumber } from "../meetings/store.ts";
@@ -296,7 +297,9 @@ export async function getScheduledMeeting(
 /** KV's getMany limit: keys per read. */
 const GET_MANY_MAX = 10;
 /** getMany batches in flight at once while reading a person's schedules (bounded, so one big feed cannot flood the store). */
-const PARALLEL_BATCHES = 16;
+const PARALLEL_BATCHES = 32;
+/** Index entries per list round trip: a person's schedule index is read whole, so fewer, larger batches. */
+const INDEX_BATCH = 1000;
 
 /**
  * Runs `read` over `items` in slices of GET_MANY_MAX, at most PARALLEL_BATCHES at a time, and
@@ -318,11 +321,11 @@ async function inBatches<I, R>(items: readonly I[], read: (batch: I[]) => Promis
   return results.flat();
 }
 
-/** The meeting IDs of the schedules a person hosts and (with `verifiedEmail`) is invited to, hosts' first, both lists read at once. */
+/** Meeting IDs a person hosts and (with a verified email) is invited to, hosted first, without duplicates. */
 async function scheduleIdsFor(kv: Store, userId: string, verifiedEmail: string | null) {
   const read = async (prefix: readonly string[]) => {
     const out: string[] = [];
-    for await (const e of kv.list({ prefix })) out.push(String(e.key[2]));
+    for await (const e of kv.list({ prefix }, { batchSize: INDEX_BATCH })) out.push(String(e.key[2]));
     return out;
   };
   const [hosted, invited] = await Promise.all([
@@ -335,6 +338,14 @@ async function scheduleIdsFor(kv: Store, userId: string, verifiedEmail: string |
   return ids;
 }
 
+/** One of a person's scheduled meetings, with `version`: the two records' versionstamps, for ETags. */
+export interface ScheduledEntry {
+  meeting: Meeting;
+  schedule: Schedule;
+  role: "host" | "invitee";
+  version: string;
+}
+
 /**
  * Every scheduled meeting a person hosts, plus (when `verifiedEmail` is given) those their email
  * is invited to — without duplicates, hosted ones first, each list in key order. Reads batches of
@@ -345,30 +356,24 @@ export async function listSchedulesFor(
   kv: Store,
   userId: string,
   verifiedEmail: string | null,
-): Promise<{ meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[]> {
+): Promise<ScheduledEntry[]> {
   const ids = await scheduleIdsFor(kv, userId, verifiedEmail);
   return await inBatches([...ids], async (batch) => {
     const schedules = await kv.getMany<Schedule[]>(batch.map(([id]) => scheduleKeys.schedule(id)));
-    const present = schedules.map((s) => s.value).filter((s): s is Schedule => s !== null);
-    const meetings = await kv.getMany<Meeting[]>(present.map((s) => meetingKeys.meeting(s.id)));
-    const out: { meeting: Meeting; schedule: Schedule; role: "host" | "invitee" }[] = [];
+    const present = schedules.filter((s) => s.value !== null);
+    const meetings = await kv.getMany<Meeting[]>(present.map((s) => meetingKeys.meeting(s.value!.id)));
+    const out: ScheduledEntry[] = [];
     present.forEach((s, j) => {
-      const m = meetings[j].value;
-      if (m) out.push({ meeting: m, schedule: s, role: ids.get(s.meetingId)! });
+      const m = meetings[j];
+      if (!m.value) return;
+      const schedule = s.value!;
+      out.push({
+        meeting: m.value,
+        schedule,
+        role: ids.get(schedule.meetingId)!,
+        version: `${schedule.meetingId}:${s.versionstamp}:${m.versionstamp}`,
+      });
     });
     return out;
   });
-}
-
-/** Versionstamps of the same records listSchedulesFor reads: a cheap fingerprint for feed ETags. */
-export async function scheduleVersions(kv: Store, userId: string, verifiedEmail: string | null): Promise<string> {
-  const list = [...(await scheduleIdsFor(kv, userId, verifiedEmail)).keys()].sort();
-  const parts = await inBatches(list, async (batch) => {
-    const schedules = await kv.getMany<Schedule[]>(batch.map((id) => scheduleKeys.schedule(id)));
-    const meetings = await kv.getMany<Meeting[]>(
-      schedules.map((s) => s.value ? meetingKeys.meeting(s.value.id) : meetingKeys.meeting("-")),
-    );
-    return schedules.map((s, j) => `${batch[j]}:${s.versionstamp}:${meetings[j].versionstamp}`);
-  });
-  return parts.join(",");
 }
