@@ -14,23 +14,37 @@ const log = logger("signin");
 /** Where the TOTP step lives; the password step sends two-factor accounts there. */
 export const TOTP_STEP_PATH = "/signin/totp";
 
+const SAFE_BASE = "http://talkspace.invalid";
+
 /**
- * Returns `next` when it is a path on this site ("/x", not "//host", "/\host" or a URL), else null.
- * Control characters and backslashes are refused outright because browsers normalise them.
+ * The one check for every return URL (?next=, hidden form fields): `next` as a path on this site,
+ * else null. Judged on what a browser would make of it, after parsing and normalising (`/.//x`,
+ * `/..//x` and `/%2e//x` all become `//x`, another host): the result must be "/" or start with one
+ * "/" and a character other than "/" or "\". Refused before parsing: anything not starting with "/",
+ * backslashes, control characters and percent-encoded "/", "\", "." or controls in the path (servers
+ * and proxies decode those, so they may turn into separators or dot segments later). The path
+ * returned is the parsed one (ASCII, percent-encoded), so the Location header is exactly what was checked.
  */
 export function safeNext(next: unknown): string | null {
   if (typeof next !== "string" || next.length === 0 || next.length > 2000) return null;
-  if (!next.startsWith("/") || next.startsWith("//")) return null;
+  if (!next.startsWith("/")) return null;
   // deno-lint-ignore no-control-regex -- refusing control characters is the point
-  if (/[\\\u0000-\u001f\u007f]/.test(next)) return null;
+  if (/[\\\u0000-\u001f\u007f-\u009f]/.test(next)) return null;
+  const path = next.replace(/[?#].*$/s, "");
+  if (/%(2f|5c|2e|[01][0-9a-f]|7f)/i.test(path)) return null;
+  let url: URL;
   try {
-    const base = "http://talkspace.invalid";
-    const url = new URL(next, base);
-    if (url.origin !== base) return null;
-    return url.pathname + url.search + url.hash;
+    url = new URL(next, SAFE_BASE);
   } catch {
     return null;
   }
+  if (url.origin !== SAFE_BASE) return null;
+  const local = url.pathname + url.search + url.hash;
+  if (!/^\/(?![/\\])/.test(local)) return null;
+  // A browser resolving the Location header must land on the same path (and origin) again.
+  const again = new URL(local, SAFE_BASE);
+  if (again.origin !== SAFE_BASE || again.pathname + again.search + again.hash !== local) return null;
+  return local;
 }
 
 /** Ends the request's cookie session (full or half-signed-in), if any, and clears the cookie. */
