@@ -1,5 +1,7 @@
 // Runtime configuration from environment variables; the README's configuration table mirrors this.
 
+import { parseKey } from "./secret_box.ts";
+
 export type TalkspaceEnv = "development" | "production" | "test";
 
 export interface Config {
@@ -31,6 +33,11 @@ export interface Config {
   sipDomain: string;
   /** A phone number (DID) that reaches the gateway's IVR, shown as the dial-in number; empty: none. */
   sipDidNumber: string;
+  /**
+   * Keys (32 bytes each) that encrypt TOTP secrets at rest, the current one first; older ones still
+   * decrypt. Empty: a key derived from the server secret (SECRET_KEY, or the one kept in KV).
+   */
+  totpEncryptionKeys: Uint8Array[];
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -50,6 +57,26 @@ function sipDomainOf(value: string | undefined, publicUrl: string): string {
     );
   }
   return v;
+}
+
+/**
+ * TOTP_ENCRYPTION_KEYS (comma-separated, current first) or TOTP_ENCRYPTION_KEY (one key); each is
+ * 64 hex digits or 32 bytes in base64/base64url. Errors name the variable and position, never the value.
+ */
+function totpKeysOf(env: Record<string, string | undefined>): Uint8Array[] {
+  const list = (env.TOTP_ENCRYPTION_KEYS ?? "").trim();
+  const one = (env.TOTP_ENCRYPTION_KEY ?? "").trim();
+  if (list && one) throw new Error("Set TOTP_ENCRYPTION_KEYS or TOTP_ENCRYPTION_KEY, not both");
+  const name = list ? "TOTP_ENCRYPTION_KEYS" : "TOTP_ENCRYPTION_KEY";
+  const texts = list ? list.split(",").map((s) => s.trim()) : one ? [one] : [];
+  return texts.map((text, i) => {
+    const key = parseKey(text);
+    if (!key) {
+      const which = list ? ` (entry ${i + 1})` : "";
+      throw new Error(`${name}${which} must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)`);
+    }
+    return key;
+  });
 }
 
 /** Reads the configuration; throws with the variable's name when a value is malformed. */
@@ -91,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     janusWsUrl,
     sipDomain: sipDomainOf(env.SIP_DOMAIN, publicUrl),
     sipDidNumber: (env.SIP_DID_NUMBER ?? "").trim(),
+    totpEncryptionKeys: totpKeysOf(env),
   };
 }
 

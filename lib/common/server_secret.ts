@@ -7,6 +7,24 @@ import { randomToken } from "./ids.ts";
 
 /** Returns the signing key; concurrent first starts agree on one secret (atomic create). */
 export async function loadSigningKey(kv: Store, configured: string): Promise<CryptoKey> {
+  const secret = await loadServerSecret(kv, configured);
+  return await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+      "verify",
+    ],
+  );
+}
+
+/**
+ * The server secret itself: `configured` (SECRET_KEY) when set, else the one kept in KV, created
+ * once (concurrent first starts agree on one). Other keys are derived from it (secret_box.ts).
+ */
+export async function loadServerSecret(kv: Store, configured: string): Promise<string> {
   let secret = configured;
   if (!secret) {
     const existing = await kv.get<string>(commonKeys.serverSecret());
@@ -21,14 +39,5 @@ export async function loadSigningKey(kv: Store, configured: string): Promise<Cry
       secret = (await kv.get<string>(commonKeys.serverSecret())).value!;
     }
   }
-  return await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    [
-      "sign",
-      "verify",
-    ],
-  );
+  return secret;
 }
