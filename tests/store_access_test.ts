@@ -39,13 +39,12 @@ const STORE_MODULES = [
   "lib/scheduling/feed_store.ts",
   // email: the development outbox is its own store.
   "lib/email/outbox.ts",
-  // reminders: record stores, the queue consumer, and reminders.ts, whose planning still shares the
-  // module with its plan/claim records (to be split into a reminders store).
+  // reminders: record stores (plans, channels and markers in store.ts) and the queue consumer.
   "lib/reminders/subscriptions.ts",
   "lib/reminders/prefs.ts",
   "lib/reminders/vapid.ts",
   "lib/reminders/background.ts",
-  "lib/reminders/reminders.ts",
+  "lib/reminders/store.ts",
 ];
 
 const ACCESS = [

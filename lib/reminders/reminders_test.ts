@@ -11,7 +11,7 @@ import { setQuiet } from "../common/log.ts";
 import { startBackgroundWork } from "./background.ts";
 import { pushKeys } from "./keys.ts";
 import { setReminderMinutes } from "./prefs.ts";
-import { dueReminders, handleReminderMessage, requestPlan } from "./reminders.ts";
+import { handleReminderMessage, requestPlan } from "./reminders.ts";
 import type { ReminderDeps, ReminderMessage } from "./reminders.ts";
 import { listSubscriptions, saveSubscription } from "./subscriptions.ts";
 import { decryptPush, makeSubscriber, MemorySchedule, RecordingPushService, verifyVapid, waitFor } from "./testing.ts";
@@ -70,21 +70,6 @@ async function subscribe(kv: Store, userId: string, name: string): Promise<Subsc
 }
 
 const MIN = 60_000;
-
-Deno.test("dueReminders: future offsets at their time, past ones collapse into one sent now", () => {
-  const now = 1_000_000_000_000;
-  const start = now + 30 * MIN;
-  assert.deepEqual(dueReminders(start, [10, 60], now), [{ offset: 60, dueMs: now }, {
-    offset: 10,
-    dueMs: start - 10 * MIN,
-  }]);
-  assert.deepEqual(dueReminders(start, [60, 120], now), [{ offset: 60, dueMs: now }]);
-  assert.deepEqual(dueReminders(start, [0, 5], now), [{ offset: 5, dueMs: start - 5 * MIN }, {
-    offset: 0,
-    dueMs: start,
-  }]);
-  assert.deepEqual(dueReminders(now - 1, [10], now), [], "an occurrence that started gets no reminder");
-});
 
 Deno.test("a meeting scheduled at short notice reminds each device once, encrypted for it and VAPID-signed", async () => {
   const w = await world();

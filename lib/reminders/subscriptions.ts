@@ -241,6 +241,11 @@ async function listSubscriptionIds(kv: Store, userId: string): Promise<string[]>
   return ids;
 }
 
+/** One subscription by id, or null when it is gone. */
+export async function getSubscription(kv: Store, id: string): Promise<PushSubscriptionRecord | null> {
+  return (await kv.get<PushSubscriptionRecord>(pushKeys.subscription(id))).value;
+}
+
 /** A person's subscriptions, oldest first (records whose index outlived them are skipped). */
 export async function listSubscriptions(kv: Store, userId: string): Promise<PushSubscriptionRecord[]> {
   const ids = await listSubscriptionIds(kv, userId);
