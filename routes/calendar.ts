@@ -2,7 +2,7 @@
 // 60 requests a minute per feed). Its secret URL is managed at /account/calendar.
 
 import { Hono } from "hono";
-import { assertNotLimited, recordFailure } from "../lib/common/rate_limit.ts";
+import { reserveAttempt } from "../lib/common/rate_limit.ts";
 import type { RateLimitRule } from "../lib/common/rate_limit.ts";
 import { hashToken } from "../lib/common/ids.ts";
 import { NotFound } from "../lib/common/errors.ts";
@@ -22,8 +22,8 @@ calendarFeedRoutes.get("/calendar/:file", async (c) => {
   const owner = await feedOwner(kv, token);
   if (!owner) throw new NotFound("We could not find that calendar; it may have been regenerated or revoked");
   const subject = await hashToken(token);
-  await assertNotLimited(kv, "calendar_feed", [subject], FEED_RULE);
-  await recordFailure(kv, "calendar_feed", [subject], FEED_RULE); // counts every request, not only failures
+  // Counts every request, not only failures, in one checked commit (parallel polls cannot race past it).
+  await reserveAttempt(kv, "calendar_feed", [subject], FEED_RULE);
   const feed = await loadFeed(kv, config, owner);
   const etag = feed.etag;
   const headers = {

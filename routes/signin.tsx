@@ -12,7 +12,7 @@ import { parseForm, rules } from "../lib/web/validate.ts";
 import type { FormValues } from "../lib/web/validate.ts";
 import { logger } from "../lib/common/log.ts";
 import { dummyVerify, verifyPassword } from "../lib/accounts/password.ts";
-import { assertNotLimited, clearFailures, recordFailure } from "../lib/common/rate_limit.ts";
+import { reserveAttempt } from "../lib/common/rate_limit.ts";
 import { afterPassword, completeSignIn, safeNext } from "../lib/web/signin.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
 import { TOTP_LIMIT_SCOPE, totpLimitSubjects, WRONG_CODE } from "../lib/web/second_factor.ts";
@@ -96,18 +96,19 @@ signinRoutes.post("/signin", async (c) => {
     renderPage(c, <SigninPage values={form.values} next={next} {...props} />, { title: "Sign in", status });
   if (!form.ok) return show(422, { errors: form.errors });
   const { email, password } = form.data;
-  const subjects = [`email:${email}`, `ip:${c.get("clientIp")}`];
-  await assertNotLimited(kv, "signin", subjects);
+  const accountSubject = `email:${email}`;
+  // Counted before the password is looked at, so parallel guesses cannot overtake the limit; a
+  // wrong password keeps the reservation as its recorded failure.
+  const attempt = await reserveAttempt(kv, "signin", [accountSubject, `ip:${c.get("clientIp")}`]);
   const user = await getUserByEmail(kv, email);
   const ok = user ? await verifyPassword(user.passwordHash, password) : await dummyVerify(password);
-  if (!user || !ok) {
-    await recordFailure(kv, "signin", subjects);
-    return show(422, { problem: "The email or password is incorrect." });
-  }
+  if (!user || !ok) return show(422, { problem: "The email or password is incorrect." });
+  // The right password: this attempt is given back to the address, and the account's earlier
+  // failures are cleared (as before reservations), so a person's own typos do not linger.
+  await attempt.release([accountSubject]);
   if (user.disabled) {
     return show(403, { problem: "This account has been disabled by an administrator." });
   }
-  await clearFailures(kv, "signin", `email:${email}`);
   return await afterPassword(c, user, next);
 });
 
@@ -164,7 +165,6 @@ signinRoutes.post("/signin/totp", async (c) => {
   const user = await pendingSignIn(c);
   if (!user) return c.redirect("/signin", 303);
   const subjects = totpLimitSubjects(c, user.id);
-  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
   if (!parsed.ok) {
     return renderPage(c, <SignInCodePage next={next} error={parsed.errors.code} />, {
@@ -172,13 +172,14 @@ signinRoutes.post("/signin/totp", async (c) => {
       status: 422,
     });
   }
+  // Reserved before the code (or recovery code) is checked; a wrong one keeps it as its failure.
+  const attempt = await reserveAttempt(kv, TOTP_LIMIT_SCOPE, subjects);
   const factor = await verifySecondFactor(kv, user, parsed.data.code);
   if (!factor) {
-    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     log.info("wrong second factor", { userId: user.id });
     return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, { title: "Sign-in code", status: 422 });
   }
-  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
+  await attempt.release([subjects[0]]);
   log.info("signed in with second factor", { userId: user.id, factor });
   // After a recovery code the two-factor page says how many are left and offers new ones.
   // completeSignIn deletes the half-signed-in session and sets a new full session cookie.

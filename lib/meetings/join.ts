@@ -9,7 +9,7 @@
 import type { Store } from "../common/store.ts";
 import type { Meeting, MeetingRole } from "./store.ts";
 import { roleOf } from "./store.ts";
-import { assertNotLimited, recordFailure } from "../common/rate_limit.ts";
+import { reserveAttempt } from "../common/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
 import type { FieldErrors } from "../common/errors.ts";
 import { commitChange } from "./events.ts";
@@ -283,11 +283,14 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
     };
   }
   const subject = `${meeting.meetingId}:${a.clientIp}`;
-  await assertNotLimited(kv, PASSCODE_SCOPE, [subject]);
+  // Reserved before the passcode is compared, so parallel guesses cannot overtake the limit; only a
+  // wrong passcode keeps it (as its recorded failure).
+  const attempt = await reserveAttempt(kv, PASSCODE_SCOPE, [subject]);
   const byLink = a.linkToken !== undefined && timingSafeEqual(a.linkToken, meeting.linkToken);
   const typed = (a.passcode ?? "").replace(/\s+/g, "");
   if (!byLink) {
     if (!typed) {
+      await attempt.release();
       return {
         ok: false,
         refusal: {
@@ -299,7 +302,6 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
       };
     }
     if (!timingSafeEqual(typed, meeting.passcode)) {
-      await recordFailure(kv, PASSCODE_SCOPE, [subject]);
       return {
         ok: false,
         refusal: {
@@ -311,6 +313,7 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
       };
     }
   }
+  await attempt.release();
   const { token, admission } = await admit(kv, meeting, { userId: a.user?.id ?? null, name, role, ip: a.clientIp });
   return { ok: true, token, admission };
 }

@@ -26,7 +26,7 @@ import {
   sendVerificationEmail,
 } from "../../lib/accounts/emails.ts";
 import { hashPassword, verifyPassword } from "../../lib/accounts/password.ts";
-import { assertNotLimited, clearFailures, recordFailure } from "../../lib/common/rate_limit.ts";
+import { reserveAttempt } from "../../lib/common/rate_limit.ts";
 import { CsrfField, Field, Form, Notice } from "../../components/Form.tsx";
 
 const log = logger("account");
@@ -66,14 +66,12 @@ accountRoutes.use("/account/delete", requireUser(), requireBrowserSession());
 
 /** Checks the person's current password, counting wrong answers (10 per 15 minutes, then 429). */
 async function passwordMatches(kv: Store, user: User, password: string): Promise<boolean> {
-  const subject = [`user:${user.id}`];
-  await assertNotLimited(kv, "reauth", subject);
-  if (await verifyPassword(user.passwordHash, password)) {
-    await clearFailures(kv, "reauth", subject[0]);
-    return true;
-  }
-  await recordFailure(kv, "reauth", subject);
-  return false;
+  const subject = `user:${user.id}`;
+  // Reserved before the password is checked, so parallel guesses cannot overtake the limit.
+  const attempt = await reserveAttempt(kv, "reauth", [subject]);
+  if (!(await verifyPassword(user.passwordHash, password))) return false;
+  await attempt.release([subject]);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,8 +284,7 @@ accountRoutes.post("/account/email", async (c) => {
   if (email === user.email) return fail({ email: "That is already your email address" });
   if (await getUserByEmail(deps.kv, email)) return fail({ email: "Another account already uses this email address" });
   // Each request mails a stranger's address, so it is counted like the verification resend.
-  await assertNotLimited(deps.kv, "email_change", [`user:${user.id}`]);
-  await recordFailure(deps.kv, "email_change", [`user:${user.id}`]);
+  await reserveAttempt(deps.kv, "email_change", [`user:${user.id}`]);
   const data: ChangeEmailData = { userId: user.id, oldEmail: user.email, newEmail: email };
   const token = await issueToken(deps.kv, "change_email", data, CHANGE_EMAIL_TTL_MS);
   await deps.mailer.send(
@@ -381,8 +378,7 @@ accountRoutes.post("/account/verify", async (c) => {
   if (user.emailVerified) return c.redirect("/account?notice=already-verified", 303);
   // Every resend counts, like failures do elsewhere: 10 per 15 minutes per account.
   const subjects = [`user:${user.id}`];
-  await assertNotLimited(deps.kv, "verify_resend", subjects);
-  await recordFailure(deps.kv, "verify_resend", subjects);
+  await reserveAttempt(deps.kv, "verify_resend", subjects);
   await sendVerificationEmail(deps, user);
   return c.redirect("/account?notice=verify-sent", 303);
 });

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { Field, Form, Notice } from "../../components/Form.tsx";
-import { assertNotLimited, clearFailures, recordFailure } from "../../lib/common/rate_limit.ts";
+import { reserveAttempt } from "../../lib/common/rate_limit.ts";
 import { verifyPassword } from "../../lib/accounts/password.ts";
 import { countRecoveryCodes, RECOVERY_CODE_COUNT, regenerateRecoveryCodes } from "../../lib/accounts/recovery_codes.ts";
 import {
@@ -257,17 +257,17 @@ accountTotpRoutes.post("/account/totp/confirm", async (c) => {
   const secret = session.session.pendingTotpSecret;
   if (!secret) return c.redirect("/account/totp?notice=enrollment-expired", 303);
   const subjects = totpLimitSubjects(c, user.id);
-  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ code: appCode }));
   if (!parsed.ok) return await renderEnroll(c, user, secret, { status: 422, errors: parsed.errors });
+  // Reserved before the code is checked; a wrong code keeps it as its recorded failure.
+  const attempt = await reserveAttempt(kv, TOTP_LIMIT_SCOPE, subjects);
   if (!(await verifyTotp(kv, user.id, secret, parsed.data.code))) {
-    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderEnroll(c, user, secret, {
       status: 422,
       errors: { code: "That code does not match. Check that your phone's clock is right and try the next code." },
     });
   }
-  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
+  await attempt.release([subjects[0]]);
   const enabled = await enableTwoFactor(kv, user.id, secret);
   if (!enabled) throw new Unauthorized();
   await updateSession(kv, session.tokenHash, { pendingTotpSecret: undefined });
@@ -282,19 +282,18 @@ accountTotpRoutes.post("/account/totp/disable", async (c) => {
   const user = c.get("user")!;
   if (!user.totpSecret) return c.redirect("/account/totp", 303);
   const subjects = totpLimitSubjects(c, user.id);
-  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ password: rules.password, code: rules.totpCode }));
   if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: parsed.errors });
+  // Reserved before the password and code are checked; a wrong one keeps it as its failure.
+  const attempt = await reserveAttempt(kv, TOTP_LIMIT_SCOPE, subjects);
   // The password first, so a wrong password never uses up a recovery code.
   if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
-    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { password: "That password is not right" } });
   }
   if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
-    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { code: WRONG_CODE } });
   }
-  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
+  await attempt.release([subjects[0]]);
   await disableTwoFactor(kv, user.id);
   log.info("two-factor sign-in turned off", { userId: user.id });
   return c.redirect("/account/totp?notice=disabled", 303);
@@ -305,15 +304,15 @@ accountTotpRoutes.post("/account/totp/recovery-codes", async (c) => {
   const user = c.get("user")!;
   if (!user.totpSecret) return c.redirect("/account/totp", 303);
   const subjects = totpLimitSubjects(c, user.id);
-  await assertNotLimited(kv, TOTP_LIMIT_SCOPE, subjects);
   const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
   // The status page has two `code` fields; this form's message goes under its own.
   if (!parsed.ok) return await renderStatus(c, user, { status: 422, errors: { recoveryCode: parsed.errors.code } });
+  // Reserved before the code is checked; a wrong code keeps it as its recorded failure.
+  const attempt = await reserveAttempt(kv, TOTP_LIMIT_SCOPE, subjects);
   if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
-    await recordFailure(kv, TOTP_LIMIT_SCOPE, subjects);
     return await renderStatus(c, user, { status: 422, errors: { recoveryCode: WRONG_CODE } });
   }
-  await clearFailures(kv, TOTP_LIMIT_SCOPE, `user:${user.id}`);
+  await attempt.release([subjects[0]]);
   const codes = await regenerateRecoveryCodes(kv, user.id);
   log.info("recovery codes replaced", { userId: user.id });
   return renderPage(c, <RecoveryCodesPage codes={codes} heading="Your new recovery codes" />, {
