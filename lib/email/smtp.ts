@@ -4,6 +4,7 @@ import nodemailer from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Config } from "../common/config.ts";
 import { logger } from "../common/log.ts";
+import { cleanLine } from "../common/text.ts";
 import type { Mailer, MailMessage } from "./mailer.ts";
 
 const log = logger("email");
@@ -40,12 +41,29 @@ export function parseSmtpUrl(smtpUrl: string): SmtpTarget {
   return target;
 }
 
-/** The message as nodemailer takes it: From is always MAIL_FROM. */
+/**
+ * The recipient as one header value: a line break would start a header of the sender's choosing and
+ * a comma or semicolon would add recipients, so either is refused (the caller sees which address).
+ */
+export function recipientHeader(to: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what a header value may not hold
+  if (/[\x00-\x1f\x7f-\x9f\u2028\u2029,;]/.test(to)) {
+    throw new Error(`Not a single email address: ${JSON.stringify(to)}`);
+  }
+  return to;
+}
+
+/** The subject as one header line: line breaks become spaces, other control characters go (cleanLine). */
+export function subjectHeader(subject: string): string {
+  return cleanLine(subject).trim();
+}
+
+/** The message as nodemailer takes it: From is always MAIL_FROM; To and Subject are one line each. */
 function envelope(config: Config, message: MailMessage) {
   const base = {
     from: config.mailFrom,
-    to: message.to,
-    subject: message.subject,
+    to: recipientHeader(message.to),
+    subject: subjectHeader(message.subject),
     text: message.text,
     html: message.html,
   };

@@ -7,6 +7,7 @@
 // ical.js stays our reader: the tests parse every kind of document back with it.
 
 import ICAL from "ical.js";
+import { cleanLine } from "../common/text.ts";
 import { formatMeetingId } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { seriesYearSpan } from "./recurrence.ts";
@@ -65,30 +66,37 @@ export function joinDetails(meeting: Meeting, schedule: Schedule, publicUrl: str
 // ---- The writer: escaping, folding, values (RFC 5545 §3.1, §3.3; RFC 6868 for parameters) ----
 
 // Control characters other than HTAB and LF are not allowed in TEXT (§3.3.11): they are dropped,
-// which turns a CRLF into a plain line break and removes a bare CR.
+// which turns a CRLF into a plain line break and removes a bare CR. C1 controls go too (NEL, U+0085,
+// ends a line for some readers), and so do lone surrogates, which UTF-8 cannot carry.
 // deno-lint-ignore no-control-regex -- control characters are what RFC 5545 forbids in values
-const TEXT_SPECIAL = /[\\;,\n\x00-\x08\x0b-\x1f\x7f]/g;
+const TEXT_SPECIAL = /[\\;,\n\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const TEXT_ESCAPES: Record<string, string> = { "\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n" };
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** A TEXT value: backslash, semicolon, comma and line breaks escaped, other control characters dropped. */
+/**
+ * A TEXT value (§3.3.11): backslash, semicolon, comma and LF escaped (`\\`, `\;`, `\,`, `\n`), CR
+ * and every other control character and lone surrogate dropped, so no value can end its line.
+ */
 export function escapeText(value: string): string {
-  return value.replace(TEXT_SPECIAL, (ch) => TEXT_ESCAPES[ch] ?? "");
+  const text = value.isWellFormed() ? value : value.replace(LONE_SURROGATE, "");
+  return text.replace(TEXT_SPECIAL, (ch) => TEXT_ESCAPES[ch] ?? "");
 }
 
-// deno-lint-ignore no-control-regex -- control characters are what RFC 5545 forbids in values
-const PARAM_SPECIAL = /[\^"\n\x00-\x08\x0b-\x1f\x7f]/g;
-const PARAM_ESCAPES: Record<string, string> = { "^": "^^", '"': "^'", "\n": "^n" };
-
-/** A parameter value: RFC 6868 escapes for ^, " and line breaks, quoted when it holds ; : or ,. */
+/**
+ * A parameter value (§3.2, e.g. CN=): one line (cleanLine: breaks become spaces; controls, bidi
+ * overrides and lone surrogates go), DQUOTE removed (a quoted-string cannot hold one, and RFC 6868's
+ * ^' is not read by every client), `^` written as RFC 6868's `^^` so a literal "^n" is not read as a
+ * line break; then in DQUOTEs unless it is a plain token like a TZID.
+ */
 export function paramValue(value: string): string {
-  const escaped = value.replace(PARAM_SPECIAL, (ch) => PARAM_ESCAPES[ch] ?? "");
-  return /[;:,]/.test(escaped) ? `"${escaped}"` : escaped;
+  const text = cleanLine(value).replaceAll('"', "").replaceAll("^", "^^");
+  return /^[A-Za-z0-9_./+-]+$/.test(text) ? text : `"${text}"`;
 }
 
 /** A URI or CAL-ADDRESS value: taken as it is, minus any control character (which would end the line). */
 function uriValue(value: string): string {
   // deno-lint-ignore no-control-regex -- control characters are what RFC 5545 forbids in values
-  return value.replace(/[\x00-\x1f\x7f]/g, "");
+  return value.replace(/[\x00-\x1f\x7f-\x9f]/g, "");
 }
 
 // deno-lint-ignore no-control-regex -- finding non-ASCII text needs the ASCII range
@@ -182,7 +190,8 @@ function rruleValue(rule: string): string {
 }
 
 function organizerLine(organizer: { name: string; email: string }): string {
-  const cn = organizer.name ? `;CN=${paramValue(organizer.name)}` : "";
+  const name = paramValue(organizer.name);
+  const cn = name && name !== '""' ? `;CN=${name}` : "";
   return foldLine(`ORGANIZER${cn}:mailto:${uriValue(organizer.email)}`);
 }
 

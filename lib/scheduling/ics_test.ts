@@ -110,19 +110,22 @@ Deno.test("ics: the feed name is TEXT and cannot add properties", () => {
   assert.match(text, /^X-WR-CALNAME:Talkspace — Eve\\nMETHOD:REQUEST\\; x\\, y$/m);
 });
 
-Deno.test("ics: organizer names with quotes, ^, ; : , and line breaks come back exactly (RFC 6868)", () => {
+Deno.test("ics: organizer names with ^, ; : , come back exactly (RFC 6868); quotes and line breaks do not survive", () => {
   for (const name of ['Ann "The Host" O\'Neil', "a;b:c,d", "caret ^ and ^n literally", "two\r\nlines", "Zoë 日本 🎉"]) {
     const it = item("t", {}, name);
     const text = buildRequest(it, { ...CTX, organizer: it.organizer }, NOW);
     assertWellFolded(text);
     const ev = new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent("vevent")!;
     const organizer = ev.getFirstProperty("organizer")!;
-    assert.equal(organizer.getParameter("cn"), normalized(name));
+    // One line, no DQUOTE (a quoted parameter cannot hold one): the breaks become a space.
+    assert.equal(organizer.getParameter("cn"), name.replace(/\r\n/g, " ").replaceAll('"', ""));
     assert.equal(organizer.getFirstValue(), "mailto:hana@example.org");
   }
   assert.equal(paramValue("plain"), "plain");
-  assert.equal(paramValue('a "b" ^'), "a ^'b^' ^^");
+  assert.equal(paramValue("America/New_York"), "America/New_York");
+  assert.equal(paramValue('a "b" ^'), '"a b ^^"');
   assert.equal(paramValue("x;y"), '"x;y"');
+  assert.equal(paramValue('Eve"\r\nATTENDEE:mailto:x@evil.test'), '"Eve ATTENDEE:mailto:x@evil.test"');
 });
 
 Deno.test("ics: escapeText and foldLine at their edges", () => {

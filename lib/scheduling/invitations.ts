@@ -7,6 +7,7 @@ import type { Meeting } from "../meetings/store.ts";
 import type { User } from "../accounts/users.ts";
 import type { Mailer, MailMessage } from "../email/mailer.ts";
 import { logger } from "../common/log.ts";
+import { cleanLine, cleanText } from "../common/text.ts";
 import { buildCancel, buildRequest, joinDetails, meetingJoinUrl } from "./ics.ts";
 import type { IcsContext } from "./ics.ts";
 import { describeRrule } from "./recurrence.ts";
@@ -69,6 +70,15 @@ function context(deps: InvitationDeps, host: User): IcsContext {
     publicUrl: deps.config.publicUrl,
     sipHost: sipHostOf(deps.config),
     organizer: { name: host.name, email: host.email },
+  };
+}
+
+/** Title, host name and description as a mail shows them (cleaned again: stored text may be older than the input rules). */
+function shown(item: { meeting: Meeting; schedule: Schedule; host: User }) {
+  return {
+    title: cleanLine(item.meeting.title).trim(),
+    hostName: cleanLine(item.host.name).trim(),
+    schedule: { ...item.schedule, description: cleanText(item.schedule.description) },
   };
 }
 
@@ -136,12 +146,15 @@ export async function sendInvitations(
 ): Promise<{ sent: string[]; failed: string[] }> {
   if (recipients.length === 0) return { sent: [], failed: [] };
   assertVerified(item.host);
-  const { meeting, schedule, host } = item;
+  const { meeting, host } = item;
   const ctx = context(deps, host);
-  const ics = buildRequest({ meeting, schedule, organizer: ctx.organizer }, ctx);
+  const ics = buildRequest({ meeting, schedule: item.schedule, organizer: ctx.organizer }, ctx);
+  // The mail shows text that may predate input cleaning: one line for title and name, LF-only lines
+  // for the description, so nothing in them reads as a header or an extra line of the invitation.
+  const { title, hostName, schedule } = shown(item);
   const when = formatWhen(schedule.startsAt, schedule.timeZone);
   const repeat = describeRrule(schedule.rrule, schedule.timeZone);
-  const subject = `${kind === "new" ? "Invitation" : "Updated invitation"}: ${meeting.title} — ${when}`;
+  const subject = `${kind === "new" ? "Invitation" : "Updated invitation"}: ${title} — ${when}`;
   const didNumber = dialInNumberOf(deps.config);
   const phone = dialInLine(didNumber, meeting);
   // The dial-in number goes after the SIP line (before the description, which ends the block).
@@ -150,7 +163,7 @@ export async function sendInvitations(
     const accept = rsvpUrl(ctx.publicUrl, invitee, "accept");
     const decline = rsvpUrl(ctx.publicUrl, invitee, "decline");
     const text = [
-      `${host.name} (${host.email}) ${kind === "new" ? "invites you to" : "changed"} "${meeting.title}".`,
+      `${hostName} (${host.email}) ${kind === "new" ? "invites you to" : "changed"} "${title}".`,
       "",
       `When: ${when}`,
       `Length: ${schedule.durationMinutes} minutes`,
@@ -163,8 +176,8 @@ export async function sendInvitations(
       "",
     ].join("\n");
     const html = [
-      `<p>${escapeHtml(host.name)} (${escapeHtml(host.email)}) ${kind === "new" ? "invites you to" : "changed"} `,
-      `<strong>${escapeHtml(meeting.title)}</strong>.</p>`,
+      `<p>${escapeHtml(hostName)} (${escapeHtml(host.email)}) ${kind === "new" ? "invites you to" : "changed"} `,
+      `<strong>${escapeHtml(title)}</strong>.</p>`,
       `<p>When: ${escapeHtml(when)}<br>Length: ${schedule.durationMinutes} minutes<br>Repeats: ${
         escapeHtml(repeat)
       }</p>`,
@@ -192,21 +205,22 @@ export async function sendCancellation(
   const { meeting, schedule, host } = item;
   const ctx = context(deps, host);
   const calItem = { meeting, schedule, organizer: ctx.organizer };
+  const { title, hostName } = shown(item);
   const when = formatWhen(opts.recurrenceId ?? schedule.startsAt, schedule.timeZone);
   const what = opts.recurrenceId
     ? `the meeting on ${when}`
     : schedule.rrule
     ? "all meetings of this series"
     : `the meeting on ${when}`;
-  const subject = `Cancelled: ${meeting.title}${opts.recurrenceId || !schedule.rrule ? ` — ${when}` : ""}`;
+  const subject = `Cancelled: ${title}${opts.recurrenceId || !schedule.rrule ? ` — ${when}` : ""}`;
   const messages = recipients.map((invitee): MailMessage => {
     const ics = buildCancel(calItem, {
       recurrenceId: opts.recurrenceId,
       to: opts.removedOnly ? [invitee] : undefined,
     });
     const lead = opts.removedOnly
-      ? `${host.name} removed you from "${meeting.title}".`
-      : `${host.name} cancelled ${what} of "${meeting.title}".`;
+      ? `${hostName} removed you from "${title}".`
+      : `${hostName} cancelled ${what} of "${title}".`;
     return {
       to: invitee.email,
       subject,
