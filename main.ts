@@ -4,6 +4,7 @@ import { loadConfig } from "./lib/common/config.ts";
 import { openKv } from "./lib/common/kv.ts";
 import { createWebApp } from "./routes/mod.ts";
 import { loadSigningKey } from "./lib/common/server_secret.ts";
+import { configureTotpEncryption, resealTotpSecrets } from "./lib/accounts/totp.ts";
 import { createMailer } from "./lib/email/mod.ts";
 import { logger } from "./lib/common/log.ts";
 import { createGatewayClient } from "./lib/meetings/gateway_client.ts";
@@ -17,6 +18,10 @@ if (import.meta.main) {
   const config = loadConfig();
   const kv = await openKv(config);
   const signingKey = await loadSigningKey(kv, config.secretKey);
+  await configureTotpEncryption(kv, config);
+  // Plain TOTP secrets from before encryption, or ones under a rotated-out key, are resealed in the
+  // background; every format still reads meanwhile.
+  resealTotpSecrets(kv).catch((err) => log.error("resealing TOTP secrets failed", { error: String(err) }));
   const mailer = createMailer(config, kv);
   const gateway = config.gatewaySecret
     ? createGatewayClient({ url: config.gatewayUrl, secret: config.gatewaySecret })

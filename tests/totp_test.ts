@@ -6,7 +6,7 @@ import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
 import { hashPassword } from "../lib/accounts/password.ts";
 import { countRecoveryCodes } from "../lib/accounts/recovery_codes.ts";
-import { enableTwoFactor, newTotpSecret, totpCodeAt } from "../lib/accounts/totp.ts";
+import { enableTwoFactor, newTotpSecret, openTotpSecret, totpCodeAt } from "../lib/accounts/totp.ts";
 import { createSession, getSession } from "../lib/accounts/sessions.ts";
 import { createUser, getUser } from "../lib/accounts/users.ts";
 import type { User } from "../lib/accounts/users.ts";
@@ -112,7 +112,7 @@ Deno.test("confirming enrollment: a wrong code is 422, the right code turns it o
     assert.equal(new Set(codes).size, 10);
     assert.ok(html.includes("shown only this once"));
     assert.ok(html.includes(JSON.stringify(codes.join("\n"))), "no copy button for the codes");
-    assert.equal((await getUser(t.kv, user.id))?.totpSecret, secret);
+    assert.equal(await openTotpSecret(t.kv, (await getUser(t.kv, user.id))!), secret);
     assert.equal(await countRecoveryCodes(t.kv, user.id), 10);
     assert.equal((await getSession(t.kv, client.cookies.get("ts_session")!))?.session.pendingTotpSecret, undefined);
 
@@ -252,7 +252,11 @@ Deno.test("turning two-factor off needs both the password and a code", async () 
       code: wrongCode(secret),
     });
     assert.equal(wrongCodeRes.status, 422);
-    assert.equal((await getUser(t.kv, user.id))?.totpSecret, secret, "turned off without both factors");
+    assert.equal(
+      await openTotpSecret(t.kv, (await getUser(t.kv, user.id))!),
+      secret,
+      "turned off without both factors",
+    );
 
     const ok = await client.postForm("/account/totp/disable", { password: PASSWORD, code: totpCodeAt(secret) });
     assert.equal(ok.status, 303);

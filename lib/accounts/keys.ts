@@ -27,6 +27,8 @@ export const keys = {
   oneTimeToken: (purpose: string, tokenHash: string) => ["one_time_tokens", purpose, tokenHash] as const,
 
   totpLastStep: (userId: string) => ["totp_last_step", userId] as const,
+  /** The key id every TOTP secret was sealed with at the last complete re-encryption pass. */
+  totpSealedWith: () => ["meta", "totp_sealed_with"] as const,
   recoveryCode: (userId: string, codeHash: string) => ["recovery_codes", userId, codeHash] as const,
   recoveryCodes: (userId: string) => ["recovery_codes", userId] as const,
 

@@ -26,7 +26,11 @@ export interface User {
   disabled: boolean;
   /** IANA time zone, e.g. Europe/Berlin. */
   timeZone: string;
-  /** Base32 TOTP secret once two-factor is on; pending enrollment secrets live in the session. */
+  /**
+   * The TOTP secret once two-factor is on, sealed (`v1:…`, lib/common/secret_box.ts; totp.ts seals
+   * and opens it), or plain base32 from before encryption until the backfill reseals it. Pending
+   * enrollment secrets live in the session.
+   */
   totpSecret: string | null;
   createdAt: string;
   updatedAt: string;
@@ -243,6 +247,75 @@ export async function commitUserChange(
     if ((await commitAtomic(op)).ok) return next;
   }
   throw new KvConflict(what);
+}
+
+/**
+ * Walks every account in key order, `batchSize` at a time, and writes back those `change` returns a
+ * new record for (null: leave it): one atomic commit per batch, checked against each rewritten
+ * account's versionstamp, with its index changes; a batch that lost a race is read again and planned
+ * again (so `change` must be safe to repeat), up to 10 times, then KvConflict named `what`.
+ * Returns how many accounts it read and how many it rewrote.
+ */
+export async function rewriteUsers(
+  kv: Store,
+  what: string,
+  change: (user: User) => Promise<User | null>,
+  batchSize = 50,
+): Promise<{ scanned: number; rewritten: number }> {
+  let scanned = 0;
+  let rewritten = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const iter = kv.list<User>({ prefix: keys.users() }, { limit: batchSize, cursor });
+    const batch: StoreListEntry<User>[] = [];
+    for await (const e of iter) batch.push(e);
+    scanned += batch.length;
+    if (batch.length) rewritten += await rewriteBatch(kv, what, batch, change);
+    if (batch.length < batchSize) break;
+    cursor = iter.cursor;
+  }
+  return { scanned, rewritten };
+}
+
+async function rewriteBatch(
+  kv: Store,
+  what: string,
+  entries: StoreListEntry<User>[],
+  change: (user: User) => Promise<User | null>,
+): Promise<number> {
+  let current = entries;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const op = kv.atomic();
+    let n = 0;
+    for (const e of current) {
+      const next = await change(e.value);
+      if (!next) continue;
+      op.check(e).set(keys.user(e.value.id), next);
+      addUserIndexWrites(op, e.value, next);
+      n++;
+    }
+    if (n === 0 || (await commitAtomic(op)).ok) return n;
+    const fresh: StoreListEntry<User>[] = [];
+    for (let i = 0; i < current.length; i += 10) {
+      const got = await kv.getMany<User[]>(current.slice(i, i + 10).map((e) => e.key));
+      for (const e of got) if (e.versionstamp !== null) fresh.push(e as StoreListEntry<User>);
+    }
+    current = fresh;
+  }
+  throw new KvConflict(what);
+}
+
+/** Which key the last complete TOTP re-encryption pass left every secret sealed with, and its versionstamp. */
+export async function getTotpSealMarker(kv: Store): Promise<{ keyId: string | null; versionstamp: string | null }> {
+  const entry = await kv.get<{ keyId: string; at: string }>(keys.totpSealedWith());
+  return { keyId: entry.value?.keyId ?? null, versionstamp: entry.versionstamp };
+}
+
+/** Records a complete pass with `keyId`, checked against the marker read before it; false if it moved. */
+export async function setTotpSealMarker(kv: Store, keyId: string, versionstamp: string | null): Promise<boolean> {
+  const op = kv.atomic().check({ key: keys.totpSealedWith(), versionstamp })
+    .set(keys.totpSealedWith(), { keyId, at: new Date().toISOString() });
+  return (await commitAtomic(op)).ok;
 }
 
 /**
