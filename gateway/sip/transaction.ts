@@ -59,46 +59,19 @@ interface Layer {
   remove(key: string, tx: unknown): void;
 }
 
-// ---------------------------------------------------------------- server transactions
-
-export type InviteServerState = "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
-const INVITE_SERVER = transitionTable<InviteServerState>("INVITE server transaction", {
-  proceeding: ["completed", "accepted", "terminated"],
-  completed: ["confirmed", "terminated"],
-  confirmed: ["terminated"],
-  accepted: ["terminated"],
-  terminated: [],
-});
-
-export type NonInviteServerState = "trying" | "proceeding" | "completed" | "terminated";
-const NON_INVITE_SERVER = transitionTable<NonInviteServerState>("non-INVITE server transaction", {
-  trying: ["proceeding", "completed", "terminated"],
-  proceeding: ["completed", "terminated"],
-  completed: ["terminated"],
-  terminated: [],
-});
-
-export interface ServerTransactionEvents {
-  /** Timer H fired: our final non-2xx response was never acknowledged. */
-  onTimeout?(): void;
-  /** An ACK matched this transaction after a 2xx (clients reusing the INVITE's branch). */
-  onAck?(ack: SipRequest): void;
-  onTerminated?(): void;
-}
-
-abstract class ServerTransactionBase<S extends string> {
+/**
+ * What every transaction machine shares: its checked state, where it sends, and its timers, each
+ * registered in the layer's TimerSet and dropped from this transaction's list when it fires.
+ */
+abstract class TransactionBase<S extends string> {
   abstract state: S | "terminated";
   protected abstract readonly transitions: Transitions<S | "terminated">;
-  /** The last response sent: what a retransmitted request gets. */
-  lastResponse: OutgoingMessage | null = null;
-  events: ServerTransactionEvents = {};
   protected timers: number[] = [];
 
   constructor(
     protected layer: Layer,
     readonly key: string,
-    readonly request: SipRequest,
-    /** Where responses go (§18.2.2), fixed when the request arrived. */
+    /** Where this transaction's messages go (for a server, fixed when the request arrived: §18.2.2). */
     readonly target: Peer,
   ) {}
 
@@ -106,10 +79,8 @@ abstract class ServerTransactionBase<S extends string> {
     return this.target.transport !== "udp";
   }
 
-  protected transmit(res: OutgoingMessage): void {
-    this.layer.send(this.target, res.toBytes()).catch((err) => {
-      log.warn("response not sent", { status: res.status, error: String(err) });
-    });
+  protected to(next: S | "terminated"): void {
+    this.state = this.transitions.check(this.state, next);
   }
 
   protected timer(fn: () => void, ms: number): void {
@@ -124,9 +95,54 @@ abstract class ServerTransactionBase<S extends string> {
     for (const t of this.timers) this.layer.timers.clear(t);
     this.timers = [];
   }
+}
 
-  protected to(next: S | "terminated"): void {
-    this.state = this.transitions.check(this.state, next);
+/** Both non-INVITE machines (§17.1.2, §17.2.2) move through the same states. */
+function nonInviteTable(machine: string) {
+  return transitionTable<NonInviteState>(machine, {
+    trying: ["proceeding", "completed", "terminated"],
+    proceeding: ["completed", "terminated"],
+    completed: ["terminated"],
+    terminated: [],
+  });
+}
+type NonInviteState = "trying" | "proceeding" | "completed" | "terminated";
+
+// ---------------------------------------------------------------- server transactions
+
+export type InviteServerState = "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
+const INVITE_SERVER = transitionTable<InviteServerState>("INVITE server transaction", {
+  proceeding: ["completed", "accepted", "terminated"],
+  completed: ["confirmed", "terminated"],
+  confirmed: ["terminated"],
+  accepted: ["terminated"],
+  terminated: [],
+});
+
+export type NonInviteServerState = NonInviteState;
+const NON_INVITE_SERVER = nonInviteTable("non-INVITE server transaction");
+
+export interface ServerTransactionEvents {
+  /** Timer H fired: our final non-2xx response was never acknowledged. */
+  onTimeout?(): void;
+  /** An ACK matched this transaction after a 2xx (clients reusing the INVITE's branch). */
+  onAck?(ack: SipRequest): void;
+  onTerminated?(): void;
+}
+
+abstract class ServerTransactionBase<S extends string> extends TransactionBase<S> {
+  /** The last response sent: what a retransmitted request gets. */
+  lastResponse: OutgoingMessage | null = null;
+  events: ServerTransactionEvents = {};
+
+  constructor(layer: Layer, key: string, readonly request: SipRequest, target: Peer) {
+    super(layer, key, target);
+  }
+
+  protected transmit(res: OutgoingMessage): void {
+    this.layer.send(this.target, res.toBytes()).catch((err) => {
+      log.warn("response not sent", { status: res.status, error: String(err) });
+    });
   }
 
   protected end(): void {
@@ -238,13 +254,8 @@ const INVITE_CLIENT = transitionTable<InviteClientState>("INVITE client transact
   terminated: [],
 });
 
-export type NonInviteClientState = "trying" | "proceeding" | "completed" | "terminated";
-const NON_INVITE_CLIENT = transitionTable<NonInviteClientState>("non-INVITE client transaction", {
-  trying: ["proceeding", "completed", "terminated"],
-  proceeding: ["completed", "terminated"],
-  completed: ["terminated"],
-  terminated: [],
-});
+export type NonInviteClientState = NonInviteState;
+const NON_INVITE_CLIENT = nonInviteTable("non-INVITE client transaction");
 
 export interface ClientTransactionUser {
   /** Every response the TU must see (provisionals, finals, and 2xx retransmissions for INVITE). */
@@ -253,21 +264,15 @@ export interface ClientTransactionUser {
   onTimeout(reason: "timeout" | "transport"): void;
 }
 
-abstract class ClientTransactionBase<S extends string> {
-  abstract state: S | "terminated";
-  protected abstract readonly transitions: Transitions<S | "terminated">;
-  protected timers: number[] = [];
-
+abstract class ClientTransactionBase<S extends string> extends TransactionBase<S> {
   constructor(
-    protected layer: Layer,
-    readonly key: string,
+    layer: Layer,
+    key: string,
     readonly request: OutgoingMessage,
-    readonly target: Peer,
+    target: Peer,
     protected user: ClientTransactionUser,
-  ) {}
-
-  get reliable(): boolean {
-    return this.target.transport !== "udp";
+  ) {
+    super(layer, key, target);
   }
 
   protected transmit(msg: OutgoingMessage): void {
@@ -283,10 +288,6 @@ abstract class ClientTransactionBase<S extends string> {
     this.user.onTimeout("transport");
   }
 
-  protected to(next: S | "terminated"): void {
-    this.state = this.transitions.check(this.state, next);
-  }
-
   protected end(): void {
     if (this.state === "terminated") return;
     this.clearTimers();
@@ -296,19 +297,6 @@ abstract class ClientTransactionBase<S extends string> {
 
   terminate(): void {
     this.end();
-  }
-
-  protected timer(fn: () => void, ms: number): void {
-    const id = this.layer.timers.set(() => {
-      this.timers = this.timers.filter((t) => t !== id);
-      fn();
-    }, ms);
-    this.timers.push(id);
-  }
-
-  protected clearTimers(): void {
-    for (const t of this.timers) this.layer.timers.clear(t);
-    this.timers = [];
   }
 }
 
