@@ -6,7 +6,10 @@ import { makeTestApp } from "./support/app.ts";
 import type { TestApp, TestClient } from "./support/app.ts";
 import { hashPassword } from "../lib/accounts/password.ts";
 import { countRecoveryCodes } from "../lib/accounts/recovery_codes.ts";
-import { enableTwoFactor, newTotpSecret, openTotpSecret, totpCodeAt } from "../lib/accounts/totp.ts";
+import { enableTwoFactor, newTotpSecret, openTotpSecret, resealTotpSecrets, totpCodeAt } from "../lib/accounts/totp.ts";
+import { keys } from "../lib/accounts/keys.ts";
+import { SecretBox } from "../lib/common/secret_box.ts";
+import { type LogRecord, setLogSink } from "../lib/common/log.ts";
 import { createSession, getSession } from "../lib/accounts/sessions.ts";
 import { createUser, getUser } from "../lib/accounts/users.ts";
 import type { User } from "../lib/accounts/users.ts";
@@ -284,6 +287,116 @@ Deno.test("regenerating recovery codes needs a code and replaces the old ones", 
     const half = await clientWithSession(t, user, "totp");
     assert.equal((await half.postForm("/signin/totp", { code: enabled.recoveryCodes[0] })).status, 422);
     assert.equal((await half.postForm("/signin/totp", { code: codes[0] })).status, 303);
+  } finally {
+    t.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Secrets at rest: what a copy of the database holds
+
+/** Every key and value in the store as text (bigints and bytes included), for "is it anywhere?". */
+async function dumpKv(kv: TestApp["kv"]): Promise<string> {
+  const parts: string[] = [];
+  for await (const e of kv.list({ prefix: [] })) {
+    parts.push(JSON.stringify([e.key, e.value], (_k, v) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return new TextDecoder().decode(v);
+      if (v instanceof Deno.KvU64) return v.value.toString();
+      return v;
+    }));
+  }
+  return parts.join("\n");
+}
+
+Deno.test("at rest: enrolled through the app, KV holds the secret only sealed, and its code signs in", async () => {
+  const t = await makeTestApp();
+  const logs: LogRecord[] = [];
+  setLogSink((r) => logs.push(r));
+  try {
+    const user = await makeUser(t);
+    const client = await clientWithSession(t, user, "full");
+    const { secret } = secretFromPage(await (await client.get("/account/totp")).text());
+    const pending = await dumpKv(t.kv);
+    assert.ok(!pending.includes(secret), "the pending secret is in KV in plain text during enrolment");
+    assert.equal((await client.postForm("/account/totp/confirm", { code: totpCodeAt(secret) })).status, 200);
+
+    const stored = (await t.kv.get<User>(keys.user(user.id))).value!.totpSecret!;
+    assert.notEqual(stored, secret);
+    assert.match(stored, /^v1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+$/);
+    assert.ok(!/^[A-Z2-7]+=*$/.test(stored), "the stored value looks like base32");
+    const all = await dumpKv(t.kv);
+    assert.ok(!all.includes(secret), "the secret is somewhere in KV in plain text");
+    assert.ok(!all.toLowerCase().includes(secret.toLowerCase()), "the secret is in KV in lower case");
+
+    // Nothing after enrolment shows it again.
+    for (const path of ["/account/totp", "/account", "/dashboard", "/api/v1/me"]) {
+      const res = await client.get(path);
+      assert.ok(res.status < 400, `${path} answered ${res.status}`);
+      assert.ok(!(await res.text()).includes(secret), `${path} shows the secret`);
+    }
+
+    const half = await clientWithSession(t, user, "totp");
+    const signIn = await half.postForm("/signin/totp", { code: totpCodeAt(secret, Date.now() + 30_000) });
+    assert.equal(signIn.status, 303);
+    assert.equal(signIn.headers.get("location"), "/dashboard");
+    assert.equal((await half.get("/dashboard")).status, 200);
+    assert.ok(!JSON.stringify(logs).includes(secret), "a log line carries the secret");
+  } finally {
+    setLogSink(null);
+    t.close();
+  }
+});
+
+Deno.test("at rest: a plain secret from before encryption still signs in and is sealed after sign-in or the backfill", async () => {
+  const t = await makeTestApp();
+  try {
+    const ada = await makeUser(t, "ada@example.org");
+    const bob = await makeUser(t, "bob@example.org");
+    const adaSecret = newTotpSecret();
+    const bobSecret = newTotpSecret();
+    // As an install from before encryption left them.
+    await t.kv.set(keys.user(ada.id), { ...ada, totpSecret: adaSecret });
+    await t.kv.set(keys.user(bob.id), { ...bob, totpSecret: bobSecret });
+
+    const adaClient = await clientWithSession(t, ada, "totp");
+    assert.equal((await adaClient.postForm("/signin/totp", { code: totpCodeAt(adaSecret) })).status, 303);
+    const adaStored = (await getUser(t.kv, ada.id))!.totpSecret!;
+    assert.ok(adaStored.startsWith("v1:") && !adaStored.includes(adaSecret), "not sealed after a good sign-in");
+    assert.equal((await getUser(t.kv, bob.id))!.totpSecret, bobSecret, "an account that did not sign in changed");
+
+    const report = await resealTotpSecrets(t.kv);
+    assert.equal(report.rewritten, 1);
+    assert.equal(report.unreadable, 0);
+    const bobStored = (await getUser(t.kv, bob.id))!.totpSecret!;
+    assert.ok(bobStored.startsWith("v1:") && !bobStored.includes(bobSecret), "not sealed by the backfill");
+    assert.ok(!(await dumpKv(t.kv)).includes(bobSecret));
+
+    const bobClient = await clientWithSession(t, bob, "totp");
+    assert.equal((await bobClient.postForm("/signin/totp", { code: totpCodeAt(bobSecret) })).status, 303);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("at rest: a secret no key opens answers 503 with a message a person can act on; a recovery code still works", async () => {
+  const t = await makeTestApp();
+  try {
+    const user = await makeUser(t);
+    const secret = newTotpSecret();
+    const { recoveryCodes } = (await enableTwoFactor(t.kv, user.id, secret))!;
+    // Sealed under a key this install does not have (a lost TOTP_ENCRYPTION_KEY).
+    const foreign = await (await SecretBox.fromKeys([new Uint8Array(32).fill(7)])).seal(secret, user.id);
+    await t.kv.set(keys.user(user.id), { ...(await getUser(t.kv, user.id))!, totpSecret: foreign });
+
+    const client = await clientWithSession(t, user, "totp");
+    const res = await client.postForm("/signin/totp", { code: totpCodeAt(secret) });
+    assert.equal(res.status, 503);
+    const html = await res.text();
+    assert.ok(html.includes("use a recovery code"), "the page does not say what to do");
+    assert.ok(!html.includes(secret) && !html.includes(foreign), "the page shows the secret");
+    const ok = await client.postForm("/signin/totp", { code: recoveryCodes[0] });
+    assert.equal(ok.status, 303);
   } finally {
     t.close();
   }

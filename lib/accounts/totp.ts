@@ -219,6 +219,30 @@ export async function openTotpSecret(kv: Store, user: Pick<User, "id" | "totpSec
   }
 }
 
+/** AAD of a pending enrolment secret, so it and an account's sealed secret cannot stand in for each other. */
+const pendingAad = (userId: string) => `enrolment:${userId}`;
+
+/** Seals a not yet confirmed enrolment secret for keeping in the person's session. */
+export async function sealPendingTotpSecret(kv: Store, userId: string, secret: string): Promise<string> {
+  return await (await totpBox(kv)).seal(secret, pendingAad(userId));
+}
+
+/**
+ * The pending enrolment secret kept in a session, or null when it cannot be opened (its key was
+ * rotated out, or it is not this person's): the caller starts enrolment over. A plain value from
+ * before encryption is returned as it is.
+ */
+export async function openPendingTotpSecret(kv: Store, userId: string, stored: string): Promise<string | null> {
+  if (!isSealed(stored)) return stored;
+  try {
+    return await (await totpBox(kv)).open(stored, pendingAad(userId));
+  } catch (err) {
+    if (!(err instanceof SecretUnreadable)) throw err;
+    log.warn("pending TOTP secret cannot be decrypted; enrolment starts over", { userId, keyId: err.keyId });
+    return null;
+  }
+}
+
 /** What a re-encryption pass did; `unreadable` accounts were left as they are (and logged). */
 export interface ResealReport {
   /** The key every readable secret is now sealed with. */

@@ -10,8 +10,10 @@ import {
   enableTwoFactor,
   loadTotpBox,
   newTotpSecret,
+  openPendingTotpSecret,
   openTotpSecret,
   resealTotpSecrets,
+  sealPendingTotpSecret,
   totpCodeAt,
   totpSecretKeyId,
   verifySecondFactor,
@@ -266,5 +268,24 @@ Deno.test("production without TOTP_ENCRYPTION_KEY or SECRET_KEY warns that a cop
         }),
       ),
     );
+  });
+});
+
+Deno.test("a pending enrolment secret is sealed apart from account secrets; unreadable means start over", async () => {
+  await withKv(async (kv) => {
+    await configure(kv, [KEY_A]);
+    const user = await makeUser(kv, "ada@example.org");
+    const secret = newTotpSecret();
+    const pending = await sealPendingTotpSecret(kv, user.id, secret);
+    assert.ok(pending.startsWith("v1:") && !pending.includes(secret));
+    assert.equal(await openPendingTotpSecret(kv, user.id, pending), secret);
+    // Not another person's, and not usable as the account's secret (different AAD).
+    assert.equal(await openPendingTotpSecret(kv, "someone-else", pending), null);
+    const asAccount = await openTotpSecret(kv, { id: user.id, totpSecret: pending }).catch((e) => e);
+    assert.ok(asAccount instanceof SecretUnreadable);
+    // A session from before encryption still holds it plain; after the key is gone, start over.
+    assert.equal(await openPendingTotpSecret(kv, user.id, secret), secret);
+    await configure(kv, [KEY_B]);
+    assert.equal(await openPendingTotpSecret(kv, user.id, pending), null);
   });
 });

@@ -14,7 +14,9 @@ import {
   enableTwoFactor,
   groupSecret,
   newTotpSecret,
+  openPendingTotpSecret,
   otpauthUri,
+  sealPendingTotpSecret,
   verifySecondFactor,
   verifyTotp,
 } from "../../lib/accounts/totp.ts";
@@ -224,8 +226,10 @@ async function renderStatus(
 
 /** Gives the session a fresh enrollment secret (replacing any pending one) and returns it. */
 async function startEnrollment(c: Context<Env>): Promise<string> {
+  const { kv } = c.get("deps");
   const secret = newTotpSecret();
-  await updateSession(c.get("deps").kv, c.get("session")!.tokenHash, { pendingTotpSecret: secret });
+  const sealed = await sealPendingTotpSecret(kv, c.get("user")!.id, secret);
+  await updateSession(kv, c.get("session")!.tokenHash, { pendingTotpSecret: sealed });
   return secret;
 }
 
@@ -239,7 +243,9 @@ accountTotpRoutes.get("/account/totp", async (c) => {
   const user = c.get("user")!;
   const notice = c.req.query("notice");
   if (user.totpSecret) return await renderStatus(c, user, { notice });
-  const secret = c.get("session")!.session.pendingTotpSecret ?? await startEnrollment(c);
+  const pending = c.get("session")!.session.pendingTotpSecret;
+  const secret = (pending && await openPendingTotpSecret(c.get("deps").kv, user.id, pending)) ||
+    await startEnrollment(c);
   return await renderEnroll(c, user, secret, { notice });
 });
 
@@ -254,7 +260,8 @@ accountTotpRoutes.post("/account/totp/confirm", async (c) => {
   const user = c.get("user")!;
   if (user.totpSecret) return c.redirect("/account/totp", 303);
   const session = c.get("session")!;
-  const secret = session.session.pendingTotpSecret;
+  const pending = session.session.pendingTotpSecret;
+  const secret = pending && await openPendingTotpSecret(kv, user.id, pending);
   if (!secret) return c.redirect("/account/totp?notice=enrollment-expired", 303);
   const subjects = totpLimitSubjects(c, user.id);
   const parsed = await parseForm(c, z.object({ code: appCode }));
