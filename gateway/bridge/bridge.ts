@@ -8,6 +8,7 @@ import type { AudioBridgeManager, BridgeCodec } from "../plugins/audiobridge.ts"
 import type { RtpRelay } from "../rtp/relay.ts";
 import type { VideoRoomManager } from "../plugins/videoroom.ts";
 import { KeyedQueue } from "../plugins/request.ts";
+import { PerMeeting } from "./per_meeting.ts";
 import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("sip-bridge");
@@ -365,37 +366,15 @@ export class SipBridge {
 }
 
 /** One SipBridge per meeting, created on demand; call control holds one of these. */
-export class SipBridges {
-  #bridges = new Map<string, SipBridge>();
-
-  constructor(readonly options: Omit<SipBridgeOptions, "meetingId">) {}
-
-  for(meetingId: string): SipBridge {
-    let bridge = this.#bridges.get(meetingId);
-    if (!bridge) {
-      bridge = new SipBridge({ ...this.options, meetingId });
-      this.#bridges.set(meetingId, bridge);
-    }
-    return bridge;
-  }
-
-  get(meetingId: string): SipBridge | null {
-    return this.#bridges.get(meetingId) ?? null;
-  }
-
-  /** Janus restarted: every bridge puts back what the managers could not (see SipBridge.janusRestored). */
-  async janusRestored() {
-    await Promise.all([...this.#bridges.values()].map((b) =>
-      b.janusRestored().catch((err) => {
-        log.error("restoring a bridge failed", { meetingId: b.meetingId, error: (err as Error).message });
-      })
-    ));
+export class SipBridges extends PerMeeting<SipBridge> {
+  constructor(readonly options: Omit<SipBridgeOptions, "meetingId">) {
+    super("a bridge", log, (meetingId) => new SipBridge({ ...options, meetingId }));
   }
 
   async meetingEnded(meetingId: string) {
-    const bridge = this.#bridges.get(meetingId);
+    const bridge = this.get(meetingId);
     if (!bridge) return;
     await bridge.meetingEnded();
-    this.#bridges.delete(meetingId);
+    this.forget(meetingId);
   }
 }

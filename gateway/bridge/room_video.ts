@@ -15,6 +15,7 @@ import { logger } from "../../lib/common/log.ts";
 import type { VideoRelay } from "../rtp/video.ts";
 import type { ObservedPublisher, RoomObserver, VideoRoomManager } from "../plugins/videoroom.ts";
 import { KeyedQueue } from "../plugins/request.ts";
+import { PerMeeting } from "./per_meeting.ts";
 
 const log = logger("room-video");
 
@@ -289,35 +290,13 @@ export class MeetingVideo {
 }
 
 /** One MeetingVideo per meeting with room systems; call control holds one of these. */
-export class MeetingVideos {
-  #meetings = new Map<string, MeetingVideo>();
-
-  constructor(readonly options: Omit<MeetingVideoOptions, "meetingId">) {}
-
-  for(meetingId: string): MeetingVideo {
-    let m = this.#meetings.get(meetingId);
-    if (!m) {
-      m = new MeetingVideo({ ...this.options, meetingId });
-      this.#meetings.set(meetingId, m);
-    }
-    return m;
-  }
-
-  get(meetingId: string): MeetingVideo | null {
-    return this.#meetings.get(meetingId) ?? null;
-  }
-
-  /** Janus restarted: every meeting's room systems get their video back (see MeetingVideo.janusRestored). */
-  async janusRestored() {
-    await Promise.all([...this.#meetings.values()].map((m) =>
-      m.janusRestored().catch((err) => {
-        log.error("restoring room system video failed", { meetingId: m.meetingId, error: (err as Error).message });
-      })
-    ));
+export class MeetingVideos extends PerMeeting<MeetingVideo> {
+  constructor(readonly options: Omit<MeetingVideoOptions, "meetingId">) {
+    super("room system video", log, (meetingId) => new MeetingVideo({ ...options, meetingId }));
   }
 
   /** Forgets a meeting without room systems left. */
   release(meetingId: string) {
-    if (this.#meetings.get(meetingId)?.size === 0) this.#meetings.delete(meetingId);
+    if (this.get(meetingId)?.size === 0) this.forget(meetingId);
   }
 }

@@ -22,6 +22,12 @@ export interface UdpAddress {
   port: number;
 }
 
+/** The address a relay socket is bound to (what goes into an SDP or a Janus request). */
+export function boundAddress(conn: Deno.DatagramConn): UdpAddress {
+  const a = conn.addr as Deno.NetAddr;
+  return { host: a.hostname, port: a.port };
+}
+
 export interface RelayOptions {
   /** For log lines only. */
   callId: string;
@@ -132,14 +138,12 @@ export class RtpRelay {
 
   /** The caller-facing address (goes into the SDP answer). */
   get callerAddress(): UdpAddress {
-    const a = this.#caller.addr as Deno.NetAddr;
-    return { host: a.hostname, port: a.port };
+    return boundAddress(this.#caller);
   }
 
   /** The Janus-facing address (the AudioBridge plain-RTP participant's `rtp.ip`/`rtp.port`). */
   get janusSideAddress(): UdpAddress {
-    const a = this.#janus.addr as Deno.NetAddr;
-    return { host: a.hostname, port: a.port };
+    return boundAddress(this.#janus);
   }
 
   on<K extends keyof RelayEvents>(event: K, listener: Listener<K>) {

@@ -19,7 +19,7 @@
 
 import { logger } from "../../lib/common/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
-import type { UdpAddress } from "./relay.ts";
+import { boundAddress, type UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";
 import { receiveLoop } from "./socket.ts";
 import { VideoTranscoder } from "./transcoder.ts";
@@ -227,15 +227,12 @@ export class VideoRelay {
 
   /** The caller-facing RTP address (the SDP's video m-line). */
   get callerAddress(): UdpAddress {
-    const a = this.#callerRtp.addr as Deno.NetAddr;
-    return { host: a.hostname, port: a.port };
+    return boundAddress(this.#callerRtp);
   }
 
   /** Where an rtp_forward of the speaker's video goes (`port`) and its RTCP feedback (`rtcpPort`). */
   get forwardTarget(): { host: string; port: number; rtcpPort: number } {
-    const rtp = this.#janusRtp.addr as Deno.NetAddr;
-    const rtcp = this.#janusRtcp.addr as Deno.NetAddr;
-    return { host: rtp.hostname, port: rtp.port, rtcpPort: rtcp.port };
+    return { ...boundAddress(this.#janusRtp), rtcpPort: boundAddress(this.#janusRtcp).port };
   }
 
   /** Janus asked for a key frame of the room system's video (call control adds SIP INFO). */
