@@ -7,6 +7,7 @@ import { SipBridges } from "./bridge/bridge.ts";
 import { MeetingVideos } from "./bridge/room_video.ts";
 import { findTranscoder } from "./rtp/transcoder.ts";
 import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
+import { ivrLimitsFromEnv } from "./calls/limits.ts";
 import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
 import { renderJanusConfig } from "./janus/config.ts";
@@ -84,6 +85,7 @@ export async function main() {
     outboundProxy: sip.outboundProxy,
     dialOutNoAnswerMs: sip.dialOutNoAnswerMs,
     prompts,
+    ivrLimits: ivrLimitsFromEnv(Deno.env.toObject()),
   });
   // Runs after the VideoRoom and AudioBridge managers re-created their rooms on a (re)connect: puts
   // back the phone feeds, browsers' audio into bridges and room systems' video (no-op at first).

@@ -21,6 +21,7 @@ import {
   type DialOutProgress,
   RESOLVE_REFUSALS,
   resolveAnswer,
+  type ResolveBody,
   resolveRefusal,
   type ResolveRefusalCode,
   sipPaths as paths,
@@ -54,14 +55,18 @@ export type ResolveResult =
     /** The refusal's `code` (lib/contracts/sip_api.ts RESOLVE_REFUSALS). */
     error: ResolveRefusalCode;
     passcodeRequired: boolean;
+    /** rate-limited / slow-down: when the web app would look at a try from this source again. */
+    retryAfterMs: number | null;
   };
 
 export type DialOutStatus = DialOutProgress;
 
 export interface WebClient {
-  /** May this caller enter `meetingId` (with `passcode`, or none)? */
-  /** `caller` (the source address) lets the web app count wrong passcodes per caller. */
-  resolve(meetingId: string, passcode: string | null, caller?: string): Promise<ResolveResult>;
+  /**
+   * May this caller enter `meetingId` (with `passcode`, or none)? `source` is the IP the caller's
+   * SIP packets came from (the socket's, never a header's): wrong passcodes are counted per source.
+   */
+  resolve(meetingId: string, passcode: string | null, source: string): Promise<ResolveResult>;
   /** The caller becomes a `phone` participant; `waiting` when the lobby applies. */
   createCall(body: CallBody): Promise<{ participantId: string; state: "admitted" | "waiting" }>;
   callState(callId: string, state: CallStateBody): Promise<void>;
@@ -139,8 +144,8 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
     close() {
       http1?.close();
     },
-    async resolve(meetingId, passcode, caller) {
-      const body = caller === undefined ? { meetingId, passcode } : { meetingId, passcode, caller };
+    async resolve(meetingId, passcode, source) {
+      const body: ResolveBody = { meetingId, passcode, source };
       const path = paths.resolve();
       const { status, json } = await call("POST", path, body);
       if (status === 200) {
@@ -151,7 +156,13 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
       if (REFUSAL_STATUSES.has(status)) {
         const no = resolveRefusal.safeParse(json);
         if (no.success) {
-          return { ok: false, status, error: no.data.code, passcodeRequired: no.data.passcodeRequired === true };
+          return {
+            ok: false,
+            status,
+            error: no.data.code,
+            passcodeRequired: no.data.passcodeRequired === true,
+            retryAfterMs: no.data.retryAfterMs ?? null,
+          };
         }
       }
       throw new WebError(status, readProblem(status, json));

@@ -108,6 +108,9 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
     GATEWAY_SECRET: secret,
     SIP_DOMAIN: "sip.example.org",
     SIP_DID_NUMBER: "+49 30 1234567",
+    // The dial-in guard's waits made far longer than the test, so "must wait" never depends on timing.
+    DIAL_IN_DELAY_BASE_MS: "600000",
+    DIAL_IN_DELAY_MAX_MS: "3600000",
   });
   const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
   const peers: Peer[] = [];
@@ -127,7 +130,7 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
 
     await t.step("unsigned, forged, stale and tampered requests get a 401 problem that does not say why", async () => {
       const meeting = await meet();
-      const body = JSON.stringify({ meetingId: meeting.meetingId, passcode: meeting.passcode });
+      const body = JSON.stringify({ meetingId: meeting.meetingId, passcode: meeting.passcode, source: "10.0.0.9" });
       const path = "/internal/sip/resolve";
       const plain = await fetch(`${server.url}${path}`, { method: "POST", body });
       assert.equal(plain.status, 401);
@@ -173,12 +176,12 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
       // Signed: passes CSRF (no Origin) and answers.
       assert.equal((await post(path, JSON.parse(body))).status, 200);
       // Malformed signed bodies are 422 problem details naming the field (as on the web API), not 500.
-      const malformed = await post(path, { meetingId: meeting.meetingId });
+      const malformed = await post(path, { meetingId: meeting.meetingId, source: "10.0.0.9" });
       assert.deepEqual([malformed.status, Object.keys(malformed.json!.errors as object)], [422, ["passcode"]]);
     });
 
     await t.step(
-      "resolve: not found, ended, dial-in off, locked, passcode missing/wrong (429 after 10), ok",
+      "resolve: not found, ended, dial-in off, locked, passcode missing/wrong (a wait after 3 per source), ok",
       async () => {
         const open = await meet();
         const ended = await meet();
@@ -187,8 +190,8 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
         await endedRes.body?.cancel();
         const noDialIn = await meet({ dialIn: false });
         const locked = await meet({ locked: true });
-        const r = (meetingId: string, passcode: string | null, caller = "10.0.0.1") =>
-          post("/internal/sip/resolve", { meetingId, passcode, caller });
+        const r = (meetingId: string, passcode: string | null, source = "10.0.0.1") =>
+          post("/internal/sip/resolve", { meetingId, passcode, source });
         // A refusal is problem details whose `code` says why (lib/contracts/sip_api.ts).
         const refused = async (answer: Promise<{ status: number; json: Record<string, unknown> | null }>) => {
           const { status, json } = await answer;
@@ -232,17 +235,82 @@ Deno.test("dial-in and dial-out, web side: signed internal API, phone participan
           json: { meetingId: open.meetingId, title: "Standup", passcodeRequired: true },
         });
         const wrong = open.passcode === "000000" ? "111111" : "000000";
-        for (let i = 0; i < 10; i++) assert.equal((await r(open.meetingId, wrong)).status, 403, `wrong passcode ${i}`);
-        // The 11th try from that caller is limited, even with the right passcode.
-        assert.deepEqual(await refused(r(open.meetingId, open.passcode)), {
-          status: 429,
-          code: "rate-limited",
-          passcodeRequired: undefined,
-        });
-        // Another caller is not.
+        for (let i = 0; i < 3; i++) assert.equal((await r(open.meetingId, wrong)).status, 403, `wrong passcode ${i}`);
+        // The 4th try from that source must wait first (not evaluated), even with the right passcode.
+        const waited = await r(open.meetingId, open.passcode);
+        assert.deepEqual([waited.status, waited.json?.code], [429, "slow-down"]);
+        assert(Number(waited.json?.retryAfterMs) > 500_000, `waits the doubled delay: ${waited.json?.retryAfterMs}`);
+        // Another source is not.
         assert.equal((await r(open.meetingId, open.passcode, "10.0.0.2")).status, 200);
+        // The source is an IP address the gateway saw, and it is required.
+        const noSource = await post("/internal/sip/resolve", { meetingId: open.meetingId, passcode: null });
+        assert.deepEqual([noSource.status, Object.keys(noSource.json!.errors as object)], [422, ["source"]]);
       },
     );
+
+    await t.step(
+      "guessing (issue 12): 111 wrong tries never lock out the right passcode from a clean source; the hosts hear once",
+      async () => {
+        const meeting = await meet({ lobby: false });
+        const host = await hostSocket(meeting);
+        const wrong = meeting.passcode === "000000" ? "111111" : "000000";
+        const r = (passcode: string, source: string) =>
+          post("/internal/sip/resolve", { meetingId: meeting.meetingId, passcode, source });
+        // One earlier wrong try from a source that would normally have two free tries left.
+        assert.equal((await r(wrong, "10.2.0.1")).status, 403);
+        // 111 wrong passcodes from 37 sources, 3 each in turn. Each source has 3 free tries until the
+        // meeting's 20th failure (the earlier one + 19 here: sources 1-6 and source 7's first); from
+        // then on a source that failed waits before its next try, so sources 8-37 get one try each.
+        const answers: string[] = [];
+        for (let n = 1; n <= 37; n++) {
+          for (let i = 0; i < 3; i++) {
+            const a = await r(wrong, `10.1.0.${n}`);
+            answers.push(`${a.status} ${a.json?.code}`);
+          }
+        }
+        assert.deepEqual(
+          [answers.filter((a) => a === "403 bad-passcode").length, answers.filter((a) => a === "429 slow-down").length],
+          [19 + 30, 111 - 49],
+          answers.join(", "),
+        );
+        // A guessing source's next try waits, and so does the source with one failure: the meeting
+        // is slowed down, so sources that failed get no free tries.
+        for (const source of ["10.1.0.1", "10.2.0.1"]) {
+          const slowed = await r(meeting.passcode, source);
+          assert.deepEqual([slowed.status, slowed.json?.code], [429, "slow-down"], source);
+        }
+        // The real caller, from a source without failures, gets in at once.
+        assert.deepEqual(await r(meeting.passcode, "10.9.9.9"), {
+          status: 200,
+          json: { meetingId: meeting.meetingId, title: "Standup", passcodeRequired: true },
+        });
+        // The hosts were told once (at the 20th wrong try of the window), with an audit entry.
+        const notice = await host.waitFor("dial-in-guessing", (m) => m.type === "dial-in-guessing");
+        assert.deepEqual(notice.data, { failures: 20, windowMinutes: 15 });
+        assert.equal(host.got.filter((m) => m.type === "dial-in-guessing").length, 1);
+        const audit = [];
+        for await (const e of kv.list<{ action: string; details: Record<string, unknown> }>({ prefix: ["audit"] })) {
+          if (e.value.action === "meeting.dial_in_guessing" && e.value.details.meetingId === meeting.meetingId) {
+            audit.push(e.value);
+          }
+        }
+        assert.equal(audit.length, 1);
+      },
+    );
+
+    await t.step("parallel wrong tries from one source: only its free tries are evaluated (the race)", async () => {
+      const meeting = await meet();
+      const wrong = meeting.passcode === "000000" ? "111111" : "000000";
+      const answers = await Promise.all(
+        Array.from(
+          { length: 40 },
+          () => post("/internal/sip/resolve", { meetingId: meeting.meetingId, passcode: wrong, source: "10.3.0.1" }),
+        ),
+      );
+      const codes = answers.map((a) => `${a.status} ${a.json?.code}`);
+      assert.equal(codes.filter((c) => c === "403 bad-passcode").length, 3, codes.join(", "));
+      assert.equal(codes.filter((c) => c === "429 slow-down").length, 37, codes.join(", "));
+    });
 
     await t.step(
       "a caller joins; the host sees participant-joined (kind phone) and speaking; BYE closes attendance",

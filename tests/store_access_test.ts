@@ -14,6 +14,7 @@ const ENFORCED = [
   "lib/email/",
   "lib/reminders/",
   "lib/scheduling/",
+  "lib/telephony/",
   "lib/web/",
   "routes/",
   "main.ts",
@@ -45,6 +46,8 @@ const STORE_MODULES = [
   "lib/reminders/vapid.ts",
   "lib/reminders/background.ts",
   "lib/reminders/store.ts",
+  // telephony: call records, the dial-in guard's counters and resolve's one read.
+  "lib/telephony/store.ts",
 ];
 
 const ACCESS = [

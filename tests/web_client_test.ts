@@ -40,20 +40,21 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
   });
   const web = createWebClient({ url: `http://127.0.0.1:${server.addr.port}/`, secret: SECRET });
   try {
-    assert.deepEqual(await web.resolve("1234567890", "42", "127.0.0.1:5060:alice"), {
+    assert.deepEqual(await web.resolve("1234567890", "42", "127.0.0.1"), {
       ok: true,
       meetingId: "1234567890",
       title: "Daily ✓",
       passcodeRequired: true,
     });
-    assert.deepEqual(await web.resolve("1234567890", "41"), {
+    assert.deepEqual(await web.resolve("1234567890", "41", "127.0.0.1"), {
       ok: false,
       status: 403,
       error: "bad-passcode",
       passcodeRequired: true,
+      retryAfterMs: null,
     });
     await assert.rejects(
-      () => web.resolve("1234567890", "old"),
+      () => web.resolve("1234567890", "old", "127.0.0.1"),
       (e) => e instanceof WebError && e.status === 403 && /without problem details/.test(e.problem.detail),
     );
     await web.callState("c1", { speaking: true });
@@ -86,10 +87,10 @@ Deno.test("chunked answers are read whole", async () => {
   });
   const web = createWebClient({ url: `http://127.0.0.1:${server.addr.port}`, secret: SECRET });
   try {
-    const r = await web.resolve("1234567890", null);
+    const r = await web.resolve("1234567890", null, "127.0.0.1");
     assert(r.ok);
     assert.deepEqual(r.title.length, 20_000);
-    const again = await web.resolve("1234567890", null);
+    const again = await web.resolve("1234567890", null, "127.0.0.1");
     assert(again.ok);
   } finally {
     web.close();
@@ -171,7 +172,7 @@ Deno.test("a web app that does not answer is unavailable after the timeout; one 
   try {
     const t = performance.now();
     await assert.rejects(
-      () => web.resolve("1234567890", null),
+      () => web.resolve("1234567890", null, "127.0.0.1"),
       (e) => e instanceof WebUnavailable && e.message.includes("no answer within 100 ms"),
     );
     assert(performance.now() - t < 1_000);
@@ -180,7 +181,7 @@ Deno.test("a web app that does not answer is unavailable after the timeout; one 
     await srv.stop();
   }
   const down = createWebClient({ url: `http://127.0.0.1:${srv.port}`, secret: SECRET, timeoutMs: 100 });
-  await assert.rejects(() => down.resolve("1234567890", null), WebUnavailable);
+  await assert.rejects(() => down.resolve("1234567890", null, "127.0.0.1"), WebUnavailable);
   down.close();
 });
 
@@ -189,7 +190,7 @@ Deno.test("garbage instead of HTTP is an error, not a hang", async () => {
   const web = createWebClient({ url: `http://127.0.0.1:${srv.port}`, secret: SECRET, timeoutMs: 1_000 });
   try {
     await assert.rejects(
-      () => web.resolve("1234567890", null),
+      () => web.resolve("1234567890", null, "127.0.0.1"),
       (e) => e instanceof WebUnavailable && e.message.includes("not an HTTP/1.x response"),
     );
   } finally {

@@ -32,6 +32,7 @@ import {
   parseDialString,
 } from "./sdp.ts";
 import { randomHex } from "../../lib/common/random.ts";
+import { capBroken, IVR_LIMITS, type IvrLimits } from "./limits.ts";
 import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("calls");
@@ -50,6 +51,8 @@ const TRANSITIONS = transitionTable<CallPhase>("call", {
 /** Prompts call control plays beyond the shared ones in gateway/ivr/prompts.ts. */
 export const EXTRA_PROMPTS = {
   locked: "Sorry, this meeting cannot be joined by phone right now. Goodbye.",
+  /** Before a try the web app asked to wait for (too many wrong passcodes from this address). */
+  pleaseWait: "Please wait.",
   goodbye: "Sorry, that did not work. Goodbye.",
 } as const;
 
@@ -98,6 +101,8 @@ export interface CallControllerOptions {
   prompts: PromptAudio | null;
   /** IVR timing (tests shorten it). */
   ivr?: { tries?: number; firstDigitMs?: number; nextDigitMs?: number };
+  /** Caps on callers not yet let in (gateway/calls/limits.ts; defaults IVR_LIMITS). */
+  ivrLimits?: IvrLimits;
   speakingDebounceMs?: number;
   dialOutNoAnswerMs?: number;
 }
@@ -154,6 +159,11 @@ class Call {
   setupMs: number | null = null;
   ivr: CallInfo["ivr"] = null;
   ending: Promise<void> | null = null;
+  /** The IP the caller's SIP came from (dial-in): what caps and the passcode guard count by. */
+  source = "";
+  /** Resolves when the call ends (waits that must stop with it). */
+  readonly over: Promise<void>;
+  #over!: () => void;
 
   constructor(
     readonly direction: "in" | "out",
@@ -162,12 +172,14 @@ class Call {
     public number: string,
   ) {
     this.phase = direction === "in" ? "offered" : "dialing";
+    this.over = new Promise((r) => this.#over = r);
   }
 
   to(next: CallPhase) {
     TRANSITIONS.check(this.phase, next, this.id);
     log.info("call phase", { callId: this.id, from: this.phase, to: next, meetingId: this.meetingId });
     this.phase = next;
+    if (next === "ended") this.#over();
   }
 
   get ended(): boolean {
@@ -183,10 +195,15 @@ function sipStatusFor(status: number): number {
   return 500;
 }
 
-/** The caller as the web app's passcode rate limit counts it: source address and From user. */
-function callerOf(call: Call): string {
-  const sip = call.sip as IncomingCall;
-  return `${sip.source.ip}:${sip.from.user ?? ""}`.slice(0, 200);
+/** A dial-in not let in yet: being resolved, or in the IVR (what the IVR caps count). */
+function unauthenticated(call: Call): boolean {
+  return call.direction === "in" && (call.phase === "offered" || call.phase === "ivr");
+}
+
+/** A passcode the web app said to try again after `waitMs`. */
+interface PendingTry {
+  passcode: string;
+  waitMs: number;
 }
 
 /** A dial-in's media made ready while the web app is asked about the call. */
@@ -375,10 +392,21 @@ export class CallController {
   async #onInvite(sip: IncomingCall) {
     const invitedAt = performance.now();
     const call = new Call("in", sip, callerDisplayName(sip.from.displayName, sip.from.user), maskNumber(sip.from.user));
+    call.source = sip.source.ip;
+    const limits = this.#options.ivrLimits ?? IVR_LIMITS;
+    const waiting = [...this.#calls.values()].filter(unauthenticated).map((c) => c.source);
+    const broken = capBroken(waiting, call.source, limits);
     this.#calls.set(call.id, call);
     sip.on("ended", (reason) => void this.#end(call, reason === "bye" ? "hangup" : reason, "sip"));
     sip.on("dtmf", (digit) => call.digits.push(digit));
     try {
+      if (broken) {
+        log.warn("call refused", { callId: call.id, status: broken.status, why: broken.why, source: call.source });
+        if (sip.state === "offered" || sip.state === "ringing") {
+          sip.reject(broken.status, undefined, { headers: [["Retry-After", String(limits.retryAfterSeconds)]] });
+        }
+        return;
+      }
       const target = parseDialString(sip.requestUri.user, this.#options.did);
       if (!target) return this.#reject(call, 404, "unknown number");
       const offer = sip.remoteSdp;
@@ -393,13 +421,15 @@ export class CallController {
       // is made ready while the answer is on its way (relay on pool sockets, video ports). None of
       // it reaches the caller unless the web app lets them in; a refusal closes it unused.
       const resolving = target.kind === "meeting"
-        ? this.#options.web.resolve(target.meetingId, target.passcode, callerOf(call))
+        ? this.#options.web.resolve(target.meetingId, target.passcode, call.source)
         : null;
       resolving?.catch(() => {}); // awaited below; keeps a rejection during the set-up from going unhandled
       const videoOffer = offer && chosen && this.#options.videos
         ? negotiateVideo(offer, { transcodeH264: !!this.#options.transcoder })
         : null;
       let media: PreparedMedia | null = null;
+      /** A passcode from the Request-URI the web app asked us to try again after a wait. */
+      let pending: PendingTry | null = null;
       try {
         media = this.#prepareMedia(call, chosen, videoOffer);
         let needIvr = target.kind === "ivr";
@@ -408,7 +438,10 @@ export class CallController {
           if (call.ended) return;
           if (!r.ok) {
             const askPasscode = r.status === 403 && r.error === "bad-passcode" && target.passcode === null;
-            if (!askPasscode) return this.#reject(call, sipStatusFor(r.status), r.error);
+            // Too many wrong passcodes from this address lately: answered, told to wait, tried again.
+            const wait = r.error === "slow-down" && target.passcode !== null;
+            if (!askPasscode && !wait) return this.#reject(call, sipStatusFor(r.status), r.error);
+            if (wait) pending = { passcode: target.passcode!, waitMs: r.retryAfterMs ?? 1000 };
             needIvr = true;
           }
           call.meetingId = target.meetingId;
@@ -454,7 +487,7 @@ export class CallController {
       if (call.ended) return;
       let meetingId = call.meetingId;
       if (ivrNeeded) {
-        meetingId = await this.#ivr(call, call.meetingId);
+        meetingId = await this.#ivr(call, call.meetingId, pending);
         if (!meetingId || call.ended) return;
         call.meetingId = meetingId;
       }
@@ -628,8 +661,51 @@ export class CallController {
     return entry.digits;
   }
 
-  /** The IVR: meeting ID (unless known) and passcode, three tries; null when the caller did not get in. */
-  async #ivr(call: Call, knownMeetingId: string | null): Promise<string | null> {
+  /**
+   * Plays "please wait" and waits `ms` (the web app's slow-down), or until the call ends. True when
+   * the call is still up.
+   */
+  async #waitBeforeTry(call: Call, ms: number): Promise<boolean> {
+    void this.#playPrompt(call, "pleaseWait");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([call.over, new Promise((r) => timer = setTimeout(r, ms))]);
+    clearTimeout(timer);
+    call.player?.stop();
+    return !call.ended;
+  }
+
+  /** A passcode try: resolved, and while the web app says slow-down, waited for and tried again. */
+  async #tryPasscode(call: Call, meetingId: string, passcode: string, waitMs: number | null) {
+    for (;;) {
+      if (waitMs !== null && !(await this.#waitBeforeTry(call, waitMs))) return null;
+      const r = await this.#options.web.resolve(meetingId, passcode, call.source);
+      if (call.ended) return null;
+      if (r.ok || r.error !== "slow-down") return r;
+      log.info("passcode try must wait", { callId: call.id, waitMs: r.retryAfterMs });
+      waitMs = r.retryAfterMs ?? 1000;
+    }
+  }
+
+  /**
+   * The IVR: meeting ID (unless known) and passcode, three tries; null when the caller did not get in.
+   * The whole stage is bounded (IvrLimits.timeoutMs): a caller without a right passcode by then gets
+   * a BYE. `pending`: a passcode from the Request-URI to try first, after the wait the web app asked for.
+   */
+  async #ivr(call: Call, knownMeetingId: string | null, pending: PendingTry | null = null): Promise<string | null> {
+    const timeoutMs = (this.#options.ivrLimits ?? IVR_LIMITS).timeoutMs;
+    const timer = setTimeout(() => {
+      if (call.phase !== "ivr") return;
+      log.info("IVR timed out", { callId: call.id, timeoutMs });
+      void this.#end(call, "ivr-timeout", "local");
+    }, timeoutMs);
+    try {
+      return await this.#ivrSteps(call, knownMeetingId, pending);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #ivrSteps(call: Call, knownMeetingId: string | null, pending: PendingTry | null): Promise<string | null> {
     call.to("ivr");
     const tries = this.#options.ivr?.tries ?? 3;
     let meetingId = knownMeetingId;
@@ -651,7 +727,7 @@ export class CallController {
           await failed("notFound");
           continue;
         }
-        const r = await this.#options.web.resolve(entered, null, callerOf(call));
+        const r = await this.#options.web.resolve(entered, null, call.source);
         if (call.ended) return null;
         if (r.ok) {
           call.title = r.title;
@@ -665,10 +741,11 @@ export class CallController {
         meetingId = entered;
       }
       ivr.asking = "passcode";
-      const passcode = await this.#ask(call, "passcode");
+      const passcode = pending?.passcode ?? await this.#ask(call, "passcode");
       if (call.ended) return null;
-      const r = await this.#options.web.resolve(meetingId, passcode, callerOf(call));
-      if (call.ended) return null;
+      const r = await this.#tryPasscode(call, meetingId, passcode, pending?.waitMs ?? null);
+      pending = null;
+      if (!r || call.ended) return null;
       if (r.ok) {
         call.title = r.title;
         return meetingId;

@@ -3,6 +3,7 @@
 // docs/meeting-protocol.md describes every message.
 
 import { z } from "zod";
+import { cleanLine } from "../common/text.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
 
 /** WebSocket close codes the server uses (4000–4999 are application codes). */
@@ -175,7 +176,7 @@ export const transferHostSchema = z.object({ type: z.literal("transfer-host"), p
 export const renameSchema = z.object({
   type: z.literal("rename"),
   participantId,
-  name: z.string().trim().min(1).max(MAX_NAME_CHARS),
+  name: z.string().overwrite(cleanLine).trim().min(1).max(MAX_NAME_CHARS),
 }).strict();
 /** The live settings hosts may change in the meeting, checked by the one meeting-settings schema. */
 export const settingsSchema = meetingSettingsSchema.pick({
@@ -198,7 +199,7 @@ export const dialOutSchema = z.object({
   type: z.literal("dial-out"),
   target: z.string().max(256),
   /** The caller's display name; the masked number when empty. */
-  name: z.string().max(MAX_NAME_CHARS * 2),
+  name: z.string().overwrite(cleanLine).max(MAX_NAME_CHARS * 2),
 }).strict();
 
 // Hands and reactions
@@ -369,6 +370,8 @@ export interface MeetingMessageData {
   "chat": { message: ChatMessage };
   /** Hosts/co-hosts only. How a call out (`dial-out`) is going. */
   "dial-out-status": DialOutStatus;
+  /** Hosts/co-hosts only. The meeting's passcode is being guessed at by phone (once per window). */
+  "dial-in-guessing": { failures: number; windowMinutes: number };
 }
 
 /** A call out's progress: `calling` when the gateway took it, then what the far end did. */

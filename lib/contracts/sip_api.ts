@@ -6,6 +6,7 @@
 // details (lib/contracts/problem.ts). Nothing here may import server code of either side.
 
 import { z } from "zod";
+import { cleanLine } from "../common/text.ts";
 import { problemSchema } from "./problem.ts";
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -19,16 +20,19 @@ export const sipCallId = z.string().regex(/^[A-Za-z0-9._~@:+-]{1,128}$/, "letter
 export const resolveBody = z.object({
   meetingId: sipMeetingId,
   passcode: z.string().max(32).nullable(),
-  /** Optional: the caller's address as the gateway sees it (wrong passcodes are counted per caller). */
-  caller: z.string().max(200).optional(),
+  /**
+   * The source IP of the caller's SIP packets as the gateway's socket saw them (never From or Via,
+   * which the caller writes): wrong passcodes are counted and slowed down per source.
+   */
+  source: z.string().min(1).max(64).regex(/^[0-9A-Fa-f.:]+$/, "an IPv4 or IPv6 address"),
 }).strict();
 export type ResolveBody = z.infer<typeof resolveBody>;
 
 export const callBody = z.object({
   meetingId: sipMeetingId,
   callId: sipCallId,
-  displayName: z.string().max(200),
-  number: z.string().max(200),
+  displayName: z.string().max(200).overwrite(cleanLine),
+  number: z.string().max(200).overwrite(cleanLine),
 }).strict();
 export type CallBody = z.infer<typeof callBody>;
 
@@ -68,7 +72,10 @@ export const RESOLVE_REFUSALS = {
   "dial-in-disabled": 403,
   "bad-passcode": 403,
   "locked": 486,
+  /** Too many wrong passcodes from this source in the window: refused until `retryAfterMs`. */
   "rate-limited": 429,
+  /** This source must wait `retryAfterMs` before its next try is evaluated (not evaluated now). */
+  "slow-down": 429,
 } as const;
 export type ResolveRefusalCode = keyof typeof RESOLVE_REFUSALS;
 
@@ -76,6 +83,8 @@ export type ResolveRefusalCode = keyof typeof RESOLVE_REFUSALS;
 export const resolveRefusal = problemSchema.extend({
   code: z.enum(Object.keys(RESOLVE_REFUSALS) as [ResolveRefusalCode, ...ResolveRefusalCode[]]),
   passcodeRequired: z.boolean().optional(),
+  /** rate-limited / slow-down: when a try from this source would be looked at again. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 export type ResolveRefusal = z.infer<typeof resolveRefusal>;
 

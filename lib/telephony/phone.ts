@@ -5,10 +5,10 @@
 // Also the calls the web makes to the gateway for callers and for browsers' audio in the bridge.
 
 import type { Store, StoreAtomic } from "../common/store.ts";
-import { commitChange, EVENT_TTL_MS } from "../meetings/events.ts";
+import { commitChange } from "../meetings/events.ts";
 import { changeParticipant, toView } from "../meetings/participants.ts";
 import type { Participant } from "../meetings/participants.ts";
-import { ADMISSION_TTL_MS, initialAdmissionState, knock, PASSCODE_SCOPE } from "../meetings/join.ts";
+import { initialAdmissionState, knock } from "../meetings/join.ts";
 import type { Admission } from "../meetings/join.ts";
 import { leaveLobby } from "../meetings/lobby.ts";
 import { openAttendance, writeAttendance } from "../meetings/attendance.ts";
@@ -19,13 +19,15 @@ import { getMeetingByNumber, parseMeetingId, updateMeeting } from "../meetings/s
 import type { Meeting } from "../meetings/store.ts";
 import type { Config } from "../common/config.ts";
 import type { MediaGateway } from "../contracts/gateway_api.ts";
-import { AUTH_RULE, limitedForMs, rateLimitKey, recordFailure } from "../common/rate_limit.ts";
-import type { RateLimitRule } from "../common/rate_limit.ts";
 import { hashToken, newId, randomToken, timingSafeEqual } from "../common/ids.ts";
 import { logger } from "../common/log.ts";
-import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
-import { admissionKeys, meetingKeys, participantKeys } from "../meetings/keys.ts";
-import { callKeys } from "./keys.ts";
+import { getAdmission, putAdmission, writeAdmission } from "../meetings/admissions.ts";
+import { getParticipant } from "../meetings/participants.ts";
+import { addAuditEntry } from "../accounts/audit.ts";
+import { callIdByAdmission, getCall, setCall, updateCall, writeCall } from "./store.ts";
+import { KvConflict } from "../common/kv.ts";
+import { countMeetingFailure, readDialIn, readGuardCounters, reserveSourceTry, sourceUnchanged } from "./store.ts";
+import { counted, DIAL_IN_RULES, type DialInRules, reserved, verdict } from "./dial_in_guard.ts";
 
 const log = logger("phone");
 
@@ -55,29 +57,7 @@ export interface PhoneCall {
   dialOut?: { by: Actor; target: string };
 }
 
-export async function getCall(kv: Store, callId: string): Promise<PhoneCall | null> {
-  return (await kv.get<PhoneCall>(callKeys.call(callId))).value;
-}
-
-async function setCall(kv: Store, call: PhoneCall) {
-  await commitOrThrow(
-    kv.atomic()
-      .set(callKeys.call(call.callId), call, { expireIn: EVENT_TTL_MS })
-      .set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS }),
-    `setCall ${call.callId}`,
-  );
-}
-
-async function updateCall(kv: Store, callId: string, change: (c: PhoneCall) => PhoneCall | null) {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await kv.get<PhoneCall>(callKeys.call(callId));
-    if (!entry.value) return null;
-    const next = change(entry.value);
-    if (!next) return entry.value;
-    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS }))).ok) return next;
-  }
-  throw new KvConflict(`updateCall ${callId}`);
-}
+export { getCall } from "./store.ts";
 
 // ---- the gateway's call API -------------------------------------------------------------------
 
@@ -117,10 +97,6 @@ async function bestEffort(what: string, ctx: Record<string, unknown>, run: () =>
 
 // ---- resolve: may this caller enter? ----------------------------------------------------------
 
-/** Wrong passcodes per meeting and caller address (like the web join), and per meeting over all callers. */
-export const PHONE_PASSCODE_RULE: RateLimitRule = AUTH_RULE;
-export const PHONE_PASSCODE_MEETING_RULE: RateLimitRule = { max: 100, windowMs: AUTH_RULE.windowMs };
-
 export type Answer = { status: number; body: Record<string, unknown> | null };
 
 const refusal = (status: number, error: string, extra: Record<string, unknown> = {}): Answer => ({
@@ -138,49 +114,97 @@ function meetingRefusal(meeting: Meeting | null, lockedRefuses = true): Answer |
   return null;
 }
 
+/** What `resolveDialIn` depends on besides the store (tests inject the rules and the clock). */
+export interface ResolveOptions {
+  rules?: DialInRules;
+  now?: () => number;
+}
+
 /**
  * The `resolve` answer: the meeting exists and is open, dial-in is allowed, it is not locked, and the
- * passcode is right (a missing one is asked for; wrong ones count against the meeting and caller, and
- * after 10 in 15 minutes the answer is 429 until the window ends).
+ * passcode is right (a missing one is asked for). Wrong passcodes are counted per source address and
+ * per meeting (lib/telephony/dial_in_guard.ts): a source with failures waits longer and longer
+ * between tries (429 `slow-down` with `retryAfterMs`, the try not evaluated) and is refused after its
+ * cap (429 `rate-limited`); a meeting with many failures only takes the free tries away from sources
+ * that failed, so the right passcode from a clean source always gets in. No answer to a try goes out
+ * before a commit checked against the counter its verdict was made on (a wrong passcode's failure,
+ * or the check alone for a right one), so parallel tries never get more evaluations than the rules
+ * allow. The meeting's hosts get a
+ * `dial-in-guessing` notice (and an audit entry) when the meeting's count reaches the slowdown, once
+ * per window.
  *
- * It is on the path of every dial-in (the gateway answers the INVITE after it), so it reads in two
- * KV round trips, not four: the meeting-number index together with both failure counters (they are
- * keyed by the number), then the meeting. Nothing is cached and nothing is written unless the
- * passcode is wrong.
+ * It is on the path of every dial-in (the gateway answers the INVITE after it), so it reads in ONE
+ * getMany (meeting record and both counters) once this process knows the number's record id, and
+ * one commit when a passcode is given (nothing is written for a right one: the commit only checks).
  */
 export async function resolveDialIn(
   kv: Store,
-  req: { meetingId: string; passcode: string | null; caller?: string },
+  req: { meetingId: string; passcode: string | null; source: string },
+  options: ResolveOptions = {},
 ): Promise<Answer> {
+  const rules = options.rules ?? DIAL_IN_RULES;
+  const clock = options.now ?? Date.now;
   const id = parseMeetingId(req.meetingId);
   if (!id) return refusal(404, "not-found");
-  const callerSubject = (meetingId: string) => `${meetingId}:sip:${req.caller ?? "unknown"}`;
-  const meetingSubject = (meetingId: string) => `${meetingId}:sip:*`;
-  const [index, perCaller, perMeeting] = await kv.getMany<[string, unknown, unknown]>([
-    meetingKeys.byNumber(id),
-    rateLimitKey(PASSCODE_SCOPE, callerSubject(id)),
-    rateLimitKey(PASSCODE_SCOPE, meetingSubject(id)),
-  ]);
-  const meeting = index.value ? (await kv.get<Meeting>(meetingKeys.meeting(index.value))).value : null;
-  const refused = meetingRefusal(meeting);
+  const read = await readDialIn(kv, id, req.source);
+  const refused = meetingRefusal(read.meeting);
   if (refused) return refused;
-  const m = meeting!;
-  // The index is keyed by the meeting's number, so the counters read with it are the meeting's.
-  const now = Date.now();
-  if (
-    limitedForMs(perCaller.value, PHONE_PASSCODE_RULE, now) > 0 ||
-    limitedForMs(perMeeting.value, PHONE_PASSCODE_MEETING_RULE, now) > 0
-  ) {
-    return refusal(429, "rate-limited");
-  }
+  const m = read.meeting!;
+  let source = read.source;
+  let meetingFailures = read.meetingFailures;
   const typed = (req.passcode ?? "").replace(/\s+/g, "");
-  if (!typed) return refusal(403, "bad-passcode", { passcodeRequired: true });
-  if (!timingSafeEqual(typed, m.passcode)) {
-    await recordFailure(kv, PASSCODE_SCOPE, [callerSubject(m.meetingId)], PHONE_PASSCODE_RULE);
-    await recordFailure(kv, PASSCODE_SCOPE, [meetingSubject(m.meetingId)], PHONE_PASSCODE_MEETING_RULE);
-    return refusal(403, "bad-passcode", { passcodeRequired: true });
+  for (let attempt = 0;; attempt++) {
+    const now = clock();
+    const v = verdict(source.value, meetingFailures.value, rules, now);
+    if (v.kind === "limited") return refusal(429, "rate-limited", { retryAfterMs: v.retryAfterMs });
+    if (!typed) return refusal(403, "bad-passcode", { passcodeRequired: true });
+    if (v.kind === "wait") return refusal(429, "slow-down", { retryAfterMs: v.retryAfterMs });
+    // The answer goes out only if the source's counter is still what the verdict was made on: a wrong
+    // passcode commits its failure under that check, a right one commits the check alone. A try that
+    // loses the race decides again on what the winner left, so parallel tries are evaluated one after
+    // another and never more than the rules allow (the issue-12 race).
+    const right = timingSafeEqual(typed, m.passcode);
+    const committed = right
+      ? await sourceUnchanged(kv, source)
+      : await reserveSourceTry(kv, source, reserved(source.value, rules, now), now);
+    if (committed && right) {
+      return { status: 200, body: { meetingId: m.meetingId, title: m.title, passcodeRequired: true } };
+    }
+    if (committed) break;
+    if (attempt >= 20) throw new KvConflict(`resolveDialIn ${id}`);
+    ({ source, meetingFailures } = await readGuardCounters(kv, id, req.source));
   }
-  return { status: 200, body: { meetingId: m.meetingId, title: m.title, passcodeRequired: true } };
+  const { before, after } = await countMeetingFailure(kv, id, (c) => counted(c, rules, clock()));
+  log.info("wrong dial-in passcode", { meetingId: id, failures: after.failures });
+  if (before < rules.meetingSlowdownAfter && after.failures >= rules.meetingSlowdownAfter) {
+    await noticeGuessing(kv, m, after.failures, rules).catch((err) => {
+      log.error("could not tell the hosts about passcode guessing", { meetingId: id, error: String(err) });
+    });
+  }
+  return refusal(403, "bad-passcode", { passcodeRequired: true });
+}
+
+/**
+ * Tells the meeting's hosts and co-hosts that its passcode is being guessed at (`dial-in-guessing`),
+ * with an audit entry in the same commit. Called by the one try that reached the slowdown.
+ */
+async function noticeGuessing(kv: Store, m: Meeting, failures: number, rules: DialInRules): Promise<void> {
+  const windowMinutes = Math.round(rules.windowMs / 60_000);
+  await commitChange(kv, m.meetingId, () =>
+    Promise.resolve({
+      event: { type: "dial-in-guessing", data: { failures, windowMinutes, _audience: "moderators" } },
+      result: null,
+      writes: (op: StoreAtomic) =>
+        void addAuditEntry(op, {
+          actorId: "dial-in",
+          actorEmail: "",
+          action: "meeting.dial_in_guessing",
+          targetId: m.id,
+          targetEmail: "",
+          details: { meetingId: m.meetingId, failures, windowMinutes },
+        }),
+    }));
+  log.warn("dial-in passcode guessing", { meetingId: m.meetingId, failures });
 }
 
 // ---- a call starts, changes, ends -------------------------------------------------------------
@@ -250,8 +274,7 @@ export async function startCall(
     log.info("caller waits in the lobby", { meetingId: m.meetingId, callId: call.callId });
     return { status: 201, body: { participantId: call.participantId, state: "waiting" } };
   }
-  const aKey = admissionKeys.admission(m.meetingId, tokenHash);
-  await kv.set(aKey, admission, { expireIn: ADMISSION_TTL_MS });
+  await putAdmission(kv, tokenHash, admission);
   await joinCall(kv, gateway, m, call, false);
   return { status: 201, body: { participantId: call.participantId, state: "admitted" } };
 }
@@ -275,8 +298,7 @@ export async function joinCall(
 ): Promise<Participant> {
   const now = new Date().toISOString();
   const muted = roomSettings(meeting).muteOnEntry;
-  const aKey = admissionKeys.admission(meeting.meetingId, call.tokenHash);
-  const adm = await kv.get<Admission>(aKey);
+  const adm = await getAdmission(kv, meeting.meetingId, call.tokenHash);
   const done = await changeParticipant(kv, meeting.meetingId, call.participantId, (p) => {
     if (p) return null;
     const next: Participant = {
@@ -306,10 +328,9 @@ export async function joinCall(
       event: { type: "participant-joined", data: { participant: toView(next) } },
       writes: (op) => {
         openAttendance(op, meeting.id, next);
-        op.set(callKeys.call(call.callId), { ...call, state: "admitted" }, { expireIn: EVENT_TTL_MS });
-        op.set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS });
+        writeCall(op, { ...call, state: "admitted" });
         // A dial-out's admission is written here (admitted); a lobby's was admitted by the host.
-        if (!adm.value) {
+        if (!adm) {
           const a: Admission = {
             id: call.admissionId,
             meetingId: meeting.meetingId,
@@ -322,13 +343,13 @@ export async function joinCall(
             deniedAt: null,
             callId: call.callId,
           };
-          op.set(aKey, a, { expireIn: ADMISSION_TTL_MS });
+          writeAdmission(op, call.tokenHash, a);
         }
       },
     };
   });
   const participant = done?.participant ??
-    (await kv.get<Participant>(participantKeys.participant(meeting.meetingId, call.participantId))).value!;
+    (await getParticipant(kv, meeting.meetingId, call.participantId))!;
   if (!done) return participant;
   log.info("caller joined", { meetingId: meeting.meetingId, callId: call.callId, direction: call.direction });
   if (!meeting.startedAt) await updateMeeting(kv, meeting.id, (m) => ({ startedAt: m.startedAt ?? now }));
@@ -419,7 +440,7 @@ export async function phoneLobbyDecided(
   admissionId: string,
   outcome: "admitted" | "denied",
 ): Promise<void> {
-  const callId = (await kv.get<string>(callKeys.byAdmission(meeting.meetingId, admissionId))).value;
+  const callId = await callIdByAdmission(kv, meeting.meetingId, admissionId);
   if (!callId) return;
   const call = await getCall(kv, callId);
   if (!call || call.state !== "waiting") return;
@@ -506,12 +527,7 @@ async function dialOutStatus(
     Promise.resolve({
       event: { type: "dial-out-status", data: { ...data, _audience: "moderators" } },
       result: null,
-      writes: storeCall
-        ? (op: StoreAtomic) => {
-          op.set(callKeys.call(call.callId), call, { expireIn: EVENT_TTL_MS });
-          op.set(callKeys.byAdmission(call.meetingId, call.admissionId), call.callId, { expireIn: EVENT_TTL_MS });
-        }
-        : undefined,
+      writes: storeCall ? (op: StoreAtomic) => void writeCall(op, call) : undefined,
     }));
 }
 

@@ -16,6 +16,7 @@ import { httpAnswer } from "../../lib/web/errors.ts";
 import { BadRequest, NotFound, ValidationError } from "../../lib/common/errors.ts";
 import { callProgress, callState, endCall, resolveDialIn, startCall } from "../../lib/telephony/phone.ts";
 import type { Answer } from "../../lib/telephony/phone.ts";
+import { dialInRulesFromEnv } from "../../lib/telephony/dial_in_guard.ts";
 import { logger } from "../../lib/common/log.ts";
 import { fieldErrors, problem, problemResponse } from "../../lib/contracts/problem.ts";
 import {
@@ -71,7 +72,8 @@ const REFUSAL_DETAIL: Record<ResolveRefusalCode, string> = {
   "dial-in-disabled": "Dial-in is off for this meeting",
   "bad-passcode": "The passcode is missing or wrong",
   "locked": "The meeting is locked",
-  "rate-limited": "Too many wrong passcodes; try again later",
+  "rate-limited": "Too many wrong passcodes from this address; try again later",
+  "slow-down": "Wrong passcodes from this address: wait before the next try",
 };
 
 /** A domain answer on the wire: 2xx bodies checked against the contract, refusals as problem details. */
@@ -90,9 +92,16 @@ function validCallId(c: Context<Env>): string {
 
 const unknownCall = () => new NotFound("no such call");
 
+/** The dial-in guard's numbers: DIAL_IN_* from the environment (README), read once at start. */
+const dialInRules = dialInRulesFromEnv(Deno.env.toObject());
+
 internalSipRoutes.post(R.resolve, async (c) => {
   const req = await body(c, resolveBody);
-  return answer(c, await resolveDialIn(c.get("deps").kv, req), resolveAnswer);
+  const a = await resolveDialIn(c.get("deps").kv, req, { rules: dialInRules });
+  const res = answer(c, a, resolveAnswer);
+  const retryMs = a.body?.retryAfterMs;
+  if (typeof retryMs === "number") res.headers.set("Retry-After", String(Math.max(1, Math.ceil(retryMs / 1000))));
+  return res;
 });
 
 internalSipRoutes.post(R.calls, async (c) => {
