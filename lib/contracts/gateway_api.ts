@@ -6,6 +6,7 @@
 // Nothing here may import server code of either side.
 
 import { z } from "zod";
+import { cleanLine } from "../common/text.ts";
 
 // ---- parameters ---------------------------------------------------------------------------------
 
@@ -18,7 +19,7 @@ export const feedIdParam = z.string().regex(/^[1-9]\d{0,15}$/, "must be a positi
 // ---- request bodies -----------------------------------------------------------------------------
 
 export const roomBody = z.object({
-  title: z.string().max(200).optional(),
+  title: z.string().max(200).overwrite(cleanLine).optional(),
   maxPublishers: z.number().int().min(1).max(500).optional(),
 }).strict();
 export type RoomBody = z.infer<typeof roomBody>;
@@ -47,7 +48,7 @@ export const dialOutBody = z.object({
     (t) => /^\+?[1-9]\d{3,14}$/.test(t) || /^sip:[^\s<>"]+$/.test(t),
     "must be an E.164 number or a sip: URI",
   ),
-  displayName: z.string().min(1).max(100),
+  displayName: z.string().overwrite(cleanLine).min(1).max(100),
 }).strict();
 export type DialOutBody = z.infer<typeof dialOutBody>;
 

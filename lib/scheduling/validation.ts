@@ -7,6 +7,7 @@ import type { RepeatChoice, Weekday } from "./recurrence.ts";
 import { MAX_INVITEES } from "./schedule.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
 import { formatLocal, isValidTimeZone, parseLocal, toUtcMs } from "./tz.ts";
+import { cleanLine, cleanText } from "../common/text.ts";
 
 /** Longest meeting: 24 hours. */
 export const MAX_DURATION_MINUTES = 24 * 60;
@@ -16,6 +17,18 @@ const MAX_LEAD_YEARS = 5;
 const PAST_SLACK_MS = 60 * 60_000;
 
 const emailRule = z.string().email();
+
+/** A meeting title: one line (cleanLine), trimmed, 1–200 characters. Forms and the API share it. */
+export const titleRule = z.string({ error: "Use a string" }).overwrite(cleanLine).trim().min(
+  1,
+  "Give the meeting a title",
+).max(200, "Use at most 200 characters");
+
+/** A meeting description: LF-only lines (cleanText), at most 5000 characters. */
+export const descriptionRule = z.string({ error: "Use a string" }).overwrite(cleanText).max(
+  5000,
+  "Use at most 5000 characters",
+);
 
 /** Splits a comma/semicolon/newline separated list into lower-cased, de-duplicated addresses, or explains the first problem. */
 export function parseInvitees(
@@ -72,8 +85,8 @@ export interface ScheduleInput {
 }
 
 const formBase = z.object({
-  title: z.string().trim().min(1, "Give the meeting a title").max(200, "Use at most 200 characters"),
-  description: z.string().max(5000, "Use at most 5000 characters").default(""),
+  title: titleRule,
+  description: descriptionRule.default(""),
   date: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/, "Enter the date as YYYY-MM-DD"),
   time: z.string().trim().regex(/^\d{2}:\d{2}$/, "Enter the time as HH:MM (24-hour)"),
   timeZone: timeZoneRule,
@@ -217,12 +230,8 @@ const inviteesRule = z.array(z.string({ error: "Each invitee is an email address
 
 /** `POST /api/v1/meetings` with `startsAt`: a scheduled meeting. */
 export const apiCreateSchema = z.object({
-  title: z.string({ error: "Use a string" }).trim().min(1, "Give the meeting a title").max(
-    200,
-    "Use at most 200 characters",
-  )
-    .optional(),
-  description: z.string({ error: "Use a string" }).max(5000, "Use at most 5000 characters").optional(),
+  title: titleRule.optional(),
+  description: descriptionRule.optional(),
   startsAt: localStart,
   timeZone: timeZoneRule,
   durationMinutes: durationRule,
@@ -246,12 +255,8 @@ export const apiCreateSchema = z.object({
 /** `PATCH /api/v1/meetings/:meetingId`: any subset; timing is checked against the stored series. */
 export function apiPatchSchema(current: { startsAt: string; timeZone: string }) {
   return z.object({
-    title: z.string({ error: "Use a string" }).trim().min(1, "Give the meeting a title").max(
-      200,
-      "Use at most 200 characters",
-    )
-      .optional(),
-    description: z.string({ error: "Use a string" }).max(5000, "Use at most 5000 characters").optional(),
+    title: titleRule.optional(),
+    description: descriptionRule.optional(),
     startsAt: localStart.optional(),
     timeZone: timeZoneRule.optional(),
     durationMinutes: durationRule.optional(),

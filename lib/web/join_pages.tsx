@@ -3,6 +3,7 @@
 
 import type { Context } from "hono";
 import { z } from "zod";
+import { cleanLine } from "../common/text.ts";
 import { formatMeetingId, parseMeetingId } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { renderPage } from "./render.tsx";
@@ -15,7 +16,10 @@ import { Notice } from "../../components/Form.tsx";
 
 export const ADMISSION_COOKIE_SECONDS = 24 * 60 * 60;
 
-export const nameRule = z.string().trim().min(1, "Enter your name").max(60, "Use at most 60 characters");
+export const nameRule = z.string().overwrite(cleanLine).trim().min(1, "Enter your name").max(
+  60,
+  "Use at most 60 characters",
+);
 
 export const joinSchema = z.object({
   meetingId: z.string().trim().min(1, "Enter the meeting ID").transform((s, ctx) => {

@@ -2,6 +2,7 @@
 
 import type { Context } from "hono";
 import { z } from "zod";
+import { cleanLine } from "../common/text.ts";
 import type { FieldErrors } from "../common/errors.ts";
 import { BadRequest, ValidationError } from "../common/errors.ts";
 import type { Env } from "./types.ts";
@@ -59,7 +60,7 @@ export async function parseJson<S extends z.ZodType>(c: Context<Env>, schema: S)
 
 /** Shared field rules so every form says the same thing about the same field. */
 export const rules = {
-  name: z.string().trim().min(1, "Enter your name").max(100, "Use at most 100 characters"),
+  name: z.string().overwrite(cleanLine).trim().min(1, "Enter your name").max(100, "Use at most 100 characters"),
   email: z.string().trim().toLowerCase().min(1, "Enter your email address").max(254, "That email address is too long")
     .email("Enter a valid email address, like name@example.com"),
   newPassword: z.string().min(10, "Use at least 10 characters").max(256, "Use at most 256 characters"),

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
+import { cleanLine } from "../../lib/common/text.ts";
 import { Field, Form, Notice } from "../../components/Form.tsx";
 import type { ApiToken } from "../../lib/accounts/api_tokens.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "../../lib/accounts/api_tokens.ts";
@@ -24,7 +25,7 @@ export const tokenRoutes = new Hono<Env>();
 export const MAX_TOKENS_PER_PERSON = 50;
 
 const tokenForm = z.object({
-  name: z.string().trim().min(1, "Give the token a name, like “calendar sync”").max(
+  name: z.string().overwrite(cleanLine).trim().min(1, "Give the token a name, like “calendar sync”").max(
     100,
     "Use at most 100 characters",
   ),

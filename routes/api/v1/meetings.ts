@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
+import { cleanLine } from "../../../lib/common/text.ts";
 import { createMeeting } from "../../../lib/meetings/store.ts";
 import type { Meeting, MeetingSettings } from "../../../lib/meetings/store.ts";
 import { BadRequest, Forbidden, NotFound, ValidationError } from "../../../lib/common/errors.ts";
@@ -71,7 +72,8 @@ export function apiMeeting(publicUrl: string, m: Meeting, config?: Config): ApiM
 }
 
 const createSchema = z.object({
-  title: z.string({ error: "Use a string" }).trim().max(200, "Use at most 200 characters").optional(),
+  title: z.string({ error: "Use a string" }).overwrite(cleanLine).trim().max(200, "Use at most 200 characters")
+    .optional(),
   settings: meetingSettingsSchema.optional(),
 }).strict();
 
