@@ -10,6 +10,7 @@ import { logger } from "./lib/common/log.ts";
 import { createGatewayClient } from "./lib/meetings/gateway_client.ts";
 import { closeHub } from "./lib/meetings/hub.ts";
 import { startBackgroundWork } from "./lib/reminders/background.ts";
+import { accountMailHandler } from "./lib/accounts/emails.ts";
 import * as schedule from "./lib/scheduling/occurrences.ts";
 
 const log = logger("main");
@@ -29,7 +30,7 @@ if (import.meta.main) {
   if (!gateway) log.warn("GATEWAY_SECRET is not set: meetings will have no audio or video");
   const app = createWebApp({ kv, config, mailer, signingKey, gateway });
   // The one KV queue listener of this process (reminders; more work joins through its handlers).
-  const background = startBackgroundWork({ kv, config, mailer, schedule });
+  const background = startBackgroundWork({ kv, config, mailer, schedule }, [accountMailHandler(mailer)]);
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => ac.abort());

@@ -3,20 +3,16 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import { getUserByEmail } from "../lib/accounts/users.ts";
 import type { FieldErrors } from "../lib/common/errors.ts";
 import { renderPage } from "../lib/web/render.tsx";
 import type { Env } from "../lib/web/types.ts";
 import { parseForm, rules } from "../lib/web/validate.ts";
 import type { FormValues } from "../lib/web/validate.ts";
-import { logger } from "../lib/common/log.ts";
-import { assertNotLimited, recordFailure } from "../lib/common/rate_limit.ts";
-import { applyPasswordReset, peekPasswordReset, sendPasswordReset } from "../lib/accounts/reset.ts";
+import { reserveAttempt } from "../lib/common/rate_limit.ts";
+import { applyPasswordReset, peekPasswordReset, requestPasswordReset } from "../lib/accounts/reset.ts";
 import { endCurrentSession } from "../lib/web/signin.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
 import { LINK_USED, LinkProblem } from "../components/LinkProblem.tsx";
-
-const log = logger("auth");
 
 export const resetRoutes = new Hono<Env>();
 
@@ -72,18 +68,10 @@ resetRoutes.post("/reset", async (c) => {
   }
   const { email } = form.data;
   // Every request counts (not only failures): this sends email, so it must not be a spam cannon.
-  const subjects = [`email:${email}`, `ip:${c.get("clientIp")}`];
-  await assertNotLimited(deps.kv, "reset", subjects);
-  await recordFailure(deps.kv, "reset", subjects);
-  const user = await getUserByEmail(deps.kv, email);
-  if (user) {
-    try {
-      await sendPasswordReset(deps, user);
-    } catch (err) {
-      // Same answer whatever happened, so the page never tells whether the account exists.
-      log.error("reset email failed", { userId: user.id, error: String(err) });
-    }
-  }
+  await reserveAttempt(deps.kv, "reset", [`email:${email}`, `ip:${c.get("clientIp")}`]);
+  // The link is queued, never mailed inline: the same answer, and about the same time, whether
+  // or not the account exists.
+  await requestPasswordReset(deps.kv, deps.config.publicUrl, email);
   return c.redirect("/reset?notice=sent", 303);
 });
 
@@ -91,8 +79,8 @@ function linkExpired(c: Context<Env>): Response {
   return renderPage(
     c,
     <LinkProblem
-      title="This link no longer works"
-      message={`${LINK_USED} Reset links work once, for 30 minutes.`}
+      title="This link is no longer valid"
+      message={`${LINK_USED} Reset links work once, for 30 minutes, and stop working when the password changes.`}
       action={<a href="/reset">Request a new link</a>}
     />,
     { title: "Link expired", status: 410 },

@@ -11,11 +11,15 @@ import type { User } from "../lib/accounts/users.ts";
 
 const PASSWORD = "correct horse battery";
 
-/** Signs a new person up; returns their signed-in client and stored account. */
+/** Signs a new person up (confirmation mail delivered) and in; returns their signed-in client and stored account. */
 async function signedUp(t: TestApp, name: string, email: string): Promise<{ client: TestClient; user: User }> {
   const client = t.client();
   const res = await client.postForm("/signup", { name, email, password: PASSWORD });
   assert.equal(res.status, 303, `sign-up of ${email}`);
+  await t.mailer.arrival(email, /^Confirm your email/);
+  // Sign-up signs no one in (its answer must not tell whether the address had an account).
+  const signin = await client.postForm("/signin", { email, password: PASSWORD });
+  assert.equal(signin.status, 303, `sign-in of ${email}`);
   return { client, user: (await getUserByEmail(t.kv, email))! };
 }
 

@@ -1,7 +1,9 @@
 // The account emails (verification, password reset, email change, security notices): subject, plain
 // text and HTML. Every value is escaped in the HTML; links are printed in full in the text part.
+// Also the queue that sign-up and reset mail goes through (queueAccountMail, accountMailHandler).
 
-import type { MailMessage } from "../email/mailer.ts";
+import type { Mailer, MailMessage } from "../email/mailer.ts";
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { issueToken } from "./one_time_tokens.ts";
 import type { User } from "./users.ts";
 import type { AppDeps } from "../web/types.ts";
@@ -126,9 +128,74 @@ export function passwordChangedMessage(user: Pick<User, "name" | "email">): Mail
   });
 }
 
+export function signupAttemptMessage(
+  user: Pick<User, "name" | "email">,
+  signinUrl: string,
+  resetLink: string,
+): MailMessage {
+  return compose({
+    to: user.email,
+    subject: "Someone tried to create a Talkspace account with your address",
+    name: user.name,
+    paragraphs: [
+      `Someone (perhaps you) tried to create a new Talkspace account with ${user.email}. You already have an ` +
+      "account with this address, so no new account was made.",
+      `If it was you, sign in at ${signinUrl}, or choose a new password with the link below if you forgot it.`,
+    ],
+    action: { label: "Choose a new password", url: resetLink },
+    after: [
+      "The link works once, for 30 minutes. If it was not you, ignore this email: nothing about your account has " +
+      "changed.",
+    ],
+  });
+}
+
 /** Issues a 24-hour verification link for the account's current address and emails it. */
 export async function sendVerificationEmail(deps: AppDeps, user: User): Promise<void> {
   const data: VerifyEmailData = { userId: user.id, email: user.email };
   const token = await issueToken(deps.kv, "verify_email", data, VERIFY_TTL_MS);
   await deps.mailer.send(verifyEmailMessage(user, `${deps.config.publicUrl}/verify/${token}`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queued account mail: pages that must not tell whether an account exists (sign-up, reset) only
+// add the message to the KV queue, in the same commit as the link's token, so the request does
+// the same work either way and never waits for SMTP. The process's one queue listener
+// (lib/reminders/background.ts, wired in main.ts) delivers it with accountMailHandler.
+// The queued value holds the message with its link until delivery (KV deletes it then).
+
+const ACCOUNT_MAIL = "account_mail";
+
+interface AccountMail {
+  type: typeof ACCOUNT_MAIL;
+  message: MailMessage;
+}
+
+/** Adds `message` to the KV queue as part of `op`'s commit (delivered at least once). */
+export function queueAccountMail(op: StoreAtomic, message: MailMessage): void {
+  op.enqueue({ type: ACCOUNT_MAIL, message } satisfies AccountMail);
+}
+
+/**
+ * Queues a 24-hour verification link for the account's address: the token and the email go in
+ * one commit, so a link is never stored without its email (nor mailed without its token).
+ */
+export async function queueVerificationEmail(kv: Store, publicUrl: string, user: User): Promise<void> {
+  const data: VerifyEmailData = { userId: user.id, email: user.email };
+  await issueToken(kv, "verify_email", data, VERIFY_TTL_MS, (op, token) => {
+    queueAccountMail(op, verifyEmailMessage(user, `${publicUrl}/verify/${token}`));
+  });
+}
+
+/**
+ * The queue handler for account mail: sends it and returns true; false for other messages. A
+ * refused delivery throws, so KV delivers the message again later (with its backoff).
+ */
+export function accountMailHandler(mailer: Mailer): (message: unknown) => Promise<boolean> {
+  return async function deliverAccountMail(message: unknown): Promise<boolean> {
+    const m = message as Partial<AccountMail> | null;
+    if (m?.type !== ACCOUNT_MAIL || !m.message) return false;
+    await mailer.send(m.message);
+    return true;
+  };
 }

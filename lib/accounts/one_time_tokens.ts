@@ -2,7 +2,7 @@
 // expireIn, consumed by an atomic read-and-delete so a link works exactly once.
 // The accounts capability's store module for one-time tokens.
 
-import type { Store } from "../common/store.ts";
+import type { Store, StoreAtomic } from "../common/store.ts";
 import { keys } from "./keys.ts";
 import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
 import { hashToken, randomToken } from "../common/ids.ts";
@@ -14,16 +14,34 @@ interface Stored<T> {
   expiresAt: number;
 }
 
-/** Issues a token carrying `data`, valid for `ttlMs`. Returns the secret to put in a link. */
-export async function issueToken<T>(kv: Store, purpose: TokenPurpose, data: T, ttlMs: number): Promise<string> {
+/**
+ * Issues a token carrying `data`, valid for `ttlMs`. Returns the secret to put in a link. `also`
+ * adds writes that must land in the same commit (the queued email carrying the link), given the token.
+ */
+export async function issueToken<T>(
+  kv: Store,
+  purpose: TokenPurpose,
+  data: T,
+  ttlMs: number,
+  also?: (op: StoreAtomic, token: string) => void,
+): Promise<string> {
   const token = randomToken(32);
   const key = keys.oneTimeToken(purpose, await hashToken(token));
   const value: Stored<T> = { data, expiresAt: Date.now() + ttlMs };
-  await commitOrThrow(
-    kv.atomic().check({ key, versionstamp: null }).set(key, value, { expireIn: ttlMs }),
-    "issueToken",
-  );
+  const op = kv.atomic().check({ key, versionstamp: null }).set(key, value, { expireIn: ttlMs });
+  also?.(op, token);
+  await commitOrThrow(op, "issueToken");
   return token;
+}
+
+/**
+ * The work of issueToken without its effect: a random token hashed, and a commit whose only check
+ * (that key being free) writes nothing. Pages that must not tell whether an account exists call it
+ * on the path that issues no link, so both paths cost about the same.
+ */
+export async function issueNoToken(kv: Store, purpose: TokenPurpose): Promise<void> {
+  const key = keys.oneTimeToken(purpose, await hashToken(randomToken(32)));
+  await commitAtomic(kv.atomic().check({ key, versionstamp: null }));
 }
 
 /** Reads a token without using it up (to show the form behind a link). Null when unknown or expired. */

@@ -8,6 +8,8 @@ import { createWebApp } from "../../routes/mod.ts";
 import type { Mailer, MailMessage } from "../../lib/email/mailer.ts";
 import { loadSigningKey } from "../../lib/common/server_secret.ts";
 import { setQuiet } from "../../lib/common/log.ts";
+import { accountMailHandler } from "../../lib/accounts/emails.ts";
+import { poll } from "./wait.ts";
 
 setQuiet(true);
 
@@ -23,6 +25,15 @@ export class CapturingMailer implements Mailer {
     if (!m) throw new Error(`no email was sent to ${to}`);
     return m;
   }
+  /**
+   * Waits (polling, bounded) until a message to `to` matching `subject` has arrived, for mail that
+   * goes through the KV queue (sign-up, reset), and returns the newest such message.
+   */
+  async arrival(to: string, subject: RegExp = /./, ms = 10_000): Promise<MailMessage> {
+    const find = () => this.sent.findLast((x) => x.to.toLowerCase() === to.toLowerCase() && subject.test(x.subject));
+    return await poll(`an email to ${to} matching ${subject}`, find, ms, 5);
+  }
+
   /** The first link in the newest message to `to` whose path starts with `pathPrefix`. */
   link(to: string, pathPrefix: string): string {
     const m = this.last(to);
@@ -53,6 +64,9 @@ export async function makeTestApp(env: Record<string, string> = {}): Promise<Tes
   const mailer = new CapturingMailer();
   const signingKey = await loadSigningKey(kv, "");
   const app = createWebApp({ kv, config, mailer, signingKey, gateway: null });
+  // Queued account mail (sign-up, reset) is delivered as main.ts's queue listener would.
+  const deliver = accountMailHandler(mailer);
+  kv.listenQueue(async (m) => void await deliver(m));
   const origin = new URL(config.publicUrl).origin;
   return {
     app,
