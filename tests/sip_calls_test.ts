@@ -165,7 +165,9 @@ async function startStack(): Promise<Stack> {
     rtpBase: 60000,
     rtpPorts: 100,
     rtpBlocks: 50,
-    gatewayEnv: { SIP_DID: DID },
+    // The IVR caps small enough to reach here; the IVR's hang-up soon enough to wait for (the
+    // IVR steps above need ~15 s from answer to the bridge at most).
+    gatewayEnv: { SIP_DID: DID, SIP_IVR_MAX_PER_SOURCE: "3", SIP_IVR_MAX_CALLS: "8", SIP_IVR_TIMEOUT_MS: "25000" },
   });
   const host = await createUser(stack.kv, { name: "Host Hanna", email: "hanna@example.org", passwordHash: "unused" });
   return { ...stack, hostId: host.id };
@@ -441,6 +443,96 @@ Deno.test({
         );
         assert.ok(p95 < 1000, `p95 ${p95} ms`);
       });
+
+      // Issue 12. The attacker is 127.0.0.5 (loopback answers on all of 127/8, and the gateway sees
+      // the packet's source address whatever From and Via say); the meeting's real caller 127.0.0.6.
+      const guessed = await createMeeting(s.kv, { hostId: s.hostId, title: "Guessed", settings: { lobby: false } });
+      const wrong = guessed.passcode === "000000" ? "111111" : "000000";
+      const held: LevelPhone[] = [];
+
+      await t.step("110 wrong passcodes from one source rotating From: 3 evaluated, then waits and 486", async () => {
+        const answers: number[] = [];
+        const retryAfter = new Set<string>();
+        for (let i = 0; i < 110; i++) {
+          const p = new LevelPhone(s.gw.sipPort, { localHost: "127.0.0.5", fromUser: `+1555000${1000 + i}` });
+          phones.push(p);
+          const { status } = await p.invite(`${guessed.meetingId}*${wrong}`);
+          answers.push(status);
+          if (status === 200) held.push(p);
+          else {
+            const final = p.messages.find((m) => "statusCode" in m && m.statusCode === status);
+            if (status === 486) {
+              retryAfter.add((final as { getHeader(n: string): string | undefined }).getHeader("retry-after") ?? "");
+            }
+            await p.close();
+          }
+        }
+        const count = (n: number) => answers.filter((a) => a === n).length;
+        // Three free tries are evaluated (403); the next ones must wait, so the gateway answers them
+        // into the IVR ("please wait", then the try) until the source has 3 callers not let in; the
+        // rest get 486 Busy Here with Retry-After. Changing From changed nothing.
+        assert.deepEqual([count(403), count(200), count(486)], [3, 3, 104], answers.join(" "));
+        assert.deepEqual([...retryAfter], ["30"]);
+        const waiting = (await calls(s, guessed.meetingId)).filter((c) => c.phase === "ivr");
+        assert.equal(waiting.length, 3);
+      });
+
+      await t.step("the real caller from another source with the right passcode gets in at once", async () => {
+        const real = new LevelPhone(s.gw.sipPort, { localHost: "127.0.0.6", fromUser: "+15551234567", display: "Real Caller" });
+        phones.push(real);
+        assert.equal((await real.invite(dial(guessed))).status, 200);
+        await waitFor(
+          "the real caller in the bridge",
+          async () =>
+            (await calls(s, guessed.meetingId)).find((c) => c.sipCallId === real.callId && c.phase === "in-bridge"),
+        );
+        await waitFor(
+          "present in the web app",
+          async () => (await present(s, guessed.meetingId)).includes("Real Caller"),
+        );
+        await real.bye();
+      });
+
+      await t.step(
+        "callers without a passcode: 3 per source, 8 overall, then 486/503; BYE after the IVR timeout",
+        async () => {
+          // The 3 held guessers (127.0.0.5) count; 127.0.0.7 dials the IVR 30 times at once.
+          const burst = Array.from({ length: 30 }, (_, i) => {
+            const p = new LevelPhone(s.gw.sipPort, { localHost: "127.0.0.7", fromUser: `+1555111${1000 + i}` });
+            phones.push(p);
+            return p;
+          });
+          const statuses = await Promise.all(burst.map((p) => p.invite(DID).then((r) => r.status)));
+          assert.deepEqual(
+            [statuses.filter((x) => x === 200).length, statuses.filter((x) => x === 486).length],
+            [3, 27],
+            statuses.join(" "),
+          );
+          held.push(...burst.filter((_, i) => statuses[i] === 200));
+          // 6 not let in now; 127.0.0.8 gets 2 more, then the overall cap of 8 answers 503.
+          const more = [1, 2, 3].map((i) => {
+            const p = new LevelPhone(s.gw.sipPort, { localHost: "127.0.0.8", fromUser: `+1555222${1000 + i}` });
+            phones.push(p);
+            return p;
+          });
+          const last: number[] = [];
+          for (const p of more) {
+            last.push((await p.invite(DID)).status);
+            if (last.at(-1) === 200) held.push(p);
+          }
+          assert.deepEqual(last, [200, 200, 503]);
+          const busy = more[2].messages.find((m) => "statusCode" in m && m.statusCode === 503);
+          assert.equal((busy as { getHeader(n: string): string | undefined }).getHeader("retry-after"), "30");
+          // Nobody enters a right passcode: each gets a BYE when the IVR stage times out.
+          await Promise.all(
+            held.map((p) => p.next("BYE after the IVR timeout", () => p.byeReceived || undefined, 40_000)),
+          );
+          await waitFor(
+            "no callers left in the IVR",
+            async () => (await calls(s, "")).filter((c) => c.phase === "ivr").length === 0,
+          );
+        },
+      );
     } catch (err) {
       console.log("--- gateway output ---\n" + s.gw.output().slice(-8000));
       console.log("--- web output ---\n" + s.web.output().slice(-4000));
