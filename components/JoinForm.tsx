@@ -2,6 +2,7 @@
 // passcode is skipped when the person came through an invitation link).
 
 import { Field, Form, Notice } from "./Form.tsx";
+import { bindFields } from "./field_binding.ts";
 
 export interface JoinFormProps {
   /** Where the form posts: `/join`, or `/m/<meetingId>/join` for one meeting. */
@@ -19,8 +20,7 @@ export interface JoinFormProps {
 }
 
 export function JoinForm(p: JoinFormProps) {
-  const values = p.values ?? {};
-  const errors = p.errors ?? {};
+  const field = bindFields(p.values ?? {}, p.errors ?? {});
   const askMeetingId = p.askMeetingId ?? true;
   return (
     <div class="join-form">
@@ -29,10 +29,8 @@ export function JoinForm(p: JoinFormProps) {
       <Form action={p.action ?? "/join"}>
         {askMeetingId && (
           <Field
-            name="meetingId"
+            {...field("meetingId")}
             label="Meeting ID"
-            value={values.meetingId}
-            error={errors.meetingId}
             inputmode="numeric"
             autocomplete="off"
             hint="Ten digits, like 123 456 7890"
@@ -40,22 +38,12 @@ export function JoinForm(p: JoinFormProps) {
           />
         )}
         {(p.askPasscode ?? true) && (
-          <Field
-            name="passcode"
-            label="Passcode"
-            value={values.passcode}
-            error={errors.passcode}
-            inputmode="numeric"
-            autocomplete="off"
-            required
-          />
+          <Field {...field("passcode")} label="Passcode" inputmode="numeric" autocomplete="off" required />
         )}
         {p.askName && (
           <Field
-            name="name"
+            {...field("name")}
             label="Your name"
-            value={values.name}
-            error={errors.name}
             autocomplete="name"
             hint="Shown to the others in the meeting"
             required

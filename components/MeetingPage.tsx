@@ -4,24 +4,10 @@
 import type { ComponentChildren } from "preact";
 import { Form } from "./Form.tsx";
 import { CopyButton } from "../islands/mod.ts";
-import type { ParticipantRole } from "../lib/contracts/meeting_socket.ts";
+import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
 
-/** Props the frame takes; the in-meeting island shares this shape. */
-export interface MeetingPageProps {
-  meeting: { meetingId: string; title: string; formattedId: string };
-  me: { participantName: string; role: ParticipantRole };
-  /** Only for hosts and co-hosts; `sipUri` / `dialInNumber` when the server has dial-in (SIP_DOMAIN / SIP_DID_NUMBER). */
-  invite: { url: string; passcode: string; sipUri?: string; dialInNumber?: string } | null;
-  /** The meeting socket's path (`/meetings/<id>/ws`). */
-  socketPath: string;
-  /** Where admitted people get media access (`/meetings/<id>/media`). */
-  mediaPath: string;
-  /**
-   * The person waits in the lobby: the island should only follow the socket's `lobby` status and
-   * reload the page on close 4001 (docs/meeting-protocol.md); no media, participants or chat.
-   */
-  waiting?: boolean;
-}
+/** Props the frame takes: the in-meeting island's (lib/meetings/client/controller.ts), one shape for both. */
+export type MeetingPageProps = MeetingRoomProps;
 
 export function MeetingPage(props: MeetingPageProps & { children?: ComponentChildren }) {
   const { meeting, me, invite } = props;

@@ -5,6 +5,7 @@ import type { FormValues } from "../lib/web/validate.ts";
 import { WEEKDAYS } from "../lib/scheduling/recurrence.ts";
 import { timeZoneNames } from "../lib/scheduling/tz.ts";
 import { Field } from "./Form.tsx";
+import { bindFields } from "./field_binding.ts";
 
 const DAY_NAMES: Record<string, string> = {
   MO: "Mon",
@@ -47,17 +48,18 @@ export function ScheduleFields(
 ) {
   const zones = timeZoneNames();
   const checked = (name: string) => values[name] !== undefined;
+  const field = bindFields(values, errors);
   return (
     <>
-      <Field name="title" label="Title" value={values.title} error={errors.title} required />
+      <Field {...field("title")} label="Title" required />
       <div class={errors.description ? "field has-error" : "field"}>
         <label for="f-description">Description (optional)</label>
         <textarea id="f-description" name="description" rows={3}>{values.description ?? ""}</textarea>
         {errors.description && <small class="error">{errors.description}</small>}
       </div>
       <div class="grid2">
-        <Field name="date" label="Date (YYYY-MM-DD)" value={values.date} error={errors.date} required />
-        <Field name="time" label="Time (HH:MM, 24-hour)" value={values.time} error={errors.time} required />
+        <Field {...field("date")} label="Date (YYYY-MM-DD)" required />
+        <Field {...field("time")} label="Time (HH:MM, 24-hour)" required />
       </div>
       <div class="grid2">
         <Select
@@ -67,14 +69,7 @@ export function ScheduleFields(
           error={errors.timeZone}
           options={zones.map((z) => [z, z])}
         />
-        <Field
-          name="duration"
-          label="Length (minutes)"
-          value={values.duration}
-          error={errors.duration}
-          inputmode="numeric"
-          required
-        />
+        <Field {...field("duration")} label="Length (minutes)" inputmode="numeric" required />
       </div>
       <fieldset class="schedule-repeat">
         <legend>Repeats</legend>
@@ -111,14 +106,8 @@ export function ScheduleFields(
           options={[["until", "On a date"], ["count", "After a number of meetings"]]}
         />
         <div class="grid2">
-          <Field name="until" label="Last date (YYYY-MM-DD)" value={values.until} error={errors.until} />
-          <Field
-            name="count"
-            label="Number of meetings"
-            value={values.count}
-            error={errors.count}
-            inputmode="numeric"
-          />
+          <Field {...field("until")} label="Last date (YYYY-MM-DD)" />
+          <Field {...field("count")} label="Number of meetings" inputmode="numeric" />
         </div>
         <small class="hint">A series ends within five years.</small>
       </fieldset>

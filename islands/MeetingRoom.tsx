@@ -14,6 +14,7 @@ import { DeviceSettings } from "./meeting/DeviceSettings.tsx";
 import { ParticipantList } from "./meeting/ParticipantList.tsx";
 import { PreJoin } from "./meeting/PreJoin.tsx";
 import { Stage } from "./meeting/Stage.tsx";
+import { SmallButton } from "./meeting/buttons.tsx";
 
 export type { MeetingRoomProps };
 
@@ -121,22 +122,12 @@ export default function MeetingRoom(props: MeetingRoomProps) {
           <p id="room-prompt-text">
             {prompt.by} asks you to {prompt.media === "audio" ? "unmute your microphone" : "start your video"}.
           </p>
-          <button
-            type="button"
-            class="button small"
-            data-action="accept-unmute"
-            onClick={() => room.answerUnmutePrompt(true)}
-          >
+          <SmallButton action="accept-unmute" onClick={() => room.answerUnmutePrompt(true)}>
             {prompt.media === "audio" ? "Unmute" : "Start video"}
-          </button>{" "}
-          <button
-            type="button"
-            class="button small secondary"
-            data-action="decline-unmute"
-            onClick={() => room.answerUnmutePrompt(false)}
-          >
+          </SmallButton>{" "}
+          <SmallButton action="decline-unmute" secondary onClick={() => room.answerUnmutePrompt(false)}>
             {prompt.media === "audio" ? "Stay muted" : "Keep video off"}
-          </button>
+          </SmallButton>
         </div>
       )}
       {room.notices.value.map((n, i) => (

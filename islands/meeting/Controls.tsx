@@ -4,6 +4,7 @@
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { ReactionButton } from "./Reactions.tsx";
+import { ControlToggle } from "./buttons.tsx";
 
 export function Controls({ room }: { room: MeetingController }) {
   const muted = room.audioMuted.value || !room.localAudio.value;
@@ -40,24 +41,12 @@ export function Controls({ room }: { room: MeetingController }) {
       >
         {cameraOn ? "Stop video" : "Start video"}
       </button>
-      <button
-        type="button"
-        class={`room-control${sharing ? " is-active" : ""}`}
-        aria-pressed={sharing}
-        data-action="screen"
-        onClick={() => room.toggleScreen()}
-      >
+      <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
         {sharing ? "Stop sharing" : "Share screen"}
-      </button>
-      <button
-        type="button"
-        class={`room-control${hand ? " is-active" : ""}`}
-        aria-pressed={hand}
-        data-action="hand"
-        onClick={() => room.toggleHand()}
-      >
+      </ControlToggle>
+      <ControlToggle action="hand" on={hand} onClick={() => room.toggleHand()}>
         {hand ? "Lower hand" : "Raise hand"}
-      </button>
+      </ControlToggle>
       <ReactionButton room={room} />
       <button
         type="button"

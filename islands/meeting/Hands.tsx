@@ -2,6 +2,7 @@
 // of the participant list; everyone sees a hand next to the names.
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
+import { SmallButton } from "./buttons.tsx";
 
 export function HandsQueue({ room }: { room: MeetingController }) {
   const hands = room.hands.value;
@@ -19,27 +20,21 @@ export function HandsQueue({ room }: { room: MeetingController }) {
             <span aria-hidden="true">✋</span> {p.name}
             {p.participantId === me && " (you)"}
             {(isHost || p.participantId === me) && (
-              <button
-                type="button"
-                class="button small secondary"
-                data-action="lower-hand"
+              <SmallButton
+                action="lower-hand"
+                secondary
                 onClick={() => room.lowerHand(p.participantId)}
               >
                 Lower
-              </button>
+              </SmallButton>
             )}
           </li>
         ))}
       </ol>
       {isHost && hands.length > 1 && (
-        <button
-          type="button"
-          class="button small"
-          data-action="lower-all-hands"
-          onClick={() => room.lowerAllHands()}
-        >
+        <SmallButton action="lower-all-hands" onClick={() => room.lowerAllHands()}>
           Lower all hands
-        </button>
+        </SmallButton>
       )}
     </section>
   );

@@ -5,6 +5,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { JoinToggles, SelfPreview } from "./PreJoin.tsx";
+import { SmallButton } from "./buttons.tsx";
 
 /** What a knocking person sees until a host decides. */
 export function WaitingRoom({ room }: { room: MeetingController }) {
@@ -57,26 +58,21 @@ export function LobbyList({ room }: { room: MeetingController }) {
               <span class="room-role">{e.phone ? "Phone" : e.signedIn ? "Signed in" : "Guest"}</span>
             </span>
             <span class="room-lobby-actions">
-              <button type="button" class="button small" data-action="admit" onClick={() => room.admit(e.admissionId)}>
+              <SmallButton action="admit" onClick={() => room.admit(e.admissionId)}>
                 Admit
-              </button>
-              <button
-                type="button"
-                class="button small secondary"
-                data-action="deny"
-                onClick={() => room.deny(e.admissionId)}
-              >
+              </SmallButton>
+              <SmallButton action="deny" secondary onClick={() => room.deny(e.admissionId)}>
                 Deny
-              </button>
+              </SmallButton>
             </span>
           </li>
         ))}
       </ul>
       {waiting.length > 1 && (
         <p class="room-lobby-all">
-          <button type="button" class="button small" data-action="admit-all" onClick={() => room.admitAll()}>
+          <SmallButton action="admit-all" onClick={() => room.admitAll()}>
             Admit all
-          </button>
+          </SmallButton>
         </p>
       )}
     </section>
@@ -99,14 +95,9 @@ export function KnockAlert({ room }: { room: MeetingController }) {
       {waiting.length === 1 ? `${first.name} is waiting to join.` : `${waiting.length} people are waiting to join.`}
       {" "}
       {waiting.length === 1 && (
-        <button
-          type="button"
-          class="button small"
-          data-action="admit"
-          onClick={() => room.admit(first.admissionId)}
-        >
+        <SmallButton action="admit" onClick={() => room.admit(first.admissionId)}>
           Admit
-        </button>
+        </SmallButton>
       )}{" "}
       <button type="button" class="button small secondary" onClick={() => room.setParticipantsOpen(true)}>
         See waiting list

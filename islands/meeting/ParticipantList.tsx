@@ -8,6 +8,7 @@ import { HandsQueue } from "./Hands.tsx";
 import { HostMenu } from "./HostMenu.tsx";
 import { LobbyList, PhoneIcon } from "./Lobby.tsx";
 import { CallOut } from "./CallOut.tsx";
+import { SmallButton } from "./buttons.tsx";
 
 const ROLE_LABEL: Record<ParticipantRole, string | null> = {
   host: "Host",
@@ -116,17 +117,12 @@ function HostSettings({ room }: { room: MeetingController }) {
         </select>
       </label>
       <p class="room-host-buttons">
-        <button type="button" class="button small" data-action="mute-all" onClick={() => room.muteAll(s.allowUnmute)}>
+        <SmallButton action="mute-all" onClick={() => room.muteAll(s.allowUnmute)}>
           Mute everyone
-        </button>
-        <button
-          type="button"
-          class="button small secondary"
-          data-action="mute-all-locked"
-          onClick={() => room.muteAll(false)}
-        >
+        </SmallButton>
+        <SmallButton action="mute-all-locked" secondary onClick={() => room.muteAll(false)}>
           Mute everyone and keep muted
-        </button>
+        </SmallButton>
       </p>
     </details>
   );

@@ -7,19 +7,15 @@ import type { Store, StoreAtomic, StoreSelector } from "../common/store.ts";
 import type { Meeting } from "./store.ts";
 import { InvalidCursor } from "../accounts/users.ts";
 import type { Participant } from "./participants.ts";
-import type { ParticipantRole } from "../contracts/meeting_socket.ts";
 import { attendanceKeys } from "./keys.ts";
 
-export interface AttendanceRecord {
+/** The participant as they were during one stay (its fields copied, so later changes do not touch it). */
+export interface AttendanceRecord extends
+  Pick<
+    Participant,
+    "meetingId" | "participantId" | "admissionId" | "userId" | "name" | "role" | "joinedAt" | "leftAt"
+  > {
   attendanceId: string;
-  meetingId: string;
-  participantId: string;
-  admissionId: string;
-  userId: string | null;
-  name: string;
-  role: ParticipantRole;
-  joinedAt: string;
-  leftAt: string | null;
 }
 
 function record(p: Participant, leftAt: string | null): AttendanceRecord {

@@ -56,14 +56,20 @@ import type { MediaSession, MediaStatus, RemoteStream } from "./janus.ts";
 /** The reactions the server accepts (protocol.ts's REACTIONS; a test keeps them equal). */
 export const REACTION_EMOJI = ["👍", "👏", "❤️", "😂", "😮", "🎉"] as const;
 
-/** The island's props: JSON only (see components/MeetingPage.tsx). */
+/** The island's props, also the server-rendered frame's (components/MeetingPage.tsx): JSON only. */
 export interface MeetingRoomProps {
   meeting: { meetingId: string; title: string; formattedId: string };
   me: { participantName: string; role: ParticipantRole };
+  /** Only for hosts and co-hosts; `sipUri` / `dialInNumber` when the server has dial-in (SIP_DOMAIN / SIP_DID_NUMBER). */
   invite: { url: string; passcode: string; sipUri?: string; dialInNumber?: string } | null;
+  /** The meeting socket's path (`/meetings/<id>/ws`). */
   socketPath: string;
+  /** Where admitted people get media access (`/meetings/<id>/media`). */
   mediaPath: string;
-  /** The admission waits in the lobby: open the lobby socket and wait for a host. */
+  /**
+   * The person waits in the lobby: the island should only follow the socket's `lobby` status and
+   * reload the page on close 4001 (docs/meeting-protocol.md); no media, participants or chat.
+   */
   waiting?: boolean;
 }
 
