@@ -11,7 +11,8 @@ import type { FormValues } from "../lib/web/validate.ts";
 import { reserveAttempt } from "../lib/common/rate_limit.ts";
 import { applyPasswordReset, peekPasswordReset, requestPasswordReset } from "../lib/accounts/reset.ts";
 import { endCurrentSession } from "../lib/web/signin.ts";
-import { Field, Form, Notice } from "../components/Form.tsx";
+import { Form, Notice } from "../components/Form.tsx";
+import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
 import { LINK_USED, LinkProblem } from "../components/LinkProblem.tsx";
 
 export const resetRoutes = new Hono<Env>();
@@ -34,15 +35,7 @@ function ResetRequestPage(
       {sent && <Notice kind="success">{RESET_SENT}</Notice>}
       <p>Enter the email address of your account and we will send you a link to choose a new password.</p>
       <Form action="/reset">
-        <Field
-          name="email"
-          label="Email address"
-          type="email"
-          value={values.email}
-          error={errors.email}
-          autocomplete="email"
-          required
-        />
+        <EmailField value={values.email} error={errors.email} />
         <button type="submit">Send me a link</button>
       </Form>
       <p>
@@ -93,15 +86,7 @@ function NewPasswordPage({ token, email, error }: { token: string; email: string
       <h1>Choose a new password</h1>
       <p>For the account {email}. Every device signed in to it will be signed out.</p>
       <Form action={`/reset/${encodeURIComponent(token)}`}>
-        <Field
-          name="password"
-          label="New password"
-          type="password"
-          error={error}
-          autocomplete="new-password"
-          hint="At least 10 characters."
-          required
-        />
+        <PasswordField kind="new" error={error} />
         <button type="submit">Set new password</button>
       </Form>
     </section>

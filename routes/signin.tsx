@@ -15,6 +15,7 @@ import { dummyVerify, verifyPassword } from "../lib/accounts/password.ts";
 import { reserveAttempt } from "../lib/common/rate_limit.ts";
 import { afterPassword, completeSignIn, safeNext } from "../lib/web/signin.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
+import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
 import { TOTP_LIMIT_SCOPE, totpLimitSubjects, WRONG_CODE } from "../lib/web/second_factor.ts";
 import { verifySecondFactor } from "../lib/accounts/totp.ts";
 import { deleteSession } from "../lib/accounts/sessions.ts";
@@ -52,23 +53,8 @@ function SigninPage({ values = {}, errors = {}, problem, notice, next }: SigninP
       {problem && <Notice kind="error">{problem}</Notice>}
       <Form action="/signin">
         {next && <input type="hidden" name="next" value={next} />}
-        <Field
-          name="email"
-          label="Email address"
-          type="email"
-          value={values.email}
-          error={errors.email}
-          autocomplete="username"
-          required
-        />
-        <Field
-          name="password"
-          label="Password"
-          type="password"
-          error={errors.password}
-          autocomplete="current-password"
-          required
-        />
+        <EmailField value={values.email} error={errors.email} autocomplete="username" />
+        <PasswordField kind="current" error={errors.password} />
         <button type="submit">Sign in</button>
       </Form>
       <p>

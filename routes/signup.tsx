@@ -17,6 +17,7 @@ import { reserveAttempt } from "../lib/common/rate_limit.ts";
 import type { RateLimitRule } from "../lib/common/rate_limit.ts";
 import { hashPassword } from "../lib/accounts/password.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
+import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
 
 const log = logger("auth");
 
@@ -34,23 +35,12 @@ function SignupPage({ values = {}, errors = {} }: { values?: FormValues; errors?
       {Object.keys(errors).length > 0 && <Notice kind="error">Please correct the fields marked below.</Notice>}
       <Form action="/signup">
         <Field name="name" label="Your name" value={values.name} error={errors.name} autocomplete="name" required />
-        <Field
-          name="email"
-          label="Email address"
-          type="email"
-          value={values.email}
-          error={errors.email}
-          autocomplete="email"
-          required
-        />
-        <Field
-          name="password"
+        <EmailField value={values.email} error={errors.email} />
+        <PasswordField
+          kind="new"
           label="Password"
-          type="password"
           error={errors.password}
-          autocomplete="new-password"
           hint="At least 10 characters. A few unrelated words make a good password."
-          required
         />
         <button type="submit">Create account</button>
       </Form>
