@@ -186,7 +186,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     weights.push(await weigh(browser, base, "signed out", path));
   }
 
-  // An account through the sign-up form (it signs the new account in), then a meeting from the dashboard.
+  // An account through the sign-up form, signed in with its password, then a meeting from the dashboard.
   const signup = await browser.newContext();
   const page = await signup.newPage();
   await page.goto(`${base}/signup`);
@@ -199,6 +199,13 @@ async function main(cleanup: Cleanup): Promise<number> {
   ]).catch(async (err) => {
     throw new Error(`signing up failed (${err.message}); page says: ${(await page.textContent("main"))?.trim()}`);
   });
+  await page.goto(`${base}/signin`);
+  await page.fill("form[action='/signin'] input[name=email]", "bea@example.test");
+  await page.fill("form[action='/signin'] input[name=password]", "correct horse battery staple 42");
+  await Promise.all([
+    page.waitForURL((u) => u.pathname !== "/signin"),
+    page.click("form[action='/signin'] [type=submit]"),
+  ]);
   await page.goto(`${base}/dashboard`);
   if (new URL(page.url()).pathname !== "/dashboard") throw new Error(`not signed in after sign-up: at ${page.url()}`);
   await Promise.all([

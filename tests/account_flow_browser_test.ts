@@ -63,7 +63,12 @@ Deno.test({
       await page.fill('form[action="/signup"] input[name="name"]', "Ada Lovelace");
       await page.fill('form[action="/signup"] input[name="email"]', email);
       await page.fill('form[action="/signup"] input[name="password"]', "correct horse battery");
-      await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('form[action="/signup"] [type="submit"]')]);
+      await Promise.all([page.waitForURL(/notice=check-email/), page.click('form[action="/signup"] [type="submit"]')]);
+      // Sign-up signs no one in (its answer must not tell whether the address had an account).
+      await page.goto(`${base}/signin`);
+      await page.fill('form[action="/signin"] input[name="email"]', email);
+      await page.fill('form[action="/signin"] input[name="password"]', "correct horse battery");
+      await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('form[action="/signin"] [type="submit"]')]);
 
       // Verify the email address through the link in the outbox.
       const verifyLink = await waitForLink(base, email, "/verify/");

@@ -146,7 +146,15 @@ class Session {
     });
     await res.body?.cancel();
     assert.equal(res.status, 303, "sign-up did not redirect");
-    this.cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    // Sign-up signs no one in (its answer must not tell whether the address had an account).
+    const signin = await this.request("/signin", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email, password: "correct horse battery" }).toString(),
+    });
+    await signin.body?.cancel();
+    assert.equal(signin.status, 303, "sign-in after sign-up failed");
+    this.cookie = signin.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     assert.match(this.cookie, /ts_session=/);
     // Scheduling needs a confirmed address: open the link from the development outbox.
     const link = await waitFor("the verification email", async () => {
