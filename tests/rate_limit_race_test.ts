@@ -11,6 +11,7 @@ import { createUser } from "../lib/accounts/users.ts";
 import type { User } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { enableTwoFactor, newTotpSecret } from "../lib/accounts/totp.ts";
+import { createMeeting } from "../lib/meetings/store.ts";
 
 const PASSWORD = "correct horse battery staple";
 const LIMIT = 10;
@@ -139,6 +140,25 @@ Deno.test("60 parallel wrong codes when turning two-factor off: at most 10 are e
     );
     assert.ok((tally.get(422) ?? 0) <= LIMIT, `${tally.get(422)} were evaluated: ${JSON.stringify([...tally])}`);
     assert.ok((tally.get(429) ?? 0) >= 50, JSON.stringify([...tally]));
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("60 parallel wrong meeting passcodes from one address: at most 10 are evaluated", async () => {
+  const t = await makeTestApp();
+  try {
+    const host = await makeUser(t, "hana@example.org");
+    const meeting = await createMeeting(t.kv, { hostId: host.id, title: "Planning", settings: { lobby: false } });
+    const wrong = meeting.passcode === "000000000" ? "111111111" : "000000000";
+    const tally = await statuses(
+      Array.from(
+        { length: 60 },
+        () => t.client().postForm("/join", { meetingId: meeting.meetingId, passcode: wrong, name: "Guesser" }),
+      ),
+    );
+    assert.ok((tally.get(422) ?? 0) <= LIMIT, `${tally.get(422)} were evaluated: ${JSON.stringify([...tally])}`);
+    assert.equal((tally.get(422) ?? 0) + (tally.get(429) ?? 0), 60, JSON.stringify([...tally]));
   } finally {
     t.close();
   }
