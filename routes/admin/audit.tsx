@@ -12,6 +12,7 @@ import type { AuditEntry } from "../../lib/accounts/audit.ts";
 import { AdminNav } from "../../components/AdminNav.tsx";
 import { UtcTime } from "../../components/UtcTime.tsx";
 import { Pager } from "../../components/Pager.tsx";
+import { TableHead } from "../../components/TableHead.tsx";
 
 export const AUDIT_PER_PAGE = 50;
 
@@ -53,15 +54,7 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
         ? <p>No entries{before || after ? " on this page" : " yet"}.</p>
         : (
           <table class="admin-table audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Time (UTC)</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Time (UTC)", "Actor", "Action", "Target", "Details"]} />
             <tbody>
               {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
             </tbody>

@@ -29,6 +29,7 @@ import { Field, Form, Notice } from "../../components/Form.tsx";
 import { AdminNav } from "../../components/AdminNav.tsx";
 import { UtcTime } from "../../components/UtcTime.tsx";
 import { Pager } from "../../components/Pager.tsx";
+import { TableHead } from "../../components/TableHead.tsx";
 
 const log = logger("admin");
 
@@ -84,17 +85,7 @@ adminUserRoutes.get("/admin/users", async (c) => {
       </p>
       {users.length > 0 && (
         <table class="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Verified</th>
-              <th scope="col">Role</th>
-              <th scope="col">Two-factor</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Email", "Verified", "Role", "Two-factor", "Status", "Created"]} />
           <tbody>
             {users.map((u) => (
               <tr key={u.id} class={u.disabled ? "is-disabled" : undefined}>

@@ -24,6 +24,7 @@ import { createMeeting } from "../../lib/meetings/store.ts";
 import { formatDuration, meetingHistory } from "../../lib/meetings/history.ts";
 import { InvalidCursor } from "../../lib/accounts/users.ts";
 import { Pager } from "../../components/Pager.tsx";
+import { TableHead } from "../../components/TableHead.tsx";
 
 export const meetingsRoutes = new Hono<Env>();
 
@@ -46,15 +47,7 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
         ? <p class="empty">{cursor ? "No more meetings." : "No meetings yet."}</p>
         : (
           <table class="history">
-            <thead>
-              <tr>
-                <th scope="col">Meeting</th>
-                <th scope="col">Date</th>
-                <th scope="col">Duration</th>
-                <th scope="col">People</th>
-                <th scope="col">Records</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Meeting", "Date", "Duration", "People", "Records"]} />
             <tbody>
               {items.map((it) => (
                 <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
