@@ -37,8 +37,3 @@ export function cleanLine(s: string): string {
 export function cleanText(s: string): string {
   return withoutHidden(s.replace(LINE_BREAK, "\n"));
 }
-
-/** True when `s` holds nothing cleanLine would change. */
-export function isCleanLine(s: string): boolean {
-  return cleanLine(s) === s;
-}

@@ -66,16 +66,25 @@ export function joinDetails(meeting: Meeting, schedule: Schedule, publicUrl: str
 // ---- The writer: escaping, folding, values (RFC 5545 §3.1, §3.3; RFC 6868 for parameters) ----
 
 // Control characters other than HTAB and LF are not allowed in TEXT (§3.3.11): they are dropped,
-// which turns a CRLF into a plain line break and removes a bare CR. C1 controls go too (NEL, U+0085,
-// ends a line for some readers), and so do lone surrogates, which UTF-8 cannot carry.
+// which turns a CRLF into a plain line break and removes a bare CR. The other line breaks some readers
+// end a line at (NEL, U+2028, U+2029) are written as \n like LF; the other C1 controls go, and so do
+// lone surrogates, which UTF-8 cannot carry.
 // deno-lint-ignore no-control-regex -- control characters are what RFC 5545 forbids in values
-const TEXT_SPECIAL = /[\\;,\n\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-const TEXT_ESCAPES: Record<string, string> = { "\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n" };
+const TEXT_SPECIAL = /[\\;,\n\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g;
+const TEXT_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  ";": "\\;",
+  ",": "\\,",
+  "\n": "\\n",
+  "\u0085": "\\n",
+  "\u2028": "\\n",
+  "\u2029": "\\n",
+};
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * A TEXT value (§3.3.11): backslash, semicolon, comma and LF escaped (`\\`, `\;`, `\,`, `\n`), CR
- * and every other control character and lone surrogate dropped, so no value can end its line.
+ * A TEXT value (§3.3.11): backslash, semicolon, comma and line breaks escaped (`\\`, `\;`, `\,`, `\n`),
+ * CR and every other control character and lone surrogate dropped, so no value can end its line.
  */
 export function escapeText(value: string): string {
   const text = value.isWellFormed() ? value : value.replace(LONE_SURROGATE, "");
