@@ -7,6 +7,10 @@ import assert from "node:assert/strict";
 import { World } from "./security/world.ts";
 import { inventory, missingRows, runRouteMatrix } from "./security/routes.ts";
 import { ROUTE_MATRIX } from "./security/route_matrix.ts";
+import { clientMessageTypes, missingSocketRows, runSocketAbuse, runSocketMatrix } from "./security/sockets.ts";
+import { SOCKET_MATRIX } from "./security/socket_matrix.ts";
+import { HOST_ACTIONS } from "../lib/contracts/meeting_socket.ts";
+import { corsHolds, markupEscaped, secretsAbsent } from "./security/abuse.ts";
 
 Deno.test("security: authorization matrix over every route", async (t) => {
   const w = await World.create();
@@ -30,6 +34,53 @@ Deno.test("security: authorization matrix over every route", async (t) => {
         [],
         `${result.mismatches.length} mismatches:\n${result.mismatches.join("\n")}`,
       );
+    });
+
+    await t.step(
+      "socket inventory: every client message type has a row; non-hosts are refused every host action",
+      () => {
+        const problems = missingSocketRows();
+        assert.deepEqual(problems, [], problems.join("\n"));
+        for (const action of HOST_ACTIONS) {
+          const refused = SOCKET_MATRIX.some((r) =>
+            r.type === action && r.expect.participant === "forbidden" && r.expect.guest === "forbidden"
+          );
+          assert.ok(refused, `no row checks that participants and guests are refused "${action}"`);
+        }
+        console.log(`socket: ${clientMessageTypes().length} client message types, ${SOCKET_MATRIX.length} rows`);
+      },
+    );
+
+    await t.step("socket matrix: each role gets what its row names", async () => {
+      const result = await runSocketMatrix(w);
+      console.log(`socket matrix: ${result.rows} rows, ${result.checks} role checks`);
+      assert.deepEqual(result.mismatches, [], result.mismatches.join("\n"));
+    });
+
+    await t.step(
+      "socket abuse: malformed input closes 4400, a lobby socket only pings, a removed guest is refused",
+      async () => {
+        const result = await runSocketAbuse(w);
+        console.log(`socket abuse: ${result.checks} checks`);
+        assert.deepEqual(result.mismatches, [], result.mismatches.join("\n"));
+      },
+    );
+
+    await t.step("held: a meeting title's markup is escaped on every page that shows it", async () => {
+      const found = await markupEscaped(w);
+      assert.deepEqual(found.problems, [], found.problems.join("\n"));
+    });
+
+    await t.step("held: no CORS grant for other origins; no cross-site socket", async () => {
+      const found = await corsHolds(w);
+      assert.deepEqual(found.problems, [], found.problems.join("\n"));
+    });
+
+    await t.step("held: no collected response or socket message shows a secret", () => {
+      w.collectSocketMessages();
+      const found = secretsAbsent(w);
+      console.log(`secret scan: ${w.bodies.length} bodies × ${w.secrets.size} secrets, ${found.checks} checks`);
+      assert.deepEqual(found.problems, [], found.problems.join("\n"));
     });
   } finally {
     await w.close();

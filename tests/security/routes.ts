@@ -99,7 +99,7 @@ export interface MatrixResult {
 
 async function keep(w: World, where: string, res: Response): Promise<string> {
   const body = await res.text();
-  w.bodies.push({ where, body: body + "\n" + [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n") });
+  w.bodies.push({ where, body, headers: [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n") });
   return body;
 }
 
