@@ -231,12 +231,7 @@ export class MeetingController {
         } catch { /* storage off: the person presses Join after the reload */ }
         location.reload();
       },
-      status: (s) => (this.socketStatus.value = s),
-      ended: (reason) => this.#close("ended", reason || "The host ended the meeting"),
-      refused: (code, reason) =>
-        code === CLOSE_CODES.denied
-          ? this.#close("denied", "The host did not let you in.")
-          : this.#close("refused", reason || "You are no longer in this meeting."),
+      ...this.#socketEnds(CLOSE_CODES.denied, "denied", "The host did not let you in."),
       error: (kind, message) => (kind === "user" ? this.#notice(message) : log("server error", message)),
       received: (m) => this.#record(m),
     });
@@ -387,12 +382,7 @@ export class MeetingController {
         if (!reconnected) firstWelcome(msg);
       },
       message: (msg) => this.#onMessage(msg),
-      status: (s) => (this.socketStatus.value = s),
-      ended: (reason) => this.#close("ended", reason || "The host ended the meeting"),
-      refused: (code, reason) =>
-        code === CLOSE_CODES.removed
-          ? this.#close("removed", "You were removed from the meeting")
-          : this.#close("refused", reason || "You are no longer in this meeting."),
+      ...this.#socketEnds(CLOSE_CODES.removed, "removed", "You were removed from the meeting"),
       error: (kind, message, detail) => {
         if (kind !== "user") return log("server error", message);
         this.#notice(message);
@@ -918,6 +908,22 @@ export class MeetingController {
         this.#bannerTimer = setTimeout(() => (this.banner.value = null), 3000);
       }
     });
+  }
+
+  /**
+   * What the lobby socket and the meeting socket both do with their status, the meeting's end and a
+   * refusal: the one close code each socket expects gets its own phase and text, any other refusal
+   * says the server's reason.
+   */
+  #socketEnds(expected: number, phase: "denied" | "removed", text: string) {
+    return {
+      status: (s: SocketStatus) => (this.socketStatus.value = s),
+      ended: (reason: string) => this.#close("ended", reason || "The host ended the meeting"),
+      refused: (code: number, reason: string) =>
+        code === expected
+          ? this.#close(phase, text)
+          : this.#close("refused", reason || "You are no longer in this meeting."),
+    };
   }
 
   #close(phase: "left" | "ended" | "refused" | "removed" | "denied", reason: string) {
