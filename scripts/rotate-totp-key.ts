@@ -24,7 +24,11 @@ if (import.meta.main) {
         ` (current key ${report.keyId})`,
     );
     if (report.unreadable) {
-      console.error("Some secrets name a key that is not configured: add it behind the current key and run again.");
+      console.error(
+        "Some secrets could not be decrypted (the log names the accounts and key ids): add their key behind the " +
+          "current one and run again. A secret altered or copied between accounts never opens; its owner signs " +
+          "in with a recovery code and sets up two-factor again.",
+      );
       Deno.exitCode = 1;
     }
   } finally {
