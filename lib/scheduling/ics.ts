@@ -91,6 +91,8 @@ export function escapeText(value: string): string {
   return text.replace(TEXT_SPECIAL, (ch) => TEXT_ESCAPES[ch] ?? "");
 }
 
+const PARAM_TOKEN = /^[A-Za-z0-9_./+-]+$/;
+
 /**
  * A parameter value (§3.2, e.g. CN=): one line (cleanLine: breaks become spaces; controls, bidi
  * overrides and lone surrogates go), DQUOTE removed (a quoted-string cannot hold one, and RFC 6868's
@@ -98,8 +100,9 @@ export function escapeText(value: string): string {
  * line break; then in DQUOTEs unless it is a plain token like a TZID.
  */
 export function paramValue(value: string): string {
+  if (PARAM_TOKEN.test(value)) return value; // every TZID: several per event in a feed
   const text = cleanLine(value).replaceAll('"', "").replaceAll("^", "^^");
-  return /^[A-Za-z0-9_./+-]+$/.test(text) ? text : `"${text}"`;
+  return PARAM_TOKEN.test(text) ? text : `"${text}"`;
 }
 
 /** A URI or CAL-ADDRESS value: taken as it is, minus any control character (which would end the line). */
