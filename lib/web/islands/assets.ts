@@ -4,6 +4,7 @@
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import { getMimeType } from "hono/utils/mime";
 import type { EncodedAsset } from "../compression.ts";
+import { readBuildFile } from "./build_file.ts";
 
 /** The source files served under /static/. */
 export const STATIC_SOURCE_DIR: string = decodeURIComponent(new URL("../../../static", import.meta.url).pathname);
@@ -151,35 +152,24 @@ export async function buildStaticAssets(
   return { outDir, manifest, files };
 }
 
-const manifests = new Map<string, { stamp: string; manifest: StaticManifest | null }>();
-
 /**
  * The static build's manifest, re-read only when the file changed; null when there is no build
  * (pages then link the unhashed /static/ files, which always work).
  */
 export function loadStaticManifest(dir: string = DEFAULT_STATIC_BUILD_DIR): StaticManifest | null {
   const path = `${dir}/${STATIC_MANIFEST_FILE}`;
-  let stamp: string;
-  try {
-    const info = Deno.statSync(path);
-    stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-  const hit = manifests.get(path);
-  if (hit && hit.stamp === stamp) return hit.manifest;
-  const m = JSON.parse(Deno.readTextFileSync(path)) as StaticManifest;
-  const ok = m?.version === 1 && typeof m.files === "object" && m.files !== null &&
-    Object.entries(m.files).every(([name, e]) =>
-      ASSET_FILE_RE.test(name) && typeof e?.file === "string" && ASSET_FILE_RE.test(e.file) &&
-      typeof e.hash === "string" && Array.isArray(e.encodings)
-    );
-  if (!ok) {
-    throw new Error(`${path} is not a static manifest this version understands: rebuild with \`deno task build\``);
-  }
-  manifests.set(path, { stamp, manifest: m });
-  return m;
+  return readBuildFile(path, (text) => {
+    const m = JSON.parse(text) as StaticManifest;
+    const ok = m?.version === 1 && typeof m.files === "object" && m.files !== null &&
+      Object.entries(m.files).every(([name, e]) =>
+        ASSET_FILE_RE.test(name) && typeof e?.file === "string" && ASSET_FILE_RE.test(e.file) &&
+        typeof e.hash === "string" && Array.isArray(e.encodings)
+      );
+    if (!ok) {
+      throw new Error(`${path} is not a static manifest this version understands: rebuild with \`deno task build\``);
+    }
+    return m;
+  });
 }
 
 /**

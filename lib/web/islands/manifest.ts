@@ -1,5 +1,7 @@
 // The island build's manifest: which hashed file holds each island, the runtime and shared chunks.
 
+import { readBuildFile } from "./build_file.ts";
+
 /** Where scripts/build_islands.ts writes bundles (gitignored). */
 export const DEFAULT_BUILD_DIR: string = decodeURIComponent(
   new URL("../../../_build/islands", import.meta.url).pathname,
@@ -30,26 +32,14 @@ export class IslandBuildMissing extends Error {
   }
 }
 
-const cache = new Map<string, { stamp: string; manifest: IslandManifest }>();
-
 /**
  * Reads and checks `<dir>/manifest.json`, re-reading only when the file changed (a rebuild while
  * the server runs is picked up). Throws IslandBuildMissing when there is no build.
  */
 export function loadManifest(dir: string = DEFAULT_BUILD_DIR): IslandManifest {
   const path = `${dir}/${MANIFEST_FILE}`;
-  let stamp: string;
-  try {
-    const info = Deno.statSync(path);
-    stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) throw new IslandBuildMissing(`No ${path}.`);
-    throw err;
-  }
-  const hit = cache.get(path);
-  if (hit && hit.stamp === stamp) return hit.manifest;
-  const manifest = parseManifest(Deno.readTextFileSync(path), path);
-  cache.set(path, { stamp, manifest });
+  const manifest = readBuildFile(path, (text) => parseManifest(text, path));
+  if (!manifest) throw new IslandBuildMissing(`No ${path}.`);
   return manifest;
 }
 
