@@ -12,7 +12,7 @@ import { parseForm, rules } from "../lib/web/validate.ts";
 import type { FormValues } from "../lib/web/validate.ts";
 import { logger } from "../lib/common/log.ts";
 import { dummyVerify, verifyPassword } from "../lib/accounts/password.ts";
-import { reserveAttempt } from "../lib/common/rate_limit.ts";
+import { ADDRESS_RULE, reserveAttempt } from "../lib/common/rate_limit.ts";
 import { afterPassword, completeSignIn, safeNext } from "../lib/web/signin.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
 import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
@@ -85,7 +85,10 @@ signinRoutes.post("/signin", async (c) => {
   const accountSubject = `email:${email}`;
   // Counted before the password is looked at, so parallel guesses cannot overtake the limit; a
   // wrong password keeps the reservation as its recorded failure.
-  const attempt = await reserveAttempt(kv, "signin", [accountSubject, `ip:${c.get("clientIp")}`]);
+  const attempt = await reserveAttempt(kv, "signin", [accountSubject, {
+    subject: `ip:${c.get("clientIp")}`,
+    rule: ADDRESS_RULE,
+  }]);
   const user = await getUserByEmail(kv, email);
   const ok = user ? await verifyPassword(user.passwordHash, password) : await dummyVerify(password);
   if (!user || !ok) return show(422, { problem: "The email or password is incorrect." });

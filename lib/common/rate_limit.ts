@@ -15,6 +15,31 @@ export interface RateLimitRule {
 
 export const AUTH_RULE: RateLimitRule = { max: 10, windowMs: 15 * 60 * 1000 };
 
+/**
+ * The rule for a client address next to an account: looser, because one address is often a whole
+ * school or office behind NAT, where a class signing in at once must not lock itself out; the
+ * account's own rule still stops guessing at any one account.
+ */
+export const ADDRESS_RULE: RateLimitRule = { max: 100, windowMs: 15 * 60 * 1000 };
+
+/** A subject with a rule of its own (others in the same call use the call's rule). */
+export interface RuledSubject {
+  subject: string;
+  rule: RateLimitRule;
+}
+
+/** How long a reservation or its release keeps retrying lost commits before giving up. */
+const CONTENTION_BUDGET_MS = 5_000;
+
+/**
+ * A short random pause after a lost commit, growing with the number lost: many attempts on one hot
+ * counter (a class signing in from one address) then take turns instead of colliding every time.
+ */
+function backoff(lost: number): Promise<void> {
+  const ms = Math.random() * Math.min(2 ** lost, 64);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 interface Counter {
   count: number;
   resetAt: number;
@@ -105,32 +130,37 @@ function liveCounters(entries: { value: unknown }[], now: number): (Counter | nu
 /**
  * Counts one attempt against every subject in ONE atomic commit checked against each counter's
  * versionstamp, before the caller evaluates anything. Throws TooManyRequests (with Retry-After)
- * when any subject has used up `rule.max`, counting nothing then. A lost commit means another
- * attempt's commit won, so the loop re-reads and tries again up to `rule.max * 2 + 10` times, then
- * throws KvConflict (never lets an attempt through uncounted). Keep the reservation on failure (it
- * is the recorded failure); release it on success.
+ * when any subject has used up its rule's `max` (a subject's own, else `rule`), counting nothing
+ * then. A lost commit means another attempt's commit won: the loop backs off a little, re-reads and
+ * tries again for up to CONTENTION_BUDGET_MS, then throws KvConflict (never lets an attempt through
+ * uncounted). Keep the reservation on failure (it is the recorded failure); release it on success.
  */
 export async function reserveAttempt(
   kv: Store,
   scope: string,
-  subjects: string[],
+  subjects: (string | RuledSubject)[],
   rule: RateLimitRule = AUTH_RULE,
   message?: string,
 ): Promise<Reservation> {
-  const keyList = subjects.map((s) => commonKeys.rateLimit(scope, s));
-  const tries = rule.max * 2 + 10;
-  for (let attempt = 0; attempt < tries; attempt++) {
+  const names = subjects.map((s) => typeof s === "string" ? s : s.subject);
+  const rules = subjects.map((s) => typeof s === "string" ? rule : s.rule);
+  const keyList = names.map((s) => commonKeys.rateLimit(scope, s));
+  const deadline = Date.now() + CONTENTION_BUDGET_MS;
+  for (let lost = 0; lost === 0 || Date.now() < deadline; lost++) {
+    if (lost > 0) await backoff(lost);
     const entries = await kv.getMany<Counter[]>(keyList);
     const now = Date.now();
     const live = liveCounters(entries, now);
-    const limitedMs = Math.max(0, ...live.map((c) => (c && c.count >= rule.max ? c.resetAt - now : 0)));
+    const limitedMs = Math.max(0, ...live.map((c, i) => (c && c.count >= rules[i].max ? c.resetAt - now : 0)));
     if (limitedMs > 0) throw new TooManyRequests(limitedMs / 1000, message);
     const op = kv.atomic();
     live.forEach((c, i) => {
-      const next: Counter = c ? { count: c.count + 1, resetAt: c.resetAt } : { count: 1, resetAt: now + rule.windowMs };
+      const next: Counter = c
+        ? { count: c.count + 1, resetAt: c.resetAt }
+        : { count: 1, resetAt: now + rules[i].windowMs };
       op.check(entries[i]).set(keyList[i], next, { expireIn: next.resetAt - now });
     });
-    if ((await commitAtomic(op)).ok) return reservation(kv, scope, subjects, keyList);
+    if ((await commitAtomic(op)).ok) return reservation(kv, scope, names, keyList);
   }
   throw new KvConflict(`reserveAttempt ${scope}`);
 }
@@ -142,7 +172,9 @@ function reservation(kv: Store, scope: string, subjects: string[], keyList: Stor
       if (released) return;
       released = true;
       // Bounded like the reservation: every lost commit is another attempt's commit that won.
-      for (let attempt = 0; attempt < 100; attempt++) {
+      const deadline = Date.now() + CONTENTION_BUDGET_MS;
+      for (let lost = 0; lost === 0 || Date.now() < deadline; lost++) {
+        if (lost > 0) await backoff(lost);
         const entries = await kv.getMany<Counter[]>(keyList);
         const now = Date.now();
         const live = liveCounters(entries, now);

@@ -99,6 +99,39 @@ Deno.test("released attempts free their places under concurrency: 40 successes a
   }
 });
 
+Deno.test("300 reservations and releases at once on one hot counter all succeed (no lost-commit give-up)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const wide: RateLimitRule = { max: 1000, windowMs: 60_000 };
+    const results = await Promise.allSettled(
+      Array.from({ length: 300 }, async () => {
+        const r = await reserveAttempt(kv, "t", ["ip:school"], wide);
+        await r.release();
+      }),
+    );
+    const failed = results.filter((r) => r.status === "rejected");
+    assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
+    assert.equal(await count(kv, "t", "ip:school"), 0);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a subject with its own rule is limited by it, the others by the call's rule", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const loose: RateLimitRule = { max: 30, windowMs: 60_000 };
+    // 12 failures for 12 accounts from one address: each account is far from its limit of 10, and
+    // the address (30) is not reached either.
+    for (let i = 0; i < 12; i++) await reserveAttempt(kv, "t", [`email:${i}`, { subject: "ip:x", rule: loose }], RULE);
+    assert.equal(await count(kv, "t", "ip:x"), 12);
+    const { passed } = await burst(kv, 40, ["email:new"], RULE);
+    assert.equal(passed, 10);
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("a full counter answers TooManyRequests with the time left; a new window starts afresh", async () => {
   const kv = await Deno.openKv(":memory:");
   try {

@@ -3,6 +3,8 @@
 // one message for a wrong code.
 
 import type { Context } from "hono";
+import { ADDRESS_RULE } from "../common/rate_limit.ts";
+import type { RuledSubject } from "../common/rate_limit.ts";
 import type { Env } from "./types.ts";
 
 /** Rate-limit scope shared by every place that checks a second-factor code. */
@@ -12,6 +14,6 @@ export const WRONG_CODE = "That code is not valid or was already used. Wait for 
   "or use one of your recovery codes.";
 
 /** The rate-limit subjects of a code check: the person and the client address. */
-export function totpLimitSubjects(c: Context<Env>, userId: string): string[] {
-  return [`user:${userId}`, `ip:${c.get("clientIp")}`];
+export function totpLimitSubjects(c: Context<Env>, userId: string): [string, RuledSubject] {
+  return [`user:${userId}`, { subject: `ip:${c.get("clientIp")}`, rule: ADDRESS_RULE }];
 }
