@@ -108,20 +108,21 @@ export async function verifySecondFactor(
 /** Reseals with the current key unless the stored value changed meanwhile; a failure is logged, the sign-in stands. */
 async function resealAfterSignIn(kv: Store, userId: string, stored: string, secret: string, box: SecretBox) {
   try {
+    let resealed = false;
     await commitUserChange(kv, userId, `resealTotpSecret ${userId}`, async (current) => {
-      if (current.totpSecret !== stored) return null;
-      return { ...current, totpSecret: await box.seal(secret, userId) };
+      resealed = current.totpSecret === stored;
+      return resealed ? { ...current, totpSecret: await box.seal(secret, userId) } : null;
     }, 3);
-    log.info("TOTP secret resealed with the current key", { userId, keyId: box.currentKeyId });
+    if (resealed) log.info("TOTP secret resealed with the current key", { userId, keyId: box.currentKeyId });
   } catch (err) {
     log.warn("TOTP secret not resealed; the startup pass will", { userId, error: String(err) });
   }
 }
 
 /**
- * Turns two-factor on: stores the secret on the account (sealed with the current key) and replaces the recovery codes with ten
- * new ones in one atomic commit (retried on conflict). Returns the updated person and the codes to
- * show once, or null when the account is gone.
+ * Turns two-factor on: stores the secret on the account (sealed with the current key) and replaces
+ * the recovery codes with ten new ones in one atomic commit (retried on conflict). Returns the
+ * updated person and the codes to show once, or null when the account is gone.
  */
 export async function enableTwoFactor(
   kv: Store,
