@@ -52,20 +52,21 @@ meetingPageRoutes.get("/m/:meetingId", async (c) => {
   const user = c.get("user");
   const pwd = c.req.query("pwd");
   const previous = readCookie(c, admissionCookie(meeting.meetingId));
+  /** Joins at once (no form): admitted, or the refusal page. */
+  const joinNow = async (linkToken: string | undefined) => {
+    const result = await tryJoin(kv, {
+      meeting,
+      user,
+      linkToken,
+      clientIp: c.get("clientIp"),
+      admissionToken: previous,
+    });
+    return result.ok ? admitted(c, meeting, result.token) : renderRefusal(c, meeting, result.refusal, {});
+  };
   if (pwd !== undefined) {
     // The link token counts as the passcode; it never stays in the address bar.
     if (timingSafeEqual(pwd, meeting.linkToken)) {
-      if (user) {
-        const result = await tryJoin(kv, {
-          meeting,
-          user,
-          linkToken: pwd,
-          clientIp: c.get("clientIp"),
-          admissionToken: previous,
-        });
-        if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
-        return admitted(c, meeting, result.token);
-      }
+      if (user) return await joinNow(pwd);
       writeCookie(c, linkCookie(meeting.meetingId), pwd, LINK_COOKIE_SECONDS);
     }
     return c.redirect(`/m/${meeting.meetingId}`, 303);
@@ -87,17 +88,7 @@ meetingPageRoutes.get("/m/:meetingId", async (c) => {
   const role = roleOf(meeting, user?.id ?? null);
   const link = readCookie(c, linkCookie(meeting.meetingId));
   const hasLink = link !== undefined && timingSafeEqual(link, meeting.linkToken);
-  if (isHostRole(role) || (user && hasLink)) {
-    const result = await tryJoin(kv, {
-      meeting,
-      user,
-      linkToken: link,
-      clientIp: c.get("clientIp"),
-      admissionToken: previous,
-    });
-    if (!result.ok) return renderRefusal(c, meeting, result.refusal, {});
-    return admitted(c, meeting, result.token);
-  }
+  if (isHostRole(role) || (user && hasLink)) return await joinNow(link);
   return renderMeetingJoin(c, meeting, { askPasscode: !hasLink });
 });
 
