@@ -202,6 +202,12 @@ function totpBox(kv: Store): Promise<SecretBox> {
   return box;
 }
 
+/** A plain value from before encryption: base32, or else refused like any value that does not open. */
+function legacySecret(value: string): string {
+  if (!/^[A-Z2-7]+=*$/i.test(value)) throw new SecretUnreadable(null, "malformed");
+  return value;
+}
+
 /**
  * The account's TOTP secret in base32, or null when two-factor is off; a legacy plain value is
  * returned as it is. Throws SecretUnreadable, after logging the account and key id (never the
@@ -209,8 +215,8 @@ function totpBox(kv: Store): Promise<SecretBox> {
  */
 export async function openTotpSecret(kv: Store, user: Pick<User, "id" | "totpSecret">): Promise<string | null> {
   if (!user.totpSecret) return null;
-  if (!isSealed(user.totpSecret)) return user.totpSecret;
   try {
+    if (!isSealed(user.totpSecret)) return legacySecret(user.totpSecret);
     return await (await totpBox(kv)).open(user.totpSecret, user.id);
   } catch (err) {
     if (err instanceof SecretUnreadable) {
@@ -234,8 +240,8 @@ export async function sealPendingTotpSecret(kv: Store, userId: string, secret: s
  * before encryption is returned as it is.
  */
 export async function openPendingTotpSecret(kv: Store, userId: string, stored: string): Promise<string | null> {
-  if (!isSealed(stored)) return stored;
   try {
+    if (!isSealed(stored)) return legacySecret(stored);
     return await (await totpBox(kv)).open(stored, pendingAad(userId));
   } catch (err) {
     if (!(err instanceof SecretUnreadable)) throw err;

@@ -289,3 +289,15 @@ Deno.test("a pending enrolment secret is sealed apart from account secrets; unre
     assert.equal(await openPendingTotpSecret(kv, user.id, pending), null);
   });
 });
+
+Deno.test("a stored value that is neither sealed nor base32 is a clear refusal, not a crash", async () => {
+  await withKv(async (kv) => {
+    const user = await makeUser(kv, "ada@example.org");
+    for (const bad of ["v2:abc:def:ghi", "not base32!", "v1:short"]) {
+      const err = await openTotpSecret(kv, { id: user.id, totpSecret: bad }).catch((e) => e);
+      assert.ok(err instanceof SecretUnreadable && err.reason === "malformed", `${bad}: got ${err}`);
+      assert.equal(await openPendingTotpSecret(kv, user.id, bad), null);
+    }
+    assert.equal(await openTotpSecret(kv, { id: user.id, totpSecret: "JBSWY3DPEHPK3PXP" }), "JBSWY3DPEHPK3PXP");
+  });
+});
