@@ -56,39 +56,29 @@ export function Controls({ room }: { room: MeetingController }) {
       >
         {room.layout.value === "grid" ? "Speaker view" : "Grid view"}
       </button>
-      <button
-        type="button"
-        class={`room-control${room.showParticipants.value ? " is-active" : ""}`}
-        aria-pressed={room.showParticipants.value}
-        data-action="participants"
+      <ControlToggle
+        action="participants"
+        on={room.showParticipants.value}
         onClick={() => room.setParticipantsOpen(!room.showParticipants.value)}
       >
         Participants ({count})
         {waiting > 0 && (
           <span class="room-badge is-alert" data-badge="lobby" aria-label={`${waiting} waiting`}>{waiting}</span>
         )}
-      </button>
-      <button
-        type="button"
-        class={`room-control${room.showChat.value ? " is-active" : ""}`}
-        aria-pressed={room.showChat.value}
-        data-action="chat"
-        onClick={() => room.setChatOpen(!room.showChat.value)}
-      >
+      </ControlToggle>
+      <ControlToggle action="chat" on={room.showChat.value} onClick={() => room.setChatOpen(!room.showChat.value)}>
         Chat
         {unread > 0 && (
           <span class="room-badge is-alert" data-badge="chat" aria-label={`${unread} unread`}>{unread}</span>
         )}
-      </button>
-      <button
-        type="button"
-        class={`room-control${room.showSettings.value ? " is-active" : ""}`}
-        aria-pressed={room.showSettings.value}
-        data-action="settings"
+      </ControlToggle>
+      <ControlToggle
+        action="settings"
+        on={room.showSettings.value}
         onClick={() => (room.showSettings.value = !room.showSettings.value)}
       >
         Settings
-      </button>
+      </ControlToggle>
       <span class="room-controls-end">
         <button type="button" class="room-control is-leave" data-action="leave" onClick={() => room.leave()}>
           Leave
