@@ -43,8 +43,10 @@ export interface Row {
 
 type Overrides = Partial<Expectation>;
 
-function policy(base: Expectation, overrides: Overrides): Expectation {
-  return { ...base, ...overrides };
+/** A session that outlived its account's disabling gets what the disabled account's old one gets. */
+function policy(base: Omit<Expectation, "disabledAfter">, overrides: Overrides): Expectation {
+  const merged = { ...base, ...overrides };
+  return { ...merged, disabledAfter: overrides.disabledAfter ?? merged.disabled };
 }
 
 /** A bearer token of a disabled account is refused before any route runs (401, or sign-in for pages). */

@@ -23,13 +23,18 @@ import { loadVapidKeys } from "../../lib/reminders/vapid.ts";
 import { getFeed } from "../../lib/scheduling/feed_store.ts";
 import { encodeBase64Url } from "../../lib/common/encoding.ts";
 
-/** Everyone the matrix asks. "disabled" is an account an admin disabled after it signed in. */
+/**
+ * Everyone the matrix asks. "disabled" is an account an admin disabled after it signed in (disabling
+ * ends its sessions); "disabledAfter" holds a session of that account made after the disabling, so
+ * only the per-request check refuses it.
+ */
 export const ACTORS = [
   "anon",
   "owner",
   "other",
   "admin",
   "disabled",
+  "disabledAfter",
   "ownerToken",
   "otherToken",
   "adminToken",
@@ -43,6 +48,14 @@ export const PASSWORD = "correct horse battery staple 42";
 export const GATEWAY_SECRET = "gateway-secret-for-the-security-suite-0123456789";
 
 type AccountActor = "owner" | "other" | "admin" | "disabled";
+/** Actors that are a session of an account (the account they stand for). */
+const SESSION_OF: Partial<Record<Actor, AccountActor>> = {
+  owner: "owner",
+  other: "other",
+  admin: "admin",
+  disabled: "disabled",
+  disabledAfter: "disabled",
+};
 const TOKEN_OF: Partial<Record<Actor, AccountActor>> = {
   ownerToken: "owner",
   otherToken: "other",
@@ -172,9 +185,13 @@ export class World {
   async freshActor(actor: Actor): Promise<TestClient> {
     if (actor === "anon") return this.browser();
     if (actor === "guest" || actor === "removedGuest") return this.clients[actor];
-    const base = TOKEN_OF[actor] ?? actor as AccountActor;
+    const base = TOKEN_OF[actor] ?? SESSION_OF[actor]!;
     const kind = base === "admin" ? "admin" : base === "disabled" ? "disabled" : "user";
     const user = await this.account(kind);
+    if (actor === "disabledAfter") {
+      await this.disable(user);
+      return await this.sessionClient(user);
+    }
     const client = TOKEN_OF[actor] ? await this.tokenClient(user) : await this.sessionClient(user);
     if (base === "disabled") await this.disable(user);
     return client;
@@ -288,6 +305,7 @@ export class World {
     }
     this.clients.anon = this.browser();
     await this.disable(this.users.disabled);
+    this.clients.disabledAfter = await this.sessionClient(this.users.disabled);
     this.secrets.set("password hash", this.passwordHash);
     this.secrets.set("gateway secret", GATEWAY_SECRET);
     const vapid = await loadVapidKeys(this.kv, this.t.config, {});
