@@ -86,6 +86,7 @@ export async function main() {
     dialOutNoAnswerMs: sip.dialOutNoAnswerMs,
     prompts,
     ivrLimits: ivrLimitsFromEnv(Deno.env.toObject()),
+    trunkSources: sip.trunkIps,
   });
   // Runs after the VideoRoom and AudioBridge managers re-created their rooms on a (re)connect: puts
   // back the phone feeds, browsers' audio into bridges and room systems' video (no-op at first).

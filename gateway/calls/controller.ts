@@ -33,6 +33,7 @@ import {
 } from "./sdp.ts";
 import { randomHex } from "../../lib/common/random.ts";
 import { capBroken, IVR_LIMITS, type IvrLimits } from "./limits.ts";
+import { addressAllowed } from "../sip/access.ts";
 import { transitionTable } from "../../lib/common/state.ts";
 
 const log = logger("calls");
@@ -103,6 +104,11 @@ export interface CallControllerOptions {
   ivr?: { tries?: number; firstDigitMs?: number; nextDigitMs?: number };
   /** Caps on callers not yet let in (gateway/calls/limits.ts; defaults IVR_LIMITS). */
   ivrLimits?: IvrLimits;
+  /**
+   * Trunks (SIP_TRUNK_IPS): one address carries many people's calls, so the per-source cap does not
+   * apply to them (the overall one does).
+   */
+  trunkSources?: string[];
   speakingDebounceMs?: number;
   dialOutNoAnswerMs?: number;
 }
@@ -395,7 +401,8 @@ export class CallController {
     call.source = sip.source.ip;
     const limits = this.#options.ivrLimits ?? IVR_LIMITS;
     const waiting = [...this.#calls.values()].filter(unauthenticated).map((c) => c.source);
-    const broken = capBroken(waiting, call.source, limits);
+    const trunk = addressAllowed(call.source, this.#options.trunkSources ?? []);
+    const broken = capBroken(waiting, call.source, trunk ? { ...limits, perSource: Infinity } : limits);
     this.#calls.set(call.id, call);
     sip.on("ended", (reason) => void this.#end(call, reason === "bye" ? "hangup" : reason, "sip"));
     sip.on("dtmf", (digit) => call.digits.push(digit));
