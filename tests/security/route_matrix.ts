@@ -7,6 +7,11 @@
 // the allowed actors succeed with. Run tests/security_test.ts: every actor's answer is checked.
 
 import type { Actor, World } from "./world.ts";
+import { listApiTokens } from "../../lib/accounts/api_tokens.ts";
+import { getUser } from "../../lib/accounts/users.ts";
+import { getMeetingByNumber } from "../../lib/meetings/store.ts";
+import { listSubscriptions, subscriptionId } from "../../lib/reminders/subscriptions.ts";
+import { getSchedule } from "../../lib/scheduling/schedule.ts";
 import { PASSWORD, pushInput } from "./world.ts";
 
 /**
@@ -37,6 +42,11 @@ export interface Row {
   freshActors?: boolean;
   /** For "ok": the redirect target must match (a matching /signin target counts as "ok", not "signin"). */
   location?: RegExp;
+  /**
+   * After a refused request (any answer but "ok", and every CSRF probe): what the request asked for
+   * did not happen. Returns what changed, or null.
+   */
+  intact?: (w: World, call: Call) => Promise<string | null>;
   /** The cookie actor used for the CSRF probe (state-changing rows); the first "ok" one otherwise. */
   csrfActor?: Actor;
 }
@@ -205,6 +215,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/account/tokens/:id/revoke",
+    intact: tokenKept,
     expect: owned(browser),
     call: async (w) => ({ path: `/account/tokens/${(await w.freshToken()).id}/revoke`, form: {} }),
     location: /^\/account\/tokens/,
@@ -237,6 +248,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "DELETE",
     route: "/account/notifications/devices/:id",
+    intact: deviceKept,
     expect: owned(browser),
     call: async (w) => ({ path: `/account/notifications/devices/${(await w.freshDevice()).id}` }),
     csrfActor: "owner",
@@ -254,6 +266,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "DELETE",
     route: "/api/v1/tokens/:id",
+    intact: tokenKept,
     expect: owned(account),
     call: async (w) => ({ path: `/api/v1/tokens/${(await w.freshToken()).id}` }),
   },
@@ -272,6 +285,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "DELETE",
     route: "/api/v1/push/subscriptions",
+    intact: deviceKept,
     expect: owned(account),
     call: async (w) => ({ path: "/api/v1/push/subscriptions", json: { endpoint: (await w.freshDevice()).endpoint } }),
   },
@@ -285,6 +299,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/api/v1/meetings/:meetingId/end",
+    intact: meetingOpen,
     expect: host(),
     call: async (w) => ({ path: `/api/v1/meetings/${await fresh(w)}/end` }),
   },
@@ -298,12 +313,14 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "DELETE",
     route: "/api/v1/meetings/:meetingId",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => ({ path: `/api/v1/meetings/${(await w.freshScheduled()).meetingId}` }),
   },
   {
     method: "PATCH",
     route: "/api/v1/meetings/:meetingId/occurrences/:start",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => {
       const s = await w.freshScheduled();
@@ -313,6 +330,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "DELETE",
     route: "/api/v1/meetings/:meetingId/occurrences/:start",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => {
       const s = await w.freshScheduled();
@@ -333,12 +351,14 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/admin/users/:id/role",
+    intact: accountUntouched,
     expect: admin(),
-    call: async (w) => ({ path: `/admin/users/${(await w.account("user")).id}/role`, form: { role: "user" } }),
+    call: async (w) => ({ path: `/admin/users/${(await w.account("user")).id}/role`, form: { role: "admin" } }),
   },
   {
     method: "POST",
     route: "/admin/users/:id/disable",
+    intact: accountUntouched,
     expect: admin(),
     call: async (w) => ({ path: `/admin/users/${(await w.account("user")).id}/disable`, form: {} }),
   },
@@ -351,12 +371,14 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/admin/users/:id/reset",
+    intact: accountUntouched,
     expect: admin(),
     call: async (w) => ({ path: `/admin/users/${(await w.account("user")).id}/reset`, form: {} }),
   },
   {
     method: "POST",
     route: "/admin/users/:id/delete",
+    intact: accountUntouched,
     expect: admin(),
     call: async (w) => {
       const target = await w.account("user");
@@ -407,6 +429,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/m/:meetingId/end",
+    intact: meetingOpen,
     expect: host(),
     call: async (w) => ({ path: `/m/${await fresh(w)}/end`, form: {} }),
     location: /^\/dashboard$/,
@@ -450,12 +473,14 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/meetings/:meetingId/schedule/cancel",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => ({ path: `/meetings/${(await w.freshScheduled()).meetingId}/schedule/cancel`, form: {} }),
   },
   {
     method: "POST",
     route: "/meetings/:meetingId/occurrences/:start/cancel",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => {
       const s = await w.freshScheduled();
@@ -465,6 +490,7 @@ export const ROUTE_MATRIX: Row[] = [
   {
     method: "POST",
     route: "/meetings/:meetingId/occurrences/:start",
+    intact: scheduleUntouched,
     expect: host(),
     call: async (w) => {
       const s = await w.freshScheduled();
@@ -525,6 +551,46 @@ export const ROUTE_MATRIX: Row[] = [
     call: () => ({ path: route.replace(":callId", "call-1"), json: {} }),
   })),
 ];
+
+/** The path segment after `after` (the resource a row's call named). */
+function segment(call: Call, after: string): string {
+  const parts = call.path.split("?")[0].split("/");
+  return parts[parts.indexOf(after) + 1];
+}
+
+async function tokenKept(w: World, call: Call): Promise<string | null> {
+  const id = segment(call, "tokens");
+  return (await listApiTokens(w.kv, w.users.owner.id)).some((t) => t.id === id) ? null : `token ${id} was revoked`;
+}
+
+async function deviceKept(w: World, call: Call): Promise<string | null> {
+  const id = call.json ? await subscriptionId((call.json as { endpoint: string }).endpoint) : segment(call, "devices");
+  return (await listSubscriptions(w.kv, w.users.owner.id)).some((d) => d.id === id) ? null : `device ${id} was removed`;
+}
+
+async function meetingOpen(w: World, call: Call): Promise<string | null> {
+  const id = segment(call, call.path.startsWith("/m/") ? "m" : "meetings");
+  const meeting = await getMeetingByNumber(w.kv, id);
+  return meeting?.status === "ended" ? `meeting ${id} was ended` : null;
+}
+
+async function scheduleUntouched(w: World, call: Call): Promise<string | null> {
+  const id = segment(call, "meetings");
+  const schedule = await getSchedule(w.kv, id);
+  if (!schedule) return `the schedule of ${id} is gone`;
+  if (schedule.cancelledAt) return `the schedule of ${id} was cancelled`;
+  const { cancelled, overrides } = schedule.exceptions;
+  return cancelled.length || Object.keys(overrides).length ? `an occurrence of ${id} was changed` : null;
+}
+
+async function accountUntouched(w: World, call: Call): Promise<string | null> {
+  const id = segment(call, "users");
+  const user = await getUser(w.kv, id);
+  if (!user) return `account ${id} was deleted`;
+  if (user.disabled) return `account ${id} was disabled`;
+  if (user.role !== "user") return `account ${id} became ${user.role}`;
+  return w.t.mailer.sent.some((m) => m.to === user.email) ? `a reset was mailed to ${user.email}` : null;
+}
 
 /** A state-changing request with no body. */
 function tidy(path: string): Call {

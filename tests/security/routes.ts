@@ -123,6 +123,11 @@ export async function runRouteMatrix(w: World, rows: Row[] = ROUTE_MATRIX): Prom
       const got = intended ? "ok" : classify(res);
       const want = row.expect[actor];
       result.checks++;
+      if (got !== "ok" && row.intact) {
+        result.checks++;
+        const changed = await row.intact(w, call);
+        if (changed) result.mismatches.push(`${name} as ${actor} was refused (${got}) but ${changed}`);
+      }
       if (got !== want) {
         result.mismatches.push(`${name} as ${actor}: expected ${want}, got ${got} (${describe(res, body)})`);
       } else if (want === "ok" && row.location && res.status >= 300 && res.status < 400) {
@@ -151,6 +156,8 @@ async function csrfProbe(w: World, row: Row): Promise<string[]> {
     const call = row.call ? await row.call(w, actor) : defaultCall(w, row.route);
     const res = await sendForged(client, row.method, call, origin);
     const body = await keep(w, `CSRF ${row.method} ${row.route} as ${actor}`, res);
+    const changed = row.intact ? await row.intact(w, call) : null;
+    if (changed) out.push(`${row.method} ${row.route} as ${actor}: the forged request was refused but ${changed}`);
     if (res.status !== 403 || !/cross-site|csrf/i.test(body)) {
       out.push(
         `${row.method} ${row.route} as ${actor} ${origin ? `from ${origin}` : "without Origin or token"}: ` +
