@@ -76,8 +76,8 @@ Deno.test("security: authorization matrix over every route", async (t) => {
       assert.deepEqual(found.problems, [], found.problems.join("\n"));
     });
 
-    await t.step("held: no collected response or socket message shows a secret", () => {
-      w.collectSocketMessages();
+    await t.step("held: no collected response, socket message or log line shows a secret", () => {
+      w.collectSocketsAndLogs();
       const found = secretsAbsent(w);
       console.log(`secret scan: ${w.bodies.length} bodies × ${w.secrets.size} secrets, ${found.checks} checks`);
       assert.deepEqual(found.problems, [], found.problems.join("\n"));

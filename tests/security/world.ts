@@ -21,6 +21,8 @@ import type { Meeting } from "../../lib/meetings/store.ts";
 import { deleteSubscription, listSubscriptions, saveSubscription } from "../../lib/reminders/subscriptions.ts";
 import { loadVapidKeys } from "../../lib/reminders/vapid.ts";
 import { getFeed } from "../../lib/scheduling/feed_store.ts";
+import { setLogSink } from "../../lib/common/log.ts";
+import type { LogRecord } from "../../lib/common/log.ts";
 import { encodeBase64Url } from "../../lib/common/encoding.ts";
 
 /**
@@ -101,6 +103,7 @@ export class World {
   /** Values that must never appear in a response body (the secret scan). */
   readonly secrets = new Map<string, string>();
   readonly bodies: Collected[] = [];
+  readonly logs: LogRecord[] = [];
   /** The owner's instant meeting (no lobby): the guest and the removed guest were admitted to it. */
   meeting!: Meeting;
   /** The owner's weekly scheduled meeting with one invitee. */
@@ -116,6 +119,8 @@ export class World {
   static async create(): Promise<World> {
     const t = await makeTestApp({ GATEWAY_SECRET, TRUST_PROXY: "1" });
     const w = new World(t, await hashPassword(PASSWORD));
+    // Every log line (info too) is kept for the secret scan: secrets stay out of logs as well.
+    setLogSink((record) => w.logs.push(record));
     try {
       await w.#setup();
     } catch (err) {
@@ -283,9 +288,12 @@ export class World {
 
   #peers: Peer[] = [];
 
-  /** Everything the world's sockets received, as collected bodies for the secret scan. */
-  collectSocketMessages() {
+  /** Everything the world's sockets received and every log line, as collected bodies for the secret scan. */
+  collectSocketsAndLogs() {
     this.#peers.forEach((p, i) => this.bodies.push({ where: `socket ${i}`, body: JSON.stringify(p.got), headers: "" }));
+    this.logs.forEach((r, i) =>
+      this.bodies.push({ where: `log line ${i} (${r.msg})`, body: JSON.stringify(r), headers: "" })
+    );
   }
 
   async #setup() {
@@ -359,6 +367,7 @@ export class World {
     await Promise.all(this.#peers.map((p) => p.closed));
     await this.server?.shutdown();
     await closeHub(this.kv);
+    setLogSink(null);
     this.t.close();
   }
 }
