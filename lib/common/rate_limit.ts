@@ -3,7 +3,7 @@
 // assertNotLimited + recordFailure pair checks first and counts later, so parallel tries race past it.
 // lib/common's store module for rate-limit counters (keys in lib/common/keys.ts).
 
-import type { Store, StoreKey } from "./store.ts";
+import type { Store, StoreAtomic, StoreEntry, StoreKey } from "./store.ts";
 import { commonKeys } from "./keys.ts";
 import { commitAtomic, KvConflict } from "./kv.ts";
 import { TooManyRequests } from "./errors.ts";
@@ -145,12 +145,7 @@ export async function reserveAttempt(
   const names = subjects.map((s) => typeof s === "string" ? s : s.subject);
   const rules = subjects.map((s) => typeof s === "string" ? rule : s.rule);
   const keyList = names.map((s) => commonKeys.rateLimit(scope, s));
-  const deadline = Date.now() + CONTENTION_BUDGET_MS;
-  for (let lost = 0; lost === 0 || Date.now() < deadline; lost++) {
-    if (lost > 0) await backoff(lost);
-    const entries = await kv.getMany<Counter[]>(keyList);
-    const now = Date.now();
-    const live = liveCounters(entries, now);
+  await untilCommitted(`reserveAttempt ${scope}`, kv, keyList, (entries, live, now) => {
     const limitedMs = Math.max(0, ...live.map((c, i) => (c && c.count >= rules[i].max ? c.resetAt - now : 0)));
     if (limitedMs > 0) throw new TooManyRequests(limitedMs / 1000, message);
     const op = kv.atomic();
@@ -160,9 +155,30 @@ export async function reserveAttempt(
         : { count: 1, resetAt: now + rules[i].windowMs };
       op.check(entries[i]).set(keyList[i], next, { expireIn: next.resetAt - now });
     });
-    if ((await commitAtomic(op)).ok) return reservation(kv, scope, names, keyList);
+    return op;
+  });
+  return reservation(kv, scope, names, keyList);
+}
+
+/**
+ * Reads the counters at `keyList`, lets `change` build one commit from them (checked against what
+ * was read), and commits it; a lost commit (another attempt's commit won) backs off, re-reads and
+ * tries again for up to CONTENTION_BUDGET_MS, then throws KvConflict. `change` may throw to stop.
+ */
+async function untilCommitted(
+  what: string,
+  kv: Store,
+  keyList: StoreKey[],
+  change: (entries: StoreEntry<Counter>[], live: (Counter | null)[], now: number) => StoreAtomic,
+): Promise<void> {
+  const deadline = Date.now() + CONTENTION_BUDGET_MS;
+  for (let lost = 0; lost === 0 || Date.now() < deadline; lost++) {
+    if (lost > 0) await backoff(lost);
+    const entries = await kv.getMany<Counter[]>(keyList);
+    const now = Date.now();
+    if ((await commitAtomic(change(entries, liveCounters(entries, now), now))).ok) return;
   }
-  throw new KvConflict(`reserveAttempt ${scope}`);
+  throw new KvConflict(what);
 }
 
 function reservation(kv: Store, scope: string, subjects: string[], keyList: StoreKey[]): Reservation {
@@ -171,22 +187,15 @@ function reservation(kv: Store, scope: string, subjects: string[], keyList: Stor
     async release(clear: string[] = []) {
       if (released) return;
       released = true;
-      // Bounded like the reservation: every lost commit is another attempt's commit that won.
-      const deadline = Date.now() + CONTENTION_BUDGET_MS;
-      for (let lost = 0; lost === 0 || Date.now() < deadline; lost++) {
-        if (lost > 0) await backoff(lost);
-        const entries = await kv.getMany<Counter[]>(keyList);
-        const now = Date.now();
-        const live = liveCounters(entries, now);
+      await untilCommitted(`release ${scope}`, kv, keyList, (entries, live, now) => {
         const op = kv.atomic();
         live.forEach((c, i) => {
           op.check(entries[i]);
           if (!c || clear.includes(subjects[i]) || c.count <= 1) op.delete(keyList[i]);
           else op.set(keyList[i], { count: c.count - 1, resetAt: c.resetAt }, { expireIn: c.resetAt - now });
         });
-        if ((await commitAtomic(op)).ok) return;
-      }
-      throw new KvConflict(`release ${scope}`);
+        return op;
+      });
     },
   };
 }

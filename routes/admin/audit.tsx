@@ -61,10 +61,11 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
           </table>
         )}
       <Pager
-        prevHref={newer ? `/admin/audit?after=${newer}` : null}
-        nextHref={older ? `/admin/audit?before=${older}` : null}
+        prev={newer}
+        next={older}
+        href={(cursor, direction) => `/admin/audit?${direction === "prev" ? "after" : "before"}=${cursor}`}
         firstHref="/admin/audit"
-        labels={{ prev: "← Newer", first: "Newest", next: "Older →" }}
+        order="time"
         alwaysFirst
       />
     </section>,

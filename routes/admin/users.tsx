@@ -110,10 +110,11 @@ adminUserRoutes.get("/admin/users", async (c) => {
         </table>
       )}
       <Pager
-        prevHref={prev ? link(prev) : null}
-        nextHref={next ? link(next) : null}
+        prev={prev}
+        next={next}
+        href={link}
         firstHref={q ? `/admin/users?${new URLSearchParams({ q })}` : "/admin/users"}
-        labels={{ prev: "← Previous", first: "First page", next: "Next →" }}
+        order="pages"
       />
     </section>,
     { title: "Accounts" },

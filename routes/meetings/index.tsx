@@ -84,12 +84,7 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
             </tbody>
           </table>
         )}
-      <Pager
-        prevHref={prev ? link(prev) : null}
-        nextHref={next ? link(next) : null}
-        firstHref="/meetings"
-        labels={{ prev: "← Newer", first: "Newest", next: "Older →" }}
-      />
+      <Pager prev={prev} next={next} href={link} firstHref="/meetings" order="time" />
     </section>,
     { title: "Meetings" },
   );
