@@ -144,7 +144,11 @@ export class World {
     return ++this.#seq;
   }
 
-  /** A new account (admin role when asked; disabled accounts are disabled after signing in). */
+  /**
+   * A new account with a confirmed email (scheduling with invitees needs one): an admin when asked,
+   * otherwise a plain user (the first account of a server becomes admin by itself). "disabled" is
+   * only a name here; `disable` does the disabling, after the account has its sessions.
+   */
   async account(kind: "user" | "admin" | "disabled", name = `${kind}${this.next()}`): Promise<User> {
     let user = await createUser(this.kv, {
       name,
@@ -163,15 +167,16 @@ export class World {
     const client = this.browser();
     const session = await createSession(this.kv, user.id, "full");
     client.cookies.set("ts_session", session.token);
-    this.secrets.set(`session cookie of ${user.name}`, session.token);
-    this.secrets.set(`session hash of ${user.name}`, await hashToken(session.token));
+    const n = this.next();
+    this.secrets.set(`session cookie ${n} of ${user.name}`, session.token);
+    this.secrets.set(`session hash ${n} of ${user.name}`, await hashToken(session.token));
     return client;
   }
 
   async tokenClient(user: User): Promise<TokenClient> {
     const created = await createApiToken(this.kv, user.id, `token ${this.next()}`);
-    this.secrets.set(`API token of ${user.name}`, created.secret);
-    this.secrets.set(`API token hash of ${user.name}`, await hashToken(created.secret));
+    this.secrets.set(`API token ${created.token.id} of ${user.name}`, created.secret);
+    this.secrets.set(`API token hash ${created.token.id} of ${user.name}`, await hashToken(created.secret));
     return new TokenClient(this.t.app, this.t.origin, created.secret);
   }
 
