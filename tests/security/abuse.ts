@@ -3,6 +3,7 @@
 // and no response the matrix collected carries a secret the server or an account holds.
 
 import type { World } from "./world.ts";
+import { updateUser } from "../../lib/accounts/users.ts";
 
 /** A title that would run script or load an image if any page put it into HTML unescaped. */
 export const HOSTILE_TITLE = `<script>alert("t")</script><img src=x onerror=alert(1)>`;
@@ -16,7 +17,7 @@ export interface Findings {
   problems: string[];
 }
 
-/** Every page that shows a meeting's title, fetched by whoever sees it there. */
+/** Every page that shows a meeting's title (or an account's name), fetched by whoever sees it there. */
 export async function markupEscaped(w: World): Promise<Findings> {
   const out: Findings = { checks: 0, problems: [] };
   const invitee = `hostile${w.next()}@example.org`;
@@ -26,8 +27,15 @@ export async function markupEscaped(w: World): Promise<Findings> {
   const enter = await w.clients.owner.get(`/m/${instant.meetingId}`);
   await enter.body?.cancel();
   const guest = await w.guest(instant, "Hostile guest");
+  // An account name is shown on the admin pages the same way (stored directly: input cleaning may
+  // strip some of it, and what is already stored must render escaped too).
+  const named = await w.account("user", `Name${w.next()}`);
+  await updateUser(w.kv, named.id, () => ({ name: HOSTILE_TITLE }));
   const pages: [string, () => Promise<Response>][] = [
     ["dashboard", () => w.clients.owner.get("/dashboard")],
+    ["meeting history", () => w.clients.owner.get("/meetings")],
+    ["admin account list (name)", () => w.clients.admin.get(`/admin/users?q=${encodeURIComponent("alert")}`)],
+    ["admin account page (name)", () => w.clients.admin.get(`/admin/users/${named.id}`)],
     ["schedule page", () => w.clients.owner.get(`/meetings/${scheduled.meetingId}/schedule`)],
     ["meeting page (host)", () => w.clients.owner.get(`/m/${instant.meetingId}`)],
     ["meeting page (guest)", () => guest.get(`/m/${instant.meetingId}`)],
