@@ -6,7 +6,7 @@
 
 import type { Store, StoreAtomic, StoreKey, StoreListEntry, StoreSelector } from "../common/store.ts";
 import { keys } from "./keys.ts";
-import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict, updateRecord } from "../common/kv.ts";
 import { newId } from "../common/ids.ts";
 import { decodeBase64Url, encodeBase64Url } from "../common/encoding.ts";
 import { logger } from "../common/log.ts";
@@ -206,21 +206,22 @@ export async function updateUser(
   id: string,
   change: (user: User) => Partial<User>,
 ): Promise<User | null> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await kv.get<User>(keys.user(id));
-    if (!entry.value) return null;
-    const patch = change(entry.value);
-    const next: User = { ...entry.value, ...patch, updatedAt: new Date().toISOString() };
-    next.email = normalizeEmail(next.email);
-    const op = kv.atomic().check(entry).set(keys.user(id), next);
-    addUserIndexWrites(op, entry.value, next);
-    if ((await commitAtomic(op)).ok) return next;
-    if (next.email !== entry.value.email) {
+  return await updateRecord<User>(
+    kv,
+    keys.user(id),
+    `updateUser ${id}`,
+    (current, op) => {
+      const next: User = { ...current, ...change(current), updatedAt: new Date().toISOString() };
+      next.email = normalizeEmail(next.email);
+      addUserIndexWrites(op, current, next);
+      return next;
+    },
+    async (current, next) => {
+      if (next.email === current.email) return;
       const owner = await kv.get<string>(keys.userByEmail(next.email));
       if (owner.value && owner.value !== id) throw new EmailTaken();
-    }
-  }
-  throw new KvConflict(`updateUser ${id}`);
+    },
+  );
 }
 
 /**

@@ -47,6 +47,36 @@ export async function commitOrThrow(op: StoreAtomic, what: string): Promise<Deno
   return res;
 }
 
+/** How often a read-modify-write re-reads after losing its commit before it gives up. */
+const UPDATE_ATTEMPTS = 10;
+
+/**
+ * One record's read-modify-write with a versionstamp check, retried on a lost commit (after a short
+ * random pause, so writers of one hot record take turns), then KvConflict named `what`. `change`
+ * sees the stored value and the commit (to add index writes and checks of its own) and returns the
+ * new value; `afterLost` may explain a lost commit by throwing (e.g. a uniqueness clash). Returns
+ * the new value, or null when the record is gone.
+ */
+export async function updateRecord<T>(
+  kv: Store,
+  key: StoreKey,
+  what: string,
+  change: (current: T, op: StoreAtomic) => T,
+  afterLost?: (current: T, next: T) => Promise<void>,
+): Promise<T | null> {
+  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
+    const entry = await kv.get<T>(key);
+    if (entry.value === null) return null;
+    const op = kv.atomic().check(entry);
+    const next = change(entry.value, op);
+    op.set(key, next);
+    if ((await commitAtomic(op)).ok) return next;
+    await afterLost?.(entry.value, next);
+  }
+  throw new KvConflict(what);
+}
+
 /** Lists every value under a prefix (small collections only). */
 export async function listValues<T>(kv: Store, prefix: StoreKey, options: StoreListOptions = {}): Promise<T[]> {
   const out: T[] = [];

@@ -2,7 +2,7 @@
 // The meetings capability's store module for meeting records and their number and host indexes.
 
 import type { Store, StoreAtomic, StoreEntry, StoreSelector } from "../common/store.ts";
-import { commitAtomic, KvConflict } from "../common/kv.ts";
+import { commitAtomic, KvConflict, updateRecord } from "../common/kv.ts";
 import { newId, randomToken } from "../common/ids.ts";
 import { attendanceKeys, meetingKeys } from "./keys.ts";
 
@@ -183,13 +183,12 @@ export async function updateMeeting(
   id: string,
   change: (m: Meeting) => Partial<Meeting>,
 ): Promise<Meeting | null> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await kv.get<Meeting>(meetingKeys.meeting(id));
-    if (!entry.value) return null;
-    const next = { ...entry.value, ...change(entry.value) };
-    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next))).ok) return next;
-  }
-  throw new KvConflict(`updateMeeting ${id}`);
+  return await updateRecord<Meeting>(
+    kv,
+    meetingKeys.meeting(id),
+    `updateMeeting ${id}`,
+    (m) => ({ ...m, ...change(m) }),
+  );
 }
 
 /** The meeting role a signed-in person has in a meeting (guests have no account). */
