@@ -13,7 +13,7 @@
 
 import { signedHeaders } from "../lib/common/signing.ts";
 import type { z } from "zod";
-import { fieldErrors, type ProblemDetails, readProblem } from "../lib/contracts/problem.ts";
+import { fieldErrors, PeerError, PeerUnavailable, type ProblemDetails, readProblem } from "../lib/contracts/problem.ts";
 import {
   callAnswer,
   type CallBody,
@@ -28,21 +28,12 @@ import {
 } from "../lib/contracts/sip_api.ts";
 
 /** The web app could not be reached (down, refusing connections, or too slow). */
-export class WebUnavailable extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "WebUnavailable";
-  }
-}
+export class WebUnavailable extends PeerUnavailable {}
 
-/**
- * The web app answered with a status we did not expect (`problem` is its problem details, or ones
- * made from the status when the body was not), or a body outside the contract.
- */
-export class WebError extends Error {
-  constructor(readonly status: number, readonly problem: ProblemDetails) {
-    super(`web app answered ${status}: ${problem.detail}`);
-    this.name = "WebError";
+/** The web app answered with a status we did not expect, or a body outside the contract. */
+export class WebError extends PeerError {
+  constructor(status: number, problem: ProblemDetails) {
+    super("web app", status, problem);
   }
 }
 

@@ -134,3 +134,25 @@ export function readProblem(status: number, json: unknown): ProblemDetails {
   if (parsed.success) return parsed.data;
   return { type: "about:blank", title: titleFor(status), status, detail: `answered ${status} without problem details` };
 }
+
+/**
+ * The other side of an internal API (the web app for the gateway, the gateway for the web app)
+ * could not be reached: down, refusing connections, or too slow. Each client names its own subclass.
+ */
+export class PeerUnavailable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The other side answered with a status the client did not expect (`problem` is its problem
+ * details, or ones made from the status when the body was not), or a body outside the contract.
+ */
+export class PeerError extends Error {
+  constructor(peer: string, readonly status: number, readonly problem: ProblemDetails) {
+    super(`${peer} answered ${status}: ${problem.detail}`);
+    this.name = new.target.name;
+  }
+}

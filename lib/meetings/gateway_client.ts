@@ -17,24 +17,15 @@ import {
   removedAnswer,
   roomAnswer,
 } from "../contracts/gateway_api.ts";
-import { fieldErrors, type ProblemDetails, readProblem } from "../contracts/problem.ts";
+import { fieldErrors, PeerError, PeerUnavailable, type ProblemDetails, readProblem } from "../contracts/problem.ts";
 
 /** The gateway could not be reached (down, refusing connections, or too slow). */
-export class GatewayUnavailable extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "GatewayUnavailable";
-  }
-}
+export class GatewayUnavailable extends PeerUnavailable {}
 
-/**
- * The gateway answered with a non-2xx status (`problem` is its problem details, or ones made from
- * the status when the body was not), or a 2xx whose body breaks the contract.
- */
-export class GatewayError extends Error {
-  constructor(readonly status: number, readonly problem: ProblemDetails) {
-    super(`gateway answered ${status}: ${problem.detail}`);
-    this.name = "GatewayError";
+/** The gateway answered with a status we did not expect, or a body outside the contract. */
+export class GatewayError extends PeerError {
+  constructor(status: number, problem: ProblemDetails) {
+    super("gateway", status, problem);
   }
 }
 
