@@ -6,6 +6,7 @@
 
 import { Hono } from "hono";
 import type { Context, Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { BadRequest, ValidationError } from "../lib/common/errors.ts";
 import { logger } from "../lib/common/log.ts";
@@ -36,6 +37,7 @@ import type { VideoRoomManager } from "./plugins/videoroom.ts";
 
 const log = logger("gateway-http");
 
+/** Largest request body; hono/body-limit refuses more with 413 before it is read (Content-Length) or at the limit (chunked). */
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface HttpApiDeps {
@@ -69,9 +71,7 @@ function params(c: Context<Env>): { meetingId: string; participantId?: string } 
 /** Verifies the signature over the raw body, then parses it as JSON for the handler. */
 function requireSignature(secret: string) {
   return async function requireSignature(c: Context<Env>, next: Next) {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > MAX_BODY_BYTES) return problem(413, "request body too large");
-    const body = new TextDecoder().decode(bytes);
+    const body = new TextDecoder().decode(await c.req.arrayBuffer());
     const url = new URL(c.req.url);
     const result = verifyRequest(secret, c.req.method, url.pathname + url.search, body, {
       timestamp: c.req.header(TIMESTAMP_HEADER) ?? null,
@@ -104,6 +104,10 @@ export function createHttpApi(deps: HttpApiDeps): Hono<Env> {
       rooms: deps.rooms.roomCount,
     }));
 
+  app.use(
+    "/internal/*",
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => problem(413, `request body over ${MAX_BODY_BYTES} bytes`) }),
+  );
   app.use("/internal/*", requireSignature(deps.secret));
 
   app.put(R.room, async (c) => {

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { NotFound } from "../common/errors.ts";
 import { httpAnswer, problemResponse, titleFor } from "./errors.ts";
-import { authenticate, csrfProtection, provideDeps, securityHeaders } from "./middleware.ts";
+import { authenticate, bodyLimits, csrfProtection, provideDeps, securityHeaders } from "./middleware.ts";
 import { renderPage } from "./render.tsx";
 import type { AppDeps, Env } from "./types.ts";
 import { logger } from "../common/log.ts";
@@ -20,6 +20,9 @@ export function createApp(deps: AppDeps, routes: readonly Hono<Env>[]): Hono<Env
   app.use("*", compressResponses());
   app.use("*", provideDeps(deps));
   app.use("*", securityHeaders());
+  // Before anything reads a body (the CSRF check parses forms) and before the session lookup, so an
+  // oversized body costs neither memory nor a KV read.
+  app.use("*", bodyLimits());
   app.use("*", authenticate());
   app.use("*", csrfProtection());
   for (const r of routes) app.route("/", r);

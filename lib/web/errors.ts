@@ -1,7 +1,7 @@
 // HTTP answers for errors in the web app: the domain-error mapping and the RFC 9457 body come from
 // lib/contracts/problem.ts (the gateway's internal API uses the same), used here by the web app's
 // onError and the meeting socket's refusal. HttpError is for the few refusals that only exist in
-// HTTP (426 Upgrade); Hono's HTTPException is answered with its own status.
+// HTTP (426 Upgrade, 413 PayloadTooLarge); Hono's HTTPException is answered with its own status.
 
 import { HTTPException } from "hono/http-exception";
 import { domainAnswer, type HttpAnswer, UNEXPECTED } from "../contracts/problem.ts";
@@ -14,6 +14,20 @@ export class HttpError extends Error {
     super(message);
     this.name = "HttpError";
   }
+}
+
+/** A request body over its route's limit (lib/web/middleware.ts bodyLimits): 413, refused before it is read. */
+export class PayloadTooLarge extends HttpError {
+  constructor(readonly limitBytes: number) {
+    super(413, `The request body is too large: this address accepts at most ${formatBytes(limitBytes)}`);
+    this.name = "PayloadTooLarge";
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KB`;
+  return `${n} bytes`;
 }
 
 /** The HTTP answer for any thrown value; unexpected ones get a generic 500 message. */

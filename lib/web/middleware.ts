@@ -1,7 +1,9 @@
-// Cross-cutting middleware: security headers with a CSP nonce, session and token auth, CSRF.
+// Cross-cutting middleware: security headers with a CSP nonce, body limits, session and token auth, CSRF.
 
 import type { Context, MiddlewareHandler, Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { getConnInfo } from "hono/deno";
+import { matchedRoutes } from "hono/route";
 import { timingSafeEqual } from "../common/ids.ts";
 import { pooledRandomChars } from "../common/random.ts";
 import { getSession } from "../accounts/sessions.ts";
@@ -14,6 +16,7 @@ import type { AppDeps, Env } from "./types.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../common/signing.ts";
 import { logger } from "../common/log.ts";
 import { problem } from "../contracts/problem.ts";
+import { PayloadTooLarge } from "./errors.ts";
 
 const log = logger("web");
 
@@ -155,6 +158,65 @@ export function authenticate(): MiddlewareHandler<Env> {
       }
     }
     await next();
+  };
+}
+
+/**
+ * Request body limits in bytes. Forms (urlencoded, multipart without files) and any other type get
+ * `form`; JSON (`application/json`, `+json`) gets `json`. A route that takes uploads declares its
+ * own limit with `routeBodyLimit(BODY_LIMITS.upload)` (none does yet).
+ */
+export const BODY_LIMITS = { form: 64 * 1024, json: 1024 * 1024, upload: 100 * 1024 * 1024 } as const;
+
+const ROUTE_LIMIT = Symbol("routeBodyLimit");
+type LimitedHandler = MiddlewareHandler<Env> & { [ROUTE_LIMIT]?: number };
+
+/**
+ * Declares a route's body limit (e.g. an upload route's larger one). It does nothing itself: the
+ * app's `bodyLimits()` runs first and finds it among the matched handlers, so the limit holds
+ * before anything (the CSRF check included) reads the body.
+ */
+export function routeBodyLimit(maxBytes: number): MiddlewareHandler<Env> {
+  const handler: LimitedHandler = async function routeBodyLimit(_c, next) {
+    await next();
+  };
+  handler[ROUTE_LIMIT] = maxBytes;
+  return handler;
+}
+
+/** The limit for this request: the route's own (the last one declared), else by content type. */
+function limitFor(c: Context<Env>, defaults: { form: number; json: number }): number {
+  let declared: number | undefined;
+  for (const route of matchedRoutes(c)) {
+    const limit = (route.handler as LimitedHandler)[ROUTE_LIMIT];
+    if (limit !== undefined) declared = limit;
+  }
+  if (declared !== undefined) return declared;
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json" || type.endsWith("+json") ? defaults.json : defaults.form;
+}
+
+/**
+ * Refuses oversized bodies with 413 before anything reads them: a Content-Length over the limit is
+ * answered at once, unread; a body without one (chunked) is counted while it streams and refused at
+ * the limit, so no more than the limit is ever held. hono/body-limit does the reading and counting;
+ * this picks the limit per request. Under /internal/ the answer is problem details, like the
+ * signature gate there; elsewhere PayloadTooLarge goes to the app's error handler (page or problem).
+ */
+export function bodyLimits(defaults: { form: number; json: number } = BODY_LIMITS): MiddlewareHandler<Env> {
+  return async function bodyLimits(c, next) {
+    if (!c.req.raw.body) return await next();
+    const maxSize = limitFor(c, defaults);
+    const limited = bodyLimit({
+      maxSize,
+      onError: (c) => {
+        if (c.req.path.startsWith(INTERNAL_PREFIX)) return problem(413, new PayloadTooLarge(maxSize).message);
+        throw new PayloadTooLarge(maxSize);
+      },
+    });
+    // next() resolves to the context; only the /internal refusal returns a response of its own.
+    const res = await limited(c, next);
+    if (res instanceof Response) c.res = res;
   };
 }
 
