@@ -444,7 +444,14 @@ async function main() {
   async function ours(): Promise<Result> {
     const dataDir = await Deno.makeTempDir({ prefix: "talkspace-bench-chat-" });
     cleanup.add("remove the data directory", () => Deno.remove(dataDir, { recursive: true }));
-    const web = await startServer({ DATA_DIR: dataDir, TALKSPACE_LOG: "quiet" });
+    const web = await startServer({
+      DATA_DIR: dataDir,
+      TALKSPACE_LOG: "quiet",
+      // The load phase sends 1,000 messages/s into one meeting, 20/s per sender: far past the default
+      // flood limits (5/s a person, 50/s a meeting), which would refuse most of it by design.
+      CHAT_LIMIT_PER_PERSON: "100/100",
+      CHAT_LIMIT_PER_MEETING: "5000/5000",
+    });
     cleanup.add("stop the web server", () => web.stop());
     const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
     const specs: SocketSpec[] = [];

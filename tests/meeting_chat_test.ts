@@ -130,3 +130,34 @@ Deno.test("chat: everyone, private, replay after reconnect, limits, transcript",
     await web.stop();
   }
 });
+
+Deno.test("chat flood on the wire: a burst of 80 closes with 4429 and its reason (not 1006); others stay", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "talkspace-flood-" });
+  const web = await startServer({ DATA_DIR: dataDir, TALKSPACE_LOG: "quiet" });
+  const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
+  const peers: Peer[] = [];
+  try {
+    const host = await signedIn(kv, web, "Hanna");
+    const meeting = await createMeeting(kv, { hostId: host.userId, title: "Flood", settings: { lobby: false } });
+    const id = meeting.meetingId;
+    assert.equal(await status(await host.client.get(`/m/${id}`)), 303);
+    const bea = await signedIn(kv, web, "Bea");
+    assert.equal(await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode })), 303);
+    const { peer: hostWs } = await connect(web, id, host.client);
+    const { peer: beaWs } = await connect(web, id, bea.client);
+    peers.push(hostWs, beaWs);
+    for (let i = 0; i < 80; i++) beaWs.send({ type: "chat", text: `spam ${i}` });
+    const closed = await beaWs.closed;
+    assert.equal(closed.code, 4429);
+    assert.match(closed.reason, /too fast/);
+    // The burst allowance (20) went out, in order, and nothing after it.
+    hostWs.send({ type: "chat", text: "still here" });
+    await hostWs.waitFor("own", (m) => m.type === "chat" && m.data.message.text === "still here");
+    const spam = hostWs.got.filter((m) => m.type === "chat" && m.data.message.text.startsWith("spam "));
+    assert.deepEqual(spam.map((m) => m.data.message.text), Array.from({ length: 20 }, (_, i) => `spam ${i}`));
+  } finally {
+    for (const p of peers) p.close();
+    kv.close();
+    await web.stop();
+  }
+});

@@ -1,5 +1,6 @@
 // Runtime configuration from environment variables; the README's configuration table mirrors this.
 
+import type { BucketRule } from "./token_bucket.ts";
 import { parseKey } from "./secret_box.ts";
 
 export type TalkspaceEnv = "development" | "production" | "test";
@@ -20,6 +21,9 @@ export interface Config {
   secretKey: string;
   /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
   trustProxy: boolean;
+  /** Meeting chat flood limits (CHAT_LIMIT_PER_PERSON / CHAT_LIMIT_PER_MEETING, "burst/perSecond"); null: the defaults. */
+  chatPerPerson: BucketRule | null;
+  chatPerMeeting: BucketRule | null;
   /** The media gateway's internal API (signed with gatewaySecret); empty secret = no audio/video. */
   gatewayUrl: string;
   gatewaySecret: string;
@@ -80,6 +84,16 @@ function totpKeysOf(env: Record<string, string | undefined>): Uint8Array[] {
 }
 
 /** Reads the configuration; throws with the variable's name when a value is malformed. */
+/** "burst/perSecond" (two positive whole numbers), or null when unset. */
+function bucketRuleOf(name: string, value: string | undefined): BucketRule | null {
+  if (value === undefined || value === "") return null;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+    throw new Error(`${name} must be "burst/perSecond" with two positive whole numbers, e.g. "20/5"`);
+  }
+  return { burst: Number(m[1]), perSecond: Number(m[2]) };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
   const port = Number(env.PORT ?? "8000");
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -113,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     kvPath: env.KV_PATH ?? (onDeploy ? "" : `${dataDir}/talkspace.kv`),
     secretKey: env.SECRET_KEY ?? "",
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    chatPerPerson: bucketRuleOf("CHAT_LIMIT_PER_PERSON", env.CHAT_LIMIT_PER_PERSON),
+    chatPerMeeting: bucketRuleOf("CHAT_LIMIT_PER_MEETING", env.CHAT_LIMIT_PER_MEETING),
     gatewayUrl: (env.GATEWAY_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, ""),
     gatewaySecret: env.GATEWAY_SECRET ?? "",
     janusWsUrl,

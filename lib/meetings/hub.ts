@@ -34,6 +34,7 @@ import { mayReceive, publicData } from "./audience.ts";
 import type { Viewer } from "./audience.ts";
 import { leaveLobby, listLobby } from "./lobby.ts";
 import { chatHistory } from "./chat.ts";
+import { type BucketRule, TokenBuckets } from "../common/token_bucket.ts";
 import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
@@ -59,9 +60,28 @@ export interface HubOptions {
   pollMs?: number;
   /** The media gateway for host moderation at the SFU (null: meetings without media). */
   gateway?: MediaGateway | null;
+  /** Chat and reactions per person (all their sockets in a meeting): over it, the socket closes with 4429. */
+  chatPerPerson?: BucketRule;
+  /** Chat and reactions per meeting (everyone together): over it, the message is refused ("rate-limited"). */
+  chatPerMeeting?: BucketRule;
 }
 
-const DEFAULTS = { graceMs: 15_000, maxMessagesPerSecond: 50, helloTimeoutMs: 10_000 };
+/**
+ * A person may burst 20 messages (a pasted list, a flurry of reactions) and keep up 5 a second,
+ * far above anyone typing; a meeting 200 at once and 50 a second, far above a busy class's chat.
+ */
+export const CHAT_LIMITS = {
+  perPerson: { burst: 20, perSecond: 5 },
+  perMeeting: { burst: 200, perSecond: 50 },
+} as const satisfies Record<string, BucketRule>;
+
+const DEFAULTS = {
+  graceMs: 15_000,
+  maxMessagesPerSecond: 50,
+  helloTimeoutMs: 10_000,
+  chatPerPerson: CHAT_LIMITS.perPerson,
+  chatPerMeeting: CHAT_LIMITS.perMeeting,
+};
 
 /** A protocol error: the socket is closed with 4400 and this reason. */
 class ProtocolError extends Error {}
@@ -76,6 +96,9 @@ export class MeetingHub {
   #leaveTimers = new Set<ReturnType<typeof setTimeout>>();
   #pending = new Set<Promise<unknown>>();
   #closed = false;
+  /** Chat/reaction floods, keyed by meeting and admission (person) and by meeting. */
+  readonly chatPerson: TokenBuckets;
+  readonly chatMeeting: TokenBuckets;
 
   constructor(readonly kv: Store, opts: HubOptions = {}) {
     this.feed = new MeetingFeed(kv, { pollMs: opts.pollMs });
@@ -84,7 +107,11 @@ export class MeetingHub {
       graceMs: opts.graceMs ?? DEFAULTS.graceMs,
       maxMessagesPerSecond: opts.maxMessagesPerSecond ?? DEFAULTS.maxMessagesPerSecond,
       helloTimeoutMs: opts.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs,
+      chatPerPerson: opts.chatPerPerson ?? DEFAULTS.chatPerPerson,
+      chatPerMeeting: opts.chatPerMeeting ?? DEFAULTS.chatPerMeeting,
     };
+    this.chatPerson = new TokenBuckets(this.options.chatPerPerson);
+    this.chatMeeting = new TokenBuckets(this.options.chatPerMeeting);
   }
 
   /** Starts a session for a socket whose admission the caller has checked. */
@@ -155,6 +182,8 @@ export class MeetingSession {
   #windowStart = 0;
   #windowCount = 0;
   #endedByMeeting = false;
+  /** Over the person's chat bucket: closing once the messages before the flood are out. */
+  #flooded = false;
   /** This socket waits in the lobby: it only learns the decision about its own admission. */
   #waiting = false;
   /** The participant's role as last seen (updated by its own participant-updated messages). */
@@ -184,7 +213,7 @@ export class MeetingSession {
 
   /** A text frame from the client. Processed strictly in order. */
   receive(data: unknown) {
-    if (this.#phase === "closed") return;
+    if (this.#phase === "closed" || this.#flooded) return;
     if (!this.#withinRate()) {
       this.close(CLOSE.rateLimited, "Too many messages; slow down");
       return;
@@ -203,6 +232,9 @@ export class MeetingSession {
       return this.close(CLOSE.protocolError, `Invalid message${where}: ${issue?.message ?? "unknown"}`.slice(0, 120));
     }
     const msg = parsed.data;
+    if ((msg.type === "chat" || msg.type === "react") && this.#phase === "ready" && !this.#floodAllowed(msg.type)) {
+      return;
+    }
     this.#queue = this.#queue.then(async () => {
       if (this.#phase === "closed") return;
       try {
@@ -240,9 +272,14 @@ export class MeetingSession {
     this.#unsubscribe = null;
     this.hub.forget(this);
     if (code !== undefined) {
-      try {
-        this.transport.close(code, reason ?? "");
-      } catch { /* already closed */ }
+      // From a later task: closing while the socket still has unread frames queued (a client that
+      // bursts) makes Deno drop the connection without a close frame (the browser sees 1006), so
+      // our code and reason would never arrive.
+      setTimeout(() => {
+        try {
+          this.transport.close(code, reason ?? "");
+        } catch { /* already closed */ }
+      }, 0);
     }
     if (wasJoined && !this.#endedByMeeting) this.hub.track(this.#disconnect());
     if (this.#waiting && !this.#endedByMeeting) {
@@ -250,6 +287,29 @@ export class MeetingSession {
       const { meetingId } = this.meeting;
       this.hub.scheduleLeave(() => leaveLobby(kv, meetingId, this.admission.id, this.connectionId));
     }
+  }
+
+  /**
+   * The person's and the meeting's chat buckets: a person over theirs is closed with 4429 (a flood
+   * from one place, whichever of their sockets); a meeting over its own refuses the message only,
+   * so a busy room slows down without anyone being thrown out. False: the message is dropped.
+   */
+  #floodAllowed(type: "chat" | "react"): boolean {
+    const { meetingId } = this.meeting;
+    if (!this.hub.chatPerson.take(`${meetingId}:${this.admission.id}`)) {
+      log.warn("chat flood: socket closed", { meetingId, admissionId: this.admission.id });
+      // What was accepted before the flood still goes out; then the socket closes, and reads nothing more.
+      this.#flooded = true;
+      this.#queue = this.#queue.then(() =>
+        this.close(CLOSE.rateLimited, "You were sending messages too fast. Wait a moment before sending more.")
+      );
+      return false;
+    }
+    if (!this.hub.chatMeeting.take(meetingId)) {
+      this.#userError("rate-limited", type, "The meeting's chat is very busy right now; try again in a moment.");
+      return false;
+    }
+    return true;
   }
 
   #withinRate(): boolean {

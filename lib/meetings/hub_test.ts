@@ -105,3 +105,46 @@ Deno.test("the welcome carries the meeting's mute-on-entry setting, so clients j
     kv.close();
   }
 });
+
+Deno.test("chat floods: a person over their bucket (across their sockets) is closed 4429; a busy meeting refuses, closes nobody", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, {
+    chatPerPerson: { burst: 6, perSecond: 0.001 },
+    chatPerMeeting: { burst: 14, perSecond: 0.001 },
+  });
+  try {
+    const meeting = await createMeeting(kv, { hostId: "H", settings: { lobby: false } });
+    const watcher = await join(hub, meeting, "Watcher", "guest");
+    const chats = () => watcher.socket.sent.filter((m) => m.type === "chat").length;
+
+    // One person, two sockets: the bucket is theirs, not each socket's.
+    const one = await join(hub, meeting, "One", "guest");
+    const second = new FakeSocket();
+    const twin = hub.open(meeting, one.admission, await hashToken(one.token), second);
+    twin.receive(JSON.stringify({ type: "hello" }));
+    await second.message("welcome");
+    for (let i = 0; i < 4; i++) one.session.receive(JSON.stringify({ type: "chat", text: `a${i}` }));
+    for (let i = 0; i < 4; i++) twin.receive(JSON.stringify({ type: "chat", text: `b${i}` }));
+    await second.until("close", () => second.closedWith);
+    assert.equal(second.closedWith!.code, 4429);
+    assert.match(second.closedWith!.reason, /too fast/);
+    assert.equal(one.socket.closedWith, null, "the socket within the bucket stays");
+    await hub.idle();
+    await watcher.socket.until("six chats", () => chats() === 6);
+
+    // Everyone together: the meeting's bucket (14, 6 used) lets 8 more through, then refuses.
+    const others = await Promise.all(["P", "Q", "R", "S"].map((n) => join(hub, meeting, n, "guest")));
+    for (const [k, p] of others.entries()) {
+      for (let i = 0; i < 3; i++) p.session.receive(JSON.stringify({ type: "chat", text: `${k}:${i}` }));
+    }
+    await hub.idle();
+    await watcher.socket.until("fourteen chats", () => chats() === 14);
+    const refused = others.flatMap((p) => p.socket.sent.filter((m) => m.type === "error" && m.code === "rate-limited"));
+    assert.equal(refused.length, 4);
+    assert.ok(others.every((p) => p.socket.closedWith === null), "nobody is thrown out for a busy room");
+    assert.equal(chats(), 14);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});

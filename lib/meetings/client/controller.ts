@@ -383,6 +383,7 @@ export class MeetingController {
       },
       message: (msg) => this.#onMessage(msg),
       ...this.#socketEnds(CLOSE_CODES.removed, "removed", "You were removed from the meeting"),
+      slowed: (reason) => this.#notice(reason),
       error: (kind, message, detail) => {
         if (kind !== "user") return log("server error", message);
         this.#notice(message);
@@ -799,6 +800,12 @@ export class MeetingController {
           break;
         case "settings-changed":
           this.settings.value = settingsFrom(this.settings.value, msg);
+          break;
+        case "dial-in-guessing":
+          this.#notice(
+            `Someone is guessing this meeting's passcode by phone (${msg.data.failures} wrong tries in ${msg.data.windowMinutes} minutes). ` +
+              "Callers who enter the right passcode still get in.",
+          );
           break;
         case "dial-out-status": {
           const rest = this.dialOuts.value.filter((d) => d.callId !== msg.data.callId);

@@ -3,6 +3,7 @@
 // resends the person's media state after every welcome. A waiting (lobby) admission gets `lobby`
 // status messages instead of `welcome`. No UI here.
 
+import { CLOSE } from "../../contracts/close_codes.ts";
 // Types only: protocol.ts builds zod schemas at load time, which would pull zod into the bundle.
 import type {
   ClientMessage,
@@ -14,15 +15,8 @@ import type {
   WelcomeMessage,
 } from "../../contracts/meeting_socket.ts";
 
-/** The close codes of lib/contracts/meeting_socket.ts's CLOSE that the client acts on. */
-export const CLOSE_CODES = {
-  meetingEnded: 4000,
-  admitted: 4001,
-  denied: 4003,
-  removed: 4004,
-  notAdmitted: 4403,
-  protocolError: 4400,
-} as const;
+/** The server's close codes (lib/contracts/close_codes.ts: plain data, nothing else is bundled). */
+export const CLOSE_CODES = CLOSE;
 
 function isMeetingMessage(m: ServerMessage): m is MeetingMessage {
   return typeof (m as { id?: unknown }).id === "number";
@@ -43,6 +37,8 @@ export interface MeetingSocketEvents {
    * host): the socket stays closed.
    */
   refused(code: number, reason: string): void;
+  /** Closed for sending too fast (4429, with the server's reason); the socket reconnects by itself. */
+  slowed?(reason: string): void;
   /** A `{type:"error"}` message: user errors are shown, internal ones only logged by the caller. */
   error(kind: "user" | "internal", message: string, detail?: { code?: UserErrorCode; action?: string }): void;
   /** Lobby sockets: the waiting status (instead of welcome), and its changes. */
@@ -201,6 +197,10 @@ export class MeetingSocket {
       } else if (ev.code === CLOSE_CODES.admitted) {
         this.#stop("closed");
         this.#events.admitted?.();
+      } else if (ev.code === CLOSE.rateLimited) {
+        // Sent too fast: say so, then reconnect after the usual backoff (the limit refills).
+        this.#events.slowed?.(ev.reason || "You were sending messages too fast.");
+        this.#lost();
       } else if (TERMINAL.has(ev.code)) {
         this.#stop("closed");
         this.#events.refused(ev.code, ev.reason);

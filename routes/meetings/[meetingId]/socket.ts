@@ -70,7 +70,12 @@ meetingSocketRoutes.get("/meetings/:meetingId/ws", async (c) => {
     throw new HttpError(426, "This address only speaks WebSocket", { Upgrade: "websocket" });
   }
   const { kv, gateway } = c.get("deps");
-  const hub = hubFor(kv, { pollMs: kvNeedsPolling(config.kvPath) ? WATCH_POLL_MS : undefined, gateway });
+  const hub = hubFor(kv, {
+    pollMs: kvNeedsPolling(config.kvPath) ? WATCH_POLL_MS : undefined,
+    gateway,
+    chatPerPerson: config.chatPerPerson ?? undefined,
+    chatPerMeeting: config.chatPerMeeting ?? undefined,
+  });
   let session: MeetingSession | null = null;
   return await upgradeWebSocket(c, {
     onOpen(_evt, ws) {
