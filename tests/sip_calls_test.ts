@@ -478,7 +478,11 @@ Deno.test({
       });
 
       await t.step("the real caller from another source with the right passcode gets in at once", async () => {
-        const real = new LevelPhone(s.gw.sipPort, { localHost: "127.0.0.6", fromUser: "+15551234567", display: "Real Caller" });
+        const real = new LevelPhone(s.gw.sipPort, {
+          localHost: "127.0.0.6",
+          fromUser: "+15551234567",
+          display: "Real Caller",
+        });
         phones.push(real);
         assert.equal((await real.invite(dial(guessed))).status, 200);
         await waitFor(
