@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createApiToken, findApiToken, revokeApiToken } from "../lib/accounts/api_tokens.ts";
 import { createSession, getSession, updateSession } from "../lib/accounts/sessions.ts";
 import { KvConflict } from "../lib/common/kv.ts";
-import { rateLimitKey, recordFailure } from "../lib/common/rate_limit.ts";
+import { rateLimitKey, reserveAttempt } from "../lib/common/rate_limit.ts";
 
 Deno.test("two concurrent revokes of one API token: exactly one says it revoked it", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -45,7 +45,9 @@ Deno.test("many concurrent sign-in failures: each is counted or reported, none s
   const kv = await Deno.openKv(":memory:");
   try {
     const n = 25;
-    const results = await Promise.allSettled(Array.from({ length: n }, () => recordFailure(kv, "signin", ["ann"])));
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, () => reserveAttempt(kv, "signin", ["ann"], { max: 1000, windowMs: 60_000 })),
+    );
     const counted = results.filter((r) => r.status === "fulfilled").length;
     for (const r of results) {
       if (r.status === "rejected") assert.ok(r.reason instanceof KvConflict, String(r.reason));

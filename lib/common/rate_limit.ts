@@ -1,6 +1,6 @@
-// Attempt counters in KV with expiry: 10 failures per account or address per 15 minutes, then 429.
-// reserveAttempt counts an attempt before it is evaluated (and gives it back on success); the older
-// assertNotLimited + recordFailure pair checks first and counts later, so parallel tries race past it.
+// Attempt counters in KV with expiry (10 per account, 100 per address per 15 minutes), then 429.
+// reserveAttempt counts an attempt before it is evaluated and gives it back on success, so parallel
+// tries cannot race past the limit (checking first and counting later let 107 of 200 through).
 // lib/common's store module for rate-limit counters (keys in lib/common/keys.ts).
 
 import type { Store, StoreAtomic, StoreEntry, StoreKey } from "./store.ts";
@@ -48,56 +48,6 @@ interface Counter {
 /** The KV key of a subject's failure counter (for callers that read it along with other keys). */
 export function rateLimitKey(scope: string, subject: string): StoreKey {
   return commonKeys.rateLimit(scope, subject);
-}
-
-/**
- * Milliseconds until a counter read from `rateLimitKey` frees up when it has used up `rule`'s
- * failures, else 0 (no counter, window over, or failures left).
- */
-export function limitedForMs(counter: unknown, rule: RateLimitRule, now = Date.now()): number {
-  const c = counter as Counter | null;
-  return c && c.resetAt > now && c.count >= rule.max ? c.resetAt - now : 0;
-}
-
-/** Throws TooManyRequests (with Retry-After) when any subject has used up its failures. */
-export async function assertNotLimited(
-  kv: Store,
-  scope: string,
-  subjects: string[],
-  rule: RateLimitRule = AUTH_RULE,
-): Promise<void> {
-  const entries = await kv.getMany<Counter[]>(subjects.map((s) => commonKeys.rateLimit(scope, s)));
-  const now = Date.now();
-  for (const e of entries) {
-    const ms = limitedForMs(e.value, rule, now);
-    if (ms > 0) throw new TooManyRequests(ms / 1000);
-  }
-}
-
-/**
- * Counts one failure against each subject (atomic per subject; the window starts at the first
- * failure). Throws KvConflict rather than drop a failure: an uncounted failure is a free guess.
- */
-export async function recordFailure(
-  kv: Store,
-  scope: string,
-  subjects: string[],
-  rule: RateLimitRule = AUTH_RULE,
-): Promise<void> {
-  for (const subject of subjects) {
-    const key = commonKeys.rateLimit(scope, subject);
-    let counted = false;
-    for (let attempt = 0; attempt < 10 && !counted; attempt++) {
-      const entry = await kv.get<Counter>(key);
-      const now = Date.now();
-      const live = entry.value && entry.value.resetAt > now ? entry.value : null;
-      const next: Counter = live
-        ? { count: live.count + 1, resetAt: live.resetAt }
-        : { count: 1, resetAt: now + rule.windowMs };
-      counted = (await commitAtomic(kv.atomic().check(entry).set(key, next, { expireIn: next.resetAt - now }))).ok;
-    }
-    if (!counted) throw new KvConflict(`recordFailure ${scope}`);
-  }
 }
 
 /** Clears an account's counter after a success (the address counter stays). */
