@@ -216,10 +216,12 @@ export async function updateUser(
       addUserIndexWrites(op, current, next);
       return next;
     },
-    async (current, next) => {
-      if (next.email === current.email) return;
-      const owner = await kv.get<string>(keys.userByEmail(next.email));
-      if (owner.value && owner.value !== id) throw new EmailTaken();
+    {
+      afterLost: async (current, next) => {
+        if (next.email === current.email) return;
+        const owner = await kv.get<string>(keys.userByEmail(next.email));
+        if (owner.value && owner.value !== id) throw new EmailTaken();
+      },
     },
   );
 }

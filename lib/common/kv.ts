@@ -54,15 +54,16 @@ const UPDATE_ATTEMPTS = 10;
  * One record's read-modify-write with a versionstamp check, retried on a lost commit (after a short
  * random pause, so writers of one hot record take turns), then KvConflict named `what`. `change`
  * sees the stored value and the commit (to add index writes and checks of its own) and returns the
- * new value; `afterLost` may explain a lost commit by throwing (e.g. a uniqueness clash). Returns
- * the new value, or null when the record is gone.
+ * new value, or null to leave the record as it is (nothing is committed); `afterLost` may explain a
+ * lost commit by throwing (e.g. a uniqueness clash); `expireIn` goes with the write. Returns the
+ * value as it now is, or null when the record is gone.
  */
 export async function updateRecord<T>(
   kv: Store,
   key: StoreKey,
   what: string,
-  change: (current: T, op: StoreAtomic) => T,
-  afterLost?: (current: T, next: T) => Promise<void>,
+  change: (current: T, op: StoreAtomic) => T | null,
+  options: { afterLost?: (current: T, next: T) => Promise<void>; expireIn?: number } = {},
 ): Promise<T | null> {
   for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
@@ -70,9 +71,10 @@ export async function updateRecord<T>(
     if (entry.value === null) return null;
     const op = kv.atomic().check(entry);
     const next = change(entry.value, op);
-    op.set(key, next);
+    if (next === null) return entry.value;
+    op.set(key, next, options.expireIn === undefined ? undefined : { expireIn: options.expireIn });
     if ((await commitAtomic(op)).ok) return next;
-    await afterLost?.(entry.value, next);
+    await options.afterLost?.(entry.value, next);
   }
   throw new KvConflict(what);
 }

@@ -3,7 +3,7 @@
 // passcode guard's counters, and the one read `resolve` makes on every dial-in.
 
 import type { Store, StoreAtomic, StoreEntry } from "../common/store.ts";
-import { commitAtomic, commitOrThrow, KvConflict } from "../common/kv.ts";
+import { commitAtomic, commitOrThrow, KvConflict, updateRecord } from "../common/kv.ts";
 import { EVENT_TTL_MS } from "../meetings/events.ts";
 import { meetingKeys } from "../meetings/keys.ts";
 import type { Meeting } from "../meetings/store.ts";
@@ -38,14 +38,9 @@ export async function updateCall(
   callId: string,
   change: (c: PhoneCall) => PhoneCall | null,
 ): Promise<PhoneCall | null> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await kv.get<PhoneCall>(callKeys.call(callId));
-    if (!entry.value) return null;
-    const next = change(entry.value);
-    if (!next) return entry.value;
-    if ((await commitAtomic(kv.atomic().check(entry).set(entry.key, next, { expireIn: EVENT_TTL_MS }))).ok) return next;
-  }
-  throw new KvConflict(`updateCall ${callId}`);
+  return await updateRecord<PhoneCall>(kv, callKeys.call(callId), `updateCall ${callId}`, change, {
+    expireIn: EVENT_TTL_MS,
+  });
 }
 
 /** The call behind a phone caller's admission, or null (not a caller). */
