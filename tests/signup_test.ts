@@ -176,7 +176,7 @@ async function requestResetLink(t: TestApp, email: string): Promise<string> {
   return new URL(/https?:\/\/\S+\/reset\/\S+/.exec(mail.text)![0]).pathname;
 }
 
-async function poll<T>(find: () => T | undefined): Promise<T> {
+async function poll<T>(find: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const { poll } = await import("./support/wait.ts");
   return await poll("the email", find, 10_000, 5);
 }
