@@ -205,12 +205,38 @@ function limitFor(c: Context<Env>, defaults: { form: number; json: number }): nu
  */
 export function bodyLimits(defaults: { form: number; json: number } = BODY_LIMITS): MiddlewareHandler<Env> {
   return async function bodyLimits(c, next) {
-    if (!c.req.raw.body) return await next();
+    const body = c.req.raw.body;
+    if (!body) return await next();
     const maxSize = limitFor(c, defaults);
+    // hono/body-limit stops reading at the limit but leaves the request body open, and Deno then
+    // keeps the connection waiting for it (a client could hold it for ever). We read the body through
+    // our own reader so a refusal can cancel it: the server then closes the connection.
+    const source = body.getReader();
+    c.req.raw = new Request(c.req.raw, {
+      body: new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          const { done, value } = await source.read();
+          if (done) ctl.close();
+          else ctl.enqueue(value);
+        },
+        cancel: (reason) => source.cancel(reason),
+      }),
+      // @ts-ignore: duplex is required by Request for a stream body, not yet in Deno's RequestInit type
+      duplex: "half",
+    });
+    const refuse = () => {
+      source.cancel().catch(() => {});
+      c.header("Connection", "close");
+    };
     const limited = bodyLimit({
       maxSize,
       onError: (c) => {
-        if (c.req.path.startsWith(INTERNAL_PREFIX)) return problem(413, new PayloadTooLarge(maxSize).message);
+        refuse();
+        if (c.req.path.startsWith(INTERNAL_PREFIX)) {
+          const refused = problem(413, new PayloadTooLarge(maxSize).message);
+          refused.headers.set("Connection", "close");
+          return refused;
+        }
         throw new PayloadTooLarge(maxSize);
       },
     });
