@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 const ENFORCED = [
   "lib/common/",
   "lib/accounts/",
+  "lib/contracts/",
   "lib/email/",
+  "lib/meetings/",
   "lib/reminders/",
   "lib/scheduling/",
   "lib/telephony/",
@@ -46,6 +48,14 @@ const STORE_MODULES = [
   "lib/reminders/vapid.ts",
   "lib/reminders/background.ts",
   "lib/reminders/store.ts",
+  // meetings: record stores (meetings and their indexes, admissions and the lobby, participants,
+  // attendance, chat history) and the message log; hub, join, lobby and controls hold the rules.
+  "lib/meetings/store.ts",
+  "lib/meetings/admissions.ts",
+  "lib/meetings/participants.ts",
+  "lib/meetings/attendance.ts",
+  "lib/meetings/chat.ts",
+  "lib/meetings/events.ts",
   // telephony: call records, the dial-in guard's counters and resolve's one read.
   "lib/telephony/store.ts",
 ];

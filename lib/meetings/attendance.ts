@@ -1,7 +1,7 @@
 // Attendance: one record per stay in a meeting (joined at welcome, left at participant-left,
 // removal or the meeting's end), so a person who rejoins has several; plus the per-person index
 // behind the "Meetings" history page. Records are written in the same commit as the participant
-// change they describe.
+// change they describe. The meetings capability's store module for attendance records.
 
 import type { Store, StoreAtomic, StoreSelector } from "../common/store.ts";
 import type { Meeting } from "./store.ts";

@@ -2,6 +2,7 @@
 // (so it reaches every instance in order) plus a chat record under the same id for history and
 // transcripts. Private messages carry an audience of the two admissions involved; sessions filter
 // on it, so nobody else receives them, live or on replay. Text is stored raw; nothing here renders HTML.
+// The meetings capability's store module for chat records.
 
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange, EVENT_TTL_MS } from "./events.ts";
