@@ -189,12 +189,22 @@ Deno.test({
         "the callers' audio (phone feed) again",
         async () => (await inbound("Phone participants"))?.audioBytes ?? 0,
       );
+      // Who "the speaker" is for each room system now depends on who was talking when the rooms came
+      // back: the host's browser (its camera, hundreds of kbit/s) or the called room system, which
+      // talks too (baresip's test pattern, about 15 kbit/s). Either is right; what must hold is that
+      // the gateway forwards someone's camera to each room system again and it decodes it.
       for (const [i, phone] of phones.entries()) {
-        await poll(`room system ${i + 1} to decode the speaker again`, () => {
+        const restored = await poll(`room system ${i + 1} to decode the speaker again`, () => {
           const s = videoStatus(phone.output().slice(outputAtKill[i]));
-          return s && s.rxBps > 50_000 && s.decodedFps >= 5 ? s : null;
+          return s && s.rxBps > 5_000 && s.decodedFps >= 5 ? s : null;
         }, 30_000).catch(fail);
+        console.log(`room system ${i + 1} after the restart: ${JSON.stringify(restored)}`);
       }
+      const speakers = await poll("every room system forwarded a speaker after the restart", async () => {
+        const calls = await gatewayCalls();
+        return calls.length === 3 && calls.every((c) => c.video?.speakerFeedId != null) ? calls : null;
+      }, 10_000).catch(fail);
+      console.log(`speakers after the restart: ${speakers.map((c) => c.video?.speakerFeedId).join(", ")}`);
       console.log(`Janus SIGKILL → everything back: ${Math.round(performance.now() - killedAt)} ms`);
       assert.equal((await state(page)).participants.filter((p) => p.name.startsWith("Room ")).length, 3);
 
