@@ -194,7 +194,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   await page.fill("input[name=email]", "bea@example.test");
   await page.fill("input[name=password]", "correct horse battery staple 42");
   await Promise.all([
-    page.waitForURL((u) => u.pathname !== "/signup", { timeout: 20_000 }),
+    // Sign-up answers "check your email" and signs no one in (issue 12); the password works at once.
+    page.waitForURL(/notice=check-email/, { timeout: 20_000 }),
     page.click("form[action='/signup'] [type=submit]"),
   ]).catch(async (err) => {
     throw new Error(`signing up failed (${err.message}); page says: ${(await page.textContent("main"))?.trim()}`);
