@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
-import { createMeeting } from "../lib/meetings/store.ts";
-import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
+import { connect, hostAndMember, httpClient, Peer, status } from "./support/meeting_sockets.ts";
 
 Deno.test("chat: everyone, private, replay after reconnect, limits, transcript", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "talkspace-chat-" });
@@ -14,12 +13,7 @@ Deno.test("chat: everyone, private, replay after reconnect, limits, transcript",
   const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
   const peers: Peer[] = [];
   try {
-    const host = await signedIn(kv, web, "Hanna");
-    const meeting = await createMeeting(kv, { hostId: host.userId, title: "Chat", settings: { lobby: false } });
-    const id = meeting.meetingId;
-    assert.equal(await status(await host.client.get(`/m/${id}`)), 303);
-    const bea = await signedIn(kv, web, "Bea");
-    assert.equal(await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode })), 303);
+    const { host, bea, meeting, id } = await hostAndMember(kv, web, "Chat");
     const gus = httpClient(web);
     assert.equal(
       await status(await gus.postForm("/join", { meetingId: id, passcode: meeting.passcode, name: "Gus" })),
@@ -137,12 +131,7 @@ Deno.test("chat flood on the wire: a burst of 80 closes with 4429 and its reason
   const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
   const peers: Peer[] = [];
   try {
-    const host = await signedIn(kv, web, "Hanna");
-    const meeting = await createMeeting(kv, { hostId: host.userId, title: "Flood", settings: { lobby: false } });
-    const id = meeting.meetingId;
-    assert.equal(await status(await host.client.get(`/m/${id}`)), 303);
-    const bea = await signedIn(kv, web, "Bea");
-    assert.equal(await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode })), 303);
+    const { host, bea, id } = await hostAndMember(kv, web, "Flood");
     const { peer: hostWs } = await connect(web, id, host.client);
     const { peer: beaWs } = await connect(web, id, bea.client);
     peers.push(hostWs, beaWs);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startServer } from "./support/server.ts";
 import { createMeeting } from "../lib/meetings/store.ts";
 import { createApiToken } from "../lib/accounts/api_tokens.ts";
-import { connect, httpClient, Peer, signedIn, status } from "./support/meeting_sockets.ts";
+import { connect, hostAndMember, httpClient, Peer, status } from "./support/meeting_sockets.ts";
 import { makeTestApp } from "./support/app.ts";
 import type { TestApp } from "./support/app.ts";
 import { createUser } from "../lib/accounts/users.ts";
@@ -24,12 +24,7 @@ Deno.test("attendance after the meeting ends: sessions, CSV, API and the Meeting
   const kv = await Deno.openKv(`${dataDir}/talkspace.kv`);
   const peers: Peer[] = [];
   try {
-    const host = await signedIn(kv, web, "Hanna");
-    const meeting = await createMeeting(kv, { hostId: host.userId, title: "Standup", settings: { lobby: false } });
-    const id = meeting.meetingId;
-    assert.equal(await status(await host.client.get(`/m/${id}`)), 303);
-    const bea = await signedIn(kv, web, "Bea");
-    assert.equal(await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode })), 303);
+    const { host, bea, meeting, id } = await hostAndMember(kv, web, "Standup");
     const guest = httpClient(web);
     const evil = '=HYPERLINK("http://x","y"), "Bob"';
     assert.equal(

@@ -6,6 +6,7 @@ import { TestClient } from "./app.ts";
 import type { RunningServer } from "./server.ts";
 import { createUser } from "../../lib/accounts/users.ts";
 import { createSession } from "../../lib/accounts/sessions.ts";
+import { createMeeting } from "../../lib/meetings/store.ts";
 
 /** Deno's WebSocket takes request headers (the admission cookie) as a constructor option. */
 const DenoWebSocket = WebSocket as unknown as new (url: string, options?: { headers?: HeadersInit }) => WebSocket;
@@ -106,6 +107,21 @@ export async function signedIn(
   const client = httpClient(server);
   client.cookies.set("ts_session", (await createSession(kv, user.id, "full")).token);
   return { client, userId: user.id };
+}
+
+/**
+ * Hanna hosts a meeting without a lobby (titled `title`) and has opened its page; Bea, signed in
+ * too, has joined with the passcode. The set-up several socket tests share.
+ */
+export async function hostAndMember(kv: Store, server: RunningServer, title: string) {
+  const host = await signedIn(kv, server, "Hanna");
+  const meeting = await createMeeting(kv, { hostId: host.userId, title, settings: { lobby: false } });
+  const id = meeting.meetingId;
+  if (await status(await host.client.get(`/m/${id}`)) !== 303) throw new Error("the host could not open the meeting");
+  const bea = await signedIn(kv, server, "Bea");
+  const joined = await status(await bea.client.postForm(`/m/${id}/join`, { passcode: meeting.passcode }));
+  if (joined !== 303) throw new Error(`Bea could not join with the passcode (${joined})`);
+  return { host, bea, meeting, id };
 }
 
 export async function status(res: Response): Promise<number> {
