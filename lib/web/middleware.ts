@@ -208,24 +208,31 @@ export function bodyLimits(defaults: { form: number; json: number } = BODY_LIMIT
     const body = c.req.raw.body;
     if (!body) return await next();
     const maxSize = limitFor(c, defaults);
-    // hono/body-limit stops reading at the limit but leaves the request body open, and Deno then
-    // keeps the connection waiting for it (a client could hold it for ever). We read the body through
-    // our own reader so a refusal can cancel it: the server then closes the connection.
-    const source = body.getReader();
-    c.req.raw = new Request(c.req.raw, {
-      body: new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          const { done, value } = await source.read();
-          if (done) ctl.close();
-          else ctl.enqueue(value);
-        },
-        cancel: (reason) => source.cancel(reason),
-      }),
-      // @ts-ignore: duplex is required by Request for a stream body, not yet in Deno's RequestInit type
-      duplex: "half",
-    });
+    // hono/body-limit refuses at the limit but leaves the request body open, and Deno then keeps the
+    // connection waiting for it (a client could hold it for ever), so a refusal cancels the body: the
+    // server then reads the rest away or closes. A body with a Content-Length is refused unread (still
+    // ours to cancel); a chunked one hono reads itself, so it gets our own reader in between, which
+    // costs a stream only on chunked requests.
+    const sized = c.req.raw.headers.has("content-length") && !c.req.raw.headers.has("transfer-encoding");
+    let cancel = () => body.cancel();
+    if (!sized) {
+      const source = body.getReader();
+      cancel = () => source.cancel();
+      c.req.raw = new Request(c.req.raw, {
+        body: new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            const { done, value } = await source.read();
+            if (done) ctl.close();
+            else ctl.enqueue(value);
+          },
+          cancel: (reason) => source.cancel(reason),
+        }),
+        // @ts-ignore: duplex is required by Request for a stream body, not yet in Deno's RequestInit type
+        duplex: "half",
+      });
+    }
     const refuse = () => {
-      source.cancel().catch(() => {});
+      cancel().catch(() => {}); // the client may already be gone; there is nothing left to refuse
       c.header("Connection", "close");
     };
     const limited = bodyLimit({
