@@ -18,6 +18,7 @@ import { makeSubscriber, MemorySchedule } from "../lib/reminders/testing.ts";
 import { scheduleMeeting } from "../lib/scheduling/service.ts";
 import { makeCertificates, trustingFetch } from "./support/tls.ts";
 import { CapturingMailer } from "./support/app.ts";
+import { freePort } from "./support/ports.ts";
 
 setQuiet(true);
 
@@ -62,14 +63,6 @@ function startFailingPushService(tls: { cert: string; key: string }) {
   };
 }
 
-/** A port nothing listens on (bound, then released). */
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 Deno.test("a push that fails and is retried logs a warn per attempt with reason and number, no endpoint path or keys", async () => {
   const tls = await makeCertificates();
   const service = startFailingPushService(tls);
@@ -92,7 +85,7 @@ Deno.test("a push that fails and is retried logs a warn per attempt with reason 
     const phone = await makeSubscriber();
     const laptop = await makeSubscriber();
     await saveSubscription(kv, ada.id, phone.json(`https://127.0.0.1:${port}${secretPath}`), "Phone");
-    const dead = closedPort();
+    const dead = freePort();
     await saveSubscription(kv, ada.id, laptop.json(`https://127.0.0.1:${dead}${deadPath}`), "Laptop");
     const subs = await listSubscriptions(kv, ada.id);
     const start = Date.now() + 60 * MIN;

@@ -10,7 +10,7 @@ import { createMeeting, type Meeting } from "../lib/meetings/store.ts";
 import { listPresent } from "../lib/meetings/participants.ts";
 import { waitFor } from "./support/gateway.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
-import { freeUdpPort, SCENARIOS } from "./sip/support.ts";
+import { freePort, SCENARIOS } from "./sip/support.ts";
 import { encodeG711 } from "../gateway/rtp/g711.ts";
 import { buildRtp, serializeTelephoneEvent } from "../gateway/rtp/packet.ts";
 import type { CallInfo } from "../gateway/calls/controller.ts";
@@ -125,9 +125,9 @@ function sipp(
       "-i",
       "127.0.0.1",
       "-p",
-      String(freeUdpPort()),
+      String(freePort()),
       "-mp",
-      String(freeUdpPort()),
+      String(freePort(4)),
       "-m",
       "1",
       "-timeout",

@@ -18,7 +18,7 @@ import { LevelPhone } from "./support/level_phone.ts";
 import { type LoopbackSipStack, startLoopbackSipStack } from "./support/sip_stack.ts";
 import { skipUnlessPrograms } from "./support/tools.ts";
 import { poll } from "./support/wait.ts";
-import { explain, freeUdpPort, SCENARIOS, type SippResult, spawnSipp } from "./sip/support.ts";
+import { explain, freePort, SCENARIOS, type SippResult, spawnSipp } from "./sip/support.ts";
 
 /** What the answering callee says (uas_answer_pcma.xml plays it; shipped by Debian's sip-tester). */
 const SPEECH_PCAP = "/usr/share/sip-tester/g711a.pcap";
@@ -84,7 +84,7 @@ type Stack = LoopbackSipStack & {
 };
 
 async function startStack(): Promise<Stack> {
-  const proxyPort = freeUdpPort();
+  const proxyPort = freePort();
   const stack = await startLoopbackSipStack({
     rtpBase: 60000,
     rtpPorts: 100,
@@ -225,7 +225,7 @@ Deno.test({
         await poll("the listener receives the bridge's mix", () => listener.received(1000) >= 25, 10_000, 50);
         assert.ok(listener.loudest(1000) < -45, `alone, the listener hears silence: ${listener.loudest(1000)} dBov`);
 
-        const mediaPort = freeUdpPort();
+        const mediaPort = freePort(4);
         const sipp = await callee(["-sf", SCENARIOS + "uas_answer_pcma.xml", "-mp", String(mediaPort)]);
         const { callId, from } = await dialOut(host, "Dora");
         await host.waitFor("answered", isStatus(callId, "answered"), from);

@@ -3,7 +3,7 @@
 import { assert, assertEquals } from "./support.ts";
 import { demoHandler, fixedSdp } from "../../gateway/sip/main_test_server.ts";
 import type { IncomingCall } from "../../gateway/sip/incoming_call.ts";
-import { explain, freeUdpPort, SCENARIOS, settled, sipp, spawnSipp, startEndpoint, waitFor } from "./support.ts";
+import { explain, freePort, SCENARIOS, settled, sipp, spawnSipp, startEndpoint, waitFor } from "./support.ts";
 import { skipUnlessPrograms } from "../support/tools.ts";
 
 const noSipp = skipUnlessPrograms("sipp scenarios", "sipp");
@@ -225,7 +225,7 @@ sippTest("a source outside the trunk allow-list gets 403", async () => {
 
 sippTest("dial-out to sipp -sn uas: answered, then our BYE", async () => {
   const ep = startEndpoint();
-  const port = freeUdpPort();
+  const port = freePort();
   const uas = spawnSipp(["-sn", "uas", "-m", "1"], 20_000, port);
   try {
     // If sipp is not bound yet, Timer A's retransmissions cover the gap.
@@ -253,7 +253,7 @@ sippTest("dial-out to sipp -sn uas: answered, then our BYE", async () => {
 for (const [scenario, expected] of [["uas_busy.xml", "busy"], ["uas_noanswer.xml", "no-answer"]] as const) {
   sippTest(`dial-out to a sipp callee (${scenario}) → ${expected}`, async () => {
     const ep = startEndpoint();
-    const port = freeUdpPort();
+    const port = freePort();
     const callee = spawnSipp(["-sf", SCENARIOS + scenario, "-m", "1"], 20_000, port);
     try {
       const started = Date.now();

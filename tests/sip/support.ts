@@ -5,6 +5,9 @@ import { setQuiet } from "../../lib/common/log.ts";
 import nodeAssert from "node:assert/strict";
 import { parseMessage, type SipRequest, type SipResponse } from "../../gateway/sip/message.ts";
 import { SipEndpoint, type SipEndpointOptions } from "../../gateway/sip/endpoint.ts";
+import { freePort } from "../support/ports.ts";
+
+export { freePort };
 
 setQuiet(true);
 
@@ -38,13 +41,6 @@ export function settled(ep: SipEndpoint, timeoutMs = 10_000) {
   }, timeoutMs);
 }
 
-export function freeUdpPort(): number {
-  const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (s.addr as Deno.NetAddr).port;
-  s.close();
-  return port;
-}
-
 export interface SippResult {
   code: number;
   stdout: string;
@@ -56,7 +52,7 @@ export interface SippResult {
 export function spawnSipp(
   args: string[],
   timeoutMs = 30_000,
-  port = freeUdpPort(),
+  port = freePort(),
 ): { pid: number; done: Promise<SippResult> } {
   const dir = Deno.makeTempDirSync({ prefix: "sipp-" });
   const child = new Deno.Command("sipp", {

@@ -2,16 +2,11 @@
 // child process on free ports, sign requests, and talk raw Janus API over WebSocket.
 
 import { signedHeaders } from "../../lib/common/signing.ts";
+import { freePort } from "./ports.ts";
+
+export { freePort };
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** A TCP port nobody listens on right now (the OS picks it). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
 export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {

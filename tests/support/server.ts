@@ -1,6 +1,10 @@
 // Starts the real web server as a child process on a free port with its own data directory,
 // waits until it answers, and stops it by PID.
 
+import { freePort } from "./ports.ts";
+
+export { freePort };
+
 export interface RunningServer {
   url: string;
   dataDir: string;
@@ -11,13 +15,6 @@ export interface RunningServer {
 }
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** Launches `deno run -A main.ts` with the given environment; resolves once /healthz answers 200. */
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {

@@ -3,7 +3,6 @@
 
 import type { Store } from "../../lib/common/store.ts";
 import { freePort, type RunningGateway, startGateway } from "./gateway.ts";
-import { freeUdpPort } from "../sip/support.ts";
 import { type RunningServer, startServer } from "./server.ts";
 
 export interface LoopbackSipStack {
@@ -30,7 +29,7 @@ export async function startLoopbackSipStack(opts: {
   gatewayEnv?: Record<string, string>;
 }): Promise<LoopbackSipStack> {
   const webPort = freePort();
-  const sipPort = freeUdpPort();
+  const sipPort = freePort();
   const lo = opts.rtpBase + Math.floor(Math.random() * opts.rtpBlocks) * opts.rtpPorts;
   const rtpRange: [number, number] = [lo, lo + opts.rtpPorts - 1];
   const secret = crypto.randomUUID();
