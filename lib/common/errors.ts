@@ -21,38 +21,33 @@ export class DomainError extends Error {
   }
 }
 
-/** The request makes no sense as a whole (no single field to blame). */
-export class BadRequest extends DomainError {
-  constructor(message = "Bad request") {
-    super("invalid", message);
-  }
+/**
+ * The base of an error kind that carries nothing but a message: the kind, and the message said when
+ * the thrower gives none.
+ */
+function messageOnly(kind: ErrorKind, defaultMessage: string) {
+  return class extends DomainError {
+    constructor(message = defaultMessage) {
+      super(kind, message);
+    }
+  };
 }
+
+/** The request makes no sense as a whole (no single field to blame). */
+export class BadRequest extends messageOnly("invalid", "Bad request") {}
 
 /** Nobody is signed in, or the credentials are not (or no longer) good. */
-export class Unauthorized extends DomainError {
-  constructor(message = "Sign in required") {
-    super("unauthenticated", message);
-  }
-}
+export class Unauthorized extends messageOnly("unauthenticated", "Sign in required") {}
 
-export class Forbidden extends DomainError {
-  constructor(message = "You are not allowed to do that") {
-    super("forbidden", message);
-  }
-}
+export class Forbidden extends messageOnly("forbidden", "You are not allowed to do that") {}
 
-export class NotFound extends DomainError {
-  constructor(message = "Not found") {
-    super("not_found", message);
-  }
-}
+export class NotFound extends messageOnly("not_found", "Not found") {}
 
 /** The thing is in a state that does not allow this (already ended, cancelled, taken). */
-export class Conflict extends DomainError {
-  constructor(message = "Conflict") {
-    super("conflict", message);
-  }
-}
+export class Conflict extends messageOnly("conflict", "Conflict") {}
+
+/** A service this needs (the media gateway, a mail server) is not there right now. */
+export class Unavailable extends messageOnly("unavailable", "This is not available right now; try again in a moment") {}
 
 /** Input that fails validation, with a message per field a person can act on. */
 export class ValidationError extends DomainError {
@@ -65,12 +60,5 @@ export class ValidationError extends DomainError {
 export class TooManyRequests extends DomainError {
   constructor(readonly retryAfterSeconds: number, message = "Too many attempts; try again later") {
     super("rate_limited", message);
-  }
-}
-
-/** A service this needs (the media gateway, a mail server) is not there right now. */
-export class Unavailable extends DomainError {
-  constructor(message = "This is not available right now; try again in a moment") {
-    super("unavailable", message);
   }
 }
