@@ -67,13 +67,7 @@ export function addIslandProps(payload: IslandPayload, id: number, island: strin
     } else {
       const proto = Object.getPrototypeOf(obj);
       if (proto !== Object.prototype && proto !== null) fail(`is a ${describe(obj)}`);
-      const copy: Record<string, unknown> = {};
-      for (const key of Object.keys(obj)) {
-        path.push(key);
-        const v = walk((obj as Record<string, unknown>)[key], false);
-        path.pop();
-        if (v !== undefined) copy[key] = v;
-      }
+      const copy = walkKeys(obj);
       if (Object.getOwnPropertySymbols(obj).length) fail("has Symbol keys");
       out = copy;
     }
@@ -81,14 +75,19 @@ export function addIslandProps(payload: IslandPayload, id: number, island: strin
     return out;
   }
 
-  const result: Record<string, unknown> = {};
-  for (const key of Object.keys(props)) {
-    path.push(key);
-    const v = walk((props as Record<string, unknown>)[key], false);
-    path.pop();
-    if (v !== undefined) result[key] = v;
+  /** An object's own string keys, each value walked; undefined ones are left out, as JSON does. */
+  function walkKeys(obj: object): Record<string, unknown> {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) {
+      path.push(key);
+      const v = walk((obj as Record<string, unknown>)[key], false);
+      path.pop();
+      if (v !== undefined) copy[key] = v;
+    }
+    return copy;
   }
-  payload.props[id] = result;
+
+  payload.props[id] = walkKeys(props);
 }
 
 /**
