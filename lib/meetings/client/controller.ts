@@ -247,13 +247,13 @@ export class MeetingController {
     }
   }
 
+  /** Captures what `want` asks for from the chosen devices (the browser's default until one is chosen). */
+  #captureChosen(want: { audio: boolean; video: boolean }) {
+    return captureLocalMedia({ ...want, audioDeviceId: this.micId.value, videoDeviceId: this.camId.value });
+  }
+
   async #capture(want: { audio: boolean; video: boolean }) {
-    const got = await captureLocalMedia({
-      audio: want.audio,
-      video: want.video,
-      audioDeviceId: this.micId.value,
-      videoDeviceId: this.camId.value,
-    });
+    const got = await this.#captureChosen(want);
     batch(() => {
       const problems = { ...this.problems.value };
       if (want.audio) {
@@ -323,26 +323,35 @@ export class MeetingController {
     this.#sendState();
   }
 
+  /**
+   * Puts a track from the device just chosen in place of the current one (the new one published
+   * before the old one stops). When capture fails the old track stays and the person is told why;
+   * answers whether it switched.
+   */
+  async #switchDevice(device: "microphone" | "camera"): Promise<boolean> {
+    const audio = device === "microphone";
+    const local = audio ? this.localAudio : this.localVideo;
+    const old = local.value;
+    const got = await this.#captureChosen({ audio, video: !audio });
+    const track = audio ? got.audio : got.video;
+    if (!track) {
+      this.#notice(problemMessage(device, got.problems[device] ?? "failed"));
+      return false;
+    }
+    local.value = track;
+    await (audio ? this.#media?.setMicrophone(track) : this.#media?.setCamera(track));
+    stopTrack(old);
+    return true;
+  }
+
   async chooseMicrophone(deviceId: string) {
     this.micId.value = deviceId;
-    const old = this.localAudio.value;
-    const got = await captureLocalMedia({ audio: true, video: false, audioDeviceId: deviceId });
-    if (!got.audio) return this.#notice(problemMessage("microphone", got.problems.microphone ?? "failed"));
-    this.localAudio.value = got.audio;
-    await this.#media?.setMicrophone(got.audio);
-    stopTrack(old);
-    this.#sendState();
+    if (await this.#switchDevice("microphone")) this.#sendState();
   }
 
   async chooseCamera(deviceId: string) {
     this.camId.value = deviceId;
-    if (!this.cameraOn.value) return;
-    const old = this.localVideo.value;
-    const got = await captureLocalMedia({ audio: false, video: true, videoDeviceId: deviceId });
-    if (!got.video) return this.#notice(problemMessage("camera", got.problems.camera ?? "failed"));
-    this.localVideo.value = got.video;
-    await this.#media?.setCamera(got.video);
-    stopTrack(old);
+    if (this.cameraOn.value) await this.#switchDevice("camera");
   }
 
   chooseSpeaker(deviceId: string) {
@@ -734,7 +743,7 @@ export class MeetingController {
     if (!media) return false;
     let track = this.localAudio.value;
     if (!track || track.readyState === "ended") {
-      const got = await captureLocalMedia({ audio: true, video: false, audioDeviceId: this.micId.value });
+      const got = await this.#captureChosen({ audio: true, video: false });
       track = got.audio;
       if (!track) return false;
       this.localAudio.value = track;
