@@ -4,7 +4,7 @@
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { ReactionButton } from "./Reactions.tsx";
-import { ControlToggle } from "./buttons.tsx";
+import { ControlToggle, DeviceToggle } from "./buttons.tsx";
 
 export function Controls({ room }: { room: MeetingController }) {
   const muted = room.audioMuted.value || !room.localAudio.value;
@@ -12,35 +12,21 @@ export function Controls({ room }: { room: MeetingController }) {
   const sharing = room.localScreen.value !== null;
   const canEnd = room.isHost.value;
   const count = room.roster.value.size;
-  const blockUnmute = muted && !room.mayUnmute.value;
-  const blockVideo = !cameraOn && !room.mayStartVideo.value;
+  const unmuteBlocked = muted && !room.mayUnmute.value ? "The host muted you and has not allowed unmuting" : undefined;
+  const videoBlocked = !cameraOn && !room.mayStartVideo.value
+    ? "The host stopped your video and has not allowed starting it"
+    : undefined;
   const waiting = room.isHost.value ? room.lobby.value.length : 0;
   const unread = room.chat.value.unread;
   const hand = room.handRaised.value;
   return (
     <div class="room-controls" role="toolbar" aria-label="Meeting controls">
-      <button
-        type="button"
-        class={`room-control${muted ? " is-off" : ""}`}
-        aria-pressed={muted}
-        data-action="mute"
-        disabled={blockUnmute}
-        title={blockUnmute ? "The host muted you and has not allowed unmuting" : undefined}
-        onClick={() => room.setAudioMuted(!muted)}
-      >
+      <DeviceToggle action="mute" off={muted} blocked={unmuteBlocked} onClick={() => room.setAudioMuted(!muted)}>
         {muted ? "Unmute" : "Mute"}
-      </button>
-      <button
-        type="button"
-        class={`room-control${cameraOn ? "" : " is-off"}`}
-        aria-pressed={!cameraOn}
-        data-action="camera"
-        disabled={blockVideo}
-        title={blockVideo ? "The host stopped your video and has not allowed starting it" : undefined}
-        onClick={() => room.setCameraOn(!cameraOn)}
-      >
+      </DeviceToggle>
+      <DeviceToggle action="camera" off={!cameraOn} blocked={videoBlocked} onClick={() => room.setCameraOn(!cameraOn)}>
         {cameraOn ? "Stop video" : "Start video"}
-      </button>
+      </DeviceToggle>
       <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
         {sharing ? "Stop sharing" : "Share screen"}
       </ControlToggle>

@@ -1,5 +1,6 @@
-// The meeting's two button kinds, so their classes and state attributes stay in step everywhere:
-// small action buttons (admit, deny, lower hand…) and the control bar's on/off toggles.
+// The meeting's button kinds, so their classes and state attributes stay in step everywhere: small
+// action buttons (admit, deny, lower hand…) and the control bar's toggles (on/off ones, and the
+// microphone and camera, which show when they are off).
 
 import type { ComponentChildren } from "preact";
 
@@ -19,19 +20,40 @@ export function SmallButton(
   );
 }
 
-/** A control-bar toggle: `is-active` and `aria-pressed` both follow `on`. */
-export function ControlToggle(
-  p: { action: string; on: boolean; onClick: () => void; children: ComponentChildren },
-) {
+interface ToggleProps {
+  action: string;
+  /** Why the person cannot use the toggle right now (it is disabled, with this as its title). */
+  blocked?: string;
+  onClick: () => void;
+  children: ComponentChildren;
+}
+
+/** A control-bar toggle's markup: `aria-pressed` follows `pressed`, `state` is its class beside it. */
+function ToggleButton({ pressed, state, ...p }: ToggleProps & { pressed: boolean; state: string }) {
   return (
     <button
       type="button"
-      class={`room-control${p.on ? " is-active" : ""}`}
-      aria-pressed={p.on}
+      class={`room-control${state}`}
+      aria-pressed={pressed}
       data-action={p.action}
+      disabled={p.blocked !== undefined}
+      title={p.blocked}
       onClick={p.onClick}
     >
       {p.children}
     </button>
   );
+}
+
+/** A control-bar toggle: `is-active` and `aria-pressed` both follow `on`. */
+export function ControlToggle({ on, ...p }: ToggleProps & { on: boolean }) {
+  return <ToggleButton {...p} pressed={on} state={on ? " is-active" : ""} />;
+}
+
+/**
+ * The control bar's toggle for the person's own microphone or camera: `is-off` and `aria-pressed`
+ * follow `off`; while a host keeps the device off, `blocked` says why.
+ */
+export function DeviceToggle({ off, ...p }: ToggleProps & { off: boolean }) {
+  return <ToggleButton {...p} pressed={off} state={off ? " is-off" : ""} />;
 }
