@@ -4,56 +4,40 @@
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import type { DeviceOption } from "../../lib/meetings/client/devices.ts";
 
-export function DeviceSettings({ room }: { room: MeetingController }) {
-  const d = room.devices.value;
-  return (
-    <div class="room-devices">
-      <DevicePicker
-        label="Camera"
-        name="camera"
-        options={d.cameras}
-        value={room.camId.value}
-        onChange={(id) => room.chooseCamera(id)}
-      />
-      <DevicePicker
-        label="Microphone"
-        name="microphone"
-        options={d.microphones}
-        value={room.micId.value}
-        onChange={(id) => room.chooseMicrophone(id)}
-      />
-      {room.speakerSelectable.value && (
-        <DevicePicker
-          label="Speaker"
-          name="speaker"
-          options={d.speakers}
-          value={room.speakerId.value}
-          onChange={(id) => room.chooseSpeaker(id)}
-        />
-      )}
-    </div>
-  );
+type DeviceKind = "camera" | "microphone" | "speaker";
+
+const LABELS: Record<DeviceKind, string> = { camera: "Camera", microphone: "Microphone", speaker: "Speaker" };
+
+interface Picker {
+  kind: DeviceKind;
+  options: DeviceOption[];
+  value?: string;
+  choose: (deviceId: string) => void;
 }
 
-function DevicePicker(
-  { label, name, options, value, onChange }: {
-    label: string;
-    name: string;
-    options: DeviceOption[];
-    value?: string;
-    onChange: (deviceId: string) => void;
-  },
-) {
-  const id = `room-device-${name}`;
+export function DeviceSettings({ room }: { room: MeetingController }) {
+  const d = room.devices.value;
+  const pickers: Picker[] = [
+    { kind: "camera", options: d.cameras, value: room.camId.value, choose: (id) => room.chooseCamera(id) },
+    { kind: "microphone", options: d.microphones, value: room.micId.value, choose: (id) => room.chooseMicrophone(id) },
+    { kind: "speaker", options: d.speakers, value: room.speakerId.value, choose: (id) => room.chooseSpeaker(id) },
+  ];
+  // Without setSinkId the browser plays through the system's speaker: there is nothing to choose.
+  const shown = room.speakerSelectable.value ? pickers : pickers.filter((p) => p.kind !== "speaker");
+  return <div class="room-devices">{shown.map((p) => <DevicePicker key={p.kind} {...p} />)}</div>;
+}
+
+function DevicePicker({ kind, options, value, choose }: Picker) {
+  const id = `room-device-${kind}`;
   return (
     <div class="room-device">
-      <label for={id}>{label}</label>
+      <label for={id}>{LABELS[kind]}</label>
       <select
         id={id}
-        name={name}
+        name={kind}
         disabled={options.length === 0}
         value={value ?? ""}
-        onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}
+        onChange={(e) => choose((e.currentTarget as HTMLSelectElement).value)}
       >
         {options.length === 0 && <option value="">None found</option>}
         {options.map((o) => <option key={o.deviceId} value={o.deviceId}>{o.label}</option>)}
