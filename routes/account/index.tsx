@@ -18,6 +18,7 @@ import type { Env } from "../../lib/web/types.ts";
 import { parseForm, rules } from "../../lib/web/validate.ts";
 import type { FormValues } from "../../lib/web/validate.ts";
 import { logger } from "../../lib/common/log.ts";
+import type { Mailer, MailMessage } from "../../lib/email/mailer.ts";
 import {
   CHANGE_EMAIL_TTL_MS,
   confirmEmailChangeMessage,
@@ -81,6 +82,7 @@ type Section = "profile" | "email" | "password" | "delete";
 
 interface SectionState {
   section: Section;
+  /** What was sent, to fill the section in again (password inputs never are). */
   values: FormValues;
   errors: FieldErrors;
   problem?: string;
@@ -249,6 +251,40 @@ function showAccount(c: Context<Env>, user: User, state: SectionState, status = 
   return renderPage(c, <AccountPage user={user} state={state} />, { title: "Account settings", status });
 }
 
+/** Answers the settings page again with a section's errors (and a message above them). */
+type SectionFailure = (errors: FieldErrors, problem?: string, status?: number) => Response;
+
+/**
+ * Reads a section's form that the person confirms with their current password (in `passwordField`,
+ * counted by passwordMatches). When the form or the password is wrong, answers the page again with
+ * the section's errors; otherwise the form's data and `fail` for the handler's own checks.
+ */
+async function readConfirmedForm<S extends z.ZodType<Record<string, string>>>(
+  c: Context<Env>,
+  section: Section,
+  schema: S,
+  passwordField: keyof z.infer<S> & string,
+): Promise<Response | { data: z.infer<S>; fail: SectionFailure }> {
+  const user = c.get("user")!;
+  const form = await parseForm(c, schema);
+  const fail: SectionFailure = (errors, problem, status = 422) =>
+    showAccount(c, user, { section, values: form.values, errors, problem }, status);
+  if (!form.ok) return fail(form.errors);
+  if (!(await passwordMatches(c.get("deps").kv, user, form.data[passwordField]))) {
+    return fail({ [passwordField]: "That is not your current password" });
+  }
+  return { data: form.data, fail };
+}
+
+/** Tells the person about a change already made: a failed send is logged and does not undo it. */
+async function sendChangeNotice(mailer: Mailer, userId: string, change: string, message: MailMessage) {
+  try {
+    await mailer.send(message);
+  } catch (err) {
+    log.error(`${change} notice failed`, { userId, error: String(err) });
+  }
+}
+
 accountRoutes.get("/account", (c) => {
   const notice = NOTICES[c.req.query("notice") ?? ""];
   return renderPage(c, <AccountPage user={c.get("user")!} notice={notice} />, { title: "Account settings" });
@@ -276,11 +312,9 @@ const emailSchema = z.object({ email: rules.email, password: rules.password });
 accountRoutes.post("/account/email", async (c) => {
   const deps = c.get("deps");
   const user = c.get("user")!;
-  const form = await parseForm(c, emailSchema);
-  const fail = (errors: FieldErrors) => showAccount(c, user, { section: "email", values: form.values, errors });
-  if (!form.ok) return fail(form.errors);
-  const { email, password } = form.data;
-  if (!(await passwordMatches(deps.kv, user, password))) return fail({ password: "That is not your current password" });
+  const form = await readConfirmedForm(c, "email", emailSchema, "password");
+  if (form instanceof Response) return form;
+  const { data: { email }, fail } = form;
   if (email === user.email) return fail({ email: "That is already your email address" });
   if (await getUserByEmail(deps.kv, email)) return fail({ email: "Another account already uses this email address" });
   // Each request mails a stranger's address, so it is counted like the verification resend.
@@ -290,11 +324,7 @@ accountRoutes.post("/account/email", async (c) => {
   await deps.mailer.send(
     confirmEmailChangeMessage(user.name, email, `${deps.config.publicUrl}/account/email/confirm/${token}`),
   );
-  try {
-    await deps.mailer.send(emailChangeNoticeMessage(user, email));
-  } catch (err) {
-    log.error("email change notice failed", { userId: user.id, error: String(err) });
-  }
+  await sendChangeNotice(deps.mailer, user.id, "email change", emailChangeNoticeMessage(user, email));
   log.info("email change requested", { userId: user.id });
   return c.redirect("/account?notice=email-change-sent", 303);
 });
@@ -391,20 +421,13 @@ const passwordSchema = z.object({ current: rules.password, password: rules.newPa
 accountRoutes.post("/account/password", async (c) => {
   const deps = c.get("deps");
   const user = c.get("user")!;
-  const form = await parseForm(c, passwordSchema);
-  const fail = (errors: FieldErrors) => showAccount(c, user, { section: "password", values: {}, errors });
-  if (!form.ok) return fail(form.errors);
-  const { current, password } = form.data;
-  if (!(await passwordMatches(deps.kv, user, current))) return fail({ current: "That is not your current password" });
-  const passwordHash = await hashPassword(password);
+  const form = await readConfirmedForm(c, "password", passwordSchema, "current");
+  if (form instanceof Response) return form;
+  const passwordHash = await hashPassword(form.data.password);
   await updateUser(deps.kv, user.id, () => ({ passwordHash }));
   const ended = await deleteUserSessions(deps.kv, user.id, c.get("session")?.tokenHash);
   log.info("password changed", { userId: user.id, sessionsEnded: ended });
-  try {
-    await deps.mailer.send(passwordChangedMessage(user));
-  } catch (err) {
-    log.error("password change notice failed", { userId: user.id, error: String(err) });
-  }
+  await sendChangeNotice(deps.mailer, user.id, "password change", passwordChangedMessage(user));
   return c.redirect("/account?notice=password-changed", 303);
 });
 
@@ -430,15 +453,10 @@ async function isOnlyAdmin(kv: Store, user: User): Promise<boolean> {
 accountRoutes.post("/account/delete", async (c) => {
   const { kv } = c.get("deps");
   const user = c.get("user")!;
-  const form = await parseForm(c, deleteSchema);
-  const fail = (errors: FieldErrors, problem?: string, status = 422) =>
-    showAccount(c, user, { section: "delete", values: {}, errors, problem }, status);
-  if (!form.ok) return fail(form.errors);
-  if (!(await passwordMatches(kv, user, form.data.password))) {
-    return fail({ password: "That is not your current password" });
-  }
+  const form = await readConfirmedForm(c, "delete", deleteSchema, "password");
+  if (form instanceof Response) return form;
   if (await isOnlyAdmin(kv, user)) {
-    return fail(
+    return form.fail(
       {},
       "You are the only administrator, so your account cannot be deleted. Make someone else an administrator " +
         "first, then delete your account.",
