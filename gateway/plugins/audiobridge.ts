@@ -90,16 +90,15 @@ class BridgeRoom extends RegisteredRoom<Participant> {
   readonly forwards = new Map<number, { spec: GroupForward; streamId: number }>();
   nextForwardId = 1;
 
-  constructor(
-    meetingId: string,
-    roomId: number,
-    secret: string,
-    /** The only entry on the room's allowed list: nobody without it can join the bridge. */
-    readonly joinToken: string,
-    readonly samplingRate: number,
-    readonly description: string,
-  ) {
-    super(meetingId, roomId, secret);
+  /** The only entry on the room's allowed list: nobody without it can join the bridge. */
+  readonly joinToken = randomHex(24);
+  readonly samplingRate: number;
+  readonly description: string;
+
+  constructor(meetingId: string, roomId: number, options: BridgeRoomOptions) {
+    super(meetingId, roomId);
+    this.samplingRate = options.samplingRate ?? 16000;
+    this.description = options.description ?? `SIP bridge ${meetingId}`;
   }
 
   summary() {
@@ -112,6 +111,7 @@ export class AudioBridgeManager implements JanusListener {
   #session: JanodeSession | null = null;
   #adminKey: string;
   #rooms = new RoomRegistry<BridgeRoom>({
+    settings: (room) => this.#settings(room),
     errors: { noSuchRoom: ERR_NO_SUCH_ROOM, roomExists: ERR_ROOM_EXISTS },
     missing: "no bridge for this meeting",
     foreign: "an AudioBridge room with this number exists but is not managed by this gateway",
@@ -153,7 +153,7 @@ export class AudioBridgeManager implements JanusListener {
 
   async #recreate(room: BridgeRoom) {
     // Whether Janus still had the room or not, its participants' handles are gone: re-join them all.
-    await this.#rooms.createAgain(this.#createBody(room));
+    await this.#rooms.createAgain(room);
     for (const p of room.participants.values()) {
       const joined = await this.#joinHandle(room, p.join, p.muted);
       p.handle = joined.handle;
@@ -165,15 +165,12 @@ export class AudioBridgeManager implements JanusListener {
     log.info("bridge re-created", { meetingId: room.meetingId, participants: room.participants.size });
   }
 
-  #createBody(room: BridgeRoom): Record<string, unknown> {
+  /** The room's create request besides what the registry adds (number, secret, private, not permanent). */
+  #settings(room: BridgeRoom): Record<string, unknown> {
     return {
-      room: room.roomId,
       admin_key: this.#adminKey,
       description: room.description,
-      secret: room.secret,
       allowed: [room.joinToken],
-      is_private: true,
-      permanent: false,
       sampling_rate: room.samplingRate,
       allow_rtp_participants: true,
       groups: [...BRIDGE_GROUPS],
@@ -188,19 +185,7 @@ export class AudioBridgeManager implements JanusListener {
 
   /** Idempotent: a live bridge room for the meeting exists afterwards (first call's options stick). */
   ensureRoom(meetingId: string, options: BridgeRoomOptions = {}): Promise<{ room: number; created: boolean }> {
-    return this.#rooms.ensure(
-      meetingId,
-      (roomId) =>
-        new BridgeRoom(
-          meetingId,
-          roomId,
-          randomHex(24),
-          randomHex(24),
-          options.samplingRate ?? 16000,
-          options.description ?? `SIP bridge ${meetingId}`,
-        ),
-      (room) => this.#createBody(room),
-    );
+    return this.#rooms.ensure(meetingId, (roomId) => new BridgeRoom(meetingId, roomId, options));
   }
 
   /** Idempotent: the room is gone afterwards (every participant's handle detached). */

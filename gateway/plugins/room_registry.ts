@@ -7,6 +7,7 @@ import type { Logger } from "../../lib/common/log.ts";
 import { JanusUnavailable } from "../janus/link.ts";
 import { JanusRequestFailed, KeyedQueue } from "./request.ts";
 import { transitionTable } from "../../lib/common/state.ts";
+import { randomHex } from "../../lib/common/random.ts";
 
 /** A room's life: "lost" means Janus went away and the room must be re-created from the registry. */
 export type RoomState = "creating" | "live" | "lost" | "recreating" | "destroying" | "destroyed";
@@ -42,12 +43,10 @@ export abstract class RegisteredRoom<P> {
   /** Names the room in logs and transition errors ("room", "bridge room"). */
   abstract readonly kind: string;
 
-  constructor(
-    readonly meetingId: string,
-    readonly roomId: number,
-    /** Only in this process's memory: needed for every request that changes the room. */
-    readonly secret: string,
-  ) {}
+  /** Random, and only in this process's memory: needed for every request that changes the room. */
+  readonly secret = randomHex(24);
+
+  constructor(readonly meetingId: string, readonly roomId: number) {}
 
   /** The fields of the "created" log line besides the meeting id. */
   abstract summary(): Record<string, unknown>;
@@ -58,7 +57,13 @@ export abstract class RegisteredRoom<P> {
 }
 
 /** What the registry needs from its plugin module. */
-export interface RoomPlugin {
+export interface RoomPlugin<R> {
+  /**
+   * The plugin's own part of a room's create request (the admin key, description, allowed list,
+   * codecs…); the registry adds the room number, the secret, and that the room is private and not
+   * permanent.
+   */
+  settings(room: R): Record<string, unknown>;
   /** The plugin's error codes for an unknown room and a room number already taken. */
   errors: { noSuchRoom: number; roomExists: number };
   /** Message of the 404 for a meeting without a room. */
@@ -76,9 +81,9 @@ export class RoomRegistry<R extends RegisteredRoom<unknown>> {
   #rooms = new Map<string, R>();
   /** Operations on one meeting run one at a time, so concurrent PUTs or POSTs cannot interleave. */
   #queue = new KeyedQueue();
-  #plugin: RoomPlugin;
+  #plugin: RoomPlugin<R>;
 
-  constructor(plugin: RoomPlugin) {
+  constructor(plugin: RoomPlugin<R>) {
     this.#plugin = plugin;
   }
 
@@ -118,11 +123,7 @@ export class RoomRegistry<R extends RegisteredRoom<unknown>> {
    * number Janus already has is refused with 409: left over from an earlier gateway run against an
    * external Janus, its secret is lost.
    */
-  ensure(
-    meetingId: string,
-    build: (roomId: number) => R,
-    createBody: (room: R) => Record<string, unknown>,
-  ): Promise<{ room: number; created: boolean }> {
+  ensure(meetingId: string, build: (roomId: number) => R): Promise<{ room: number; created: boolean }> {
     const roomId = roomIdFor(meetingId);
     return this.#queue.run(meetingId, async () => {
       const existing = this.#rooms.get(meetingId);
@@ -134,7 +135,7 @@ export class RoomRegistry<R extends RegisteredRoom<unknown>> {
       const room = build(roomId);
       this.#rooms.set(meetingId, room);
       try {
-        await this.#plugin.request("create", createBody(room));
+        await this.#plugin.request("create", this.#createBody(room));
       } catch (err) {
         room.to("destroyed");
         this.#rooms.delete(meetingId);
@@ -149,13 +150,24 @@ export class RoomRegistry<R extends RegisteredRoom<unknown>> {
     });
   }
 
+  /** The create request of a room: what every room of ours has, then the plugin's own settings. */
+  #createBody(room: R): Record<string, unknown> {
+    return {
+      room: room.roomId,
+      secret: room.secret,
+      is_private: true,
+      permanent: false,
+      ...this.#plugin.settings(room),
+    };
+  }
+
   /**
-   * Creates a lost room again; true when Janus had lost it (it restarted), false when only the
-   * connection dropped and Janus still has the room.
+   * Creates a lost room again (with its settings as they are now); true when Janus had lost it (it
+   * restarted), false when only the connection dropped and Janus still has the room.
    */
-  async createAgain(body: Record<string, unknown>): Promise<boolean> {
+  async createAgain(room: R): Promise<boolean> {
     try {
-      await this.#plugin.request("create", body);
+      await this.#plugin.request("create", this.#createBody(room));
       return true;
     } catch (err) {
       if (!(err instanceof JanusRequestFailed && err.code === this.#plugin.errors.roomExists)) throw err;

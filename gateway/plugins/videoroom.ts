@@ -33,16 +33,14 @@ export interface RoomOptions {
 
 class Room extends RegisteredRoom<Participant> {
   readonly kind = "room";
+  readonly title: string;
+  readonly maxPublishers: number;
   nextFeedId = 1;
 
-  constructor(
-    meetingId: string,
-    roomId: number,
-    secret: string,
-    readonly title: string,
-    readonly maxPublishers: number,
-  ) {
-    super(meetingId, roomId, secret);
+  constructor(meetingId: string, roomId: number, options: RoomOptions) {
+    super(meetingId, roomId);
+    this.title = options.title ?? `Meeting ${meetingId}`;
+    this.maxPublishers = options.maxPublishers ?? 100;
   }
 
   summary() {
@@ -84,6 +82,7 @@ export class VideoRoomManager implements JanusListener {
   /** The interface remote publishers bind (Janus would otherwise listen on all of them). */
   #plainRtpIp: string;
   #rooms = new RoomRegistry<Room>({
+    settings: (room) => this.#settings(room),
     errors: { noSuchRoom: ERR_NO_SUCH_ROOM, roomExists: ERR_ROOM_EXISTS },
     missing: "no room for this meeting; PUT it first",
     foreign: "a Janus room with this number exists but is not managed by this gateway",
@@ -145,7 +144,7 @@ export class VideoRoomManager implements JanusListener {
   async #recreate(room: Room) {
     const tokens = [...room.participants.values()].map((p) => p.token);
     for (const token of tokens) await this.#requireAdmin().addToken(token, [VIDEOROOM_PLUGIN]);
-    if (await this.#rooms.createAgain(this.#createBody(room, tokens))) {
+    if (await this.#rooms.createAgain(room)) {
       this.#recreated.add(room.meetingId);
       log.info("room re-created", { meetingId: room.meetingId, participants: tokens.length });
     } else {
@@ -162,16 +161,13 @@ export class VideoRoomManager implements JanusListener {
     }
   }
 
-  #createBody(room: Room, allowed: string[]): Record<string, unknown> {
+  /** The room's create request besides what the registry adds (number, secret, private, not permanent). */
+  #settings(room: Room): Record<string, unknown> {
     return {
-      room: room.roomId,
       admin_key: this.#adminKey,
       description: room.title,
-      secret: room.secret,
       // A present (even empty) allowed list turns on the check: only listed tokens may join.
-      allowed,
-      is_private: true,
-      permanent: false,
+      allowed: [...room.participants.values()].map((p) => p.token),
       publishers: room.maxPublishers,
       // Browsers simulcast VP8 (or H.264 where VP8 is missing); audio is Opus only, no transcoding.
       videocodec: "vp8,h264",
@@ -191,18 +187,7 @@ export class VideoRoomManager implements JanusListener {
 
   /** Idempotent: a live room for the meeting exists afterwards (the options of the first call stick). */
   ensureRoom(meetingId: string, options: RoomOptions = {}): Promise<{ room: number; created: boolean }> {
-    return this.#rooms.ensure(
-      meetingId,
-      (roomId) =>
-        new Room(
-          meetingId,
-          roomId,
-          randomHex(24),
-          options.title ?? `Meeting ${meetingId}`,
-          options.maxPublishers ?? 100,
-        ),
-      (room) => this.#createBody(room, []),
-    );
+    return this.#rooms.ensure(meetingId, (roomId) => new Room(meetingId, roomId, options));
   }
 
   /** Idempotent per participant: the same token and feed id until the participant is removed. */
