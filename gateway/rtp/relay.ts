@@ -7,7 +7,7 @@ import { logger } from "../../lib/common/log.ts";
 import { decodeG711, type G711Codec, g711LevelDbov, SILENCE_BYTE } from "./g711.ts";
 import { buildRtp, DtmfDetector, isRtcp, parseRtp } from "./packet.ts";
 import { G711Repacketizer, OutgoingStream, ReceiveStats, SpeakingDetector, type SpeakingOptions } from "./stream.ts";
-import { receiveLoop } from "./socket.ts";
+import { listenUdpOnFreePorts, RelaySockets } from "./socket.ts";
 import { randomUint16, randomUint32 } from "../../lib/common/random.ts";
 
 const log = logger("rtp-relay");
@@ -95,10 +95,10 @@ export class RtpRelay {
   #toCaller: OutgoingStream;
   #dtmf = new DtmfDetector();
   #speaking: SpeakingDetector;
-  #counters = { dtmfPackets: 0, rtcpPackets: 0, foreignPackets: 0, sendErrors: 0 };
+  #counters = { dtmfPackets: 0, rtcpPackets: 0, foreignPackets: 0 };
   #source: CallerSource = "janus";
   #listeners: { [K in keyof RelayEvents]: Listener<K>[] } = { digit: [], speaking: [], latched: [] };
-  #loops: Promise<void>[] = [];
+  #sockets: RelaySockets;
 
   private constructor(options: RelayOptions, caller: Deno.DatagramConn, janus: Deno.DatagramConn) {
     this.#options = options;
@@ -111,20 +111,17 @@ export class RtpRelay {
     this.#janusStats = new ReceiveStats(this.clockRate);
     this.#toCaller = new OutgoingStream(this.clockRate);
     this.#speaking = new SpeakingDetector(options.speaking);
-    this.#loops.push(this.#loop(caller, (data, from) => this.#fromCaller(data, from)));
-    this.#loops.push(this.#loop(janus, (data, from) => this.#fromJanus(data, from)));
+    this.#sockets = new RelaySockets(this, log, options.callId);
+    this.#sockets.receive(caller, (data, from) => this.#fromCaller(data, from));
+    this.#sockets.receive(janus, (data, from) => this.#fromJanus(data, from));
   }
 
   /** Opens both sockets on free ports. */
   static open(options: RelayOptions): RtpRelay {
-    const caller = Deno.listenDatagram({ transport: "udp", hostname: options.callerBindHost ?? "127.0.0.1", port: 0 });
-    let janus: Deno.DatagramConn;
-    try {
-      janus = Deno.listenDatagram({ transport: "udp", hostname: options.janusBindHost ?? "127.0.0.1", port: 0 });
-    } catch (err) {
-      caller.close();
-      throw err;
-    }
+    const [caller, janus] = listenUdpOnFreePorts(
+      options.callerBindHost ?? "127.0.0.1",
+      options.janusBindHost ?? "127.0.0.1",
+    );
     return new RtpRelay(options, caller, janus);
   }
 
@@ -170,7 +167,11 @@ export class RtpRelay {
     if (codec !== "opus") {
       this.#janusSeq = (this.#janusSeq + 1) & 0xffff;
       const silence = new Uint8Array(160).fill(SILENCE_BYTE[codec]);
-      this.#send(this.#janus, buildRtp(target.payloadType, this.#janusSeq, 0, this.#janusSsrc, silence), target);
+      this.#sockets.send(
+        this.#janus,
+        buildRtp(target.payloadType, this.#janusSeq, 0, this.#janusSsrc, silence),
+        target,
+      );
     }
   }
 
@@ -217,6 +218,7 @@ export class RtpRelay {
       },
       toCaller: { packets: this.#toCaller.packets, ssrc: this.#toCaller.ssrc },
       ...this.#counters,
+      sendErrors: this.#sockets.sendErrors,
       latchedTo: this.#latched ? this.#callerTarget : null,
       levelDbov: this.#speaking.level,
       speaking: this.#speaking.speaking,
@@ -228,28 +230,13 @@ export class RtpRelay {
     if (this.state === "closed") return;
     this.state = "closed";
     this.#janusTarget = null;
-    for (const conn of [this.#caller, this.#janus]) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
-    await Promise.all(this.#loops);
+    await this.#sockets.close();
     log.info("relay closed", { callId: this.callId, ...this.#summary() });
   }
 
   #summary() {
     const s = this.stats();
     return { callerPackets: s.callerIn.packets, callerLost: s.callerIn.lost, toCaller: s.toCaller.packets };
-  }
-
-  #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
-    return receiveLoop(conn, () => this.state === "open", handle, log, { callId: this.callId });
-  }
-
-  #send(conn: Deno.DatagramConn, data: Uint8Array, to: UdpAddress) {
-    conn.send(data, { transport: "udp", hostname: to.host, port: to.port }).catch(() => {
-      if (this.state === "open") this.#counters.sendErrors++;
-    });
   }
 
   // --- caller → Janus ------------------------------------------------------------------------------
@@ -283,7 +270,7 @@ export class RtpRelay {
     if (this.#repacketizer) {
       for (const frame of this.#repacketizer.push(packet.timestamp, packet.payload)) {
         this.#janusSeq = (this.#janusSeq + 1) & 0xffff;
-        this.#send(
+        this.#sockets.send(
           this.#janus,
           buildRtp(target.payloadType, this.#janusSeq, frame.timestamp, this.#janusSsrc, frame.payload),
           target,
@@ -295,7 +282,7 @@ export class RtpRelay {
       // (re-INVITE) does not look like a new stream to Janus.
       if (this.#opusSeqOffset === null) this.#opusSeqOffset = (this.#janusSeq - packet.sequence) & 0xffff;
       const seq = (packet.sequence + this.#opusSeqOffset) & 0xffff;
-      this.#send(
+      this.#sockets.send(
         this.#janus,
         buildRtp(target.payloadType, seq, packet.timestamp, this.#janusSsrc, packet.payload, packet.marker),
         target,
@@ -351,7 +338,7 @@ export class RtpRelay {
     if (!target || this.state !== "open") return;
     const n = samples || (this.#options.codec === "opus" ? this.clockRate / 50 : payload.length);
     const out = this.#toCaller.next(source, sequence, timestamp, n, performance.now());
-    this.#send(
+    this.#sockets.send(
       this.#caller,
       buildRtp(this.#options.payloadType, out.sequence, out.timestamp, this.#toCaller.ssrc, payload, out.marker),
       target,

@@ -1,10 +1,26 @@
-// The receive loop every relay socket runs: datagrams until the owner closes, a handler that throws
-// logged and the loop kept (one bad packet must not stop a call's media).
+// The sockets of the relays: bound on free ports all at once or not at all, each running a receive
+// loop (datagrams until the owner closes, a handler that throws logged and the loop kept: one bad
+// packet must not stop a call's media), sends that never wait, and closing them all together.
 
 import type { logger } from "../../lib/common/log.ts";
 
 /** The largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65_507;
+
+/**
+ * One UDP socket on a free port per host, in order. All or none: when one cannot be bound, the ones
+ * already bound are closed before the error is thrown.
+ */
+export function listenUdpOnFreePorts(...hosts: string[]): Deno.DatagramConn[] {
+  const bound: Deno.DatagramConn[] = [];
+  try {
+    for (const hostname of hosts) bound.push(Deno.listenDatagram({ transport: "udp", hostname, port: 0 }));
+  } catch (err) {
+    for (const conn of bound) conn.close();
+    throw err;
+  }
+  return bound;
+}
 
 /** Receives on `conn` while `open()`; a receive error while open ends the loop (logged), as does close. */
 export async function receiveLoop(
@@ -32,5 +48,44 @@ export async function receiveLoop(
     } catch (err) {
       log.error("packet handling failed", { ...fields, error: (err as Error).message });
     }
+  }
+}
+
+/**
+ * One relay's sockets while the relay is open: each runs a receive loop, sends never wait (a failed
+ * one is counted unless the relay has closed meanwhile), and close() closes them all and waits for
+ * their loops to end.
+ */
+export class RelaySockets {
+  /** Sends that failed while the relay was open. */
+  sendErrors = 0;
+  #conns: Deno.DatagramConn[] = [];
+  #loops: Promise<void>[] = [];
+
+  constructor(
+    readonly relay: { readonly state: "open" | "closed" },
+    readonly log: ReturnType<typeof logger>,
+    readonly callId: string,
+  ) {}
+
+  /** Hands each datagram `conn` receives to `handle` until close(). */
+  receive(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void): void {
+    this.#conns.push(conn);
+    this.#loops.push(receiveLoop(conn, () => this.relay.state === "open", handle, this.log, { callId: this.callId }));
+  }
+
+  send(conn: Deno.DatagramConn, data: Uint8Array, to: { host: string; port: number }): void {
+    conn.send(data, { transport: "udp", hostname: to.host, port: to.port }).catch(() => {
+      if (this.relay.state === "open") this.sendErrors++;
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.#loops);
   }
 }

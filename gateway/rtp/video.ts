@@ -21,7 +21,7 @@ import { logger } from "../../lib/common/log.ts";
 import { isRtcp, parseRtcp, parseRtp, type RtcpPacket, serializeRtcp, serializeRtp } from "./packet.ts";
 import { boundAddress, type UdpAddress } from "./relay.ts";
 import { ReceiveStats } from "./stream.ts";
-import { receiveLoop } from "./socket.ts";
+import { listenUdpOnFreePorts, RelaySockets } from "./socket.ts";
 import { VideoTranscoder } from "./transcoder.ts";
 import { randomUint16, randomUint32 } from "../../lib/common/random.ts";
 
@@ -180,13 +180,12 @@ export class VideoRelay {
     kfFromCaller: 0,
     kfToJanus: 0,
     rtcpFromCaller: 0,
-    sendErrors: 0,
   };
   #keyframeListeners: Listener[] = [];
   #transcoder: VideoTranscoder | null = null;
   #transcoderStarting: Promise<void> | null = null;
   #primeTimer: ReturnType<typeof setInterval> | undefined;
-  #loops: Promise<void>[] = [];
+  #sockets: RelaySockets;
 
   /**
    * `callerRtp`/`callerRtcp`: the caller-facing pair (RTCP null with rtcp-mux); the Janus-facing
@@ -201,20 +200,15 @@ export class VideoRelay {
     this.#o = options;
     this.#callerRtp = callerRtp;
     this.#callerRtcp = callerRtcp;
-    this.#janusRtp = Deno.listenDatagram({ transport: "udp", hostname: janusBindHost, port: 0 });
-    try {
-      this.#janusRtcp = Deno.listenDatagram({ transport: "udp", hostname: janusBindHost, port: 0 });
-    } catch (err) {
-      this.#janusRtp.close();
-      throw err;
-    }
+    [this.#janusRtp, this.#janusRtcp] = listenUdpOnFreePorts(janusBindHost, janusBindHost);
     this.#ssrcToJanus = REMOTE_PUBLISHER_SSRC_BASE + 10 * (options.mindex ?? 0);
     this.#callerTarget = options.callerSdpAddress;
     this.#callerRtcpTarget = options.rtcpMux ? options.callerSdpAddress : options.callerRtcpAddress;
-    this.#loops.push(this.#loop(callerRtp, (d, from) => this.#fromCallerRtp(d, from)));
-    if (callerRtcp) this.#loops.push(this.#loop(callerRtcp, (d, from) => this.#fromCallerRtcp(d, from)));
-    this.#loops.push(this.#loop(this.#janusRtp, (d, from) => this.#fromJanusRtp(d, from)));
-    this.#loops.push(this.#loop(this.#janusRtcp, (d, from) => this.#fromJanusRtcp(d, from)));
+    this.#sockets = new RelaySockets(this, log, options.callId);
+    this.#sockets.receive(callerRtp, (d, from) => this.#fromCallerRtp(d, from));
+    if (callerRtcp) this.#sockets.receive(callerRtcp, (d, from) => this.#fromCallerRtcp(d, from));
+    this.#sockets.receive(this.#janusRtp, (d, from) => this.#fromJanusRtp(d, from));
+    this.#sockets.receive(this.#janusRtcp, (d, from) => this.#fromJanusRtcp(d, from));
   }
 
   get codec(): VideoCodec {
@@ -249,7 +243,8 @@ export class VideoRelay {
     this.#publisher = { rtp, rtcp };
     clearInterval(this.#rrTimer);
     if (rtcp) {
-      const rr = () => this.#send(this.#janusRtcp, serializeRtcp([emptyReceiverReport(this.#ssrcToJanus)]), rtcp);
+      const rr = () =>
+        this.#sockets.send(this.#janusRtcp, serializeRtcp([emptyReceiverReport(this.#ssrcToJanus)]), rtcp);
       rr();
       this.#rrTimer = setInterval(rr, 1000);
     }
@@ -313,7 +308,7 @@ export class VideoRelay {
         toJanus: c.kfToJanus,
       },
       rtcpFromCaller: c.rtcpFromCaller,
-      sendErrors: c.sendErrors,
+      sendErrors: this.#sockets.sendErrors,
     };
   }
 
@@ -326,28 +321,13 @@ export class VideoRelay {
     clearInterval(this.#primeTimer);
     await this.#transcoderStarting?.catch(() => {});
     await this.#transcoder?.stop();
-    for (const conn of [this.#callerRtp, this.#callerRtcp, this.#janusRtp, this.#janusRtcp]) {
-      try {
-        conn?.close();
-      } catch { /* already closed */ }
-    }
-    await Promise.all(this.#loops);
+    await this.#sockets.close();
     const s = this.stats();
     log.info("video relay closed", {
       callId: this.#o.callId,
       fromCaller: s.fromCaller.packets,
       toCaller: s.toCaller.packets,
       keyframeRequests: s.keyframeRequests,
-    });
-  }
-
-  #loop(conn: Deno.DatagramConn, handle: (data: Uint8Array, from: Deno.NetAddr) => void) {
-    return receiveLoop(conn, () => this.state === "open", handle, log, { callId: this.#o.callId });
-  }
-
-  #send(conn: Deno.DatagramConn, data: Uint8Array, to: UdpAddress) {
-    conn.send(data, { transport: "udp", hostname: to.host, port: to.port }).catch(() => {
-      if (this.state === "open") this.#counters.sendErrors++;
     });
   }
 
@@ -369,7 +349,7 @@ export class VideoRelay {
     if (!publisher) return;
     packet.ssrc = this.#ssrcToJanus;
     packet.extension = null; // the room system's extension ids mean nothing to Janus
-    this.#send(this.#janusRtp, serializeRtp(packet), publisher.rtp);
+    this.#sockets.send(this.#janusRtp, serializeRtp(packet), publisher.rtp);
     this.#counters.toJanus++;
   }
 
@@ -406,7 +386,7 @@ export class VideoRelay {
     if (this.#o.feedback.pli || !this.#o.feedback.fir) packets.push(keyframeRequest("pli", this.#ssrcToCaller, media));
     if (this.#o.feedback.fir) packets.push(keyframeRequest("fir", this.#ssrcToCaller, media, this.#firSeq++));
     const target = this.#callerRtcpTarget;
-    if (target) this.#send(this.#callerRtcp ?? this.#callerRtp, serializeRtcp(packets), target);
+    if (target) this.#sockets.send(this.#callerRtcp ?? this.#callerRtp, serializeRtcp(packets), target);
     this.#counters.kfToCaller++;
     for (const l of this.#keyframeListeners) {
       try {
@@ -458,7 +438,7 @@ export class VideoRelay {
     const target = this.#forwarderRtcp;
     if (!target) return;
     this.#lastAsk.janus = performance.now();
-    this.#send(
+    this.#sockets.send(
       this.#janusRtcp,
       serializeRtcp([keyframeRequest("pli", this.#ssrcToCaller, this.#out.source ?? 0)]),
       target,
@@ -525,7 +505,7 @@ export class VideoRelay {
       this.#transcoder?.send(serializeRtp(packet));
       return;
     }
-    this.#send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
+    this.#sockets.send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
     this.#counters.toCaller++;
   }
 
@@ -565,7 +545,7 @@ export class VideoRelay {
     if (!packet || !this.#callerTarget || this.state !== "open") return;
     packet.ssrc = this.#ssrcToCaller;
     packet.payloadType = this.#o.payloadType;
-    this.#send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
+    this.#sockets.send(this.#callerRtp, serializeRtp(packet), this.#callerTarget);
     this.#counters.toCaller++;
   }
 }
