@@ -25,16 +25,15 @@
 // missing), Chromium and Janus. Stops every process and the namespace it made, also on failure and
 // Ctrl-C.
 
-import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createNetNs, netnsAvailability } from "../tests/support/netns.ts";
 import type { NetNs } from "../tests/support/netns.ts";
-import { browserUnavailable, CHROMIUM_PATH } from "../tests/support/browser.ts";
+import { browserUnavailable, buildIslands, chromiumInNamespace, launchBrowser } from "../tests/support/browser.ts";
 import { createUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createMeeting } from "../lib/meetings/store.ts";
-import { Cleanup, commandExists, median, percentile, poll, positiveInt, printTable, track } from "./support/common.ts";
-import type { Proc } from "./support/common.ts";
+import { commandExists, median, percentile, poll, positiveInt, printTable, runBench, track } from "./support/common.ts";
+import type { Cleanup, Proc } from "./support/common.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const GOAL = 1.1;
@@ -344,13 +343,7 @@ async function main(cleanup: Cleanup): Promise<number> {
       `1 warm-up + ${RUNS} runs each, alternating`,
   );
 
-  const build = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/build_islands.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!build.success) throw new Error(`building the islands failed:\n${new TextDecoder().decode(build.stderr)}`);
+  await buildIslands();
 
   const work = await Deno.makeTempDir({ prefix: "talkspace-bench-join-" });
   cleanup.add("remove the temporary folder", () => Deno.remove(work, { recursive: true }));
@@ -460,30 +453,13 @@ async function main(cleanup: Cleanup): Promise<number> {
   }, 30_000).catch(failWith(demoWeb));
 
   // Chromium inside the namespace (its ICE candidates are then on the veth).
-  const wrapper = `${work}/chromium-in-ns.sh`;
-  await Deno.writeTextFile(wrapper, `#!/bin/sh\nexec ip netns exec ${ns.name} ${CHROMIUM_PATH} "$@"\n`);
-  await Deno.chmod(wrapper, 0o755);
-  const browser: Browser = await chromium.launch({
-    executablePath: wrapper,
-    headless: true,
-    // Playwright's own handlers would exit the process on Ctrl-C before our cleanup ran.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-      "--autoplay-policy=no-user-gesture-required",
-      // getUserMedia needs a secure context; the namespace's addresses are plain http.
-      `--unsafely-treat-insecure-origin-as-secure=${base},${demoBase}`,
-    ],
-  });
+  const browser: Browser = await launchBrowser([
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    // getUserMedia needs a secure context; the namespace's addresses are plain http.
+    `--unsafely-treat-insecure-origin-as-secure=${base},${demoBase}`,
+  ], await chromiumInNamespace(ns.name, work));
   cleanup.add("close Chromium", () => browser.close());
   const consoleLines: string[] = [];
   const newContext = async (sessionToken?: string) => {
@@ -635,16 +611,4 @@ async function demoJoin(page: Page, name: string) {
   await page.click("#register", { timeout: JOIN_TIMEOUT_MS });
 }
 
-if (import.meta.main) {
-  const cleanup = new Cleanup();
-  cleanup.install(TIMEOUT_S * 1000);
-  let code = 1;
-  try {
-    code = await main(cleanup);
-  } catch (e) {
-    console.error(`bench: ${e instanceof Error ? e.message : e}`);
-  } finally {
-    await cleanup.run();
-  }
-  Deno.exit(code);
-}
+if (import.meta.main) await runBench(main, TIMEOUT_S);

@@ -21,11 +21,9 @@
 
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { type RunningServer, startServer } from "../tests/support/server.ts";
-import { chromium } from "playwright-core";
-import { browserUnavailable, CHROMIUM_PATH } from "../tests/support/browser.ts";
-import { Cleanup, fmtBytes, positiveInt, printTable } from "./support/common.ts";
+import { browserUnavailable, buildIslands, launchBrowser } from "../tests/support/browser.ts";
+import { type Cleanup, fmtBytes, positiveInt, printTable, runBench } from "./support/common.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const MEETING_GOAL_WIRE = 60_000;
 const TIMEOUT_S = positiveInt("BENCH_TIMEOUT", 180);
 const KINDS = ["html", "js", "css", "other"] as const;
@@ -144,41 +142,17 @@ async function main(cleanup: Cleanup): Promise<number> {
     console.log(`bench: cannot run the page weight benchmark here: ${noBrowser}`);
     return 2;
   }
-  const build = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/build_islands.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!build.success) throw new Error(`building the islands failed:\n${new TextDecoder().decode(build.stderr)}`);
+  await buildIslands();
 
   const dataDir = await Deno.makeTempDir({ prefix: "talkspace-bench-weight-" });
   cleanup.add("remove the data folder", () => Deno.remove(dataDir, { recursive: true }));
   const server: RunningServer = await startServer({ TALKSPACE_LOG: "quiet", DATA_DIR: dataDir });
   cleanup.add("stop the web app", () => server.stop());
   const base = server.url;
-  // tests/support/browser.ts's flags (Chromium kept off the network), plus fake media because the
-  // meeting page asks for camera and microphone on load. Playwright's own signal handlers are off:
-  // they would exit the process on Ctrl-C before our cleanup stopped the server.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-    ],
-  });
+  // tests/support/browser.ts's flags (Chromium kept off the network, Playwright's signal handlers off
+  // so that Ctrl-C reaches our cleanup), plus fake media because the meeting page asks for camera and
+  // microphone on load.
+  const browser = await launchBrowser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
   cleanup.add("close Chromium", () => browser.close());
 
   const weights: Weight[] = [];
@@ -320,16 +294,4 @@ async function main(cleanup: Cleanup): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  const cleanup = new Cleanup();
-  cleanup.install(TIMEOUT_S * 1000);
-  let code = 1;
-  try {
-    code = await main(cleanup);
-  } catch (e) {
-    console.error(`bench: ${e instanceof Error ? e.message : e}`);
-  } finally {
-    await cleanup.run();
-  }
-  Deno.exit(code);
-}
+if (import.meta.main) await runBench(main, TIMEOUT_S);

@@ -1,5 +1,6 @@
 // Shared pieces of the browser benchmarks: child processes stopped by PID, a cleanup list that
-// runs once (normal end, failure, Ctrl-C, or the overall deadline), statistics and a plain table.
+// runs once (normal end, failure, Ctrl-C, or the overall deadline) and the runner around a
+// benchmark's main, statistics and a plain table.
 
 import { poll as pollUntil } from "../../tests/support/wait.ts";
 
@@ -101,6 +102,24 @@ export class Cleanup {
     })();
     return this.#done;
   }
+}
+
+/**
+ * Runs a benchmark's `main` with a Cleanup installed (so Ctrl-C and the deadline, `deadlineSeconds`,
+ * clean up too), cleans up however it ends, and exits with main's code: 1 when it threw.
+ */
+export async function runBench(main: (cleanup: Cleanup) => Promise<number>, deadlineSeconds: number): Promise<never> {
+  const cleanup = new Cleanup();
+  cleanup.install(deadlineSeconds * 1000);
+  let code = 1;
+  try {
+    code = await main(cleanup);
+  } catch (e) {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+  } finally {
+    await cleanup.run();
+  }
+  Deno.exit(code);
 }
 
 /** tests/support/wait.ts's poll, checking every 100 ms by default (benchmarks time short steps). */

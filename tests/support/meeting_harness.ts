@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createNetNs, netnsAvailability } from "./netns.ts";
 import type { NetNs } from "./netns.ts";
-import { browserUnavailable, CHROMIUM_PATH } from "./browser.ts";
+import { browserUnavailable, buildIslands, chromiumInNamespace } from "./browser.ts";
 import type { MediaStats } from "../../lib/meetings/client/stats.ts";
 import { poll } from "./wait.ts";
 
@@ -178,14 +178,7 @@ export async function startMeetingStack<T>(
       `--- browser console ---\n${consoleLines.slice(-80).join("\n")}`,
     ].join("\n");
   try {
-    // Bundles for the island (the server reads _build/islands).
-    const build = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/build_islands.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!build.success) throw new Error(`building islands failed:\n${new TextDecoder().decode(build.stderr)}`);
+    await buildIslands();
 
     const secret = crypto.randomUUID();
     const ip = ns.innerAddress;
@@ -249,11 +242,8 @@ export async function startMeetingStack<T>(
     }, 30_000);
 
     // Chromium runs inside the namespace through a wrapper, so its ICE candidates are on the veth.
-    const wrapper = `${dataDir}/chromium-in-ns.sh`;
-    await Deno.writeTextFile(wrapper, `#!/bin/sh\nexec ip netns exec ${ns.name} ${CHROMIUM_PATH} "$@"\n`);
-    await Deno.chmod(wrapper, 0o755);
     browser = await chromium.launch({
-      executablePath: wrapper,
+      executablePath: await chromiumInNamespace(ns.name, dataDir),
       headless: true,
       // Playwright's own handlers would exit before this stack's cleanup runs (see browser.ts).
       handleSIGINT: false,
