@@ -13,6 +13,8 @@
 // BENCH_SENDERS (50), BENCH_WORKERS (4), BENCH_ONLY (ours|bare), BENCH_TIMEOUT seconds (400),
 // BENCH_STRICT=1 (exit 1 when ours misses a goal).
 
+import { FRAME_SEPARATOR } from "../lib/contracts/socket_frames.ts";
+
 const WORKER_NAME = "chat-fanout-client";
 const now = () => performance.timeOrigin + performance.now();
 
@@ -137,16 +139,18 @@ function clientWorker() {
           ws.addEventListener("close", (e) => reject(new Error(`socket ${spec.index} closed: ${e.code} ${e.reason}`)));
           ws.addEventListener("message", (e) => {
             const t = now();
-            const m = JSON.parse(String(e.data));
-            if (m.type === "welcome") {
-              c.lastId = m.lastId ?? 0;
-              resolve();
-              return;
+            for (const text of String(e.data).split(FRAME_SEPARATOR)) {
+              const m = JSON.parse(text);
+              if (m.type === "welcome") {
+                c.lastId = m.lastId ?? 0;
+                resolve();
+                continue;
+              }
+              if (typeof m.id !== "number") continue;
+              if (m.id !== c.lastId + 1) c.r.idGaps++;
+              c.lastId = Math.max(c.lastId, m.id);
+              if (m.type === "chat") onChat(c, m.id, m.data.message.text, t);
             }
-            if (typeof m.id !== "number") return;
-            if (m.id !== c.lastId + 1) c.r.idGaps++;
-            c.lastId = Math.max(c.lastId, m.id);
-            if (m.type === "chat") onChat(c, m.id, m.data.message.text, t);
           });
         });
         await welcomed;

@@ -7,6 +7,7 @@ import { cleanLine } from "../common/text.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
 
 export { CLOSE } from "./close_codes.ts";
+export { FRAME_SEPARATOR, frameMessages } from "./socket_frames.ts";
 
 /** Largest text frame a client may send. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;

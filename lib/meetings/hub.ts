@@ -14,7 +14,13 @@ import { changeParticipant, listPresent, SILENT_STATE, toView } from "./particip
 import type { Participant } from "./participants.ts";
 import { knock, lobbyEntryOf } from "./join.ts";
 import type { Admission } from "./join.ts";
-import { clientMessageSchema, CLOSE, DENIED_RETRY_MS, MAX_MESSAGE_BYTES } from "../contracts/meeting_socket.ts";
+import {
+  clientMessageSchema,
+  CLOSE,
+  DENIED_RETRY_MS,
+  FRAME_SEPARATOR,
+  MAX_MESSAGE_BYTES,
+} from "../contracts/meeting_socket.ts";
 import type {
   ClientMessage,
   HelloMessage,
@@ -189,6 +195,8 @@ export class MeetingSession {
   /** The participant's role as last seen (updated by its own participant-updated messages). */
   #role: string;
   #reactions: number[] = [];
+  /** Messages for the frame of this turn (#sendText). */
+  #outbox: string[] = [];
 
   constructor(
     private hub: MeetingHub,
@@ -265,6 +273,10 @@ export class MeetingSession {
   /** The socket closed (or the server closes it): stop forwarding, start the grace period. */
   close(code?: number, reason?: string) {
     if (this.#phase === "closed") return;
+    // Closing ourselves: what was said before still goes out, ahead of the close frame. (When the
+    // client closed, nothing can reach it any more.)
+    if (code !== undefined) this.#flush();
+    else this.#outbox = [];
     const wasJoined = this.#participantId !== null;
     this.#phase = "closed";
     clearTimeout(this.#helloTimer);
@@ -329,10 +341,21 @@ export class MeetingSession {
     this.#sendText(JSON.stringify(msg));
   }
 
+  /**
+   * Queues a message for this turn's frame: everything sent to the socket before the event loop
+   * turns (a feed batch delivers its messages synchronously) leaves as one frame (FRAME_SEPARATOR).
+   */
   #sendText(text: string) {
     if (this.#phase === "closed") return;
+    if (this.#outbox.push(text) === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush() {
+    if (this.#outbox.length === 0) return;
+    const frame = this.#outbox.length === 1 ? this.#outbox[0] : this.#outbox.join(FRAME_SEPARATOR);
+    this.#outbox = [];
     try {
-      this.transport.send(text);
+      this.transport.send(frame);
     } catch (err) {
       log.warn("send failed", { meetingId: this.meeting.meetingId, error: String(err) });
     }

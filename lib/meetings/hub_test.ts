@@ -7,6 +7,7 @@ import type { Meeting, MeetingRole } from "./store.ts";
 import { getParticipant } from "./participants.ts";
 import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
+import { sendChat } from "./chat.ts";
 
 setQuiet(true);
 
@@ -143,6 +144,33 @@ Deno.test("chat floods: a person over their bucket (across their sockets) is clo
     assert.equal(refused.length, 4);
     assert.ok(others.every((p) => p.socket.closedWith === null), "nobody is thrown out for a busy room");
     assert.equal(chats(), 14);
+  } finally {
+    await hub.close();
+    kv.close();
+  }
+});
+
+Deno.test("messages committed together reach each socket as one frame, in order", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv);
+  try {
+    const meeting = await createMeeting(kv, { hostId: "H", settings: { lobby: false } });
+    const host = await join(hub, meeting, "Host", "host");
+    const guest = await join(hub, meeting, "Guest", "guest");
+    const from = (await getParticipant(kv, meeting.meetingId, guest.welcome.participantId))!;
+    const before = host.socket.frames.length;
+    // Sent at the same moment: the first commits alone, the other nine share the next commit.
+    const sent = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => sendChat(kv, meeting.meetingId, from, null, `message ${i}`)),
+    );
+    const chats = () =>
+      host.socket.sent.filter((m) => m.type === "chat") as { id: number; data: { message: { text: string } } }[];
+    await host.socket.until("ten chat messages", () => chats().length === 10);
+    assert.deepEqual(chats().map((m) => m.id), sent.map((m) => m.id), "in commit order, each once");
+    assert.deepEqual(chats().map((m) => m.data.message.text), sent.map((m) => m.text));
+    const frames = host.socket.frames.slice(before).filter((f) => f.includes('"type":"chat"'));
+    assert.ok(frames.length <= 2, `10 messages from two commits came in ${frames.length} frames`);
+    assert.ok(frames.some((f) => f.split("\n").length === 9), "the shared commit is one frame of nine");
   } finally {
     await hub.close();
     kv.close();

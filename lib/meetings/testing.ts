@@ -2,14 +2,18 @@
 // test wait for it (bounded waits, woken by each message; no fixed sleeps).
 
 import type { SocketTransport } from "./hub.ts";
+import { frameMessages } from "../contracts/socket_frames.ts";
 
 /** Records sent messages and the close; `until`/`message` wait for what a test expects. */
 export class FakeSocket implements SocketTransport {
   sent: Record<string, unknown>[] = [];
+  /** The frames as sent (one may carry several messages). */
+  frames: string[] = [];
   closedWith: { code: number; reason: string } | null = null;
   #waiters: (() => void)[] = [];
   send(text: string) {
-    this.sent.push(JSON.parse(text));
+    this.frames.push(text);
+    this.sent.push(...frameMessages(text) as Record<string, unknown>[]);
     this.#wake();
   }
   close(code: number, reason: string) {

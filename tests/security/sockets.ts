@@ -3,7 +3,7 @@
 // followed by a ping: the queue is strictly ordered, so the pong says the message was handled.
 
 import assert from "node:assert/strict";
-import { clientMessageSchema, CLOSE } from "../../lib/contracts/meeting_socket.ts";
+import { clientMessageSchema, CLOSE, FRAME_SEPARATOR } from "../../lib/contracts/meeting_socket.ts";
 import type { ClientMessageType } from "../../lib/contracts/meeting_socket.ts";
 import { getParticipant } from "../../lib/meetings/participants.ts";
 import { cookieHeader, Peer } from "../support/meeting_sockets.ts";
@@ -137,8 +137,9 @@ function probe(url: string, cookie: string, frames: (string | Uint8Array)[], hel
       else for (const f of frames) ws.send(f);
     });
     ws.addEventListener("message", (e) => {
-      got.push(String(e.data));
-      if (hello && got.length === 1) { for (const f of frames) ws.send(f); }
+      const first = got.length === 0;
+      got.push(...String(e.data).split(FRAME_SEPARATOR));
+      if (hello && first) { for (const f of frames) ws.send(f); }
     });
     ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason, got }));
   });

@@ -2,6 +2,7 @@
 // messages a test can wait on (bounded, no sleeps), and signed-in or guest HTTP clients.
 
 import type { Store } from "../../lib/common/store.ts";
+import { frameMessages } from "../../lib/contracts/socket_frames.ts";
 import { TestClient } from "./app.ts";
 import type { RunningServer } from "./server.ts";
 import { createUser } from "../../lib/accounts/users.ts";
@@ -37,7 +38,7 @@ export class Peer {
       });
     });
     this.#ws.addEventListener("message", (e) => {
-      this.got.push(JSON.parse(String(e.data)));
+      this.got.push(...frameMessages(String(e.data)) as Msg[]);
       this.#wake();
     });
   }

@@ -4,6 +4,7 @@
 // status messages instead of `welcome`. No UI here.
 
 import { CLOSE } from "../../contracts/close_codes.ts";
+import { frameMessages } from "../../contracts/socket_frames.ts";
 // Types only: protocol.ts builds zod schemas at load time, which would pull zod into the bundle.
 import type {
   ClientMessage,
@@ -177,15 +178,15 @@ export class MeetingSocket {
     };
     ws.onmessage = (ev) => {
       this.#lastHeard = Date.now();
-      let msg: ServerMessage;
+      let msgs: ServerMessage[];
       try {
-        msg = JSON.parse(String(ev.data));
+        msgs = frameMessages(String(ev.data)) as ServerMessage[];
       } catch (err) {
         // The server only sends JSON: a frame that is not is a bug worth seeing, not a reason to leave.
-        console.warn("[meeting socket] ignored a message that is not JSON", String(err));
+        console.warn("[meeting socket] ignored a frame that is not JSON", String(err));
         return;
       }
-      this.#receive(msg);
+      for (const msg of msgs) this.#receive(msg);
     };
     ws.onerror = () => {}; // a browser tells nothing more here; onclose follows and reconnects
     ws.onclose = (ev) => {
