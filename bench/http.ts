@@ -1,5 +1,8 @@
 // HTTP benchmark: the real app against a bare Deno.serve that returns the same bytes, so the ratio
-// shows what our middleware and rendering cost per page. `deno task bench` runs it (about a minute).
+// shows what our middleware and rendering cost per page. `deno task bench` runs it (about 80 s).
+// A second baseline answers with the same body AND the same response headers as our page (copied
+// once: CSP, Set-Cookie and the rest, fixed values), which splits the gap into what sending those
+// headers costs Deno and what our code costs. The goal is against the first, plain baseline.
 //
 // Options (environment): BENCH_DURATION seconds per round (default 6), BENCH_ROUNDS per page and
 // server (default 2), BENCH_CONNECTIONS (default 32), BENCH_STRICT=1 to exit 1 below the goal.
@@ -27,6 +30,8 @@ interface Page {
   path: string;
   body: Uint8Array<ArrayBuffer>;
   contentType: string;
+  /** Our response's headers as captured (Deno adds date and content-length itself). */
+  headers: [string, string][];
 }
 
 interface Load {
@@ -71,16 +76,18 @@ async function capture(base: string, path: string): Promise<Page> {
       `GET ${path} answered ${res.status}, not 200: the page is missing or broken, so it cannot be benchmarked`,
     );
   }
-  return { path, body, contentType: res.headers.get("content-type") ?? "application/octet-stream" };
+  const headers = [...res.headers].filter(([name]) => name !== "date" && name !== "content-length");
+  return { path, body, contentType: res.headers.get("content-type") ?? "application/octet-stream", headers };
 }
 
-function startBaseline(pages: Page[]): { server: Deno.HttpServer; url: string } {
+/** Bare Deno.serve with each page's body; with `sameHeaders`, also our response's headers. */
+function startBaseline(pages: Page[], sameHeaders = false): { server: Deno.HttpServer; url: string } {
   const byPath = new Map(pages.map((p) => [p.path, p]));
   const port = freePort();
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (req) => {
     const page = byPath.get(new URL(req.url).pathname);
     if (!page) return new Response("not found", { status: 404 });
-    return new Response(page.body, { headers: { "content-type": page.contentType } });
+    return new Response(page.body, { headers: sameHeaders ? page.headers : { "content-type": page.contentType } });
   });
   return { server, url: `http://127.0.0.1:${port}` };
 }
@@ -99,7 +106,7 @@ async function main(): Promise<number> {
   } catch {
     throw new Error(`autocannon is not installed at ${AUTOCANNON}: run npm install (or npm test) first`);
   }
-  const total = PAGES.length * 2 * (ROUNDS * DURATION + 1);
+  const total = PAGES.length * 3 * (ROUNDS * DURATION + 1);
   console.log(
     `bench: ${PAGES.join(", ")} — ours vs bare Deno.serve, ${ROUNDS}×${DURATION} s each, ` +
       `${CONNECTIONS} connections, about ${total} s`,
@@ -107,10 +114,13 @@ async function main(): Promise<number> {
 
   let ours: RunningServer | null = null;
   let bare: Deno.HttpServer | null = null;
+  let bareHeaders: Deno.HttpServer | null = null;
   const stopAll = async () => {
     running?.kill("SIGTERM");
     await bare?.shutdown();
     bare = null;
+    await bareHeaders?.shutdown();
+    bareHeaders = null;
     await ours?.stop();
     ours = null;
   };
@@ -128,25 +138,40 @@ async function main(): Promise<number> {
     for (const path of PAGES) pages.push(await capture(oursUrl, path));
     const baseline = startBaseline(pages);
     bare = baseline.server;
+    const withHeaders = startBaseline(pages, true);
+    bareHeaders = withHeaders.server;
 
-    const rows: { page: Page; ours: Load[]; bare: Load[] }[] = [];
+    const rows: { page: Page; ours: Load[]; bare: Load[]; headers: Load[] }[] = [];
     for (const page of pages) {
       // A short warm-up of each, so JIT and connection set-up are not in the first round.
       await load(`${oursUrl}${page.path}`, 1);
       await load(`${baseline.url}${page.path}`, 1);
-      const row = { page, ours: [] as Load[], bare: [] as Load[] };
+      await load(`${withHeaders.url}${page.path}`, 1);
+      const row = { page, ours: [] as Load[], bare: [] as Load[], headers: [] as Load[] };
       for (let round = 0; round < ROUNDS; round++) {
         row.ours.push(await load(`${oursUrl}${page.path}`));
         row.bare.push(await load(`${baseline.url}${page.path}`));
+        row.headers.push(await load(`${withHeaders.url}${page.path}`));
       }
       rows.push(row);
     }
 
     console.log("");
-    const header = ["page", "bytes", "ours req/s", "bare req/s", "ours ÷ bare", "ours p99 ms", "bare p99 ms"];
-    const table = rows.map(({ page, ours, bare }) => {
+    const header = [
+      "page",
+      "bytes",
+      "ours req/s",
+      "bare req/s",
+      "ours ÷ bare",
+      "bare+headers req/s",
+      "ours ÷ bare+headers",
+      "ours p99 ms",
+      "bare p99 ms",
+    ];
+    const table = rows.map(({ page, ours, bare, headers }) => {
       const o = mean(ours.map((l) => l.requestsPerSecond));
       const b = mean(bare.map((l) => l.requestsPerSecond));
+      const h = mean(headers.map((l) => l.requestsPerSecond));
       return {
         cells: [
           page.path,
@@ -154,11 +179,13 @@ async function main(): Promise<number> {
           fmt(o),
           fmt(b),
           (o / b).toFixed(2),
+          fmt(h),
+          (o / h).toFixed(2),
           Math.max(...ours.map((l) => l.latencyP99)).toFixed(0),
           Math.max(...bare.map((l) => l.latencyP99)).toFixed(0),
         ],
         ratio: o / b,
-        bad: [...ours, ...bare].reduce((n, l) => n + l.non2xx + l.errors, 0),
+        bad: [...ours, ...bare, ...headers].reduce((n, l) => n + l.non2xx + l.errors, 0),
       };
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r.cells[i].length)));

@@ -388,6 +388,12 @@ export class MeetingSession {
 
     const now = new Date().toISOString();
     const a = this.admission;
+    // Joining (first time, or back after leaving) is announced and opens an attendance session.
+    const joined = (next: Participant) => ({
+      next,
+      event: { type: "participant-joined", data: { participant: toView(next) } },
+      writes: (op: StoreAtomic) => openAttendance(op, meeting.id, next),
+    });
     let me: Participant;
     if (msg.participantId) {
       const changed = await changeParticipant(kv, meetingId, msg.participantId, (p) => {
@@ -409,12 +415,7 @@ export class MeetingSession {
         next.connectionId = this.connectionId;
         // Back within the grace period: nobody was told the participant left, so nothing is said
         // and the attendance session goes on.
-        if (!rejoin) return { next };
-        return {
-          next,
-          event: { type: "participant-joined", data: { participant: toView(next) } },
-          writes: (op) => openAttendance(op, meeting.id, next),
-        };
+        return rejoin ? joined(next) : { next };
       });
       if (!changed) throw new ProtocolError("Unknown participantId for this admission");
       me = changed.participant;
@@ -442,11 +443,7 @@ export class MeetingSession {
           videoStoppedByHost: false,
           handRaisedAt: null,
         };
-        return {
-          next,
-          event: { type: "participant-joined", data: { participant: toView(next) } },
-          writes: (op) => openAttendance(op, meeting.id, next),
-        };
+        return joined(next);
       });
       if (!created) throw new Error("participantId collision");
       me = created.participant;

@@ -170,7 +170,9 @@ Deno.test("messages committed together reach each socket as one frame, in order"
     assert.deepEqual(chats().map((m) => m.data.message.text), sent.map((m) => m.text));
     const frames = host.socket.frames.slice(before).filter((f) => f.includes('"type":"chat"'));
     assert.ok(frames.length <= 2, `10 messages from two commits came in ${frames.length} frames`);
-    assert.ok(frames.some((f) => f.split("\n").length === 9), "the shared commit is one frame of nine");
+    // The shared commit is never split across frames (the feed may also have read both commits at once).
+    const chatsIn = (f: string) => f.split("\n").filter((m) => m.includes('"type":"chat"')).length;
+    assert.ok(frames.some((f) => chatsIn(f) >= 9), `chats per frame: ${frames.map(chatsIn)}`);
   } finally {
     await hub.close();
     kv.close();
