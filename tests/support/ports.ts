@@ -33,8 +33,11 @@ function bindable(port: number): boolean {
     tcp = Deno.listen({ hostname: "127.0.0.1", port });
     udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Only "taken" means try the next port; anything else (no --unstable-net for listenDatagram,
+    // no permission) would otherwise be reported as "no free port" after walking the whole range.
+    if (err instanceof Deno.errors.AddrInUse) return false;
+    throw err;
   } finally {
     tcp?.close();
     udp?.close();
