@@ -65,6 +65,20 @@ Deno.test({
       await memberPage.press("input[name=passcode]", "Enter");
       for (const [who, page] of [["host", hostPage], ["member", memberPage]] as const) {
         await waitForPreJoin(page, who);
+        if (who === "host") {
+          // The pre-join level meter is a complete ARIA meter (axe's aria-required-attr), and its value
+          // moves with the fake microphone's beep rather than staying at its initial 0.
+          const meter = await page.evaluate(() => {
+            const el = document.querySelector(".room-level[role=meter]");
+            return el && ["aria-label", "aria-valuemin", "aria-valuemax"].map((a) => el.getAttribute(a));
+          });
+          assert.deepEqual(meter, ["Microphone level", "0", "100"], "pre-join level meter's ARIA attributes");
+          await poll("the level meter's aria-valuenow to follow the microphone", () =>
+            page.evaluate(() => {
+              const v = Number(document.querySelector(".room-level")?.getAttribute("aria-valuenow"));
+              return v > 0 && v <= 100;
+            }));
+        }
         await page.click("button.room-join");
       }
       const ids: Record<string, string> = {};
@@ -145,6 +159,11 @@ Deno.test({
 
       // ---- chat: to everyone (links, escaping), privately, history after a reload --------------
       for (const page of [hostPage, memberPage, guestPage]) await page.click("[data-action=chat]");
+      assert.equal(
+        await hostPage.getAttribute(".room-chat-input", "aria-label"),
+        "Message to everyone",
+        "the chat box has an accessible name, not only a placeholder",
+      );
       const everyoneText = "Agenda: https://example.com/agenda?x=1 <b>not bold</b>";
       await hostPage.fill(".room-chat-input", everyoneText);
       await hostPage.press(".room-chat-input", "Enter");

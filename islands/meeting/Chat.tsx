@@ -65,6 +65,7 @@ export function Chat({ room }: { room: MeetingController }) {
         <textarea
           name="message"
           class="room-chat-input"
+          aria-label={target ? `Message to ${target.name}, privately` : "Message to everyone"}
           rows={3}
           placeholder={allowed.ok ? (target ? `Message ${target.name} privately` : "Message everyone") : allowed.why}
           disabled={!allowed.ok}

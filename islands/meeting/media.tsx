@@ -54,6 +54,7 @@ export function AudioSink({ track, sinkId }: { track: MediaStreamTrack; sinkId?:
 /** A bar that follows the microphone's level, for "is my mic working?". */
 export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack | null; muted?: boolean }) {
   const bar = useRef<HTMLSpanElement>(null);
+  const outer = useRef<HTMLSpanElement>(null);
   useEffect(() => {
     if (!track || typeof AudioContext === "undefined") return;
     let meter: MicLevelMeter | null = null;
@@ -64,10 +65,18 @@ export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack |
     }
     let frame = 0;
     let smoothed = 0;
+    let announced = 0;
     const tick = () => {
       const level = meter!.level();
       smoothed = Math.max(level, smoothed * 0.85);
       if (bar.current) bar.current.style.transform = `scaleX(${smoothed.toFixed(3)})`;
+      // role=meter needs a value (axe: aria-required-attr); written in steps of 10 %, not per frame,
+      // so assistive technology reading it is not flooded with changes.
+      const percent = Math.round(smoothed * 10) * 10;
+      if (percent !== announced && outer.current) {
+        announced = percent;
+        outer.current.setAttribute("aria-valuenow", String(percent));
+      }
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
@@ -75,13 +84,18 @@ export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack |
       cancelAnimationFrame(frame);
       meter?.close();
       if (bar.current) bar.current.style.transform = "scaleX(0)";
+      outer.current?.setAttribute("aria-valuenow", "0");
     };
   }, [track]);
   return (
     <span
+      ref={outer}
       class={`room-level${muted ? " is-muted" : ""}${track ? "" : " is-off"}`}
       role="meter"
       aria-label="Microphone level"
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={0}
     >
       <span ref={bar} class="room-level-bar" />
     </span>
