@@ -86,6 +86,23 @@ Deno.test({
       ids.member = (await waitInMeeting(memberPage, "member")).participantId!;
       assert.equal((await state(hostPage)).role, "host");
 
+      // ---- a reaction: sent, the bar closes with focus back on React, the others see it --------
+      await hostPage.click("[data-action=reactions]");
+      await hostPage.click('.room-reaction-choice[data-emoji="👍"]');
+      assert.equal(await hostPage.$(".room-reaction-bar"), null, "the reaction bar closes after a choice");
+      assert.equal(
+        await hostPage.evaluate(() => document.activeElement?.getAttribute("data-action")),
+        "reactions",
+        "focus returns to the React button",
+      );
+      await poll(
+        "the member to see the host's thumbs up",
+        () => memberPage.evaluate(() => !!document.querySelector('.room-reaction[aria-label="Thumbs up"]')),
+      );
+      await hostPage.click("[data-action=reactions]");
+      await hostPage.keyboard.press("Escape");
+      assert.equal(await hostPage.$(".room-reaction-bar"), null, "Escape closes the reaction bar");
+
       // ---- a guest knocks: no media access while waiting; the host admits -------------------
       const guestPage = await newPage();
       await guestPage.goto(link);

@@ -14,11 +14,26 @@ const LABELS: Record<string, string> = {
   "🎉": "Celebrate",
 };
 
+/**
+ * The React button and its bar. Choosing an emoji sends it and closes the bar (as in Meet), and
+ * Escape closes it too; either way focus goes back to the button, so the keyboard stays in place.
+ */
 export function ReactionButton({ room }: { room: MeetingController }) {
   const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    setOpen(false);
+    toggle.current?.focus();
+  };
   return (
-    <span class="room-reactions">
+    <span
+      class="room-reactions"
+      onKeyDown={(e) => {
+        if (open && e.key === "Escape") close();
+      }}
+    >
       <button
+        ref={toggle}
         type="button"
         class={`room-control${open ? " is-active" : ""}`}
         aria-expanded={open}
@@ -37,7 +52,10 @@ export function ReactionButton({ room }: { room: MeetingController }) {
               aria-label={LABELS[e] ?? e}
               title={LABELS[e] ?? e}
               data-emoji={e}
-              onClick={() => room.react(e)}
+              onClick={() => {
+                room.react(e);
+                close();
+              }}
             >
               {e}
             </button>
