@@ -17,6 +17,10 @@ export interface JoinFormProps {
   /** A message about the whole attempt (unknown meeting, ended, …). */
   problem?: string;
   heading?: string;
+  /** The submit button's text ("Join" by default; "Ask to join" where a host lets people in). */
+  submitLabel?: string;
+  /** More classes for the <form> (the pre-join screen finds its form by one). */
+  formClass?: string;
 }
 
 export function JoinForm(p: JoinFormProps) {
@@ -26,7 +30,7 @@ export function JoinForm(p: JoinFormProps) {
     <div class="join-form">
       <h2>{p.heading ?? "Join a meeting"}</h2>
       {p.problem && <Notice kind="error">{p.problem}</Notice>}
-      <Form action={p.action ?? "/join"}>
+      <Form action={p.action ?? "/join"} class={p.formClass ? `stack ${p.formClass}` : undefined}>
         {askMeetingId && (
           <Field
             {...field("meetingId")}
@@ -49,7 +53,7 @@ export function JoinForm(p: JoinFormProps) {
             required
           />
         )}
-        <button type="submit">Join</button>
+        <button type="submit" class="join-submit">{p.submitLabel ?? "Join"}</button>
       </Form>
     </div>
   );

@@ -6,20 +6,39 @@ import { CsrfField } from "./Form.tsx";
 import { staticUrl } from "../lib/web/islands/assets.ts";
 
 export function Layout(
-  { title, styles = [], children }: { title: string; styles?: string[]; children: ComponentChildren },
+  { title, styles = [], frame = "site", children }: {
+    title: string;
+    styles?: string[];
+    frame?: "site" | "app";
+    children: ComponentChildren;
+  },
 ) {
   const { user } = usePage();
+  const head = (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+      <title>{title ? `${title} · Talkspace` : "Talkspace"}</title>
+      {/* Content-hashed URLs from the static build (cached for a year), plain /static/ without one. */}
+      <link rel="stylesheet" href={staticUrl("app.css")} />
+      {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
+      <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
+    </head>
+  );
+  if (frame === "app") {
+    // The meeting: one app filling the viewport, its own controls instead of the site's navigation.
+    return (
+      <html lang="en" class="is-app">
+        {head}
+        <body class="is-app">
+          <main class="app-main">{children}</main>
+        </body>
+      </html>
+    );
+  }
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{title ? `${title} · Talkspace` : "Talkspace"}</title>
-        {/* Content-hashed URLs from the static build (cached for a year), plain /static/ without one. */}
-        <link rel="stylesheet" href={staticUrl("app.css")} />
-        {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
-        <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
-      </head>
+      {head}
       <body>
         <header class="site-header">
           <a class="brand" href="/">Talkspace</a>

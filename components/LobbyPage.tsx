@@ -1,5 +1,6 @@
-// The lobby's waiting page: who you are, which meeting, and the in-meeting island in its `waiting`
-// mode (it follows the lobby socket and reloads the page once a host lets the person in).
+// The lobby's waiting page: the in-meeting island in its `waiting` mode (the pre-join checks while
+// it follows the lobby socket; it reloads the page once a host lets the person in), and what people
+// without JavaScript get instead.
 
 import type { ComponentChildren } from "preact";
 import type { MeetingPageProps } from "./MeetingPage.tsx";
@@ -7,21 +8,17 @@ import type { MeetingPageProps } from "./MeetingPage.tsx";
 export function LobbyPage(props: MeetingPageProps & { knockedAt: string; children?: ComponentChildren }) {
   const { meeting, me } = props;
   return (
-    <section class="card lobby">
-      <h1>{meeting.title}</h1>
-      <p class="meeting-id">
-        Meeting ID <strong>{meeting.formattedId}</strong>
-      </p>
-      <div
-        id="meeting-root"
-        class="lobby-root"
-        data-meeting-id={meeting.meetingId}
-        data-socket-path={props.socketPath}
-        data-waiting="true"
-      >
-        {props.children}
-        <noscript>
-          {/* The island says all this (and offers Leave) when JavaScript runs. */}
+    <div
+      id="meeting-root"
+      data-meeting-id={meeting.meetingId}
+      data-socket-path={props.socketPath}
+      data-waiting="true"
+      class="meeting-app lobby-root"
+    >
+      {props.children}
+      <noscript>
+        {/* The island says all this (and offers Leave) when JavaScript runs. */}
+        <section class="card narrow meeting-noscript">
           <p class="lobby-status" role="status">
             Hi {me.participantName}, please wait: the host will let you in soon. Waiting since{" "}
             <time datetime={props.knockedAt}>{props.knockedAt.slice(11, 16)} UTC</time>.
@@ -31,8 +28,8 @@ export function LobbyPage(props: MeetingPageProps & { knockedAt: string; childre
             {" "}
             in a moment, or <a href="/">leave</a>.
           </p>
-        </noscript>
-      </div>
-    </section>
+        </section>
+      </noscript>
+    </div>
   );
 }

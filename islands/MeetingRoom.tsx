@@ -1,6 +1,7 @@
-// The in-meeting island: the pre-join screen (or the lobby's waiting screen), then the meeting
-// (stage, controls, participants, chat, settings, host alerts, reconnect banner), then the end
-// screen. All protocol work is in
+// The in-meeting island, a full-viewport app: the pre-join screen (or the lobby's waiting screen),
+// then the meeting (the stage filling what the control bar leaves, alerts over it, side panels for
+// details, participants, chat and settings), then the end screen. On a guest's name form it is
+// only the pre-join checks (`preview`). All protocol work is in
 // lib/meetings/client/ (controller.ts ties the socket, Janus and devices together); this file only
 // renders the controller's signals.
 
@@ -12,9 +13,10 @@ import { Controls } from "./meeting/Controls.tsx";
 import { KnockAlert, WaitingRoom } from "./meeting/Lobby.tsx";
 import { DeviceSettings } from "./meeting/DeviceSettings.tsx";
 import { ParticipantList } from "./meeting/ParticipantList.tsx";
-import { PreJoin } from "./meeting/PreJoin.tsx";
+import { EntryPreview, PreJoin, SpeakerTest } from "./meeting/PreJoin.tsx";
 import { Stage } from "./meeting/Stage.tsx";
-import { SmallButton } from "./meeting/buttons.tsx";
+import { PanelHead, SmallButton } from "./meeting/buttons.tsx";
+import { InfoPanel } from "./meeting/InfoPanel.tsx";
 
 export type { MeetingRoomProps };
 
@@ -61,17 +63,23 @@ export default function MeetingRoom(props: MeetingRoomProps) {
   }, []);
 
   const phase = room.phase.value;
-  if (phase === "lobby") {
+  const { meeting } = props;
+  if (props.preview) {
+    // Before being let in (a guest's name form beside it): only the checks, no socket.
     return (
-      <div class="room" data-phase={phase}>
-        <WaitingRoom room={room} />
+      <div class="room room-entry" data-phase="entry">
+        <EntryPreview room={room} ready={ready} />
       </div>
     );
   }
-  if (phase === "prejoin" || phase === "joining") {
+  if (phase === "lobby" || phase === "prejoin" || phase === "joining") {
     return (
-      <div class="room" data-phase={phase}>
-        <PreJoin room={room} ready={ready} />
+      <div class="room room-start" data-phase={phase}>
+        <header class="room-start-head">
+          <h1>{meeting.title}</h1>
+          <p class="meeting-id">Meeting ID {meeting.formattedId}</p>
+        </header>
+        {phase === "lobby" ? <WaitingRoom room={room} ready={ready} /> : <PreJoin room={room} ready={ready} />}
       </div>
     );
   }
@@ -79,20 +87,21 @@ export default function MeetingRoom(props: MeetingRoomProps) {
     // Removed and denied people cannot come back (for a while), so no Rejoin link.
     const canRejoin = phase === "left" || phase === "refused";
     return (
-      <div class="room" data-phase={phase}>
+      <div class="room room-start" data-phase={phase}>
         <section class="room-closed" role="status">
-          <h2>
+          <h1>
             {phase === "left"
               ? "You left the meeting"
               : phase === "ended" || phase === "removed" || phase === "denied"
               ? room.closedReason.value
               : "You are not in this meeting"}
-          </h2>
+          </h1>
+          <p class="meeting-id">{meeting.title}</p>
           {phase === "refused" && <p>{room.closedReason.value}</p>}
           {phase === "denied" && <p>You can ask to join again in 10 minutes.</p>}
           <p>
             {canRejoin && (
-              <a class="button" href={`/m/${props.meeting.meetingId}`}>
+              <a class="button" href={`/m/${meeting.meetingId}`}>
                 Rejoin
               </a>
             )} <a class="button secondary" href="/">Back to the start page</a>
@@ -103,48 +112,51 @@ export default function MeetingRoom(props: MeetingRoomProps) {
   }
   const banner = room.banner.value;
   const prompt = room.unmutePrompt.value;
-  const locked = room.settings.value.locked;
+  const panels = room.showParticipants.value || room.showChat.value || room.showSettings.value || room.showInfo.value;
   return (
-    <div class="room" data-phase={phase}>
-      {banner && (
-        <p class={`room-banner is-${banner.kind}`} role="status" aria-live="polite">
-          {banner.text}
-        </p>
-      )}
-      {locked && (
-        <p class="room-locked" role="status" data-locked="true">
-          This meeting is locked: new people wait until a host lets them in.
-        </p>
-      )}
-      <KnockAlert room={room} />
-      {prompt && (
-        <div class="room-prompt" role="alertdialog" aria-labelledby="room-prompt-text">
-          <p id="room-prompt-text">
-            {prompt.by} asks you to {prompt.media === "audio" ? "unmute your microphone" : "start your video"}.
-          </p>
-          <SmallButton action="accept-unmute" onClick={() => room.answerUnmutePrompt(true)}>
-            {prompt.media === "audio" ? "Unmute" : "Start video"}
-          </SmallButton>{" "}
-          <SmallButton action="decline-unmute" secondary onClick={() => room.answerUnmutePrompt(false)}>
-            {prompt.media === "audio" ? "Stay muted" : "Keep video off"}
-          </SmallButton>
-        </div>
-      )}
-      {room.notices.value.map((n, i) => (
-        <p class="notice warn room-notice" role="alert" key={n}>
-          {n} <button type="button" class="link" onClick={() => room.dismissNotice(i)}>Dismiss</button>
-        </p>
-      ))}
-      {room.problemMessages().map((m) => <p class="notice warn room-notice" key={m}>{m}</p>)}
+    <div class="room room-app" data-phase={phase}>
       <div class="room-body">
         <Stage room={room} />
-        {room.showParticipants.value && <ParticipantList room={room} />}
-        {room.showChat.value && <Chat room={room} />}
-        {room.showSettings.value && (
-          <aside class="room-sidebar room-settings" aria-label="Settings">
-            <h2>Settings</h2>
-            <DeviceSettings room={room} />
-          </aside>
+        <div class="room-alerts">
+          {banner && (
+            <p class={`room-banner is-${banner.kind}`} role="status" aria-live="polite">
+              {banner.text}
+            </p>
+          )}
+          <KnockAlert room={room} />
+          {prompt && (
+            <div class="room-prompt" role="alertdialog" aria-labelledby="room-prompt-text">
+              <p id="room-prompt-text">
+                {prompt.by} asks you to {prompt.media === "audio" ? "unmute your microphone" : "start your video"}.
+              </p>
+              <SmallButton action="accept-unmute" onClick={() => room.answerUnmutePrompt(true)}>
+                {prompt.media === "audio" ? "Unmute" : "Start video"}
+              </SmallButton>{" "}
+              <SmallButton action="decline-unmute" secondary onClick={() => room.answerUnmutePrompt(false)}>
+                {prompt.media === "audio" ? "Stay muted" : "Keep video off"}
+              </SmallButton>
+            </div>
+          )}
+          {room.notices.value.map((n, i) => (
+            <p class="notice warn room-notice" role="alert" key={n}>
+              {n} <button type="button" class="link" onClick={() => room.dismissNotice(i)}>Dismiss</button>
+            </p>
+          ))}
+          {room.problemMessages().map((m) => <p class="notice warn room-notice" key={m}>{m}</p>)}
+        </div>
+        {panels && (
+          <div class="room-panels">
+            {room.showInfo.value && <InfoPanel room={room} />}
+            {room.showParticipants.value && <ParticipantList room={room} />}
+            {room.showChat.value && <Chat room={room} />}
+            {room.showSettings.value && (
+              <aside class="room-sidebar room-settings" aria-label="Settings">
+                <PanelHead title="Settings" panel="settings" onClose={() => room.togglePanel("settings")} />
+                <DeviceSettings room={room} />
+                <SpeakerTest room={room} />
+              </aside>
+            )}
+          </div>
         )}
       </div>
       <Controls room={room} />

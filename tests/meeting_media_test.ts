@@ -17,6 +17,7 @@ import {
   roomStats as stats,
   startMeetingStack,
   waitForAudioStopped,
+  waitForEntryPreview,
   waitForPreJoin,
   waitInMeeting,
 } from "./support/meeting_harness.ts";
@@ -48,11 +49,12 @@ Deno.test({
       // Host: opens the invitation link while signed in.
       const hostPage = await newPage(hostSession.token);
       await hostPage.goto(`${base}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`);
-      // Guest: the link, then a name.
+      // Guest: the link opens their pre-join (preview, devices) beside the name form.
       const guestPage = await newPage();
       await guestPage.goto(`${base}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`);
+      await waitForEntryPreview(guestPage, "guest");
+      assert.equal(await guestPage.textContent("form.room-entry-form .join-submit"), "Join now", "no lobby: Join now");
       await guestPage.fill("input[name=name]", "Gina Guest");
-      await guestPage.press("input[name=name]", "Enter");
       // Signed-in participant: meeting ID and passcode.
       const memberPage = await newPage(memberSession.token);
       await memberPage.goto(`${base}/join`);
@@ -61,10 +63,14 @@ Deno.test({
       await memberPage.press("input[name=passcode]", "Enter");
 
       const pages = { host: hostPage, guest: guestPage, member: memberPage };
-      // Pre-join: the preview and the microphone are live.
-      for (const [who, page] of Object.entries(pages)) await waitForPreJoin(page, who);
+      // Pre-join: the preview and the microphone are live. The guest's Join is their name form's.
+      const preJoin = { host: hostPage, member: memberPage };
+      for (const [who, page] of Object.entries(preJoin)) await waitForPreJoin(page, who);
       const joinStarted = performance.now();
-      await Promise.all(Object.values(pages).map((p) => p.click("button.room-join")));
+      await Promise.all([
+        ...Object.values(preJoin).map((p) => p.click("button.room-join")),
+        guestPage.press("input[name=name]", "Enter"),
+      ]);
       const ids: Record<string, string> = {};
       for (const [who, page] of Object.entries(pages)) ids[who] = (await waitInMeeting(page, who)).participantId!;
       timings.joinToConnectedMs = performance.now() - joinStarted;

@@ -7,6 +7,7 @@ import type { MeetingController } from "../../lib/meetings/client/controller.ts"
 import { CHAT_MAX_CHARS, linkify } from "../../lib/meetings/client/chat.ts";
 import type { ChatEntry } from "../../lib/meetings/client/chat.ts";
 import { chatAllowed, isHostRole } from "../../lib/meetings/client/moderation.ts";
+import { PanelHead } from "./buttons.tsx";
 
 export function Chat({ room }: { room: MeetingController }) {
   const [draft, setDraft] = useState("");
@@ -39,7 +40,7 @@ export function Chat({ room }: { room: MeetingController }) {
 
   return (
     <aside class="room-sidebar room-chat" aria-label="Chat">
-      <h2>Chat</h2>
+      <PanelHead title="Chat" panel="chat" onClose={() => room.setChatOpen(false)} />
       {policy && <p class="room-chat-policy" role="status">{policy}</p>}
       <ol ref={list} class="room-chat-list" aria-live="polite">
         {entries.length === 0 && <li class="room-chat-empty">No messages yet</li>}

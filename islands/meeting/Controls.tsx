@@ -1,12 +1,18 @@
-// The meeting's control bar: microphone, camera, screen share, raise hand, reactions, layout,
-// participants (with the lobby badge), chat (with the unread badge), settings, leave, and "End for
-// all" for hosts. Unmute is disabled (with the reason) while a host keeps the person muted.
+// The meeting's control bar, always on screen at the bottom: the meeting's name and ID on the
+// left; microphone, camera, raise hand, then screen share, reactions, layout and settings (folded
+// into "More" on narrow screens), Leave and, for hosts, End for all; the panels (info,
+// participants with the lobby badge, chat with the unread badge) on the right. Every button has an
+// icon and a text label; on a phone only the icon shows, the label stays its accessible name.
+// Unmute is disabled (with the reason) while a host keeps the person muted.
 
+import { useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { ReactionButton } from "./Reactions.tsx";
 import { ControlToggle, DeviceToggle } from "./buttons.tsx";
+import { Icon } from "./icons.tsx";
 
 export function Controls({ room }: { room: MeetingController }) {
+  const [moreOpen, setMoreOpen] = useState(false);
   const muted = room.audioMuted.value || !room.localAudio.value;
   const cameraOn = room.cameraOn.value && room.localVideo.value !== null;
   const sharing = room.localScreen.value !== null;
@@ -19,62 +25,146 @@ export function Controls({ room }: { room: MeetingController }) {
   const waiting = room.isHost.value ? room.lobby.value.length : 0;
   const unread = room.chat.value.unread;
   const hand = room.handRaised.value;
+  const locked = room.settings.value.locked;
+  const { meeting } = room.props;
   return (
-    <div class="room-controls" role="toolbar" aria-label="Meeting controls">
-      <DeviceToggle action="mute" off={muted} blocked={unmuteBlocked} onClick={() => room.setAudioMuted(!muted)}>
-        {muted ? "Unmute" : "Mute"}
-      </DeviceToggle>
-      <DeviceToggle action="camera" off={!cameraOn} blocked={videoBlocked} onClick={() => room.setCameraOn(!cameraOn)}>
-        {cameraOn ? "Stop video" : "Start video"}
-      </DeviceToggle>
-      <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
-        {sharing ? "Stop sharing" : "Share screen"}
-      </ControlToggle>
-      <ControlToggle action="hand" on={hand} onClick={() => room.toggleHand()}>
-        {hand ? "Lower hand" : "Raise hand"}
-      </ControlToggle>
-      <ReactionButton room={room} />
-      <button
-        type="button"
-        class="room-control"
-        data-action="layout"
-        onClick={() => (room.layout.value = room.layout.value === "grid" ? "speaker" : "grid")}
+    <footer class="room-bar">
+      <div class="room-bar-info">
+        <h1 class="room-title">{meeting.title}</h1>
+        <span class="room-bar-id">
+          {meeting.formattedId}
+          {locked && (
+            <span class="room-lock-badge" data-locked="true">
+              <Icon name="lock" /> Locked
+            </span>
+          )}
+        </span>
+      </div>
+      <div
+        class="room-controls"
+        role="toolbar"
+        aria-label="Meeting controls"
+        onKeyDown={(e) => {
+          if (moreOpen && e.key === "Escape") setMoreOpen(false);
+        }}
       >
-        {room.layout.value === "grid" ? "Speaker view" : "Grid view"}
-      </button>
-      <ControlToggle
-        action="participants"
-        on={room.showParticipants.value}
-        onClick={() => room.setParticipantsOpen(!room.showParticipants.value)}
-      >
-        Participants ({count})
-        {waiting > 0 && (
-          <span class="room-badge is-alert" data-badge="lobby" aria-label={`${waiting} waiting`}>{waiting}</span>
-        )}
-      </ControlToggle>
-      <ControlToggle action="chat" on={room.showChat.value} onClick={() => room.setChatOpen(!room.showChat.value)}>
-        Chat
-        {unread > 0 && (
-          <span class="room-badge is-alert" data-badge="chat" aria-label={`${unread} unread`}>{unread}</span>
-        )}
-      </ControlToggle>
-      <ControlToggle
-        action="settings"
-        on={room.showSettings.value}
-        onClick={() => (room.showSettings.value = !room.showSettings.value)}
-      >
-        Settings
-      </ControlToggle>
-      <span class="room-controls-end">
+        <DeviceToggle action="mute" off={muted} blocked={unmuteBlocked} onClick={() => room.setAudioMuted(!muted)}>
+          <Icon name={muted ? "mic-off" : "mic"} />
+          <Label>{muted ? "Unmute" : "Mute"}</Label>
+        </DeviceToggle>
+        <DeviceToggle
+          action="camera"
+          off={!cameraOn}
+          blocked={videoBlocked}
+          onClick={() => room.setCameraOn(!cameraOn)}
+        >
+          <Icon name={cameraOn ? "video" : "video-off"} />
+          <Label>{cameraOn ? "Stop video" : "Start video"}</Label>
+        </DeviceToggle>
+        <ControlToggle action="hand" on={hand} onClick={() => room.toggleHand()}>
+          <Icon name="hand" />
+          <Label>{hand ? "Lower hand" : "Raise hand"}</Label>
+        </ControlToggle>
+        <div class={`room-controls-more${moreOpen ? " is-open" : ""}`} id="room-more">
+          {room.cameraCount.value > 1 && cameraOn && (
+            <button
+              type="button"
+              class="room-control room-flip"
+              data-action="flip-camera"
+              onClick={() => room.flipCamera()}
+            >
+              <Icon name="flip" />
+              <Label>Switch camera</Label>
+            </button>
+          )}
+          {room.canShareScreen.value && (
+            <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
+              <Icon name="screen" />
+              <Label>{sharing ? "Stop sharing" : "Share screen"}</Label>
+            </ControlToggle>
+          )}
+          <ReactionButton room={room} />
+          <button
+            type="button"
+            class="room-control"
+            data-action="layout"
+            onClick={() => (room.layout.value = room.layout.value === "grid" ? "speaker" : "grid")}
+          >
+            <Icon name={room.layout.value === "grid" ? "speaker" : "grid"} />
+            <Label>{room.layout.value === "grid" ? "Speaker view" : "Grid view"}</Label>
+          </button>
+          <ControlToggle action="settings" on={room.showSettings.value} onClick={() => room.togglePanel("settings")}>
+            <Icon name="settings" />
+            <Label>Settings</Label>
+          </ControlToggle>
+          {canEnd && (
+            <button
+              type="button"
+              class="room-control is-end room-end-narrow"
+              data-action="end-narrow"
+              onClick={() => room.endForAll()}
+            >
+              <Icon name="leave" />
+              <Label>End for all</Label>
+            </button>
+          )}
+        </div>
+        <button
+          type="button"
+          class={`room-control room-more-toggle${moreOpen ? " is-active" : ""}`}
+          aria-expanded={moreOpen}
+          aria-controls="room-more"
+          data-action="more"
+          onClick={() => setMoreOpen(!moreOpen)}
+        >
+          <Icon name="more" />
+          <Label>More</Label>
+        </button>
         <button type="button" class="room-control is-leave" data-action="leave" onClick={() => room.leave()}>
-          Leave
+          <Icon name="leave" />
+          <Label>Leave</Label>
         </button>
         {canEnd && (
-          <button type="button" class="room-control is-end" data-action="end" onClick={() => room.endForAll()}>
-            End for all
+          <button
+            type="button"
+            class="room-control is-end room-end-wide"
+            data-action="end"
+            onClick={() => room.endForAll()}
+          >
+            <Label>End for all</Label>
           </button>
         )}
-      </span>
-    </div>
+      </div>
+      <div class="room-bar-panels" role="toolbar" aria-label="Panels">
+        <ControlToggle action="info" on={room.showInfo.value} onClick={() => room.togglePanel("info")}>
+          <Icon name="info" />
+          <Label>Details</Label>
+        </ControlToggle>
+        <ControlToggle
+          action="participants"
+          on={room.showParticipants.value}
+          onClick={() => room.togglePanel("participants")}
+        >
+          <Icon name="people" />
+          <Label>Participants</Label>
+          <span class="room-badge" data-badge="count">{count}</span>
+          {waiting > 0 && (
+            <span class="room-badge is-alert" data-badge="lobby" aria-label={`${waiting} waiting`}>{waiting}</span>
+          )}
+        </ControlToggle>
+        <ControlToggle action="chat" on={room.showChat.value} onClick={() => room.togglePanel("chat")}>
+          <Icon name="chat" />
+          <Label>Chat</Label>
+          {unread > 0 && (
+            <span class="room-badge is-alert" data-badge="chat" aria-label={`${unread} unread`}>{unread}</span>
+          )}
+        </ControlToggle>
+      </div>
+    </footer>
   );
+}
+
+/** A control's text: shown beside the icon on wide screens, only read out on narrow ones. */
+function Label({ children }: { children: string }) {
+  return <span class="room-control-label">{children}</span>;
 }

@@ -4,29 +4,35 @@
 
 import { useEffect, useRef } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import { JoinToggles, SelfPreview } from "./PreJoin.tsx";
+import { MediaCheck } from "./PreJoin.tsx";
+import { Icon } from "./icons.tsx";
 import { SmallButton } from "./buttons.tsx";
 
-/** What a knocking person sees until a host decides. */
-export function WaitingRoom({ room }: { room: MeetingController }) {
+/** What a knocking person sees until a host decides: the same checks as the pre-join screen. */
+export function WaitingRoom({ room, ready }: { room: MeetingController; ready: boolean }) {
   const { props } = room;
   const status = room.lobbyStatus.value;
   const connecting = room.socketStatus.value !== "open" && !status;
+  const locked = props.waitingReason === "locked";
   return (
     <section class="room-prejoin room-waiting" aria-labelledby="room-waiting-title">
-      <SelfPreview room={room} offText="Camera is off" />
+      <MediaCheck room={room} ready={ready} />
       <div class="room-prejoin-side">
         <h2 id="room-waiting-title">
           {status?.status === "admitted" ? "You're in — opening the meeting…" : "Waiting for the host to let you in"}
         </h2>
+        {locked && (
+          <p class="notice warn room-locked-notice" data-locked="true">
+            <Icon name="lock" /> This meeting is locked: nobody joins until a host lets them in.
+          </p>
+        )}
         <p class="room-waiting-status" role="status" aria-live="polite" data-lobby-status={status?.status ?? ""}>
           {connecting
             ? "Connecting…"
             : room.socketStatus.value === "reconnecting"
             ? "Connection lost, trying again…"
-            : `The host knows you are here, ${props.me.participantName}. This page opens the meeting by itself.`}
+            : `The host knows you are here, ${props.me.participantName}. You join as soon as they let you in.`}
         </p>
-        <JoinToggles room={room} />
         <button type="button" class="button secondary" data-action="leave-lobby" onClick={() => room.leave()}>
           Leave
         </button>

@@ -8,7 +8,7 @@ import { HandsQueue } from "./Hands.tsx";
 import { HostMenu } from "./HostMenu.tsx";
 import { LobbyList, PhoneIcon } from "./Lobby.tsx";
 import { CallOut } from "./CallOut.tsx";
-import { SmallButton } from "./buttons.tsx";
+import { PanelHead, SmallButton } from "./buttons.tsx";
 
 const ROLE_LABEL: Record<ParticipantRole, string | null> = {
   host: "Host",
@@ -23,7 +23,11 @@ export function ParticipantList({ room }: { room: MeetingController }) {
   const people = [...room.roster.value.values()];
   return (
     <aside class="room-sidebar room-participants" aria-label="Participants">
-      <h2>Participants ({people.length})</h2>
+      <PanelHead
+        title={`Participants (${people.length})`}
+        panel="participants"
+        onClose={() => room.setParticipantsOpen(false)}
+      />
       <LobbyList room={room} />
       <HandsQueue room={room} />
       {room.isHost.value && <HostSettings room={room} />}

@@ -1,9 +1,16 @@
-// The pre-join screen: camera preview, microphone level, device pickers, "join with camera/mic
-// off", and Join. Device problems are explained; joining still works listen-only.
+// The pre-join screen everyone gets, hosts, members and guests alike: camera preview with the
+// microphone level, camera and microphone on/off, device pickers, a speaker test, and Join. Device
+// problems are explained; joining still works listen-only. Guests see the same screen before they
+// are let in (EntryPreview: the server's name / passcode form sits beside it), and the waiting room
+// keeps it while the host decides.
 
+import { useEffect } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { DeviceSettings } from "./DeviceSettings.tsx";
 import { LevelMeter, VideoView } from "./media.tsx";
+import { InviteDetails } from "./Invite.tsx";
+import { Icon } from "./icons.tsx";
+import type { IconName } from "./icons.tsx";
 
 export function PreJoin({ room, ready }: { room: MeetingController; ready: boolean }) {
   const { props } = room;
@@ -11,15 +18,13 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
   const problems = room.problemMessages();
   return (
     <section class="room-prejoin" aria-labelledby="room-prejoin-title">
-      <SelfPreview room={room} offText={room.previewing.value || !ready ? "Camera is off" : "Starting camera…"} />
+      <MediaCheck room={room} ready={ready} />
       <div class="room-prejoin-side">
         <h2 id="room-prejoin-title">Ready to join?</h2>
         <p class="room-prejoin-name">
           Joining as <strong>{props.me.participantName}</strong>
         </p>
         {problems.map((m) => <p class="notice warn room-problem" role="alert" key={m}>{m}</p>)}
-        <JoinToggles room={room} disabled={!ready} />
-        <DeviceSettings room={room} />
         <button
           type="button"
           class="button room-join"
@@ -28,12 +33,56 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
         >
           {joining ? "Joining…" : "Join now"}
         </button>
+        {props.invite && (
+          <details class="room-prejoin-invite">
+            <summary>Invite people</summary>
+            <InviteDetails meeting={props.meeting} invite={props.invite} />
+          </details>
+        )}
       </div>
     </section>
   );
 }
 
-/** The camera preview (or initials when it is off) with the microphone level, before joining and in the lobby. */
+/**
+ * The pre-join of someone not let in yet: the same checks, next to the server's form (name,
+ * passcode). Submitting that form remembers the choices made here and makes the meeting page join
+ * at once, so nobody sees a second pre-join.
+ */
+export function EntryPreview({ room, ready }: { room: MeetingController; ready: boolean }) {
+  useEffect(() => {
+    const form = document.querySelector<HTMLFormElement>("form.room-entry-form");
+    if (!form) return;
+    const submit = () => room.rememberJoinChoices({ joinNext: true });
+    form.addEventListener("submit", submit);
+    return () => form.removeEventListener("submit", submit);
+  }, []);
+  return (
+    <div class="room-entry-media">
+      {room.problemMessages().map((m) => <p class="notice warn room-problem" role="alert" key={m}>{m}</p>)}
+      <MediaCheck room={room} ready={ready} />
+    </div>
+  );
+}
+
+/** Preview, on/off toggles, devices and the speaker test: what the pre-join, entry and waiting screens share. */
+export function MediaCheck({ room, ready }: { room: MeetingController; ready: boolean }) {
+  const offText = !room.cameraOn.value
+    ? "Camera is off"
+    : room.previewing.value && ready
+    ? "The camera is not available"
+    : "Starting camera…";
+  return (
+    <div class="room-check">
+      <SelfPreview room={room} offText={offText} />
+      <JoinToggles room={room} disabled={!ready} />
+      <DeviceSettings room={room} />
+      <SpeakerTest room={room} disabled={!ready} />
+    </div>
+  );
+}
+
+/** The camera preview (or initials when it is off) with the microphone level. */
 export function SelfPreview({ room, offText }: { room: MeetingController; offText: string }) {
   const video = room.cameraOn.value ? room.localVideo.value : null;
   return (
@@ -51,30 +100,78 @@ export function SelfPreview({ room, offText }: { room: MeetingController; offTex
   );
 }
 
-/** "Join with camera off" / "Join with microphone off", before joining and while waiting in the lobby. */
+/** Camera and microphone on or off for joining (remembered on this device). */
 export function JoinToggles({ room, disabled = false }: { room: MeetingController; disabled?: boolean }) {
+  const micOff = room.audioMuted.value;
+  const camOff = !room.cameraOn.value;
+  const toggles = [
+    {
+      action: "prejoin-mic",
+      off: micOff,
+      icon: micOff ? "mic-off" : "mic",
+      label: micOff ? "Microphone off" : "Microphone on",
+      onClick: () => (room.audioMuted.value = !micOff),
+    },
+    {
+      action: "prejoin-camera",
+      off: camOff,
+      icon: camOff ? "video-off" : "video",
+      label: camOff ? "Camera off" : "Camera on",
+      onClick: () => room.setCameraOn(camOff),
+    },
+  ] as const;
   return (
-    <div class="room-toggles">
-      <label class="room-toggle">
-        <input
-          type="checkbox"
-          checked={!room.cameraOn.value}
-          disabled={disabled}
-          onChange={(e) => room.setCameraOn(!(e.currentTarget as HTMLInputElement).checked)}
-        />{" "}
-        Join with camera off
-      </label>
-      <label class="room-toggle">
-        <input
-          type="checkbox"
-          checked={room.audioMuted.value}
-          disabled={disabled}
-          onChange={(e) => {
-            room.audioMuted.value = (e.currentTarget as HTMLInputElement).checked;
-          }}
-        />{" "}
-        Join with microphone off
-      </label>
+    <div class="room-toggles" role="group" aria-label="Join with">
+      {toggles.map((t) => <OffToggle key={t.action} {...t} disabled={disabled} />)}
+    </div>
+  );
+}
+
+function OffToggle(p: {
+  action: string;
+  off: boolean;
+  icon: IconName;
+  label: string;
+  disabled: boolean;
+  onClick: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      class={`room-control room-toggle${p.off ? " is-off" : ""}`}
+      data-action={p.action}
+      aria-pressed={p.off}
+      disabled={p.disabled}
+      onClick={p.onClick}
+    >
+      <Icon name={p.icon} />
+      <span>{p.label}</span>
+    </button>
+  );
+}
+
+const SPEAKER_TEST_TEXT = {
+  idle: "",
+  playing: "Playing a chime…",
+  played: "Did you hear the chime? If not, choose another speaker or turn the volume up.",
+  failed: "The test sound could not be played on this speaker.",
+} as const;
+
+/** Plays a chime on the chosen speaker and says what to do if it was not heard. */
+export function SpeakerTest({ room, disabled = false }: { room: MeetingController; disabled?: boolean }) {
+  const state = room.speakerTest.value;
+  return (
+    <div class="room-speaker-test">
+      <button
+        type="button"
+        class="button small secondary"
+        data-action="test-speaker"
+        disabled={disabled || state === "playing"}
+        onClick={() => room.testSpeaker()}
+      >
+        <Icon name="volume" /> Test speaker
+      </button>
+      <span class="room-speaker-status" role="status" data-speaker-test={state}>{SPEAKER_TEST_TEXT[state]}</span>
     </div>
   );
 }

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { REACTION_EMOJI } from "../../lib/meetings/client/controller.ts";
+import { Icon } from "./icons.tsx";
 
 const LABELS: Record<string, string> = {
   "👍": "Thumbs up",
@@ -40,7 +41,8 @@ export function ReactionButton({ room }: { room: MeetingController }) {
         data-action="reactions"
         onClick={() => setOpen(!open)}
       >
-        React
+        <Icon name="react" />
+        <span class="room-control-label">React</span>
       </button>
       {open && (
         <span class="room-reaction-bar" role="toolbar" aria-label="Reactions">

@@ -3,6 +3,7 @@
 // microphone and camera, which show when they are off).
 
 import type { ComponentChildren } from "preact";
+import { Icon } from "./icons.tsx";
 
 /** A small button naming its action in `data-action` (what tests and styles find it by). */
 export function SmallButton(
@@ -56,4 +57,25 @@ export function ControlToggle({ on, ...p }: ToggleProps & { on: boolean }) {
  */
 export function DeviceToggle({ off, ...p }: ToggleProps & { off: boolean }) {
   return <ToggleButton {...p} pressed={off} state={off ? " is-off" : ""} />;
+}
+
+/** A side panel's heading with its close button (focus returns to the control bar's toggle). */
+export function PanelHead({ title, panel, onClose }: { title: string; panel: string; onClose: () => void }) {
+  return (
+    <div class="room-panel-head">
+      <h2>{title}</h2>
+      <button
+        type="button"
+        class="room-panel-close"
+        aria-label={`Close ${panel}`}
+        data-action={`close-${panel}`}
+        onClick={() => {
+          onClose();
+          document.querySelector<HTMLElement>(`.room-bar [data-action="${panel}"]`)?.focus();
+        }}
+      >
+        <Icon name="close" />
+      </button>
+    </div>
+  );
 }

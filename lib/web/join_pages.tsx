@@ -4,14 +4,16 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { cleanLine } from "../common/text.ts";
-import { formatMeetingId, parseMeetingId } from "../meetings/store.ts";
+import { formatMeetingId, parseMeetingId, roleOf } from "../meetings/store.ts";
+import { roomSettings } from "../meetings/settings.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { renderPage } from "./render.tsx";
 import { clearCookie, writeCookie } from "./cookies.ts";
 import type { Env } from "./types.ts";
-import { admissionCookie, linkCookie } from "../meetings/join.ts";
+import { admissionCookie, initialAdmissionState, linkCookie } from "../meetings/join.ts";
 import type { JoinRefusal } from "../meetings/join.ts";
 import { JoinForm } from "../../components/JoinForm.tsx";
+import { EntryPage } from "../../components/EntryPage.tsx";
 import { Notice } from "../../components/Form.tsx";
 
 export const ADMISSION_COOKIE_SECONDS = 24 * 60 * 60;
@@ -71,29 +73,26 @@ export function renderMeetingJoin(
   meeting: Meeting,
   o: JoinPageOptions & { askPasscode: boolean },
 ): Response {
+  const user = c.get("user");
+  const signInHref = user ? null : `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
   return renderPage(
     c,
-    <section class="card narrow">
-      <h1>{meeting.title}</h1>
-      <p class="meeting-id">Meeting ID {formatMeetingId(meeting.meetingId)}</p>
-      <JoinForm
-        action={`/m/${meeting.meetingId}/join`}
-        heading={c.get("user") ? "Enter the passcode" : "Join as a guest"}
-        askMeetingId={false}
-        askPasscode={o.askPasscode}
-        askName={!c.get("user")}
-        values={o.values}
-        errors={o.errors}
-        problem={o.problem}
-      />
-      {!c.get("user") && (
-        <p>
-          Have an account? <a href={`/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`}>Sign in</a>{" "}
-          to join with it.
-        </p>
-      )}
-    </section>,
-    { title: meeting.title, status: o.status ?? 200 },
+    <EntryPage
+      meeting={{ meetingId: meeting.meetingId, title: meeting.title, formattedId: formatMeetingId(meeting.meetingId) }}
+      form={{
+        action: `/m/${meeting.meetingId}/join`,
+        askMeetingId: false,
+        askPasscode: o.askPasscode,
+        askName: !user,
+        values: o.values,
+        errors: o.errors,
+        problem: o.problem,
+      }}
+      asksToJoin={initialAdmissionState(meeting, roleOf(meeting, user?.id ?? null)) === "waiting"}
+      locked={roomSettings(meeting).locked}
+      signInHref={signInHref}
+    />,
+    { title: meeting.title, status: o.status ?? 200, styles: ["/static/meeting.css"], frame: "app" },
   );
 }
 

@@ -16,6 +16,11 @@ export interface PageOptions {
   /** Extra stylesheets for this page (after the site's). */
   styles?: string[];
   /**
+   * "app": the page is an app filling the viewport (the meeting): no site header or footer, and
+   * the page itself never scrolls; "site" (default): the site's header, content, footer.
+   */
+  frame?: "site" | "app";
+  /**
    * For a page that, when nobody is signed in, depends on nothing but its path and this key: it
    * is rendered once and reused, with the per-request CSRF token and CSP nonce filled in. Build
    * the key only from validated values (never raw query text), so the cache stays small.
@@ -122,7 +127,7 @@ function renderDocument(
   const info: PageInfo = { user: req.user, csrfToken: req.csrfToken, path: req.path, env: c.get("deps").config.env };
   const { html, script } = renderWithIslands(
     <PageContext.Provider value={info}>
-      <Layout title={opts.title} styles={opts.styles}>{body}</Layout>
+      <Layout title={opts.title} styles={opts.styles} frame={opts.frame}>{body}</Layout>
     </PageContext.Provider>,
     { nonce: req.nonce },
   );

@@ -37,6 +37,7 @@ import {
 } from "../../lib/web/join_pages.tsx";
 import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meeting_access.ts";
 import { isHostRole } from "../../lib/meetings/roles.ts";
+import { roomSettings } from "../../lib/meetings/settings.ts";
 import { meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 
 export const meetingPageRoutes = new Hono<Env>();
@@ -127,13 +128,16 @@ meetingPageRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
 
 /** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
 function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
-  const props = meetingProps(meeting, admission, publicUrl, true, c.get("deps").config);
+  const props: MeetingPageProps = {
+    ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config),
+    waitingReason: roomSettings(meeting).locked ? "locked" : "lobby",
+  };
   return renderPage(
     c,
     <LobbyPage {...props} knockedAt={admission.createdAt}>
       <MeetingRoom {...props} />
     </LobbyPage>,
-    { title: meeting.title, styles: ["/static/meeting.css"] },
+    { title: meeting.title, styles: ["/static/meeting.css"], frame: "app" },
   );
 }
 
@@ -171,6 +175,6 @@ function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, 
     <MeetingPage {...props}>
       <MeetingRoom {...props} />
     </MeetingPage>,
-    { title: meeting.title, styles: ["/static/meeting.css"] },
+    { title: meeting.title, styles: ["/static/meeting.css"], frame: "app" },
   );
 }

@@ -102,6 +102,16 @@ export const roomSendRaw = (p: Page, msg: Record<string, unknown>) =>
 export const roomStats = (p: Page) =>
   p.evaluate(() => (globalThis as unknown as { __talkspace: Hook }).__talkspace.stats()) as Promise<MediaStats>;
 
+/** The browser context's screen: size, and a phone's touch and mobile viewport. */
+export interface PageDevice {
+  viewport: { width: number; height: number };
+  isMobile?: boolean;
+  hasTouch?: boolean;
+}
+
+/** A phone as the issue-13 checks use it (an iPhone 12-sized touch viewport). */
+export const PHONE: PageDevice = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
 export interface MeetingStack {
   ns: NetNs;
   /** http://<namespace address>:<port> of the web app. */
@@ -113,8 +123,11 @@ export interface MeetingStack {
   web: Proc;
   gateway: Proc;
   browser: Browser;
-  /** A fresh browser context (one participant), optionally signed in with a session token. */
-  newPage(sessionToken?: string): Promise<Page>;
+  /**
+   * A fresh browser context (one participant), optionally signed in with a session token; 1000×700
+   * unless `device` says otherwise (e.g. a 390×844 touch phone).
+   */
+  newPage(sessionToken?: string, device?: PageDevice): Promise<Page>;
   /** Console warnings/errors and page errors of every page, for failure messages. */
   consoleLines: string[];
   timings: Record<string, number>;
@@ -264,8 +277,8 @@ export async function startMeetingStack<T>(
       ],
     });
     const b = browser;
-    const newPage = async (sessionToken?: string) => {
-      const context = await b.newContext({ viewport: { width: 1000, height: 700 } });
+    const newPage = async (sessionToken?: string, device?: PageDevice) => {
+      const context = await b.newContext(device ?? { viewport: { width: 1000, height: 700 } });
       contexts.push(context);
       if (sessionToken) await context.addCookies([{ name: "ts_session", value: sessionToken, url: base }]);
       const page = await context.newPage();
@@ -319,6 +332,18 @@ export async function waitForPreJoin(page: Page, who: string) {
   await page.waitForSelector("button.room-join:not([disabled])", { timeout: 20_000 }).catch((err) => {
     throw new Error(`${who}: no pre-join screen (is MeetingRoom rendered on /m/:id?): ${err.message}`);
   });
+  await poll(`${who}'s camera preview`, () => page.evaluate(() => !!document.querySelector("video.room-video")));
+}
+
+/**
+ * Waits for the pre-join of someone not let in yet (a guest's name form): the form and, beside it,
+ * the island's camera preview, hydrated (its toggles enabled).
+ */
+export async function waitForEntryPreview(page: Page, who: string) {
+  await page.waitForSelector("form.room-entry-form", { timeout: 20_000 }).catch((err) => {
+    throw new Error(`${who}: no entry form with the pre-join beside it: ${err.message}`);
+  });
+  await page.waitForSelector("[data-action=prejoin-camera]:not([disabled])", { timeout: 20_000 });
   await poll(`${who}'s camera preview`, () => page.evaluate(() => !!document.querySelector("video.room-video")));
 }
 

@@ -48,6 +48,8 @@ import {
 } from "./devices.ts";
 import type { DeviceLists, MediaProblem } from "./devices.ts";
 import { collectStats } from "./stats.ts";
+import { loadPrefs, savePrefs } from "./prefs.ts";
+import { playChime } from "./chime.ts";
 import type { MediaStats } from "./stats.ts";
 // janus.js and webrtc-adapter are two thirds of the meeting page's JavaScript and only needed once
 // joined: loaded by a dynamic import (its own chunk), started at join time.
@@ -71,6 +73,14 @@ export interface MeetingRoomProps {
    * reload the page on close 4001 (docs/meeting-protocol.md); no media, participants or chat.
    */
   waiting?: boolean;
+  /** Why they wait: the meeting is locked, or its lobby applies to them. */
+  waitingReason?: "locked" | "lobby";
+  /**
+   * The pre-join of someone not let in yet (a guest's name form, a passcode): only the preview,
+   * devices and choices, no socket; the server's form beside it submits, and the meeting page then
+   * joins at once with what was chosen here.
+   */
+  preview?: boolean;
 }
 
 export type Phase =
@@ -86,6 +96,11 @@ export type Phase =
 
 /** Phases after which nothing more happens on this page. */
 const CLOSED_PHASES: ReadonlySet<Phase> = new Set(["left", "ended", "refused", "removed", "denied"]);
+
+/** The side panels; on screens matching NARROW_QUERY they open one at a time, as sheets. */
+export type Panel = "chat" | "participants" | "info" | "settings";
+/** Where panels become sheets (static/meeting.css uses the same width). */
+export const NARROW_QUERY = "(max-width: 40rem)";
 
 /** sessionStorage key: join straight away after the reload that follows being admitted. */
 const autoJoinKey = (meetingId: string) => `ts-autojoin-${meetingId}`;
@@ -115,6 +130,10 @@ export class MeetingController {
   #previewReady: Promise<void> | null = null;
   readonly audioMuted = signal(false);
   readonly cameraOn = signal(true);
+  /** The speaker test on the pre-join screen and in settings. */
+  readonly speakerTest = signal<"idle" | "playing" | "played" | "failed">("idle");
+  /** getDisplayMedia exists (not on phones' browsers): set once hydrated, true until then. */
+  readonly canShareScreen = signal(true);
 
   // The meeting.
   readonly participantId = signal<string | null>(null);
@@ -131,6 +150,10 @@ export class MeetingController {
   readonly showParticipants = signal(false);
   readonly showSettings = signal(false);
   readonly showChat = signal(false);
+  /** The Info panel (meeting details, the invitation for hosts). */
+  readonly showInfo = signal(false);
+  /** Cameras this device has (camera flip is offered when there are two or more). */
+  readonly cameraCount = computed(() => this.devices.value.cameras.length);
 
   // Running the meeting (docs/meeting-protocol.md "Host controls", lobby, hands, reactions, chat).
   readonly settings = signal<RoomSettings>(DEFAULT_ROOM_SETTINGS);
@@ -194,14 +217,53 @@ export class MeetingController {
   /** Starts the camera preview and microphone (asks for permission), then lists devices. */
   async startPreview() {
     this.speakerSelectable.value = canChooseSpeaker();
+    this.canShareScreen.value = typeof navigator.mediaDevices?.getDisplayMedia === "function";
     navigator.mediaDevices?.addEventListener?.("devicechange", this.#onDeviceChange);
+    const prefs = loadPrefs();
+    batch(() => {
+      this.camId.value = prefs.camId;
+      this.micId.value = prefs.micId;
+      this.speakerId.value = prefs.speakerId;
+      if (prefs.cameraOff) this.cameraOn.value = false;
+      if (prefs.micOff) this.audioMuted.value = true;
+    });
     if (this.props.waiting) this.#startLobby();
-    this.#previewReady = this.#capture({ audio: true, video: this.cameraOn.value }).then(() => {
+    this.#previewReady = this.#capture({ audio: true, video: this.cameraOn.value }).then(async (got) => {
+      // A remembered device that is gone (unplugged, another machine's id): the default instead.
+      const retry = { audio: !got.audio && !!prefs.micId, video: !got.video && !!prefs.camId && this.cameraOn.value };
+      if (retry.audio) this.micId.value = undefined;
+      if (retry.video) this.camId.value = undefined;
+      if (retry.audio || retry.video) await this.#capture(retry);
       this.previewing.value = true;
     });
     await this.#previewReady;
     await this.refreshDevices();
-    if (!this.props.waiting && this.#takeAutoJoin()) await this.join();
+    if (!this.props.waiting && !this.props.preview && this.#takeAutoJoin()) await this.join();
+  }
+
+  /**
+   * The choices of the pre-join screen, remembered on this device for the next meeting; with
+   * `joinNext`, the meeting page this person lands on next joins at once (they pressed Join here).
+   */
+  rememberJoinChoices(opts: { joinNext?: boolean } = {}) {
+    savePrefs({ cameraOff: !this.cameraOn.value, micOff: this.audioMuted.value });
+    if (!opts.joinNext) return;
+    try {
+      sessionStorage.setItem(autoJoinKey(this.props.meeting.meetingId), "1");
+    } catch { /* storage off: the meeting page shows its Join button */ }
+  }
+
+  /** Plays a short chime through the chosen speaker, so people know they will hear the others. */
+  async testSpeaker() {
+    if (this.speakerTest.value === "playing") return;
+    this.speakerTest.value = "playing";
+    try {
+      await playChime(this.speakerId.value);
+      this.speakerTest.value = "played";
+    } catch (err) {
+      log("the speaker test failed", err);
+      this.speakerTest.value = "failed";
+    }
   }
 
   #takeAutoJoin(): boolean {
@@ -346,24 +408,29 @@ export class MeetingController {
 
   async chooseMicrophone(deviceId: string) {
     this.micId.value = deviceId;
+    savePrefs({ micId: deviceId });
     if (await this.#switchDevice("microphone")) this.#sendState();
   }
 
   async chooseCamera(deviceId: string) {
     this.camId.value = deviceId;
+    savePrefs({ camId: deviceId });
     if (this.cameraOn.value) await this.#switchDevice("camera");
   }
 
   chooseSpeaker(deviceId: string) {
     this.speakerId.value = deviceId;
+    savePrefs({ speakerId: deviceId });
+    this.speakerTest.value = "idle";
   }
 
   // ---- joining and the meeting ------------------------------------------------------------------
 
   /** Connects the meeting socket, then media. Media problems leave the person in the meeting. */
   async join() {
-    if (this.phase.value !== "prejoin") return;
+    if (this.phase.value !== "prejoin" || this.props.preview) return;
     this.phase.value = "joining";
+    this.rememberJoinChoices();
     // Fetched while the socket says hello; #startMedia awaits it.
     this.#mediaModule ??= import("./janus.ts");
     // Join is enabled as soon as the page hydrates; a quick click must still publish the camera
@@ -638,13 +705,43 @@ export class MeetingController {
   }
 
   setChatOpen(open: boolean) {
+    if (open) this.#onlyPanelOnNarrow("chat");
     this.showChat.value = open;
     if (open) this.chat.value = markChatRead(this.chat.value);
   }
 
   setParticipantsOpen(open: boolean) {
+    if (open) this.#onlyPanelOnNarrow("participants");
     this.showParticipants.value = open;
     if (open) this.unseenKnocks.value = 0;
+  }
+
+  /** Opens or closes a side panel (on a phone, a sheet: opening one closes the others). */
+  togglePanel(panel: Panel) {
+    if (panel === "chat") return this.setChatOpen(!this.showChat.value);
+    if (panel === "participants") return this.setParticipantsOpen(!this.showParticipants.value);
+    const shown = panel === "info" ? this.showInfo : this.showSettings;
+    if (!shown.value) this.#onlyPanelOnNarrow(panel);
+    shown.value = !shown.value;
+  }
+
+  /** Side by side on wide screens; on narrow ones panels are sheets over the video, one at a time. */
+  #onlyPanelOnNarrow(keep: Panel) {
+    if (!globalThis.matchMedia?.(NARROW_QUERY).matches) return;
+    batch(() => {
+      if (keep !== "chat") this.showChat.value = false;
+      if (keep !== "participants") this.showParticipants.value = false;
+      if (keep !== "info") this.showInfo.value = false;
+      if (keep !== "settings") this.showSettings.value = false;
+    });
+  }
+
+  /** The next camera (front / back on a phone), for the camera flip button. */
+  async flipCamera() {
+    const cams = this.devices.value.cameras;
+    if (cams.length < 2) return;
+    const at = cams.findIndex((c) => c.deviceId === this.camId.value);
+    await this.chooseCamera(cams[(at + 1) % cams.length].deviceId);
   }
 
   /** The person answered the host's "please unmute" prompt. */
@@ -946,7 +1043,7 @@ export class MeetingController {
     if (CLOSED_PHASES.has(this.phase.value)) return;
     clearInterval(this.#reactionTimer);
     this.#reactionTimer = undefined;
-    this.#media?.close();
+    this.#media?.close({ serverEnded: phase !== "left" });
     this.#media = null;
     this.#socket?.close();
     this.#socket = null;

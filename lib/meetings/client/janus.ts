@@ -225,13 +225,18 @@ export class MediaSession {
     await this.#build();
   }
 
-  /** Leaves the room and closes the session; local tracks are the caller's to stop. */
-  close() {
+  /**
+   * Leaves the room and closes the session; local tracks are the caller's to stop. `serverEnded`
+   * when the server already ended us (meeting ended, removed, refused): our Janus token is revoked
+   * then, so nothing is sent with it (a `destroy` would be answered 403 and the client's keepalives
+   * would go on being refused); the WebSocket is only closed, and Janus drops the session itself.
+   */
+  close(opts: { serverEnded?: boolean } = {}) {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#rebuildTimer);
     for (const t of this.#iceTimers.values()) clearTimeout(t);
-    this.#teardown(true);
+    this.#teardown(!opts.serverEnded);
     this.#setStatus("closed");
   }
 

@@ -1,0 +1,62 @@
+// The pre-join screen of someone not let in yet (a guest with an invitation link, or a member who
+// still needs the passcode): the meeting's name, the in-meeting island's checks (camera preview,
+// microphone level, devices, speaker test, camera / microphone off) and beside them the server's
+// form (name, passcode) whose button says whether a host has to let them in. Without JavaScript the
+// form alone still works.
+
+import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
+import { MeetingRoom } from "../islands/mod.ts";
+import { JoinForm } from "./JoinForm.tsx";
+import type { JoinFormProps } from "./JoinForm.tsx";
+
+export interface EntryPageProps {
+  meeting: MeetingRoomProps["meeting"];
+  form: JoinFormProps;
+  /** A host lets people in (lobby or lock): the button says "Ask to join". */
+  asksToJoin: boolean;
+  locked: boolean;
+  /** Where a guest signs in instead (null when signed in). */
+  signInHref: string | null;
+}
+
+export function EntryPage(p: EntryPageProps) {
+  const room: MeetingRoomProps = {
+    meeting: p.meeting,
+    me: { participantName: p.form.values?.name ?? "", role: "guest" },
+    invite: null,
+    socketPath: "",
+    mediaPath: "",
+    preview: true,
+  };
+  return (
+    <div class="room-start room-entry-page">
+      <header class="room-start-head">
+        <h1>{p.meeting.title}</h1>
+        <p class="meeting-id">Meeting ID {p.meeting.formattedId}</p>
+      </header>
+      <div class="room-prejoin">
+        <div id="meeting-root" data-meeting-id={p.meeting.meetingId} class="meeting-app">
+          <MeetingRoom {...room} />
+        </div>
+        <div class="room-prejoin-side">
+          {p.locked && (
+            <p class="notice warn room-locked-notice" data-locked="true">
+              This meeting is locked: a host has to let you in after you ask to join.
+            </p>
+          )}
+          <JoinForm
+            {...p.form}
+            heading="Ready to join?"
+            submitLabel={p.asksToJoin ? "Ask to join" : "Join now"}
+            formClass="room-entry-form"
+          />
+          {p.signInHref && (
+            <p>
+              Have an account? <a href={p.signInHref}>Sign in</a> to join with it.
+            </p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
