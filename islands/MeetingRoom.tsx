@@ -17,6 +17,7 @@ import { EntryPreview, PreJoin, SpeakerTest } from "./meeting/PreJoin.tsx";
 import { Stage } from "./meeting/Stage.tsx";
 import { PanelHead, SmallButton } from "./meeting/buttons.tsx";
 import { InfoPanel } from "./meeting/InfoPanel.tsx";
+import { ShortcutsDialog, useShortcuts } from "./meeting/Shortcuts.tsx";
 
 export type { MeetingRoomProps };
 
@@ -110,8 +111,16 @@ export default function MeetingRoom(props: MeetingRoomProps) {
       </div>
     );
   }
+  return <InMeeting room={room} />;
+}
+
+/** The meeting itself: stage, alerts, panels, control bar, the shortcut keys and their dialog. */
+function InMeeting({ room }: { room: MeetingController }) {
+  useShortcuts(room);
+  const phase = room.phase.value;
   const banner = room.banner.value;
   const prompt = room.unmutePrompt.value;
+  const said = room.announcement.value;
   const panels = room.showParticipants.value || room.showChat.value || room.showSettings.value || room.showInfo.value;
   return (
     <div class="room room-app" data-phase={phase}>
@@ -154,12 +163,27 @@ export default function MeetingRoom(props: MeetingRoomProps) {
                 <PanelHead title="Settings" panel="settings" onClose={() => room.togglePanel("settings")} />
                 <DeviceSettings room={room} />
                 <SpeakerTest room={room} />
+                <p>
+                  <button
+                    type="button"
+                    class="button small secondary"
+                    data-action="shortcuts"
+                    onClick={() => (room.shortcutsOpen.value = true)}
+                  >
+                    Keyboard shortcuts
+                  </button>
+                </p>
               </aside>
             )}
           </div>
         )}
       </div>
       <Controls room={room} />
+      <ShortcutsDialog room={room} />
+      {/* What a screen reader hears as the meeting goes on (joins, leaves, hands, messages). */}
+      <div class="sr-only" aria-live="polite" data-announcer>
+        {said && <p key={said.n}>{said.text}</p>}
+      </div>
     </div>
   );
 }

@@ -139,6 +139,40 @@ Deno.test({
         `the video fills the height: ${JSON.stringify(stage)}`,
       );
       assert.equal(await hostPage.$(".site-header"), null, "no site header in the meeting");
+
+      // ---- keyboard: M mutes, ? lists the keys, a changed key works, typing never triggers one, off is off
+      const muted = async () => (await state(hostPage)).audioMuted === true;
+      assert.equal(await muted(), false);
+      await hostPage.keyboard.press("m");
+      await poll("M to mute the host", muted);
+      await hostPage.keyboard.press("?");
+      await hostPage.waitForSelector("dialog.room-shortcuts[open]");
+      await hostPage.click("[data-change-shortcut=mute]");
+      await hostPage.keyboard.press("v");
+      assert.match((await hostPage.textContent(".room-shortcut-problem")) ?? "", /already used/, "V is the camera's");
+      await hostPage.keyboard.press("k");
+      assert.equal(await hostPage.textContent("[data-shortcut=mute] kbd"), "K");
+      await hostPage.click("[data-action=close-shortcuts]");
+      await hostPage.waitForSelector("dialog.room-shortcuts:not([open])", { state: "attached" });
+      await hostPage.keyboard.press("m"); // not a shortcut any more: if it still muted, K below would unmute
+      await hostPage.keyboard.press("k");
+      await poll("K to unmute the host", async () => !(await muted()));
+      await hostPage.click("[data-action=chat]");
+      await hostPage.type(".room-chat-input", "kkk");
+      assert.equal(await muted(), false, "typing K in the chat box is typing");
+      await hostPage.fill(".room-chat-input", "");
+      await hostPage.click("[data-action=close-chat]");
+      await hostPage.keyboard.press("?");
+      await hostPage.waitForSelector("dialog.room-shortcuts[open]");
+      await hostPage.uncheck("input[name=shortcuts-enabled]");
+      await hostPage.click("[data-action=close-shortcuts]");
+      await hostPage.waitForSelector("dialog.room-shortcuts:not([open])", { state: "attached" });
+      await hostPage.keyboard.press("k"); // off: nothing; the button below then mutes
+      await hostPage.click(".room-bar [data-action=mute]");
+      await poll("the button to mute the host", muted);
+      await hostPage.click(".room-bar [data-action=mute]");
+      await poll("the button to unmute the host", async () => !(await muted()));
+
       await hostPage.click("[data-action=info]");
       assert.match((await hostPage.textContent(".room-info .invite-url")) ?? "", new RegExp(`/m/${meeting.meetingId}`));
       assert.equal(await hostPage.textContent(".room-info .invite-passcode"), meeting.passcode);
@@ -179,6 +213,12 @@ Deno.test({
       await hostPage.click(".room-knock [data-action=admit]");
       // Let in: the page reloads into the meeting and joins by itself, with the camera still off.
       const phoneState = await waitInMeeting(phone, "phone guest", 45_000);
+      const announced = (text: string) =>
+        poll(
+          `the host's screen reader to hear "${text}"`,
+          async () => ((await hostPage.textContent("[data-announcer]")) ?? "").includes(text),
+        );
+      await announced("Phil Phone joined");
       assert.equal(phoneState.cameraOn, false, "the pre-join's camera-off choice holds in the meeting");
       assert.equal(await phone.$("button.room-join:not([disabled])"), null, "no second pre-join");
       await assertOnScreen(phone, "phone at 390×844", PHONE_CONTROLS);
@@ -199,6 +239,7 @@ Deno.test({
         const chat = (await state(hostPage)).chat as { from: string; text: string }[];
         return chat.some((m) => m.text === text && m.from === phoneState.participantId);
       });
+      await announced(`Message from Phil Phone: ${text}`);
       await phone.tap("[data-action=participants]");
       assert.equal(await phone.$(".room-chat"), null, "on a phone one sheet at a time");
       await phone.tap("[data-action=close-participants]");

@@ -50,6 +50,9 @@ import type { DeviceLists, MediaProblem } from "./devices.ts";
 import { collectStats } from "./stats.ts";
 import { loadPrefs, savePrefs } from "./prefs.ts";
 import { playChime } from "./chime.ts";
+import { announcementFor } from "./announce.ts";
+import { DEFAULT_SHORTCUTS, loadShortcuts, saveShortcuts } from "./shortcuts.ts";
+import type { KeyCombo, ShortcutAction, ShortcutPrefs } from "./shortcuts.ts";
 import type { MediaStats } from "./stats.ts";
 // janus.js and webrtc-adapter are two thirds of the meeting page's JavaScript and only needed once
 // joined: loaded by a dynamic import (its own chunk), started at join time.
@@ -152,6 +155,11 @@ export class MeetingController {
   readonly showChat = signal(false);
   /** The Info panel (meeting details, the invitation for hosts). */
   readonly showInfo = signal(false);
+  /** The last thing said to screen readers (the live region re-reads when `n` changes). */
+  readonly announcement = signal<{ n: number; text: string } | null>(null);
+  /** Keyboard shortcuts (defaults until the page runs: what this device remembered). */
+  readonly shortcuts = signal<ShortcutPrefs>({ enabled: true, keys: { ...DEFAULT_SHORTCUTS } });
+  readonly shortcutsOpen = signal(false);
   /** Cameras this device has (camera flip is offered when there are two or more). */
   readonly cameraCount = computed(() => this.devices.value.cameras.length);
 
@@ -220,6 +228,7 @@ export class MeetingController {
     this.canShareScreen.value = typeof navigator.mediaDevices?.getDisplayMedia === "function";
     navigator.mediaDevices?.addEventListener?.("devicechange", this.#onDeviceChange);
     const prefs = loadPrefs();
+    this.shortcuts.value = loadShortcuts();
     batch(() => {
       this.camId.value = prefs.camId;
       this.micId.value = prefs.micId;
@@ -736,6 +745,51 @@ export class MeetingController {
     });
   }
 
+  /** What a keyboard shortcut does (the island listens for the keys, lib/meetings/client/shortcuts.ts). */
+  runShortcut(action: ShortcutAction) {
+    const muted = this.audioMuted.value || !this.localAudio.value;
+    const cameraOn = this.cameraOn.value && this.localVideo.value !== null;
+    switch (action) {
+      case "mute":
+        return void this.setAudioMuted(!muted);
+      case "camera":
+        return void this.setCameraOn(!cameraOn);
+      case "screen":
+        return this.canShareScreen.value ? void this.toggleScreen() : undefined;
+      case "hand":
+        return void this.toggleHand();
+      case "chat":
+        return this.togglePanel("chat");
+      case "participants":
+        return this.togglePanel("participants");
+      case "leave":
+        return this.leave();
+      case "help":
+        this.shortcutsOpen.value = true;
+    }
+  }
+
+  setShortcut(action: ShortcutAction, combo: KeyCombo) {
+    this.#saveShortcuts({ ...this.shortcuts.value, keys: { ...this.shortcuts.value.keys, [action]: combo } });
+  }
+
+  setShortcutsEnabled(enabled: boolean) {
+    this.#saveShortcuts({ ...this.shortcuts.value, enabled });
+  }
+
+  resetShortcuts() {
+    this.#saveShortcuts({ enabled: true, keys: { ...DEFAULT_SHORTCUTS } });
+  }
+
+  #saveShortcuts(prefs: ShortcutPrefs) {
+    this.shortcuts.value = prefs;
+    saveShortcuts(prefs);
+  }
+
+  #announce(text: string) {
+    this.announcement.value = { n: (this.announcement.value?.n ?? 0) + 1, text };
+  }
+
   /** The next camera (front / back on a phone), for the camera flip button. */
   async flipCamera() {
     const cams = this.devices.value.cameras;
@@ -949,6 +1003,8 @@ export class MeetingController {
         }
       }
     });
+    const said = announcementFor(msg, before, mine);
+    if (said) this.#announce(said);
     const effect = myModeration(msg, mine);
     if (!effect) return;
     if (effect.notice) this.#notice(effect.mute ? "The host muted you" : effect.notice);
