@@ -221,7 +221,7 @@ Deno.test("API: create, patch and delete a series and one occurrence; bad input 
       [{ startsAt: "2027-03-01T09:00:00Z" }, "startsAt"],
       [{ timeZone: "Nowhere/City" }, "timeZone"],
       [{ durationMinutes: -5 }, "durationMinutes"],
-      [{ recurrence: "FREQ=WEEKLY" }, "recurrence"],
+      [{ recurrence: "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" }, "recurrence"],
       [{ recurrence: "FREQ=SOMETIMES;COUNT=3" }, "recurrence"],
       [{ recurrence: "garbage" }, "recurrence"],
       [{ recurrence: "FREQ=DAILY;UNTIL=20350101T000000Z" }, "recurrence"],
@@ -265,7 +265,8 @@ Deno.test("API: create, patch and delete a series and one occurrence; bad input 
     assert.equal(p.schedule.durationMinutes, 45);
     assert.equal(p.schedule.sequence, 1);
     assert.equal(
-      (await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, { recurrence: "FREQ=DAILY" }, auth)).status,
+      (await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, { recurrence: "FREQ=DAILY;COUNT=9000" }, auth))
+        .status,
       422,
     );
 
@@ -358,6 +359,54 @@ Deno.test("dashboard Upcoming: next 14 days in the viewer's zone, Join live from
     assert.equal([...html.matchAll(/class="button upcoming-join"/g)].length, 1, "only the meeting within 10 minutes");
     assert.ok(html.includes(`/m/${a.meeting.meetingId}?pwd=`));
     assert.ok(html.includes('href="/meetings/new"'), "Schedule a meeting");
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("API: POST /api/v1/meetings takes a rule without UNTIL or COUNT; it is in the feed as is and on the dashboard", async () => {
+  const t = await makeTestApp();
+  try {
+    const { user, client } = await person(t, "Nell", { timeZone: "Europe/Berlin" });
+    const { secret: token } = await createApiToken(t.kv, user.id, "test");
+    const api = t.client();
+    const auth = { authorization: `Bearer ${token}` };
+    // Every Tuesday from next week on, never ending.
+    const start = toLocal("Europe/Berlin", Date.now() + 7 * 86_400_000);
+    const startsAt = `${start.year}-${String(start.month).padStart(2, "0")}-${
+      String(start.day).padStart(2, "0")
+    }T09:00:00`;
+    const created = await api.sendJson("POST", "/api/v1/meetings", {
+      title: "Forever weekly",
+      startsAt,
+      timeZone: "Europe/Berlin",
+      durationMinutes: 30,
+      recurrence: "FREQ=WEEKLY",
+    }, auth);
+    assert.equal(created.status, 201, await created.clone().text());
+    const c = await created.json();
+    assert.match(c.schedule.recurrence, /^FREQ=WEEKLY;BYDAY=[A-Z]{2}$|^FREQ=WEEKLY$/);
+    assert.equal(c.schedule.nextOccurrences.length, 5);
+
+    // Fifty years on it still has its meetings, found without walking the series.
+    const far = await listOccurrences(t.kv, c.meetingId, Date.UTC(2076, 0, 1), Date.UTC(2076, 1, 1));
+    assert.ok(far.length >= 4 && far.length <= 5, `${far.length} meetings in January 2076`);
+
+    // The feed carries the rule as is: no UNTIL, no COUNT; ical.js reads it as a series without end.
+    const { feedUrl } = await (await api.request("/api/v1/calendar", { headers: auth })).json();
+    const feed = await api.get(new URL(feedUrl).pathname);
+    assert.equal(feed.status, 200);
+    const text = await feed.text();
+    const rule = /^RRULE:(.*)$/m.exec(text)?.[1]?.trim();
+    assert.ok(rule && !/UNTIL|COUNT/.test(rule), `RRULE:${rule}`);
+    const cal = new ICAL.Component(ICAL.parse(text));
+    const ev = new ICAL.Event(cal.getFirstSubcomponent("vevent")!);
+    assert.ok(ev.isRecurring() && ev.getRecurrenceTypes().WEEKLY);
+    assert.equal((ev.component.getFirstPropertyValue("rrule") as ICAL.Recur).isFinite(), false);
+
+    // The dashboard lists the next one.
+    const dash = await (await client.get("/dashboard")).text();
+    assert.ok(dash.includes("Forever weekly"), "on the dashboard");
   } finally {
     t.close();
   }
