@@ -334,29 +334,6 @@ export function nextInSeries(
   return expandSeries(series, fromMs, Infinity, { limit: 1 })[0] ?? null;
 }
 
-/** A short description of a rule for people ("Weekly on Mon, Wed until 2026-12-31", "Daily, 10 times"). */
-export function describeRrule(rrule: string | null, zone: string): string {
-  if (!rrule) return "Does not repeat";
-  const r = ICAL.Recur.fromString(rrule);
-  const names: Record<string, string> = { MO: "Mon", TU: "Tue", WE: "Wed", TH: "Thu", FR: "Fri", SA: "Sat", SU: "Sun" };
-  const byday = (r.parts.BYDAY as string[] | undefined) ?? [];
-  let what: string;
-  if (r.freq === "WEEKLY" && byday.join(",") === "MO,TU,WE,TH,FR") what = "Every weekday";
-  else if (r.freq === "WEEKLY") {
-    what = `Weekly${byday.length ? " on " + byday.map((d) => names[d] ?? d).join(", ") : ""}`;
-  } else what = r.freq ? r.freq[0] + r.freq.slice(1).toLowerCase() : "Repeats";
-  if (r.interval > 1) what += ` (every ${r.interval})`;
-  if (r.count) return `${what}, ${r.count} times`;
-  if (r.until) {
-    const u = r.until;
-    const local = u.zone === ICAL.Timezone.utcTimezone
-      ? toLocal(zone, Date.UTC(u.year, u.month - 1, u.day, u.hour, u.minute, u.second))
-      : localOf(u);
-    return `${what} until ${formatLocal(local).slice(0, 10)}`;
-  }
-  return what;
-}
-
 const parsedRules = new Map<string, Map<string, string>>();
 
 /** The NAME=VALUE parts of a stored (validated) rule, parsed once per distinct rule. */

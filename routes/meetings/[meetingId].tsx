@@ -16,7 +16,7 @@ import type { FormValues } from "../../lib/web/validate.ts";
 import { buildFeed, meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 import { formatWhen, sipHostOf, UnverifiedOrganizer } from "../../lib/scheduling/invitations.ts";
 import { occurrencesOf } from "../../lib/scheduling/occurrences.ts";
-import { describeRrule } from "../../lib/scheduling/recurrence.ts";
+import { summarizeRecurrence } from "../../lib/scheduling/summary.ts";
 import { getSchedule } from "../../lib/scheduling/schedule.ts";
 import type { Schedule } from "../../lib/scheduling/schedule.ts";
 import { cancelOccurrence, cancelSeries, changeOccurrence, changeSeries } from "../../lib/scheduling/service.ts";
@@ -128,7 +128,7 @@ function schedulePage(
           <dt>When</dt>
           <dd>{formatWhen(schedule.startsAt, schedule.timeZone)}, {schedule.durationMinutes} minutes</dd>
           <dt>Repeats</dt>
-          <dd>{describeRrule(schedule.rrule, schedule.timeZone)}</dd>
+          <dd class="schedule-recurrence">{summarizeRecurrence(schedule)}</dd>
           <dt>Meeting ID</dt>
           <dd>{formatMeetingId(meeting.meetingId)}</dd>
           <dt>Passcode</dt>
@@ -222,7 +222,7 @@ function schedulePage(
               <ScheduleFields
                 values={opts.values ?? editValues(meeting, schedule)}
                 errors={opts.errors ?? {}}
-                editing={schedule.rrule ? describeRrule(schedule.rrule, schedule.timeZone) : undefined}
+                editing={schedule.rrule ? summarizeRecurrence(schedule) : undefined}
               />
               <button type="submit">Save and notify invitees</button>
             </Form>
