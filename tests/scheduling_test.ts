@@ -131,6 +131,12 @@ Deno.test("schedule form: creates meeting + schedule, invites, RSVP accept/decli
     assert.equal(t.mailer.sent.length, 2);
     assert.equal(t.mailer.last("pia@example.org").calendar?.method, "REQUEST");
     ICAL.parse(t.mailer.last("pia@example.org").calendar!.content); // parses
+    assert.ok(
+      t.mailer.last("pia@example.org").text.includes(
+        "Repeats: Every Monday and Wednesday at 09:00, New York time, 6 times",
+      ),
+      "the invitation says the rule in words",
+    );
 
     // Pia accepts, Quinn declines, through their links.
     const pia = t.client();
@@ -407,6 +413,134 @@ Deno.test("API: POST /api/v1/meetings takes a rule without UNTIL or COUNT; it is
     // The dashboard lists the next one.
     const dash = await (await client.get("/dashboard")).text();
     assert.ok(dash.includes("Forever weekly"), "on the dashboard");
+  } finally {
+    t.close();
+  }
+});
+
+/** What a browser would submit from a page's form as it stands: inputs, checked boxes and radios, selected options. */
+function formDefaults(html: string, action: string): Record<string, string> {
+  const form = new RegExp(`<form[^>]*action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(html)?.[1];
+  assert.ok(form, `a form posting to ${action}`);
+  const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+  const has = (tag: string, name: string) => new RegExp(`\\s${name}(\\s|>|=|/)`).test(tag);
+  const decode = (s: string) =>
+    s.replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  const out: Record<string, string> = {};
+  for (const [tag] of form.matchAll(/<input[^>]*>/g)) {
+    const name = attr(tag, "name");
+    const type = attr(tag, "type") ?? "text";
+    if (!name) continue;
+    if ((type === "checkbox" || type === "radio") && !has(tag, "checked")) continue;
+    out[name] = decode(attr(tag, "value") ?? (type === "checkbox" ? "on" : ""));
+  }
+  for (const [, open, body] of form.matchAll(/<select([^>]*)>([\s\S]*?)<\/select>/g)) {
+    const selected = /<option value="([^"]*)" selected/.exec(body) ?? /<option value="([^"]*)"/.exec(body);
+    out[attr(open, "name")!] = decode(selected![1]);
+  }
+  for (const [, open, body] of form.matchAll(/<textarea([^>]*)>([\s\S]*?)<\/textarea>/g)) {
+    out[attr(open, "name")!] = decode(body);
+  }
+  return out;
+}
+
+Deno.test("schedule form: a weekly meeting with exactly the form's defaults is scheduled, never ends, and is shown in words", async () => {
+  const t = await app();
+  try {
+    const { client, user } = await person(t, "Wes", { timeZone: "America/New_York" });
+    const html = await (await client.get("/meetings/new")).text();
+    assert.match(html, /<input id="f-date" name="date" type="date"/, "a native date picker");
+    assert.match(html, /<input id="f-time" name="time" type="time"[^>]*step="300"/, "a native time picker");
+    assert.match(html, /<select id="f-duration" name="duration"[\s\S]*?<option value="30" selected>30 min<\/option>/);
+    assert.match(html, /<input type="radio" name="ends" value="never" checked/, "a repeat ends never by default");
+    const defaults = formDefaults(html, "/meetings/new");
+    assert.equal(defaults.repeat, "none", "does not repeat by default");
+    assert.equal(defaults.timeZone, "America/New_York", "the person's own zone");
+    assert.equal(defaults.duration, "30");
+    assert.match(defaults.time, /^\d\d:(00|30)$/, "on a full half hour");
+    // The wall clock read as if UTC, against New York's wall clock now.
+    const start = Date.parse(`${defaults.date}T${defaults.time}:00Z`); // wall clock as if UTC, compared to New York's wall clock now
+    const nowNy = toLocal("America/New_York", Date.now());
+    const nowWall = Date.UTC(nowNy.year, nowNy.month - 1, nowNy.day, nowNy.hour, nowNy.minute);
+    assert.ok(
+      start > nowWall && start <= nowWall + 31 * 60_000,
+      `${defaults.date} ${defaults.time} is the next half hour`,
+    );
+
+    const res = await client.postForm("/meetings/new", { ...defaults, title: "Weekly defaults", repeat: "weekly" });
+    assert.equal(
+      res.status,
+      303,
+      await res.clone().text().then((h) => /class="error"[^>]*>([^<]*)/.exec(h)?.[1] ?? ""),
+    );
+    const meetingId = /\/meetings\/(\d{10})\/schedule/.exec(res.headers.get("location")!)![1];
+    const schedule = (await getSchedule(t.kv, meetingId))!;
+    const weekday = new Intl.DateTimeFormat("en-GB", { weekday: "long", timeZone: "UTC" }).format(
+      new Date(`${defaults.date}T00:00:00Z`),
+    );
+    assert.equal(schedule.rrule, `FREQ=WEEKLY;BYDAY=${weekday.slice(0, 2).toUpperCase()}`, "no UNTIL, no COUNT");
+
+    // The schedule page says it in words.
+    const page = await (await client.get(`/meetings/${meetingId}/schedule`)).text();
+    assert.ok(
+      page.includes(`Every ${weekday} at ${defaults.time}, New York time`),
+      "the summary on the meeting's page",
+    );
+    // It is on the dashboard (the first meeting is within the next half hour)…
+    const dash = await (await client.get("/dashboard")).text();
+    assert.ok(dash.includes("Weekly defaults"));
+    // …and its occurrences go on a year from now.
+    const later = await listOccurrences(t.kv, meetingId, Date.now() + 365 * 86_400_000, Date.now() + 372 * 86_400_000);
+    assert.equal(later.length, 1, "one a week, a year on");
+    assert.equal(user.timeZone, "America/New_York");
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("schedule form: invalid dates and times get field messages, the values are kept, nothing is saved", async () => {
+  const t = await app();
+  try {
+    const { client } = await person(t, "Xia");
+    const good = {
+      title: "X",
+      date: "2027-01-05",
+      time: "09:00",
+      timeZone: "America/New_York",
+      duration: "30",
+      repeat: "weekly",
+      ends: "never",
+    };
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ date: "05/01/2027" }, "date", /YYYY-MM-DD/],
+      [{ date: "2027-02-30" }, "date", /real date/],
+      [{ time: "25:00" }, "time", /HH:MM/],
+      [{ time: "9am" }, "time", /HH:MM/],
+      [{ ends: "until", until: "" }, "until", /last date/],
+      [{ ends: "until", until: "2027-13-01" }, "until", /last date/],
+      [{ ends: "until", until: "2026-01-01" }, "until", /end after its first meeting/],
+      [{ ends: "count", count: "0" }, "count", /how many meetings/],
+      [{ duration: "ninety" }, "duration", /minutes/],
+    ];
+    for (const [patch, field, message] of cases) {
+      const res = await client.postForm("/meetings/new", { ...good, ...patch });
+      assert.equal(res.status, 422, JSON.stringify(patch));
+      const html = await res.text();
+      const err = new RegExp(`id="f-${field}-error">([^<]*)<`).exec(html);
+      assert.ok(err, `a message next to ${field} for ${JSON.stringify(patch)}`);
+      assert.match(err[1], message, JSON.stringify(patch));
+      const kept = formDefaults(html, "/meetings/new");
+      for (const [name, value] of Object.entries(patch)) {
+        if (name !== "duration") assert.equal(kept[name], value, `${name} kept as typed`);
+      }
+    }
+    // The form, re-rendered, says what the repetition fields mean.
+    const untitled = await client.postForm("/meetings/new", { ...good, title: "" });
+    assert.equal(untitled.status, 422);
+    assert.match(await untitled.text(), /<strong>Summary:<\/strong> Every Tuesday at 09:00, New York time/);
+    assert.equal(await countSchedules(t), 0);
+    // Seconds from a time picker with a finer step are accepted.
+    assert.equal((await client.postForm("/meetings/new", { ...good, time: "09:00:00" })).status, 303);
   } finally {
     t.close();
   }

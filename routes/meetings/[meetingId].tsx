@@ -77,7 +77,7 @@ function editValues(meeting: Meeting, s: Schedule): FormValues {
     timeZone: s.timeZone,
     duration: String(s.durationMinutes),
     repeat: s.rrule ? "keep" : "none",
-    ends: "until",
+    ends: "never",
     invitees: s.invitees.map((i) => i.email).join("\n"),
   };
   if (meeting.settings.lobby) v.lobby = "on";
