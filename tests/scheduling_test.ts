@@ -12,7 +12,8 @@ import { requireUser } from "../lib/web/middleware.ts";
 import { createScheduledMeetingFromApi } from "../routes/api/v1/meetings.ts";
 import { createScheduledMeeting, getSchedule } from "../lib/scheduling/schedule.ts";
 import { listOccurrences, onScheduleChange, peopleFor } from "../lib/scheduling/occurrences.ts";
-import { toLocal } from "../lib/scheduling/tz.ts";
+import { formatLocal, toLocal } from "../lib/scheduling/tz.ts";
+import { createMeeting, updateMeeting } from "../lib/meetings/store.ts";
 
 async function person(t: TestApp, name: string, opts: { verified?: boolean; timeZone?: string } = {}) {
   const u = await createUser(t.kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "x" });
@@ -362,7 +363,11 @@ Deno.test("dashboard Upcoming: next 14 days in the viewer's zone, Join live from
     const tokyo = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
     const minute = Math.floor(soon / 60_000) * 60_000;
     assert.ok(html.includes(tokyo.format(new Date(minute))), "shown in the viewer's time zone");
-    assert.equal([...html.matchAll(/class="button upcoming-join"/g)].length, 1, "only the meeting within 10 minutes");
+    assert.equal(
+      [...html.matchAll(/class="button small meeting-join"/g)].length,
+      1,
+      "only the meeting within 10 minutes",
+    );
     assert.ok(html.includes(`/m/${a.meeting.meetingId}?pwd=`));
     assert.ok(html.includes('href="/meetings/new"'), "Schedule a meeting");
   } finally {
@@ -541,6 +546,122 @@ Deno.test("schedule form: invalid dates and times get field messages, the values
     assert.equal(await countSchedules(t), 0);
     // Seconds from a time picker with a finer step are accepted.
     assert.equal((await client.postForm("/meetings/new", { ...good, time: "09:00:00" })).status, 303);
+  } finally {
+    t.close();
+  }
+});
+
+/** The dashboard's row for one meeting (the first when it has several occurrences), within the named list. */
+function dashboardRow(html: string, list: "upcoming-list" | "recent-list", meetingId: string): string {
+  const ul = new RegExp(`<ul class="meeting-rows ${list}">([\\s\\S]*?)</ul>`).exec(html)?.[1] ?? "";
+  const row = new RegExp(`<li class="meeting-row[^"]*" data-meeting-id="${meetingId}">([\\s\\S]*?)</li>`).exec(ul)?.[1];
+  assert.ok(row, `${meetingId} in ${list}`);
+  return row;
+}
+
+Deno.test("dashboard lists: states, one Schedule button, and actions by role", async () => {
+  const t = await app();
+  try {
+    const { user: host, client: hostClient } = await person(t, "Hana", { timeZone: "Europe/Berlin" });
+    const { client: guestClient } = await person(t, "Gus", { timeZone: "Europe/Berlin" });
+    const wall = (ms: number) => formatLocal(toLocal("Europe/Berlin", Math.floor(ms / 60_000) * 60_000));
+    const mk = (title: string, ms: number, rrule: string | null = null) =>
+      createScheduledMeeting(t.kv, {
+        hostId: host.id,
+        title,
+        startsAt: wall(ms),
+        timeZone: "Europe/Berlin",
+        durationMinutes: 30,
+        rrule,
+        description: "",
+        invitees: ["gus@example.org"],
+        uidDomain: "localhost",
+      });
+    const soon = await mk("Soon sync", Date.now() + 5 * 60_000);
+    const later = await mk("Weekly later", Date.now() + 2 * 86_400_000, "FREQ=WEEKLY");
+    const instant = await createMeeting(t.kv, { hostId: host.id, title: "Instant never started" });
+    const done = await createMeeting(t.kv, { hostId: host.id, title: "Finished one" });
+    await updateMeeting(t.kv, done.id, () => ({
+      status: "ended",
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      endedAt: new Date(Date.now() - 1_800_000).toISOString(),
+    }));
+
+    const html = await (await hostClient.get("/dashboard")).text();
+    assert.equal([...html.matchAll(/href="\/meetings\/new"/g)].length, 1, "one Schedule a meeting");
+    assert.match(html, /<a class="button" href="\/meetings\/new">Schedule a meeting<\/a>/);
+    assert.ok(!/<li class="meeting-card/.test(html) && !/>Open</.test(html), "no bare 'Open' rows");
+
+    const soonRow = dashboardRow(html, "upcoming-list", soon.meeting.meetingId);
+    assert.match(soonRow, />Starting soon</);
+    assert.match(soonRow, /class="button small meeting-join" href="http:\/\/localhost:8000\/m\/\d{10}\?pwd=/);
+    assert.match(soonRow, /Copy link/, "the CopyButton island");
+    assert.ok(soonRow.includes(`href="/meetings/${soon.meeting.meetingId}/schedule#edit"`), "Edit for the host");
+    assert.ok(soonRow.includes(`href="/meetings/${soon.meeting.meetingId}/schedule/cancel"`), "Cancel for the host");
+    const berlin = (ms: number) =>
+      new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", weekday: "short", day: "numeric", month: "short" })
+        .format(new Date(ms));
+    const hm = (ms: number) =>
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: "Europe/Berlin",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      })
+        .format(new Date(ms));
+    const s0 = Math.floor((Date.now() + 5 * 60_000) / 60_000) * 60_000;
+    assert.ok(
+      soonRow.includes(`${berlin(s0)}, ${hm(s0)}–${hm(s0 + 30 * 60_000)}`),
+      `the time as "Tue 9 Dec, 09:00–09:30"`,
+    );
+
+    const laterRow = dashboardRow(html, "upcoming-list", later.meeting.meetingId);
+    assert.match(laterRow, />Scheduled</);
+    assert.ok(!laterRow.includes("meeting-join"), "no Join two days ahead");
+    assert.ok(laterRow.includes("/schedule/cancel"));
+
+    const instantRow = dashboardRow(html, "recent-list", instant.meetingId);
+    assert.match(instantRow, />Not started</);
+    assert.match(instantRow, /meeting-join/, "an instant meeting can be joined any time");
+    assert.ok(!instantRow.includes("/schedule"), "no Edit or Cancel without a schedule");
+    const doneRow = dashboardRow(html, "recent-list", done.meetingId);
+    assert.match(doneRow, />Ended</);
+    assert.ok(!doneRow.includes("meeting-join") && !doneRow.includes("Copy link"));
+    assert.match(dashboardRow(html, "recent-list", later.meeting.meetingId), />Scheduled</);
+
+    // An invitee sees Join and Copy link, not Edit or Cancel.
+    const guestHtml = await (await guestClient.get("/dashboard")).text();
+    const guestRow = dashboardRow(guestHtml, "upcoming-list", soon.meeting.meetingId);
+    assert.match(guestRow, /meeting-join/);
+    assert.match(guestRow, /Copy link/);
+    assert.match(guestRow, /invited/);
+    assert.ok(!guestRow.includes("/schedule"), "no Edit or Cancel for an invitee");
+    assert.equal((await guestClient.get(`/meetings/${soon.meeting.meetingId}/schedule/cancel`)).status, 403);
+
+    // Cancel: a confirmation page (changing nothing), then the CSRF-protected form.
+    const confirm = await hostClient.get(`/meetings/${later.meeting.meetingId}/schedule/cancel`);
+    assert.equal(confirm.status, 200);
+    const page = await confirm.text();
+    assert.match(page, /Cancel Weekly later\?/);
+    assert.match(page, /Every [A-Z][a-z]+day at \d\d:\d\d, Berlin time/);
+    assert.ok(page.includes(`action="/meetings/${later.meeting.meetingId}/schedule/cancel"`));
+    assert.match(page, /name="_csrf"/);
+    assert.equal((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt, null, "the GET cancelled nothing");
+    const forged = await hostClient.postForm(`/meetings/${later.meeting.meetingId}/schedule/cancel`, {}, {
+      origin: "https://evil.example",
+    });
+    assert.equal(forged.status, 403, "another site cannot cancel");
+    assert.equal((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt, null);
+    const fields = formDefaults(page, `/meetings/${later.meeting.meetingId}/schedule/cancel`);
+    const cancelled = await hostClient.postForm(`/meetings/${later.meeting.meetingId}/schedule/cancel`, fields);
+    assert.equal(cancelled.status, 303);
+    assert.ok((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt);
+    const after = await (await hostClient.get("/dashboard")).text();
+    const upcomingAfter = /<ul class="meeting-rows upcoming-list">([\s\S]*?)<\/ul>/.exec(after)?.[1] ?? "";
+    assert.ok(!upcomingAfter.includes(`data-meeting-id="${later.meeting.meetingId}"`), "gone from Upcoming");
+    const cancelledRow = dashboardRow(after, "recent-list", later.meeting.meetingId);
+    assert.match(cancelledRow, />Cancelled</);
+    assert.ok(!cancelledRow.includes("meeting-join") && !cancelledRow.includes("/schedule/cancel"));
   } finally {
     t.close();
   }

@@ -215,7 +215,7 @@ function schedulePage(
               </ul>
             )}
           </section>
-          <section class="card">
+          <section class="card" id="edit">
             <h2>Change the {schedule.rrule ? "whole series" : "meeting"}</h2>
             {opts.problem && <Notice kind="error">{opts.problem}</Notice>}
             <Form action={`${base}/schedule`}>
@@ -297,6 +297,39 @@ meetingResourceRoutes.post("/meetings/:meetingId/schedule", requireUser(), async
     });
     return c.redirect(`/meetings/${meeting.meetingId}/schedule?${deliveryQuery("updated", res.delivery)}`, 303);
   });
+});
+
+/** Asks before cancelling (the dashboard's Cancel links here): a GET changes nothing. */
+meetingResourceRoutes.get("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {
+  const { meeting, schedule } = await hostedSchedule(c);
+  const base = `/meetings/${meeting.meetingId}`;
+  const what = schedule.rrule ? "the whole series" : "this meeting";
+  return renderPage(
+    c,
+    <section class="card danger-zone">
+      <h1>Cancel {meeting.title}?</h1>
+      {schedule.cancelledAt ? <p>This meeting is already cancelled.</p> : (
+        <>
+          <p>
+            {formatWhen(schedule.startsAt, schedule.timeZone)} · {summarizeRecurrence(schedule)}
+          </p>
+          <p>
+            Cancelling {what} removes it from calendars
+            {schedule.invitees.length
+              ? ` and emails the ${schedule.invitees.length} invited ${
+                schedule.invitees.length === 1 ? "person" : "people"
+              } a cancellation`
+              : ""}. This cannot be undone.
+          </p>
+          <Form action={`${base}/schedule/cancel`} class="inline">
+            <button type="submit" class="danger">Cancel {what}</button>
+          </Form>{" "}
+          <a class="button secondary" href="/dashboard">Keep it</a>
+        </>
+      )}
+    </section>,
+    { title: `Cancel — ${meeting.title}` },
+  );
 });
 
 meetingResourceRoutes.post("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {
