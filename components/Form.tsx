@@ -25,7 +25,7 @@ export interface FieldProps {
   /** Element id; defaults to `f-<name>` (give one when a page has two fields of one name). */
   id?: string;
   label: string;
-  type?: "text" | "email" | "password" | "search" | "tel" | "url" | "number";
+  type?: "text" | "email" | "password" | "search" | "tel" | "url" | "number" | "date" | "time";
   value?: string;
   error?: string;
   autocomplete?: string;
@@ -33,6 +33,10 @@ export interface FieldProps {
   hint?: string;
   inputmode?: "numeric" | "email" | "text";
   autofocus?: boolean;
+  /** For number, date and time inputs (a hint to pickers; the server still checks the value). */
+  min?: string;
+  max?: string;
+  step?: string;
 }
 
 /** A labelled input; an error renders beside it and marks the input invalid for screen readers. */
@@ -50,6 +54,9 @@ export function Field(p: FieldProps) {
         required={p.required}
         inputmode={p.inputmode}
         autofocus={p.autofocus}
+        min={p.min}
+        max={p.max}
+        step={p.step}
         aria-invalid={p.error ? "true" : undefined}
         aria-describedby={p.error ? `${id}-error` : undefined}
       />

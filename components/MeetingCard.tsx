@@ -1,25 +1,87 @@
-// One meeting in a host's list: title, meeting ID, passcode, state, and the way back in.
+// One meeting in a dashboard list (upcoming occurrences, recent meetings): when, what, its state
+// and what the viewer can do — join, copy the link, and for a scheduled meeting's host edit or
+// cancel (through the confirmation page). Semantic list items; the page supplies the <ul>.
 
 import { formatMeetingId } from "../lib/meetings/store.ts";
-import type { Meeting } from "../lib/meetings/store.ts";
+import { CopyButton } from "../islands/mod.ts";
 
-export function MeetingCard({ meeting }: { meeting: Meeting }) {
-  const ended = meeting.status === "ended";
+export type MeetingState =
+  | { kind: "not-started" }
+  | { kind: "scheduled" }
+  | { kind: "starting-soon" }
+  | { kind: "live"; present: number; capped: boolean }
+  | { kind: "open" }
+  | { kind: "ended" }
+  | { kind: "cancelled" };
+
+export interface MeetingRowProps {
+  meetingId: string;
+  title: string;
+  /** Already in the viewer's zone ("Tue 9 Dec, 09:00–09:30"), and the instant for <time datetime>. */
+  when: { text: string; iso: string } | null;
+  state: MeetingState;
+  /** Shown when joining makes sense now (live, or within 10 minutes of the start). */
+  joinUrl?: string;
+  /** The link to share (copied by the CopyButton island). */
+  shareUrl?: string;
+  /** A scheduled meeting's host: its schedule page and the cancel confirmation. */
+  manage?: { editHref: string; cancelHref: string };
+  role?: "host" | "invitee";
+}
+
+function stateText(s: MeetingState): string {
+  switch (s.kind) {
+    case "not-started":
+      return "Not started";
+    case "scheduled":
+      return "Scheduled";
+    case "starting-soon":
+      return "Starting soon";
+    case "live":
+      return s.present > 0 ? `Live now · ${s.present}${s.capped ? "+" : ""} in it` : "Live now";
+    case "open":
+      return "Started, nobody in it";
+    case "ended":
+      return "Ended";
+    case "cancelled":
+      return "Cancelled";
+  }
+}
+
+const STATE_TONE: Record<MeetingState["kind"], string> = {
+  "not-started": "badge muted",
+  scheduled: "badge",
+  "starting-soon": "badge warn",
+  live: "badge ok",
+  open: "badge muted",
+  ended: "badge muted",
+  cancelled: "badge danger",
+};
+
+export function MeetingCard(p: MeetingRowProps) {
   return (
-    <li class={ended ? "meeting-card ended" : "meeting-card"}>
-      <div class="meeting-card-main">
-        <strong class="meeting-title">{meeting.title}</strong>
-        <span class="meeting-id">{formatMeetingId(meeting.meetingId)}</span>
-      </div>
-      <div class="meeting-card-meta">
-        {ended ? <span class="meeting-status">Ended</span> : (
+    <li class={`meeting-row state-${p.state.kind}`} data-meeting-id={p.meetingId}>
+      <span class="meeting-row-when">
+        {p.when ? <time datetime={p.when.iso}>{p.when.text}</time> : "—"}
+      </span>
+      <span class="meeting-row-what">
+        <strong class="meeting-row-title">{p.title}</strong>
+        <span class="meeting-row-id">
+          {formatMeetingId(p.meetingId)}
+          {p.role === "invitee" ? " · invited" : ""}
+        </span>
+      </span>
+      <span class={`meeting-row-state ${STATE_TONE[p.state.kind]}`}>{stateText(p.state)}</span>
+      <span class="meeting-row-actions">
+        {p.joinUrl && <a class="button small meeting-join" href={p.joinUrl}>Join</a>}
+        {p.shareUrl && <CopyButton text={p.shareUrl} label="Copy link" />}
+        {p.manage && (
           <>
-            <span class="meeting-passcode">Passcode {meeting.passcode}</span>{" "}
-            <a class="button small" href={`/m/${meeting.meetingId}`}>Open</a>
+            <a class="button small secondary meeting-edit" href={p.manage.editHref}>Edit</a>
+            <a class="button small danger meeting-cancel" href={p.manage.cancelHref}>Cancel</a>
           </>
         )}
-        <time datetime={meeting.createdAt}>{meeting.createdAt.slice(0, 16).replace("T", " ")} UTC</time>
-      </div>
+      </span>
     </li>
   );
 }

@@ -4,6 +4,7 @@ import type { FieldErrors } from "../lib/common/errors.ts";
 import type { FormValues } from "../lib/web/validate.ts";
 import { WEEKDAYS } from "../lib/scheduling/recurrence.ts";
 import { timeZoneNames } from "../lib/scheduling/tz.ts";
+import { DURATION_CHOICES, repeatSummary } from "../lib/scheduling/validation.ts";
 import { Field } from "./Form.tsx";
 import { bindFields } from "./field_binding.ts";
 
@@ -35,6 +36,29 @@ function Select(
   );
 }
 
+function durationLabel(minutes: number): string {
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+/** The length choices, plus the current value when it is not one of them (an API-made meeting). */
+function durationOptions(current: string | undefined): [string, string][] {
+  const list = [...DURATION_CHOICES];
+  const n = Number(current);
+  if (Number.isInteger(n) && n > 0 && !list.includes(n)) list.push(n);
+  return list.sort((a, b) => a - b).map((m) => [String(m), durationLabel(m)]);
+}
+
+function Radio(p: { name: string; value: string; label: string; checked: boolean }) {
+  return (
+    <label class="radio">
+      <input type="radio" name={p.name} value={p.value} checked={p.checked} /> {p.label}
+    </label>
+  );
+}
+
 function Checkbox(p: { name: string; label: string; checked: boolean }) {
   return (
     <label class="checkbox">
@@ -49,6 +73,8 @@ export function ScheduleFields(
   const zones = timeZoneNames();
   const checked = (name: string) => values[name] !== undefined;
   const field = bindFields(values, errors);
+  const ends = values.ends === "until" || values.ends === "count" ? values.ends : "never";
+  const summary = repeatSummary(values);
   return (
     <>
       <Field {...field("title")} label="Title" required />
@@ -58,8 +84,8 @@ export function ScheduleFields(
         {errors.description && <small class="error">{errors.description}</small>}
       </div>
       <div class="grid2">
-        <Field {...field("date")} label="Date (YYYY-MM-DD)" required />
-        <Field {...field("time")} label="Time (HH:MM, 24-hour)" required />
+        <Field {...field("date")} type="date" label="Date" hint="YYYY-MM-DD" required />
+        <Field {...field("time")} type="time" step="300" label="Start time" hint="HH:MM, 24-hour" required />
       </div>
       <div class="grid2">
         <Select
@@ -67,9 +93,15 @@ export function ScheduleFields(
           label="Time zone"
           value={values.timeZone ?? "UTC"}
           error={errors.timeZone}
-          options={zones.map((z) => [z, z])}
+          options={zones.map((z) => [z, z.replaceAll("_", " ")])}
         />
-        <Field {...field("duration")} label="Length (minutes)" inputmode="numeric" required />
+        <Select
+          name="duration"
+          label="Length"
+          value={values.duration ?? "30"}
+          error={errors.duration}
+          options={durationOptions(values.duration)}
+        />
       </div>
       <fieldset class="schedule-repeat">
         <legend>Repeats</legend>
@@ -98,18 +130,30 @@ export function ScheduleFields(
           ))}
           {errors.days && <small class="error">{errors.days}</small>}
         </div>
-        <Select
-          name="ends"
-          label="Ends"
-          value={values.ends ?? "until"}
-          error={errors.ends}
-          options={[["until", "On a date"], ["count", "After a number of meetings"]]}
-        />
-        <div class="grid2">
-          <Field {...field("until")} label="Last date (YYYY-MM-DD)" />
-          <Field {...field("count")} label="Number of meetings" inputmode="numeric" />
-        </div>
-        <small class="hint">A series ends within five years.</small>
+        <fieldset class={errors.ends ? "schedule-ends has-error" : "schedule-ends"}>
+          <legend>Ends (for a repeating meeting)</legend>
+          <Radio name="ends" value="never" label="Never" checked={ends === "never"} />
+          <Radio name="ends" value="until" label="On a date" checked={ends === "until"} />
+          <Radio name="ends" value="count" label="After a number of meetings" checked={ends === "count"} />
+          {errors.ends && <small class="error" id="f-ends-error">{errors.ends}</small>}
+          <div class="grid2">
+            <Field {...field("until")} type="date" label="Last date" hint="YYYY-MM-DD" />
+            <Field
+              {...field("count")}
+              type="number"
+              min="1"
+              max="2000"
+              label="Number of meetings"
+              inputmode="numeric"
+            />
+          </div>
+          <small class="hint">A series with an end ends within five years.</small>
+        </fieldset>
+        {summary && (
+          <p class="schedule-summary-line" id="schedule-summary">
+            <strong>Summary:</strong> {summary}
+          </p>
+        )}
       </fieldset>
       <div class={errors.invitees ? "field has-error" : "field"}>
         <label for="f-invitees">Invitees (email addresses, separated by commas or new lines; up to 300)</label>

@@ -9,7 +9,7 @@ import { renderPage } from "../lib/web/render.tsx";
 import type { Env } from "../lib/web/types.ts";
 import { readForm } from "../lib/web/validate.ts";
 import { formatWhen } from "../lib/scheduling/invitations.ts";
-import { describeRrule } from "../lib/scheduling/recurrence.ts";
+import { summarizeRecurrence } from "../lib/scheduling/summary.ts";
 import { findInviteeByToken, getSchedule, meetingIdOfToken, recordResponse } from "../lib/scheduling/schedule.ts";
 import { Form, Notice } from "../components/Form.tsx";
 
@@ -38,7 +38,7 @@ rsvpRoutes.get("/rsvp/:token", async (c) => {
     c,
     <section class="card narrow">
       <h1>{meeting.title}</h1>
-      <p>{formatWhen(schedule.startsAt, schedule.timeZone)} · {describeRrule(schedule.rrule, schedule.timeZone)}</p>
+      <p>{formatWhen(schedule.startsAt, schedule.timeZone)} · {summarizeRecurrence(schedule)}</p>
       {schedule.cancelledAt && <Notice kind="info">This meeting was cancelled.</Notice>}
       <p>Invitation for {invitee.email}: {current}.</p>
       {!schedule.cancelledAt && (

@@ -12,7 +12,8 @@ import { requireUser } from "../lib/web/middleware.ts";
 import { createScheduledMeetingFromApi } from "../routes/api/v1/meetings.ts";
 import { createScheduledMeeting, getSchedule } from "../lib/scheduling/schedule.ts";
 import { listOccurrences, onScheduleChange, peopleFor } from "../lib/scheduling/occurrences.ts";
-import { toLocal } from "../lib/scheduling/tz.ts";
+import { formatLocal, toLocal } from "../lib/scheduling/tz.ts";
+import { createMeeting, updateMeeting } from "../lib/meetings/store.ts";
 
 async function person(t: TestApp, name: string, opts: { verified?: boolean; timeZone?: string } = {}) {
   const u = await createUser(t.kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "x" });
@@ -131,6 +132,12 @@ Deno.test("schedule form: creates meeting + schedule, invites, RSVP accept/decli
     assert.equal(t.mailer.sent.length, 2);
     assert.equal(t.mailer.last("pia@example.org").calendar?.method, "REQUEST");
     ICAL.parse(t.mailer.last("pia@example.org").calendar!.content); // parses
+    assert.ok(
+      t.mailer.last("pia@example.org").text.includes(
+        "Repeats: Every Monday and Wednesday at 09:00, New York time, 6 times",
+      ),
+      "the invitation says the rule in words",
+    );
 
     // Pia accepts, Quinn declines, through their links.
     const pia = t.client();
@@ -221,7 +228,7 @@ Deno.test("API: create, patch and delete a series and one occurrence; bad input 
       [{ startsAt: "2027-03-01T09:00:00Z" }, "startsAt"],
       [{ timeZone: "Nowhere/City" }, "timeZone"],
       [{ durationMinutes: -5 }, "durationMinutes"],
-      [{ recurrence: "FREQ=WEEKLY" }, "recurrence"],
+      [{ recurrence: "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" }, "recurrence"],
       [{ recurrence: "FREQ=SOMETIMES;COUNT=3" }, "recurrence"],
       [{ recurrence: "garbage" }, "recurrence"],
       [{ recurrence: "FREQ=DAILY;UNTIL=20350101T000000Z" }, "recurrence"],
@@ -265,7 +272,8 @@ Deno.test("API: create, patch and delete a series and one occurrence; bad input 
     assert.equal(p.schedule.durationMinutes, 45);
     assert.equal(p.schedule.sequence, 1);
     assert.equal(
-      (await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, { recurrence: "FREQ=DAILY" }, auth)).status,
+      (await api.sendJson("PATCH", `/api/v1/meetings/${c.meetingId}`, { recurrence: "FREQ=DAILY;COUNT=9000" }, auth))
+        .status,
       422,
     );
 
@@ -355,9 +363,305 @@ Deno.test("dashboard Upcoming: next 14 days in the viewer's zone, Join live from
     const tokyo = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
     const minute = Math.floor(soon / 60_000) * 60_000;
     assert.ok(html.includes(tokyo.format(new Date(minute))), "shown in the viewer's time zone");
-    assert.equal([...html.matchAll(/class="button upcoming-join"/g)].length, 1, "only the meeting within 10 minutes");
+    assert.equal(
+      [...html.matchAll(/class="button small meeting-join"/g)].length,
+      1,
+      "only the meeting within 10 minutes",
+    );
     assert.ok(html.includes(`/m/${a.meeting.meetingId}?pwd=`));
     assert.ok(html.includes('href="/meetings/new"'), "Schedule a meeting");
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("API: POST /api/v1/meetings takes a rule without UNTIL or COUNT; it is in the feed as is and on the dashboard", async () => {
+  const t = await makeTestApp();
+  try {
+    const { user, client } = await person(t, "Nell", { timeZone: "Europe/Berlin" });
+    const { secret: token } = await createApiToken(t.kv, user.id, "test");
+    const api = t.client();
+    const auth = { authorization: `Bearer ${token}` };
+    // Every Tuesday from next week on, never ending.
+    const start = toLocal("Europe/Berlin", Date.now() + 7 * 86_400_000);
+    const startsAt = `${start.year}-${String(start.month).padStart(2, "0")}-${
+      String(start.day).padStart(2, "0")
+    }T09:00:00`;
+    const created = await api.sendJson("POST", "/api/v1/meetings", {
+      title: "Forever weekly",
+      startsAt,
+      timeZone: "Europe/Berlin",
+      durationMinutes: 30,
+      recurrence: "FREQ=WEEKLY",
+    }, auth);
+    assert.equal(created.status, 201, await created.clone().text());
+    const c = await created.json();
+    assert.match(c.schedule.recurrence, /^FREQ=WEEKLY;BYDAY=[A-Z]{2}$|^FREQ=WEEKLY$/);
+    assert.equal(c.schedule.nextOccurrences.length, 5);
+
+    // Fifty years on it still has its meetings, found without walking the series.
+    const far = await listOccurrences(t.kv, c.meetingId, Date.UTC(2076, 0, 1), Date.UTC(2076, 1, 1));
+    assert.ok(far.length >= 4 && far.length <= 5, `${far.length} meetings in January 2076`);
+
+    // The feed carries the rule as is: no UNTIL, no COUNT; ical.js reads it as a series without end.
+    const { feedUrl } = await (await api.request("/api/v1/calendar", { headers: auth })).json();
+    const feed = await api.get(new URL(feedUrl).pathname);
+    assert.equal(feed.status, 200);
+    const text = await feed.text();
+    const rule = /^RRULE:(.*)$/m.exec(text)?.[1]?.trim();
+    assert.ok(rule && !/UNTIL|COUNT/.test(rule), `RRULE:${rule}`);
+    const cal = new ICAL.Component(ICAL.parse(text));
+    const ev = new ICAL.Event(cal.getFirstSubcomponent("vevent")!);
+    assert.ok(ev.isRecurring() && ev.getRecurrenceTypes().WEEKLY);
+    assert.equal((ev.component.getFirstPropertyValue("rrule") as ICAL.Recur).isFinite(), false);
+
+    // The dashboard lists the next one.
+    const dash = await (await client.get("/dashboard")).text();
+    assert.ok(dash.includes("Forever weekly"), "on the dashboard");
+  } finally {
+    t.close();
+  }
+});
+
+/** What a browser would submit from a page's form as it stands: inputs, checked boxes and radios, selected options. */
+function formDefaults(html: string, action: string): Record<string, string> {
+  const form = new RegExp(`<form[^>]*action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(html)?.[1];
+  assert.ok(form, `a form posting to ${action}`);
+  const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+  const has = (tag: string, name: string) => new RegExp(`\\s${name}(\\s|>|=|/)`).test(tag);
+  const decode = (s: string) =>
+    s.replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  const out: Record<string, string> = {};
+  for (const [tag] of form.matchAll(/<input[^>]*>/g)) {
+    const name = attr(tag, "name");
+    const type = attr(tag, "type") ?? "text";
+    if (!name) continue;
+    if ((type === "checkbox" || type === "radio") && !has(tag, "checked")) continue;
+    out[name] = decode(attr(tag, "value") ?? (type === "checkbox" ? "on" : ""));
+  }
+  for (const [, open, body] of form.matchAll(/<select([^>]*)>([\s\S]*?)<\/select>/g)) {
+    const selected = /<option value="([^"]*)" selected/.exec(body) ?? /<option value="([^"]*)"/.exec(body);
+    out[attr(open, "name")!] = decode(selected![1]);
+  }
+  for (const [, open, body] of form.matchAll(/<textarea([^>]*)>([\s\S]*?)<\/textarea>/g)) {
+    out[attr(open, "name")!] = decode(body);
+  }
+  return out;
+}
+
+Deno.test("schedule form: a weekly meeting with exactly the form's defaults is scheduled, never ends, and is shown in words", async () => {
+  const t = await app();
+  try {
+    const { client, user } = await person(t, "Wes", { timeZone: "America/New_York" });
+    const html = await (await client.get("/meetings/new")).text();
+    assert.match(html, /<input id="f-date" name="date" type="date"/, "a native date picker");
+    assert.match(html, /<input id="f-time" name="time" type="time"[^>]*step="300"/, "a native time picker");
+    assert.match(html, /<select id="f-duration" name="duration"[\s\S]*?<option value="30" selected>30 min<\/option>/);
+    assert.match(html, /<input type="radio" name="ends" value="never" checked/, "a repeat ends never by default");
+    const defaults = formDefaults(html, "/meetings/new");
+    assert.equal(defaults.repeat, "none", "does not repeat by default");
+    assert.equal(defaults.timeZone, "America/New_York", "the person's own zone");
+    assert.equal(defaults.duration, "30");
+    assert.match(defaults.time, /^\d\d:(00|30)$/, "on a full half hour");
+    // The wall clock read as if UTC, against New York's wall clock now.
+    const start = Date.parse(`${defaults.date}T${defaults.time}:00Z`); // wall clock as if UTC, compared to New York's wall clock now
+    const nowNy = toLocal("America/New_York", Date.now());
+    const nowWall = Date.UTC(nowNy.year, nowNy.month - 1, nowNy.day, nowNy.hour, nowNy.minute);
+    assert.ok(
+      start > nowWall && start <= nowWall + 31 * 60_000,
+      `${defaults.date} ${defaults.time} is the next half hour`,
+    );
+
+    const res = await client.postForm("/meetings/new", { ...defaults, title: "Weekly defaults", repeat: "weekly" });
+    assert.equal(
+      res.status,
+      303,
+      await res.clone().text().then((h) => /class="error"[^>]*>([^<]*)/.exec(h)?.[1] ?? ""),
+    );
+    const meetingId = /\/meetings\/(\d{10})\/schedule/.exec(res.headers.get("location")!)![1];
+    const schedule = (await getSchedule(t.kv, meetingId))!;
+    const weekday = new Intl.DateTimeFormat("en-GB", { weekday: "long", timeZone: "UTC" }).format(
+      new Date(`${defaults.date}T00:00:00Z`),
+    );
+    assert.equal(schedule.rrule, `FREQ=WEEKLY;BYDAY=${weekday.slice(0, 2).toUpperCase()}`, "no UNTIL, no COUNT");
+
+    // The schedule page says it in words.
+    const page = await (await client.get(`/meetings/${meetingId}/schedule`)).text();
+    assert.ok(
+      page.includes(`Every ${weekday} at ${defaults.time}, New York time`),
+      "the summary on the meeting's page",
+    );
+    // It is on the dashboard (the first meeting is within the next half hour)…
+    const dash = await (await client.get("/dashboard")).text();
+    assert.ok(dash.includes("Weekly defaults"));
+    // …and its occurrences go on a year from now.
+    const later = await listOccurrences(t.kv, meetingId, Date.now() + 365 * 86_400_000, Date.now() + 372 * 86_400_000);
+    assert.equal(later.length, 1, "one a week, a year on");
+    assert.equal(user.timeZone, "America/New_York");
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("schedule form: invalid dates and times get field messages, the values are kept, nothing is saved", async () => {
+  const t = await app();
+  try {
+    const { client } = await person(t, "Xia");
+    const good = {
+      title: "X",
+      date: "2027-01-05",
+      time: "09:00",
+      timeZone: "America/New_York",
+      duration: "30",
+      repeat: "weekly",
+      ends: "never",
+    };
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ date: "05/01/2027" }, "date", /YYYY-MM-DD/],
+      [{ date: "2027-02-30" }, "date", /real date/],
+      [{ time: "25:00" }, "time", /HH:MM/],
+      [{ time: "9am" }, "time", /HH:MM/],
+      [{ ends: "until", until: "" }, "until", /last date/],
+      [{ ends: "until", until: "2027-13-01" }, "until", /last date/],
+      [{ ends: "until", until: "2026-01-01" }, "until", /end after its first meeting/],
+      [{ ends: "count", count: "0" }, "count", /how many meetings/],
+      [{ duration: "ninety" }, "duration", /minutes/],
+    ];
+    for (const [patch, field, message] of cases) {
+      const res = await client.postForm("/meetings/new", { ...good, ...patch });
+      assert.equal(res.status, 422, JSON.stringify(patch));
+      const html = await res.text();
+      const err = new RegExp(`id="f-${field}-error">([^<]*)<`).exec(html);
+      assert.ok(err, `a message next to ${field} for ${JSON.stringify(patch)}`);
+      assert.match(err[1], message, JSON.stringify(patch));
+      const kept = formDefaults(html, "/meetings/new");
+      for (const [name, value] of Object.entries(patch)) {
+        if (name !== "duration") assert.equal(kept[name], value, `${name} kept as typed`);
+      }
+    }
+    // The form, re-rendered, says what the repetition fields mean.
+    const untitled = await client.postForm("/meetings/new", { ...good, title: "" });
+    assert.equal(untitled.status, 422);
+    assert.match(await untitled.text(), /<strong>Summary:<\/strong> Every Tuesday at 09:00, New York time/);
+    assert.equal(await countSchedules(t), 0);
+    // Seconds from a time picker with a finer step are accepted.
+    assert.equal((await client.postForm("/meetings/new", { ...good, time: "09:00:00" })).status, 303);
+  } finally {
+    t.close();
+  }
+});
+
+/** The dashboard's row for one meeting (the first when it has several occurrences), within the named list. */
+function dashboardRow(html: string, list: "upcoming-list" | "recent-list", meetingId: string): string {
+  const ul = new RegExp(`<ul class="meeting-rows ${list}">([\\s\\S]*?)</ul>`).exec(html)?.[1] ?? "";
+  const row = new RegExp(`<li class="meeting-row[^"]*" data-meeting-id="${meetingId}">([\\s\\S]*?)</li>`).exec(ul)?.[1];
+  assert.ok(row, `${meetingId} in ${list}`);
+  return row;
+}
+
+Deno.test("dashboard lists: states, one Schedule button, and actions by role", async () => {
+  const t = await app();
+  try {
+    const { user: host, client: hostClient } = await person(t, "Hana", { timeZone: "Europe/Berlin" });
+    const { client: guestClient } = await person(t, "Gus", { timeZone: "Europe/Berlin" });
+    const wall = (ms: number) => formatLocal(toLocal("Europe/Berlin", Math.floor(ms / 60_000) * 60_000));
+    const mk = (title: string, ms: number, rrule: string | null = null) =>
+      createScheduledMeeting(t.kv, {
+        hostId: host.id,
+        title,
+        startsAt: wall(ms),
+        timeZone: "Europe/Berlin",
+        durationMinutes: 30,
+        rrule,
+        description: "",
+        invitees: ["gus@example.org"],
+        uidDomain: "localhost",
+      });
+    const soon = await mk("Soon sync", Date.now() + 5 * 60_000);
+    const later = await mk("Weekly later", Date.now() + 2 * 86_400_000, "FREQ=WEEKLY");
+    const instant = await createMeeting(t.kv, { hostId: host.id, title: "Instant never started" });
+    const done = await createMeeting(t.kv, { hostId: host.id, title: "Finished one" });
+    await updateMeeting(t.kv, done.id, () => ({
+      status: "ended",
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      endedAt: new Date(Date.now() - 1_800_000).toISOString(),
+    }));
+
+    const html = await (await hostClient.get("/dashboard")).text();
+    assert.equal([...html.matchAll(/href="\/meetings\/new"/g)].length, 1, "one Schedule a meeting");
+    assert.match(html, /<a class="button" href="\/meetings\/new">Schedule a meeting<\/a>/);
+    assert.ok(!/<li class="meeting-card/.test(html) && !/>Open</.test(html), "no bare 'Open' rows");
+
+    const soonRow = dashboardRow(html, "upcoming-list", soon.meeting.meetingId);
+    assert.match(soonRow, />Starting soon</);
+    assert.match(soonRow, /class="button small meeting-join" href="http:\/\/localhost:8000\/m\/\d{10}\?pwd=/);
+    assert.match(soonRow, /Copy link/, "the CopyButton island");
+    assert.ok(soonRow.includes(`href="/meetings/${soon.meeting.meetingId}/schedule#edit"`), "Edit for the host");
+    assert.ok(soonRow.includes(`href="/meetings/${soon.meeting.meetingId}/schedule/cancel"`), "Cancel for the host");
+    const berlin = (ms: number) =>
+      new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", weekday: "short", day: "numeric", month: "short" })
+        .format(new Date(ms));
+    const hm = (ms: number) =>
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: "Europe/Berlin",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      })
+        .format(new Date(ms));
+    const s0 = Math.floor((Date.now() + 5 * 60_000) / 60_000) * 60_000;
+    assert.ok(
+      soonRow.includes(`${berlin(s0)}, ${hm(s0)}–${hm(s0 + 30 * 60_000)}`),
+      `the time as "Tue 9 Dec, 09:00–09:30"`,
+    );
+
+    const laterRow = dashboardRow(html, "upcoming-list", later.meeting.meetingId);
+    assert.match(laterRow, />Scheduled</);
+    assert.ok(!laterRow.includes("meeting-join"), "no Join two days ahead");
+    assert.ok(laterRow.includes("/schedule/cancel"));
+
+    const instantRow = dashboardRow(html, "recent-list", instant.meetingId);
+    assert.match(instantRow, />Not started</);
+    assert.match(instantRow, /meeting-join/, "an instant meeting can be joined any time");
+    assert.ok(!instantRow.includes("/schedule"), "no Edit or Cancel without a schedule");
+    const doneRow = dashboardRow(html, "recent-list", done.meetingId);
+    assert.match(doneRow, />Ended</);
+    assert.ok(!doneRow.includes("meeting-join") && !doneRow.includes("Copy link"));
+    assert.match(dashboardRow(html, "recent-list", later.meeting.meetingId), />Scheduled</);
+
+    // An invitee sees Join and Copy link, not Edit or Cancel.
+    const guestHtml = await (await guestClient.get("/dashboard")).text();
+    const guestRow = dashboardRow(guestHtml, "upcoming-list", soon.meeting.meetingId);
+    assert.match(guestRow, /meeting-join/);
+    assert.match(guestRow, /Copy link/);
+    assert.match(guestRow, /invited/);
+    assert.ok(!guestRow.includes("/schedule"), "no Edit or Cancel for an invitee");
+    assert.equal((await guestClient.get(`/meetings/${soon.meeting.meetingId}/schedule/cancel`)).status, 403);
+
+    // Cancel: a confirmation page (changing nothing), then the CSRF-protected form.
+    const confirm = await hostClient.get(`/meetings/${later.meeting.meetingId}/schedule/cancel`);
+    assert.equal(confirm.status, 200);
+    const page = await confirm.text();
+    assert.match(page, /Cancel Weekly later\?/);
+    assert.match(page, /Every [A-Z][a-z]+day at \d\d:\d\d, Berlin time/);
+    assert.ok(page.includes(`action="/meetings/${later.meeting.meetingId}/schedule/cancel"`));
+    assert.match(page, /name="_csrf"/);
+    assert.equal((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt, null, "the GET cancelled nothing");
+    const forged = await hostClient.postForm(`/meetings/${later.meeting.meetingId}/schedule/cancel`, {}, {
+      origin: "https://evil.example",
+    });
+    assert.equal(forged.status, 403, "another site cannot cancel");
+    assert.equal((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt, null);
+    const fields = formDefaults(page, `/meetings/${later.meeting.meetingId}/schedule/cancel`);
+    const cancelled = await hostClient.postForm(`/meetings/${later.meeting.meetingId}/schedule/cancel`, fields);
+    assert.equal(cancelled.status, 303);
+    assert.ok((await getSchedule(t.kv, later.meeting.meetingId))!.cancelledAt);
+    const after = await (await hostClient.get("/dashboard")).text();
+    const upcomingAfter = /<ul class="meeting-rows upcoming-list">([\s\S]*?)<\/ul>/.exec(after)?.[1] ?? "";
+    assert.ok(!upcomingAfter.includes(`data-meeting-id="${later.meeting.meetingId}"`), "gone from Upcoming");
+    const cancelledRow = dashboardRow(after, "recent-list", later.meeting.meetingId);
+    assert.match(cancelledRow, />Cancelled</);
+    assert.ok(!cancelledRow.includes("meeting-join") && !cancelledRow.includes("/schedule/cancel"));
   } finally {
     t.close();
   }

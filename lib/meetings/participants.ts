@@ -91,6 +91,25 @@ export async function listPresent(kv: Store, meetingId: string): Promise<Partici
   return out;
 }
 
+/**
+ * How many participants are in a meeting now, reading at most `scan` records (left ones included):
+ * bounded, for lists that show many meetings. `capped` when records were left unread, so the
+ * count may be low.
+ */
+export async function countPresent(
+  kv: Store,
+  meetingId: string,
+  scan = 50,
+): Promise<{ count: number; capped: boolean }> {
+  let count = 0;
+  let read = 0;
+  for await (const e of kv.list<Participant>({ prefix: participantKeys.meeting(meetingId) }, { limit: scan + 1 })) {
+    if (++read > scan) return { count, capped: true };
+    if (e.value.leftAt === null) count++;
+  }
+  return { count, capped: false };
+}
+
 /** The outcome `decide` picks: the new record and, when others must hear of it, the message. */
 export interface ParticipantChange {
   next: Participant;

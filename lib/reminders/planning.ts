@@ -27,8 +27,6 @@ export interface Invitee {
 export const PLAN_HORIZON_MS = 14 * 24 * 3600_000;
 /** …and the plan rolls forward this often, so HORIZON − REPLAN ≥ the longest offset (one week). */
 export const REPLAN_EVERY_MS = 7 * 24 * 3600_000;
-/** A meeting with no occurrence this far ahead stops re-planning itself. */
-export const LOOKAHEAD_MS = 400 * 24 * 3600_000;
 /** Send attempts per device or address (the first try and retries). */
 export const MAX_ATTEMPTS = 4;
 /** Delay before attempt n+1 (30 s, 2 min, 10 min). */
@@ -133,7 +131,7 @@ export interface PlanInput {
   /** Occurrences overlapping [now, now + PLAN_HORIZON_MS); only those starting inside it count. */
   occurrences: Occurrence[];
   people: { person: { userId: string | null; email: string }; offsets: number[] }[];
-  /** Whether any occurrence starts within LOOKAHEAD_MS (then the plan rolls forward). */
+  /** Whether any occurrence starts after now, however far ahead (then the plan rolls forward). */
   hasUpcoming: boolean;
 }
 

@@ -30,7 +30,6 @@ import {
   formatStart,
   GUEST_OFFSETS,
   isStillInvited,
-  LOOKAHEAD_MS,
   MAX_ATTEMPTS,
   meetingUrl,
   PLAN_HORIZON_MS,
@@ -68,6 +67,8 @@ const log = logger("reminders");
 
 export interface ScheduleSource {
   listOccurrences(kv: Store, meetingId: string, fromMs: number, toMs: number): Promise<Occurrence[]>;
+  /** The first occurrence starting after `fromMs`, however far ahead (null: the series is over). */
+  nextOccurrence(kv: Store, meetingId: string, fromMs: number): Promise<Occurrence | null>;
   peopleFor(kv: Store, meetingId: string): Promise<Invitee[]>;
   onScheduleChange(listener: (change: { meetingId: string }) => void | Promise<void>): unknown;
 }
@@ -131,14 +132,16 @@ async function handlePlan(deps: ReminderDeps, msg: PlanMessage): Promise<void> {
     const person = resolvePerson(invitee);
     people.push({ person, offsets: await offsetsFor(kv, person.userId) });
   }
-  const upcoming = await schedule.listOccurrences(kv, msg.meetingId, nowMs, nowMs + LOOKAHEAD_MS);
+  // Any occurrence ahead keeps the plan rolling: a series that never ends is planned 14 days at a
+  // time for as long as it exists, and a long gap (every other year) does not end its reminders.
+  const next = await schedule.nextOccurrence(kv, msg.meetingId, nowMs);
   const { messages, userIds } = planReminders({
     meetingId: msg.meetingId,
     seq: plan.seq,
     nowMs,
     occurrences,
     people,
-    hasUpcoming: upcoming.some((o) => o.start.getTime() > nowMs),
+    hasUpcoming: next !== null,
   });
   await store.indexPlannedMeetings(kv, msg.meetingId, userIds, PLAN_HORIZON_MS + REPLAN_EVERY_MS);
   if (!(await store.enqueueUnderPlan(kv, plan, messages))) return; // a newer plan stands

@@ -11,8 +11,12 @@ import { setQuiet } from "../common/log.ts";
 import { startBackgroundWork } from "./background.ts";
 import { pushKeys } from "./keys.ts";
 import { setReminderMinutes } from "./prefs.ts";
-import { handleReminderMessage, requestPlan } from "./reminders.ts";
-import type { ReminderDeps, ReminderMessage } from "./reminders.ts";
+import { handleReminderMessage, PLAN_HORIZON_MS, requestPlan } from "./reminders.ts";
+import type { ReminderDeps, ReminderMessage, ScheduleSource } from "./reminders.ts";
+import { planReminders } from "./planning.ts";
+import * as scheduling from "../scheduling/occurrences.ts";
+import { createScheduledMeeting } from "../scheduling/schedule.ts";
+import { formatLocal, toLocal } from "../scheduling/tz.ts";
 import { listSubscriptions, saveSubscription } from "./subscriptions.ts";
 import { decryptPush, makeSubscriber, MemorySchedule, RecordingPushService, verifyVapid, waitFor } from "./testing.ts";
 import type { Subscriber } from "./testing.ts";
@@ -297,5 +301,105 @@ Deno.test("people without devices (and invitees without accounts) get one email 
     assert.equal(w.push.requests.length, 0);
   } finally {
     await w.stop();
+  }
+});
+
+Deno.test("a series that never ends is planned from the real schedule years after its start, and keeps rolling", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const mail = new Mailbox();
+  const config = loadConfig({ TALKSPACE_ENV: "development", PUBLIC_URL: "http://localhost:8000", KV_PATH: ":memory:" });
+  // lib/scheduling itself, with its change hook released when the test ends.
+  const offs: (() => void)[] = [];
+  const schedule: ScheduleSource = {
+    listOccurrences: scheduling.listOccurrences,
+    nextOccurrence: scheduling.nextOccurrence,
+    peopleFor: scheduling.peopleFor,
+    onScheduleChange: (listener) => offs.push(scheduling.onScheduleChange(listener)),
+  };
+  const deps: ReminderDeps = { kv, config, mailer: mail, schedule, env: {} };
+  const { stopped } = startBackgroundWork(deps);
+  try {
+    const ada = await person(kv, "ada@example.org");
+    // Daily at the minute five minutes from now, UTC, first held seven years ago: over 2,500
+    // meetings before today's, more than a walk from the first meeting would ever reach.
+    const soon = Math.ceil((Date.now() + 5 * MIN) / MIN) * MIN;
+    const { meeting } = await createScheduledMeeting(kv, {
+      hostId: ada.id,
+      title: "Daily standup",
+      startsAt: formatLocal(toLocal("UTC", soon - 7 * 365 * 86_400_000)),
+      timeZone: "UTC",
+      durationMinutes: 15,
+      rrule: "FREQ=DAILY",
+      description: "",
+      invitees: [],
+      uidDomain: "localhost",
+    });
+    await waitFor("today's reminder", () => mail.sent.length >= 1);
+    assert.match(mail.sent[0].subject, /Daily standup/);
+    assert.ok(mail.sent[0].text.includes(`/m/${meeting.meetingId}?pwd=`));
+
+    // The plan's own run (what the queue delivers): two weeks of reminders and the roll-forward.
+    const seq = (await kv.get<{ seq: number }>(pushKeys.plan(meeting.meetingId))).value!.seq;
+    const next = await scheduling.nextOccurrence(kv, meeting.meetingId, Date.now() + 400 * 86_400_000);
+    assert.ok(next, "an occurrence beyond any fixed horizon");
+    const occurrences = await scheduling.listOccurrences(
+      kv,
+      meeting.meetingId,
+      Date.now(),
+      Date.now() + PLAN_HORIZON_MS,
+    );
+    const { messages } = planReminders({
+      meetingId: meeting.meetingId,
+      seq,
+      nowMs: Date.now(),
+      occurrences,
+      people: [{ person: { userId: ada.id, email: ada.email }, offsets: [10] }],
+      hasUpcoming: next !== null,
+    });
+    assert.equal(messages.filter((m) => m.message.type === "reminders.remind").length, 14, "one a day for 14 days");
+    assert.deepEqual(messages.at(-1)?.message, {
+      type: "reminders.plan",
+      meetingId: meeting.meetingId,
+      seq,
+      rolling: true,
+    });
+  } finally {
+    for (const off of offs) off();
+    kv.close();
+    await stopped;
+  }
+});
+
+Deno.test("a plan keeps rolling while the next meeting is further off than a year (every other year)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const ada = await person(kv, "ada@example.org");
+    const start = toLocal("UTC", Date.now() + 30 * 86_400_000);
+    const { meeting } = await createScheduledMeeting(kv, {
+      hostId: ada.id,
+      title: "Biennial review",
+      startsAt: formatLocal({ ...start, hour: 9, minute: 0, second: 0 }),
+      timeZone: "UTC",
+      durationMinutes: 60,
+      rrule: "FREQ=YEARLY;INTERVAL=2",
+      description: "",
+      invitees: [],
+      uidDomain: "localhost",
+    });
+    // Just after this year's meeting, the next is two years away: the plan must still roll on.
+    const afterFirst = Date.now() + 31 * 86_400_000;
+    const next = await scheduling.nextOccurrence(kv, meeting.meetingId, afterFirst);
+    assert.ok(next && next.start.getTime() - afterFirst > 700 * 86_400_000, "the next one is two years on");
+    const { messages } = planReminders({
+      meetingId: meeting.meetingId,
+      seq: 1,
+      nowMs: afterFirst,
+      occurrences: await scheduling.listOccurrences(kv, meeting.meetingId, afterFirst, afterFirst + PLAN_HORIZON_MS),
+      people: [],
+      hasUpcoming: next !== null,
+    });
+    assert.deepEqual(messages.map((m) => m.message.type), ["reminders.plan"]);
+  } finally {
+    kv.close();
   }
 });

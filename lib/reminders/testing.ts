@@ -16,6 +16,11 @@ export class MemorySchedule implements ScheduleSource {
     const all = this.occurrences.get(meetingId) ?? [];
     return Promise.resolve(all.filter((o) => o.start.getTime() < toMs && o.end.getTime() > fromMs));
   }
+  nextOccurrence(_kv: Store, meetingId: string, fromMs: number): Promise<Occurrence | null> {
+    const all = this.occurrences.get(meetingId) ?? [];
+    const later = all.filter((o) => o.start.getTime() > fromMs).sort((a, b) => a.start.getTime() - b.start.getTime());
+    return Promise.resolve(later[0] ?? null);
+  }
   peopleFor(_kv: Store, meetingId: string): Promise<Invitee[]> {
     return Promise.resolve(this.people.get(meetingId) ?? []);
   }

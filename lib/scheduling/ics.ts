@@ -333,12 +333,15 @@ export function vtimezoneLines(zone: string, fromYear: number, toYear: number): 
   return out;
 }
 
-/** Year range a VTIMEZONE must cover for these schedules (first meeting to last, overrides included). */
-function yearRange(schedules: Schedule[]): Map<string, [number, number]> {
+/**
+ * Year range a VTIMEZONE must cover for these schedules (first meeting to last, overrides
+ * included; a series that never ends up to a few years after `now`).
+ */
+function yearRange(schedules: Schedule[], now: number): Map<string, [number, number]> {
   const ranges = new Map<string, [number, number]>();
   for (const s of schedules) {
     if (isUtcZone(s.timeZone)) continue;
-    let [lo, hi] = seriesYearSpan(s);
+    let [lo, hi] = seriesYearSpan(s, now);
     for (const ov of Object.values(s.exceptions.overrides)) {
       const y = Number(ov.startsAt.slice(0, 4));
       lo = Math.min(lo, y);
@@ -350,9 +353,9 @@ function yearRange(schedules: Schedule[]): Map<string, [number, number]> {
   return ranges;
 }
 
-function writeTimezones(out: string[], schedules: Schedule[]) {
+function writeTimezones(out: string[], schedules: Schedule[], now: number) {
   // One more year than the last meeting: an event late on 31 December ends in the next one.
-  for (const [zone, [lo, hi]] of yearRange(schedules)) out.push(...vtimezoneLines(zone, lo, hi + 1));
+  for (const [zone, [lo, hi]] of yearRange(schedules, now)) out.push(...vtimezoneLines(zone, lo, hi + 1));
 }
 
 // ---- Documents ----
@@ -363,7 +366,7 @@ function writeTimezones(out: string[], schedules: Schedule[]) {
  */
 export function buildRequest(item: CalendarItem, ctx: IcsContext, now = Date.now()): string {
   const out = beginCalendar("REQUEST");
-  writeTimezones(out, [item.schedule]);
+  writeTimezones(out, [item.schedule], now);
   writeSeries(out, item, ctx, { withAttendees: true, dtstamp: utcValue(now), status: "CONFIRMED" });
   return endCalendar(out);
 }
@@ -379,7 +382,7 @@ export function buildCancel(
   now = Date.now(),
 ): string {
   const out = beginCalendar("CANCEL");
-  writeTimezones(out, [item.schedule]);
+  writeTimezones(out, [item.schedule], now);
   const { meeting, schedule } = item;
   const zone = schedule.timeZone;
   out.push(
@@ -418,7 +421,7 @@ export function buildFeed(
 ): string {
   const out = beginCalendar("PUBLISH", ctx.name);
   const live = items.filter((i) => !i.schedule.cancelledAt);
-  writeTimezones(out, live.map((i) => i.schedule));
+  writeTimezones(out, live.map((i) => i.schedule), now);
   const o = { withAttendees: false, dtstamp: utcValue(now), status: "CONFIRMED" as const };
   for (const item of live) writeSeries(out, item, ctx, o);
   return endCalendar(out);

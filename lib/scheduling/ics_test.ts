@@ -173,7 +173,7 @@ Deno.test("ics: the VTIMEZONE year span covers every meeting that expanding the 
         // none of BYDAY is skipped by ical.js) the year before.
         const first = new Date(firstMs).getUTCFullYear();
         assert.ok(lo <= first && lo >= first - 1, `${what}: span starts ${lo}, first meeting in ${first}`);
-        const last = new Date(lastMs).getUTCFullYear();
+        const last = new Date(lastMs!).getUTCFullYear();
         assert.ok(hi >= last && hi <= last + 1, `${what}: span ends ${hi}, last meeting in ${last}`);
       }
     }

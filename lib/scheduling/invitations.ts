@@ -10,7 +10,7 @@ import { logger } from "../common/log.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
 import { buildCancel, buildRequest, joinDetails, meetingJoinUrl } from "./ics.ts";
 import type { IcsContext } from "./ics.ts";
-import { describeRrule } from "./recurrence.ts";
+import { summarizeRecurrence } from "./summary.ts";
 import type { Invitee, Schedule } from "./schedule.ts";
 import { parseLocal, toUtcMs } from "./tz.ts";
 
@@ -153,7 +153,7 @@ export async function sendInvitations(
   // for the description, so nothing in them reads as a header or an extra line of the invitation.
   const { title, hostName, schedule } = shown(item);
   const when = formatWhen(schedule.startsAt, schedule.timeZone);
-  const repeat = describeRrule(schedule.rrule, schedule.timeZone);
+  const repeat = summarizeRecurrence(schedule);
   const subject = `${kind === "new" ? "Invitation" : "Updated invitation"}: ${title} — ${when}`;
   const didNumber = dialInNumberOf(deps.config);
   const phone = dialInLine(didNumber, meeting);

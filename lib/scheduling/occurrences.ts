@@ -4,7 +4,7 @@
 import { getMeeting } from "../meetings/store.ts";
 import type { Store } from "../common/store.ts";
 import { getUser, getUserByEmail } from "../accounts/users.ts";
-import { expandSeries } from "./recurrence.ts";
+import { expandSeries, nextInSeries } from "./recurrence.ts";
 import { getSchedule } from "./schedule.ts";
 import type { Schedule } from "./schedule.ts";
 import { parseLocal, toUtcMs } from "./tz.ts";
@@ -45,6 +45,35 @@ export function occurrencesOf(schedule: Schedule, fromMs: number, toMs: number):
     }
   }
   return out.sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/**
+ * Pure: the first occurrence of `schedule` starting after `fromMs` (cancellations left out,
+ * overrides applied), or null when the series has no more (ended, cancelled). Looks at the next
+ * occurrences of the rule from `fromMs` on, never at the series from its start, so it costs the
+ * same for a series that never ends however far ahead `fromMs` is.
+ */
+export function nextOccurrenceOf(schedule: Schedule, fromMs: number): Occurrence | null {
+  if (schedule.cancelledAt) return null;
+  // Changed occurrences may have moved anywhere within MAX_SHIFT_MS: the window covers them.
+  const hasOverrides = Object.keys(schedule.exceptions.overrides).length > 0;
+  let probe = hasOverrides ? fromMs - MAX_SHIFT_MS : fromMs;
+  // Every cancelled occurrence can be skipped at most once, so this ends.
+  for (let i = 0; i <= schedule.exceptions.cancelled.length + 1; i++) {
+    const next = nextInSeries(schedule, probe + 1);
+    if (!next) return null;
+    const found = occurrencesOf(schedule, fromMs + 1, next.startMs + 1 + (hasOverrides ? MAX_SHIFT_MS : 0))
+      .find((o) => o.start.getTime() > fromMs);
+    if (found) return found;
+    probe = Math.max(next.startMs, fromMs);
+  }
+  return null;
+}
+
+/** The next occurrence of meeting `meetingId` starting after `fromMs`, or null (see nextOccurrenceOf). */
+export async function nextOccurrence(kv: Store, meetingId: string, fromMs: number): Promise<Occurrence | null> {
+  const schedule = await getSchedule(kv, meetingId);
+  return schedule ? nextOccurrenceOf(schedule, fromMs) : null;
 }
 
 /**

@@ -105,13 +105,15 @@ function utcMsOf(t: ICAL.Time, zone: string): number {
 
 /**
  * Checks an RRULE for a series starting at `startsAt` in `zone` and returns its canonical text:
- * a known frequency, an end (COUNT or UNTIL) no later than five years after the start, at most
- * MAX_OCCURRENCES meetings. A date-only or floating UNTIL is read in `zone` and rewritten in UTC.
- * Throws RecurrenceError with a message a person can act on.
+ * a known frequency; either no end at all (the series never ends) or an end (COUNT or UNTIL) no
+ * later than five years after the start with at most MAX_OCCURRENCES meetings; a first meeting
+ * within five years. A date-only or floating UNTIL is read in `zone` and rewritten in UTC. Never
+ * expands an endless rule beyond its first meeting. Throws RecurrenceError with a message a person
+ * can act on.
  */
 export function validateRrule(input: string, startsAt: LocalTime, zone: string): string {
   const text = input.trim().replace(/^RRULE:/i, "");
-  if (!text || text.length > 500) throw new RecurrenceError("Enter a recurrence rule like FREQ=WEEKLY;COUNT=10");
+  if (!text || text.length > 500) throw new RecurrenceError("Enter a recurrence rule like FREQ=WEEKLY;BYDAY=MO");
   const parts = text.split(";");
   const seen = new Set<string>();
   for (const part of parts) {
@@ -134,14 +136,10 @@ export function validateRrule(input: string, startsAt: LocalTime, zone: string):
   if (recur.interval < 1 || recur.interval > 366 || !Number.isInteger(recur.interval)) {
     throw new RecurrenceError("INTERVAL must be a whole number from 1 to 366");
   }
-  if (!recur.count && !recur.until) {
-    throw new RecurrenceError(
-      `Choose when the series ends (an end date or a number of meetings, within ${MAX_SERIES_YEARS} years)`,
-    );
-  }
   if (recur.count !== null && recur.count !== undefined && (recur.count < 1 || recur.count > MAX_OCCURRENCES)) {
     throw new RecurrenceError(`A series has between 1 and ${MAX_OCCURRENCES} meetings`);
   }
+  if (!canEverMatch(recur)) throw new RecurrenceError("This recurrence rule produces no meetings");
   const startMs = toUtcMs(zone, startsAt);
   const limitMs = toUtcMs(zone, addYears(startsAt, MAX_SERIES_YEARS));
   if (recur.until) {
@@ -157,14 +155,44 @@ export function validateRrule(input: string, startsAt: LocalTime, zone: string):
     recur.until = ICAL.Time.fromJSDate(new Date(untilMs), true);
   }
   const canonical = recur.toString();
-  // Walk the whole series once: it proves the rule produces meetings and bounds COUNT by five years.
-  const all = expandSeries({ startsAt: formatLocal(startsAt), timeZone: zone, rrule: canonical }, startMs, Infinity);
+  const series = { startsAt: formatLocal(startsAt), timeZone: zone, rrule: canonical };
+  if (!recur.count && !recur.until) {
+    // Endless: only the first meeting is looked for (within five years), never the series.
+    if (expandSeries(series, startMs, limitMs, { limit: 1 }).length === 0) {
+      throw new RecurrenceError(`This recurrence rule produces no meetings within ${MAX_SERIES_YEARS} years`);
+    }
+    return canonical;
+  }
+  // A finite series is walked once (at most MAX_OCCURRENCES + 1 meetings, UNTIL ≤ five years):
+  // it proves the rule produces meetings and bounds COUNT by five years.
+  const all = expandSeries(series, startMs, limitMs + 1, { limit: MAX_OCCURRENCES + 1 });
   if (all.length === 0) throw new RecurrenceError("This recurrence rule produces no meetings");
   if (all.length > MAX_OCCURRENCES) throw new RecurrenceError(`A series has at most ${MAX_OCCURRENCES} meetings`);
-  if (all.at(-1)!.startMs > limitMs) {
+  if (recur.count && all.length < recur.count) {
     throw new RecurrenceError(`The series must end within ${MAX_SERIES_YEARS} years of its start`);
   }
   return canonical;
+}
+
+/** Days in a month at most (February as 29), for rules that name days a month never has. */
+const MAX_MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * False when BYMONTH and BYMONTHDAY name no day that exists (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30):
+ * ical.js searches such a rule forever inside one next() call, so it must never reach expansion.
+ */
+function canEverMatch(recur: ICAL.Recur): boolean {
+  const monthDays = (recur.parts.BYMONTHDAY as number[] | undefined) ?? [];
+  if (!monthDays.length) return true;
+  const months = (recur.parts.BYMONTH as number[] | undefined) ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  return months.some((m) => monthDays.some((d) => d !== 0 && Math.abs(d) <= (MAX_MONTH_DAYS[m - 1] ?? 0)));
+}
+
+/** True when a stored rule has neither COUNT nor UNTIL: the series never ends. */
+export function isEndless(rrule: string | null): boolean {
+  if (!rrule) return false;
+  const parts = ruleParts(rrule);
+  return !parts.has("COUNT") && !parts.has("UNTIL");
 }
 
 export interface SeriesOccurrence {
@@ -173,32 +201,104 @@ export interface SeriesOccurrence {
   startMs: number;
 }
 
+export interface ExpandOptions {
+  /** Stop after this many meetings. */
+  limit?: number;
+  /** Counts the iterator steps taken (what an expansion costs), for tests and benchmarks. */
+  stats?: { steps: number };
+}
+
+/** Local calendar day number (days since 1970-01-01) of a wall-clock date. */
+function dayNumber(t: { year: number; month: number; day: number }): number {
+  return Math.floor(Date.UTC(t.year, t.month - 1, t.day) / 86_400_000);
+}
+
+function fromDayNumber(n: number, time: LocalTime): LocalTime {
+  const d = new Date(n * 86_400_000);
+  return { ...time, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/**
+ * Where to start ical.js's iterator for a window beginning at local time `from`: a start moved
+ * forward by whole periods of the rule (so every BY-part falls on the same days as from the real
+ * start), at least one period plus two days before `from`, or the real start when the window is
+ * near it or the rule counts (COUNT is counted from the first meeting, so it cannot be skipped).
+ * The moved start itself may not be a meeting; it lies before the window, so it is filtered out.
+ */
+function seekStart(recur: ICAL.Recur, start: LocalTime, from: LocalTime): LocalTime {
+  if (recur.count) return start;
+  const n = recur.interval || 1;
+  const days = dayNumber(from) - dayNumber(start) - 2;
+  switch (recur.freq) {
+    case "DAILY": {
+      const k = Math.floor(days / n) - 1;
+      return k >= 1 ? fromDayNumber(dayNumber(start) + k * n, start) : start;
+    }
+    case "WEEKLY": {
+      const k = Math.floor(days / (7 * n)) - 1;
+      return k >= 1 ? fromDayNumber(dayNumber(start) + k * 7 * n, start) : start;
+    }
+    case "MONTHLY": {
+      const months = (from.year * 12 + from.month) - (start.year * 12 + start.month);
+      const k = Math.floor(months / n) - 1;
+      if (k < 1) return start;
+      const index = start.year * 12 + (start.month - 1) + k * n;
+      // Day 1: always a real date; the rule's BYMONTHDAY (made explicit) picks the days.
+      return { ...start, year: Math.floor(index / 12), month: (index % 12) + 1, day: 1 };
+    }
+    case "YEARLY": {
+      const k = Math.floor((from.year - start.year) / n) - 1;
+      // 29 February is not a date every year; such a series is walked (one step a year).
+      if (k < 1 || (start.month === 2 && start.day === 29)) return start;
+      return { ...start, year: start.year + k * n };
+    }
+  }
+  return start;
+}
+
 /**
  * The meetings of a series (exceptions not applied) whose start lies in [fromMs, toMs), in order.
  * The rule is expanded in wall-clock time (floating, as RFC 5545 prescribes for a TZID start) and
  * each result converted to an instant in the series' zone; UNTIL is compared in the same terms.
+ * Works on the window: the iterator starts a period or so before `fromMs` (seekStart), so the cost
+ * is the meetings in the window, however far from the first meeting it lies. A series that never
+ * ends needs a finite `toMs` or a `limit`.
  */
 export function expandSeries(
   series: { startsAt: string; timeZone: string; rrule: string | null },
   fromMs: number,
   toMs: number,
+  opts: ExpandOptions = {},
 ): SeriesOccurrence[] {
   const start = parseLocal(series.startsAt);
   if (!start) throw new RecurrenceError(`Bad series start ${series.startsAt}`);
   const zone = series.timeZone;
+  const limit = opts.limit ?? Infinity;
   if (!series.rrule) {
     const ms = toUtcMs(zone, start);
-    return ms >= fromMs && ms < toMs ? [{ recurrenceId: formatLocal(start), startMs: ms }] : [];
+    return ms >= fromMs && ms < toMs && limit > 0 ? [{ recurrenceId: formatLocal(start), startMs: ms }] : [];
   }
   const recur = ICAL.Recur.fromString(series.rrule);
+  if (!recur.count && !recur.until && toMs === Infinity && limit === Infinity) {
+    throw new Error("expandSeries: a series that never ends needs a window end or a limit");
+  }
   if (recur.until && recur.until.zone === ICAL.Timezone.utcTimezone) {
     const u = recur.until;
     recur.until = floating(toLocal(zone, Date.UTC(u.year, u.month - 1, u.day, u.hour, u.minute, u.second)));
   }
-  const it = recur.iterator(floating(start));
+  // The day of the month (or year) a rule takes from its start, written out, so that a moved
+  // iterator start (day 1) cannot change it. The same for every window, sought or not.
+  const parts = recur.parts as Record<string, unknown>;
+  if (recur.freq === "MONTHLY" && !parts.BYDAY && !parts.BYMONTHDAY) parts.BYMONTHDAY = [start.day];
+  const from = Number.isFinite(fromMs) && fromMs > toUtcMs(zone, start) ? toLocal(zone, fromMs) : start;
+  const it = recur.iterator(floating(seekStart(recur, start, from)));
   const out: SeriesOccurrence[] = [];
-  for (let n = 0; n <= MAX_OCCURRENCES; n++) {
+  // A finite series has at most MAX_OCCURRENCES meetings (validateRrule); the bound only guards
+  // against a stored rule that slipped past it.
+  const maxSteps = recur.count || recur.until ? 4 * MAX_OCCURRENCES : Infinity;
+  for (let n = 0; n < maxSteps && out.length < limit; n++) {
     const next = it.next();
+    if (opts.stats) opts.stats.steps++;
     if (!next) break;
     const local = localOf(next);
     const ms = toUtcMs(zone, local);
@@ -208,37 +308,30 @@ export function expandSeries(
   return out;
 }
 
-/** The first and last meeting of a series (for VTIMEZONE ranges and "ends" labels). */
+/** The first and last meeting of a finite series (for VTIMEZONE ranges and "ends" labels); lastMs is null when it never ends. */
 export function seriesBounds(series: { startsAt: string; timeZone: string; rrule: string | null }): {
   firstMs: number;
-  lastMs: number;
+  lastMs: number | null;
 } {
+  const startMs = toUtcMs(series.timeZone, parseLocal(series.startsAt)!);
+  if (isEndless(series.rrule)) {
+    const first = expandSeries(series, -Infinity, Infinity, { limit: 1 });
+    return { firstMs: first[0]?.startMs ?? startMs, lastMs: null };
+  }
   const all = expandSeries(series, -Infinity, Infinity);
-  const firstMs = all[0]?.startMs ?? toUtcMs(series.timeZone, parseLocal(series.startsAt)!);
+  const firstMs = all[0]?.startMs ?? startMs;
   return { firstMs, lastMs: all.at(-1)?.startMs ?? firstMs };
 }
 
-/** A short description of a rule for people ("Weekly on Mon, Wed until 2026-12-31", "Daily, 10 times"). */
-export function describeRrule(rrule: string | null, zone: string): string {
-  if (!rrule) return "Does not repeat";
-  const r = ICAL.Recur.fromString(rrule);
-  const names: Record<string, string> = { MO: "Mon", TU: "Tue", WE: "Wed", TH: "Thu", FR: "Fri", SA: "Sat", SU: "Sun" };
-  const byday = (r.parts.BYDAY as string[] | undefined) ?? [];
-  let what: string;
-  if (r.freq === "WEEKLY" && byday.join(",") === "MO,TU,WE,TH,FR") what = "Every weekday";
-  else if (r.freq === "WEEKLY") {
-    what = `Weekly${byday.length ? " on " + byday.map((d) => names[d] ?? d).join(", ") : ""}`;
-  } else what = r.freq ? r.freq[0] + r.freq.slice(1).toLowerCase() : "Repeats";
-  if (r.interval > 1) what += ` (every ${r.interval})`;
-  if (r.count) return `${what}, ${r.count} times`;
-  if (r.until) {
-    const u = r.until;
-    const local = u.zone === ICAL.Timezone.utcTimezone
-      ? toLocal(zone, Date.UTC(u.year, u.month - 1, u.day, u.hour, u.minute, u.second))
-      : localOf(u);
-    return `${what} until ${formatLocal(local).slice(0, 10)}`;
-  }
-  return what;
+/**
+ * The next meeting of a series (exceptions not applied) starting at or after `fromMs`, or null
+ * when the series has ended. Costs a period or so of the rule, however far ahead `fromMs` is.
+ */
+export function nextInSeries(
+  series: { startsAt: string; timeZone: string; rrule: string | null },
+  fromMs: number,
+): SeriesOccurrence | null {
+  return expandSeries(series, fromMs, Infinity, { limit: 1 })[0] ?? null;
 }
 
 const parsedRules = new Map<string, Map<string, string>>();
@@ -260,18 +353,27 @@ function ruleParts(rrule: string): Map<string, string> {
 
 const utcYear = (ms: number) => new Date(ms).getUTCFullYear();
 
+/** How many years past the current one a VTIMEZONE covers for a series that never ends. */
+export const ENDLESS_ZONE_YEARS = MAX_SERIES_YEARS;
+
 /**
  * The UTC years a series' meetings fall in: the first meeting's year and a bound on the last's,
  * for sizing VTIMEZONEs. Without expanding the rule for the common ones (UNTIL in UTC; COUNT with
  * plain DAILY, or WEEKLY with at most BYDAY), where the bound may be a year late, which costs a
  * VTIMEZONE two extra observances; any other rule is expanded (seriesBounds) for the exact years.
+ * A series that never ends is covered from its first year to ENDLESS_ZONE_YEARS after `nowMs`'s
+ * year (calendar apps carry the last observance on beyond that).
  */
-export function seriesYearSpan(series: { startsAt: string; timeZone: string; rrule: string | null }): [number, number] {
+export function seriesYearSpan(
+  series: { startsAt: string; timeZone: string; rrule: string | null },
+  nowMs = Date.now(),
+): [number, number] {
   const start = parseLocal(series.startsAt);
   if (!start) throw new RecurrenceError(`Bad series start ${series.startsAt}`);
   const firstMs = toUtcMs(series.timeZone, start);
   const first = utcYear(firstMs);
   if (!series.rrule) return [first, first];
+  if (isEndless(series.rrule)) return [first, Math.max(first, utcYear(nowMs)) + ENDLESS_ZONE_YEARS];
   const parts = ruleParts(series.rrule);
   const until = parts.get("UNTIL");
   // No meeting starts after UNTIL, and the first meeting is DTSTART itself.
@@ -296,5 +398,5 @@ export function seriesYearSpan(series: { startsAt: string; timeZone: string; rru
     return [first, utcYear(firstMs + (days + 1) * 86_400_000)];
   }
   const bounds = seriesBounds(series);
-  return [Math.min(first, utcYear(bounds.firstMs)), utcYear(bounds.lastMs)];
+  return [Math.min(first, utcYear(bounds.firstMs)), utcYear(bounds.lastMs ?? bounds.firstMs)];
 }

@@ -6,7 +6,9 @@ import { buildRrule, RecurrenceError, validateRrule, WEEKDAYS } from "./recurren
 import type { RepeatChoice, Weekday } from "./recurrence.ts";
 import { MAX_INVITEES } from "./schedule.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
-import { formatLocal, isValidTimeZone, parseLocal, toUtcMs } from "./tz.ts";
+import { formatLocal, isValidTimeZone, offsetMinutes, parseLocal, toUtcMs } from "./tz.ts";
+import type { LocalTime } from "./tz.ts";
+import { summarizeRecurrence } from "./summary.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
 
 /** Longest meeting: 24 hours. */
@@ -84,17 +86,40 @@ export interface ScheduleInput {
   settings: { lobby: boolean; guestsAllowed: boolean };
 }
 
+/** The lengths the form offers (minutes); the server takes any whole number up to 24 hours. */
+export const DURATION_CHOICES = [15, 30, 45, 60, 90, 120, 180, 240, 480];
+
+/**
+ * The form's first suggestion for a start: the next full half hour on the wall clock of `zone`
+ * at least a minute after `nowMs` (zones a quarter hour off UTC round on their own clock).
+ */
+export function defaultStart(zone: string, nowMs = Date.now()): LocalTime {
+  const offset = offsetMinutes(zone, nowMs) * 60_000;
+  const wall = Math.ceil((nowMs + offset + 60_000) / 1_800_000) * 1_800_000;
+  const d = new Date(wall);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: 0,
+  };
+}
+
 const formBase = z.object({
   title: titleRule,
   description: descriptionRule.default(""),
+  // What <input type="date"> and <input type="time"> send, and what a person types without them.
   date: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/, "Enter the date as YYYY-MM-DD"),
-  time: z.string().trim().regex(/^\d{2}:\d{2}$/, "Enter the time as HH:MM (24-hour)"),
+  time: z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, "Enter the time as HH:MM (24-hour)")
+    .transform((t) => t.slice(0, 5)),
   timeZone: timeZoneRule,
   duration: durationRule,
   repeat: z.enum(["keep", "none", "daily", "weekdays", "weekly", "monthly"], {
     error: "Choose how the meeting repeats",
   }),
-  ends: z.enum(["until", "count"], { error: "Choose when the series ends" }).optional(),
+  ends: z.enum(["never", "until", "count"], { error: "Choose when the series ends" }).optional(),
   until: z.string().trim().optional(),
   count: z.string().trim().optional(),
   invitees: z.string().max(30_000, "The list of invitees is too long").default(""),
@@ -104,7 +129,7 @@ const formBase = z.object({
 
 /**
  * The schedule form (`/meetings/new`, the edit form): field values in, a ScheduleInput out, or one
- * message per field. A repeating meeting must end (date or count) within five years. The edit form
+ * message per field. A repeating meeting never ends, or ends (date or count) within five years. The edit form
  * passes the series' current start (which may be past) and allows "keep" for the repetition.
  */
 export function makeScheduleFormSchema(editing?: { startsAt: string }) {
@@ -120,44 +145,14 @@ export function makeScheduleFormSchema(editing?: { startsAt: string }) {
     if (!invitees.ok) ctx.addIssue({ code: "custom", path: ["invitees"], message: invitees.message });
     let rrule: string | null | undefined = v.repeat === "keep" ? undefined : null;
     if (!startProblem && v.repeat !== "none" && v.repeat !== "keep") {
-      const days = WEEKDAYS.filter((d) => (v as Record<string, unknown>)[`day_${d}`] !== undefined) as Weekday[];
-      const choice: RepeatChoice = { kind: v.repeat, days };
-      if (v.ends === "count") {
-        const n = Number(v.count);
-        if (!v.count || !Number.isInteger(n) || n < 1) {
-          ctx.addIssue({ code: "custom", path: ["count"], message: "Enter how many meetings, like 10" });
-          return z.NEVER;
-        }
-        choice.count = n;
-      } else if (v.ends === "until") {
-        if (!v.until || !/^\d{4}-\d{2}-\d{2}$/.test(v.until) || !parseLocal(`${v.until}T00:00`)) {
-          ctx.addIssue({ code: "custom", path: ["until"], message: "Enter the last date as YYYY-MM-DD" });
-          return z.NEVER;
-        }
-        choice.until = v.until;
-      } else {
-        ctx.addIssue({
-          code: "custom",
-          path: ["ends"],
-          message: "A repeating meeting needs an end: a date or a number of meetings (within 5 years)",
-        });
-        return z.NEVER;
-      }
       const start = parseLocal(startsAt)!;
-      if (v.repeat === "weekly" && days.length && !days.includes(weekday(start))) {
-        ctx.addIssue({ code: "custom", path: ["days"], message: "Include the weekday of the first meeting" });
-        return z.NEVER;
-      }
-      if (v.repeat === "weekdays" && ["SA", "SU"].includes(weekday(start))) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["date"],
-          message: "The first meeting of a weekday series must be on a weekday",
-        });
+      const read = readRepeat(v, start);
+      if ("field" in read) {
+        ctx.addIssue({ code: "custom", path: [read.field], message: read.message });
         return z.NEVER;
       }
       try {
-        rrule = buildRrule(choice, start, v.timeZone);
+        rrule = buildRrule(read.choice, start, v.timeZone);
       } catch (err) {
         if (!(err instanceof RecurrenceError)) throw err;
         ctx.addIssue({ code: "custom", path: [v.ends === "count" ? "count" : "until"], message: err.message });
@@ -179,6 +174,67 @@ export function makeScheduleFormSchema(editing?: { startsAt: string }) {
 }
 
 export const scheduleFormSchema = makeScheduleFormSchema();
+
+type RepeatFields = {
+  repeat: string;
+  ends?: string;
+  until?: string;
+  count?: string;
+  [day: string]: unknown;
+};
+
+/**
+ * The repetition the form's fields choose for a series starting at `start`, or the field to
+ * blame and what to say. No end chosen (or "never") means the series never ends.
+ */
+function readRepeat(
+  v: RepeatFields,
+  start: LocalTime,
+): { choice: RepeatChoice } | { field: string; message: string } {
+  const days = WEEKDAYS.filter((d) => v[`day_${d}`] !== undefined) as Weekday[];
+  const choice: RepeatChoice = { kind: v.repeat as RepeatChoice["kind"], days };
+  if (v.ends === "count") {
+    const n = Number(v.count);
+    if (!v.count || !Number.isInteger(n) || n < 1) {
+      return { field: "count", message: "Enter how many meetings, like 10" };
+    }
+    choice.count = n;
+  } else if (v.ends === "until") {
+    if (!v.until || !/^\d{4}-\d{2}-\d{2}$/.test(v.until) || !parseLocal(`${v.until}T00:00`)) {
+      return { field: "until", message: "Enter the last date as YYYY-MM-DD" };
+    }
+    choice.until = v.until;
+  }
+  if (v.repeat === "weekly" && days.length && !days.includes(weekday(start))) {
+    return { field: "days", message: "Include the weekday of the first meeting" };
+  }
+  if (v.repeat === "weekdays" && ["SA", "SU"].includes(weekday(start))) {
+    return { field: "date", message: "The first meeting of a weekday series must be on a weekday" };
+  }
+  return { choice };
+}
+
+/**
+ * What the form's repetition fields say, in words ("Every Tuesday at 09:00, New York time"), or
+ * null while they do not make a valid rule (the fields' own messages say why on submit).
+ */
+export function repeatSummary(values: Record<string, string | undefined>): string | null {
+  const repeat = values.repeat ?? "none";
+  const zone = values.timeZone ?? "";
+  const start = parseLocal(`${values.date ?? ""}T${(values.time ?? "").slice(0, 5)}`);
+  if (!start || !isValidTimeZone(zone) || repeat === "keep") return null;
+  const startsAt = formatLocal(start);
+  if (repeat === "none") return summarizeRecurrence({ startsAt, timeZone: zone, rrule: null });
+  if (!["daily", "weekdays", "weekly", "monthly"].includes(repeat)) return null;
+  const read = readRepeat({ ...values, repeat }, start);
+  if ("field" in read) return null;
+  try {
+    return summarizeRecurrence({ startsAt, timeZone: zone, rrule: buildRrule(read.choice, start, zone) });
+  } catch (err) {
+    if (err instanceof RecurrenceError) return null;
+    throw err;
+  }
+}
 
 function weekday(t: { year: number; month: number; day: number }): Weekday {
   return WEEKDAYS[(new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7];

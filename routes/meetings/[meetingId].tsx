@@ -16,7 +16,7 @@ import type { FormValues } from "../../lib/web/validate.ts";
 import { buildFeed, meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 import { formatWhen, sipHostOf, UnverifiedOrganizer } from "../../lib/scheduling/invitations.ts";
 import { occurrencesOf } from "../../lib/scheduling/occurrences.ts";
-import { describeRrule } from "../../lib/scheduling/recurrence.ts";
+import { summarizeRecurrence } from "../../lib/scheduling/summary.ts";
 import { getSchedule } from "../../lib/scheduling/schedule.ts";
 import type { Schedule } from "../../lib/scheduling/schedule.ts";
 import { cancelOccurrence, cancelSeries, changeOccurrence, changeSeries } from "../../lib/scheduling/service.ts";
@@ -77,7 +77,7 @@ function editValues(meeting: Meeting, s: Schedule): FormValues {
     timeZone: s.timeZone,
     duration: String(s.durationMinutes),
     repeat: s.rrule ? "keep" : "none",
-    ends: "until",
+    ends: "never",
     invitees: s.invitees.map((i) => i.email).join("\n"),
   };
   if (meeting.settings.lobby) v.lobby = "on";
@@ -128,7 +128,7 @@ function schedulePage(
           <dt>When</dt>
           <dd>{formatWhen(schedule.startsAt, schedule.timeZone)}, {schedule.durationMinutes} minutes</dd>
           <dt>Repeats</dt>
-          <dd>{describeRrule(schedule.rrule, schedule.timeZone)}</dd>
+          <dd class="schedule-recurrence">{summarizeRecurrence(schedule)}</dd>
           <dt>Meeting ID</dt>
           <dd>{formatMeetingId(meeting.meetingId)}</dd>
           <dt>Passcode</dt>
@@ -215,14 +215,14 @@ function schedulePage(
               </ul>
             )}
           </section>
-          <section class="card">
+          <section class="card" id="edit">
             <h2>Change the {schedule.rrule ? "whole series" : "meeting"}</h2>
             {opts.problem && <Notice kind="error">{opts.problem}</Notice>}
             <Form action={`${base}/schedule`}>
               <ScheduleFields
                 values={opts.values ?? editValues(meeting, schedule)}
                 errors={opts.errors ?? {}}
-                editing={schedule.rrule ? describeRrule(schedule.rrule, schedule.timeZone) : undefined}
+                editing={schedule.rrule ? summarizeRecurrence(schedule) : undefined}
               />
               <button type="submit">Save and notify invitees</button>
             </Form>
@@ -297,6 +297,39 @@ meetingResourceRoutes.post("/meetings/:meetingId/schedule", requireUser(), async
     });
     return c.redirect(`/meetings/${meeting.meetingId}/schedule?${deliveryQuery("updated", res.delivery)}`, 303);
   });
+});
+
+/** Asks before cancelling (the dashboard's Cancel links here): a GET changes nothing. */
+meetingResourceRoutes.get("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {
+  const { meeting, schedule } = await hostedSchedule(c);
+  const base = `/meetings/${meeting.meetingId}`;
+  const what = schedule.rrule ? "the whole series" : "this meeting";
+  return renderPage(
+    c,
+    <section class="card danger-zone">
+      <h1>Cancel {meeting.title}?</h1>
+      {schedule.cancelledAt ? <p>This meeting is already cancelled.</p> : (
+        <>
+          <p>
+            {formatWhen(schedule.startsAt, schedule.timeZone)} · {summarizeRecurrence(schedule)}
+          </p>
+          <p>
+            Cancelling {what} removes it from calendars
+            {schedule.invitees.length
+              ? ` and emails the ${schedule.invitees.length} invited ${
+                schedule.invitees.length === 1 ? "person" : "people"
+              } a cancellation`
+              : ""}. This cannot be undone.
+          </p>
+          <Form action={`${base}/schedule/cancel`} class="inline">
+            <button type="submit" class="danger">Cancel {what}</button>
+          </Form>{" "}
+          <a class="button secondary" href="/dashboard">Keep it</a>
+        </>
+      )}
+    </section>,
+    { title: `Cancel — ${meeting.title}` },
+  );
 });
 
 meetingResourceRoutes.post("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {

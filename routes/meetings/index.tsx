@@ -15,8 +15,8 @@ import { fieldErrors, readForm } from "../../lib/web/validate.ts";
 import type { FormValues } from "../../lib/web/validate.ts";
 import { UnverifiedOrganizer } from "../../lib/scheduling/invitations.ts";
 import { scheduleMeeting } from "../../lib/scheduling/service.ts";
-import { formatLocal, toLocal } from "../../lib/scheduling/tz.ts";
-import { scheduleFormSchema } from "../../lib/scheduling/validation.ts";
+import { formatLocal } from "../../lib/scheduling/tz.ts";
+import { defaultStart, scheduleFormSchema } from "../../lib/scheduling/validation.ts";
 import { Form, Notice } from "../../components/Form.tsx";
 import { deliveryQuery, serviceDeps } from "../../lib/web/scheduling.ts";
 import { ScheduleFields } from "../../components/ScheduleFields.tsx";
@@ -96,16 +96,15 @@ meetingsRoutes.post("/meetings", requireUser(), async (c) => {
 });
 
 function defaultValues(user: User): FormValues {
-  // Next full hour in the person's zone, as a sensible starting point.
-  const next = toLocal(user.timeZone, Math.ceil((Date.now() + 60_000) / 3_600_000) * 3_600_000);
-  const local = formatLocal(next);
+  // The next full half hour in the person's zone, 30 minutes, once; a repeat chosen never ends.
+  const local = formatLocal(defaultStart(user.timeZone));
   return {
     date: local.slice(0, 10),
     time: local.slice(11, 16),
     timeZone: user.timeZone,
     duration: "30",
     repeat: "none",
-    ends: "until",
+    ends: "never",
     lobby: "on",
     guestsAllowed: "on",
   };
