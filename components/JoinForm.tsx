@@ -17,6 +17,8 @@ export interface JoinFormProps {
   /** A message about the whole attempt (unknown meeting, ended, …). */
   problem?: string;
   heading?: string;
+  /** The heading's level: 1 where the form is the page (/join), 2 inside another page. */
+  headingLevel?: 1 | 2;
 }
 
 export function JoinForm(p: JoinFormProps) {
@@ -24,7 +26,7 @@ export function JoinForm(p: JoinFormProps) {
   const askMeetingId = p.askMeetingId ?? true;
   return (
     <div class="join-form">
-      <h2>{p.heading ?? "Join a meeting"}</h2>
+      {p.headingLevel === 1 ? <h1>{p.heading ?? "Join a meeting"}</h1> : <h2>{p.heading ?? "Join a meeting"}</h2>}
       {p.problem && <Notice kind="error">{p.problem}</Notice>}
       <Form action={p.action ?? "/join"}>
         {askMeetingId && (
