@@ -39,9 +39,13 @@ export interface FieldProps {
   step?: string;
 }
 
-/** A labelled input; an error renders beside it and marks the input invalid for screen readers. */
+/**
+ * A labelled input; an error renders beside it and marks the input invalid for screen readers, and
+ * the hint or the error (whichever shows) is the input's description.
+ */
 export function Field(p: FieldProps) {
   const id = p.id ?? `f-${p.name}`;
+  const describedBy = p.error ? `${id}-error` : p.hint ? `${id}-hint` : undefined;
   return (
     <div class={p.error ? "field has-error" : "field"}>
       <label for={id}>{p.label}</label>
@@ -58,9 +62,9 @@ export function Field(p: FieldProps) {
         max={p.max}
         step={p.step}
         aria-invalid={p.error ? "true" : undefined}
-        aria-describedby={p.error ? `${id}-error` : undefined}
+        aria-describedby={describedBy}
       />
-      {p.hint && !p.error && <small class="hint">{p.hint}</small>}
+      {p.hint && !p.error && <small class="hint" id={`${id}-hint`}>{p.hint}</small>}
       {p.error && <small class="error" id={`${id}-error`}>{p.error}</small>}
     </div>
   );

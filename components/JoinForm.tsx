@@ -21,6 +21,8 @@ export interface JoinFormProps {
   submitLabel?: string;
   /** More classes for the <form> (the pre-join screen finds its form by one). */
   formClass?: string;
+  /** The heading's level: 1 where the form is the page (/join), 2 inside another page. */
+  headingLevel?: 1 | 2;
 }
 
 export function JoinForm(p: JoinFormProps) {
@@ -28,7 +30,7 @@ export function JoinForm(p: JoinFormProps) {
   const askMeetingId = p.askMeetingId ?? true;
   return (
     <div class="join-form">
-      <h2>{p.heading ?? "Join a meeting"}</h2>
+      {p.headingLevel === 1 ? <h1>{p.heading ?? "Join a meeting"}</h1> : <h2>{p.heading ?? "Join a meeting"}</h2>}
       {p.problem && <Notice kind="error">{p.problem}</Notice>}
       <Form action={p.action ?? "/join"} class={p.formClass ? `stack ${p.formClass}` : undefined}>
         {askMeetingId && (

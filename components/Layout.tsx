@@ -13,7 +13,9 @@ export function Layout(
     children: ComponentChildren;
   },
 ) {
-  const { user } = usePage();
+  const { user, path } = usePage();
+  /** Marks the link to the page being shown (or its area), for screen readers and the header's style. */
+  const current = (href: string) => path === href || path.startsWith(`${href}/`) ? "page" : undefined;
   const head = (
     <head>
       <meta charset="utf-8" />
@@ -42,14 +44,14 @@ export function Layout(
       <body>
         <header class="site-header">
           <a class="brand" href="/">Talkspace</a>
-          <nav>
+          <nav aria-label="Site">
             {user
               ? (
                 <>
-                  <a href="/dashboard">Dashboard</a>
-                  <a href="/meetings">Meetings</a>
-                  <a href="/account">Account</a>
-                  {user.role === "admin" && <a href="/admin/users">Admin</a>}
+                  <a href="/dashboard" aria-current={current("/dashboard")}>Dashboard</a>
+                  <a href="/meetings" aria-current={current("/meetings")}>Meetings</a>
+                  <a href="/account" aria-current={current("/account")}>Account</a>
+                  {user.role === "admin" && <a href="/admin/users" aria-current={current("/admin")}>Admin</a>}
                   <form method="post" action="/signout" class="inline">
                     <CsrfField />
                     <button type="submit" class="link">Sign out</button>
@@ -58,8 +60,8 @@ export function Layout(
               )
               : (
                 <>
-                  <a href="/signin">Sign in</a>
-                  <a href="/signup" class="button">Sign up</a>
+                  <a href="/signin" aria-current={current("/signin")}>Sign in</a>
+                  <a href="/signup" class="button" aria-current={current("/signup")}>Sign up</a>
                 </>
               )}
           </nav>

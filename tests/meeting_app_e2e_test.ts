@@ -25,6 +25,7 @@ import {
   waitForPreJoin,
   waitInMeeting,
 } from "./support/meeting_harness.ts";
+import { assertAccessible } from "./support/axe.ts";
 
 const reason = await meetingStackUnavailable();
 if (reason) console.log(`meeting_app_e2e_test: skipped: ${reason}`);
@@ -124,6 +125,7 @@ Deno.test({
       const hostPage = await newPage(hostSession.token, { viewport: { width: 1280, height: 800 } });
       await hostPage.goto(link);
       await waitForPreJoin(hostPage, "host");
+      await assertAccessible(hostPage, "host's pre-join");
       assert.match(
         (await hostPage.textContent(".room-prejoin-invite .invite-url")) ?? "",
         new RegExp(`/m/${meeting.meetingId}`),
@@ -147,6 +149,7 @@ Deno.test({
       await poll("M to mute the host", muted);
       await hostPage.keyboard.press("?");
       await hostPage.waitForSelector("dialog.room-shortcuts[open]");
+      await assertAccessible(hostPage, "keyboard shortcuts dialog");
       await hostPage.click("[data-change-shortcut=mute]");
       await hostPage.keyboard.press("v");
       assert.match((await hostPage.textContent(".room-shortcut-problem")) ?? "", /already used/, "V is the camera's");
@@ -189,6 +192,7 @@ Deno.test({
       const phoneJanus = watchJanus(phone, janusWsUrl);
       await phone.goto(link);
       await waitForEntryPreview(phone, "phone guest");
+      await assertAccessible(phone, "guest's pre-join beside the name form, on a phone");
       assert.equal(await phone.textContent(".join-submit"), "Ask to join", "the lobby applies: Ask to join");
       for (const picker of ["#room-device-camera", "#room-device-microphone"]) {
         assert.ok(await phone.$(picker), `the entry pre-join has ${picker}`);
@@ -208,6 +212,7 @@ Deno.test({
       assert.match((await phone.textContent(".room-waiting .room-preview-off")) ?? "", /Camera is off/);
       assert.ok(await phone.$(".room-waiting #room-device-microphone"), "devices can still be changed while waiting");
       assert.equal(await phone.$(".room-waiting [data-locked]"), null, "not locked: no lock notice");
+      await assertAccessible(phone, "waiting room, on a phone");
 
       await poll("the host to see the knock", () => hostPage.$(".room-knock [data-action=admit]"));
       await hostPage.click(".room-knock [data-action=admit]");
@@ -247,6 +252,12 @@ Deno.test({
       // ---- locked: the people who wait are told why --------------------------------------------
       await hostPage.click("[data-action=participants]");
       await hostPage.click(".room-host-settings summary");
+      await hostPage.click("[data-action=chat]");
+      for (const scheme of ["light", "dark"] as const) {
+        await hostPage.emulateMedia({ colorScheme: scheme });
+        await assertAccessible(hostPage, `in the meeting with participants and chat open (${scheme})`);
+      }
+      await hostPage.emulateMedia({ colorScheme: "light" });
       await hostPage.check(".room-host-settings input[name=locked]");
       await poll(
         "the meeting to be locked",
@@ -267,6 +278,7 @@ Deno.test({
       assert.ok(phoneJanus.opened > 0, "the phone had a Janus connection");
       await hostPage.click(".room-bar [data-action=end]");
       await poll("the phone to see the end", async () => (await state(phone)).phase === "ended");
+      await assertAccessible(phone, "meeting ended, on a phone");
       await poll("the phone's Janus socket to close", () => phoneJanus.closed);
       const refused = phoneJanus.frames.filter((f) => /"code"\s*:\s*403|Unauthorized/.test(f));
       assert.deepEqual(refused, [], "nothing was sent to Janus with the revoked token");

@@ -55,7 +55,13 @@ export function renderJoinPage(c: Context<Env>, o: JoinPageOptions): Response {
   return renderPage(
     c,
     <section class="card narrow">
-      <JoinForm askName={!c.get("user")} values={o.values} errors={o.errors} problem={o.problem} />
+      <JoinForm
+        askName={!c.get("user")}
+        values={o.values}
+        errors={o.errors}
+        problem={o.problem}
+        headingLevel={1}
+      />
     </section>,
     { title: "Join a meeting", status: o.status ?? 200, headers: o.headers },
   );

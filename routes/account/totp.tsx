@@ -165,6 +165,7 @@ function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
       <p>Replaces all your recovery codes; the old ones stop working.</p>
       <Form action="/account/totp/recovery-codes">
         <Field
+          id="f-recovery-code"
           name="code"
           label="Code from your app, or a recovery code"
           autocomplete="one-time-code"
@@ -186,6 +187,7 @@ function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
           error={errors.password}
         />
         <Field
+          id="f-disable-code"
           name="code"
           label="Code from your app, or a recovery code"
           autocomplete="one-time-code"
