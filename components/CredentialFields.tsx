@@ -2,6 +2,7 @@
 // types and autocomplete hints (which password managers rely on), and the same hint for new passwords.
 
 import { Field } from "./Form.tsx";
+import { usePage } from "../lib/web/page_context.ts";
 
 /** The account's email address; `autocomplete` is "username" beside a password, else "email". */
 export function EmailField(
@@ -10,7 +11,7 @@ export function EmailField(
   return (
     <Field
       name="email"
-      label="Email address"
+      label={usePage().t("field.email")}
       type="email"
       value={value}
       error={error}
@@ -27,11 +28,11 @@ export function PasswordField(
   return (
     <Field
       name="password"
-      label={label ?? (kind === "new" ? "New password" : "Password")}
+      label={label ?? usePage().t(kind === "new" ? "field.newPassword" : "field.password")}
       type="password"
       error={error}
       autocomplete={kind === "new" ? "new-password" : "current-password"}
-      hint={kind === "new" ? (hint ?? "At least 10 characters.") : undefined}
+      hint={kind === "new" ? (hint ?? usePage().t("field.newPasswordHint")) : undefined}
       required
     />
   );

@@ -8,6 +8,8 @@ import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
 import { MeetingRoom } from "../islands/mod.ts";
 import { JoinForm } from "./JoinForm.tsx";
 import type { JoinFormProps } from "./JoinForm.tsx";
+import { usePage } from "../lib/web/page_context.ts";
+import { islandI18n } from "../lib/i18n/translate.ts";
 
 export interface EntryPageProps {
   meeting: MeetingRoomProps["meeting"];
@@ -20,6 +22,7 @@ export interface EntryPageProps {
 }
 
 export function EntryPage(p: EntryPageProps) {
+  const { locale, t } = usePage();
   const room: MeetingRoomProps = {
     meeting: p.meeting,
     me: { participantName: p.form.values?.name ?? "", role: "guest" },
@@ -27,12 +30,13 @@ export function EntryPage(p: EntryPageProps) {
     socketPath: "",
     mediaPath: "",
     preview: true,
+    i18n: islandI18n(locale, "room."),
   };
   return (
     <div class="room-start room-entry-page">
       <header class="room-start-head">
         <h1>{p.meeting.title}</h1>
-        <p class="meeting-id">Meeting ID {p.meeting.formattedId}</p>
+        <p class="meeting-id">{t("join.meetingIdLine", { id: p.meeting.formattedId })}</p>
       </header>
       <div class="room-prejoin">
         <div id="meeting-root" data-meeting-id={p.meeting.meetingId} class="meeting-app">
@@ -41,18 +45,18 @@ export function EntryPage(p: EntryPageProps) {
         <div class="room-prejoin-side">
           {p.locked && (
             <p class="notice warn room-locked-notice" data-locked="true">
-              This meeting is locked: a host has to let you in after you ask to join.
+              {t("entry.locked")}
             </p>
           )}
           <JoinForm
             {...p.form}
-            heading="Ready to join?"
-            submitLabel={p.asksToJoin ? "Ask to join" : "Join now"}
+            heading={t("entry.ready")}
+            submitLabel={p.asksToJoin ? t("entry.askToJoin") : t("entry.joinNow")}
             formClass="room-entry-form"
           />
           {p.signInHref && (
             <p>
-              Have an account? <a href={p.signInHref}>Sign in</a> to join with it.
+              {t("entry.signInPrompt")} <a href={p.signInHref}>{t("entry.signInLink")}</a> {t("entry.signInRest")}
             </p>
           )}
         </div>

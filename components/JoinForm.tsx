@@ -3,6 +3,7 @@
 
 import { Field, Form, Notice } from "./Form.tsx";
 import { bindFields } from "./field_binding.ts";
+import { usePage } from "../lib/web/page_context.ts";
 
 export interface JoinFormProps {
   /** Where the form posts: `/join`, or `/m/<meetingId>/join` for one meeting. */
@@ -28,34 +29,36 @@ export interface JoinFormProps {
 export function JoinForm(p: JoinFormProps) {
   const field = bindFields(p.values ?? {}, p.errors ?? {});
   const askMeetingId = p.askMeetingId ?? true;
+  const { t } = usePage();
+  const heading = p.heading ?? t("join.heading");
   return (
     <div class="join-form">
-      {p.headingLevel === 1 ? <h1>{p.heading ?? "Join a meeting"}</h1> : <h2>{p.heading ?? "Join a meeting"}</h2>}
+      {p.headingLevel === 1 ? <h1>{heading}</h1> : <h2>{heading}</h2>}
       {p.problem && <Notice kind="error">{p.problem}</Notice>}
       <Form action={p.action ?? "/join"} class={p.formClass ? `stack ${p.formClass}` : undefined}>
         {askMeetingId && (
           <Field
             {...field("meetingId")}
-            label="Meeting ID"
+            label={t("join.meetingId")}
             inputmode="numeric"
             autocomplete="off"
-            hint="Ten digits, like 123 456 7890"
+            hint={t("join.meetingIdHint")}
             required
           />
         )}
         {(p.askPasscode ?? true) && (
-          <Field {...field("passcode")} label="Passcode" inputmode="numeric" autocomplete="off" required />
+          <Field {...field("passcode")} label={t("join.passcode")} inputmode="numeric" autocomplete="off" required />
         )}
         {p.askName && (
           <Field
             {...field("name")}
-            label="Your name"
+            label={t("join.name")}
             autocomplete="name"
-            hint="Shown to the others in the meeting"
+            hint={t("join.nameHint")}
             required
           />
         )}
-        <button type="submit" class="join-submit">{p.submitLabel ?? "Join"}</button>
+        <button type="submit" class="join-submit">{p.submitLabel ?? t("join.submit")}</button>
       </Form>
     </div>
   );

@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/web/page_context.ts";
 import { CsrfField } from "./Form.tsx";
 import { staticUrl } from "../lib/web/islands/assets.ts";
+import { dirOf, LOCALE_NAMES, LOCALES } from "../lib/i18n/locales.ts";
 
 export function Layout(
   { title, styles = [], frame = "site", children }: {
@@ -13,7 +14,8 @@ export function Layout(
     children: ComponentChildren;
   },
 ) {
-  const { user, path } = usePage();
+  const { user, path, locale, t } = usePage();
+  const dir = dirOf(locale);
   /** Marks the link to the page being shown (or its area), for screen readers and the header's style. */
   const current = (href: string) => path === href || path.startsWith(`${href}/`) ? "page" : undefined;
   const head = (
@@ -30,7 +32,7 @@ export function Layout(
   if (frame === "app") {
     // The meeting: one app filling the viewport, its own controls instead of the site's navigation.
     return (
-      <html lang="en" class="is-app">
+      <html lang={locale} dir={dir} class="is-app">
         {head}
         <body class="is-app">
           <main class="app-main">{children}</main>
@@ -39,36 +41,57 @@ export function Layout(
     );
   }
   return (
-    <html lang="en">
+    <html lang={locale} dir={dir}>
       {head}
       <body>
         <header class="site-header">
           <a class="brand" href="/">Talkspace</a>
-          <nav aria-label="Site">
+          <nav aria-label={t("site.nav")}>
             {user
               ? (
                 <>
-                  <a href="/dashboard" aria-current={current("/dashboard")}>Dashboard</a>
-                  <a href="/meetings" aria-current={current("/meetings")}>Meetings</a>
-                  <a href="/account" aria-current={current("/account")}>Account</a>
-                  {user.role === "admin" && <a href="/admin/users" aria-current={current("/admin")}>Admin</a>}
+                  <a href="/dashboard" aria-current={current("/dashboard")}>{t("site.dashboard")}</a>
+                  <a href="/meetings" aria-current={current("/meetings")}>{t("site.meetings")}</a>
+                  <a href="/account" aria-current={current("/account")}>{t("site.account")}</a>
+                  {user.role === "admin" && (
+                    <a href="/admin/users" aria-current={current("/admin")}>{t("site.admin")}</a>
+                  )}
                   <form method="post" action="/signout" class="inline">
                     <CsrfField />
-                    <button type="submit" class="link">Sign out</button>
+                    <button type="submit" class="link">{t("site.signOut")}</button>
                   </form>
                 </>
               )
               : (
                 <>
-                  <a href="/signin" aria-current={current("/signin")}>Sign in</a>
-                  <a href="/signup" class="button" aria-current={current("/signup")}>Sign up</a>
+                  <a href="/signin" aria-current={current("/signin")}>{t("site.signIn")}</a>
+                  <a href="/signup" class="button" aria-current={current("/signup")}>{t("site.signUp")}</a>
                 </>
               )}
           </nav>
         </header>
         <main>{children}</main>
-        <footer class="site-footer">Talkspace · self-hosted video meetings</footer>
+        <footer class="site-footer">
+          <p>{t("site.footer")}</p>
+          <LanguagePicker />
+        </footer>
       </body>
     </html>
+  );
+}
+
+/** Chooses the site's language (kept on the account, or in this browser for visitors); works without JavaScript. */
+function LanguagePicker() {
+  const { path, locale, t } = usePage();
+  return (
+    <form method="post" action="/language" class="language-picker">
+      <CsrfField />
+      <input type="hidden" name="back" value={path} />
+      <label for="f-locale">{t("site.language")}</label>{" "}
+      <select id="f-locale" name="locale">
+        {LOCALES.map((l) => <option key={l} value={l} lang={l} selected={l === locale}>{LOCALE_NAMES[l]}</option>)}
+      </select>{" "}
+      <button type="submit" class="button small secondary">{t("site.languageChange")}</button>
+    </form>
   );
 }

@@ -65,6 +65,7 @@ export default function MeetingRoom(props: MeetingRoomProps) {
 
   const phase = room.phase.value;
   const { meeting } = props;
+  const { t } = room;
   if (props.preview) {
     // Before being let in (a guest's name form beside it): only the checks, no socket.
     return (
@@ -78,7 +79,7 @@ export default function MeetingRoom(props: MeetingRoomProps) {
       <div class="room room-start" data-phase={phase}>
         <header class="room-start-head">
           <h1>{meeting.title}</h1>
-          <p class="meeting-id">Meeting ID {meeting.formattedId}</p>
+          <p class="meeting-id">{t("room.meetingIdLine", { id: meeting.formattedId })}</p>
         </header>
         {phase === "lobby" ? <WaitingRoom room={room} ready={ready} /> : <PreJoin room={room} ready={ready} />}
       </div>
@@ -92,20 +93,20 @@ export default function MeetingRoom(props: MeetingRoomProps) {
         <section class="room-closed" role="status">
           <h1>
             {phase === "left"
-              ? "You left the meeting"
+              ? t("room.leftTitle")
               : phase === "ended" || phase === "removed" || phase === "denied"
               ? room.closedReason.value
-              : "You are not in this meeting"}
+              : t("room.notInMeeting")}
           </h1>
           <p class="meeting-id">{meeting.title}</p>
           {phase === "refused" && <p>{room.closedReason.value}</p>}
-          {phase === "denied" && <p>You can ask to join again in 10 minutes.</p>}
+          {phase === "denied" && <p>{t("room.askAgainLater")}</p>}
           <p>
             {canRejoin && (
               <a class="button" href={`/m/${meeting.meetingId}`}>
-                Rejoin
+                {t("room.rejoin")}
               </a>
-            )} <a class="button secondary" href="/">Back to the start page</a>
+            )} <a class="button secondary" href="/">{t("room.backToStart")}</a>
           </p>
         </section>
       </div>
@@ -159,8 +160,13 @@ function InMeeting({ room }: { room: MeetingController }) {
             {room.showParticipants.value && <ParticipantList room={room} />}
             {room.showChat.value && <Chat room={room} />}
             {room.showSettings.value && (
-              <aside class="room-sidebar room-settings" aria-label="Settings">
-                <PanelHead title="Settings" panel="settings" onClose={() => room.togglePanel("settings")} />
+              <aside class="room-sidebar room-settings" aria-label={room.t("room.settings")}>
+                <PanelHead
+                  title={room.t("room.settings")}
+                  closeLabel={room.t("room.close", { panel: room.t("room.settings") })}
+                  panel="settings"
+                  onClose={() => room.togglePanel("settings")}
+                />
                 <DeviceSettings room={room} />
                 <SpeakerTest room={room} />
                 <p>
@@ -170,7 +176,7 @@ function InMeeting({ room }: { room: MeetingController }) {
                     data-action="shortcuts"
                     onClick={() => (room.shortcutsOpen.value = true)}
                   >
-                    Keyboard shortcuts
+                    {room.t("room.shortcuts")}
                   </button>
                 </p>
               </aside>

@@ -41,11 +41,13 @@ import { rsvpRoutes } from "./rsvp.tsx";
 import { calendarFeedRoutes } from "./calendar.ts";
 import { serviceWorkerRoutes } from "./sw.ts";
 import { internalSipRoutes } from "./internal/sip.ts";
+import { languageRoutes } from "./language.ts";
 
 export const routes: Hono<Env>[] = [
   // Hashed names immutable, plain names revalidated; both in the build's brotli or gzip.
   staticAssetRoutes,
   homeRoutes,
+  languageRoutes,
   islandAssetRoutes,
   signupRoutes,
   verifyRoutes,

@@ -2,6 +2,7 @@
 // half-signed-in session into a full one).
 
 import { Hono } from "hono";
+import { usePage } from "../lib/web/page_context.ts";
 import type { Context } from "hono";
 import { z } from "zod";
 import { getUserByEmail } from "../lib/accounts/users.ts";
@@ -46,19 +47,20 @@ interface SigninProps {
 }
 
 function SigninPage({ values = {}, errors = {}, problem, notice, next }: SigninProps) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Sign in</h1>
+      <h1>{t("site.signIn")}</h1>
       {notice && <Notice kind="success">{notice}</Notice>}
       {problem && <Notice kind="error">{problem}</Notice>}
       <Form action="/signin">
         {next && <input type="hidden" name="next" value={next} />}
         <EmailField value={values.email} error={errors.email} autocomplete="username" />
         <PasswordField kind="current" error={errors.password} />
-        <button type="submit">Sign in</button>
+        <button type="submit">{t("site.signIn")}</button>
       </Form>
       <p>
-        <a href="/reset">Forgot your password?</a> · <a href="/signup">Create an account</a>
+        <a href="/reset">{t("signin.forgot")}</a> · <a href="/signup">{t("home.createAccount")}</a>
       </p>
     </section>
   );

@@ -145,7 +145,7 @@ Deno.test("a signed-in participant joins by formatted meeting ID and passcode an
     const page = await pat.client.get(`/m/${meeting.meetingId}`);
     assert.equal(page.status, 200);
     const html = await page.text();
-    assert.ok(html.includes("Joining as <strong>Pat"));
+    assert.ok(html.includes("Joining as Pat"));
     assert.ok(!html.includes(meeting.passcode), "participants are not shown the passcode");
     assert.ok(!html.includes('/end"'), "participants cannot end the meeting");
     const stored = [];
@@ -179,7 +179,7 @@ Deno.test("a guest joins with a name; without one the form says what is missing"
 
     const guest = await joinAsGuest(t, meeting, "Gail Guest");
     const html = await (await guest.get(`/m/${meeting.meetingId}`)).text();
-    assert.ok(html.includes("Joining as <strong>Gail Guest</strong>"));
+    assert.ok(html.includes("Joining as Gail Guest"));
   } finally {
     t.close();
   }
@@ -211,7 +211,7 @@ Deno.test("an invitation link counts as the passcode and is removed from the add
     assert.equal(joined.status, 303);
     assert.equal(location(joined), `/m/${meeting.meetingId}`);
     assert.ok(
-      (await (await guest.get(`/m/${meeting.meetingId}`)).text()).includes("Joining as <strong>Link Guest</strong>"),
+      (await (await guest.get(`/m/${meeting.meetingId}`)).text()).includes("Joining as Link Guest"),
     );
 
     // A wrong link token lets nobody in.

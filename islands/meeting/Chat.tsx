@@ -40,7 +40,12 @@ export function Chat({ room }: { room: MeetingController }) {
 
   return (
     <aside class="room-sidebar room-chat" aria-label="Chat">
-      <PanelHead title="Chat" panel="chat" onClose={() => room.setChatOpen(false)} />
+      <PanelHead
+        title={room.t("room.chat")}
+        panel="chat"
+        closeLabel={room.t("room.close", { panel: room.t("room.chat") })}
+        onClose={() => room.setChatOpen(false)}
+      />
       {policy && <p class="room-chat-policy" role="status">{policy}</p>}
       <ol ref={list} class="room-chat-list" aria-live="polite">
         {entries.length === 0 && <li class="room-chat-empty">No messages yet</li>}

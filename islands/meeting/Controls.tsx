@@ -13,15 +13,14 @@ import { Icon } from "./icons.tsx";
 
 export function Controls({ room }: { room: MeetingController }) {
   const [moreOpen, setMoreOpen] = useState(false);
+  const { t } = room;
   const muted = room.audioMuted.value || !room.localAudio.value;
   const cameraOn = room.cameraOn.value && room.localVideo.value !== null;
   const sharing = room.localScreen.value !== null;
   const canEnd = room.isHost.value;
   const count = room.roster.value.size;
-  const unmuteBlocked = muted && !room.mayUnmute.value ? "The host muted you and has not allowed unmuting" : undefined;
-  const videoBlocked = !cameraOn && !room.mayStartVideo.value
-    ? "The host stopped your video and has not allowed starting it"
-    : undefined;
+  const unmuteBlocked = muted && !room.mayUnmute.value ? t("room.mutedByHost") : undefined;
+  const videoBlocked = !cameraOn && !room.mayStartVideo.value ? t("room.videoStoppedByHost") : undefined;
   const waiting = room.isHost.value ? room.lobby.value.length : 0;
   const unread = room.chat.value.unread;
   const hand = room.handRaised.value;
@@ -35,7 +34,7 @@ export function Controls({ room }: { room: MeetingController }) {
           {meeting.formattedId}
           {locked && (
             <span class="room-lock-badge" data-locked="true">
-              <Icon name="lock" /> Locked
+              <Icon name="lock" /> {t("room.locked")}
             </span>
           )}
         </span>
@@ -43,14 +42,14 @@ export function Controls({ room }: { room: MeetingController }) {
       <div
         class="room-controls"
         role="toolbar"
-        aria-label="Meeting controls"
+        aria-label={t("room.controls")}
         onKeyDown={(e) => {
           if (moreOpen && e.key === "Escape") setMoreOpen(false);
         }}
       >
         <DeviceToggle action="mute" off={muted} blocked={unmuteBlocked} onClick={() => room.setAudioMuted(!muted)}>
           <Icon name={muted ? "mic-off" : "mic"} />
-          <Label>{muted ? "Unmute" : "Mute"}</Label>
+          <Label>{muted ? t("room.unmute") : t("room.mute")}</Label>
         </DeviceToggle>
         <DeviceToggle
           action="camera"
@@ -59,11 +58,11 @@ export function Controls({ room }: { room: MeetingController }) {
           onClick={() => room.setCameraOn(!cameraOn)}
         >
           <Icon name={cameraOn ? "video" : "video-off"} />
-          <Label>{cameraOn ? "Stop video" : "Start video"}</Label>
+          <Label>{cameraOn ? t("room.stopVideo") : t("room.startVideo")}</Label>
         </DeviceToggle>
         <ControlToggle action="hand" on={hand} onClick={() => room.toggleHand()}>
           <Icon name="hand" />
-          <Label>{hand ? "Lower hand" : "Raise hand"}</Label>
+          <Label>{hand ? t("room.lowerHand") : t("room.raiseHand")}</Label>
         </ControlToggle>
         <div class={`room-controls-more${moreOpen ? " is-open" : ""}`} id="room-more">
           {room.cameraCount.value > 1 && cameraOn && (
@@ -74,13 +73,13 @@ export function Controls({ room }: { room: MeetingController }) {
               onClick={() => room.flipCamera()}
             >
               <Icon name="flip" />
-              <Label>Switch camera</Label>
+              <Label>{t("room.switchCamera")}</Label>
             </button>
           )}
           {room.canShareScreen.value && (
             <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
               <Icon name="screen" />
-              <Label>{sharing ? "Stop sharing" : "Share screen"}</Label>
+              <Label>{sharing ? t("room.stopSharing") : t("room.shareScreen")}</Label>
             </ControlToggle>
           )}
           <ReactionButton room={room} />
@@ -91,11 +90,11 @@ export function Controls({ room }: { room: MeetingController }) {
             onClick={() => (room.layout.value = room.layout.value === "grid" ? "speaker" : "grid")}
           >
             <Icon name={room.layout.value === "grid" ? "speaker" : "grid"} />
-            <Label>{room.layout.value === "grid" ? "Speaker view" : "Grid view"}</Label>
+            <Label>{room.layout.value === "grid" ? t("room.speakerView") : t("room.gridView")}</Label>
           </button>
           <ControlToggle action="settings" on={room.showSettings.value} onClick={() => room.togglePanel("settings")}>
             <Icon name="settings" />
-            <Label>Settings</Label>
+            <Label>{t("room.settings")}</Label>
           </ControlToggle>
           {canEnd && (
             <button
@@ -105,7 +104,7 @@ export function Controls({ room }: { room: MeetingController }) {
               onClick={() => room.endForAll()}
             >
               <Icon name="leave" />
-              <Label>End for all</Label>
+              <Label>{t("room.endForAll")}</Label>
             </button>
           )}
         </div>
@@ -118,11 +117,11 @@ export function Controls({ room }: { room: MeetingController }) {
           onClick={() => setMoreOpen(!moreOpen)}
         >
           <Icon name="more" />
-          <Label>More</Label>
+          <Label>{t("room.more")}</Label>
         </button>
         <button type="button" class="room-control is-leave" data-action="leave" onClick={() => room.leave()}>
           <Icon name="leave" />
-          <Label>Leave</Label>
+          <Label>{t("room.leave")}</Label>
         </button>
         {canEnd && (
           <button
@@ -131,14 +130,14 @@ export function Controls({ room }: { room: MeetingController }) {
             data-action="end"
             onClick={() => room.endForAll()}
           >
-            <Label>End for all</Label>
+            <Label>{t("room.endForAll")}</Label>
           </button>
         )}
       </div>
-      <div class="room-bar-panels" role="toolbar" aria-label="Panels">
+      <div class="room-bar-panels" role="toolbar" aria-label={t("room.panels")}>
         <ControlToggle action="info" on={room.showInfo.value} onClick={() => room.togglePanel("info")}>
           <Icon name="info" />
-          <Label>Details</Label>
+          <Label>{t("room.details")}</Label>
         </ControlToggle>
         <ControlToggle
           action="participants"
@@ -146,17 +145,25 @@ export function Controls({ room }: { room: MeetingController }) {
           onClick={() => room.togglePanel("participants")}
         >
           <Icon name="people" />
-          <Label>Participants</Label>
+          <Label>{t("room.participants")}</Label>
           <span class="room-badge" data-badge="count">{count}</span>
           {waiting > 0 && (
-            <span class="room-badge is-alert" data-badge="lobby" aria-label={`${waiting} waiting`}>{waiting}</span>
+            <span
+              class="room-badge is-alert"
+              data-badge="lobby"
+              aria-label={t("room.waitingCount", { count: waiting })}
+            >
+              {waiting}
+            </span>
           )}
         </ControlToggle>
         <ControlToggle action="chat" on={room.showChat.value} onClick={() => room.togglePanel("chat")}>
           <Icon name="chat" />
-          <Label>Chat</Label>
+          <Label>{t("room.chat")}</Label>
           {unread > 0 && (
-            <span class="room-badge is-alert" data-badge="chat" aria-label={`${unread} unread`}>{unread}</span>
+            <span class="room-badge is-alert" data-badge="chat" aria-label={t("room.unreadCount", { count: unread })}>
+              {unread}
+            </span>
           )}
         </ControlToggle>
       </div>

@@ -6,10 +6,16 @@ import type { DeviceOption } from "../../lib/meetings/client/devices.ts";
 
 type DeviceKind = "camera" | "microphone" | "speaker";
 
-const LABELS: Record<DeviceKind, string> = { camera: "Camera", microphone: "Microphone", speaker: "Speaker" };
+const LABELS = {
+  camera: "room.deviceCamera",
+  microphone: "room.deviceMicrophone",
+  speaker: "room.deviceSpeaker",
+} as const;
 
 interface Picker {
   kind: DeviceKind;
+  label: string;
+  none: string;
   options: DeviceOption[];
   value?: string;
   choose: (deviceId: string) => void;
@@ -17,21 +23,29 @@ interface Picker {
 
 export function DeviceSettings({ room }: { room: MeetingController }) {
   const d = room.devices.value;
+  const picker = (kind: DeviceKind, options: DeviceOption[], value: string | undefined, choose: Picker["choose"]) => ({
+    kind,
+    label: room.t(LABELS[kind]),
+    none: room.t("room.deviceNone"),
+    options,
+    value,
+    choose,
+  });
   const pickers: Picker[] = [
-    { kind: "camera", options: d.cameras, value: room.camId.value, choose: (id) => room.chooseCamera(id) },
-    { kind: "microphone", options: d.microphones, value: room.micId.value, choose: (id) => room.chooseMicrophone(id) },
-    { kind: "speaker", options: d.speakers, value: room.speakerId.value, choose: (id) => room.chooseSpeaker(id) },
+    picker("camera", d.cameras, room.camId.value, (id) => room.chooseCamera(id)),
+    picker("microphone", d.microphones, room.micId.value, (id) => room.chooseMicrophone(id)),
+    picker("speaker", d.speakers, room.speakerId.value, (id) => room.chooseSpeaker(id)),
   ];
   // Without setSinkId the browser plays through the system's speaker: there is nothing to choose.
   const shown = room.speakerSelectable.value ? pickers : pickers.filter((p) => p.kind !== "speaker");
   return <div class="room-devices">{shown.map((p) => <DevicePicker key={p.kind} {...p} />)}</div>;
 }
 
-function DevicePicker({ kind, options, value, choose }: Picker) {
+function DevicePicker({ kind, label, none, options, value, choose }: Picker) {
   const id = `room-device-${kind}`;
   return (
     <div class="room-device">
-      <label for={id}>{LABELS[kind]}</label>
+      <label for={id}>{label}</label>
       <select
         id={id}
         name={kind}
@@ -39,7 +53,7 @@ function DevicePicker({ kind, options, value, choose }: Picker) {
         value={value ?? ""}
         onChange={(e) => choose((e.currentTarget as HTMLSelectElement).value)}
       >
-        {options.length === 0 && <option value="">None found</option>}
+        {options.length === 0 && <option value="">{none}</option>}
         {options.map((o) => <option key={o.deviceId} value={o.deviceId}>{o.label}</option>)}
       </select>
     </div>

@@ -13,7 +13,12 @@ export function InfoPanel({ room }: { room: MeetingController }) {
   const moderator = room.isHost.value;
   return (
     <aside class="room-sidebar room-info" aria-label="Meeting details">
-      <PanelHead title="Meeting details" panel="info" onClose={() => room.togglePanel("info")} />
+      <PanelHead
+        title={room.t("room.meetingDetails")}
+        panel="info"
+        closeLabel={room.t("room.close", { panel: room.t("room.meetingDetails") })}
+        onClose={() => room.togglePanel("info")}
+      />
       <p class="room-info-title">{meeting.title}</p>
       <p class="room-info-me">
         You are {me.participantName}, {ROLE_TEXT[role] ?? "a participant"}.

@@ -10,7 +10,7 @@ import { SmallButton } from "./buttons.tsx";
 
 /** What a knocking person sees until a host decides: the same checks as the pre-join screen. */
 export function WaitingRoom({ room, ready }: { room: MeetingController; ready: boolean }) {
-  const { props } = room;
+  const { props, t } = room;
   const status = room.lobbyStatus.value;
   const connecting = room.socketStatus.value !== "open" && !status;
   const locked = props.waitingReason === "locked";
@@ -19,22 +19,22 @@ export function WaitingRoom({ room, ready }: { room: MeetingController; ready: b
       <MediaCheck room={room} ready={ready} />
       <div class="room-prejoin-side">
         <h2 id="room-waiting-title">
-          {status?.status === "admitted" ? "You're in — opening the meeting…" : "Waiting for the host to let you in"}
+          {status?.status === "admitted" ? t("room.admittedTitle") : t("room.waitingTitle")}
         </h2>
         {locked && (
           <p class="notice warn room-locked-notice" data-locked="true">
-            <Icon name="lock" /> This meeting is locked: nobody joins until a host lets them in.
+            <Icon name="lock" /> {t("room.waitingLocked")}
           </p>
         )}
         <p class="room-waiting-status" role="status" aria-live="polite" data-lobby-status={status?.status ?? ""}>
           {connecting
-            ? "Connecting…"
+            ? t("room.connecting")
             : room.socketStatus.value === "reconnecting"
-            ? "Connection lost, trying again…"
-            : `The host knows you are here, ${props.me.participantName}. You join as soon as they let you in.`}
+            ? t("room.reconnecting")
+            : t("room.waitingStatus", { name: props.me.participantName })}
         </p>
         <button type="button" class="button secondary" data-action="leave-lobby" onClick={() => room.leave()}>
-          Leave
+          {t("room.leave")}
         </button>
       </div>
     </section>

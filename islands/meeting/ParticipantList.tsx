@@ -24,7 +24,8 @@ export function ParticipantList({ room }: { room: MeetingController }) {
   return (
     <aside class="room-sidebar room-participants" aria-label="Participants">
       <PanelHead
-        title={`Participants (${people.length})`}
+        title={room.t("room.participantsCount", { count: people.length })}
+        closeLabel={room.t("room.close", { panel: room.t("room.participants") })}
         panel="participants"
         onClose={() => room.setParticipantsOpen(false)}
       />

@@ -13,17 +13,15 @@ import { Icon } from "./icons.tsx";
 import type { IconName } from "./icons.tsx";
 
 export function PreJoin({ room, ready }: { room: MeetingController; ready: boolean }) {
-  const { props } = room;
+  const { props, t } = room;
   const joining = room.phase.value === "joining";
   const problems = room.problemMessages();
   return (
     <section class="room-prejoin" aria-labelledby="room-prejoin-title">
       <MediaCheck room={room} ready={ready} />
       <div class="room-prejoin-side">
-        <h2 id="room-prejoin-title">Ready to join?</h2>
-        <p class="room-prejoin-name">
-          Joining as <strong>{props.me.participantName}</strong>
-        </p>
+        <h2 id="room-prejoin-title">{t("room.ready")}</h2>
+        <p class="room-prejoin-name">{t("room.joiningAs", { name: props.me.participantName })}</p>
         {problems.map((m) => <p class="notice warn room-problem" role="alert" key={m}>{m}</p>)}
         <button
           type="button"
@@ -31,11 +29,11 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
           disabled={!ready || joining}
           onClick={() => room.join()}
         >
-          {joining ? "Joining…" : "Join now"}
+          {joining ? t("room.joining") : t("room.joinNow")}
         </button>
         {props.invite && (
           <details class="room-prejoin-invite">
-            <summary>Invite people</summary>
+            <summary>{t("room.invitePeople")}</summary>
             <InviteDetails meeting={props.meeting} invite={props.invite} />
           </details>
         )}
@@ -67,11 +65,12 @@ export function EntryPreview({ room, ready }: { room: MeetingController; ready: 
 
 /** Preview, on/off toggles, devices and the speaker test: what the pre-join, entry and waiting screens share. */
 export function MediaCheck({ room, ready }: { room: MeetingController; ready: boolean }) {
+  const { t } = room;
   const offText = !room.cameraOn.value
-    ? "Camera is off"
+    ? t("room.cameraIsOff")
     : room.previewing.value && ready
-    ? "The camera is not available"
-    : "Starting camera…";
+    ? t("room.cameraUnavailable")
+    : t("room.cameraStarting");
   return (
     <div class="room-check">
       <SelfPreview room={room} offText={offText} />
@@ -87,7 +86,7 @@ export function SelfPreview({ room, offText }: { room: MeetingController; offTex
   const video = room.cameraOn.value ? room.localVideo.value : null;
   return (
     <div class="room-preview">
-      {video ? <VideoView track={video} mirror label="Your camera preview" /> : (
+      {video ? <VideoView track={video} mirror label={room.t("room.cameraPreview")} /> : (
         <div class="room-preview-off">
           <span class="room-avatar">{initials(room.props.me.participantName)}</span>
           <span>{offText}</span>
@@ -102,6 +101,7 @@ export function SelfPreview({ room, offText }: { room: MeetingController; offTex
 
 /** Camera and microphone on or off for joining (remembered on this device). */
 export function JoinToggles({ room, disabled = false }: { room: MeetingController; disabled?: boolean }) {
+  const { t } = room;
   const micOff = room.audioMuted.value;
   const camOff = !room.cameraOn.value;
   const toggles = [
@@ -109,19 +109,19 @@ export function JoinToggles({ room, disabled = false }: { room: MeetingControlle
       action: "prejoin-mic",
       off: micOff,
       icon: micOff ? "mic-off" : "mic",
-      label: micOff ? "Microphone off" : "Microphone on",
+      label: micOff ? t("room.micOff") : t("room.micOn"),
       onClick: () => (room.audioMuted.value = !micOff),
     },
     {
       action: "prejoin-camera",
       off: camOff,
       icon: camOff ? "video-off" : "video",
-      label: camOff ? "Camera off" : "Camera on",
+      label: camOff ? t("room.cameraOff") : t("room.cameraOn"),
       onClick: () => room.setCameraOn(camOff),
     },
   ] as const;
   return (
-    <div class="room-toggles" role="group" aria-label="Join with">
+    <div class="room-toggles" role="group" aria-label={t("room.joinWith")}>
       {toggles.map((t) => <OffToggle key={t.action} {...t} disabled={disabled} />)}
     </div>
   );
@@ -151,10 +151,10 @@ function OffToggle(p: {
 }
 
 const SPEAKER_TEST_TEXT = {
-  idle: "",
-  playing: "Playing a chime…",
-  played: "Did you hear the chime? If not, choose another speaker or turn the volume up.",
-  failed: "The test sound could not be played on this speaker.",
+  idle: null,
+  playing: "room.speakerPlaying",
+  played: "room.speakerPlayed",
+  failed: "room.speakerFailed",
 } as const;
 
 /** Plays a chime on the chosen speaker and says what to do if it was not heard. */
@@ -169,9 +169,11 @@ export function SpeakerTest({ room, disabled = false }: { room: MeetingControlle
         disabled={disabled || state === "playing"}
         onClick={() => room.testSpeaker()}
       >
-        <Icon name="volume" /> Test speaker
+        <Icon name="volume" /> {room.t("room.testSpeaker")}
       </button>
-      <span class="room-speaker-status" role="status" data-speaker-test={state}>{SPEAKER_TEST_TEXT[state]}</span>
+      <span class="room-speaker-status" role="status" data-speaker-test={state}>
+        {SPEAKER_TEST_TEXT[state] ? room.t(SPEAKER_TEST_TEXT[state]!) : ""}
+      </span>
     </div>
   );
 }

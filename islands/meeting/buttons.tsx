@@ -60,14 +60,16 @@ export function DeviceToggle({ off, ...p }: ToggleProps & { off: boolean }) {
 }
 
 /** A side panel's heading with its close button (focus returns to the control bar's toggle). */
-export function PanelHead({ title, panel, onClose }: { title: string; panel: string; onClose: () => void }) {
+export function PanelHead(
+  { title, panel, closeLabel, onClose }: { title: string; panel: string; closeLabel: string; onClose: () => void },
+) {
   return (
     <div class="room-panel-head">
       <h2>{title}</h2>
       <button
         type="button"
         class="room-panel-close"
-        aria-label={`Close ${panel}`}
+        aria-label={closeLabel}
         data-action={`close-${panel}`}
         onClick={() => {
           onClose();

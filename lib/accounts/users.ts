@@ -26,6 +26,8 @@ export interface User {
   disabled: boolean;
   /** IANA time zone, e.g. Europe/Berlin. */
   timeZone: string;
+  /** The language chosen for the account (lib/i18n/locales.ts); absent: the browser's. */
+  locale?: string;
   /**
    * The TOTP secret once two-factor is on, sealed (`v1:…`, lib/common/secret_box.ts; totp.ts seals
    * and opens it), or plain base32 from before encryption until the backfill reseals it. Pending
@@ -224,6 +226,11 @@ export async function updateUser(
       },
     },
   );
+}
+
+/** Keeps the account's language (a supported locale; the caller checks). */
+export async function setAccountLocale(kv: Store, id: string, locale: string): Promise<void> {
+  await updateUser(kv, id, () => ({ locale }));
 }
 
 /**

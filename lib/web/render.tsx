@@ -7,6 +7,9 @@ import { renderWithIslands } from "./islands/render.ts";
 import { PageContext } from "./page_context.ts";
 import type { PageInfo } from "./page_context.ts";
 import type { Env } from "./types.ts";
+import { requestLocale } from "./i18n.ts";
+import type { Locale } from "../i18n/locales.ts";
+import { translator } from "../i18n/translate.ts";
 import { randomToken } from "../common/ids.ts";
 
 export interface PageOptions {
@@ -105,26 +108,41 @@ export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageO
   const status = opts.status ?? 200;
   const csrfToken = c.get("csrfToken") ?? "";
   const nonce = c.get("nonce");
+  const locale = requestLocale(c);
   if (opts.cacheKey !== undefined && !user) {
-    const key = `${status} ${path} ${opts.cacheKey}`;
+    const key = `${status} ${locale} ${path} ${opts.cacheKey}`;
     let page = anonymousPages.get(key);
     if (page === undefined) {
-      page = splitPage(renderDocument(c, body, opts, { user: null, path, csrfToken: CSRF_MARK, nonce: NONCE_MARK }));
+      page = splitPage(
+        renderDocument(c, body, opts, { user: null, path, csrfToken: CSRF_MARK, nonce: NONCE_MARK, locale }),
+      );
       if (anonymousPages.size >= MAX_CACHED_PAGES) anonymousPages.delete(anonymousPages.keys().next().value!);
       anonymousPages.set(key, page);
     }
     return pageResponse(c, fillPage(page, { csrf: csrfToken, nonce }), status, opts.headers);
   }
-  return pageResponse(c, renderDocument(c, body, opts, { user, path, csrfToken, nonce }), status, opts.headers);
+  return pageResponse(
+    c,
+    renderDocument(c, body, opts, { user, path, csrfToken, nonce, locale }),
+    status,
+    opts.headers,
+  );
 }
 
 function renderDocument(
   c: Context<Env>,
   body: ComponentChildren,
   opts: PageOptions,
-  req: { user: PageInfo["user"]; path: string; csrfToken: string; nonce: string },
+  req: { user: PageInfo["user"]; path: string; csrfToken: string; nonce: string; locale: Locale },
 ): string {
-  const info: PageInfo = { user: req.user, csrfToken: req.csrfToken, path: req.path, env: c.get("deps").config.env };
+  const info: PageInfo = {
+    user: req.user,
+    csrfToken: req.csrfToken,
+    path: req.path,
+    env: c.get("deps").config.env,
+    locale: req.locale,
+    t: translator(req.locale),
+  };
   const { html, script } = renderWithIslands(
     <PageContext.Provider value={info}>
       <Layout title={opts.title} styles={opts.styles} frame={opts.frame}>{body}</Layout>

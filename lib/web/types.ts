@@ -6,6 +6,7 @@ import type { Mailer } from "../email/mailer.ts";
 import type { Session } from "../accounts/sessions.ts";
 import type { User } from "../accounts/users.ts";
 import type { MediaGateway } from "../contracts/gateway_api.ts";
+import type { Locale } from "../i18n/locales.ts";
 
 // The contract's types (lib/contracts/gateway_api.ts), re-exported for route code; domain code
 // imports them from lib/contracts directly.
@@ -38,5 +39,7 @@ export interface Env {
     clientIp: string;
     /** Extra origins the page may connect to (e.g. the Janus WebSocket on the meeting page). */
     cspConnect: string[];
+    /** The request's language, once lib/web/i18n.ts's requestLocale has worked it out. */
+    locale: Locale;
   };
 }

@@ -38,6 +38,9 @@ import {
 import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meeting_access.ts";
 import { isHostRole } from "../../lib/meetings/roles.ts";
 import { roomSettings } from "../../lib/meetings/settings.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { islandI18n } from "../../lib/i18n/translate.ts";
+import type { Locale } from "../../lib/i18n/locales.ts";
 import { meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 
 export const meetingPageRoutes = new Hono<Env>();
@@ -129,7 +132,7 @@ meetingPageRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
 /** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
 function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
   const props: MeetingPageProps = {
-    ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config),
+    ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config, requestLocale(c)),
     waitingReason: roomSettings(meeting).locked ? "locked" : "lobby",
   };
   return renderPage(
@@ -147,6 +150,7 @@ function meetingProps(
   publicUrl: string,
   waiting: boolean,
   config: Config,
+  locale: Locale,
 ): MeetingPageProps {
   const privileged = isHostRole(admission.role);
   const sipUri = sipUriOf(config, meeting.meetingId);
@@ -164,11 +168,19 @@ function meetingProps(
     socketPath: `/meetings/${meeting.meetingId}/ws`,
     mediaPath: `/meetings/${meeting.meetingId}/media`,
     waiting,
+    i18n: islandI18n(locale, "room."),
   };
 }
 
 function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
-  const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false, c.get("deps").config);
+  const props: MeetingPageProps = meetingProps(
+    meeting,
+    admission,
+    publicUrl,
+    false,
+    c.get("deps").config,
+    requestLocale(c),
+  );
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
   return renderPage(
     c,

@@ -126,6 +126,13 @@ export const ROUTE_MATRIX: Row[] = [
   { method: "GET", route: "/signin/totp", expect: account() },
   { method: "POST", route: "/signin/totp", expect: account(), call: () => ({ path: "/signin/totp", form: {} }) },
   { method: "POST", route: "/signout", expect: everyone("ok"), freshActors: true, location: /^\/$/ },
+  {
+    method: "POST",
+    route: "/language",
+    expect: everyone("ok"),
+    call: () => ({ path: "/language", form: { locale: "de", back: "/" } }),
+    location: /^\/$/,
+  },
   { method: "GET", route: "/reset", expect: everyone("ok") },
   { method: "POST", route: "/reset", expect: everyone("invalid"), call: () => ({ path: "/reset", form: {} }) },
   { method: "GET", route: "/reset/:token", expect: everyone("gone"), call: () => ({ path: "/reset/not-a-token" }) },
@@ -469,6 +476,12 @@ export const ROUTE_MATRIX: Row[] = [
     route: "/meetings/:meetingId/schedule",
     expect: host({ owner: "invalid", ownerToken: "invalid" }),
     call: (w) => ({ path: `/meetings/${w.scheduled.meetingId}/schedule`, form: { title: "" } }),
+  },
+  {
+    method: "GET",
+    route: "/meetings/:meetingId/schedule/cancel",
+    expect: host(),
+    call: (w) => ({ path: `/meetings/${w.scheduled.meetingId}/schedule/cancel` }),
   },
   {
     method: "POST",

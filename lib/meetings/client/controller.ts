@@ -50,6 +50,7 @@ import type { DeviceLists, MediaProblem } from "./devices.ts";
 import { collectStats } from "./stats.ts";
 import { loadPrefs, savePrefs } from "./prefs.ts";
 import { playChime } from "./chime.ts";
+import { type IslandI18n, makeTranslate, type Translate } from "../../i18n/client.ts";
 import { announcementFor } from "./announce.ts";
 import { DEFAULT_SHORTCUTS, loadShortcuts, saveShortcuts } from "./shortcuts.ts";
 import type { KeyCombo, ShortcutAction, ShortcutPrefs } from "./shortcuts.ts";
@@ -76,6 +77,8 @@ export interface MeetingRoomProps {
    * reload the page on close 4001 (docs/meeting-protocol.md); no media, participants or chat.
    */
   waiting?: boolean;
+  /** The page's language and the island's compiled messages (lib/i18n/client.ts). */
+  i18n: IslandI18n;
   /** Why they wait: the meeting is locked, or its lobby applies to them. */
   waitingReason?: "locked" | "lobby";
   /**
@@ -113,6 +116,8 @@ const log = (msg: string, data?: unknown) => console.warn(`[meeting] ${msg}`, da
 
 export class MeetingController {
   readonly props: MeetingRoomProps;
+  /** The island's translator (its messages came in the props). */
+  readonly t: Translate;
 
   readonly phase = signal<Phase>("prejoin");
   /** Why the meeting view closed (ended by the host, refused), shown on the end screen. */
@@ -218,6 +223,7 @@ export class MeetingController {
 
   constructor(props: MeetingRoomProps) {
     this.props = props;
+    this.t = makeTranslate(props.i18n);
   }
 
   // ---- pre-join ---------------------------------------------------------------------------------

@@ -1,0 +1,24 @@
+// Translating with a compiled catalog: what pages and islands both use. Only @lingui/core's
+// runtime (2.2 KB gzip) runs in the browser; the catalogs are compiled on the server
+// (translate.ts) and an island gets just the compiled messages it shows, in its props.
+
+import { setupI18n } from "@lingui/core";
+import type { Messages } from "@lingui/core";
+import type { MessageKey } from "./messages/en.ts";
+import type { Locale } from "./locales.ts";
+
+export type { Locale, MessageKey };
+/** Compiled messages (lingui's JSON form), keyed like the catalogs. */
+export type CompiledCatalog = Messages;
+export type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;
+
+/** What an island needs to speak the page's language. */
+export interface IslandI18n {
+  locale: Locale;
+  messages: CompiledCatalog;
+}
+
+export function makeTranslate({ locale, messages }: IslandI18n): Translate {
+  const i18n = setupI18n({ locale, messages: { [locale]: messages } });
+  return (key, values) => i18n._(key, values);
+}

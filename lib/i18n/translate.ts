@@ -1,0 +1,41 @@
+// The server's side of the catalogs: each language's ICU messages compiled once (on first use) by
+// @lingui/message-utils, a translator per language for pages, and the subset an island ships.
+
+import { compileMessage } from "@lingui/message-utils/compileMessage";
+import { type Catalog, en } from "./messages/en.ts";
+import { de } from "./messages/de.ts";
+import { es } from "./messages/es.ts";
+import { ar } from "./messages/ar.ts";
+import type { Locale } from "./locales.ts";
+import { type CompiledCatalog, type IslandI18n, makeTranslate, type Translate } from "./client.ts";
+
+export const CATALOGS: Record<Locale, Catalog> = { en, de, es, ar };
+
+const compiled = new Map<Locale, CompiledCatalog>();
+const translators = new Map<Locale, Translate>();
+
+/** Every message of `locale`, compiled. */
+export function compiledCatalog(locale: Locale): CompiledCatalog {
+  let c = compiled.get(locale);
+  if (!c) {
+    c = Object.fromEntries(Object.entries(CATALOGS[locale]).map(([k, v]) => [k, compileMessage(v)]));
+    compiled.set(locale, c);
+  }
+  return c;
+}
+
+/** The translator pages use for `locale`. */
+export function translator(locale: Locale): Translate {
+  let t = translators.get(locale);
+  if (!t) {
+    t = makeTranslate({ locale, messages: compiledCatalog(locale) });
+    translators.set(locale, t);
+  }
+  return t;
+}
+
+/** An island's catalog: the compiled messages whose keys start with `prefix` (e.g. "room."). */
+export function islandI18n(locale: Locale, prefix: string): IslandI18n {
+  const all = compiledCatalog(locale);
+  return { locale, messages: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix))) };
+}
