@@ -64,6 +64,26 @@ async function assertOnScreen(page: Page, who: string, selectors: string[]) {
   }
 }
 
+/** Pairs of the control bar's shown buttons whose boxes overlap (one covers part of the other). */
+function overlaps(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const shown = [...document.querySelectorAll<HTMLElement>(".room-bar button")].map((el) => ({
+      name: el.dataset.action ?? el.textContent ?? "",
+      r: el.getBoundingClientRect(),
+    })).filter((b) => b.r.width > 0 && b.r.height > 0);
+    const out: string[] = [];
+    for (let i = 0; i < shown.length; i++) {
+      for (let j = i + 1; j < shown.length; j++) {
+        const [a, b] = [shown[i].r, shown[j].r];
+        const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (x > 0.5 && y > 0.5) out.push(`${shown[i].name} × ${shown[j].name}`);
+      }
+    }
+    return out;
+  });
+}
+
 /** Neither the document nor the app's main element can scroll. */
 function scrolls(page: Page): Promise<boolean> {
   return page.evaluate(() => {
@@ -134,6 +154,14 @@ Deno.test({
       await hostPage.click("button.room-join");
       await waitInMeeting(hostPage, "host");
       await assertOnScreen(hostPage, "host at 1280×800", DESKTOP_CONTROLS);
+      // At every width down to a tablet's, the bar's buttons are on screen and none covers another.
+      for (const width of [1100, 900, 700]) {
+        await hostPage.setViewportSize({ width, height: 800 });
+        await assertOnScreen(hostPage, `host at ${width} px`, DESKTOP_CONTROLS);
+        assert.deepEqual(await overlaps(hostPage), [], `host at ${width} px: buttons overlap`);
+      }
+      await hostPage.setViewportSize({ width: 1280, height: 800 });
+      assert.deepEqual(await overlaps(hostPage), [], "host at 1280 px: buttons overlap");
       assert.equal(await scrolls(hostPage), false, "the meeting page does not scroll at 1280×800");
       const stage = await boxOf(hostPage, ".room-stage");
       assert.ok(
@@ -227,6 +255,7 @@ Deno.test({
       assert.equal(phoneState.cameraOn, false, "the pre-join's camera-off choice holds in the meeting");
       assert.equal(await phone.$("button.room-join:not([disabled])"), null, "no second pre-join");
       await assertOnScreen(phone, "phone at 390×844", PHONE_CONTROLS);
+      assert.deepEqual(await overlaps(phone), [], "phone: buttons overlap");
       assert.equal(await scrolls(phone), false, "the meeting page does not scroll on the phone");
       const more = await boxOf(phone, ".room-controls-more");
       assert.ok(!more?.shown, "the More sheet starts closed");

@@ -46,30 +46,30 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
       {items.length === 0
         ? <p class="empty">{cursor ? "No more meetings." : "No meetings yet."}</p>
         : (
-          <table class="history">
+          <table class="history stack-narrow">
             <TableHead columns={["Meeting", "Date", "Duration", "People", "Records"]} />
             <tbody>
               {items.map((it) => (
                 <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
-                  <td>
+                  <td data-label="Meeting">
                     {it.meeting.title}
                     <span class="history-id">{formatMeetingId(it.meeting.meetingId)}</span>
                     {it.hosted && <span class="history-role">host</span>}
                   </td>
-                  <td>
+                  <td data-label="Date">
                     {it.startedAt
                       ? <time datetime={it.startedAt}>{it.startedAt.slice(0, 16).replace("T", " ")} UTC</time>
                       : "Not started"}
                   </td>
-                  <td>
+                  <td data-label="Duration">
                     {it.durationSeconds !== null
                       ? formatDuration(it.durationSeconds)
                       : it.startedAt && it.meeting.status === "open"
                       ? "In progress"
                       : "—"}
                   </td>
-                  <td class="history-count">{it.participantCount}{it.participantCountCapped ? "+" : ""}</td>
-                  <td>
+                  <td class="history-count" data-label="People">{it.participantCount}{it.participantCountCapped ? "+" : ""}</td>
+                  <td data-label="Records">
                     {it.hosted && it.startedAt
                       ? (
                         <>
