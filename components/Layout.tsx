@@ -67,7 +67,9 @@ export function Layout(
           </nav>
         </header>
         <main>{children}</main>
-        <footer class="site-footer">Talkspace · self-hosted video meetings</footer>
+        <footer class="site-footer">
+          Talkspace · self-hosted video meetings · <a href="/help" aria-current={current("/help")}>Help</a>
+        </footer>
       </body>
     </html>
   );
