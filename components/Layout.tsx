@@ -72,7 +72,9 @@ export function Layout(
         </header>
         <main>{children}</main>
         <footer class="site-footer">
-          <p>{t("site.footer")}</p>
+          <p>
+            {t("site.footer")} · <a href="/help" aria-current={current("/help")}>{t("site.help")}</a>
+          </p>
           <LanguagePicker />
         </footer>
       </body>

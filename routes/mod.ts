@@ -31,6 +31,7 @@ import { apiCalendarRoutes } from "./api/v1/calendar.ts";
 import { adminUserRoutes } from "./admin/users.tsx";
 import { adminAuditRoutes } from "./admin/audit.tsx";
 import { devRoutes } from "./dev/outbox.tsx";
+import { helpRoutes } from "./help.tsx";
 import { dashboardRoutes } from "./dashboard.tsx";
 import { joinRoutes } from "./join.tsx";
 import { meetingPageRoutes } from "./m/[meetingId].tsx";
@@ -68,6 +69,7 @@ export const routes: Hono<Env>[] = [
   adminUserRoutes,
   adminAuditRoutes,
   devRoutes,
+  helpRoutes,
   dashboardRoutes,
   joinRoutes,
   meetingPageRoutes,

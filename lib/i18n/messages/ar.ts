@@ -13,6 +13,7 @@ export const ar: Catalog = {
   "site.signIn": "تسجيل الدخول",
   "site.signUp": "إنشاء حساب",
   "site.footer": "Talkspace · اجتماعات فيديو على خادمك الخاص",
+  "site.help": "المساعدة",
   "site.language": "اللغة",
   "site.languageChange": "تغيير",
 

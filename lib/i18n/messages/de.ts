@@ -12,6 +12,7 @@ export const de: Catalog = {
   "site.signIn": "Anmelden",
   "site.signUp": "Registrieren",
   "site.footer": "Talkspace · Videomeetings auf dem eigenen Server",
+  "site.help": "Hilfe",
   "site.language": "Sprache",
   "site.languageChange": "Ändern",
 

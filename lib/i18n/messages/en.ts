@@ -13,6 +13,7 @@ export const en = {
   "site.signIn": "Sign in",
   "site.signUp": "Sign up",
   "site.footer": "Talkspace · self-hosted video meetings",
+  "site.help": "Help",
   "site.language": "Language",
   "site.languageChange": "Change",
 

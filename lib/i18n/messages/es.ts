@@ -12,6 +12,7 @@ export const es: Catalog = {
   "site.signIn": "Iniciar sesión",
   "site.signUp": "Registrarse",
   "site.footer": "Talkspace · videorreuniones en tu propio servidor",
+  "site.help": "Ayuda",
   "site.language": "Idioma",
   "site.languageChange": "Cambiar",
 
