@@ -38,5 +38,10 @@ export interface Env {
     clientIp: string;
     /** Extra origins the page may connect to (e.g. the Janus WebSocket on the meeting page). */
     cspConnect: string[];
+    /**
+     * Let the page compile WebAssembly (CSP 'wasm-unsafe-eval'): only pages with the meeting island,
+     * whose background effects and noise suppression run wasm (lib/meetings/client/effects/).
+     */
+    cspWasm: boolean;
   };
 }

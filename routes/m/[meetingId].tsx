@@ -132,6 +132,7 @@ function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, pu
     ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config),
     waitingReason: roomSettings(meeting).locked ? "locked" : "lobby",
   };
+  c.set("cspWasm", true); // the waiting room's pre-join offers the effects too (wasm)
   return renderPage(
     c,
     <LobbyPage {...props} knockedAt={admission.createdAt}>
@@ -170,6 +171,7 @@ function meetingProps(
 function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
   const props: MeetingPageProps = meetingProps(meeting, admission, publicUrl, false, c.get("deps").config);
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
+  c.set("cspWasm", true); // background effects and noise suppression compile wasm (effects/)
   return renderPage(
     c,
     <MeetingPage {...props}>
