@@ -12,6 +12,7 @@ import { Chat } from "./meeting/Chat.tsx";
 import { Controls } from "./meeting/Controls.tsx";
 import { KnockAlert, WaitingRoom } from "./meeting/Lobby.tsx";
 import { DeviceSettings } from "./meeting/DeviceSettings.tsx";
+import { Effects } from "./meeting/Effects.tsx";
 import { ParticipantList } from "./meeting/ParticipantList.tsx";
 import { EntryPreview, PreJoin, SpeakerTest } from "./meeting/PreJoin.tsx";
 import { Stage } from "./meeting/Stage.tsx";
@@ -169,6 +170,7 @@ function InMeeting({ room }: { room: MeetingController }) {
                 />
                 <DeviceSettings room={room} />
                 <SpeakerTest room={room} />
+                <Effects room={room} />
                 <p>
                   <button
                     type="button"

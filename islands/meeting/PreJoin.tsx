@@ -7,6 +7,7 @@
 import { useEffect } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { DeviceSettings } from "./DeviceSettings.tsx";
+import { Effects } from "./Effects.tsx";
 import { LevelMeter, VideoView } from "./media.tsx";
 import { InviteDetails } from "./Invite.tsx";
 import { Icon } from "./icons.tsx";
@@ -77,6 +78,7 @@ export function MediaCheck({ room, ready }: { room: MeetingController; ready: bo
       <JoinToggles room={room} disabled={!ready} />
       <DeviceSettings room={room} />
       <SpeakerTest room={room} disabled={!ready} />
+      <Effects room={room} />
     </div>
   );
 }

@@ -81,6 +81,7 @@ export function renderMeetingJoin(
 ): Response {
   const user = c.get("user");
   const signInHref = user ? null : `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
+  c.set("cspWasm", true); // the entry page's preview offers the effects (wasm)
   return renderPage(
     c,
     <EntryPage

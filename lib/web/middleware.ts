@@ -83,11 +83,14 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     const nonce = randomNonce();
     c.set("nonce", nonce);
     c.set("cspConnect", []);
+    c.set("cspWasm", false);
     await next();
     const h = c.res.headers;
     const extra = c.get("cspConnect");
-    if (extra.length) h.set("Content-Security-Policy", csp(nonce, ["'self'", ...extra].join(" ")));
-    else if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", csp(nonce, CSP_CONNECT_SELF));
+    const wasm = c.get("cspWasm");
+    if (extra.length || wasm) {
+      h.set("Content-Security-Policy", csp(nonce, ["'self'", ...extra].join(" "), wasm));
+    } else if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", csp(nonce, CSP_CONNECT_SELF));
     for (const [name, value] of FIXED_HEADERS) if (!h.has(name)) h.set(name, value);
     if (c.get("deps").config.publicUrl.startsWith("https:") && !h.has("Strict-Transport-Security")) {
       h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
@@ -105,8 +108,10 @@ const FIXED_HEADERS: [string, string][] = [
 
 const CSP_CONNECT_SELF = "'self'";
 
-function csp(nonce: string, connect: string): string {
-  return `${CSP_HEAD}; script-src 'nonce-${nonce}' 'strict-dynamic'; connect-src ${connect}; ${CSP_TAIL}`;
+function csp(nonce: string, connect: string, wasm = false): string {
+  // 'wasm-unsafe-eval' allows WebAssembly.compile/instantiate only, not eval or new Function.
+  const script = wasm ? "'strict-dynamic' 'wasm-unsafe-eval'" : "'strict-dynamic'";
+  return `${CSP_HEAD}; script-src 'nonce-${nonce}' ${script}; connect-src ${connect}; ${CSP_TAIL}`;
 }
 
 // The fixed parts of the policy, built once; only the nonce and connect-src vary per response.

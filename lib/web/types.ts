@@ -41,5 +41,10 @@ export interface Env {
     cspConnect: string[];
     /** The request's language, once lib/web/i18n.ts's requestLocale has worked it out. */
     locale: Locale;
+    /**
+     * Let the page compile WebAssembly (CSP 'wasm-unsafe-eval'): only pages with the meeting island,
+     * whose background effects and noise suppression run wasm (lib/meetings/client/effects/).
+     */
+    cspWasm: boolean;
   };
 }

@@ -135,6 +135,7 @@ function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, pu
     ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config, requestLocale(c)),
     waitingReason: roomSettings(meeting).locked ? "locked" : "lobby",
   };
+  c.set("cspWasm", true); // the waiting room's pre-join offers the effects too (wasm)
   return renderPage(
     c,
     <LobbyPage {...props} knockedAt={admission.createdAt}>
@@ -182,6 +183,7 @@ function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, 
     requestLocale(c),
   );
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
+  c.set("cspWasm", true); // background effects and noise suppression compile wasm (effects/)
   return renderPage(
     c,
     <MeetingPage {...props}>

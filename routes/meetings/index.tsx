@@ -68,7 +68,10 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
                       ? "In progress"
                       : "—"}
                   </td>
-                  <td class="history-count" data-label="People">{it.participantCount}{it.participantCountCapped ? "+" : ""}</td>
+                  <td class="history-count" data-label="People">
+                    {it.participantCount}
+                    {it.participantCountCapped ? "+" : ""}
+                  </td>
                   <td data-label="Records">
                     {it.hosted && it.startedAt
                       ? (

@@ -55,9 +55,22 @@ import { announcementFor } from "./announce.ts";
 import { DEFAULT_SHORTCUTS, loadShortcuts, saveShortcuts } from "./shortcuts.ts";
 import type { KeyCombo, ShortcutAction, ShortcutPrefs } from "./shortcuts.ts";
 import type { MediaStats } from "./stats.ts";
+import { BACKGROUNDS, effectsUnsupported } from "./effects/choices.ts";
+import type { VideoEffectChoice } from "./effects/choices.ts";
 // janus.js and webrtc-adapter are two thirds of the meeting page's JavaScript and only needed once
 // joined: loaded by a dynamic import (its own chunk), started at join time.
 import type { MediaSession, MediaStatus, RemoteStream } from "./janus.ts";
+
+/** An effect's progress, for the Effects group's status text. */
+export type EffectState = { status: "off" | "loading" | "on" } | { status: "failed"; message: string };
+
+/** A running effect: its output track replaces `source` (effects/video.ts VideoEffect, audio.ts NoiseSuppression). */
+interface RunningEffect {
+  source: MediaStreamTrack;
+  track: MediaStreamTrack;
+  stop(opts?: { keepSource?: boolean }): void;
+  setBackground?(b: unknown): Promise<void>;
+}
 
 /** The reactions the server accepts (protocol.ts's REACTIONS; a test keeps them equal). */
 export const REACTION_EMOJI = ["👍", "👏", "❤️", "😂", "😮", "🎉"] as const;
@@ -140,6 +153,16 @@ export class MeetingController {
   readonly cameraOn = signal(true);
   /** The speaker test on the pre-join screen and in settings. */
   readonly speakerTest = signal<"idle" | "playing" | "played" | "failed">("idle");
+  /** Background effect and enhanced (RNNoise) noise suppression, remembered on this device. */
+  readonly videoEffect = signal<VideoEffectChoice>("none");
+  readonly background = signal<string>(BACKGROUNDS[0].id);
+  readonly noiseSuppression = signal(false);
+  readonly effectState = signal<{ video: EffectState; audio: EffectState }>({
+    video: { status: "off" },
+    audio: { status: "off" },
+  });
+  /** Why this browser cannot run an effect (set once hydrated). */
+  readonly effectsUnsupported = signal<{ video?: string; audio?: string }>({});
   /** getDisplayMedia exists (not on phones' browsers): set once hydrated, true until then. */
   readonly canShareScreen = signal(true);
 
@@ -216,6 +239,10 @@ export class MeetingController {
   #socket: MeetingSocket | null = null;
   #media: MediaSession | null = null;
   #mediaModule: Promise<typeof import("./janus.ts")> | null = null;
+  // The effects (segmenter, RNNoise) are their own chunk, loaded when one is turned on.
+  #effectsModule: Promise<typeof import("./effects/effects.ts")> | null = null;
+  /** Output track → the effect making it. */
+  #effects = new WeakMap<MediaStreamTrack, RunningEffect>();
   #wasReconnecting = false;
   #bannerTimer: ReturnType<typeof setTimeout> | undefined;
   #disposeEffects: (() => void) | null = null;
@@ -235,7 +262,11 @@ export class MeetingController {
     navigator.mediaDevices?.addEventListener?.("devicechange", this.#onDeviceChange);
     const prefs = loadPrefs();
     this.shortcuts.value = loadShortcuts();
+    this.effectsUnsupported.value = effectsUnsupported();
     batch(() => {
+      if (prefs.videoEffect) this.videoEffect.value = prefs.videoEffect;
+      if (BACKGROUNDS.some((b) => b.id === prefs.background)) this.background.value = prefs.background!;
+      this.noiseSuppression.value = !!prefs.noiseSuppression;
       this.camId.value = prefs.camId;
       this.micId.value = prefs.micId;
       this.speakerId.value = prefs.speakerId;
@@ -331,19 +362,24 @@ export class MeetingController {
 
   async #capture(want: { audio: boolean; video: boolean }) {
     const got = await this.#captureChosen(want);
+    const micId = got.audio?.getSettings().deviceId;
+    const camId = got.video?.getSettings().deviceId;
+    // The effects wrap the devices' tracks before anything is previewed or published.
+    got.audio = await this.#withEffect("audio", got.audio);
+    got.video = await this.#withEffect("video", got.video);
     batch(() => {
       const problems = { ...this.problems.value };
       if (want.audio) {
-        stopTrack(this.localAudio.value);
+        this.#release(this.localAudio.value);
         this.localAudio.value = got.audio;
         problems.microphone = got.problems.microphone;
-        if (got.audio) this.micId.value = got.audio.getSettings().deviceId ?? this.micId.value;
+        if (got.audio) this.micId.value = micId ?? this.micId.value;
       }
       if (want.video) {
-        stopTrack(this.localVideo.value);
+        this.#release(this.localVideo.value);
         this.localVideo.value = got.video;
         problems.camera = got.problems.camera;
-        if (got.video) this.camId.value = got.video.getSettings().deviceId ?? this.camId.value;
+        if (got.video) this.camId.value = camId ?? this.camId.value;
       }
       this.problems.value = problems;
     });
@@ -370,7 +406,7 @@ export class MeetingController {
       const old = this.localVideo.value;
       this.localVideo.value = null;
       await this.#media?.setCamera(null);
-      stopTrack(old);
+      this.#release(old);
     } else {
       const got = await this.#capture({ audio: false, video: true });
       if (!got.video) {
@@ -410,15 +446,105 @@ export class MeetingController {
     const local = audio ? this.localAudio : this.localVideo;
     const old = local.value;
     const got = await this.#captureChosen({ audio, video: !audio });
-    const track = audio ? got.audio : got.video;
-    if (!track) {
+    const raw = audio ? got.audio : got.video;
+    if (!raw) {
       this.#notice(problemMessage(device, got.problems[device] ?? "failed"));
       return false;
     }
+    const track = await this.#withEffect(audio ? "audio" : "video", raw);
     local.value = track;
     await (audio ? this.#media?.setMicrophone(track) : this.#media?.setCamera(track));
-    stopTrack(old);
+    this.#release(old);
     return true;
+  }
+
+  // ---- effects (lib/meetings/client/effects/) ---------------------------------------------------
+
+  /** Background: none, blur or one of BACKGROUNDS; remembered, and applied to the camera now. */
+  async setVideoEffect(choice: VideoEffectChoice, background = this.background.value) {
+    batch(() => {
+      this.videoEffect.value = choice;
+      this.background.value = background;
+    });
+    savePrefs({ videoEffect: choice, background });
+    await this.#syncEffect("video");
+  }
+
+  /** Enhanced (RNNoise) noise suppression on the microphone; remembered, and applied now. */
+  async setNoiseSuppression(on: boolean) {
+    this.noiseSuppression.value = on;
+    savePrefs({ noiseSuppression: on });
+    await this.#syncEffect("audio");
+  }
+
+  #wanted(kind: "audio" | "video"): boolean {
+    return kind === "audio" ? this.noiseSuppression.value : this.videoEffect.value !== "none";
+  }
+
+  #setEffectState(kind: "audio" | "video", state: EffectState) {
+    this.effectState.value = { ...this.effectState.value, [kind]: state };
+  }
+
+  /** `raw` through the chosen effect (a new track), or `raw` itself when none is on or it failed. */
+  async #withEffect(kind: "audio" | "video", raw: MediaStreamTrack | null): Promise<MediaStreamTrack | null> {
+    if (!raw || !this.#wanted(kind)) return raw;
+    this.#setEffectState(kind, { status: "loading" });
+    try {
+      const m = await (this.#effectsModule ??= import("./effects/effects.ts"));
+      const choice = this.videoEffect.value;
+      const effect: RunningEffect = kind === "audio"
+        ? await m.NoiseSuppression.create(raw)
+        : await m.VideoEffect.create(
+          raw,
+          m.backgroundFor(choice === "image" ? "image" : "blur", this.background.value),
+        );
+      this.#effects.set(effect.track, effect);
+      this.#setEffectState(kind, { status: "on" });
+      return effect.track;
+    } catch (err) {
+      this.#effectsModule = null; // a later try downloads again
+      log(`the ${kind} effect failed`, err);
+      batch(() => {
+        if (kind === "audio") this.noiseSuppression.value = false;
+        else this.videoEffect.value = "none";
+        this.#setEffectState(kind, {
+          status: "failed",
+          message: kind === "audio"
+            ? "Enhanced noise suppression could not start in this browser."
+            : "The background effect could not start in this browser.",
+        });
+      });
+      return raw;
+    }
+  }
+
+  /** Makes the live track match the choice: starts, changes or stops the effect, swapping what is published. */
+  async #syncEffect(kind: "audio" | "video") {
+    const local = kind === "audio" ? this.localAudio : this.localVideo;
+    const cur = local.value;
+    const running = cur && this.#effects.get(cur);
+    if (!this.#wanted(kind)) this.#setEffectState(kind, { status: "off" });
+    if (!cur || (!running && !this.#wanted(kind))) return;
+    if (running && this.#wanted(kind)) {
+      if (!running.setBackground) return;
+      const m = await this.#effectsModule!;
+      const choice = this.videoEffect.value === "image" ? "image" : "blur";
+      return await running.setBackground(m.backgroundFor(choice, this.background.value));
+    }
+    const raw = running ? running.source : cur;
+    const next = running ? raw : await this.#withEffect(kind, raw);
+    if (local.value !== cur) return next !== raw ? this.#release(next) : undefined; // replaced meanwhile
+    if (next === cur) return;
+    local.value = next;
+    await (kind === "audio" ? this.#media?.setMicrophone(next) : this.#media?.setCamera(next));
+    running?.stop({ keepSource: true });
+  }
+
+  /** Stops a local track, and the effect (its loop, worklet, AudioContext) when it is an effect's output. */
+  #release(track: MediaStreamTrack | null) {
+    const effect = track && this.#effects.get(track);
+    if (effect) effect.stop();
+    else stopTrack(track);
   }
 
   async chooseMicrophone(deviceId: string) {
@@ -1125,8 +1251,8 @@ export class MeetingController {
   }
 
   #stopLocal() {
-    stopTrack(this.localAudio.value);
-    stopTrack(this.localVideo.value);
+    this.#release(this.localAudio.value);
+    this.#release(this.localVideo.value);
     stopTrack(this.localScreen.value);
     batch(() => {
       this.localAudio.value = null;

@@ -1,6 +1,6 @@
 // What this device remembers about a person's media between meetings (localStorage, one JSON
 // record): the camera, microphone and speaker they chose, and whether they last joined with the
-// camera or microphone off. Per device on purpose: device ids mean nothing on another machine.
+// camera or microphone off, and the effects they chose (background, enhanced noise suppression). Per device on purpose: device ids mean nothing on another machine.
 // Storage can be off (private windows, policies): then nothing is remembered and nothing breaks.
 
 const KEY = "ts-media-prefs";
@@ -13,14 +13,24 @@ export interface MediaPrefs {
   cameraOff?: boolean;
   /** Joined with the microphone off last time. */
   micOff?: boolean;
+  /** Background effect on the camera. */
+  videoEffect?: "none" | "blur" | "image";
+  /** Which bundled background image (effects/choices.ts BACKGROUNDS), for videoEffect "image". */
+  background?: string;
+  /** RNNoise on the microphone ("Enhanced noise suppression"). */
+  noiseSuppression?: boolean;
 }
 
-const FIELDS: Record<keyof MediaPrefs, "string" | "boolean"> = {
+/** A field's type, or the only strings it may hold. */
+const FIELDS: Record<keyof MediaPrefs, "string" | "boolean" | readonly string[]> = {
   camId: "string",
   micId: "string",
   speakerId: "string",
   cameraOff: "boolean",
   micOff: "boolean",
+  videoEffect: ["none", "blur", "image"],
+  background: "string",
+  noiseSuppression: "boolean",
 };
 
 /** The remembered choices; anything malformed (an old or hand-edited record) is left out. */
@@ -35,7 +45,11 @@ export function loadPrefs(storage: Pick<Storage, "getItem"> | null = safeStorage
   const out: Record<string, unknown> = {};
   for (const [k, kind] of Object.entries(FIELDS)) {
     const v = (raw as Record<string, unknown>)[k];
-    if (typeof v === kind && (kind !== "string" || (v as string).length <= 256)) out[k] = v;
+    if (
+      Array.isArray(kind) ? kind.includes(v) : typeof v === kind && (kind !== "string" || (v as string).length <= 256)
+    ) {
+      out[k] = v;
+    }
   }
   return out as MediaPrefs;
 }

@@ -33,6 +33,18 @@ Deno.test("media prefs: saved choices merge, malformed records and fields are dr
   savePrefs({ camId: "x" }, full); // does not throw
 });
 
+Deno.test("media prefs: effects are remembered, an unknown effect is dropped", () => {
+  const s = memoryStorage();
+  savePrefs({ videoEffect: "image", background: "bg-dusk.webp", noiseSuppression: true }, s);
+  assert.deepEqual(loadPrefs(s), { videoEffect: "image", background: "bg-dusk.webp", noiseSuppression: true });
+  savePrefs({ videoEffect: "none" }, s);
+  assert.equal(loadPrefs(s).videoEffect, "none");
+  assert.deepEqual(
+    loadPrefs(memoryStorage({ "ts-media-prefs": JSON.stringify({ videoEffect: "sparkles", noiseSuppression: "on" }) })),
+    {},
+  );
+});
+
 Deno.test("the speaker test's chime is a valid 16 kHz mono 16-bit WAV of about 0.9 s that is not silent", () => {
   const wav = chimeWav();
   const v = new DataView(wav.buffer);

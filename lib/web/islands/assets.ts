@@ -23,7 +23,9 @@ export const ASSET_FILE_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
 const UNHASHED = new Set(["sw.js"]);
 
 /** Text-like types worth compressing; images such as PNG are compressed already. */
-const COMPRESSIBLE_EXT = /\.(css|js|mjs|svg|json|txt|html|map|webmanifest|xml)$/;
+const COMPRESSIBLE_EXT = /\.(css|js|mjs|svg|json|txt|html|map|webmanifest|xml|wasm|tflite)$/;
+/** Above this size brotli drops from quality 11 to 9: the segmenter's 13 MB wasm took minutes at 11. */
+const BIG_FILE = 1 << 20;
 
 export interface StaticEntry {
   /** The built file's name (hashed unless in UNHASHED). */
@@ -53,8 +55,8 @@ export function compressForBuild(data: Uint8Array): Codings {
   const out: Codings = {};
   const br = brotliCompressSync(data, {
     params: {
-      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+      [zlib.BROTLI_PARAM_QUALITY]: data.length > BIG_FILE ? 9 : zlib.BROTLI_MAX_QUALITY,
+      [zlib.BROTLI_PARAM_MODE]: isText(data) ? zlib.BROTLI_MODE_TEXT : zlib.BROTLI_MODE_GENERIC,
       [zlib.BROTLI_PARAM_SIZE_HINT]: data.length,
     },
   });
@@ -62,6 +64,11 @@ export function compressForBuild(data: Uint8Array): Codings {
   const gz = gzipSync(data, { level: 9 });
   if (gz.length < data.length) out.gzip = new Uint8Array(gz);
   return out;
+}
+
+/** Whether the first bytes look like text (wasm and models are binary). */
+function isText(data: Uint8Array): boolean {
+  return !data.subarray(0, 512).includes(0);
 }
 
 /** True for names whose content compresses (by extension). */
@@ -105,7 +112,12 @@ export interface StaticBuildResult {
  * last (atomically) and deletes what an earlier build left. Same sources, same names: safe to rerun.
  */
 export async function buildStaticAssets(
-  opts: { sourceDir?: string; outDir?: string } = {},
+  opts: {
+    sourceDir?: string;
+    outDir?: string;
+    /** More files served under /static/ like static/'s own: served name → absolute path (node_modules). */
+    extra?: Record<string, string>;
+  } = {},
 ): Promise<StaticBuildResult> {
   const sourceDir = opts.sourceDir ?? STATIC_SOURCE_DIR;
   const outDir = opts.outDir ?? DEFAULT_STATIC_BUILD_DIR;
@@ -117,8 +129,14 @@ export async function buildStaticAssets(
   for await (const e of Deno.readDir(sourceDir)) {
     if (e.isFile && ASSET_FILE_RE.test(e.name)) names.push(e.name);
   }
-  for (const name of names.sort()) {
-    const data = await Deno.readFile(`${sourceDir}/${name}`);
+  const extra = opts.extra ?? {};
+  for (const name of Object.keys(extra)) {
+    if (!ASSET_FILE_RE.test(name) || names.includes(name)) {
+      throw new Error(`extra static file ${name}: bad or taken name`);
+    }
+  }
+  for (const name of [...names, ...Object.keys(extra)].sort()) {
+    const data = await Deno.readFile(extra[name] ?? `${sourceDir}/${name}`);
     const hash = await contentHash(data);
     const dot = name.indexOf(".");
     const file = UNHASHED.has(name) ? name : `${name.slice(0, dot)}-${hash.slice(0, 12)}${name.slice(dot)}`;
