@@ -179,7 +179,11 @@ function InMeeting({ room }: { room: MeetingController }) {
                     onClick={() => (room.shortcutsOpen.value = true)}
                   >
                     {room.t("room.shortcuts")}
-                  </button>
+                  </button>{" "}
+                  {/* A new tab: the meeting keeps running. */}
+                  <a href="/help/in-the-meeting" target="_blank" rel="noopener" data-action="help">
+                    {room.t("room.help")}
+                  </a>
                 </p>
               </aside>
             )}

@@ -172,6 +172,10 @@ Deno.test({
       await audit.check(page, "join with errors (422)");
       await open(page, base, "/no-such-page", /Page not found/, 404);
       await audit.check(page, "404");
+      await open(page, base, "/help", /.+/);
+      await audit.check(page, "user guide");
+      await open(page, base, "/help/in-the-meeting", /.+/);
+      await audit.check(page, "user guide: in the meeting (with screenshots)");
 
       // The first account (an admin), through the real forms; then two-factor on.
       await open(page, base, "/signup", /Create your account/);

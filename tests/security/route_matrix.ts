@@ -133,6 +133,15 @@ export const ROUTE_MATRIX: Row[] = [
     call: () => ({ path: "/language", form: { locale: "de", back: "/" } }),
     location: /^\/$/,
   },
+  // The user guide is public: every actor reads it, guests and signed-out people included.
+  { method: "GET", route: "/help", expect: everyone("ok") },
+  { method: "GET", route: "/help/:topic", expect: everyone("ok"), call: () => ({ path: "/help/joining" }) },
+  {
+    method: "GET",
+    route: "/help/images/:name",
+    expect: everyone("ok"),
+    call: () => ({ path: "/help/images/prejoin.png" }),
+  },
   { method: "GET", route: "/reset", expect: everyone("ok") },
   { method: "POST", route: "/reset", expect: everyone("invalid"), call: () => ({ path: "/reset", form: {} }) },
   { method: "GET", route: "/reset/:token", expect: everyone("gone"), call: () => ({ path: "/reset/not-a-token" }) },

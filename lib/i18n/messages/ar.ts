@@ -110,6 +110,7 @@ export const ar: Catalog = {
   "room.unreadCount":
     "{count, plural, zero {لا رسائل غير مقروءة} one {رسالة واحدة غير مقروءة} two {رسالتان غير مقروءتين} few {# رسائل غير مقروءة} many {# رسالة غير مقروءة} other {# رسالة غير مقروءة}}",
   "room.close": "إغلاق {panel}",
+  "room.help": "المساعدة في الاجتماع",
   "room.shortcuts": "اختصارات لوحة المفاتيح",
   "room.mutedByHost": "كتم المضيف صوتك ولم يسمح بإلغاء الكتم",
   "room.videoStoppedByHost": "أوقف المضيف الفيديو الخاص بك ولم يسمح بتشغيله",

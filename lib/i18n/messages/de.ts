@@ -108,6 +108,7 @@ export const de: Catalog = {
   "room.waitingCount": "{count, plural, one {# wartet} other {# warten}}",
   "room.unreadCount": "{count, plural, one {# ungelesene Nachricht} other {# ungelesene Nachrichten}}",
   "room.close": "{panel} schließen",
+  "room.help": "Hilfe zum Meeting",
   "room.shortcuts": "Tastenkürzel",
   "room.mutedByHost": "Der Host hat Sie stummgeschaltet und erlaubt kein Aufheben",
   "room.videoStoppedByHost": "Der Host hat Ihr Video beendet und erlaubt kein erneutes Starten",

@@ -108,6 +108,7 @@ export const en = {
   "room.waitingCount": "{count, plural, one {# waiting} other {# waiting}}",
   "room.unreadCount": "{count, plural, one {# unread message} other {# unread messages}}",
   "room.close": "Close {panel}",
+  "room.help": "Help with the meeting",
   "room.shortcuts": "Keyboard shortcuts",
   "room.mutedByHost": "The host muted you and has not allowed unmuting",
   "room.videoStoppedByHost": "The host stopped your video and has not allowed starting it",

@@ -107,6 +107,7 @@ export const es: Catalog = {
   "room.waitingCount": "{count, plural, one {# en espera} other {# en espera}}",
   "room.unreadCount": "{count, plural, one {# mensaje sin leer} other {# mensajes sin leer}}",
   "room.close": "Cerrar {panel}",
+  "room.help": "Ayuda con la reunión",
   "room.shortcuts": "Atajos de teclado",
   "room.mutedByHost": "El anfitrión te ha silenciado y no permite activar el sonido",
   "room.videoStoppedByHost": "El anfitrión ha detenido tu vídeo y no permite iniciarlo",
