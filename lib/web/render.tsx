@@ -26,6 +26,11 @@ export interface PageOptions {
    * the key only from validated values (never raw query text), so the cache stays small.
    */
   cacheKey?: string;
+  /**
+   * Render as if nobody were signed in, whoever asks: for a page one copy of which is kept for
+   * everyone on a device (the service worker's offline page).
+   */
+  anonymous?: boolean;
 }
 
 // Random per process, so no page content can contain them by accident or on purpose.
@@ -100,7 +105,7 @@ function pageResponse(
 
 /** Renders `body` inside the site layout. Pages without islands get no script tag at all. */
 export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageOptions): Response {
-  const user = c.get("user") ?? null;
+  const user = opts.anonymous ? null : c.get("user") ?? null;
   const path = c.req.path;
   const status = opts.status ?? 200;
   const csrfToken = c.get("csrfToken") ?? "";
@@ -124,7 +129,13 @@ function renderDocument(
   opts: PageOptions,
   req: { user: PageInfo["user"]; path: string; csrfToken: string; nonce: string },
 ): string {
-  const info: PageInfo = { user: req.user, csrfToken: req.csrfToken, path: req.path, env: c.get("deps").config.env };
+  const info: PageInfo = {
+    user: req.user,
+    csrfToken: req.csrfToken,
+    path: req.path,
+    env: c.get("deps").config.env,
+    nonce: req.nonce,
+  };
   const { html, script } = renderWithIslands(
     <PageContext.Provider value={info}>
       <Layout title={opts.title} styles={opts.styles} frame={opts.frame}>{body}</Layout>
