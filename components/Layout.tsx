@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/web/page_context.ts";
 import { CsrfField } from "./Form.tsx";
 import { staticUrl } from "../lib/web/islands/assets.ts";
+import { PWA_SCRIPT, THEME_COLORS } from "../lib/web/pwa.ts";
 
 export function Layout(
   { title, styles = [], frame = "site", children }: {
@@ -13,7 +14,7 @@ export function Layout(
     children: ComponentChildren;
   },
 ) {
-  const { user, path } = usePage();
+  const { user, path, nonce } = usePage();
   /** Marks the link to the page being shown (or its area), for screen readers and the header's style. */
   const current = (href: string) => path === href || path.startsWith(`${href}/`) ? "page" : undefined;
   const head = (
@@ -25,6 +26,14 @@ export function Layout(
       <link rel="stylesheet" href={staticUrl("app.css")} />
       {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
       <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
+      {/* The installable app (lib/web/pwa.ts): manifest, title-bar colours per scheme, home-screen icon. */}
+      <link rel="manifest" href="/manifest.webmanifest" />
+      <meta name="theme-color" content={THEME_COLORS.light} media="(prefers-color-scheme: light)" />
+      <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
+      {/* iOS rounds the corners itself and shows transparency as black: the full-bleed icon. */}
+      <link rel="apple-touch-icon" href={staticUrl("icon-maskable-192.png")} />
+      {/* Registers the service worker and announces new versions; deferred, so it never holds up the page. */}
+      <script src={staticUrl(PWA_SCRIPT)} nonce={nonce} defer />
     </head>
   );
   if (frame === "app") {

@@ -213,13 +213,7 @@ Deno.test("HTML is gzipped when asked, same bytes as uncompressed; not when not 
     assert.equal(refused.headers.get("content-encoding"), null, "gzip;q=0 is honoured (br is for build files)");
     await refused.body?.cancel();
 
-    // Bodies under 1 KB (the 404 page, API errors) are not worth coding.
-    const missing = await c.get("/no-such-page", { "accept-encoding": BROWSER });
-    assert.equal(missing.status, 404);
-    const missingBody = await bytes(missing.clone());
-    assert.ok(missingBody.length < 1024);
-    assert.equal(missing.headers.get("content-encoding"), null);
-    assert.equal(missing.headers.get("content-length"), String(missingBody.length));
+    // Bodies under 1 KB (API errors; the 404 page grew past it with the app's <head>) are not worth coding.
     const api = await c.get("/api/v1/me", { "accept-encoding": BROWSER });
     assert.equal(api.status, 401);
     assert.equal(api.headers.get("content-encoding"), null, "under 1 KB");

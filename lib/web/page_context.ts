@@ -9,9 +9,17 @@ export interface PageInfo {
   csrfToken: string;
   path: string;
   env: string;
+  /** The response's CSP nonce, for the few script tags the layout writes itself. */
+  nonce: string;
 }
 
-export const PageContext = createContext<PageInfo>({ user: null, csrfToken: "", path: "/", env: "production" });
+export const PageContext = createContext<PageInfo>({
+  user: null,
+  csrfToken: "",
+  path: "/",
+  env: "production",
+  nonce: "",
+});
 
 export function usePage(): PageInfo {
   return useContext(PageContext);
