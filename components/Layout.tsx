@@ -5,6 +5,7 @@ import { usePage } from "../lib/web/page_context.ts";
 import { CsrfField } from "./Form.tsx";
 import { staticUrl } from "../lib/web/islands/assets.ts";
 import { dirOf, LOCALE_NAMES, LOCALES } from "../lib/i18n/locales.ts";
+import { PWA_SCRIPT, THEME_COLORS } from "../lib/web/pwa.ts";
 
 export function Layout(
   { title, styles = [], frame = "site", children }: {
@@ -14,7 +15,7 @@ export function Layout(
     children: ComponentChildren;
   },
 ) {
-  const { user, path, locale, t } = usePage();
+  const { user, path, locale, t, nonce } = usePage();
   const dir = dirOf(locale);
   /** Marks the link to the page being shown (or its area), for screen readers and the header's style. */
   const current = (href: string) => path === href || path.startsWith(`${href}/`) ? "page" : undefined;
@@ -27,6 +28,14 @@ export function Layout(
       <link rel="stylesheet" href={staticUrl("app.css")} />
       {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
       <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
+      {/* The installable app (lib/web/pwa.ts): manifest, title-bar colours per scheme, home-screen icon. */}
+      <link rel="manifest" href="/manifest.webmanifest" />
+      <meta name="theme-color" content={THEME_COLORS.light} media="(prefers-color-scheme: light)" />
+      <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
+      {/* iOS rounds the corners itself and shows transparency as black: the full-bleed icon. */}
+      <link rel="apple-touch-icon" href={staticUrl("icon-maskable-192.png")} />
+      {/* Registers the service worker and announces new versions; deferred, so it never holds up the page. */}
+      <script src={staticUrl(PWA_SCRIPT)} nonce={nonce} defer />
     </head>
   );
   if (frame === "app") {

@@ -41,6 +41,8 @@ import { meetingSocketRoutes } from "./meetings/[meetingId]/socket.ts";
 import { rsvpRoutes } from "./rsvp.tsx";
 import { calendarFeedRoutes } from "./calendar.ts";
 import { serviceWorkerRoutes } from "./sw.ts";
+import { webManifestRoutes } from "./manifest.ts";
+import { offlineRoutes } from "./offline.tsx";
 import { internalSipRoutes } from "./internal/sip.ts";
 import { languageRoutes } from "./language.ts";
 
@@ -79,6 +81,8 @@ export const routes: Hono<Env>[] = [
   rsvpRoutes,
   calendarFeedRoutes,
   serviceWorkerRoutes,
+  webManifestRoutes,
+  offlineRoutes,
   internalSipRoutes,
 ];
 

@@ -1,23 +1,21 @@
-// GET /sw.js: the service worker that shows meeting reminders (web push).
+// GET /sw.js: the service worker (static/sw.js with this build's app shell, lib/web/pwa.ts): the
+// offline page, cached hashed files, and the meeting reminders it shows (web push).
 
 import { Hono } from "hono";
 import type { Env } from "../lib/web/types.ts";
+import { assetResponse } from "../lib/web/compression.ts";
+import { serviceWorkerAsset } from "../lib/web/pwa.ts";
 
 export const serviceWorkerRoutes = new Hono<Env>();
-
-const SERVICE_WORKER = new URL("../static/sw.js", import.meta.url);
-let serviceWorker: Uint8Array<ArrayBuffer> | null = null;
 
 /**
  * The service worker lives at the site root so its scope covers every page (a worker served from
  * /static/ could only control /static/). It must never be cached long: browsers check it for
- * updates, and a stale worker would keep old notification behaviour.
+ * updates, and a stale worker would keep an old shell and old notification behaviour. The ETag
+ * (its content hash) makes that check a 304 while nothing changed.
  */
 serviceWorkerRoutes.get("/sw.js", async (c) => {
-  serviceWorker ??= await Deno.readFile(SERVICE_WORKER);
-  return c.body(serviceWorker, 200, {
-    "Content-Type": "text/javascript; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "Service-Worker-Allowed": "/",
-  });
+  const res = assetResponse(c, await serviceWorkerAsset(c.get("deps").config.release), "no-cache");
+  res.headers.set("Service-Worker-Allowed", "/");
+  return res;
 });

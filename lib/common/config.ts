@@ -42,6 +42,12 @@ export interface Config {
    * decrypt. Empty: a key derived from the server secret (SECRET_KEY, or the one kept in KV).
    */
   totpEncryptionKeys: Uint8Array[];
+  /**
+   * A label for this deploy (TALKSPACE_RELEASE, e.g. a commit id), part of the service worker's
+   * version: a deploy that changes only server-rendered pages can set it so installed apps refresh
+   * their offline page. Empty: the worker changes only with the static build and its own code.
+   */
+  release: string;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -135,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     sipDomain: sipDomainOf(env.SIP_DOMAIN, publicUrl),
     sipDidNumber: (env.SIP_DID_NUMBER ?? "").trim(),
     totpEncryptionKeys: totpKeysOf(env),
+    release: (env.TALKSPACE_RELEASE ?? "").trim(),
   };
 }
 

@@ -15,6 +15,8 @@ export interface PageInfo {
   /** The page's language and its translator (lib/i18n). */
   locale: Locale;
   t: Translate;
+  /** The response's CSP nonce, for the few script tags the layout writes itself. */
+  nonce: string;
 }
 
 export const PageContext = createContext<PageInfo>({
@@ -24,6 +26,7 @@ export const PageContext = createContext<PageInfo>({
   env: "production",
   locale: "en",
   t: translator("en"),
+  nonce: "",
 });
 
 export function usePage(): PageInfo {

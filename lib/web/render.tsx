@@ -29,6 +29,11 @@ export interface PageOptions {
    * the key only from validated values (never raw query text), so the cache stays small.
    */
   cacheKey?: string;
+  /**
+   * Render as if nobody were signed in, whoever asks: for a page one copy of which is kept for
+   * everyone on a device (the service worker's offline page).
+   */
+  anonymous?: boolean;
 }
 
 // Random per process, so no page content can contain them by accident or on purpose.
@@ -103,7 +108,7 @@ function pageResponse(
 
 /** Renders `body` inside the site layout. Pages without islands get no script tag at all. */
 export function renderPage(c: Context<Env>, body: ComponentChildren, opts: PageOptions): Response {
-  const user = c.get("user") ?? null;
+  const user = opts.anonymous ? null : c.get("user") ?? null;
   const path = c.req.path;
   const status = opts.status ?? 200;
   const csrfToken = c.get("csrfToken") ?? "";
@@ -142,6 +147,7 @@ function renderDocument(
     env: c.get("deps").config.env,
     locale: req.locale,
     t: translator(req.locale),
+    nonce: req.nonce,
   };
   const { html, script } = renderWithIslands(
     <PageContext.Provider value={info}>

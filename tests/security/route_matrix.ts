@@ -114,6 +114,8 @@ export const ROUTE_MATRIX: Row[] = [
     call: () => ({ path: "/_islands/NoSuchIsland-000000000000.js" }),
   },
   { method: "GET", route: "/sw.js", expect: everyone("ok") },
+  { method: "GET", route: "/manifest.webmanifest", expect: everyone("ok") },
+  { method: "GET", route: "/offline", expect: everyone("ok") },
   { method: "GET", route: "/join", expect: everyone("ok") },
 
   // ---- sign-up, sign-in, reset, verification (public; the one-time links are their own authority)

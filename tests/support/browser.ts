@@ -2,7 +2,7 @@
 // pages it loads need. Tests that need it are skipped with the reason when the binary is missing.
 
 import { chromium } from "playwright-core";
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 
 export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
@@ -18,27 +18,43 @@ export function browserUnavailable(): string | null {
   }
 }
 
+/** The flags every test browser gets: Chromium kept off the network and out of the way. */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+// Playwright's own signal handlers exit the process before a test's cleanup runs (leaking
+// network namespaces and servers); let the caller's finally blocks stop things instead.
+const NO_SIGNAL_HANDLERS = { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false };
+
 /** Chromium with our flags and `extraArgs`; `executablePath` may be a wrapper (see chromiumInNamespace). */
 export async function launchBrowser(extraArgs: string[] = [], executablePath = CHROMIUM_PATH): Promise<Browser> {
   return await chromium.launch({
     executablePath,
     headless: true,
-    // Playwright's own signal handlers exit the process before a test's cleanup runs (leaking
-    // network namespaces and servers); let the caller's finally blocks stop things instead.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-      ...extraArgs,
-    ],
+    ...NO_SIGNAL_HANDLERS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
+}
+
+/**
+ * Chromium with a real profile in `userDataDir` (closing the context closes the browser): unlike
+ * launchBrowser's contexts it is not off the record, which some checks need (Chromium counts an
+ * off-the-record window as a reason an app cannot be installed).
+ */
+export async function launchProfileBrowser(userDataDir: string, extraArgs: string[] = []): Promise<BrowserContext> {
+  return await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    ...NO_SIGNAL_HANDLERS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
 

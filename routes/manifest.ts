@@ -1,0 +1,15 @@
+// GET /manifest.webmanifest: the installable app's web manifest (lib/web/pwa.ts).
+
+import { Hono } from "hono";
+import type { Env } from "../lib/web/types.ts";
+import { assetResponse } from "../lib/web/compression.ts";
+import { webManifestAsset } from "../lib/web/pwa.ts";
+
+export const webManifestRoutes = new Hono<Env>();
+
+/**
+ * Revalidated on every use (a 304 by ETag while the build is the same): the icons it names are
+ * hashed files that a later build no longer serves, so a manifest cached for long would point at
+ * icons that are gone.
+ */
+webManifestRoutes.get("/manifest.webmanifest", async (c) => assetResponse(c, await webManifestAsset(), "no-cache"));
