@@ -274,6 +274,38 @@ Deno.test({
         return chat.some((m) => m.text === text && m.from === phoneState.participantId);
       });
       await announced(`Message from Phil Phone: ${text}`);
+      // The phone's camera was off since its pre-join; with it on, going to the background pauses it
+      // (the host sees no video from it) and coming back resumes it. The page's visibility is set
+      // as the browser would set it when the app is switched away from.
+      await phone.tap(".room-bar [data-action=camera]");
+      const phoneVideo = async () => {
+        const p = ((await state(hostPage)).participants as { participantId: string; state: { video: boolean } }[])
+          .find((x) => x.participantId === phoneState.participantId);
+        return p?.state.video ?? null;
+      };
+      await poll("the host to see the phone's camera", async () => (await phoneVideo()) === true);
+      const setVisibility = (hidden: boolean) =>
+        phone.evaluate((h) => {
+          Object.defineProperty(document, "visibilityState", {
+            configurable: true,
+            get: () => h ? "hidden" : "visible",
+          });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }, hidden);
+      await setVisibility(true);
+      await poll("the phone to pause its camera in the background", async () => (await state(phone)).videoPaused);
+      await poll("the host to see the phone's video paused", async () => (await phoneVideo()) === false);
+      assert.equal(
+        await phone.evaluate(() =>
+          (globalThis as unknown as { __talkspace: { state(): { media: string } } })
+            .__talkspace.state().media
+        ),
+        "connected",
+        "audio and the connection keep going",
+      );
+      await setVisibility(false);
+      await poll("the host to see the phone's video again", async () => (await phoneVideo()) === true);
+
       await phone.tap("[data-action=participants]");
       assert.equal(await phone.$(".room-chat"), null, "on a phone one sheet at a time");
       await phone.tap("[data-action=close-participants]");

@@ -5,27 +5,40 @@
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { BACKGROUNDS } from "../../lib/meetings/client/effects/choices.ts";
 import type { VideoEffectChoice } from "../../lib/meetings/client/effects/choices.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
+
+/** The bundled backgrounds' names in the catalogs (a background without one shows its file's label). */
+const BACKGROUND_NAMES: Record<string, MessageKey> = {
+  "bg-dusk.webp": "room.bgDusk",
+  "bg-garden.webp": "room.bgGarden",
+};
 
 export function Effects({ room }: { room: MeetingController }) {
+  const { t } = room;
   const effect = room.videoEffect.value;
   const image = room.background.value;
   const { video, audio } = room.effectState.value;
   const why = room.effectsUnsupported.value;
   const options: { value: string; label: string; choice: VideoEffectChoice; image?: string }[] = [
-    { value: "none", label: "None", choice: "none" },
-    { value: "blur", label: "Blur", choice: "blur" },
-    ...BACKGROUNDS.map((b) => ({ value: b.id, label: b.label, choice: "image" as const, image: b.id })),
+    { value: "none", label: t("room.effectNone"), choice: "none" },
+    { value: "blur", label: t("room.effectBlur"), choice: "blur" },
+    ...BACKGROUNDS.map((b) => ({
+      value: b.id,
+      label: BACKGROUND_NAMES[b.id] ? t(BACKGROUND_NAMES[b.id]) : b.label,
+      choice: "image" as const,
+      image: b.id,
+    })),
   ];
   const status = [
-    video.status === "loading" ? (effect === "blur" ? "Loading background blur…" : "Loading background…") : "",
-    audio.status === "loading" ? "Loading noise suppression…" : "",
+    video.status === "loading" ? t(effect === "blur" ? "room.loadingBlur" : "room.loadingBackground") : "",
+    audio.status === "loading" ? t("room.loadingNoise") : "",
     video.status === "failed" ? video.message : "",
     audio.status === "failed" ? audio.message : "",
   ].filter(Boolean).join(" ");
   return (
     <div class="room-effects" data-effect-video={video.status} data-effect-audio={audio.status}>
       <fieldset class="room-effects-background" disabled={!!why.video}>
-        <legend>Background</legend>
+        <legend>{t("room.effectsBackground")}</legend>
         {options.map((o) => (
           <label key={o.value} class="room-effects-option">
             <input
@@ -48,7 +61,7 @@ export function Effects({ room }: { room: MeetingController }) {
           disabled={!!why.audio}
           onChange={(e) => room.setNoiseSuppression((e.currentTarget as HTMLInputElement).checked)}
         />
-        Enhanced noise suppression
+        {t("room.noiseSuppression")}
       </label>
       {why.audio && <p class="room-effects-why">{why.audio}</p>}
       <p class="room-effects-status" role="status">{status}</p>

@@ -188,6 +188,8 @@ export class MeetingController {
   /** Keyboard shortcuts (defaults until the page runs: what this device remembered). */
   readonly shortcuts = signal<ShortcutPrefs>({ enabled: true, keys: { ...DEFAULT_SHORTCUTS } });
   readonly shortcutsOpen = signal(false);
+  /** On a phone or tablet in the background: the camera is paused (audio keeps flowing). */
+  readonly videoPaused = signal(false);
   /** Cameras this device has (camera flip is offered when there are two or more). */
   readonly cameraCount = computed(() => this.devices.value.cameras.length);
 
@@ -247,6 +249,7 @@ export class MeetingController {
   #bannerTimer: ReturnType<typeof setTimeout> | undefined;
   #disposeEffects: (() => void) | null = null;
   #onDeviceChange = () => this.refreshDevices();
+  #onVisibility = () => this.#pauseVideoInBackground();
 
   constructor(props: MeetingRoomProps) {
     this.props = props;
@@ -260,6 +263,7 @@ export class MeetingController {
     this.speakerSelectable.value = canChooseSpeaker();
     this.canShareScreen.value = typeof navigator.mediaDevices?.getDisplayMedia === "function";
     navigator.mediaDevices?.addEventListener?.("devicechange", this.#onDeviceChange);
+    document.addEventListener("visibilitychange", this.#onVisibility);
     const prefs = loadPrefs();
     this.shortcuts.value = loadShortcuts();
     this.effectsUnsupported.value = effectsUnsupported();
@@ -922,6 +926,22 @@ export class MeetingController {
     this.announcement.value = { n: (this.announcement.value?.n ?? 0) + 1, text };
   }
 
+  /**
+   * Phones and tablets (a coarse pointer) pause the camera while the meeting is in the background,
+   * as Meet and Zoom do there: the track is disabled (no frames to encode or send), the others see
+   * the avatar, and it resumes when the page is visible again; the microphone keeps going. Desktops
+   * keep sending, since a meeting in a background tab is normal there.
+   */
+  #pauseVideoInBackground() {
+    if (this.phase.value !== "meeting" || !globalThis.matchMedia?.("(pointer: coarse)").matches) return;
+    const hidden = document.visibilityState === "hidden";
+    const track = this.localVideo.value;
+    if (track) track.enabled = !hidden;
+    if (this.videoPaused.value === hidden) return;
+    this.videoPaused.value = hidden;
+    this.#sendState();
+  }
+
   /** The next camera (front / back on a phone), for the camera flip button. */
   async flipCamera() {
     const cams = this.devices.value.cameras;
@@ -954,6 +974,7 @@ export class MeetingController {
   /** Stops everything (the island unmounts). */
   dispose() {
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.#onDeviceChange);
+    document.removeEventListener("visibilitychange", this.#onVisibility);
     if (this.phase.value === "meeting" || this.phase.value === "joining" || this.phase.value === "lobby") {
       this.#close("left", "");
     } else this.#stopLocal();
@@ -973,6 +994,7 @@ export class MeetingController {
       banner: this.banner.value?.text ?? null,
       audioMuted: this.audioMuted.value,
       cameraOn: this.cameraOn.value,
+      videoPaused: this.videoPaused.value,
       sharing: this.localScreen.value !== null,
       participants: [...this.roster.value.values()].map((p) => ({
         participantId: p.participantId,
@@ -1059,7 +1081,7 @@ export class MeetingController {
     const mids = live ? this.#media!.publishedMids() : {};
     this.#socket?.sendState({
       audio: !!this.localAudio.value && !this.audioMuted.value,
-      video: !!this.localVideo.value && this.cameraOn.value,
+      video: !!this.localVideo.value && this.cameraOn.value && !this.videoPaused.value,
       screen: !!this.localScreen.value,
       ...(live ? { feedId } : {}),
       ...(Object.keys(mids).length ? { mids } : {}),
