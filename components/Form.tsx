@@ -2,6 +2,7 @@
 
 import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/web/page_context.ts";
+import { isMessageKey } from "../lib/i18n/translate.ts";
 
 export function CsrfField() {
   const { csrfToken } = usePage();
@@ -45,6 +46,7 @@ export interface FieldProps {
  */
 export function Field(p: FieldProps) {
   const id = p.id ?? `f-${p.name}`;
+  const error = useMessage(p.error);
   const describedBy = p.error ? `${id}-error` : p.hint ? `${id}-hint` : undefined;
   return (
     <div class={p.error ? "field has-error" : "field"}>
@@ -65,12 +67,23 @@ export function Field(p: FieldProps) {
         aria-describedby={describedBy}
       />
       {p.hint && !p.error && <small class="hint" id={`${id}-hint`}>{p.hint}</small>}
-      {p.error && <small class="error" id={`${id}-error`}>{p.error}</small>}
+      {error && <small class="error" id={`${id}-error`}>{error}</small>}
     </div>
   );
 }
 
 /** A banner for a message about the whole form (or a notice after a redirect). */
+/** A page-level message; a message key as the only child is translated (see useMessage). */
 export function Notice({ kind, children }: { kind: "error" | "info" | "success"; children: ComponentChildren }) {
-  return <div class={`notice ${kind}`} role={kind === "error" ? "alert" : "status"}>{children}</div>;
+  const text = useMessage(typeof children === "string" ? children : undefined);
+  return <div class={`notice ${kind}`} role={kind === "error" ? "alert" : "status"}>{text ?? children}</div>;
+}
+
+/**
+ * A message for the person in the page's language: a message key (what translated schemas and
+ * routes put in field errors and notices) is translated, any other text is shown as it is.
+ */
+export function useMessage(text: string | undefined): string | undefined {
+  const { t } = usePage();
+  return text && isMessageKey(text) ? t(text) : text;
 }

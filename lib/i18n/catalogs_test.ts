@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { compileMessage } from "@lingui/message-utils/compileMessage";
 import { CATALOGS, islandI18n, translator } from "./translate.ts";
 import { dirOf, LOCALES, negotiateLocale } from "./locales.ts";
-import { en } from "./messages/en.ts";
+import { en as core } from "./messages/en.ts";
+import { AREAS } from "./areas/index.ts";
+
+/** The English source: the core's messages and every area's. */
+const en: Record<string, string> = Object.assign({}, core, ...AREAS.map((a) => a.en));
 
 /** The placeholder names a message uses ({name}, {count, plural, …}). */
 function placeholders(message: string): string[] {
@@ -18,7 +22,7 @@ Deno.test("every catalog has exactly English's keys, each message compiles and u
       const message = catalog[key];
       assert.ok(message.trim(), `${locale} ${key} is empty`);
       assert.doesNotThrow(() => compileMessage(message), `${locale} ${key} is not valid ICU: ${message}`);
-      assert.deepEqual(placeholders(message), placeholders(en[key as keyof typeof en]), `${locale} ${key}`);
+      assert.deepEqual(placeholders(message), placeholders(en[key]), `${locale} ${key}`);
     }
   }
 });
@@ -34,6 +38,16 @@ Deno.test("translations: placeholders filled, plurals by each language's rules (
   assert.equal(ar("room.unreadCount", { count: 5 }), "5 رسائل غير مقروءة", "few");
   assert.equal(ar("room.unreadCount", { count: 11 }), "11 رسالة غير مقروءة", "many");
   assert.notEqual(translator("de")("site.signIn"), translator("en")("site.signIn"));
+});
+
+Deno.test("areas do not redefine each other's keys or the core's", () => {
+  const seen = new Set(Object.keys(core));
+  for (const area of AREAS) {
+    for (const key of Object.keys(area.en)) {
+      assert.ok(!seen.has(key), `${key} is defined twice`);
+      seen.add(key);
+    }
+  }
 });
 
 Deno.test("an island gets only its own messages", () => {

@@ -4,10 +4,13 @@
 
 import { setupI18n } from "@lingui/core";
 import type { Messages } from "@lingui/core";
-import type { MessageKey } from "./messages/en.ts";
+import type { MessageKey as CoreKey } from "./messages/en.ts";
+import type { AreaKey } from "./areas/index.ts";
 import type { Locale } from "./locales.ts";
 
-export type { Locale, MessageKey };
+/** Every message key: the core catalog's and the areas' (lib/i18n/areas/). */
+export type MessageKey = CoreKey | AreaKey;
+export type { Locale };
 /** Compiled messages (lingui's JSON form), keyed like the catalogs. */
 export type CompiledCatalog = Messages;
 export type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;

@@ -7,9 +7,16 @@ import { de } from "./messages/de.ts";
 import { es } from "./messages/es.ts";
 import { ar } from "./messages/ar.ts";
 import type { Locale } from "./locales.ts";
+import { AREAS } from "./areas/index.ts";
+import type { MessageKey } from "./client.ts";
 import { type CompiledCatalog, type IslandI18n, makeTranslate, type Translate } from "./client.ts";
 
-export const CATALOGS: Record<Locale, Catalog> = { en, de, es, ar };
+const CORE: Record<Locale, Catalog> = { en, de, es, ar };
+
+/** Each language's whole catalog: the core's messages and every area's (lib/i18n/areas/). */
+export const CATALOGS: Record<Locale, Record<MessageKey, string>> = Object.fromEntries(
+  (Object.keys(CORE) as Locale[]).map((l) => [l, Object.assign({}, CORE[l], ...AREAS.map((a) => a[l]))]),
+) as Record<Locale, Record<MessageKey, string>>;
 
 const compiled = new Map<Locale, CompiledCatalog>();
 const translators = new Map<Locale, Translate>();
@@ -38,4 +45,9 @@ export function translator(locale: Locale): Translate {
 export function islandI18n(locale: Locale, prefix: string): IslandI18n {
   const all = compiledCatalog(locale);
   return { locale, messages: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix))) };
+}
+
+/** Whether `text` is a message key (field errors carry keys where their schema has been translated). */
+export function isMessageKey(text: string): text is MessageKey {
+  return Object.hasOwn(CATALOGS.en, text);
 }
