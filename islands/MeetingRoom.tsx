@@ -123,6 +123,7 @@ function InMeeting({ room }: { room: MeetingController }) {
   const banner = room.banner.value;
   const prompt = room.unmutePrompt.value;
   const said = room.announcement.value;
+  const { t } = room;
   const panels = room.showParticipants.value || room.showChat.value || room.showSettings.value || room.showInfo.value;
   return (
     <div class="room room-app" data-phase={phase}>
@@ -138,19 +139,19 @@ function InMeeting({ room }: { room: MeetingController }) {
           {prompt && (
             <div class="room-prompt" role="alertdialog" aria-labelledby="room-prompt-text">
               <p id="room-prompt-text">
-                {prompt.by} asks you to {prompt.media === "audio" ? "unmute your microphone" : "start your video"}.
+                {t(prompt.media === "audio" ? "room.promptUnmute" : "room.promptVideo", { name: prompt.by })}
               </p>
               <SmallButton action="accept-unmute" onClick={() => room.answerUnmutePrompt(true)}>
-                {prompt.media === "audio" ? "Unmute" : "Start video"}
+                {t(prompt.media === "audio" ? "room.unmute" : "room.startVideo")}
               </SmallButton>{" "}
               <SmallButton action="decline-unmute" secondary onClick={() => room.answerUnmutePrompt(false)}>
-                {prompt.media === "audio" ? "Stay muted" : "Keep video off"}
+                {t(prompt.media === "audio" ? "room.stayMuted" : "room.keepVideoOff")}
               </SmallButton>
             </div>
           )}
           {room.notices.value.map((n, i) => (
             <p class="notice warn room-notice" role="alert" key={n}>
-              {n} <button type="button" class="link" onClick={() => room.dismissNotice(i)}>Dismiss</button>
+              {n} <button type="button" class="link" onClick={() => room.dismissNotice(i)}>{t("room.dismiss")}</button>
             </p>
           ))}
           {room.problemMessages().map((m) => <p class="notice warn room-notice" key={m}>{m}</p>)}

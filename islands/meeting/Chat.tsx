@@ -32,14 +32,15 @@ export function Chat({ room }: { room: MeetingController }) {
     e.preventDefault();
     if (room.sendChat(draft)) setDraft("");
   };
+  const { t } = room;
   const policy = settings.chat === "off"
-    ? "Chat is off"
+    ? t("room.chatOff")
     : settings.chat === "hosts"
-    ? "Only hosts can chat to everyone"
+    ? t("room.chatHostsOnly")
     : null;
 
   return (
-    <aside class="room-sidebar room-chat" aria-label="Chat">
+    <aside class="room-sidebar room-chat" aria-label={t("room.chat")}>
       <PanelHead
         title={room.t("room.chat")}
         panel="chat"
@@ -48,22 +49,26 @@ export function Chat({ room }: { room: MeetingController }) {
       />
       {policy && <p class="room-chat-policy" role="status">{policy}</p>}
       <ol ref={list} class="room-chat-list" aria-live="polite">
-        {entries.length === 0 && <li class="room-chat-empty">No messages yet</li>}
-        {entries.map((m) => <ChatLine key={m.id} entry={m} me={me} />)}
+        {entries.length === 0 && <li class="room-chat-empty">{t("room.chatEmpty")}</li>}
+        {entries.map((m) => <ChatLine key={m.id} entry={m} me={me} room={room} />)}
       </ol>
       <form class="room-chat-form" onSubmit={submit}>
         <label class="room-chat-to">
-          To{" "}
+          {t("room.chatTo")}{" "}
           <select
             name="to"
             value={to ?? ""}
             onChange={(e) => (room.chatTo.value = (e.currentTarget as HTMLSelectElement).value || null)}
           >
-            <option value="">Everyone</option>
+            <option value="">{t("room.everyone")}</option>
             {others.map((p) => (
               <option key={p.participantId} value={p.participantId}>
-                {p.name}
-                {isHostRole(p.role) ? (p.role === "host" ? " (host)" : " (co-host)") : ""} (privately)
+                {t(
+                  isHostRole(p.role)
+                    ? (p.role === "host" ? "room.chatPrivatelyHost" : "room.chatPrivatelyCohost")
+                    : "room.chatPrivately",
+                  { name: p.name },
+                )}
               </option>
             ))}
           </select>
@@ -71,9 +76,11 @@ export function Chat({ room }: { room: MeetingController }) {
         <textarea
           name="message"
           class="room-chat-input"
-          aria-label={target ? `Message to ${target.name}, privately` : "Message to everyone"}
+          aria-label={target ? t("room.messageToPrivately", { name: target.name }) : t("room.messageToEveryone")}
           rows={3}
-          placeholder={allowed.ok ? (target ? `Message ${target.name} privately` : "Message everyone") : allowed.why}
+          placeholder={allowed.ok
+            ? (target ? t("room.messagePlaceholderPrivate", { name: target.name }) : t("room.messagePlaceholder"))
+            : allowed.why}
           disabled={!allowed.ok}
           value={draft}
           aria-describedby="room-chat-count"
@@ -84,10 +91,11 @@ export function Chat({ room }: { room: MeetingController }) {
         />
         <div class="room-chat-send">
           <span id="room-chat-count" class={`room-chat-count${over ? " is-over" : ""}`}>
-            {draft.length.toLocaleString("en")} / {CHAT_MAX_CHARS.toLocaleString("en")}
+            {draft.length.toLocaleString(room.props.i18n.locale)} /{" "}
+            {CHAT_MAX_CHARS.toLocaleString(room.props.i18n.locale)}
           </span>
           <button type="submit" class="button" disabled={!allowed.ok || over || draft.trim() === ""}>
-            Send
+            {t("room.send")}
           </button>
         </div>
       </form>
@@ -95,20 +103,23 @@ export function Chat({ room }: { room: MeetingController }) {
   );
 }
 
-function ChatLine({ entry, me }: { entry: ChatEntry; me: string | null }) {
+function ChatLine({ entry, me, room }: { entry: ChatEntry; me: string | null; room: MeetingController }) {
+  const { t } = room;
   const mine = entry.from.participantId === me;
   const time = new Date(entry.at);
-  const when = isNaN(time.getTime()) ? "" : time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const when = isNaN(time.getTime())
+    ? ""
+    : time.toLocaleTimeString(room.props.i18n.locale, { hour: "2-digit", minute: "2-digit" });
   return (
     <li
       class={`room-chat-message${mine ? " is-mine" : ""}${entry.to ? " is-private" : ""}`}
       data-chat-id={entry.id}
     >
       <p class="room-chat-meta">
-        <strong>{mine ? "You" : entry.from.name}</strong>
+        <strong>{mine ? t("room.you") : entry.from.name}</strong>
         {entry.to && (
           <span class="room-chat-private">
-            {` to ${entry.to.participantId === me ? "you" : entry.to.name} (privately)`}
+            {entry.to.participantId === me ? t("room.chatToYou") : t("room.chatToName", { name: entry.to.name })}
           </span>
         )}
         {when && <time dateTime={entry.at}>{when}</time>}

@@ -5,7 +5,12 @@ import type { MeetingController } from "../../lib/meetings/client/controller.ts"
 import { InviteDetails } from "./Invite.tsx";
 import { PanelHead } from "./buttons.tsx";
 
-const ROLE_TEXT = { host: "the host", cohost: "a co-host", participant: "a participant", guest: "a guest" } as const;
+const ROLE_TEXT = {
+  host: "room.infoRoleHost",
+  cohost: "room.infoRoleCohost",
+  participant: "room.infoRoleParticipant",
+  guest: "room.infoRoleGuest",
+} as const;
 
 export function InfoPanel({ room }: { room: MeetingController }) {
   const { meeting, me, invite } = room.props;
@@ -21,22 +26,23 @@ export function InfoPanel({ room }: { room: MeetingController }) {
       />
       <p class="room-info-title">{meeting.title}</p>
       <p class="room-info-me">
-        You are {me.participantName}, {ROLE_TEXT[role] ?? "a participant"}.
+        {room.t("room.infoYouAre", {
+          name: me.participantName,
+          role: room.t(ROLE_TEXT[role] ?? "room.infoRoleParticipant"),
+        })}
       </p>
       {room.settings.value.locked && (
         <p class="room-info-locked" data-locked="true">
-          The meeting is locked: new people wait until a host lets them in.
+          {room.t("room.infoLocked")}
         </p>
       )}
-      {invite ? <InviteDetails meeting={meeting} invite={invite} /> : (
-        <p>
-          Meeting ID <strong>{meeting.formattedId}</strong>. Ask a host for the invitation to bring someone in.
-        </p>
-      )}
+      {invite
+        ? <InviteDetails meeting={meeting} invite={invite} t={room.t} />
+        : <p>{room.t("room.infoNoInvite", { id: meeting.formattedId })}</p>}
       {moderator && (
-        <nav class="room-info-records" aria-label="Meeting records">
-          <a href={`/meetings/${meeting.meetingId}/transcript.txt`}>Chat transcript</a>
-          <a href={`/meetings/${meeting.meetingId}/attendance.csv`}>Attendance (CSV)</a>
+        <nav class="room-info-records" aria-label={room.t("room.records")}>
+          <a href={`/meetings/${meeting.meetingId}/transcript.txt`}>{room.t("room.transcript")}</a>
+          <a href={`/meetings/${meeting.meetingId}/attendance.csv`}>{room.t("room.attendance")}</a>
         </nav>
       )}
     </aside>

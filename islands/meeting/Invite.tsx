@@ -3,37 +3,38 @@
 
 import CopyButton from "../CopyButton.tsx";
 import type { MeetingRoomProps } from "../../lib/meetings/client/controller.ts";
+import type { Translate } from "../../lib/i18n/client.ts";
 
-export function InviteDetails({ meeting, invite }: Pick<MeetingRoomProps, "meeting" | "invite">) {
+export function InviteDetails(
+  { meeting, invite, t }: Pick<MeetingRoomProps, "meeting" | "invite"> & { t: Translate },
+) {
   if (!invite) return null;
   return (
     <div class="room-invite">
       <p>
-        <span class="room-invite-label">Link</span>
+        <span class="room-invite-label">{t("room.inviteLink")}</span>
         <a href={invite.url} class="invite-url">{invite.url}</a>
-        <CopyButton text={invite.url} label="Copy link" />
+        <CopyButton text={invite.url} label={t("room.copyLink")} />
       </p>
       <p>
-        <span class="room-invite-label">Meeting ID</span>
+        <span class="room-invite-label">{t("room.inviteMeetingId")}</span>
         <strong>{meeting.formattedId}</strong>
       </p>
       <p>
-        <span class="room-invite-label">Passcode</span>
+        <span class="room-invite-label">{t("room.invitePasscode")}</span>
         <strong class="invite-passcode">{invite.passcode}</strong>
       </p>
       {invite.sipUri && (
         <p>
-          <span class="room-invite-label">SIP phone or room system</span>
+          <span class="room-invite-label">{t("room.inviteSip")}</span>
           <strong class="invite-sip">{invite.sipUri}</strong>
-          <CopyButton text={invite.sipUri} label="Copy SIP address" />
+          <CopyButton text={invite.sipUri} label={t("room.copySip")} />
         </p>
       )}
       {invite.dialInNumber && (
         <p>
-          <span class="room-invite-label">By phone</span>
-          Call{" "}
-          <strong class="invite-dial-in">{invite.dialInNumber}</strong>, then enter the meeting ID and passcode followed
-          by #
+          <span class="room-invite-label">{t("room.inviteByPhone")}</span>
+          <span class="invite-dial-in">{t("room.inviteCall", { number: invite.dialInNumber })}</span>
         </p>
       )}
     </div>

@@ -9,18 +9,20 @@ import { HostMenu } from "./HostMenu.tsx";
 import { LobbyList, PhoneIcon } from "./Lobby.tsx";
 import { CallOut } from "./CallOut.tsx";
 import { PanelHead, SmallButton } from "./buttons.tsx";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
-const ROLE_LABEL: Record<ParticipantRole, string | null> = {
-  host: "Host",
-  cohost: "Co-host",
+const ROLE_LABEL: Record<ParticipantRole, MessageKey | null> = {
+  host: "room.roleHost",
+  cohost: "room.roleCohost",
   participant: null,
-  guest: "Guest",
+  guest: "room.roleGuest",
 };
 
 export function ParticipantList({ room }: { room: MeetingController }) {
   const me = room.participantId.value;
   const talking = room.speaker.value.talking;
   const people = [...room.roster.value.values()];
+  const { t } = room;
   return (
     <aside class="room-sidebar room-participants" aria-label="Participants">
       <PanelHead
@@ -36,7 +38,8 @@ export function ParticipantList({ room }: { room: MeetingController }) {
       <ul class="room-people">
         {people.map((p) => {
           const phone = p.kind === "phone";
-          const role = phone ? "Phone" : ROLE_LABEL[p.role];
+          const roleKey = phone ? "room.rolePhone" : ROLE_LABEL[p.role];
+          const role = roleKey ? t(roleKey) : null;
           const isTalking = phone ? !!p.state.speaking : talking.includes(p.participantId);
           return (
             <li
@@ -47,26 +50,36 @@ export function ParticipantList({ room }: { room: MeetingController }) {
               data-kind={phone ? "phone" : "web"}
             >
               <span class="room-participant-name">
-                {p.handRaisedAt && <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>}
+                {p.handRaisedAt && (
+                  <span class="room-hand" title={t("room.handRaised")} aria-label={t("room.handRaised")}>✋</span>
+                )}
                 {phone && <PhoneIcon />}
                 {p.name}
-                {p.participantId === me && " (you)"}
+                {p.participantId === me && t("room.youSuffix")}
                 {role && <span class={`room-role is-${phone ? "phone" : p.role}`}>{role}</span>}
               </span>
               <span class="room-participant-state">
                 <span class={p.state.audio ? "room-state-on" : "room-state-off"}>
-                  {p.state.audio
-                    ? (isTalking && phone ? "Speaking" : "Mic on")
-                    : p.mutedByHost
-                    ? "Muted by host"
-                    : "Muted"}
+                  {t(
+                    p.state.audio
+                      ? (isTalking && phone ? "room.speaking" : "room.stateMicOn")
+                      : p.mutedByHost
+                      ? "room.stateMutedByHost"
+                      : "room.stateMuted",
+                  )}
                 </span>
                 {!phone && (
                   <span class={p.state.video ? "room-state-on" : "room-state-off"}>
-                    {p.state.video ? "Camera on" : p.videoStoppedByHost ? "Video stopped by host" : "Camera off"}
+                    {t(
+                      p.state.video
+                        ? "room.stateCameraOn"
+                        : p.videoStoppedByHost
+                        ? "room.stateVideoStoppedByHost"
+                        : "room.stateCameraOff",
+                    )}
                   </span>
                 )}
-                {p.state.screen && <span class="room-state-on">Sharing</span>}
+                {p.state.screen && <span class="room-state-on">{t("room.stateSharing")}</span>}
                 <HostMenu room={room} p={p} />
               </span>
             </li>
@@ -101,24 +114,25 @@ function SettingToggle(
 
 function HostSettings({ room }: { room: MeetingController }) {
   const s = room.settings.value;
+  const { t } = room;
   return (
     <details class="room-host-settings">
-      <summary>Meeting controls</summary>
-      <SettingToggle room={room} setting="locked">Lock the meeting (new people wait in the lobby)</SettingToggle>
-      <SettingToggle room={room} setting="allowUnmute">Let muted people unmute themselves</SettingToggle>
+      <summary>{t("room.hostControls")}</summary>
+      <SettingToggle room={room} setting="locked">{t("room.settingLock")}</SettingToggle>
+      <SettingToggle room={room} setting="allowUnmute">{t("room.settingAllowUnmute")}</SettingToggle>
       {room.props.invite?.sipUri || room.props.invite?.dialInNumber
-        ? <SettingToggle room={room} setting="dialIn">Let people dial in by phone</SettingToggle>
+        ? <SettingToggle room={room} setting="dialIn">{t("room.settingDialIn")}</SettingToggle>
         : null}
       <label class="room-device">
-        Chat
+        {t("room.chatPolicy")}
         <select
           name="chat"
           value={s.chat}
           onChange={(e) => room.changeSettings({ chat: (e.currentTarget as HTMLSelectElement).value as ChatPolicy })}
         >
-          <option value="everyone">Everyone can chat</option>
-          <option value="hosts">Only hosts to everyone (others privately to hosts)</option>
-          <option value="off">Off (hosts only)</option>
+          <option value="everyone">{t("room.chatPolicyEveryone")}</option>
+          <option value="hosts">{t("room.chatPolicyHosts")}</option>
+          <option value="off">{t("room.chatPolicyOff")}</option>
         </select>
       </label>
       <p class="room-host-buttons">

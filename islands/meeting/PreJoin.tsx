@@ -35,7 +35,7 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
         {props.invite && (
           <details class="room-prejoin-invite">
             <summary>{t("room.invitePeople")}</summary>
-            <InviteDetails meeting={props.meeting} invite={props.invite} />
+            <InviteDetails meeting={props.meeting} invite={props.invite} t={t} />
           </details>
         )}
       </div>
@@ -95,7 +95,7 @@ export function SelfPreview({ room, offText }: { room: MeetingController; offTex
         </div>
       )}
       <div class="room-preview-bar">
-        <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} />
+        <LevelMeter track={room.localAudio.value} muted={room.audioMuted.value} label={room.t("room.micLevel")} />
       </div>
     </div>
   );

@@ -5,14 +5,15 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { REACTION_EMOJI } from "../../lib/meetings/client/controller.ts";
 import { Icon } from "./icons.tsx";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
-const LABELS: Record<string, string> = {
-  "👍": "Thumbs up",
-  "👏": "Applause",
-  "❤️": "Heart",
-  "😂": "Laughing",
-  "😮": "Surprised",
-  "🎉": "Celebrate",
+const LABELS: Record<string, MessageKey> = {
+  "👍": "room.reactThumbsUp",
+  "👏": "room.reactApplause",
+  "❤️": "room.reactHeart",
+  "😂": "room.reactLaughing",
+  "😮": "room.reactSurprised",
+  "🎉": "room.reactCelebrate",
 };
 
 /**
@@ -42,17 +43,17 @@ export function ReactionButton({ room }: { room: MeetingController }) {
         onClick={() => setOpen(!open)}
       >
         <Icon name="react" />
-        <span class="room-control-label">React</span>
+        <span class="room-control-label">{room.t("room.react")}</span>
       </button>
       {open && (
-        <span class="room-reaction-bar" role="toolbar" aria-label="Reactions">
+        <span class="room-reaction-bar" role="toolbar" aria-label={room.t("room.reactions")}>
           {REACTION_EMOJI.map((e) => (
             <button
               type="button"
               key={e}
               class="room-reaction-choice"
-              aria-label={LABELS[e] ?? e}
-              title={LABELS[e] ?? e}
+              aria-label={LABELS[e] ? room.t(LABELS[e]) : e}
+              title={LABELS[e] ? room.t(LABELS[e]) : e}
               data-emoji={e}
               onClick={() => {
                 room.react(e);
@@ -74,19 +75,26 @@ export function TileReactions({ room, participantId }: { room: MeetingController
   if (mine.length === 0) return null;
   return (
     <span class="room-tile-reactions" aria-live="polite">
-      {mine.map((r) => <FloatingEmoji key={r.key} emoji={r.emoji} seed={r.key} />)}
+      {mine.map((r) => (
+        <FloatingEmoji
+          key={r.key}
+          emoji={r.emoji}
+          seed={r.key}
+          label={LABELS[r.emoji] ? room.t(LABELS[r.emoji]) : r.emoji}
+        />
+      ))}
     </span>
   );
 }
 
-function FloatingEmoji({ emoji, seed }: { emoji: string; seed: number }) {
+function FloatingEmoji({ emoji, seed, label }: { emoji: string; seed: number; label: string }) {
   const ref = useRef<HTMLSpanElement>(null);
   useEffect(() => {
     // A little horizontal spread so several reactions do not cover each other.
     ref.current?.style.setProperty("--room-reaction-x", `${((seed * 37) % 60) - 30}px`);
   }, [seed]);
   return (
-    <span ref={ref} class="room-reaction" role="img" aria-label={LABELS[emoji] ?? emoji}>
+    <span ref={ref} class="room-reaction" role="img" aria-label={label}>
       {emoji}
     </span>
   );

@@ -80,7 +80,7 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
   const me = room.participantId.value;
   const p = room.roster.value.get(tile.participantId);
   const isMe = tile.participantId === me;
-  const name = p?.name ?? "Participant";
+  const name = p?.name ?? room.t("room.participant");
   let track: MediaStreamTrack | null = null;
   if (isMe) {
     track = tile.source === "screen" ? room.localScreen.value : room.cameraOn.value ? room.localVideo.value : null;
@@ -96,7 +96,11 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
     (phone ? !!p?.state.speaking : speaker.talking.includes(tile.participantId));
   const pinned = room.pinned.value;
   const isPinned = pinned !== null && tileId(pinned) === tileId(tile);
-  const label = tile.source === "screen" ? `${name}'s screen` : isMe ? `${name} (you)` : name;
+  const label = tile.source === "screen"
+    ? room.t("room.screenOf", { name })
+    : isMe
+    ? room.t("room.nameYou", { name })
+    : name;
   const micOff = tile.source === "camera" && p !== undefined && !p.state.audio;
   return (
     <figure
@@ -122,10 +126,10 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
       {tile.source === "camera" && <TileReactions room={room} participantId={tile.participantId} />}
       <figcaption class="room-tile-name">
         {tile.source === "camera" && p?.handRaisedAt && (
-          <span class="room-hand" title="Hand raised" aria-label="Hand raised">✋</span>
+          <span class="room-hand" title={room.t("room.handRaised")} aria-label={room.t("room.handRaised")}>✋</span>
         )}
         {phone && <PhoneIcon />}
-        {micOff && <span class="room-muted-icon" title="Microphone off">Muted</span>}
+        {micOff && <span class="room-muted-icon" title={room.t("room.micOff")}>{room.t("room.stateMuted")}</span>}
         {label}
       </figcaption>
       <button
@@ -134,7 +138,7 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
         aria-pressed={isPinned}
         onClick={() => room.pin(tile)}
       >
-        {isPinned ? "Unpin" : "Pin"}
+        {isPinned ? room.t("room.unpin") : room.t("room.pin")}
       </button>
     </figure>
   );

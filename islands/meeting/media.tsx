@@ -52,7 +52,9 @@ export function AudioSink({ track, sinkId }: { track: MediaStreamTrack; sinkId?:
 }
 
 /** A bar that follows the microphone's level, for "is my mic working?". */
-export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack | null; muted?: boolean }) {
+export function LevelMeter(
+  { track, muted = false, label }: { track: MediaStreamTrack | null; muted?: boolean; label: string },
+) {
   const bar = useRef<HTMLSpanElement>(null);
   const outer = useRef<HTMLSpanElement>(null);
   useEffect(() => {
@@ -92,7 +94,7 @@ export function LevelMeter({ track, muted = false }: { track: MediaStreamTrack |
       ref={outer}
       class={`room-level${muted ? " is-muted" : ""}${track ? "" : " is-off"}`}
       role="meter"
-      aria-label="Microphone level"
+      aria-label={label}
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={0}
