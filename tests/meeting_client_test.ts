@@ -19,6 +19,10 @@ import { backoffDelay, CLOSE_CODES, MeetingSocket, socketUrl } from "../lib/meet
 import type { WebSocketLike } from "../lib/meetings/client/socket.ts";
 import { summarizeInbound, summarizeOutbound } from "../lib/meetings/client/stats.ts";
 import { classifyMediaError, levelFromSamples, problemMessage } from "../lib/meetings/client/devices.ts";
+import { translator } from "../lib/i18n/translate.ts";
+
+/** The English messages (what the tests below read). */
+const EN = translator("en");
 import { CLOSE, MAX_CHAT_CHARS, REACTIONS } from "../lib/contracts/meeting_socket.ts";
 import {
   addChat,
@@ -367,10 +371,10 @@ Deno.test("devices: errors become messages a person can act on", () => {
   assert.equal(classifyMediaError(new TypeError("x")), "unsupported");
   assert.equal(classifyMediaError("weird"), "failed");
   assert.equal(
-    problemMessage("camera", "denied"),
+    problemMessage("camera", "denied", EN),
     "Talkspace can't use your camera: allow it in the browser's site settings, then reload.",
   );
-  assert.match(problemMessage("microphone", "missing"), /No microphone was found/);
+  assert.match(problemMessage("microphone", "missing", EN), /No microphone was found/);
   assert.equal(levelFromSamples(new Float32Array(0)), 0);
   assert.equal(levelFromSamples(new Float32Array(64)), 0);
   assert.equal(levelFromSamples(new Float32Array(64).fill(1)), 1);
@@ -497,15 +501,19 @@ Deno.test("moderation: what a host did to me, and whether I may unmute", () => {
     at: "",
     data: { participant, cause, by: cause ? actor : undefined },
   });
-  assert.deepEqual(myModeration(upd(muted, "muted"), "me"), { mute: true, notice: "Hana muted you", me: muted });
-  assert.equal(myModeration(upd(muted, "muted"), "other"), null, "someone else's mute is not mine");
-  assert.equal(myModeration(upd(muted, "unmuted", { participantId: "me", name: "Me" }), "me")?.notice, undefined);
+  assert.deepEqual(myModeration(upd(muted, "muted"), "me", EN), { mute: true, notice: "Hana muted you", me: muted });
+  assert.equal(myModeration(upd(muted, "muted"), "other", EN), null, "someone else's mute is not mine");
+  assert.equal(myModeration(upd(muted, "unmuted", { participantId: "me", name: "Me" }), "me", EN)?.notice, undefined);
   assert.equal(
-    myModeration(upd({ ...muted, role: "cohost" }, "role-changed"), "me")?.notice,
+    myModeration(upd({ ...muted, role: "cohost" }, "role-changed"), "me", EN)?.notice,
     "Hana made you a co-host",
   );
   assert.deepEqual(
-    myModeration({ id: 10, type: "unmute-requested", at: "", data: { participantId: "me", media: "audio", by } }, "me"),
+    myModeration(
+      { id: 10, type: "unmute-requested", at: "", data: { participantId: "me", media: "audio", by } },
+      "me",
+      EN,
+    ),
     { askedTo: "audio" },
   );
   const locked = { ...DEFAULT_ROOM_SETTINGS, allowUnmute: false };

@@ -4,14 +4,15 @@
 import { useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import type { DialOutStatus } from "../../lib/contracts/meeting_socket.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
-const STATUS_TEXT: Record<DialOutStatus["status"], string> = {
-  calling: "Calling…",
-  ringing: "Ringing…",
-  answered: "Answered: in the meeting",
-  busy: "Busy",
-  "no-answer": "No answer",
-  failed: "The call failed",
+const STATUS_TEXT: Record<DialOutStatus["status"], MessageKey> = {
+  calling: "room.callCalling",
+  ringing: "room.callRinging",
+  answered: "room.callAnswered",
+  busy: "room.callBusy",
+  "no-answer": "room.callNoAnswer",
+  failed: "room.callFailed",
 };
 
 export function CallOut({ room }: { room: MeetingController }) {
@@ -20,7 +21,7 @@ export function CallOut({ room }: { room: MeetingController }) {
   const [name, setName] = useState("");
   const calls = room.dialOuts.value;
   return (
-    <section class="room-call-out" aria-label="Call out">
+    <section class="room-call-out" aria-label={room.t("room.callOut")}>
       {open
         ? (
           <form
@@ -36,7 +37,7 @@ export function CallOut({ room }: { room: MeetingController }) {
             }}
           >
             <label>
-              Phone number or SIP address{" "}
+              {room.t("room.callTarget")}{" "}
               <input
                 name="target"
                 value={target}
@@ -48,22 +49,24 @@ export function CallOut({ room }: { room: MeetingController }) {
               />
             </label>
             <label>
-              Name shown in the meeting{" "}
+              {room.t("room.callName")}{" "}
               <input
                 name="name"
                 value={name}
                 maxLength={60}
-                placeholder="Optional"
+                placeholder={room.t("room.optional")}
                 onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
               />
             </label>
-            <button type="submit" class="button small">Call</button>
-            <button type="button" class="button small secondary" onClick={() => setOpen(false)}>Cancel</button>
+            <button type="submit" class="button small">{room.t("room.call")}</button>
+            <button type="button" class="button small secondary" onClick={() => setOpen(false)}>
+              {room.t("room.cancel")}
+            </button>
           </form>
         )
         : (
           <button type="button" class="button small secondary" data-action="call-out" onClick={() => setOpen(true)}>
-            Call out
+            {room.t("room.callOut")}
           </button>
         )}
       {calls.length > 0 && (
@@ -72,7 +75,7 @@ export function CallOut({ room }: { room: MeetingController }) {
             <li key={c.callId} data-call-id={c.callId} data-status={c.status}>
               <span class="room-participant-name">{c.name}</span> <span class="room-role">{c.target}</span>{" "}
               <span class={c.status === "answered" ? "room-state-on" : "room-state-off"}>
-                {STATUS_TEXT[c.status]}
+                {room.t(STATUS_TEXT[c.status])}
                 {c.reason && c.status !== "answered" && c.status !== "ringing" ? ` (${c.reason})` : ""}
               </span>
             </li>

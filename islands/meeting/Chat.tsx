@@ -80,7 +80,7 @@ export function Chat({ room }: { room: MeetingController }) {
           rows={3}
           placeholder={allowed.ok
             ? (target ? t("room.messagePlaceholderPrivate", { name: target.name }) : t("room.messagePlaceholder"))
-            : allowed.why}
+            : t(allowed.why)}
           disabled={!allowed.ok}
           value={draft}
           aria-describedby="room-chat-count"

@@ -9,23 +9,24 @@ export function HandsQueue({ room }: { room: MeetingController }) {
   if (hands.length === 0) return null;
   const isHost = room.isHost.value;
   const me = room.participantId.value;
+  const { t } = room;
   return (
-    <section class="room-hands" aria-label="Raised hands">
+    <section class="room-hands" aria-label={t("room.raisedHands")}>
       <h3>
-        Raised hands <span class="room-badge">{hands.length}</span>
+        {t("room.raisedHands")} <span class="room-badge">{hands.length}</span>
       </h3>
       <ol>
         {hands.map((p) => (
           <li key={p.participantId} data-participant-id={p.participantId}>
             <span aria-hidden="true">✋</span> {p.name}
-            {p.participantId === me && " (you)"}
+            {p.participantId === me && t("room.youSuffix")}
             {(isHost || p.participantId === me) && (
               <SmallButton
                 action="lower-hand"
                 secondary
                 onClick={() => room.lowerHand(p.participantId)}
               >
-                Lower
+                {t("room.lower")}
               </SmallButton>
             )}
           </li>
@@ -33,7 +34,7 @@ export function HandsQueue({ room }: { room: MeetingController }) {
       </ol>
       {isHost && hands.length > 1 && (
         <SmallButton action="lower-all-hands" onClick={() => room.lowerAllHands()}>
-          Lower all hands
+          {t("room.lowerAllHands")}
         </SmallButton>
       )}
     </section>

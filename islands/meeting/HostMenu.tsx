@@ -21,6 +21,7 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
   const id = p.participantId;
   const phone = p.kind === "phone";
   const menuId = `room-host-menu-${id}`;
+  const { t } = room;
 
   if (mode === "rename") {
     return (
@@ -33,7 +34,7 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
         }}
       >
         <label>
-          New name{" "}
+          {t("room.hostNewName")}{" "}
           <input
             name="name"
             value={name}
@@ -42,21 +43,24 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
             onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
           />
         </label>
-        <button type="submit" class="button small">Rename</button>
-        <button type="button" class="button small secondary" onClick={close}>Cancel</button>
+        <button type="submit" class="button small">{t("room.hostRename")}</button>
+        <button type="button" class="button small secondary" onClick={close}>{t("room.cancel")}</button>
       </form>
     );
   }
   if (mode === "remove" || mode === "transfer") {
     const removing = mode === "remove";
     return (
-      <div class="room-host-form" role="alertdialog" aria-label={removing ? "Confirm removal" : "Confirm new host"}>
+      <div
+        class="room-host-form"
+        role="alertdialog"
+        aria-label={t(removing ? "room.hostConfirmRemoval" : "room.hostConfirmNewHost")}
+      >
         <p>
-          {removing
-            ? phone
-              ? `Hang up on ${p.name}? Their call ends.`
-              : `Remove ${p.name} from the meeting? They will not be able to join again.`
-            : `Make ${p.name} the host? You will become a co-host.`}
+          {t(
+            removing ? (phone ? "room.hostHangUpQuestion" : "room.hostRemoveQuestion") : "room.hostTransferQuestion",
+            { name: p.name },
+          )}
         </p>
         <button
           type="button"
@@ -69,9 +73,9 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
             close();
           }}
         >
-          {removing ? "Remove" : "Make host"}
+          {t(removing ? "room.hostRemove" : "room.hostMakeHost")}
         </button>
-        <button type="button" class="button small secondary" onClick={close}>Cancel</button>
+        <button type="button" class="button small secondary" onClick={close}>{t("room.cancel")}</button>
       </div>
     );
   }
@@ -99,7 +103,7 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
         class="room-menu-toggle"
         aria-expanded={mode === "menu"}
         aria-controls={menuId}
-        aria-label={`Actions for ${p.name}`}
+        aria-label={t("room.hostActionsFor", { name: p.name })}
         data-action="participant-menu"
         onClick={() => setMode(mode === "menu" ? "closed" : "menu")}
       >
@@ -109,39 +113,44 @@ export function HostMenu({ room, p }: { room: MeetingController; p: ParticipantV
         <ul id={menuId} class="room-menu" role="menu">
           {canModerate && !isMe && phone && (
             <>
-              {item("Mute", "host-mute", () => room.muteParticipant(id), !p.mutedByHost)}
-              {item("Unmute", "host-unmute", () => room.unmuteParticipant(id), p.mutedByHost)}
+              {item(t("room.hostMute"), "host-mute", () => room.muteParticipant(id), !p.mutedByHost)}
+              {item(t("room.hostUnmute"), "host-unmute", () => room.unmuteParticipant(id), p.mutedByHost)}
             </>
           )}
           {canModerate && !isMe && !phone && (
             <>
-              {item("Mute", "host-mute", () => room.muteParticipant(id), p.state.audio || !p.mutedByHost)}
-              {item("Ask to unmute", "ask-unmute", () => room.askToUnmute(id, "audio"), !p.state.audio)}
-              {item("Stop video", "stop-video", () => room.stopVideo(id), p.state.video)}
-              {item("Ask to start video", "ask-video", () => room.askToUnmute(id, "video"), !p.state.video)}
+              {item(t("room.hostMute"), "host-mute", () => room.muteParticipant(id), p.state.audio || !p.mutedByHost)}
+              {item(t("room.hostAskUnmute"), "ask-unmute", () => room.askToUnmute(id, "audio"), !p.state.audio)}
+              {item(t("room.hostStopVideo"), "stop-video", () => room.stopVideo(id), p.state.video)}
+              {item(t("room.hostAskVideo"), "ask-video", () => room.askToUnmute(id, "video"), !p.state.video)}
               {item(
-                "Make co-host",
+                t("room.hostMakeCohost"),
                 "make-cohost",
                 () => room.setRole(id, "cohost"),
                 myRole === "host" && p.role === "participant",
               )}
               {item(
-                "Remove co-host",
+                t("room.hostRemoveCohost"),
                 "remove-cohost",
                 () => room.setRole(id, "participant"),
                 myRole === "host" && p.role === "cohost",
               )}
               {item(
-                "Make host",
+                t("room.hostMakeHost"),
                 "transfer-host",
                 () => setMode("transfer"),
                 myRole === "host" && (p.role === "participant" || p.role === "cohost"),
               )}
-              {item("Lower hand", "lower-hand", () => room.lowerHand(id), !!p.handRaisedAt)}
+              {item(t("room.hostLowerHand"), "lower-hand", () => room.lowerHand(id), !!p.handRaisedAt)}
             </>
           )}
-          {item("Rename", "rename", () => setMode("rename"))}
-          {item("Remove from meeting", "remove", () => setMode("remove"), canModerate && !isMe && p.role !== "host")}
+          {item(t("room.hostRename"), "rename", () => setMode("rename"))}
+          {item(
+            t("room.hostRemoveFromMeeting"),
+            "remove",
+            () => setMode("remove"),
+            canModerate && !isMe && p.role !== "host",
+          )}
         </ul>
       )}
     </span>

@@ -42,8 +42,8 @@ export function WaitingRoom({ room, ready }: { room: MeetingController; ready: b
 }
 
 /** The marker of a caller (phone participant), with a text alternative. */
-export function PhoneIcon() {
-  return <span class="room-phone" role="img" aria-label="On the phone" title="On the phone">📞</span>;
+export function PhoneIcon({ label }: { label: string }) {
+  return <span class="room-phone" role="img" aria-label={label} title={label}>📞</span>;
 }
 
 /** Hosts: everyone waiting, with Admit / Deny each and for all. */
@@ -53,22 +53,24 @@ export function LobbyList({ room }: { room: MeetingController }) {
   return (
     <section class="room-lobby" aria-label="Waiting in the lobby">
       <h3>
-        Waiting to join <span class="room-badge">{waiting.length}</span>
+        {room.t("room.waitingToJoin")} <span class="room-badge">{waiting.length}</span>
       </h3>
       <ul>
         {waiting.map((e) => (
           <li key={e.admissionId} data-admission-id={e.admissionId}>
             <span class="room-participant-name">
-              {e.phone && <PhoneIcon />}
+              {e.phone && <PhoneIcon label={room.t("room.onPhone")} />}
               {e.name}
-              <span class="room-role">{e.phone ? "Phone" : e.signedIn ? "Signed in" : "Guest"}</span>
+              <span class="room-role">
+                {room.t(e.phone ? "room.rolePhone" : e.signedIn ? "room.signedIn" : "room.roleGuest")}
+              </span>
             </span>
             <span class="room-lobby-actions">
               <SmallButton action="admit" onClick={() => room.admit(e.admissionId)}>
-                Admit
+                {room.t("room.admit")}
               </SmallButton>
               <SmallButton action="deny" secondary onClick={() => room.deny(e.admissionId)}>
-                Deny
+                {room.t("room.deny")}
               </SmallButton>
             </span>
           </li>
@@ -77,7 +79,7 @@ export function LobbyList({ room }: { room: MeetingController }) {
       {waiting.length > 1 && (
         <p class="room-lobby-all">
           <SmallButton action="admit-all" onClick={() => room.admitAll()}>
-            Admit all
+            {room.t("room.admitAll")}
           </SmallButton>
         </p>
       )}
@@ -98,15 +100,16 @@ export function KnockAlert({ room }: { room: MeetingController }) {
   const first = waiting[0];
   return (
     <p class="room-knock" role="alert">
-      {waiting.length === 1 ? `${first.name} is waiting to join.` : `${waiting.length} people are waiting to join.`}
-      {" "}
+      {waiting.length === 1
+        ? room.t("room.knockOne", { name: first.name })
+        : room.t("room.knockMany", { count: waiting.length })}{" "}
       {waiting.length === 1 && (
         <SmallButton action="admit" onClick={() => room.admit(first.admissionId)}>
-          Admit
+          {room.t("room.admit")}
         </SmallButton>
       )}{" "}
       <button type="button" class="button small secondary" onClick={() => room.setParticipantsOpen(true)}>
-        See waiting list
+        {room.t("room.seeWaitingList")}
       </button>
     </p>
   );

@@ -53,7 +53,7 @@ export function ParticipantList({ room }: { room: MeetingController }) {
                 {p.handRaisedAt && (
                   <span class="room-hand" title={t("room.handRaised")} aria-label={t("room.handRaised")}>✋</span>
                 )}
-                {phone && <PhoneIcon />}
+                {phone && <PhoneIcon label={room.t("room.onPhone")} />}
                 {p.name}
                 {p.participantId === me && t("room.youSuffix")}
                 {role && <span class={`room-role is-${phone ? "phone" : p.role}`}>{role}</span>}
@@ -137,10 +137,10 @@ function HostSettings({ room }: { room: MeetingController }) {
       </label>
       <p class="room-host-buttons">
         <SmallButton action="mute-all" onClick={() => room.muteAll(s.allowUnmute)}>
-          Mute everyone
+          {t("room.muteEveryone")}
         </SmallButton>
         <SmallButton action="mute-all-locked" secondary onClick={() => room.muteAll(false)}>
-          Mute everyone and keep muted
+          {t("room.muteEveryoneLocked")}
         </SmallButton>
       </p>
     </details>

@@ -34,6 +34,7 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
   const [problem, setProblem] = useState("");
   const open = room.shortcutsOpen.value;
   const prefs = room.shortcuts.value;
+  const { t } = room;
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -52,7 +53,13 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
     const combo = comboOf(e);
     if (!combo) return;
     const why = comboProblem(combo, editing, prefs.keys);
-    if (why) return setProblem(why);
+    if (why) {
+      return setProblem(
+        why.reason === "reserved"
+          ? t("room.scReserved", { combo })
+          : t("room.scTaken", { combo, action: t(SHORTCUT_LABELS[why.by]) }),
+      );
+    }
     room.setShortcut(editing, combo);
     stopEditing();
   };
@@ -67,7 +74,7 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
       }}
       onKeyDown={onKeyDown}
     >
-      <h2 id="room-shortcuts-title">Keyboard shortcuts</h2>
+      <h2 id="room-shortcuts-title">{t("room.shortcuts")}</h2>
       <label class="room-toggle">
         <input
           type="checkbox"
@@ -75,22 +82,22 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
           checked={prefs.enabled}
           onChange={(e) => room.setShortcutsEnabled((e.currentTarget as HTMLInputElement).checked)}
         />{" "}
-        Use keyboard shortcuts (not while typing in a field)
+        {t("room.scUse")}
       </label>
       <table class="room-shortcut-table">
         <thead>
           <tr>
-            <th scope="col">Action</th>
-            <th scope="col">Key</th>
+            <th scope="col">{t("room.scAction")}</th>
+            <th scope="col">{t("room.scKey")}</th>
             <th scope="col">
-              <span class="sr-only">Change</span>
+              <span class="sr-only">{t("room.scChange")}</span>
             </th>
           </tr>
         </thead>
         <tbody>
           {(Object.keys(SHORTCUT_LABELS) as ShortcutAction[]).map((action) => (
             <tr key={action} data-shortcut={action}>
-              <td>{SHORTCUT_LABELS[action]}</td>
+              <td>{t(SHORTCUT_LABELS[action])}</td>
               <td>
                 <kbd>{prefs.keys[action]}</kbd>
               </td>
@@ -99,14 +106,14 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
                   type="button"
                   class="button small secondary"
                   data-change-shortcut={action}
-                  aria-label={`Change the key to ${SHORTCUT_LABELS[action].toLowerCase()}`}
+                  aria-label={t("room.scChangeFor", { action: t(SHORTCUT_LABELS[action]) })}
                   disabled={!prefs.enabled}
                   onClick={() => {
                     setProblem("");
                     setEditing(action);
                   }}
                 >
-                  {editing === action ? "Press a key…" : "Change"}
+                  {editing === action ? t("room.scPressKey") : t("room.scChange")}
                 </button>
               </td>
             </tr>
@@ -121,7 +128,7 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
           data-action="reset-shortcuts"
           onClick={() => room.resetShortcuts()}
         >
-          Use the default keys
+          {t("room.scDefaults")}
         </button>{" "}
         <button
           type="button"
@@ -129,7 +136,7 @@ export function ShortcutsDialog({ room }: { room: MeetingController }) {
           data-action="close-shortcuts"
           onClick={() => ref.current?.close()}
         >
-          Close
+          {t("room.close2")}
         </button>
       </p>
     </dialog>

@@ -128,7 +128,7 @@ function Tile({ room, tile, large = false }: { room: MeetingController; tile: Ti
         {tile.source === "camera" && p?.handRaisedAt && (
           <span class="room-hand" title={room.t("room.handRaised")} aria-label={room.t("room.handRaised")}>✋</span>
         )}
-        {phone && <PhoneIcon />}
+        {phone && <PhoneIcon label={room.t("room.onPhone")} />}
         {micOff && <span class="room-muted-icon" title={room.t("room.micOff")}>{room.t("room.stateMuted")}</span>}
         {label}
       </figcaption>

@@ -335,7 +335,7 @@ export class MeetingController {
       message: () => {},
       lobby: (msg) => {
         this.lobbyStatus.value = msg;
-        if (msg.status === "denied") this.#close("denied", "The host did not let you in.");
+        if (msg.status === "denied") this.#close("denied", this.t("room.deniedEntry"));
       },
       admitted: () => {
         try {
@@ -343,7 +343,7 @@ export class MeetingController {
         } catch { /* storage off: the person presses Join after the reload */ }
         location.reload();
       },
-      ...this.#socketEnds(CLOSE_CODES.denied, "denied", "The host did not let you in."),
+      ...this.#socketEnds(CLOSE_CODES.denied, "denied", this.t("room.deniedEntry")),
       error: (kind, message) => (kind === "user" ? this.#notice(message) : log("server error", message)),
       received: (m) => this.#record(m),
     });
@@ -394,15 +394,15 @@ export class MeetingController {
   problemMessages(): string[] {
     const p = this.problems.value;
     const out: string[] = [];
-    if (p.microphone) out.push(problemMessage("microphone", p.microphone));
-    if (p.camera && this.cameraOn.value) out.push(problemMessage("camera", p.camera));
+    if (p.microphone) out.push(problemMessage("microphone", p.microphone, this.t));
+    if (p.camera && this.cameraOn.value) out.push(problemMessage("camera", p.camera, this.t));
     return out;
   }
 
   /** Camera on/off, before or during the meeting; off releases the camera. */
   async setCameraOn(on: boolean) {
     if (on && this.phase.value === "meeting" && !this.mayStartVideo.value) {
-      return this.#notice("The host has not allowed you to start your video");
+      return this.#notice(this.t("room.noVideoAllowed"));
     }
     if (on) this.unmutePrompt.value = null;
     this.cameraOn.value = on;
@@ -415,7 +415,7 @@ export class MeetingController {
       const got = await this.#capture({ audio: false, video: true });
       if (!got.video) {
         this.cameraOn.value = false;
-        this.#notice(problemMessage("camera", got.problems.camera ?? "failed"));
+        this.#notice(problemMessage("camera", got.problems.camera ?? "failed", this.t));
       } else await this.#media?.setCamera(got.video);
     }
     this.#sendState();
@@ -423,13 +423,13 @@ export class MeetingController {
 
   async setAudioMuted(muted: boolean) {
     if (!muted && this.phase.value === "meeting" && !this.mayUnmute.value) {
-      return this.#notice("The host has not allowed you to unmute");
+      return this.#notice(this.t("room.noUnmuteAllowed"));
     }
     if (!muted) this.unmutePrompt.value = null;
     if (!muted && !this.localAudio.value) {
       const got = await this.#capture({ audio: true, video: false });
       if (!got.audio) {
-        this.#notice(problemMessage("microphone", got.problems.microphone ?? "failed"));
+        this.#notice(problemMessage("microphone", got.problems.microphone ?? "failed", this.t));
         return;
       }
       this.audioMuted.value = false;
@@ -452,7 +452,7 @@ export class MeetingController {
     const got = await this.#captureChosen({ audio, video: !audio });
     const raw = audio ? got.audio : got.video;
     if (!raw) {
-      this.#notice(problemMessage(device, got.problems[device] ?? "failed"));
+      this.#notice(problemMessage(device, got.problems[device] ?? "failed", this.t));
       return false;
     }
     const track = await this.#withEffect(audio ? "audio" : "video", raw);
@@ -513,9 +513,7 @@ export class MeetingController {
         else this.videoEffect.value = "none";
         this.#setEffectState(kind, {
           status: "failed",
-          message: kind === "audio"
-            ? "Enhanced noise suppression could not start in this browser."
-            : "The background effect could not start in this browser.",
+          message: kind === "audio" ? this.t("room.noiseFailed") : this.t("room.effectFailed"),
         });
       });
       return raw;
@@ -603,7 +601,7 @@ export class MeetingController {
         if (!reconnected) firstWelcome(msg);
       },
       message: (msg) => this.#onMessage(msg),
-      ...this.#socketEnds(CLOSE_CODES.removed, "removed", "You were removed from the meeting"),
+      ...this.#socketEnds(CLOSE_CODES.removed, "removed", this.t("room.removed")),
       slowed: (reason) => this.#notice(reason),
       error: (kind, message, detail) => {
         if (kind !== "user") return log("server error", message);
@@ -620,7 +618,7 @@ export class MeetingController {
     // The host's "mute on entry": the microphone is off before anything is published.
     if (welcome.settings.muteOnEntry && !isHostRole(welcome.you.role) && !this.audioMuted.value) {
       await this.setAudioMuted(true);
-      this.#notice("You joined muted. Turn your microphone on when you want to speak.");
+      this.#notice(this.t("room.joinedMuted"));
     }
     this.phase.value = "meeting";
     this.#sendState();
@@ -636,7 +634,7 @@ export class MeetingController {
       this.#mediaModule = null; // a later rejoin tries the download again
       log("loading the media module failed", err);
       this.mediaStatus.value = "off";
-      return this.#notice("Audio and video could not load. Reload the page to try again.");
+      return this.#notice(this.t("room.mediaLoadFailed"));
     }
     if (this.phase.value !== "meeting") return;
     const media = new MediaSession({
@@ -653,7 +651,7 @@ export class MeetingController {
         },
         error: (kind, message) => (kind === "user" ? this.#notice(message) : log(message)),
         removed: (reason) => {
-          if (reason === "kicked") this.#close("removed", "You were removed from the meeting");
+          if (reason === "kicked") this.#close("removed", this.t("room.removed"));
           // "destroyed": the socket's meeting-ended says why; media is closed there.
         },
         // After every (re)publish the server needs the mids to moderate (and keep a host mute).
@@ -677,7 +675,7 @@ export class MeetingController {
       this.mediaStatus.value = "off";
       log("media failed to start", err);
       this.#notice(
-        err instanceof AccessError ? err.message : "Audio and video could not connect. You can still see who is here.",
+        err instanceof AccessError ? err.message : this.t("room.mediaConnectFailed"),
       );
     }
   }
@@ -690,7 +688,7 @@ export class MeetingController {
       credentials: "same-origin",
     });
     if (!res.ok) {
-      let message = "Audio and video are not available in this meeting right now.";
+      let message = this.t("room.mediaUnavailable");
       try {
         const body = await res.json();
         if (typeof body?.error === "string" && res.status < 500) message = body.error;
@@ -704,7 +702,7 @@ export class MeetingController {
 
   async toggleScreen() {
     if (this.localScreen.value) return await this.stopScreen();
-    if (!this.#media) return this.#notice("Screen sharing needs a working audio/video connection.");
+    if (!this.#media) return this.#notice(this.t("room.shareNeedsMedia"));
     let track: MediaStreamTrack | null;
     try {
       track = await captureScreen();
@@ -720,7 +718,7 @@ export class MeetingController {
     } catch (err) {
       log("screen share failed", err);
       await this.stopScreen();
-      this.#notice("Your screen could not be shared.");
+      this.#notice(this.t("room.shareFailed"));
     }
   }
 
@@ -747,7 +745,7 @@ export class MeetingController {
       credentials: "same-origin",
     });
     await res.body?.cancel();
-    if (!res.ok && res.status !== 303 && !res.redirected) this.#notice("The meeting could not be ended. Try again.");
+    if (!res.ok && res.status !== 303 && !res.redirected) this.#notice(this.t("room.endFailed"));
   }
 
   // ---- running the meeting ----------------------------------------------------------------------
@@ -755,7 +753,7 @@ export class MeetingController {
   /** Sends a client message; tells the person when the meeting connection is down. */
   #act(msg: Record<string, unknown> & { type: string }): boolean {
     const sent = this.#socket?.send(msg) ?? false;
-    if (!sent) this.#notice("Not connected to the meeting right now. Try again in a moment.");
+    if (!sent) this.#notice(this.t("room.notConnected"));
     return sent;
   }
 
@@ -784,11 +782,11 @@ export class MeetingController {
     // People type numbers with spaces, dashes and brackets: the server takes only + and digits.
     const t = raw.startsWith("+") ? raw.replace(/[\s().-]/g, "") : raw;
     if (!DIAL_OUT_TARGET.test(t)) {
-      this.#notice("Enter a number like +4930123456 or a SIP address like sip:room@example.org.");
+      this.#notice(this.t("room.dialTargetInvalid"));
       return false;
     }
     if (name.trim().length > 60) {
-      this.#notice("Names are at most 60 characters long.");
+      this.#notice(this.t("room.nameTooLong"));
       return false;
     }
     return this.#act({ type: "dial-out", target: t, name: name.trim() });
@@ -813,7 +811,7 @@ export class MeetingController {
   }
   rename(participantId: string, name: string) {
     const trimmed = name.trim();
-    if (!trimmed || trimmed.length > 60) return this.#notice("Names are 1 to 60 characters long.");
+    if (!trimmed || trimmed.length > 60) return this.#notice(this.t("room.nameLength"));
     this.#act({ type: "rename", participantId, name: trimmed });
   }
   changeSettings(change: Partial<RoomSettings>) {
@@ -837,13 +835,13 @@ export class MeetingController {
     const problem = chatDraftProblem(text);
     if (problem === "empty") return false;
     if (problem === "too-long") {
-      this.#notice("Messages can be at most 4,000 characters.");
+      this.#notice(this.t("room.messageTooLong"));
       return false;
     }
     const to = this.chatTo.value;
     const allowed = chatAllowed(this.settings.value, this.role.value, to ? this.roster.value.get(to) ?? null : null);
     if (!allowed.ok) {
-      this.#notice(allowed.why);
+      this.#notice(this.t(allowed.why));
       return false;
     }
     return this.#act(to ? { type: "chat", text, to } : { type: "chat", text });
@@ -1117,8 +1115,7 @@ export class MeetingController {
           break;
         case "dial-in-guessing":
           this.#notice(
-            `Someone is guessing this meeting's passcode by phone (${msg.data.failures} wrong tries in ${msg.data.windowMinutes} minutes). ` +
-              "Callers who enter the right passcode still get in.",
+            this.t("room.guessing", { failures: msg.data.failures, minutes: msg.data.windowMinutes }),
           );
           break;
         case "dial-out-status": {
@@ -1159,11 +1156,11 @@ export class MeetingController {
     });
     const said = announcementFor(msg, before, mine);
     if (said) this.#announce(said);
-    const effect = myModeration(msg, mine);
+    const effect = myModeration(msg, mine, this.t);
     if (!effect) return;
-    if (effect.notice) this.#notice(effect.mute ? "The host muted you" : effect.notice);
+    if (effect.notice) this.#notice(effect.mute ? this.t("room.hostMutedYou") : effect.notice);
     if (effect.askedTo) {
-      const by = msg.type === "unmute-requested" ? msg.data.by.name : "The host";
+      const by = msg.type === "unmute-requested" ? msg.data.by.name : this.t("room.theHost");
       this.#askedMedia.value = { ...this.#askedMedia.value, [effect.askedTo]: true };
       this.unmutePrompt.value = { media: effect.askedTo, by };
     }
@@ -1224,10 +1221,10 @@ export class MeetingController {
       clearTimeout(this.#bannerTimer);
       if (reconnecting) {
         this.#wasReconnecting = true;
-        this.banner.value = { kind: "reconnecting", text: "Reconnecting…" };
+        this.banner.value = { kind: "reconnecting", text: this.t("room.reconnectingBanner") };
       } else if (this.#wasReconnecting && s === "open" && m !== "connecting") {
         this.#wasReconnecting = false;
-        this.banner.value = { kind: "reconnected", text: "Reconnected" };
+        this.banner.value = { kind: "reconnected", text: this.t("room.reconnectedBanner") };
         this.#bannerTimer = setTimeout(() => (this.banner.value = null), 3000);
       }
     });
@@ -1241,11 +1238,9 @@ export class MeetingController {
   #socketEnds(expected: number, phase: "denied" | "removed", text: string) {
     return {
       status: (s: SocketStatus) => (this.socketStatus.value = s),
-      ended: (reason: string) => this.#close("ended", reason || "The host ended the meeting"),
+      ended: (reason: string) => this.#close("ended", reason || this.t("room.hostEnded")),
       refused: (code: number, reason: string) =>
-        code === expected
-          ? this.#close(phase, text)
-          : this.#close("refused", reason || "You are no longer in this meeting."),
+        code === expected ? this.#close(phase, text) : this.#close("refused", reason || this.t("room.noLongerIn")),
     };
   }
 

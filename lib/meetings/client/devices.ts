@@ -1,6 +1,7 @@
 // Cameras, microphones and speakers: capture with per-device error messages a person can act on,
 // device lists, and a microphone level meter (WebAudio AnalyserNode). Browser only, no UI.
 
+import type { Translate } from "../../i18n/client.ts";
 export type MediaProblem = "denied" | "missing" | "busy" | "unsupported" | "failed";
 
 export interface LocalMedia {
@@ -40,18 +41,20 @@ export function classifyMediaError(err: unknown): MediaProblem {
 }
 
 /** What to tell the person about a device problem. */
-export function problemMessage(device: "camera" | "microphone", problem: MediaProblem): string {
+/** What to tell the person about a device problem, in the page's language (`t`). */
+export function problemMessage(device: "camera" | "microphone", problem: MediaProblem, t: Translate): string {
+  const which = device === "camera" ? "Camera" : "Microphone";
   switch (problem) {
     case "denied":
-      return `Talkspace can't use your ${device}: allow it in the browser's site settings, then reload.`;
+      return t(`room.probDenied${which}`);
     case "missing":
-      return `No ${device} was found. You can still join and ${device === "camera" ? "be heard" : "listen"}.`;
+      return t(`room.probMissing${which}`);
     case "busy":
-      return `Your ${device} is in use by another application or could not start. Close the other app and try again.`;
+      return t(`room.probBusy${which}`);
     case "unsupported":
-      return `This browser can't use a ${device} here (a secure https:// connection is needed).`;
+      return t(`room.probUnsupported${which}`);
     default:
-      return `Your ${device} could not be started.`;
+      return t(`room.probFailed${which}`);
   }
 }
 

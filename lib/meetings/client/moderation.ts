@@ -3,6 +3,7 @@
 // stopped, asked to unmute), and which controls a role may use. Pure state and reducers over the
 // socket's messages; the controller keeps the result in signals. No DOM, no socket.
 
+import type { Translate } from "../../i18n/client.ts";
 import type {
   LobbyEntry,
   MeetingMessage,
@@ -65,35 +66,38 @@ export interface MyModeration {
 }
 
 /** Reads one meeting message for its effect on me (`me` is my participantId). */
-export function myModeration(msg: MeetingMessage, me: string | null): MyModeration | null {
+export function myModeration(msg: MeetingMessage, me: string | null, t: Translate): MyModeration | null {
   if (!me) return null;
   if (msg.type === "participant-updated" && msg.data.participant.participantId === me) {
     const p = msg.data.participant;
-    const by = msg.data.by?.name ?? "The host";
+    const by = msg.data.by?.name ?? t("room.theHost");
     // My own change (e.g. unmuting after a host mute) needs no notice.
     if (msg.data.by?.participantId === me) return { me: p };
     switch (msg.data.cause) {
       case "muted":
-        return { mute: true, notice: `${by} muted you`, me: p };
+        return { mute: true, notice: t("room.modMuted", { by }), me: p };
       case "video-stopped":
-        return { stopVideo: true, notice: `${by} stopped your video`, me: p };
+        return { stopVideo: true, notice: t("room.modVideoStopped", { by }), me: p };
       case "unmuted":
-        return { notice: `${by} allowed you to unmute`, me: p };
+        return { notice: t("room.modUnmuted", { by }), me: p };
       case "video-allowed":
-        return { notice: `${by} allowed you to start your video`, me: p };
+        return { notice: t("room.modVideoAllowed", { by }), me: p };
       case "renamed":
-        return { notice: `${by} renamed you to ${p.name}`, me: p };
+        return { notice: t("room.modRenamed", { by, name: p.name }), me: p };
       case "role-changed":
         return {
-          notice: p.role === "host"
-            ? `${by} made you the host`
-            : p.role === "cohost"
-            ? `${by} made you a co-host`
-            : `${by} made you a participant`,
+          notice: t(
+            p.role === "host"
+              ? "room.modMadeHost"
+              : p.role === "cohost"
+              ? "room.modMadeCohost"
+              : "room.modMadeParticipant",
+            { by },
+          ),
           me: p,
         };
       case "hand-lowered":
-        return { notice: `${by} lowered your hand`, me: p };
+        return { notice: t("room.modHandLowered", { by }), me: p };
       default:
         return { me: p };
     }
@@ -128,12 +132,10 @@ export function chatAllowed(
   settings: RoomSettings,
   role: ParticipantRole,
   to: ParticipantView | null,
-): { ok: true } | { ok: false; why: string } {
+): { ok: true } | { ok: false; why: "room.chatOffWhy" | "room.chatHostsWhy" } {
   if (isHostRole(role)) return { ok: true };
-  if (settings.chat === "off") return { ok: false, why: "The host turned chat off" };
-  if (settings.chat === "hosts" && !(to && isHostRole(to.role))) {
-    return { ok: false, why: "Only hosts can chat to everyone; you can write privately to a host" };
-  }
+  if (settings.chat === "off") return { ok: false, why: "room.chatOffWhy" };
+  if (settings.chat === "hosts" && !(to && isHostRole(to.role))) return { ok: false, why: "room.chatHostsWhy" };
   return { ok: true };
 }
 

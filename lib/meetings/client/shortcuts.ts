@@ -2,18 +2,21 @@
 // it is never pressed by accident; ? lists them), ignored while typing in a field. People change
 // any key or turn them all off in the "?" dialog; that is remembered per device (localStorage).
 
+import type { MessageKey } from "../../i18n/client.ts";
+
 export type ShortcutAction = "mute" | "camera" | "screen" | "hand" | "chat" | "participants" | "leave" | "help";
 
-export const SHORTCUT_LABELS: Record<ShortcutAction, string> = {
-  mute: "Mute or unmute the microphone",
-  camera: "Start or stop the camera",
-  screen: "Share the screen or stop sharing",
-  hand: "Raise or lower your hand",
-  chat: "Open or close the chat",
-  participants: "Open or close the participant list",
-  leave: "Leave the meeting",
-  help: "Show the keyboard shortcuts",
-};
+/** What each action's row says (message keys of the room.* catalog), in the dialog's order. */
+export const SHORTCUT_LABELS = {
+  mute: "room.scMute",
+  camera: "room.scCamera",
+  screen: "room.scScreen",
+  hand: "room.scHand",
+  chat: "room.scChat",
+  participants: "room.scParticipants",
+  leave: "room.scLeave",
+  help: "room.scHelp",
+} as const satisfies Record<ShortcutAction, MessageKey>;
 
 /** A key combination as written here and shown to people: "M", "Shift+L", "Ctrl+Alt+K", "?". */
 export type KeyCombo = string;
@@ -78,11 +81,15 @@ export function isTyping(target: EventTarget | null): boolean {
   return !!el.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
 }
 
-/** Why `combo` cannot be used for `action`, or null when it can. */
-export function comboProblem(combo: KeyCombo, action: ShortcutAction, keys: Record<ShortcutAction, KeyCombo>) {
-  if (combo === "Escape" || combo === "Tab" || combo === "Shift+Tab") return `${combo} is needed to move around`;
+/** Why `combo` cannot be used for `action` (needed for moving around, or another action's), or null. */
+export function comboProblem(
+  combo: KeyCombo,
+  action: ShortcutAction,
+  keys: Record<ShortcutAction, KeyCombo>,
+): { reason: "reserved" } | { reason: "taken"; by: ShortcutAction } | null {
+  if (combo === "Escape" || combo === "Tab" || combo === "Shift+Tab") return { reason: "reserved" };
   const taken = (Object.keys(keys) as ShortcutAction[]).find((a) => a !== action && keys[a] === combo);
-  return taken ? `${combo} is already used to ${SHORTCUT_LABELS[taken].toLowerCase()}` : null;
+  return taken ? { reason: "taken", by: taken } : null;
 }
 
 function valid(combo: unknown): combo is KeyCombo {
