@@ -10,6 +10,7 @@ import { createSession } from "../lib/accounts/sessions.ts";
 import { createScheduledMeeting } from "../lib/scheduling/schedule.ts";
 import { cancelOccurrence, changeOccurrence } from "../lib/scheduling/service.ts";
 import { ensureFeed } from "../lib/scheduling/feed.ts";
+import { formatMeetingId } from "../lib/meetings/store.ts";
 
 async function person(t: TestApp, name: string, verified = true) {
   const u = await createUser(t.kv, { name, email: `${name.toLowerCase()}@example.org`, passwordHash: "x" });
@@ -159,6 +160,49 @@ Deno.test("feed: more than 60 requests a minute for one feed → 429 with Retry-
     const { user: other } = await person(t, "Sol");
     assert.equal((await t.client().get(`/calendar/${(await ensureFeed(t.kv, other.id)).token}.ics`)).status, 200);
     assert.equal((await t.client().get("/calendar/not-a-real-token-at-all.ics")).status, 404);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("feed: the join text of every event is in the owner's language; choosing another changes the ETag", async () => {
+  const t = await makeTestApp();
+  try {
+    const { user: host } = await person(t, "Fay");
+    const { user: guest } = await person(t, "Gus");
+    const { meeting } = await createScheduledMeeting(t.kv, {
+      hostId: host.id,
+      title: "Wochenplanung, Raum 2",
+      startsAt: "2027-03-01T09:00:00",
+      timeZone: "Europe/Berlin",
+      durationMinutes: 30,
+      rrule: "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+      description: "Agenda im Wiki",
+      invitees: ["gus@example.org"],
+      uidDomain: "localhost",
+    });
+    const path = feedPath(`http://localhost/calendar/${(await ensureFeed(t.kv, guest.id)).token}.ics`);
+    const english = await t.client().get(path);
+    const etag = english.headers.get("etag");
+    const enEvent = new ICAL.Component(ICAL.parse(await english.text())).getFirstSubcomponent("vevent")!;
+    assert.ok(String(enEvent.getFirstPropertyValue("description")).startsWith("Join: http://localhost:8000/m/"));
+
+    await updateUser(t.kv, guest.id, () => ({ locale: "de" }));
+    const german = await t.client().get(path, { "if-none-match": etag! });
+    assert.equal(german.status, 200, "a new language is new content, not a 304");
+    assert.notEqual(german.headers.get("etag"), etag);
+    const cal = new ICAL.Component(ICAL.parse(await german.text()));
+    const ev = cal.getFirstSubcomponent("vevent")!;
+    assert.equal(ev.getFirstPropertyValue("summary"), "Wochenplanung, Raum 2", "the title as it was written");
+    assert.equal(
+      ev.getFirstPropertyValue("description"),
+      `Teilnehmen: http://localhost:8000/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}\n` +
+        `Meeting-ID: ${formatMeetingId(meeting.meetingId)}\n` +
+        `Kenncode: ${meeting.passcode}\n` +
+        `Einwahl über ein SIP-Raumsystem: sip:${meeting.meetingId}*${meeting.passcode}@localhost\n\n` +
+        "Agenda im Wiki",
+    );
+    assert.deepEqual(expandFeed(cal.toString()).get(String(ev.getFirstPropertyValue("uid")))?.length, 4);
   } finally {
     t.close();
   }

@@ -57,6 +57,7 @@ interface CalendarMail {
   to: string;
   subject: string;
   text: string;
+  html: string;
   mimeMethod: string | undefined;
   rawContentType: string;
   cal: ICAL.Component;
@@ -72,6 +73,7 @@ async function parseMail(raw: string): Promise<CalendarMail> {
     to: parsed.to?.[0]?.address ?? "",
     subject: parsed.subject ?? "",
     text: parsed.text ?? "",
+    html: parsed.html ?? "",
     mimeMethod: part.method,
     rawContentType,
     cal: new ICAL.Component(ICAL.parse(content)),
@@ -264,6 +266,91 @@ Deno.test("invitations include the SIP and dial-in lines when SIP_DOMAIN / SIP_D
     for await (const _ of kv.list({ prefix: ["meeting_schedules"] })) schedules++;
     assert.equal(schedules, 1, "nothing saved for the unverified organizer");
     assert.equal(smtp.received.length, 1, "nothing sent for the unverified organizer");
+  } finally {
+    kv.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("an invitee whose account speaks German is invited in German (subject, text, HTML, .ics DESCRIPTION); others in the host's language", async () => {
+  const smtp = await startSmtp();
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const config = loadConfig({
+      TALKSPACE_ENV: "production",
+      PUBLIC_URL: "https://meet.example.org",
+      KV_PATH: ":memory:",
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      SIP_DID_NUMBER: "+49 30 1234567",
+    });
+    const deps: ServiceDeps = { kv, config, mailer: createMailer(config, kv) };
+    const host = (await updateUser(kv, (await verifiedUser(kv, "Olivia")).id, () => ({ locale: "es" })))!;
+    const dora = await verifiedUser(kv, "Dora");
+    await updateUser(kv, dora.id, () => ({ locale: "de" }));
+    // An account that never confirmed the address does not choose the language of mail to it.
+    const eve = await createUser(kv, { name: "Eve", email: "eve@example.org", passwordHash: "x" });
+    await updateUser(kv, eve.id, () => ({ locale: "ar" }));
+
+    const { meeting } = await scheduleMeeting(deps, host, {
+      title: "Design review",
+      description: "Bring sketches",
+      startsAt: "2027-03-01T09:00:00",
+      timeZone: "America/New_York",
+      durationMinutes: 45,
+      rrule: null,
+      invitees: ["dora@example.org", "eve@example.org"],
+      settings: {},
+    });
+    await smtp.count(2);
+    const [de, es] = await Promise.all(smtp.received.map((r) => parseMail(r.raw)));
+    assert.equal(de.to, "dora@example.org");
+    assert.equal(de.subject, "Einladung: Design review — Montag, 1. März 2027 um 09:00 (America/New_York)");
+    assert.ok(de.text.startsWith("Olivia (olivia@example.org) lädt Sie zu „Design review“ ein.\n"), de.text);
+    for (
+      const line of ["Dauer: 45 Minuten", `Kenncode: ${meeting.passcode}`, "Teilnehmen: https://meet.example.org/m/"]
+    ) {
+      assert.ok(de.text.includes(line), `${line} in ${de.text}`);
+    }
+    assert.ok(de.text.includes(`Telefonische Einwahl: +49 30 1234567 (Meeting-ID `), de.text);
+    assert.match(de.text, /\nZusagen: https:\/\/meet\.example\.org\/rsvp\/\S+\?answer=accept\nAbsagen: /);
+    assert.match(de.html, /^<div lang="de" dir="ltr">/);
+    assert.ok(de.html.includes("lädt Sie zu „<strong>Design review</strong>“ ein."), de.html);
+    assert.ok(de.html.includes(">Am Meeting teilnehmen</a>"), de.html);
+
+    // The .ics is valid (ical.js parses it) and its join text is German; SUMMARY stays the title.
+    assert.equal(de.cal.getFirstPropertyValue("method"), "REQUEST");
+    const [ev] = events(de.cal);
+    assert.equal(ev.getFirstPropertyValue("summary"), "Design review");
+    const description = String(ev.getFirstPropertyValue("description"));
+    assert.ok(description.startsWith("Teilnehmen: https://meet.example.org/m/"), description);
+    assert.ok(description.includes(`\nKenncode: ${meeting.passcode}\n`), description);
+    assert.ok(description.includes("\nEinwahl über ein SIP-Raumsystem: sip:"), description);
+    assert.ok(description.endsWith("\n\nBring sketches"), description);
+    const event = new ICAL.Event(ev);
+    assert.equal(event.startDate.toJSDate().toISOString(), "2027-03-01T14:00:00.000Z");
+
+    // Eve's address is not a confirmed account's: she is written to in the host's language (Spanish).
+    assert.equal(es.to, "eve@example.org");
+    assert.equal(es.subject, "Invitación: Design review — lunes, 1 de marzo de 2027, 9:00 (America/New_York)");
+    assert.ok(es.text.startsWith("Olivia (olivia@example.org) te invita a «Design review».\n"), es.text);
+    assert.ok(String(events(es.cal)[0].getFirstPropertyValue("description")).startsWith("Unirse: https://"));
+    assert.match(es.html, /^<div lang="es" dir="ltr">/);
+
+    // A cancellation speaks the same language as the invitation.
+    await cancelSeries(deps, meeting.meetingId);
+    await smtp.count(4);
+    const cancels = new Map(
+      (await Promise.all(smtp.received.slice(2).map((r) => parseMail(r.raw)))).map((m) => [m.to, m]),
+    );
+    const deCancel = cancels.get("dora@example.org")!;
+    assert.equal(deCancel.subject, "Abgesagt: Design review — Montag, 1. März 2027 um 09:00 (America/New_York)");
+    assert.ok(
+      deCancel.text.startsWith(
+        "Olivia hat „Design review“ am Montag, 1. März 2027 um 09:00 (America/New_York) abgesagt.",
+      ),
+    );
+    assert.equal(deCancel.cal.getFirstPropertyValue("method"), "CANCEL");
+    assert.match(cancels.get("eve@example.org")!.subject, /^Cancelada: Design review/);
   } finally {
     kv.close();
     await smtp.close();

@@ -1,5 +1,6 @@
 // The account emails (verification, password reset, email change, security notices): subject, plain
-// text and HTML. Every value is escaped in the HTML; links are printed in full in the text part.
+// text and HTML, in the account's language (English without one; lib/i18n/areas/mail.ts). Every
+// value is escaped in the HTML; links are printed in full in the text part.
 // Also the queue that sign-up and reset mail goes through (queueAccountMail, accountMailHandler).
 
 import type { Mailer, MailMessage } from "../email/mailer.ts";
@@ -7,6 +8,9 @@ import type { Store, StoreAtomic } from "../common/store.ts";
 import { issueToken } from "./one_time_tokens.ts";
 import type { User } from "./users.ts";
 import type { AppDeps } from "../web/types.ts";
+import { translator } from "../i18n/translate.ts";
+import type { MessageKey } from "../i18n/client.ts";
+import { escapeHtml, langAttributes, mailLocale } from "../email/i18n.ts";
 
 export const VERIFY_TTL_MS = 24 * 60 * 60 * 1000;
 export const CHANGE_EMAIL_TTL_MS = 24 * 60 * 60 * 1000;
@@ -17,136 +21,126 @@ export interface VerifyEmailData {
   email: string;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+export { escapeHtml };
+
+/** Who an account email is for: their name, address and (optional) chosen language. */
+type Recipient = Pick<User, "name" | "email" | "locale">;
 
 interface Letter {
   to: string;
-  subject: string;
+  /** The account's language; unknown or missing ones write English. */
+  locale?: string;
+  subject: MessageKey;
   name: string;
-  paragraphs: string[];
-  action?: { label: string; url: string };
-  after?: string[];
+  paragraphs: Line[];
+  action?: { label: MessageKey; url: string };
+  after?: Line[];
 }
 
-/** Lays a message out the same way in text and HTML. */
+/** A message key, or one with its values. */
+type Line = MessageKey | [MessageKey, Record<string, string>];
+
+/** Lays a message out the same way in text and HTML, in the recipient's language. */
 function compose(l: Letter): MailMessage {
+  const locale = mailLocale(l);
+  const t = translator(locale);
+  const say = (line: Line) => typeof line === "string" ? t(line) : t(line[0], line[1]);
+  const subject = t(l.subject);
+  const greeting = t("mail.greeting", { name: l.name });
+  const action = l.action ? { label: t(l.action.label), url: l.action.url } : null;
   const text = [
-    `Hello ${l.name},`,
-    ...l.paragraphs,
-    ...(l.action ? [`${l.action.label}:\n${l.action.url}`] : []),
-    ...(l.after ?? []),
-    "— Talkspace",
+    greeting,
+    ...l.paragraphs.map(say),
+    ...(action ? [`${action.label}:\n${action.url}`] : []),
+    ...(l.after ?? []).map(say),
+    t("mail.signature"),
   ].join("\n\n") + "\n";
   const p = (s: string) => `<p>${escapeHtml(s)}</p>`;
   // No inline styles: the development outbox may show this HTML under the site's strict CSP.
   const html = [
     "<!DOCTYPE html>",
-    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(l.subject)}</title></head><body>`,
-    p(`Hello ${l.name},`),
-    ...l.paragraphs.map(p),
-    ...(l.action
+    `<html ${langAttributes(locale)}><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>`,
+    p(greeting),
+    ...l.paragraphs.map(say).map(p),
+    ...(action
       ? [
-        `<p><a href="${escapeHtml(l.action.url)}"><strong>${escapeHtml(l.action.label)}</strong></a></p>`,
-        `<p>If the link does not open, copy this address into your browser:<br>${escapeHtml(l.action.url)}</p>`,
+        `<p><a href="${escapeHtml(action.url)}"><strong>${escapeHtml(action.label)}</strong></a></p>`,
+        `<p>${escapeHtml(t("mail.linkFallback"))}<br>${escapeHtml(action.url)}</p>`,
       ]
       : []),
-    ...(l.after ?? []).map(p),
-    p("— Talkspace"),
+    ...(l.after ?? []).map(say).map(p),
+    p(t("mail.signature")),
     "</body></html>",
   ].join("\n");
-  return { to: l.to, subject: l.subject, text, html };
+  return { to: l.to, subject, text, html };
 }
 
-export function verifyEmailMessage(user: Pick<User, "name" | "email">, link: string): MailMessage {
+export function verifyEmailMessage(user: Recipient, link: string): MailMessage {
   return compose({
     to: user.email,
-    subject: "Confirm your email address for Talkspace",
+    locale: user.locale,
+    subject: "mail.verify.subject",
     name: user.name,
-    paragraphs: [
-      `Welcome to Talkspace! Please confirm that ${user.email} is your email address, so we can send you ` +
-      "meeting invitations and help you if you ever forget your password.",
-    ],
-    action: { label: "Confirm my email address", url: link },
-    after: ["The link works for 24 hours. If you did not create a Talkspace account, you can ignore this email."],
+    paragraphs: [["mail.verify.body", { email: user.email }]],
+    action: { label: "mail.verify.action", url: link },
+    after: ["mail.verify.after"],
   });
 }
 
-export function passwordResetMessage(user: Pick<User, "name" | "email">, link: string): MailMessage {
+export function passwordResetMessage(user: Recipient, link: string): MailMessage {
   return compose({
     to: user.email,
-    subject: "Reset your Talkspace password",
+    locale: user.locale,
+    subject: "mail.reset.subject",
     name: user.name,
-    paragraphs: ["Someone (hopefully you) asked to reset the password of your Talkspace account."],
-    action: { label: "Choose a new password", url: link },
-    after: [
-      "The link works once, for 30 minutes. If you did not ask for this, ignore this email: your password stays " +
-      "the same.",
-    ],
+    paragraphs: ["mail.reset.body"],
+    action: { label: "mail.reset.action", url: link },
+    after: ["mail.reset.after"],
   });
 }
 
-export function confirmEmailChangeMessage(name: string, newEmail: string, link: string): MailMessage {
+/** To the new address; `locale` is the account's (English when the caller has none to give). */
+export function confirmEmailChangeMessage(name: string, newEmail: string, link: string, locale?: string): MailMessage {
   return compose({
     to: newEmail,
-    subject: "Confirm your new email address for Talkspace",
+    locale,
+    subject: "mail.changeEmail.subject",
     name,
-    paragraphs: [`You asked to use ${newEmail} for your Talkspace account. Please confirm it is yours.`],
-    action: { label: "Use this email address", url: link },
-    after: [
-      "The link works for 24 hours. Until you open it, your account keeps its current address. If you did not ask " +
-      "for this, ignore this email.",
-    ],
+    paragraphs: [["mail.changeEmail.body", { email: newEmail }]],
+    action: { label: "mail.changeEmail.action", url: link },
+    after: ["mail.changeEmail.after"],
   });
 }
 
-export function emailChangeNoticeMessage(user: Pick<User, "name" | "email">, newEmail: string): MailMessage {
+export function emailChangeNoticeMessage(user: Recipient, newEmail: string): MailMessage {
   return compose({
     to: user.email,
-    subject: "Your Talkspace email address is about to change",
+    locale: user.locale,
+    subject: "mail.changeNotice.subject",
     name: user.name,
-    paragraphs: [
-      `Someone signed in to your Talkspace account asked to change its email address to ${newEmail}. The change ` +
-      "happens once the link we sent to the new address is opened.",
-      "If this was you, there is nothing more to do here. If it was not, change your password now and tell your " +
-      "Talkspace administrator.",
-    ],
+    paragraphs: [["mail.changeNotice.body", { email: newEmail }], "mail.changeNotice.advice"],
   });
 }
 
-export function passwordChangedMessage(user: Pick<User, "name" | "email">): MailMessage {
+export function passwordChangedMessage(user: Recipient): MailMessage {
   return compose({
     to: user.email,
-    subject: "Your Talkspace password was changed",
+    locale: user.locale,
+    subject: "mail.passwordChanged.subject",
     name: user.name,
-    paragraphs: [
-      "The password of your Talkspace account was just changed, and other devices were signed out.",
-      "If this was you, there is nothing more to do. If it was not, reset your password from the sign-in page " +
-      "right away and tell your Talkspace administrator.",
-    ],
+    paragraphs: ["mail.passwordChanged.body", "mail.passwordChanged.advice"],
   });
 }
 
-export function signupAttemptMessage(
-  user: Pick<User, "name" | "email">,
-  signinUrl: string,
-  resetLink: string,
-): MailMessage {
+export function signupAttemptMessage(user: Recipient, signinUrl: string, resetLink: string): MailMessage {
   return compose({
     to: user.email,
-    subject: "Someone tried to create a Talkspace account with your address",
+    locale: user.locale,
+    subject: "mail.signupAttempt.subject",
     name: user.name,
-    paragraphs: [
-      `Someone (perhaps you) tried to create a new Talkspace account with ${user.email}. You already have an ` +
-      "account with this address, so no new account was made.",
-      `If it was you, sign in at ${signinUrl}, or choose a new password with the link below if you forgot it.`,
-    ],
-    action: { label: "Choose a new password", url: resetLink },
-    after: [
-      "The link works once, for 30 minutes. If it was not you, ignore this email: nothing about your account has " +
-      "changed.",
-    ],
+    paragraphs: [["mail.signupAttempt.body", { email: user.email }], ["mail.signupAttempt.signin", { url: signinUrl }]],
+    action: { label: "mail.reset.action", url: resetLink },
+    after: ["mail.signupAttempt.after"],
   });
 }
 

@@ -4,6 +4,9 @@
 
 import { normalizeEmail } from "../accounts/users.ts";
 import type { Meeting } from "../meetings/store.ts";
+import { translator } from "../i18n/translate.ts";
+import type { Locale } from "../i18n/locales.ts";
+import { langAttributes } from "../email/i18n.ts";
 
 // ---------------------------------------------------------------------------------------------
 // What reminders need from scheduling (lib/scheduling/occurrences.ts provides it)
@@ -244,11 +247,18 @@ export function meetingUrl(publicUrl: string, meeting: Meeting): string {
   return `${publicUrl}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`;
 }
 
-export function formatStart(startMs: number, timeZone: string): string {
+/**
+ * The start as the person reads it ("1 Mar 2027, 15:05 CET"), in their zone and language (English
+ * written the British way). Fields, not dateStyle/timeStyle: Intl refuses those beside timeZoneName.
+ */
+export function formatStart(startMs: number, timeZone: string, locale: Locale = "en"): string {
   try {
-    return new Intl.DateTimeFormat("en-GB", {
-      dateStyle: "medium",
-      timeStyle: "short",
+    return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
       timeZone,
       timeZoneName: "short",
     })
@@ -258,30 +268,35 @@ export function formatStart(startMs: number, timeZone: string): string {
   }
 }
 
-export function whenText(startMs: number, nowMs: number): string {
+/** "Starts in 10 minutes" (hours from 90 minutes, days from 36 hours) in `locale`. */
+export function whenText(startMs: number, nowMs: number, locale: Locale = "en"): string {
+  const t = translator(locale);
   const minutes = Math.round((startMs - nowMs) / 60_000);
-  if (minutes <= 0) return "Starting now";
-  if (minutes < 90) return `Starts in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  if (minutes <= 0) return t("mail.reminder.startingNow");
+  if (minutes < 90) return t("mail.reminder.inMinutes", { count: minutes });
   const hours = Math.round(minutes / 60);
-  if (hours < 36) return `Starts in ${hours} hours`;
-  return `Starts in ${Math.round(hours / 24)} days`;
+  if (hours < 36) return t("mail.reminder.inHours", { count: hours });
+  return t("mail.reminder.inDays", { count: Math.round(hours / 24) });
 }
 
-/** The email for a person without a device; `body` and `url` come from the push payload. */
+/** The email for a person without a device, in their language; `body` and `url` come from the push payload. */
 export function reminderEmail(
   title: string,
   content: { body: string; url: string },
   publicUrl: string,
+  locale: Locale = "en",
 ): { subject: string; text: string; html: string } {
+  const t = translator(locale);
+  const prefs = `${publicUrl}/account/notifications`;
   return {
-    subject: `Reminder: ${title}`,
-    text: `${title}\n${content.body}\n\nJoin: ${content.url}\n\n` +
-      `You get this email because you have no device set up for notifications. ` +
-      `Choose when you are reminded at ${publicUrl}/account/notifications\n`,
-    html: `<p><strong>${escapeHtml(title)}</strong><br>${escapeHtml(content.body)}</p>` +
-      `<p><a href="${escapeHtml(content.url)}">Join the meeting</a></p>` +
-      `<p>You get this email because you have no device set up for notifications. ` +
-      `<a href="${escapeHtml(publicUrl)}/account/notifications">Choose when you are reminded</a>.</p>`,
+    subject: t("mail.reminder.subject", { title }),
+    text: `${title}\n${content.body}\n\n${t("mail.join.link", { url: content.url })}\n\n` +
+      `${t("mail.reminder.why")} ${t("mail.reminder.choose", { url: prefs })}\n`,
+    html: `<div ${langAttributes(locale)}>` +
+      `<p><strong>${escapeHtml(title)}</strong><br>${escapeHtml(content.body)}</p>` +
+      `<p><a href="${escapeHtml(content.url)}">${escapeHtml(t("mail.join.button"))}</a></p>` +
+      `<p>${escapeHtml(t("mail.reminder.why"))} ` +
+      `<a href="${escapeHtml(prefs)}">${escapeHtml(t("mail.reminder.chooseLink"))}</a>.</p></div>`,
   };
 }
 

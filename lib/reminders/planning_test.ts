@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   backoff,
   dueReminders,
+  formatStart,
   isStillInvited,
   MAX_ATTEMPTS,
   PLAN_HORIZON_MS,
@@ -139,4 +140,21 @@ Deno.test("whenText and the email text", () => {
   assert.match(mail.html, /&lt;Plans&gt;/);
   assert.match(mail.html, /pwd=a&amp;b/);
   assert.doesNotMatch(mail.html, /<Plans>/);
+});
+
+Deno.test("whenText in German, Spanish and Arabic (its plural forms), and an Arabic reminder email is right to left", () => {
+  assert.equal(formatStart(now, "Europe/Berlin"), "5 Jan 2026, 10:00 CET");
+  assert.equal(formatStart(now, "Europe/Berlin", "de"), "5. Jan. 2026, 10:00 MEZ");
+  assert.equal(whenText(now + MIN, now, "de"), "Beginnt in 1 Minute");
+  assert.equal(whenText(now + 10 * MIN, now, "de"), "Beginnt in 10 Minuten");
+  assert.equal(whenText(now + 10 * MIN, now, "es"), "Empieza en 10 minutos");
+  assert.equal(whenText(now + 3 * 86_400_000, now, "es"), "Empieza en 3 días");
+  assert.equal(whenText(now - 1, now, "es"), "Empieza ahora");
+  assert.equal(whenText(now + 2 * MIN, now, "ar"), "يبدأ بعد دقيقتين");
+  assert.equal(whenText(now + 5 * MIN, now, "ar"), "يبدأ بعد 5 دقائق");
+  assert.equal(whenText(now + 15 * MIN, now, "ar"), "يبدأ بعد 15 دقيقة");
+  const mail = reminderEmail("<Plans>", { body: "x", url: "http://x/m/1" }, "http://x", "ar");
+  assert.equal(mail.subject, "تذكير: <Plans>");
+  assert.match(mail.html, /^<div lang="ar" dir="rtl">/);
+  assert.match(mail.html, /&lt;Plans&gt;/);
 });

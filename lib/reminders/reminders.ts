@@ -24,6 +24,8 @@ import { getMeeting, getMeetingByNumber } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
 import { getUser, normalizeEmail } from "../accounts/users.ts";
 import { hashToken } from "../common/ids.ts";
+import { mailLocale } from "../email/i18n.ts";
+import type { Locale } from "../email/i18n.ts";
 import { logger } from "../common/log.ts";
 import {
   backoff,
@@ -157,18 +159,28 @@ async function loadMeeting(kv: Store, meetingId: string): Promise<Meeting | null
   return /^\d{10}$/.test(meetingId) ? await getMeetingByNumber(kv, meetingId) : null;
 }
 
-/** What the reminder says; built at send time so "starts in" is true when it arrives. */
+/**
+ * What the reminder says and in which language; built at send time so "starts in" is true when it
+ * arrives. The language is the person's account's, else (an invitee without an account) the
+ * host's, as their invitation was, else English; times are in the person's zone, else UTC.
+ */
 async function reminderContent(
   deps: ReminderDeps,
   meeting: Meeting,
   person: Invitee,
   startMs: number,
-): Promise<PushPayload> {
-  const timeZone = person.userId ? (await getUser(deps.kv, person.userId))?.timeZone ?? "UTC" : "UTC";
+): Promise<{ payload: PushPayload; locale: Locale }> {
+  const account = person.userId ? await getUser(deps.kv, person.userId) : null;
+  const host = account?.locale ? null : await getUser(deps.kv, meeting.hostId);
+  const locale = mailLocale(account, host);
+  const timeZone = account?.timeZone ?? "UTC";
   return {
-    title: meeting.title,
-    body: `${whenText(startMs, Date.now())} (${formatStart(startMs, timeZone)})`,
-    url: meetingUrl(deps.config.publicUrl, meeting),
+    payload: {
+      title: meeting.title,
+      body: `${whenText(startMs, Date.now(), locale)} (${formatStart(startMs, timeZone, locale)})`,
+      url: meetingUrl(deps.config.publicUrl, meeting),
+    },
+    locale,
   };
 }
 
@@ -252,7 +264,7 @@ async function deliverPush(deps: ReminderDeps, live: LiveReminder, sub: PushSubs
   if (problem) {
     outcome = { kind: "failed", status: 0, reason: problem };
   } else {
-    const payload = await reminderContent(deps, live.meeting, live.person, retry.start);
+    const { payload } = await reminderContent(deps, live.meeting, live.person, retry.start);
     const vapid = await loadVapidKeys(deps.kv, deps.config, deps.env);
     const ttlSeconds = Math.max(60, (retry.end - Date.now()) / 1000);
     const topic = (await hashToken(`${retry.meetingId}:${retry.start}`)).slice(0, 32);
@@ -288,9 +300,12 @@ async function deliverEmail(deps: ReminderDeps, live: LiveReminder, email: strin
   const retry = retryFor(live, "email", email);
   const claim = await store.claimMarker(deps.kv, await markerRef("email", email, retry), attempt);
   if (!claim) return;
-  const content = await reminderContent(deps, live.meeting, live.person, retry.start);
+  const { payload: content, locale } = await reminderContent(deps, live.meeting, live.person, retry.start);
   try {
-    await deps.mailer.send({ to: email, ...reminderEmail(live.meeting.title, content, deps.config.publicUrl) });
+    await deps.mailer.send({
+      to: email,
+      ...reminderEmail(live.meeting.title, content, deps.config.publicUrl, locale),
+    });
     await settle(deps, claim, { state: "sent" }, retry, attempt);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);

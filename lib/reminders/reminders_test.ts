@@ -5,7 +5,7 @@ import type { Store } from "../common/store.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../common/config.ts";
 import { createMeeting } from "../meetings/store.ts";
-import { createUser } from "../accounts/users.ts";
+import { createUser, updateUser } from "../accounts/users.ts";
 import type { MailMessage } from "../email/mailer.ts";
 import { setQuiet } from "../common/log.ts";
 import { startBackgroundWork } from "./background.ts";
@@ -401,5 +401,52 @@ Deno.test("a plan keeps rolling while the next meeting is further off than a yea
     assert.deepEqual(messages.map((m) => m.message.type), ["reminders.plan"]);
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("a push reminder speaks the recipient's language, the time in their zone; an email to a guest speaks the host's", async () => {
+  const w = await world();
+  try {
+    const host = await person(w.kv, "heike@example.org");
+    await updateUser(w.kv, host.id, () => ({ locale: "de" }));
+    const ana = await person(w.kv, "ana@example.org");
+    await updateUser(w.kv, ana.id, () => ({ locale: "es", timeZone: "Europe/Madrid" }));
+    const phone = await subscribe(w.kv, ana.id, "phone");
+    const meeting = await createMeeting(w.kv, { hostId: host.id, title: "Revisión de diseño" });
+    // The default 10 minutes before is already past: the reminder goes out now.
+    const start = new Date(Date.now() + 5 * MIN);
+    await w.schedule.set(meeting.meetingId, [{ start, end: new Date(start.getTime() + 30 * MIN), recurrenceId: "r" }], [
+      { userId: ana.id, email: ana.email },
+      { email: "guest@example.net" },
+    ]);
+    await waitFor("a push and an email", () => w.push.requests.length >= 1 && w.mail.sent.length >= 1);
+
+    const req = w.push.requests.find((r) => r.url === phone.endpoint)!;
+    const payload = JSON.parse(await decryptPush(req.body, phone));
+    assert.equal(payload.title, "Revisión de diseño", "the title as the host wrote it");
+    const when = new Intl.DateTimeFormat("es", {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: "Europe/Madrid",
+      timeZoneName: "short",
+    }).format(start);
+    assert.match(when, /^\d{1,2} [a-z]{3,4}\.? \d{4}, \d\d:\d\d (CET|CEST)$/, "Spanish, Madrid time");
+    assert.match(payload.body, /^Empieza en (4|5) minutos \(/);
+    assert.ok(payload.body.endsWith(`(${when})`), `${payload.body} ends with (${when})`);
+
+    // The guest has no account: the host's language, the time in UTC.
+    const mail = w.mail.sent.find((m) => m.to === "guest@example.net")!;
+    assert.equal(mail.subject, "Erinnerung: Revisión de diseño");
+    assert.match(mail.text, /^Revisión de diseño\nBeginnt in (4|5) Minuten \(/);
+    assert.ok(mail.text.includes("\nTeilnehmen: http://localhost:8000/m/"), mail.text);
+    assert.ok(mail.text.includes("Sie erhalten diese E-Mail, weil Sie kein Gerät"), mail.text);
+    assert.match(mail.text, /Beginnt in (4|5) Minuten \(\d{1,2}\. [A-Za-zä]+\.? \d{4}, \d\d:\d\d UTC\)/, mail.text);
+    assert.match(mail.html, /^<div lang="de" dir="ltr">/);
+    assert.ok(mail.html.includes(">Am Meeting teilnehmen</a>"));
+  } finally {
+    await w.stop();
   }
 });

@@ -1,5 +1,6 @@
 // Personal calendar feeds: a secret URL per person (regenerate, revoke) serving every meeting they
-// host or are invited to as iCalendar PUBLISH, with an ETag from the records' versionstamps.
+// host or are invited to as iCalendar PUBLISH, with an ETag from the records' versionstamps. The
+// join text in each event is in the owner's language (their account's, else English).
 
 import type { Store } from "../common/store.ts";
 import type { Config } from "../common/config.ts";
@@ -11,6 +12,7 @@ import { buildFeed } from "./ics.ts";
 import type { CalendarItem } from "./ics.ts";
 import { sipHostOf } from "./invitations.ts";
 import { listSchedulesFor } from "./schedule.ts";
+import { mailLocale } from "../email/i18n.ts";
 import { deleteFeed, feedUserId, getFeed, replaceFeed } from "./feed_store.ts";
 import type { FeedRecord } from "./feed_store.ts";
 
@@ -70,7 +72,8 @@ export interface FeedSnapshot {
 /**
  * Reads every scheduled meeting a person hosts or (with a verified email) is invited to, once, and
  * returns the feed's entity tag (a hash over the owner's record and the versionstamps of every
- * schedule and meeting in it, so it changes exactly when the content can) with a builder for the text.
+ * schedule and meeting in it, so it changes exactly when the content can: a new language changes the
+ * record too) with a builder for the text.
  */
 export async function loadFeed(kv: Store, config: Config, user: User): Promise<FeedSnapshot> {
   const list = await listSchedulesFor(kv, user.id, user.emailVerified ? user.email : null);
@@ -82,7 +85,12 @@ export async function loadFeed(kv: Store, config: Config, user: User): Promise<F
   return {
     etag,
     render: () =>
-      buildFeed(items, { publicUrl: config.publicUrl, sipHost: sipHostOf(config), name: `Talkspace — ${user.name}` }),
+      buildFeed(items, {
+        publicUrl: config.publicUrl,
+        sipHost: sipHostOf(config),
+        name: `Talkspace — ${user.name}`,
+        locale: mailLocale(user),
+      }),
   };
 }
 

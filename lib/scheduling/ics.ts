@@ -22,6 +22,8 @@ import {
   zoneAbbreviation,
 } from "./tz.ts";
 import type { LocalTime, Transition } from "./tz.ts";
+import { translator } from "../i18n/translate.ts";
+import type { Locale } from "../i18n/locales.ts";
 
 export const PRODID = "-//Talkspace//Talkspace Scheduling//EN";
 
@@ -32,6 +34,8 @@ export interface IcsContext {
   sipHost?: string;
   /** The meeting's organizer (its host). */
   organizer: { name: string; email: string };
+  /** The language of the text Talkspace writes (the join instructions); English by default. */
+  locale?: Locale;
 }
 
 /** A scheduled meeting with everything an event needs. */
@@ -51,14 +55,24 @@ export function sipUri(sipHost: string, meeting: Meeting): string {
   return `sip:${meeting.meetingId}*${meeting.passcode}@${sipHost}`;
 }
 
-/** The "how to join" text shared by the email body and the event DESCRIPTION. */
-export function joinDetails(meeting: Meeting, schedule: Schedule, publicUrl: string, sipHost?: string): string {
+/**
+ * The "how to join" text shared by the email body and the event DESCRIPTION, in `locale` (the
+ * meeting's own description follows as it was written).
+ */
+export function joinDetails(
+  meeting: Meeting,
+  schedule: Schedule,
+  publicUrl: string,
+  sipHost?: string,
+  locale: Locale = "en",
+): string {
+  const t = translator(locale);
   const lines = [
-    `Join: ${meetingJoinUrl(publicUrl, meeting)}`,
-    `Meeting ID: ${formatMeetingId(meeting.meetingId)}`,
-    `Passcode: ${meeting.passcode}`,
+    t("mail.join.link", { url: meetingJoinUrl(publicUrl, meeting) }),
+    t("mail.join.meetingId", { id: formatMeetingId(meeting.meetingId) }),
+    t("mail.join.passcode", { passcode: meeting.passcode }),
   ];
-  if (sipHost) lines.push(`Dial in from a SIP room system: ${sipUri(sipHost, meeting)}`);
+  if (sipHost) lines.push(t("mail.join.sip", { uri: sipUri(sipHost, meeting) }));
   if (schedule.description.trim()) lines.push("", schedule.description.trim());
   return lines.join("\n");
 }
@@ -227,7 +241,7 @@ interface EventOptions {
 function writeSeries(
   out: string[],
   item: CalendarItem,
-  ctx: { publicUrl: string; sipHost?: string },
+  ctx: { publicUrl: string; sipHost?: string; locale?: Locale },
   o: EventOptions,
 ): void {
   const { meeting, schedule } = item;
@@ -240,7 +254,7 @@ function writeSeries(
     `DTSTAMP:${o.dtstamp}`,
     `SEQUENCE:${Math.trunc(schedule.sequence)}`,
     foldLine(`SUMMARY:${escapeText(meeting.title)}`),
-    foldLine(`DESCRIPTION:${escapeText(joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost))}`),
+    foldLine(`DESCRIPTION:${escapeText(joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost, ctx.locale))}`),
     foldLine(`LOCATION:${escapeText(joinUrl)}`),
     foldLine(`URL:${uriValue(joinUrl)}`),
     `STATUS:${o.status}`,
@@ -416,7 +430,7 @@ export function buildCancel(
  */
 export function buildFeed(
   items: CalendarItem[],
-  ctx: { publicUrl: string; sipHost?: string; name: string },
+  ctx: { publicUrl: string; sipHost?: string; name: string; locale?: Locale },
   now = Date.now(),
 ): string {
   const out = beginCalendar("PUBLISH", ctx.name);

@@ -1,11 +1,18 @@
 // Invitation emails (iMIP): text + HTML + a `text/calendar; method=…` part whose METHOD matches the
 // VCALENDAR's. New invitations and updates are REQUESTs, cancellations CANCELs, all with the series UID.
+// Each is written in the invitee's language: their account's when the address is a confirmed
+// account's, else the host's account's, else English (subject, text, HTML and the .ics DESCRIPTION).
 
 import type { Config } from "../common/config.ts";
 import { formatMeetingId } from "../meetings/store.ts";
 import type { Meeting } from "../meetings/store.ts";
+import { getUserByEmail } from "../accounts/users.ts";
 import type { User } from "../accounts/users.ts";
 import type { Mailer, MailMessage } from "../email/mailer.ts";
+import type { Store } from "../common/store.ts";
+import { langAttributes, mailLocale, translateHtml } from "../email/i18n.ts";
+import type { Locale } from "../email/i18n.ts";
+import { translator } from "../i18n/translate.ts";
 import { logger } from "../common/log.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
 import { buildCancel, buildRequest, joinDetails, meetingJoinUrl } from "./ics.ts";
@@ -35,21 +42,30 @@ export function dialInNumberOf(config: Config): string {
 }
 
 /** "Dial in by phone: …" with what to type at the prompts, or "" without a dial-in number. */
-export function dialInLine(didNumber: string, meeting: Meeting): string {
+export function dialInLine(didNumber: string, meeting: Meeting, locale: Locale = "en"): string {
   if (!didNumber) return "";
-  return `Dial in by phone: ${didNumber} (meeting ID ${
-    formatMeetingId(meeting.meetingId)
-  } #, passcode ${meeting.passcode} #)`;
+  return translator(locale)("mail.join.phone", {
+    number: didNumber,
+    id: formatMeetingId(meeting.meetingId),
+    passcode: meeting.passcode,
+  });
 }
 
 export function rsvpUrl(publicUrl: string, invitee: Invitee, answer: "accept" | "decline"): string {
   return `${publicUrl}/rsvp/${encodeURIComponent(invitee.token)}?answer=${answer}`;
 }
 
-/** "Monday, 2 March 2026 at 09:00 (America/New_York)" for a wall-clock time in its zone. */
-export function formatWhen(local: string, zone: string): string {
+/**
+ * "Monday, 2 March 2026 at 09:00 (America/New_York)" for a wall-clock time in its zone, in
+ * `locale` ("Montag, 2. März 2026 um 09:00" in German; English is written the British way).
+ */
+export function formatWhen(local: string, zone: string, locale: Locale = "en"): string {
   const ms = toUtcMs(zone, parseLocal(local)!);
-  const text = new Intl.DateTimeFormat("en-GB", { timeZone: zone, dateStyle: "full", timeStyle: "short" })
+  const text = new Intl.DateTimeFormat(locale === "en" ? "en-GB" : locale, {
+    timeZone: zone,
+    dateStyle: "full",
+    timeStyle: "short",
+  })
     .format(new Date(ms));
   return `${text} (${zone})`;
 }
@@ -61,6 +77,8 @@ function escapeHtml(s: string): string {
 export interface InvitationDeps {
   config: Config;
   mailer: Mailer;
+  /** Where invitees' accounts are looked up for their language; without it, the host's language. */
+  kv?: Store;
 }
 
 export type InvitationKind = "new" | "update";
@@ -70,6 +88,30 @@ function context(deps: InvitationDeps, host: User): IcsContext {
     publicUrl: deps.config.publicUrl,
     sipHost: sipHostOf(deps.config),
     organizer: { name: host.name, email: host.email },
+  };
+}
+
+/**
+ * The language to write to each invitee in: their account's when the address belongs to an
+ * enabled account that confirmed it (so nobody picks the language of mail to an address they do
+ * not own), else the host's, else English.
+ */
+async function inviteeLocales(deps: InvitationDeps, host: User, recipients: Invitee[]): Promise<Locale[]> {
+  const { kv } = deps;
+  if (!kv) return recipients.map(() => mailLocale(host));
+  return await Promise.all(recipients.map(async (invitee) => {
+    const account = await getUserByEmail(kv, invitee.email);
+    const own = account && account.emailVerified && !account.disabled ? account : null;
+    return mailLocale(own, host);
+  }));
+}
+
+/** Builds a value once per language (the .ics of an invitation is the same for everyone speaking it). */
+function perLocale<T>(build: (locale: Locale) => T): (locale: Locale) => T {
+  const built = new Map<Locale, T>();
+  return (locale) => {
+    if (!built.has(locale)) built.set(locale, build(locale));
+    return built.get(locale)!;
   };
 }
 
@@ -109,15 +151,19 @@ function detailsHtml(
   publicUrl: string,
   sipHost: string,
   didNumber: string,
+  locale: Locale,
 ): string {
+  const t = translator(locale);
+  const html = (key: Parameters<typeof t>[0], values: Record<string, string>) =>
+    translateHtml(t, key, values, { escape: escapeHtml });
   const join = meetingJoinUrl(publicUrl, meeting);
-  const phone = dialInLine(didNumber, meeting);
+  const phone = dialInLine(didNumber, meeting, locale);
   return [
-    `<p><a href="${escapeHtml(join)}">Join the meeting</a><br>${escapeHtml(join)}</p>`,
-    `<p>Meeting ID: ${escapeHtml(formatMeetingId(meeting.meetingId))}<br>Passcode: ${escapeHtml(meeting.passcode)}`,
-    sipHost
-      ? `<br>Dial in from a SIP room system: sip:${escapeHtml(`${meeting.meetingId}*${meeting.passcode}@${sipHost}`)}`
-      : "",
+    `<p><a href="${escapeHtml(join)}">${escapeHtml(t("mail.join.button"))}</a><br>${escapeHtml(join)}</p>`,
+    `<p>${html("mail.join.meetingId", { id: formatMeetingId(meeting.meetingId) })}<br>${
+      html("mail.join.passcode", { passcode: meeting.passcode })
+    }`,
+    sipHost ? `<br>${html("mail.join.sip", { uri: `sip:${meeting.meetingId}*${meeting.passcode}@${sipHost}` })}` : "",
     phone ? `<br>${escapeHtml(phone)}` : "",
     `</p>`,
     schedule.description.trim() ? `<p>${escapeHtml(schedule.description.trim()).replaceAll("\n", "<br>")}</p>` : "",
@@ -148,43 +194,60 @@ export async function sendInvitations(
   assertVerified(item.host);
   const { meeting, host } = item;
   const ctx = context(deps, host);
-  const ics = buildRequest({ meeting, schedule: item.schedule, organizer: ctx.organizer }, ctx);
+  const icsIn = perLocale((locale) =>
+    buildRequest({ meeting, schedule: item.schedule, organizer: ctx.organizer }, { ...ctx, locale })
+  );
   // The mail shows text that may predate input cleaning: one line for title and name, LF-only lines
   // for the description, so nothing in them reads as a header or an extra line of the invitation.
   const { title, hostName, schedule } = shown(item);
-  const when = formatWhen(schedule.startsAt, schedule.timeZone);
+  // The recurrence summary (lib/scheduling/summary.ts) takes a catalog of words, and only English
+  // has one so far: "Repeats:" is translated, what follows it stays English until summary.ts speaks more.
   const repeat = summarizeRecurrence(schedule);
-  const subject = `${kind === "new" ? "Invitation" : "Updated invitation"}: ${title} — ${when}`;
   const didNumber = dialInNumberOf(deps.config);
-  const phone = dialInLine(didNumber, meeting);
-  // The dial-in number goes after the SIP line (before the description, which ends the block).
-  const details = withDialIn(joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost), phone, schedule);
-  const messages = recipients.map((invitee): MailMessage => {
+  const locales = await inviteeLocales(deps, host, recipients);
+  const messages = recipients.map((invitee, i): MailMessage => {
+    const locale = locales[i];
+    const t = translator(locale);
+    const html = (key: Parameters<typeof t>[0], values: Record<string, string | number>, strong?: string) =>
+      translateHtml(t, key, values, {
+        escape: escapeHtml,
+        wrap: strong ? { [strong]: (h) => `<strong>${h}</strong>` } : {},
+      });
+    const when = formatWhen(schedule.startsAt, schedule.timeZone, locale);
+    const subject = t(kind === "new" ? "mail.invite.subjectNew" : "mail.invite.subjectUpdate", { title, when });
+    const lead = kind === "new" ? "mail.invite.leadNew" : "mail.invite.leadUpdate";
+    const leadValues = { host: hostName, email: host.email, title };
+    const phone = dialInLine(didNumber, meeting, locale);
+    // The dial-in number goes after the SIP line (before the description, which ends the block).
+    const details = withDialIn(joinDetails(meeting, schedule, ctx.publicUrl, ctx.sipHost, locale), phone, schedule);
     const accept = rsvpUrl(ctx.publicUrl, invitee, "accept");
     const decline = rsvpUrl(ctx.publicUrl, invitee, "decline");
     const text = [
-      `${hostName} (${host.email}) ${kind === "new" ? "invites you to" : "changed"} "${title}".`,
+      t(lead, leadValues),
       "",
-      `When: ${when}`,
-      `Length: ${schedule.durationMinutes} minutes`,
-      `Repeats: ${repeat}`,
+      t("mail.invite.when", { when }),
+      t("mail.invite.length", { minutes: schedule.durationMinutes }),
+      t("mail.invite.repeats", { summary: repeat }),
       "",
       details,
       "",
-      `Accept: ${accept}`,
-      `Decline: ${decline}`,
+      `${t("mail.invite.accept")}: ${accept}`,
+      `${t("mail.invite.decline")}: ${decline}`,
       "",
     ].join("\n");
-    const html = [
-      `<p>${escapeHtml(hostName)} (${escapeHtml(host.email)}) ${kind === "new" ? "invites you to" : "changed"} `,
-      `<strong>${escapeHtml(title)}</strong>.</p>`,
-      `<p>When: ${escapeHtml(when)}<br>Length: ${schedule.durationMinutes} minutes<br>Repeats: ${
-        escapeHtml(repeat)
-      }</p>`,
-      detailsHtml(meeting, schedule, ctx.publicUrl, ctx.sipHost ?? "", didNumber),
-      `<p><a href="${escapeHtml(accept)}">Accept</a> · <a href="${escapeHtml(decline)}">Decline</a></p>`,
+    const body = [
+      `<div ${langAttributes(locale)}>`,
+      `<p>${html(lead, leadValues, "title")}</p>`,
+      `<p>${html("mail.invite.when", { when })}<br>${
+        html("mail.invite.length", { minutes: schedule.durationMinutes })
+      }`,
+      `<br>${html("mail.invite.repeats", { summary: repeat })}</p>`,
+      detailsHtml(meeting, schedule, ctx.publicUrl, ctx.sipHost ?? "", didNumber, locale),
+      `<p><a href="${escapeHtml(accept)}">${escapeHtml(t("mail.invite.accept"))}</a> · `,
+      `<a href="${escapeHtml(decline)}">${escapeHtml(t("mail.invite.decline"))}</a></p>`,
+      `</div>`,
     ].join("");
-    return { to: invitee.email, subject, text, html, calendar: { method: "REQUEST", content: ics } };
+    return { to: invitee.email, subject, text, html: body, calendar: { method: "REQUEST", content: icsIn(locale) } };
   });
   return await deliver(deps.mailer, messages);
 }
@@ -206,26 +269,28 @@ export async function sendCancellation(
   const ctx = context(deps, host);
   const calItem = { meeting, schedule, organizer: ctx.organizer };
   const { title, hostName } = shown(item);
-  const when = formatWhen(opts.recurrenceId ?? schedule.startsAt, schedule.timeZone);
-  const what = opts.recurrenceId
-    ? `the meeting on ${when}`
-    : schedule.rrule
-    ? "all meetings of this series"
-    : `the meeting on ${when}`;
-  const subject = `Cancelled: ${title}${opts.recurrenceId || !schedule.rrule ? ` — ${when}` : ""}`;
-  const messages = recipients.map((invitee): MailMessage => {
+  const one = Boolean(opts.recurrenceId || !schedule.rrule);
+  const locales = await inviteeLocales(deps, host, recipients);
+  const messages = recipients.map((invitee, i): MailMessage => {
+    const locale = locales[i];
+    const t = translator(locale);
+    const when = formatWhen(opts.recurrenceId ?? schedule.startsAt, schedule.timeZone, locale);
+    const subject = one ? t("mail.cancel.subjectWhen", { title, when }) : t("mail.cancel.subject", { title });
     const ics = buildCancel(calItem, {
       recurrenceId: opts.recurrenceId,
       to: opts.removedOnly ? [invitee] : undefined,
     });
     const lead = opts.removedOnly
-      ? `${hostName} removed you from "${title}".`
-      : `${hostName} cancelled ${what} of "${title}".`;
+      ? t("mail.cancel.removed", { host: hostName, title })
+      : one
+      ? t("mail.cancel.occurrence", { host: hostName, when, title })
+      : t("mail.cancel.series", { host: hostName, title });
+    const note = t("mail.cancel.note");
     return {
       to: invitee.email,
       subject,
-      text: `${lead}\n\nYour calendar will remove it when you open this message.\n`,
-      html: `<p>${escapeHtml(lead)}</p><p>Your calendar will remove it when you open this message.</p>`,
+      text: `${lead}\n\n${note}\n`,
+      html: `<div ${langAttributes(locale)}><p>${escapeHtml(lead)}</p><p>${escapeHtml(note)}</p></div>`,
       calendar: { method: "CANCEL", content: ics },
     };
   });
