@@ -142,7 +142,16 @@ function SchedulePage({ meeting, schedule, opts, notice, publicUrl, timeZone }: 
   const counts = { accepted: 0, declined: 0, "needs-action": 0 };
   for (const i of schedule.invitees) counts[i.response]++;
   const base = `/meetings/${meeting.meetingId}`;
-  const fmt = new Intl.DateTimeFormat(intlLocale(locale), { timeZone, dateStyle: "medium", timeStyle: "short" });
+  const fmt = new Intl.DateTimeFormat(intlLocale(locale), {
+    timeZone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   const recurrence = summarizeRecurrence(schedule, summaryCatalog(locale));
   const joinUrl = meetingJoinUrl(publicUrl, meeting);
   const answer = (r: string) =>
