@@ -3,7 +3,7 @@
 
 import { usePage } from "../lib/web/page_context.ts";
 import { useMessage } from "./Form.tsx";
-import type { MessageKey } from "../lib/i18n/client.ts";
+import type { MessageKey, Translate } from "../lib/i18n/client.ts";
 import { UNEXPECTED } from "../lib/contracts/problem.ts";
 
 /** What the app says when no route matched, and for errors nobody expected. */
@@ -12,6 +12,15 @@ const GENERIC: Record<string, MessageKey> = {
   [UNEXPECTED.message]: "meetings.error.unexpectedText",
 };
 
+/** The error page's heading (and its title): what kind of failure, in the page's language. */
+export function errorHeading(t: Translate, status: number): string {
+  return status === 404
+    ? t("meetings.error.pageNotFound")
+    : status === 429
+    ? t("meetings.error.tooMany")
+    : t("meetings.error.wentWrong");
+}
+
 export function ErrorPage(
   { status, message, fields }: { status: number; message: string; fields?: Record<string, string> },
 ) {
@@ -19,13 +28,7 @@ export function ErrorPage(
   const text = useMessage(GENERIC[message] ?? message);
   return (
     <section class="card narrow">
-      <h1>
-        {status === 404
-          ? t("meetings.error.pageNotFound")
-          : status === 429
-          ? t("meetings.error.tooMany")
-          : t("meetings.error.wentWrong")}
-      </h1>
+      <h1>{errorHeading(t, status)}</h1>
       <p>{text}</p>
       {fields && (
         <ul class="errors">

@@ -72,7 +72,7 @@ export function MeetingCard(p: MeetingRowProps) {
       <span class="meeting-row-what">
         <strong class="meeting-row-title">{p.title}</strong>
         <span class="meeting-row-id">
-          {formatMeetingId(p.meetingId)}
+          <span dir="ltr">{formatMeetingId(p.meetingId)}</span>
           {p.role === "invitee" ? ` · ${t("meetings.card.invited")}` : ""}
         </span>
       </span>

@@ -55,7 +55,7 @@ function upcomingFrom(list: ScheduledEntry[], now: number): UpcomingItem[] {
  * "Tue 9 Dec, 09:00–09:30" ("Di., 9. Dez., 09:00–09:30") in the viewer's zone and the page's
  * language (the end's time only, or its date when it is another day).
  */
-export function whenText(start: Date, end: Date | null, timeZone: string, locale: Locale): string {
+function whenText(start: Date, end: Date | null, timeZone: string, locale: Locale): string {
   const lang = intlLocale(locale);
   const day = new Intl.DateTimeFormat(lang, { timeZone, weekday: "short", day: "numeric", month: "short" });
   const time = new Intl.DateTimeFormat(lang, { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });

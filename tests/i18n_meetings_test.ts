@@ -168,6 +168,9 @@ Deno.test("a series' schedule page and its invitation answer page in German; the
     assert.match(gone, /Dieser Einladungslink ist nicht \(mehr\) gültig/);
     const after = await page(await client.get(schedulePath.split("?")[0], de));
     assert.match(after, /<td>Zugesagt<\/td>/);
+    const instant = await createMeeting(t.kv, { hostId: (await person(t, "Finn")).user.id, title: "Sofort" });
+    const noSchedule = await page(await client.get(`/meetings/${instant.meetingId}/schedule`, de), 403);
+    assert.match(noSchedule, /Nur die Hosts des Meetings können seine Planung verwalten/);
   } finally {
     t.close();
   }
@@ -222,6 +225,7 @@ Deno.test("refusals and the 404 page in the page's language", async () => {
     const missing = await page(await guest.get("/no-such-page", { "accept-language": "es" }), 404);
     assert.deepEqual(langOf(missing), ["es", "ltr"]);
     assert.match(missing, /<h1>Página no encontrada<\/h1>/);
+    assert.match(missing, /<title>Página no encontrada · Talkspace<\/title>/);
     assert.match(missing, /No hemos encontrado esa página/);
     assert.match(missing, /Volver a la página de inicio/);
     const arMissing = await page(await guest.get("/no-such-page", { "accept-language": "ar" }), 404);

@@ -68,9 +68,10 @@ meetingResourceRoutes.get("/meetings/:meetingId/attendance.csv", requireUser(), 
 // A series' schedule page
 
 async function hostedSchedule(c: Context<Env>): Promise<{ meeting: Meeting; schedule: Schedule }> {
-  const meeting = await hostedMeetingFromPath(c, "Only the meeting's hosts can manage its schedule");
+  // Message keys: these are pages, and the error page shows them in the page's language.
+  const meeting = await hostedMeetingFromPath(c, "meetings.error.hostsOnly");
   const schedule = await getSchedule(c.get("deps").kv, meeting.meetingId);
-  if (!schedule) throw new NotFound("This meeting has no schedule (it is an instant meeting)");
+  if (!schedule) throw new NotFound("meetings.error.noSchedule");
   return { meeting, schedule };
 }
 
@@ -182,7 +183,9 @@ function SchedulePage({ meeting, schedule, opts, notice, publicUrl, timeZone }: 
           <dt>{t("meetings.form.repeats")}</dt>
           <dd class="schedule-recurrence">{recurrence}</dd>
           <dt>{t("join.meetingId")}</dt>
-          <dd>{formatMeetingId(meeting.meetingId)}</dd>
+          <dd>
+            <span dir="ltr">{formatMeetingId(meeting.meetingId)}</span>
+          </dd>
           <dt>{t("join.passcode")}</dt>
           <dd>{meeting.passcode}</dd>
           <dt>{t("meetings.schedule.joinLink")}</dt>
@@ -445,11 +448,11 @@ meetingResourceRoutes.get("/meetings/:meetingId/invite.ics", requireUser(), asyn
   const user = c.get("user")!;
   const meeting = await findMeetingFromPath(c);
   const schedule = meeting ? await getSchedule(kv, meeting.meetingId) : null;
-  if (!meeting || !schedule) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!meeting || !schedule) throw new NotFound("meetings.error.noScheduled");
   const invited = user.emailVerified && schedule.invitees.some((i) => i.email === user.email);
   // Not found rather than forbidden: the page never tells who may see which meeting.
   if (!isHostRole(roleOf(meeting, user.id)) && !invited) {
-    throw new NotFound("There is no scheduled meeting with that ID");
+    throw new NotFound("meetings.error.noScheduled");
   }
   const host = await getUser(kv, meeting.hostId);
   const body = buildFeed(

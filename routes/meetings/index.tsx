@@ -41,7 +41,7 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
   try {
     page = await meetingHistory(c.get("deps").kv, c.get("user")!.id, { cursor: cursor || undefined });
   } catch (err) {
-    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "This page link is not valid");
+    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "meetings.error.badPageLink");
     throw err;
   }
   const { items, next, prev } = page;
@@ -80,7 +80,7 @@ function History({ items, more, timeZone }: { items: HistoryItem[]; more: boolea
                 <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
                   <td data-label={col.meeting}>
                     {it.meeting.title}
-                    <span class="history-id">{formatMeetingId(it.meeting.meetingId)}</span>
+                    <span class="history-id" dir="ltr">{formatMeetingId(it.meeting.meetingId)}</span>
                     {it.hosted && <span class="history-role">{t("meetings.history.host")}</span>}
                   </td>
                   <td data-label={col.date}>

@@ -119,6 +119,10 @@ export const meetings = defineArea({
   "meetings.error.cancelledSeries": "This meeting was cancelled; schedule a new one instead",
   "meetings.error.unverified":
     "Confirm your email address before sending invitations (see the link we sent you, or Account → Verify).",
+  "meetings.error.hostsOnly": "Only the meeting’s hosts can manage its schedule",
+  "meetings.error.noSchedule": "This meeting has no schedule (it is an instant meeting)",
+  "meetings.error.noScheduled": "There is no scheduled meeting with that ID",
+  "meetings.error.badPageLink": "This page link is not valid",
   "meetings.error.pageNotFound": "Page not found",
   "meetings.error.pageNotFoundText": "We could not find that page",
   "meetings.error.tooMany": "Too many attempts",
@@ -343,6 +347,10 @@ export const meetings = defineArea({
     "meetings.error.cancelledSeries": "Dieses Meeting wurde abgesagt; planen Sie stattdessen ein neues",
     "meetings.error.unverified":
       "Bestätigen Sie Ihre E-Mail-Adresse, bevor Sie Einladungen versenden (über den Link, den wir Ihnen gesendet haben, oder unter Konto → Bestätigen).",
+    "meetings.error.hostsOnly": "Nur die Hosts des Meetings können seine Planung verwalten",
+    "meetings.error.noSchedule": "Dieses Meeting hat keine Planung (es ist ein Sofort-Meeting)",
+    "meetings.error.noScheduled": "Es gibt kein geplantes Meeting mit dieser ID",
+    "meetings.error.badPageLink": "Dieser Seitenlink ist nicht gültig",
     "meetings.error.pageNotFound": "Seite nicht gefunden",
     "meetings.error.pageNotFoundText": "Wir konnten diese Seite nicht finden",
     "meetings.error.tooMany": "Zu viele Versuche",
@@ -571,6 +579,10 @@ export const meetings = defineArea({
     "meetings.error.cancelledSeries": "Esta reunión se canceló; programa una nueva",
     "meetings.error.unverified":
       "Confirma tu dirección de correo antes de enviar invitaciones (con el enlace que te enviamos o en Cuenta → Verificar).",
+    "meetings.error.hostsOnly": "Solo los anfitriones de la reunión pueden gestionar su programación",
+    "meetings.error.noSchedule": "Esta reunión no tiene programación (es una reunión instantánea)",
+    "meetings.error.noScheduled": "No hay ninguna reunión programada con ese ID",
+    "meetings.error.badPageLink": "Este enlace de página no es válido",
     "meetings.error.pageNotFound": "Página no encontrada",
     "meetings.error.pageNotFoundText": "No hemos encontrado esa página",
     "meetings.error.tooMany": "Demasiados intentos",
@@ -797,6 +809,10 @@ export const meetings = defineArea({
     "meetings.error.cancelledSeries": "أُلغي هذا الاجتماع؛ جدول اجتماعًا جديدًا بدلًا منه",
     "meetings.error.unverified":
       "أكّد عنوان بريدك الإلكتروني قبل إرسال الدعوات (عبر الرابط الذي أرسلناه إليك، أو من الحساب ← التحقق).",
+    "meetings.error.hostsOnly": "لا يمكن إدارة جدول الاجتماع إلا لمضيفيه",
+    "meetings.error.noSchedule": "ليس لهذا الاجتماع جدول (إنه اجتماع فوري)",
+    "meetings.error.noScheduled": "لا يوجد اجتماع مجدول بهذا المعرّف",
+    "meetings.error.badPageLink": "رابط الصفحة هذا غير صالح",
     "meetings.error.pageNotFound": "الصفحة غير موجودة",
     "meetings.error.pageNotFoundText": "لم نتمكن من العثور على هذه الصفحة",
     "meetings.error.tooMany": "محاولات كثيرة جدًا",
