@@ -267,7 +267,7 @@ export const meetings = defineArea({
     "meetings.history.date": "Datum",
     "meetings.history.duration": "Dauer",
     "meetings.history.people": "Personen",
-    "meetings.history.records": "Aufzeichnungen",
+    "meetings.history.records": "Protokolle",
     "meetings.history.host": "Host",
     "meetings.history.inProgress": "Läuft noch",
     "meetings.history.attendance": "Anwesenheit",
