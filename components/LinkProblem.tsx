@@ -1,7 +1,8 @@
 // A one-time link that no longer works (confirmation and password-reset links): what went wrong and
-// what to do next.
+// what to do next. A title or message that is a message key is shown in the page's language.
 
 import type { ComponentChildren } from "preact";
+import { useMessage } from "./Form.tsx";
 
 /** The opening sentence of every "this link no longer works" message. */
 export const LINK_USED = "This link has expired or was already used.";
@@ -11,8 +12,8 @@ export function LinkProblem(
 ) {
   return (
     <section class="card narrow">
-      <h1>{title}</h1>
-      <p>{message}</p>
+      <h1>{useMessage(title)}</h1>
+      <p>{useMessage(message)}</p>
       <p>{action}</p>
     </section>
   );

@@ -4,6 +4,8 @@
 
 import { formatMeetingId } from "../lib/meetings/store.ts";
 import { CopyButton } from "../islands/mod.ts";
+import { usePage } from "../lib/web/page_context.ts";
+import type { Translate } from "../lib/i18n/client.ts";
 
 export type MeetingState =
   | { kind: "not-started" }
@@ -17,7 +19,7 @@ export type MeetingState =
 export interface MeetingRowProps {
   meetingId: string;
   title: string;
-  /** Already in the viewer's zone ("Tue 9 Dec, 09:00–09:30"), and the instant for <time datetime>. */
+  /** Already in the viewer's zone and language ("Tue 9 Dec, 09:00–09:30"), and the instant for <time datetime>. */
   when: { text: string; iso: string } | null;
   state: MeetingState;
   /** Shown when joining makes sense now (live, or within 10 minutes of the start). */
@@ -29,22 +31,24 @@ export interface MeetingRowProps {
   role?: "host" | "invitee";
 }
 
-function stateText(s: MeetingState): string {
+function stateText(s: MeetingState, t: Translate): string {
   switch (s.kind) {
     case "not-started":
-      return "Not started";
+      return t("meetings.state.notStarted");
     case "scheduled":
-      return "Scheduled";
+      return t("meetings.state.scheduled");
     case "starting-soon":
-      return "Starting soon";
+      return t("meetings.state.startingSoon");
     case "live":
-      return s.present > 0 ? `Live now · ${s.present}${s.capped ? "+" : ""} in it` : "Live now";
+      return s.present > 0
+        ? t("meetings.state.liveCount", { count: s.present, more: s.capped ? "+" : "" })
+        : t("meetings.state.live");
     case "open":
-      return "Started, nobody in it";
+      return t("meetings.state.open");
     case "ended":
-      return "Ended";
+      return t("meetings.state.ended");
     case "cancelled":
-      return "Cancelled";
+      return t("meetings.state.cancelled");
   }
 }
 
@@ -59,6 +63,7 @@ const STATE_TONE: Record<MeetingState["kind"], string> = {
 };
 
 export function MeetingCard(p: MeetingRowProps) {
+  const { t } = usePage();
   return (
     <li class={`meeting-row state-${p.state.kind}`} data-meeting-id={p.meetingId}>
       <span class="meeting-row-when">
@@ -67,18 +72,18 @@ export function MeetingCard(p: MeetingRowProps) {
       <span class="meeting-row-what">
         <strong class="meeting-row-title">{p.title}</strong>
         <span class="meeting-row-id">
-          {formatMeetingId(p.meetingId)}
-          {p.role === "invitee" ? " · invited" : ""}
+          <span dir="ltr">{formatMeetingId(p.meetingId)}</span>
+          {p.role === "invitee" ? ` · ${t("meetings.card.invited")}` : ""}
         </span>
       </span>
-      <span class={`meeting-row-state ${STATE_TONE[p.state.kind]}`}>{stateText(p.state)}</span>
+      <span class={`meeting-row-state ${STATE_TONE[p.state.kind]}`}>{stateText(p.state, t)}</span>
       <span class="meeting-row-actions">
-        {p.joinUrl && <a class="button small meeting-join" href={p.joinUrl}>Join</a>}
-        {p.shareUrl && <CopyButton text={p.shareUrl} label="Copy link" />}
+        {p.joinUrl && <a class="button small meeting-join" href={p.joinUrl}>{t("join.submit")}</a>}
+        {p.shareUrl && <CopyButton text={p.shareUrl} label={t("meetings.card.copyLink")} />}
         {p.manage && (
           <>
-            <a class="button small secondary meeting-edit" href={p.manage.editHref}>Edit</a>
-            <a class="button small danger meeting-cancel" href={p.manage.cancelHref}>Cancel</a>
+            <a class="button small secondary meeting-edit" href={p.manage.editHref}>{t("meetings.card.edit")}</a>
+            <a class="button small danger meeting-cancel" href={p.manage.cancelHref}>{t("meetings.card.cancel")}</a>
           </>
         )}
       </span>

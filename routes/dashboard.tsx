@@ -4,6 +4,9 @@
 import { Hono } from "hono";
 import { requireUser } from "../lib/web/middleware.ts";
 import { renderPage } from "../lib/web/render.tsx";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
+import type { User } from "../lib/accounts/users.ts";
 import type { Env } from "../lib/web/types.ts";
 import { listHostedMeetings } from "../lib/meetings/store.ts";
 import { Form, Notice } from "../components/Form.tsx";
@@ -16,6 +19,9 @@ import { meetingJoinUrl } from "../lib/scheduling/ics.ts";
 import { nextOccurrenceOf, occurrencesOf } from "../lib/scheduling/occurrences.ts";
 import { listSchedulesFor } from "../lib/scheduling/schedule.ts";
 import type { Schedule, ScheduledEntry } from "../lib/scheduling/schedule.ts";
+import { usePage } from "../lib/web/page_context.ts";
+import type { Locale } from "../lib/i18n/locales.ts";
+import { intlLocale } from "../lib/i18n/intl.ts";
 
 /** How far ahead "Upcoming" looks. */
 export const UPCOMING_DAYS = 14;
@@ -45,10 +51,14 @@ function upcomingFrom(list: ScheduledEntry[], now: number): UpcomingItem[] {
   return out.sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, 50);
 }
 
-/** "Tue 9 Dec, 09:00–09:30" in the viewer's zone (the end's time only, or its date when it is another day). */
-function whenText(start: Date, end: Date | null, timeZone: string): string {
-  const day = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short" });
-  const time = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+/**
+ * "Tue 9 Dec, 09:00–09:30" ("Di., 9. Dez., 09:00–09:30") in the viewer's zone and the page's
+ * language (the end's time only, or its date when it is another day).
+ */
+function whenText(start: Date, end: Date | null, timeZone: string, locale: Locale): string {
+  const lang = intlLocale(locale);
+  const day = new Intl.DateTimeFormat(lang, { timeZone, weekday: "short", day: "numeric", month: "short" });
+  const time = new Intl.DateTimeFormat(lang, { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const head = `${day.format(start)}, ${time.format(start)}`;
   if (!end) return head;
   return day.format(end) === day.format(start)
@@ -82,15 +92,16 @@ function Upcoming({ items, timeZone, publicUrl, now, presence }: {
   now: number;
   presence: Presence;
 }) {
+  const { t, locale } = usePage();
   return (
     <section class="card" aria-labelledby="upcoming-heading">
       <div class="upcoming-header">
-        <h2 id="upcoming-heading">Upcoming</h2>
-        <a class="button" href="/meetings/new">Schedule a meeting</a>
+        <h2 id="upcoming-heading">{t("meetings.dashboard.upcoming")}</h2>
+        <a class="button" href="/meetings/new">{t("meetings.dashboard.schedule")}</a>
       </div>
-      <p class="muted">Times in {timeZone}.</p>
+      <p class="muted">{t("meetings.dashboard.timesIn", { zone: timeZone })}</p>
       {items.length === 0
-        ? <p class="empty">Nothing scheduled in the next {UPCOMING_DAYS} days.</p>
+        ? <p class="empty">{t("meetings.dashboard.nothingUpcoming", { days: UPCOMING_DAYS })}</p>
         : (
           <ul class="meeting-rows upcoming-list">
             {items.map((o) => {
@@ -107,7 +118,7 @@ function Upcoming({ items, timeZone, publicUrl, now, presence }: {
                   key={`${o.meeting.meetingId} ${o.recurrenceId}`}
                   meetingId={o.meeting.meetingId}
                   title={o.meeting.title}
-                  when={{ text: whenText(o.start, o.end, timeZone), iso: o.start.toISOString() }}
+                  when={{ text: whenText(o.start, o.end, timeZone, locale), iso: o.start.toISOString() }}
                   state={state}
                   role={o.role}
                   joinUrl={canJoin ? url : undefined}
@@ -130,11 +141,12 @@ function Recent({ meetings, scheduled, timeZone, publicUrl, now, presence }: {
   now: number;
   presence: Presence;
 }) {
+  const { t, locale } = usePage();
   return (
     <section class="card" aria-labelledby="recent-heading">
-      <h2 id="recent-heading">Your recent meetings</h2>
+      <h2 id="recent-heading">{t("meetings.dashboard.recent")}</h2>
       {meetings.length === 0
-        ? <p class="empty">No meetings yet. Start one above.</p>
+        ? <p class="empty">{t("meetings.dashboard.noRecent")}</p>
         : (
           <ul class="meeting-rows recent-list">
             {meetings.map((m) => {
@@ -149,11 +161,13 @@ function Recent({ meetings, scheduled, timeZone, publicUrl, now, presence }: {
                 const next = occurrencesOf(schedule, now, now + JOIN_EARLY_MS)[0] ?? nextOccurrenceOf(schedule, now);
                 state = next && joinable(now, next) ? { kind: "starting-soon" } : { kind: "scheduled" };
                 canJoin = !!next && joinable(now, next);
-                when = next ? { text: whenText(next.start, next.end, timeZone), iso: next.start.toISOString() } : null;
+                when = next
+                  ? { text: whenText(next.start, next.end, timeZone, locale), iso: next.start.toISOString() }
+                  : null;
               } else {
                 const at = m.startedAt ?? m.createdAt;
                 const end = m.endedAt ? new Date(m.endedAt) : null;
-                when = { text: whenText(new Date(at), m.startedAt ? end : null, timeZone), iso: at };
+                when = { text: whenText(new Date(at), m.startedAt ? end : null, timeZone, locale), iso: at };
               }
               const hostOfSchedule = schedule && !schedule.cancelledAt && m.status !== "ended";
               return (
@@ -171,6 +185,37 @@ function Recent({ meetings, scheduled, timeZone, publicUrl, now, presence }: {
             })}
           </ul>
         )}
+    </section>
+  );
+}
+
+/** The greeting, the account's reminders and the start and join forms. */
+function Greeting({ user }: { user: User }) {
+  const { t } = usePage();
+  return (
+    <section class="card">
+      <h1>{t("meetings.dashboard.hello", { name: user.name })}</h1>
+      {!user.emailVerified && (
+        <Notice kind="info">
+          {t("meetings.dashboard.confirmEmail", { email: user.email })}{" "}
+          <a href="/account/verify">{t("meetings.dashboard.sendAgain")}</a>
+        </Notice>
+      )}
+      {!user.totpSecret && (
+        <Notice kind="info">
+          {t("meetings.dashboard.protect")} <a href="/account/totp">{t("meetings.dashboard.setUp")}</a>
+        </Notice>
+      )}
+      <div class="dashboard-actions">
+        <div class="new-meeting">
+          <h2>{t("meetings.dashboard.start")}</h2>
+          <p>{t("meetings.dashboard.startLead")}</p>
+          <Form action="/meetings">
+            <button type="submit">{t("meetings.dashboard.newMeeting")}</button>
+          </Form>
+        </div>
+        <JoinForm />
+      </div>
     </section>
   );
 }
@@ -202,31 +247,7 @@ dashboardRoutes.get("/dashboard", requireUser(), async (c) => {
   return renderPage(
     c,
     <>
-      <section class="card">
-        <h1>Hello, {user.name}</h1>
-        {!user.emailVerified && (
-          <Notice kind="info">
-            Please confirm your email address with the link we sent to{" "}
-            {user.email}. Until then you can sign in but cannot send invitations.{" "}
-            <a href="/account/verify">Send the link again</a>
-          </Notice>
-        )}
-        {!user.totpSecret && (
-          <Notice kind="info">
-            Protect your account with two-factor sign-in. <a href="/account/totp">Set it up</a>
-          </Notice>
-        )}
-        <div class="dashboard-actions">
-          <div class="new-meeting">
-            <h2>Start a meeting</h2>
-            <p>An instant meeting with a fresh meeting ID and passcode; you are its host.</p>
-            <Form action="/meetings">
-              <button type="submit">New meeting</button>
-            </Form>
-          </div>
-          <JoinForm />
-        </div>
-      </section>
+      <Greeting user={user} />
       <Upcoming items={upcoming} timeZone={user.timeZone} publicUrl={config.publicUrl} now={now} presence={presence} />
       <Recent
         meetings={recent}
@@ -237,6 +258,6 @@ dashboardRoutes.get("/dashboard", requireUser(), async (c) => {
         presence={presence}
       />
     </>,
-    { title: "Dashboard" },
+    { title: translator(requestLocale(c))("site.dashboard") },
   );
 });

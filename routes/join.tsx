@@ -25,7 +25,7 @@ joinRoutes.post("/join", async (c) => {
     return renderJoinPage(c, {
       values,
       status: 404,
-      problem: "There is no meeting with that ID. Check the number in your invitation and try again.",
+      problem: "meetings.join.unknown",
     });
   }
   const result = await tryJoin(c.get("deps").kv, {

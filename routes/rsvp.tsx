@@ -8,8 +8,11 @@ import { Conflict, NotFound, ValidationError } from "../lib/common/errors.ts";
 import { renderPage } from "../lib/web/render.tsx";
 import type { Env } from "../lib/web/types.ts";
 import { readForm } from "../lib/web/validate.ts";
-import { formatWhen } from "../lib/scheduling/invitations.ts";
-import { summarizeRecurrence } from "../lib/scheduling/summary.ts";
+import { formatStart, summarizeRecurrence, summaryCatalog } from "../lib/scheduling/summary.ts";
+import type { Invitee, Schedule } from "../lib/scheduling/schedule.ts";
+import { usePage } from "../lib/web/page_context.ts";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
 import { findInviteeByToken, getSchedule, meetingIdOfToken, recordResponse } from "../lib/scheduling/schedule.ts";
 import { Form, Notice } from "../components/Form.tsx";
 
@@ -22,7 +25,8 @@ async function rsvpTarget(c: Context<Env>) {
   const schedule = meetingId ? await getSchedule(kv, meetingId) : null;
   const invitee = schedule ? findInviteeByToken(schedule, token) : null;
   const meeting = schedule ? await getMeetingByNumber(kv, schedule.meetingId) : null;
-  if (!schedule || !invitee || !meeting) throw new NotFound("This invitation link is not valid (any more)");
+  // A message key: only this page shows it (the error page translates it).
+  if (!schedule || !invitee || !meeting) throw new NotFound("meetings.rsvp.invalid");
   return { token, schedule, invitee, meeting };
 }
 
@@ -33,52 +37,81 @@ function answerOf(v: string | undefined): "accept" | "decline" | null {
 rsvpRoutes.get("/rsvp/:token", async (c) => {
   const { token, schedule, invitee, meeting } = await rsvpTarget(c);
   const answer = answerOf(c.req.query("answer"));
-  const current = invitee.response === "needs-action" ? "not answered yet" : invitee.response;
   return renderPage(
     c,
+    <Invitation token={token} schedule={schedule} invitee={invitee} title={meeting.title} answer={answer} />,
+    {
+      title: translator(requestLocale(c))("meetings.rsvp.pageTitle", { title: meeting.title }),
+      headers: { "Referrer-Policy": "no-referrer" },
+    },
+  );
+});
+
+function Invitation({ token, schedule, invitee, title, answer }: {
+  token: string;
+  schedule: Schedule;
+  invitee: Invitee;
+  title: string;
+  answer: "accept" | "decline" | null;
+}) {
+  const { t, locale } = usePage();
+  const current = invitee.response === "needs-action"
+    ? t("meetings.rsvp.notYet")
+    : invitee.response === "accepted"
+    ? t("meetings.rsvp.isAccepted")
+    : t("meetings.rsvp.isDeclined");
+  return (
     <section class="card narrow">
-      <h1>{meeting.title}</h1>
-      <p>{formatWhen(schedule.startsAt, schedule.timeZone)} · {summarizeRecurrence(schedule)}</p>
-      {schedule.cancelledAt && <Notice kind="info">This meeting was cancelled.</Notice>}
-      <p>Invitation for {invitee.email}: {current}.</p>
+      <h1>{title}</h1>
+      <p>
+        {formatStart(schedule.startsAt, schedule.timeZone, locale)} ·{" "}
+        {summarizeRecurrence(schedule, summaryCatalog(locale))}
+      </p>
+      {schedule.cancelledAt && <Notice kind="info">{t("meetings.schedule.wasCancelled")}</Notice>}
+      <p>{t("meetings.rsvp.for", { email: invitee.email, answer: current })}</p>
       {!schedule.cancelledAt && (
         <div class="rsvp-actions">
           {(answer ?? "accept") === "accept" && (
             <Form action={`/rsvp/${encodeURIComponent(token)}`} class="inline">
               <input type="hidden" name="answer" value="accept" />
-              <button type="submit">Accept</button>
+              <button type="submit">{t("meetings.rsvp.accept")}</button>
             </Form>
           )}
           {(answer ?? "decline") === "decline" && (
             <Form action={`/rsvp/${encodeURIComponent(token)}`} class="inline">
               <input type="hidden" name="answer" value="decline" />
-              <button type="submit" class="secondary">Decline</button>
+              <button type="submit" class="secondary">{t("meetings.rsvp.decline")}</button>
             </Form>
           )}
         </div>
       )}
-    </section>,
-    { title: `Invitation — ${meeting.title}`, headers: { "Referrer-Policy": "no-referrer" } },
+    </section>
   );
-});
+}
+
+function Answered({ accepted, title }: { accepted: boolean; title: string }) {
+  const { t } = usePage();
+  return (
+    <section class="card narrow">
+      <h1>{t("meetings.rsvp.thanks")}</h1>
+      <Notice kind="success">
+        {accepted ? t("meetings.rsvp.accepted", { title }) : t("meetings.rsvp.declined", { title })}
+      </Notice>
+    </section>
+  );
+}
 
 rsvpRoutes.post("/rsvp/:token", async (c) => {
   const { token, schedule } = await rsvpTarget(c);
-  if (schedule.cancelledAt) throw new Conflict("This meeting was cancelled");
+  if (schedule.cancelledAt) throw new Conflict("meetings.schedule.wasCancelled");
   const values = await readForm(c);
   const answer = answerOf(values.answer);
-  if (!answer) throw new ValidationError({ answer: "Choose accept or decline" });
+  if (!answer) throw new ValidationError({ answer: "meetings.rsvp.choose" });
   const res = await recordResponse(c.get("deps").kv, token, answer === "accept" ? "accepted" : "declined");
-  if (!res) throw new NotFound("This invitation link is not valid (any more)");
-  return renderPage(
-    c,
-    <section class="card narrow">
-      <h1>Thank you</h1>
-      <Notice kind="success">
-        You {answer === "accept" ? "accepted" : "declined"}{" "}
-        “{(await getMeetingByNumber(c.get("deps").kv, schedule.meetingId))?.title}”. The organizer can see your answer.
-      </Notice>
-    </section>,
-    { title: "Answer recorded", headers: { "Referrer-Policy": "no-referrer" } },
-  );
+  if (!res) throw new NotFound("meetings.rsvp.invalid");
+  const title = (await getMeetingByNumber(c.get("deps").kv, schedule.meetingId))?.title ?? "";
+  return renderPage(c, <Answered accepted={answer === "accept"} title={title} />, {
+    title: translator(requestLocale(c))("meetings.rsvp.recorded"),
+    headers: { "Referrer-Policy": "no-referrer" },
+  });
 });

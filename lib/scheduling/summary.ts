@@ -1,13 +1,17 @@
 // A recurrence read out for people: "Every Tuesday at 09:00, New York time", "Monthly on the first
 // Monday at 10:00, Berlin time, 6 times". Pure. The rule is first read into a structure (which days,
 // how often, how it ends), then a message catalog turns that into words; dates, weekdays and lists
-// come from Intl in the catalog's locale, so a second language is one more catalog.
+// come from Intl in the catalog's locale; each language's words are its meetings.recurrence.* messages.
 
 import ICAL from "ical.js";
-import { parseLocal, toLocal } from "./tz.ts";
+import { parseLocal, toLocal, toUtcMs } from "./tz.ts";
 import type { LocalTime } from "./tz.ts";
 import { WEEKDAYS } from "./recurrence.ts";
 import type { Weekday } from "./recurrence.ts";
+import { translator } from "../i18n/translate.ts";
+import type { MessageKey } from "../i18n/client.ts";
+import type { Locale } from "../i18n/locales.ts";
+import { intlLocale } from "../i18n/intl.ts";
 
 /** What a rule says, independent of language. */
 export type Pattern =
@@ -51,40 +55,45 @@ export interface SummaryCatalog {
   place(zone: string): string;
 }
 
-const ORDINAL_WORDS: Record<number, string> = { 1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth" };
-
-function englishOrdinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ??
-    "th";
-  return `${n}${s}`;
-}
-
-function nthWord(nth: number): string {
-  if (nth === -1) return "last";
-  if (nth === -2) return "second to last";
-  return ORDINAL_WORDS[nth] ?? englishOrdinal(nth);
-}
-
-/** English (British dates: "30 June 2027"). */
-export const ENGLISH: SummaryCatalog = {
-  locale: "en-GB",
-  once: "Does not repeat",
-  daily: (n) => n === 1 ? "Every day" : `Every ${n} days`,
-  weekdays: "Every weekday",
-  weekly: (n, days) => n === 1 ? `Every ${days}` : `Every ${n} weeks on ${days}`,
-  monthlyDay: (n, day) =>
-    `${n === 1 ? "Monthly" : `Every ${n} months`} on the ${day === -1 ? "last day" : englishOrdinal(day)}`,
-  monthlyNth: (n, nth, day) => `${n === 1 ? "Monthly" : `Every ${n} months`} on the ${nthWord(nth)} ${day}`,
-  yearly: (n, date) => `${n === 1 ? "Every year" : `Every ${n} years`} on ${date}`,
-  yearlyNth: (n, nth, day, month) =>
-    `${n === 1 ? "Every year" : `Every ${n} years`} on the ${nthWord(nth)} ${day} of ${month}`,
-  custom: (freq) => `Repeats ${freq.toLowerCase()} (custom rule)`,
-  at: (text, time) => `${text} at ${time}`,
-  zone: (text, place) => `${text}, ${place} time`,
-  until: (text, date) => `${text}, until ${date}`,
-  count: (text, n) => `${text}, ${n} ${n === 1 ? "time" : "times"}`,
-  place: (zone) => zone === "UTC" || zone === "Etc/UTC" ? "UTC" : zone.split("/").at(-1)!.replaceAll("_", " "),
+/** The nth-weekday word's key ("first", "last") for BYDAY's ordinal, or null for a plain number. */
+const NTH_KEYS: Record<number, MessageKey> = {
+  1: "meetings.recurrence.nth1",
+  2: "meetings.recurrence.nth2",
+  3: "meetings.recurrence.nth3",
+  4: "meetings.recurrence.nth4",
+  5: "meetings.recurrence.nth5",
+  [-1]: "meetings.recurrence.nthLast",
+  [-2]: "meetings.recurrence.nthSecondLast",
 };
+
+/** A language's summary words, from its catalog (lib/i18n/areas/meetings.ts, keys meetings.recurrence.*). */
+export function summaryCatalog(locale: Locale): SummaryCatalog {
+  const t = translator(locale);
+  const nth = (n: number) => NTH_KEYS[n] ? t(NTH_KEYS[n]) : t("meetings.recurrence.nthNumber", { n });
+  return {
+    locale: intlLocale(locale),
+    once: t("meetings.recurrence.once"),
+    daily: (interval) => t("meetings.recurrence.daily", { interval }),
+    weekdays: t("meetings.recurrence.weekdays"),
+    weekly: (interval, days) => t("meetings.recurrence.weekly", { interval, days }),
+    monthlyDay: (interval, day) =>
+      day === -1
+        ? t("meetings.recurrence.monthlyLastDay", { interval })
+        : t("meetings.recurrence.monthlyDay", { interval, ordinal: t("meetings.recurrence.dayOrdinal", { day }) }),
+    monthlyNth: (interval, n, day) => t("meetings.recurrence.monthlyNth", { interval, nth: nth(n), day }),
+    yearly: (interval, date) => t("meetings.recurrence.yearly", { interval, date }),
+    yearlyNth: (interval, n, day, month) => t("meetings.recurrence.yearlyNth", { interval, nth: nth(n), day, month }),
+    custom: (freq) => t("meetings.recurrence.custom", { freq: freq.toLowerCase() }),
+    at: (text, time) => t("meetings.recurrence.at", { text, time }),
+    zone: (text, place) => t("meetings.recurrence.zone", { text, place }),
+    until: (text, date) => t("meetings.recurrence.until", { text, date }),
+    count: (text, count) => t("meetings.recurrence.count", { text, count }),
+    place: (zone) => zone === "UTC" || zone === "Etc/UTC" ? "UTC" : zone.split("/").at(-1)!.replaceAll("_", " "),
+  };
+}
+
+/** English (British dates: "30 June 2027"); what invitations and the API's texts use. */
+export const ENGLISH: SummaryCatalog = summaryCatalog("en");
 
 const DAY_INDEX: Record<Weekday, number> = { MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6, SU: 0 };
 
@@ -221,4 +230,13 @@ export function summarizeRecurrence(
   cat: SummaryCatalog = ENGLISH,
 ): string {
   return formatRecurrence(recurrenceParts(series), cat);
+}
+
+/** A series' start for people in `locale`: "Dienstag, 2. März 2027 um 09:00 (America/New_York)". */
+export function formatStart(local: string, zone: string, locale: Locale): string {
+  const t = parseLocal(local);
+  if (!t) throw new Error(`Bad start ${local}`);
+  const text = new Intl.DateTimeFormat(intlLocale(locale), { timeZone: zone, dateStyle: "full", timeStyle: "short" })
+    .format(new Date(toUtcMs(zone, t)));
+  return `${text} (${zone})`;
 }

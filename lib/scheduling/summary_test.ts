@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { buildRrule } from "./recurrence.ts";
 import { parseLocal } from "./tz.ts";
-import { ENGLISH, formatRecurrence, recurrenceParts, summarizeRecurrence } from "./summary.ts";
+import { ENGLISH, formatRecurrence, recurrenceParts, summarizeRecurrence, summaryCatalog } from "./summary.ts";
 import type { SummaryCatalog } from "./summary.ts";
 
 const say = (startsAt: string, timeZone: string, rrule: string | null) =>
@@ -71,4 +71,56 @@ Deno.test("a catalog is all the language there is", () => {
   assert.deepEqual(parts.pattern, { kind: "weekly", interval: 1, days: ["TU"] });
   assert.deepEqual(parts.ending, { kind: "never" });
   assert.equal(formatRecurrence(parts, shout), "EVERY 1 WEEK(S) ON TUESDAY at 09:00 [Tokyo]");
+});
+
+Deno.test("each language's summary: its own words, Intl's weekday and month names, its plurals", () => {
+  const de = summaryCatalog("de");
+  const es = summaryCatalog("es");
+  const ar = summaryCatalog("ar");
+  const tue = { startsAt: "2027-03-02T09:00:00", timeZone: "America/New_York", rrule: "FREQ=WEEKLY" };
+  assert.equal(summarizeRecurrence(tue, de), "Jeden Dienstag um 09:00, Zeit New York");
+  assert.equal(summarizeRecurrence(tue, es), "Cada martes a las 09:00, hora de New York");
+  assert.equal(summarizeRecurrence(tue, ar), "كل يوم الثلاثاء الساعة 09:00، بتوقيت New York");
+  const berlin = "Europe/Berlin";
+  const every2 = {
+    startsAt: "2027-03-01T17:00:00",
+    timeZone: berlin,
+    rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;UNTIL=20270630T215959Z",
+  };
+  assert.equal(
+    summarizeRecurrence(every2, de),
+    "Alle 2 Wochen am Montag und Donnerstag um 17:00, Zeit Berlin, bis 30. Juni 2027",
+  );
+  assert.equal(
+    summarizeRecurrence(every2, es),
+    "Cada 2 semanas, los lunes y jueves a las 17:00, hora de Berlin, hasta el 30 de junio de 2027",
+  );
+  const firstMonday = { startsAt: "2027-03-01T10:00:00", timeZone: berlin, rrule: "FREQ=MONTHLY;BYDAY=1MO;COUNT=6" };
+  assert.equal(summarizeRecurrence(firstMonday, de), "Monatlich am ersten Montag um 10:00, Zeit Berlin, 6 Mal");
+  assert.equal(summarizeRecurrence(firstMonday, es), "Cada mes, el primer lunes a las 10:00, hora de Berlin, 6 veces");
+  assert.equal(summarizeRecurrence(firstMonday, ar), "شهريًا يوم الاثنين الأول الساعة 10:00، بتوقيت Berlin، 6 مرات");
+  const monthly = (count: number) => ({
+    startsAt: "2027-03-02T09:00:00",
+    timeZone: "UTC",
+    rrule: `FREQ=MONTHLY;COUNT=${count}`,
+  });
+  assert.equal(summarizeRecurrence(monthly(1), de), "Monatlich am 2. um 09:00, Zeit UTC, 1 Mal");
+  // Arabic's counts: one, two, few (3–10), many (11–99).
+  assert.match(summarizeRecurrence(monthly(1), ar), /، مرة واحدة$/);
+  assert.match(summarizeRecurrence(monthly(2), ar), /، مرتين$/);
+  assert.match(summarizeRecurrence(monthly(5), ar), /، 5 مرات$/);
+  assert.match(summarizeRecurrence(monthly(11), ar), /، 11 مرة$/);
+  const yearly = {
+    startsAt: "2027-03-14T10:00:00",
+    timeZone: berlin,
+    rrule: "FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=2SU",
+  };
+  assert.equal(summarizeRecurrence(yearly, de), "Alle 2 Jahre am zweiten Sonntag im März um 10:00, Zeit Berlin");
+  assert.equal(summarizeRecurrence(yearly, es), "Cada 2 años, el segundo domingo de marzo a las 10:00, hora de Berlin");
+  assert.equal(summarizeRecurrence({ ...tue, rrule: null }, de), "Keine Wiederholung");
+  assert.equal(
+    summarizeRecurrence({ startsAt: "2027-03-15T10:00:00", timeZone: berlin, rrule: "FREQ=YEARLY" }, de),
+    "Jährlich am 15. März um 10:00, Zeit Berlin",
+  );
+  assert.equal(summaryCatalog("en").daily(3), ENGLISH.daily(3), "English is the default catalog");
 });

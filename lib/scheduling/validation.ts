@@ -8,7 +8,8 @@ import { MAX_INVITEES } from "./schedule.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
 import { formatLocal, isValidTimeZone, offsetMinutes, parseLocal, toUtcMs } from "./tz.ts";
 import type { LocalTime } from "./tz.ts";
-import { summarizeRecurrence } from "./summary.ts";
+import { ENGLISH, summarizeRecurrence } from "./summary.ts";
+import type { SummaryCatalog } from "./summary.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
 
 /** Longest meeting: 24 hours. */
@@ -218,18 +219,21 @@ function readRepeat(
  * What the form's repetition fields say, in words ("Every Tuesday at 09:00, New York time"), or
  * null while they do not make a valid rule (the fields' own messages say why on submit).
  */
-export function repeatSummary(values: Record<string, string | undefined>): string | null {
+export function repeatSummary(
+  values: Record<string, string | undefined>,
+  cat: SummaryCatalog = ENGLISH,
+): string | null {
   const repeat = values.repeat ?? "none";
   const zone = values.timeZone ?? "";
   const start = parseLocal(`${values.date ?? ""}T${(values.time ?? "").slice(0, 5)}`);
   if (!start || !isValidTimeZone(zone) || repeat === "keep") return null;
   const startsAt = formatLocal(start);
-  if (repeat === "none") return summarizeRecurrence({ startsAt, timeZone: zone, rrule: null });
+  if (repeat === "none") return summarizeRecurrence({ startsAt, timeZone: zone, rrule: null }, cat);
   if (!["daily", "weekdays", "weekly", "monthly"].includes(repeat)) return null;
   const read = readRepeat({ ...values, repeat }, start);
   if ("field" in read) return null;
   try {
-    return summarizeRecurrence({ startsAt, timeZone: zone, rrule: buildRrule(read.choice, start, zone) });
+    return summarizeRecurrence({ startsAt, timeZone: zone, rrule: buildRrule(read.choice, start, zone) }, cat);
   } catch (err) {
     if (err instanceof RecurrenceError) return null;
     throw err;

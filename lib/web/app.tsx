@@ -3,12 +3,14 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { NotFound } from "../common/errors.ts";
-import { httpAnswer, problemResponse, titleFor } from "./errors.ts";
+import { httpAnswer, problemResponse } from "./errors.ts";
 import { authenticate, bodyLimits, csrfProtection, provideDeps, securityHeaders } from "./middleware.ts";
 import { renderPage } from "./render.tsx";
 import type { AppDeps, Env } from "./types.ts";
 import { logger } from "../common/log.ts";
-import { ErrorPage } from "../../components/ErrorPage.tsx";
+import { errorHeading, ErrorPage } from "../../components/ErrorPage.tsx";
+import { requestLocale } from "./i18n.ts";
+import { translator } from "../i18n/translate.ts";
 import { compressResponses } from "./compression.ts";
 
 const log = logger("web");
@@ -53,7 +55,7 @@ function handleError(err: Error, c: Context<Env>): Response {
     return c.redirect(`/signin${next}`, 303);
   }
   const res = renderPage(c, <ErrorPage status={status} message={message} fields={fields} />, {
-    title: titleFor(status),
+    title: errorHeading(translator(requestLocale(c)), status),
     status,
   });
   for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);

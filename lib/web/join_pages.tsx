@@ -15,26 +15,46 @@ import type { JoinRefusal } from "../meetings/join.ts";
 import { JoinForm } from "../../components/JoinForm.tsx";
 import { EntryPage } from "../../components/EntryPage.tsx";
 import { Notice } from "../../components/Form.tsx";
+import { usePage } from "./page_context.ts";
+import { requestLocale } from "./i18n.ts";
+import { translator } from "../i18n/translate.ts";
+import type { MessageKey, Translate } from "../i18n/client.ts";
 
 export const ADMISSION_COOKIE_SECONDS = 24 * 60 * 60;
 
-export const nameRule = z.string().overwrite(cleanLine).trim().min(1, "Enter your name").max(
+// The join forms' rules speak in message keys: only pages show them, and Field translates them.
+export const nameRule = z.string().overwrite(cleanLine).trim().min(1, msg("meetings.join.enterName")).max(
   60,
-  "Use at most 60 characters",
+  msg("meetings.join.nameLong"),
 );
 
 export const joinSchema = z.object({
-  meetingId: z.string().trim().min(1, "Enter the meeting ID").transform((s, ctx) => {
+  meetingId: z.string().trim().min(1, msg("meetings.join.enterId")).transform((s, ctx) => {
     const id = parseMeetingId(s);
     if (!id) {
-      ctx.addIssue({ code: "custom", message: "A meeting ID has ten digits, like 123 456 7890" });
+      ctx.addIssue({ code: "custom", message: msg("meetings.join.badId") });
       return z.NEVER;
     }
     return id;
   }),
-  passcode: z.string().max(40, "That passcode is too long").optional(),
+  passcode: z.string().max(40, msg("meetings.join.passcodeLong")).optional(),
   name: z.string().optional(),
 });
+
+function msg(key: MessageKey): MessageKey {
+  return key;
+}
+
+/** The join rules' field messages (lib/meetings/join.ts speaks English) as catalog keys. */
+const JOIN_FIELD_KEYS: Record<string, MessageKey> = {
+  "Enter your name": "meetings.join.enterName",
+  "Enter the meeting passcode": "meetings.join.enterPasscode",
+  "That passcode is not right for this meeting. Check the invitation and try again.": "meetings.join.wrongPasscode",
+};
+
+function joinFieldKeys(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JOIN_FIELD_KEYS[v] ?? v]));
+}
 
 /** Stores the admission cookie and sends the person to the clean meeting URL. */
 export function admitted(c: Context<Env>, meeting: Meeting, token: string): Response {
@@ -63,14 +83,14 @@ export function renderJoinPage(c: Context<Env>, o: JoinPageOptions): Response {
         headingLevel={1}
       />
     </section>,
-    { title: "Join a meeting", status: o.status ?? 200, headers: o.headers },
+    { title: translator(requestLocale(c))("join.heading"), status: o.status ?? 200, headers: o.headers },
   );
 }
 
 export function renderUnknown(c: Context<Env>): Response {
   return renderJoinPage(c, {
     status: 404,
-    problem: "There is no meeting with that ID. Check the number in your invitation and try again.",
+    problem: "meetings.join.unknown",
   });
 }
 
@@ -111,27 +131,52 @@ export function renderRefusal(
   o: { values?: Record<string, string>; general?: boolean; askPasscode?: boolean },
 ): Response {
   if (refusal.kind === "fields") {
-    if (o.general) return renderJoinPage(c, { values: o.values, errors: refusal.fields, status: 422 });
+    const errors = joinFieldKeys(refusal.fields);
+    if (o.general) return renderJoinPage(c, { values: o.values, errors, status: 422 });
     return renderMeetingJoin(c, meeting, {
       askPasscode: o.askPasscode ?? true,
       values: o.values,
-      errors: refusal.fields,
+      errors,
       status: 422,
     });
   }
+  return renderPage(c, <Refusal meeting={meeting} refusal={refusal} />, {
+    title: meeting.title,
+    status: refusal.status,
+  });
+}
+
+/** Why someone cannot join, in the page's language (the refusal's own text is English, for logs and the API). */
+function refusalText(t: Translate, refusal: Exclude<JoinRefusal, { kind: "fields" }>): string {
+  switch (refusal.kind) {
+    case "ended":
+      return t("meetings.refusal.ended");
+    case "locked":
+      return t("meetings.refusal.locked");
+    case "removed":
+      return t("meetings.refusal.removed");
+    case "sign-in":
+      return t("meetings.refusal.signIn");
+    case "denied": {
+      const minutes = Number(/in (\d+) minute/.exec(refusal.message)?.[1] ?? "10");
+      return t("meetings.refusal.denied", { minutes });
+    }
+  }
+}
+
+function Refusal({ meeting, refusal }: { meeting: Meeting; refusal: Exclude<JoinRefusal, { kind: "fields" }> }) {
+  const { t, user } = usePage();
   const signIn = `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
-  return renderPage(
-    c,
+  return (
     <section class="card narrow">
       <h1>{meeting.title}</h1>
-      <Notice kind="error">{refusal.message}</Notice>
+      <Notice kind="error">{refusalText(t, refusal)}</Notice>
       {refusal.kind === "sign-in" && (
         <p>
-          <a class="button" href={signIn}>Sign in</a> <a href="/signup">Create an account</a>
+          <a class="button" href={signIn}>{t("site.signIn")}</a> <a href="/signup">{t("home.createAccount")}</a>
         </p>
       )}
-      {refusal.kind !== "sign-in" && <JoinForm askName={!c.get("user")} heading="Join another meeting" />}
-    </section>,
-    { title: meeting.title, status: refusal.status },
+      {refusal.kind !== "sign-in" && <JoinForm askName={!user} heading={t("meetings.join.another")} />}
+    </section>
   );
 }

@@ -14,9 +14,9 @@ import type { Env } from "../../lib/web/types.ts";
 import { fieldErrors, readForm } from "../../lib/web/validate.ts";
 import type { FormValues } from "../../lib/web/validate.ts";
 import { buildFeed, meetingJoinUrl } from "../../lib/scheduling/ics.ts";
-import { formatWhen, sipHostOf, UnverifiedOrganizer } from "../../lib/scheduling/invitations.ts";
+import { sipHostOf, UnverifiedOrganizer } from "../../lib/scheduling/invitations.ts";
 import { occurrencesOf } from "../../lib/scheduling/occurrences.ts";
-import { summarizeRecurrence } from "../../lib/scheduling/summary.ts";
+import { formatStart, summarizeRecurrence, summaryCatalog } from "../../lib/scheduling/summary.ts";
 import { getSchedule } from "../../lib/scheduling/schedule.ts";
 import type { Schedule } from "../../lib/scheduling/schedule.ts";
 import { cancelOccurrence, cancelSeries, changeOccurrence, changeSeries } from "../../lib/scheduling/service.ts";
@@ -24,7 +24,13 @@ import { formatLocal, parseLocal, toLocal } from "../../lib/scheduling/tz.ts";
 import { durationRule, makeScheduleFormSchema } from "../../lib/scheduling/validation.ts";
 import { Form, Notice } from "../../components/Form.tsx";
 import { deliveryQuery, serviceDeps } from "../../lib/web/scheduling.ts";
-import { ScheduleFields } from "../../components/ScheduleFields.tsx";
+import { minutesText, ScheduleFields } from "../../components/ScheduleFields.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { scheduleMessage } from "../../lib/web/schedule_messages.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import { intlLocale } from "../../lib/i18n/intl.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meeting_access.ts";
 import { isHostRole } from "../../lib/meetings/roles.ts";
 import { listChat, transcript } from "../../lib/meetings/chat.ts";
@@ -62,9 +68,10 @@ meetingResourceRoutes.get("/meetings/:meetingId/attendance.csv", requireUser(), 
 // A series' schedule page
 
 async function hostedSchedule(c: Context<Env>): Promise<{ meeting: Meeting; schedule: Schedule }> {
-  const meeting = await hostedMeetingFromPath(c, "Only the meeting's hosts can manage its schedule");
+  // Message keys: these are pages, and the error page shows them in the page's language.
+  const meeting = await hostedMeetingFromPath(c, "meetings.error.hostsOnly");
   const schedule = await getSchedule(c.get("deps").kv, meeting.meetingId);
-  if (!schedule) throw new NotFound("This meeting has no schedule (it is an instant meeting)");
+  if (!schedule) throw new NotFound("meetings.error.noSchedule");
   return { meeting, schedule };
 }
 
@@ -85,89 +92,135 @@ function editValues(meeting: Meeting, s: Schedule): FormValues {
   return v;
 }
 
-const NOTICES: Record<string, string> = {
-  created: "Meeting scheduled.",
-  updated: "Changes saved.",
-  cancelled: "The meeting is cancelled.",
-  "occurrence-cancelled": "That meeting is cancelled; the rest of the series stays.",
-  "occurrence-moved": "That meeting is changed; the rest of the series stays.",
+const NOTICES: Record<string, MessageKey> = {
+  created: "meetings.notice.created",
+  updated: "meetings.notice.updated",
+  cancelled: "meetings.notice.cancelled",
+  "occurrence-cancelled": "meetings.notice.occurrenceCancelled",
+  "occurrence-moved": "meetings.notice.occurrenceMoved",
 };
 
-function schedulePage(
-  c: Context<Env>,
-  meeting: Meeting,
-  schedule: Schedule,
-  opts: { values?: FormValues; errors?: FieldErrors; status?: number; problem?: string } = {},
-) {
-  const { config } = c.get("deps");
-  const viewer = c.get("user")!;
-  const noticeKey = c.req.query("notice") ?? "";
-  const sent = Number(c.req.query("sent") ?? "0");
-  const failed = Number(c.req.query("failed") ?? "0");
+interface ScheduleView {
+  values?: FormValues;
+  errors?: FieldErrors;
+  status?: number;
+  /** What went wrong with the whole form: a message key, or a rule's English (translated when shown). */
+  problem?: string;
+}
+
+function schedulePage(c: Context<Env>, meeting: Meeting, schedule: Schedule, opts: ScheduleView = {}) {
+  const t = translator(requestLocale(c));
+  const notice = {
+    key: NOTICES[c.req.query("notice") ?? ""] as MessageKey | undefined,
+    sent: Number(c.req.query("sent") ?? "0"),
+    failed: Number(c.req.query("failed") ?? "0"),
+  };
+  return renderPage(
+    c,
+    <SchedulePage
+      meeting={meeting}
+      schedule={schedule}
+      opts={opts}
+      notice={notice}
+      publicUrl={c.get("deps").config.publicUrl}
+      timeZone={c.get("user")!.timeZone}
+    />,
+    { title: t("meetings.schedule.pageTitle", { title: meeting.title }), status: opts.status },
+  );
+}
+
+function SchedulePage({ meeting, schedule, opts, notice, publicUrl, timeZone }: {
+  meeting: Meeting;
+  schedule: Schedule;
+  opts: ScheduleView;
+  notice: { key?: MessageKey; sent: number; failed: number };
+  publicUrl: string;
+  timeZone: string;
+}) {
+  const { t, locale } = usePage();
   const now = Date.now();
   const upcoming = occurrencesOf(schedule, now, now + 366 * 86_400_000).slice(0, 10);
   const counts = { accepted: 0, declined: 0, "needs-action": 0 };
   for (const i of schedule.invitees) counts[i.response]++;
   const base = `/meetings/${meeting.meetingId}`;
-  const fmt = (d: Date) =>
-    new Intl.DateTimeFormat("en-GB", { timeZone: viewer.timeZone, dateStyle: "medium", timeStyle: "short" })
-      .format(d);
-  return renderPage(
-    c,
+  const fmt = new Intl.DateTimeFormat(intlLocale(locale), {
+    timeZone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const recurrence = summarizeRecurrence(schedule, summaryCatalog(locale));
+  const joinUrl = meetingJoinUrl(publicUrl, meeting);
+  const answer = (r: string) =>
+    r === "needs-action"
+      ? t("meetings.responses.notAnswered")
+      : r === "accepted"
+      ? t("meetings.responses.accepted")
+      : t("meetings.responses.declined");
+  return (
     <>
       <section class="card">
         <h1>{meeting.title}</h1>
-        {NOTICES[noticeKey] && (
+        {notice.key && (
           <Notice kind="success">
-            {NOTICES[noticeKey]} {sent > 0 && `Emailed ${sent} ${sent === 1 ? "person" : "people"}.`}
+            {t(notice.key)} {notice.sent > 0 && t("meetings.notice.emailed", { count: notice.sent })}
           </Notice>
         )}
-        {failed > 0 && <Notice kind="error">{failed} invitation(s) could not be delivered.</Notice>}
-        {schedule.cancelledAt && <Notice kind="info">This meeting was cancelled.</Notice>}
+        {notice.failed > 0 && <Notice kind="error">{t("meetings.notice.failed", { count: notice.failed })}</Notice>}
+        {schedule.cancelledAt && <Notice kind="info">{t("meetings.schedule.wasCancelled")}</Notice>}
         <dl class="schedule-summary">
-          <dt>When</dt>
-          <dd>{formatWhen(schedule.startsAt, schedule.timeZone)}, {schedule.durationMinutes} minutes</dd>
-          <dt>Repeats</dt>
-          <dd class="schedule-recurrence">{summarizeRecurrence(schedule)}</dd>
-          <dt>Meeting ID</dt>
-          <dd>{formatMeetingId(meeting.meetingId)}</dd>
-          <dt>Passcode</dt>
-          <dd>{meeting.passcode}</dd>
-          <dt>Join link</dt>
+          <dt>{t("meetings.schedule.when")}</dt>
           <dd>
-            <a href={meetingJoinUrl(config.publicUrl, meeting)}>{meetingJoinUrl(config.publicUrl, meeting)}</a>
+            {t("meetings.schedule.whenValue", {
+              start: formatStart(schedule.startsAt, schedule.timeZone, locale),
+              length: minutesText(t, schedule.durationMinutes),
+            })}
+          </dd>
+          <dt>{t("meetings.form.repeats")}</dt>
+          <dd class="schedule-recurrence">{recurrence}</dd>
+          <dt>{t("join.meetingId")}</dt>
+          <dd>
+            <span dir="ltr">{formatMeetingId(meeting.meetingId)}</span>
+          </dd>
+          <dt>{t("join.passcode")}</dt>
+          <dd>{meeting.passcode}</dd>
+          <dt>{t("meetings.schedule.joinLink")}</dt>
+          <dd>
+            <a href={joinUrl}>{joinUrl}</a>
           </dd>
         </dl>
         <p>
-          <a href={`${base}/invite.ics`}>Download .ics</a>
+          <a href={`${base}/invite.ics`}>{t("meetings.schedule.downloadIcs")}</a>
         </p>
       </section>
       <section class="card">
-        <h2>Responses</h2>
+        <h2>{t("meetings.responses.heading")}</h2>
         <p>
-          {counts.accepted} accepted · {counts.declined} declined · {counts["needs-action"]} not answered
+          {t("meetings.responses.counts", {
+            accepted: counts.accepted,
+            declined: counts.declined,
+            open: counts["needs-action"],
+          })}
         </p>
         {schedule.invitees.length === 0
-          ? <p class="empty">Nobody is invited.</p>
+          ? <p class="empty">{t("meetings.responses.nobody")}</p>
           : (
             <table class="table schedule-responses">
               <thead>
                 <tr>
-                  <th>Invitee</th>
-                  <th>Answer</th>
+                  <th>{t("meetings.responses.invitee")}</th>
+                  <th>{t("meetings.responses.answer")}</th>
                 </tr>
               </thead>
               <tbody>
                 {schedule.invitees.map((i) => (
                   <tr key={i.email} class={`response-${i.response}`}>
                     <td>{i.email}</td>
-                    <td>
-                      {i.response === "needs-action"
-                        ? "Not answered"
-                        : i.response === "accepted"
-                        ? "Accepted"
-                        : "Declined"}
-                    </td>
+                    <td>{answer(i.response)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -177,66 +230,71 @@ function schedulePage(
       {!schedule.cancelledAt && (
         <>
           <section class="card">
-            <h2>Upcoming meetings</h2>
-            {upcoming.length === 0 ? <p class="empty">No upcoming meetings.</p> : (
-              <ul class="schedule-occurrences">
-                {upcoming.map((o) => (
-                  <li key={o.recurrenceId}>
-                    <span>{fmt(o.start)}</span>
-                    {schedule.rrule && (
-                      <>
-                        <Form
-                          action={`${base}/occurrences/${encodeURIComponent(o.recurrenceId)}/cancel`}
-                          class="inline"
-                        >
-                          <button type="submit" class="link">Cancel this one</button>
-                        </Form>
-                        <Form action={`${base}/occurrences/${encodeURIComponent(o.recurrenceId)}`} class="inline">
-                          <label>
-                            New start{" "}
-                            <input
-                              name="startsAt"
-                              value={formatLocal(toLocal(schedule.timeZone, o.start.getTime())).slice(0, 16)}
-                            />
-                          </label>
-                          <label>
-                            Minutes{" "}
-                            <input
-                              name="durationMinutes"
-                              value={String((o.end.getTime() - o.start.getTime()) / 60_000)}
-                            />
-                          </label>
-                          <button type="submit" class="secondary">Change this one</button>
-                        </Form>
-                      </>
-                    )}
-                  </li>
-                ))}
-              </ul>
-            )}
+            <h2>{t("meetings.occurrences.heading")}</h2>
+            {upcoming.length === 0
+              ? <p class="empty">{t("meetings.occurrences.none")}</p>
+              : (
+                <ul class="schedule-occurrences">
+                  {upcoming.map((o) => (
+                    <li key={o.recurrenceId}>
+                      <span>
+                        <time datetime={o.start.toISOString()}>{fmt.format(o.start)}</time>
+                      </span>
+                      {schedule.rrule && (
+                        <>
+                          <Form
+                            action={`${base}/occurrences/${encodeURIComponent(o.recurrenceId)}/cancel`}
+                            class="inline"
+                          >
+                            <button type="submit" class="link">{t("meetings.occurrences.cancel")}</button>
+                          </Form>
+                          <Form action={`${base}/occurrences/${encodeURIComponent(o.recurrenceId)}`} class="inline">
+                            <label>
+                              {t("meetings.occurrences.newStart")}{" "}
+                              <input
+                                name="startsAt"
+                                value={formatLocal(toLocal(schedule.timeZone, o.start.getTime())).slice(0, 16)}
+                              />
+                            </label>
+                            <label>
+                              {t("meetings.occurrences.minutes")}{" "}
+                              <input
+                                name="durationMinutes"
+                                value={String((o.end.getTime() - o.start.getTime()) / 60_000)}
+                              />
+                            </label>
+                            <button type="submit" class="secondary">{t("meetings.occurrences.change")}</button>
+                          </Form>
+                        </>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              )}
           </section>
           <section class="card" id="edit">
-            <h2>Change the {schedule.rrule ? "whole series" : "meeting"}</h2>
-            {opts.problem && <Notice kind="error">{opts.problem}</Notice>}
+            <h2>{schedule.rrule ? t("meetings.schedule.changeSeries") : t("meetings.schedule.changeMeeting")}</h2>
+            {opts.problem && <Notice kind="error">{scheduleMessage(t, locale, opts.problem)}</Notice>}
             <Form action={`${base}/schedule`}>
               <ScheduleFields
                 values={opts.values ?? editValues(meeting, schedule)}
                 errors={opts.errors ?? {}}
-                editing={schedule.rrule ? summarizeRecurrence(schedule) : undefined}
+                editing={schedule.rrule ? recurrence : undefined}
               />
-              <button type="submit">Save and notify invitees</button>
+              <button type="submit">{t("meetings.schedule.save")}</button>
             </Form>
           </section>
           <section class="card danger-zone">
-            <h2>Cancel</h2>
+            <h2>{t("meetings.card.cancel")}</h2>
             <Form action={`${base}/schedule/cancel`}>
-              <button type="submit" class="danger">Cancel the {schedule.rrule ? "whole series" : "meeting"}</button>
+              <button type="submit" class="danger">
+                {schedule.rrule ? t("meetings.cancel.series") : t("meetings.cancel.meeting")}
+              </button>
             </Form>
           </section>
         </>
       )}
-    </>,
-    { title: `Schedule — ${meeting.title}`, status: opts.status },
+    </>
   );
 }
 
@@ -260,7 +318,7 @@ async function withFormErrors(
         values,
         errors: { invitees: err.message },
         status: 422,
-        problem: "Nothing was saved or sent",
+        problem: "meetings.form.nothingSaved",
       });
     }
     if (err instanceof ValidationError) {
@@ -268,7 +326,7 @@ async function withFormErrors(
         values,
         errors: err.fields,
         status: 422,
-        problem: err.fields._form ?? "Some fields need attention",
+        problem: err.fields._form ?? "meetings.form.needsAttention",
       });
     }
     throw err;
@@ -281,7 +339,12 @@ meetingResourceRoutes.post("/meetings/:meetingId/schedule", requireUser(), async
   const values = await readForm(c);
   const parsed = makeScheduleFormSchema({ startsAt: schedule.startsAt }).safeParse(values);
   if (!parsed.success) {
-    return schedulePage(c, meeting, schedule, { values, errors: fieldErrors(parsed.error), status: 422 });
+    return schedulePage(c, meeting, schedule, {
+      values,
+      errors: fieldErrors(parsed.error),
+      status: 422,
+      problem: "meetings.form.needsAttention",
+    });
   }
   const d = parsed.data;
   return await withFormErrors(c, found, values, async () => {
@@ -302,35 +365,40 @@ meetingResourceRoutes.post("/meetings/:meetingId/schedule", requireUser(), async
 /** Asks before cancelling (the dashboard's Cancel links here): a GET changes nothing. */
 meetingResourceRoutes.get("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {
   const { meeting, schedule } = await hostedSchedule(c);
+  return renderPage(c, <CancelConfirmation meeting={meeting} schedule={schedule} />, {
+    title: translator(requestLocale(c))("meetings.cancel.pageTitle", { title: meeting.title }),
+  });
+});
+
+function CancelConfirmation({ meeting, schedule }: { meeting: Meeting; schedule: Schedule }) {
+  const { t, locale } = usePage();
   const base = `/meetings/${meeting.meetingId}`;
-  const what = schedule.rrule ? "the whole series" : "this meeting";
-  return renderPage(
-    c,
+  const invited = schedule.invitees.length;
+  return (
     <section class="card danger-zone">
-      <h1>Cancel {meeting.title}?</h1>
-      {schedule.cancelledAt ? <p>This meeting is already cancelled.</p> : (
+      <h1>{t("meetings.cancel.heading", { title: meeting.title })}</h1>
+      {schedule.cancelledAt ? <p>{t("meetings.cancel.already")}</p> : (
         <>
           <p>
-            {formatWhen(schedule.startsAt, schedule.timeZone)} · {summarizeRecurrence(schedule)}
+            {formatStart(schedule.startsAt, schedule.timeZone, locale)} ·{" "}
+            {summarizeRecurrence(schedule, summaryCatalog(locale))}
           </p>
           <p>
-            Cancelling {what} removes it from calendars
-            {schedule.invitees.length
-              ? ` and emails the ${schedule.invitees.length} invited ${
-                schedule.invitees.length === 1 ? "person" : "people"
-              } a cancellation`
-              : ""}. This cannot be undone.
+            {schedule.rrule
+              ? t("meetings.cancel.explainSeries", { count: invited })
+              : t("meetings.cancel.explainMeeting", { count: invited })}
           </p>
           <Form action={`${base}/schedule/cancel`} class="inline">
-            <button type="submit" class="danger">Cancel {what}</button>
+            <button type="submit" class="danger">
+              {schedule.rrule ? t("meetings.cancel.series") : t("meetings.cancel.meeting")}
+            </button>
           </Form>{" "}
-          <a class="button secondary" href="/dashboard">Keep it</a>
+          <a class="button secondary" href="/dashboard">{t("meetings.cancel.keep")}</a>
         </>
       )}
-    </section>,
-    { title: `Cancel — ${meeting.title}` },
+    </section>
   );
-});
+}
 
 meetingResourceRoutes.post("/meetings/:meetingId/schedule/cancel", requireUser(), async (c) => {
   const found = await hostedSchedule(c);
@@ -354,11 +422,12 @@ meetingResourceRoutes.post("/meetings/:meetingId/occurrences/:start", requireUse
   const values = await readForm(c);
   const errors: FieldErrors = {};
   const start = parseLocal(values.startsAt ?? "");
-  if (!start) errors.startsAt = "Enter the new start as YYYY-MM-DDTHH:MM";
+  if (!start) errors.startsAt = "meetings.error.newStart";
   const duration = durationRule.safeParse(values.durationMinutes ?? "");
   if (!duration.success) errors.durationMinutes = duration.error.issues[0].message;
   if (Object.keys(errors).length) {
-    const problem = Object.values(errors).join(" ");
+    const t = translator(requestLocale(c));
+    const problem = Object.values(errors).map((e) => scheduleMessage(t, requestLocale(c), e)).join(" ");
     return schedulePage(c, found.meeting, found.schedule, { status: 422, problem, errors });
   }
   return await withFormErrors(c, found, editValues(found.meeting, found.schedule), async () => {
@@ -379,11 +448,11 @@ meetingResourceRoutes.get("/meetings/:meetingId/invite.ics", requireUser(), asyn
   const user = c.get("user")!;
   const meeting = await findMeetingFromPath(c);
   const schedule = meeting ? await getSchedule(kv, meeting.meetingId) : null;
-  if (!meeting || !schedule) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!meeting || !schedule) throw new NotFound("meetings.error.noScheduled");
   const invited = user.emailVerified && schedule.invitees.some((i) => i.email === user.email);
   // Not found rather than forbidden: the page never tells who may see which meeting.
   if (!isHostRole(roleOf(meeting, user.id)) && !invited) {
-    throw new NotFound("There is no scheduled meeting with that ID");
+    throw new NotFound("meetings.error.noScheduled");
   }
   const host = await getUser(kv, meeting.hostId);
   const body = buildFeed(

@@ -21,10 +21,17 @@ import { Form, Notice } from "../../components/Form.tsx";
 import { deliveryQuery, serviceDeps } from "../../lib/web/scheduling.ts";
 import { ScheduleFields } from "../../components/ScheduleFields.tsx";
 import { createMeeting } from "../../lib/meetings/store.ts";
-import { formatDuration, meetingHistory } from "../../lib/meetings/history.ts";
+import { meetingHistory } from "../../lib/meetings/history.ts";
+import type { HistoryItem } from "../../lib/meetings/history.ts";
 import { InvalidCursor } from "../../lib/accounts/users.ts";
 import { Pager } from "../../components/Pager.tsx";
 import { TableHead } from "../../components/TableHead.tsx";
+import { durationText } from "../../components/ScheduleFields.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import { intlLocale } from "../../lib/i18n/intl.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
 export const meetingsRoutes = new Hono<Env>();
 
@@ -34,7 +41,7 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
   try {
     page = await meetingHistory(c.get("deps").kv, c.get("user")!.id, { cursor: cursor || undefined });
   } catch (err) {
-    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "This page link is not valid");
+    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "meetings.error.badPageLink");
     throw err;
   }
   const { items, next, prev } = page;
@@ -42,42 +49,64 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
   return renderPage(
     c,
     <section class="card">
-      <h1>Meetings</h1>
+      <History items={items} more={!!cursor} timeZone={c.get("user")!.timeZone} />
+      <Pager prev={prev} next={next} href={link} firstHref="/meetings" order="time" />
+    </section>,
+    { title: translator(requestLocale(c))("meetings.history.title") },
+  );
+});
+
+/** The history table; each cell's data-label names its column where narrow screens stack the rows. */
+function History({ items, more, timeZone }: { items: HistoryItem[]; more: boolean; timeZone: string }) {
+  const { t, locale } = usePage();
+  const when = new Intl.DateTimeFormat(intlLocale(locale), { timeZone, dateStyle: "medium", timeStyle: "short" });
+  const col = {
+    meeting: t("meetings.history.meeting"),
+    date: t("meetings.history.date"),
+    duration: t("meetings.history.duration"),
+    people: t("meetings.history.people"),
+    records: t("meetings.history.records"),
+  };
+  return (
+    <>
+      <h1>{t("meetings.history.title")}</h1>
       {items.length === 0
-        ? <p class="empty">{cursor ? "No more meetings." : "No meetings yet."}</p>
+        ? <p class="empty">{more ? t("meetings.history.noMore") : t("meetings.history.none")}</p>
         : (
           <table class="history stack-narrow">
-            <TableHead columns={["Meeting", "Date", "Duration", "People", "Records"]} />
+            <TableHead columns={[col.meeting, col.date, col.duration, col.people, col.records]} />
             <tbody>
               {items.map((it) => (
                 <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
-                  <td data-label="Meeting">
+                  <td data-label={col.meeting}>
                     {it.meeting.title}
-                    <span class="history-id">{formatMeetingId(it.meeting.meetingId)}</span>
-                    {it.hosted && <span class="history-role">host</span>}
+                    <span class="history-id" dir="ltr">{formatMeetingId(it.meeting.meetingId)}</span>
+                    {it.hosted && <span class="history-role">{t("meetings.history.host")}</span>}
                   </td>
-                  <td data-label="Date">
+                  <td data-label={col.date}>
                     {it.startedAt
-                      ? <time datetime={it.startedAt}>{it.startedAt.slice(0, 16).replace("T", " ")} UTC</time>
-                      : "Not started"}
+                      ? <time datetime={it.startedAt}>{when.format(new Date(it.startedAt))}</time>
+                      : t("meetings.state.notStarted")}
                   </td>
-                  <td data-label="Duration">
+                  <td data-label={col.duration}>
                     {it.durationSeconds !== null
-                      ? formatDuration(it.durationSeconds)
+                      ? durationText(t, it.durationSeconds)
                       : it.startedAt && it.meeting.status === "open"
-                      ? "In progress"
+                      ? t("meetings.history.inProgress")
                       : "—"}
                   </td>
-                  <td class="history-count" data-label="People">
+                  <td class="history-count" data-label={col.people}>
                     {it.participantCount}
                     {it.participantCountCapped ? "+" : ""}
                   </td>
-                  <td data-label="Records">
+                  <td data-label={col.records}>
                     {it.hosted && it.startedAt
                       ? (
                         <>
-                          <a href={`/meetings/${it.meeting.meetingId}/attendance.csv`}>Attendance</a>{" "}
-                          <a href={`/meetings/${it.meeting.meetingId}/transcript.txt`}>Chat</a>
+                          <a href={`/meetings/${it.meeting.meetingId}/attendance.csv`}>
+                            {t("meetings.history.attendance")}
+                          </a>{" "}
+                          <a href={`/meetings/${it.meeting.meetingId}/transcript.txt`}>{t("meetings.history.chat")}</a>
                         </>
                       )
                       : null}
@@ -87,11 +116,9 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
             </tbody>
           </table>
         )}
-      <Pager prev={prev} next={next} href={link} firstHref="/meetings" order="time" />
-    </section>,
-    { title: "Meetings" },
+    </>
   );
-});
+}
 
 meetingsRoutes.post("/meetings", requireUser(), async (c) => {
   const meeting = await createMeeting(c.get("deps").kv, { hostId: c.get("user")!.id });
@@ -113,24 +140,30 @@ function defaultValues(user: User): FormValues {
   };
 }
 
-function newMeetingPage(c: Context<Env>, values: FormValues, errors: FieldErrors, status = 200, problem?: string) {
-  const user = c.get("user")!;
+function newMeetingPage(c: Context<Env>, values: FormValues, errors: FieldErrors, status = 200, problem?: MessageKey) {
   return renderPage(
     c,
+    <NewMeeting values={values} errors={errors} problem={problem} />,
+    { title: translator(requestLocale(c))("meetings.dashboard.schedule"), status },
+  );
+}
+
+function NewMeeting({ values, errors, problem }: { values: FormValues; errors: FieldErrors; problem?: MessageKey }) {
+  const { t, user } = usePage();
+  return (
     <section class="card">
-      <h1>Schedule a meeting</h1>
-      {!user.emailVerified && (
+      <h1>{t("meetings.dashboard.schedule")}</h1>
+      {!user?.emailVerified && (
         <Notice kind="info">
-          Confirm your email address to send invitations. <a href="/account/verify">Send the link again</a>
+          {t("meetings.schedule.confirmToInvite")} <a href="/account/verify">{t("meetings.dashboard.sendAgain")}</a>
         </Notice>
       )}
       {problem && <Notice kind="error">{problem}</Notice>}
       <Form action="/meetings/new">
         <ScheduleFields values={values} errors={errors} />
-        <button type="submit">Schedule</button>
+        <button type="submit">{t("meetings.schedule.submit")}</button>
       </Form>
-    </section>,
-    { title: "Schedule a meeting", status },
+    </section>
   );
 }
 
@@ -140,9 +173,9 @@ meetingsRoutes.post("/meetings/new", requireUser(), async (c) => {
   const user = c.get("user")!;
   const values = await readForm(c);
   const parsed = scheduleFormSchema.safeParse(values);
-  if (!parsed.success) return newMeetingPage(c, values, fieldErrors(parsed.error), 422, "Some fields need attention");
+  if (!parsed.success) return newMeetingPage(c, values, fieldErrors(parsed.error), 422, "meetings.form.needsAttention");
   if (parsed.data.invitees.length && !user.emailVerified) {
-    return newMeetingPage(c, values, { invitees: new UnverifiedOrganizer().message }, 422, "Nothing was sent");
+    return newMeetingPage(c, values, { invitees: new UnverifiedOrganizer().message }, 422, "meetings.form.nothingSent");
   }
   const { meeting, delivery } = await scheduleMeeting(serviceDeps(c), user, parsed.data);
   return c.redirect(`/meetings/${meeting.meetingId}/schedule?${deliveryQuery("created", delivery)}`, 303);
