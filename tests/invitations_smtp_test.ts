@@ -313,6 +313,7 @@ Deno.test("an invitee whose account speaks German is invited in German (subject,
     }
     assert.ok(de.text.includes(`Telefonische Einwahl: +49 30 1234567 (Meeting-ID `), de.text);
     assert.match(de.text, /\nZusagen: https:\/\/meet\.example\.org\/rsvp\/\S+\?answer=accept\nAbsagen: /);
+    assert.ok(!de.text.includes("Does not repeat"), `the recurrence in German too: ${de.text}`);
     assert.match(de.html, /^<div lang="de" dir="ltr">/);
     assert.ok(de.html.includes("lädt Sie zu „<strong>Design review</strong>“ ein."), de.html);
     assert.ok(de.html.includes(">Am Meeting teilnehmen</a>"), de.html);

@@ -17,7 +17,7 @@ import { logger } from "../common/log.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
 import { buildCancel, buildRequest, joinDetails, meetingJoinUrl } from "./ics.ts";
 import type { IcsContext } from "./ics.ts";
-import { summarizeRecurrence } from "./summary.ts";
+import { summarizeRecurrence, summaryCatalog } from "./summary.ts";
 import type { Invitee, Schedule } from "./schedule.ts";
 import { parseLocal, toUtcMs } from "./tz.ts";
 
@@ -200,14 +200,13 @@ export async function sendInvitations(
   // The mail shows text that may predate input cleaning: one line for title and name, LF-only lines
   // for the description, so nothing in them reads as a header or an extra line of the invitation.
   const { title, hostName, schedule } = shown(item);
-  // The recurrence summary (lib/scheduling/summary.ts) takes a catalog of words, and only English
-  // has one so far: "Repeats:" is translated, what follows it stays English until summary.ts speaks more.
-  const repeat = summarizeRecurrence(schedule);
   const didNumber = dialInNumberOf(deps.config);
   const locales = await inviteeLocales(deps, host, recipients);
   const messages = recipients.map((invitee, i): MailMessage => {
     const locale = locales[i];
     const t = translator(locale);
+    // The recurrence in words, in the reader's language too (lib/scheduling/summary.ts).
+    const repeat = summarizeRecurrence(schedule, summaryCatalog(locale));
     const html = (key: Parameters<typeof t>[0], values: Record<string, string | number>, strong?: string) =>
       translateHtml(t, key, values, {
         escape: escapeHtml,
