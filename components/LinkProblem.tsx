@@ -3,9 +3,6 @@
 
 import type { ComponentChildren } from "preact";
 
-/** The opening sentence of every "this link no longer works" message. */
-export const LINK_USED = "This link has expired or was already used.";
-
 export function LinkProblem(
   { title, message, action }: { title: string; message: string; action: ComponentChildren },
 ) {
