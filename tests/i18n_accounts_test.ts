@@ -114,7 +114,7 @@ Deno.test("signed-in account pages in German (and Arabic): settings, two-factor,
     assertHas(account, [
       "<h1>Kontoeinstellungen</h1>",
       ">Zeitzone</label>",
-      '<label for="f-locale">Sprache</label>',
+      '<label for="f-account-locale">Sprache</label>',
       '<option value="de" lang="de" selected>Deutsch</option>',
       "Ihr Konto verwendet <strong>ada@example.org</strong> (noch nicht bestätigt).",
       '<a href="/account/calendar">Ihr Kalender-Feed</a>',

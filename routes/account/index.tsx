@@ -104,15 +104,16 @@ function Problem({ state, section }: { state?: SectionState; section: Section })
 
 /** A select with its label and either its hint or its (translated) error, like Field. */
 function SelectField(
-  { name, label, hint, error, children }: {
+  { name, id = `f-${name}`, label, hint, error, children }: {
     name: string;
+    /** Element id; defaults to `f-<name>` (give one when the page has another field of that name). */
+    id?: string;
     label: string;
     hint: string;
     error?: string;
     children: ComponentChildren;
   },
 ) {
-  const id = `f-${name}`;
   const message = useMessage(error);
   return (
     <div class={error ? "field has-error" : "field"}>
@@ -173,6 +174,7 @@ function AccountPage({ user, notice, state }: { user: User; notice?: MessageKey;
           </SelectField>
           <SelectField
             name="locale"
+            id="f-account-locale"
             label={t("site.language")}
             hint={t("accounts.settings.languageHint")}
             error={errorsFor("profile").locale}
