@@ -17,13 +17,22 @@ export interface PagerProps {
   order: keyof typeof LABELS;
   /** Show the first-page link on the first page too (the audit log always offers "Newest"). */
   alwaysFirst?: boolean;
+  /** The words in the page's language, for a page that has them translated (else `order`'s English). */
+  labels?: PagerLabels;
 }
 
-export function Pager({ prev, next, href, firstHref, order, alwaysFirst = false }: PagerProps) {
+export interface PagerLabels {
+  nav: string;
+  prev: string;
+  first: string;
+  next: string;
+}
+
+export function Pager({ prev, next, href, firstHref, order, alwaysFirst = false, labels: given }: PagerProps) {
   if (!prev && !next) return null;
-  const labels = LABELS[order];
+  const labels = given ?? { nav: "Pages", ...LABELS[order] };
   return (
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" aria-label={labels.nav}>
       {prev ? <a href={href(prev, "prev")} rel="prev">{labels.prev}</a> : <span />}
       {prev || alwaysFirst ? <a href={firstHref}>{labels.first}</a> : <span />}
       {next ? <a href={href(next, "next")} rel="next">{labels.next}</a> : <span />}

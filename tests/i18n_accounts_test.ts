@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { makeTestApp, type TestClient } from "./support/app.ts";
-import { createUser, getUser, type User } from "../lib/accounts/users.ts";
+import { createUser, createUsers, getUser, type User } from "../lib/accounts/users.ts";
 import { updateUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createApiToken } from "../lib/accounts/api_tokens.ts";
@@ -221,6 +221,13 @@ Deno.test("administration pages in German and Arabic; a bad form answers a Germa
     const last = await c.postForm(`/admin/users/${admin.id}/disable`, {}, DE);
     assert.equal(last.status, 409);
     assertHas(await last.text(), ["daher kann es nicht deaktiviert werden"], "last admin");
+
+    // Enough accounts for a second page: the pager speaks German too.
+    await createUsers(
+      t.kv,
+      Array.from({ length: 25 }, (_, i) => ({ name: `M${i}`, email: `m${i}@example.org`, passwordHash: "unused" })),
+    );
+    assertHas(await page(c, "/admin/users", DE), ['aria-label="Seiten"', 'rel="next">Weiter →</a>'], "pager");
 
     const disabled = await c.postForm(`/admin/users/${bob.id}/disable`, {});
     assert.equal(disabled.status, 303);

@@ -9,13 +9,13 @@ import { renderPage } from "../../lib/web/render.tsx";
 import type { Env } from "../../lib/web/types.ts";
 import { listAuditEntries } from "../../lib/accounts/audit.ts";
 import type { AuditEntry } from "../../lib/accounts/audit.ts";
-import { AdminNav } from "../../components/AdminNav.tsx";
+import { AdminNav, AdminPager } from "../../components/AdminNav.tsx";
 import { LocalTime } from "../../components/LocalTime.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
 import { translator } from "../../lib/i18n/translate.ts";
 import type { MessageKey } from "../../lib/i18n/client.ts";
-import { Pager } from "../../components/Pager.tsx";
+
 import { TableHead } from "../../components/TableHead.tsx";
 
 export const AUDIT_PER_PAGE = 50;
@@ -54,7 +54,7 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
     <section class="card admin">
       <AdminNav current="audit" />
       <AuditTable entries={entries} paged={Boolean(before || after)} />
-      <Pager
+      <AdminPager
         prev={newer}
         next={older}
         href={(cursor, direction) => `/admin/audit?${direction === "prev" ? "after" : "before"}=${cursor}`}

@@ -26,14 +26,14 @@ import type { Actor } from "../../lib/accounts/admin.ts";
 import { sendPasswordReset } from "../../lib/accounts/reset.ts";
 import { logger } from "../../lib/common/log.ts";
 import { Field, Form, Notice } from "../../components/Form.tsx";
-import { AdminNav } from "../../components/AdminNav.tsx";
+import { AdminNav, AdminPager } from "../../components/AdminNav.tsx";
 import { LocalTime } from "../../components/LocalTime.tsx";
 import { useMessage } from "../../components/Form.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
 import { translator } from "../../lib/i18n/translate.ts";
 import type { MessageKey } from "../../lib/i18n/client.ts";
-import { Pager } from "../../components/Pager.tsx";
+
 import { TableHead } from "../../components/TableHead.tsx";
 
 const log = logger("admin");
@@ -156,7 +156,7 @@ adminUserRoutes.get("/admin/users", async (c) => {
     <section class="card admin">
       <AdminNav current="users" />
       <AccountList users={users} q={q} cursor={cursor} offset={offset} total={total} notice={notice} />
-      <Pager
+      <AdminPager
         prev={prev}
         next={next}
         href={link}
