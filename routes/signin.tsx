@@ -76,7 +76,8 @@ signinRoutes.get("/signin", (c) => {
   const next = safeNext(c.req.query("next"));
   if (c.get("user")) return c.redirect(next ?? "/dashboard", 303);
   const noticeKey = c.req.query("notice") ?? "";
-  const notice = SIGNIN_NOTICES[noticeKey];
+  // Own keys only: "?notice=constructor" is no notice (and no cache entry of its own).
+  const notice = Object.hasOwn(SIGNIN_NOTICES, noticeKey) ? SIGNIN_NOTICES[noticeKey] : undefined;
   // `next` is the visitor's own text: such pages are rendered each time, never cached.
   const cacheKey = next ? undefined : notice ? noticeKey : "";
   return renderPage(c, <SigninPage notice={notice} next={next} />, { title: text(c)("site.signIn"), cacheKey });

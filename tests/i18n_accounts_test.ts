@@ -51,6 +51,8 @@ Deno.test("signed-out account pages in German and Arabic: headings, labels, html
 
     const signin = await page(c, "/signin?notice=password-reset", DE);
     assertHas(signin, ["Ihr Passwort wurde geändert.", "<title>Anmelden · Talkspace</title>"], "/signin");
+    const odd = await page(c, "/signin?notice=constructor", DE);
+    assert.doesNotMatch(odd, /class="notice/, "only the listed notices show");
     const reset = await page(c, "/reset", DE);
     assertHas(reset, ["<h1>Passwort vergessen?</h1>", "Link senden", "Zurück zur Anmeldung"], "/reset");
     const expired = await page(c, "/reset/not-a-token", DE, 410);

@@ -354,7 +354,8 @@ async function sendChangeNotice(mailer: Mailer, userId: string, change: string, 
 }
 
 accountRoutes.get("/account", (c) => {
-  const notice = NOTICES[c.req.query("notice") ?? ""];
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = Object.hasOwn(NOTICES, noticeKey) ? NOTICES[noticeKey] : undefined;
   return renderPage(c, <AccountPage user={c.get("user")!} notice={notice} />, {
     title: text(c)("accounts.settings.title"),
   });
