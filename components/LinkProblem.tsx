@@ -4,9 +4,6 @@
 import type { ComponentChildren } from "preact";
 import { useMessage } from "./Form.tsx";
 
-/** The opening sentence of every "this link no longer works" message. */
-export const LINK_USED = "This link has expired or was already used.";
-
 export function LinkProblem(
   { title, message, action }: { title: string; message: string; action: ComponentChildren },
 ) {

@@ -13,12 +13,15 @@ import { applyPasswordReset, peekPasswordReset, requestPasswordReset } from "../
 import { endCurrentSession } from "../lib/web/signin.ts";
 import { Form, Notice } from "../components/Form.tsx";
 import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
-import { LINK_USED, LinkProblem } from "../components/LinkProblem.tsx";
+import { LinkProblem } from "../components/LinkProblem.tsx";
+import { usePage } from "../lib/web/page_context.ts";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
 
 export const resetRoutes = new Hono<Env>();
 
-const RESET_SENT =
-  "If an account exists for that address, we have sent a link to choose a new password. It works for 30 minutes.";
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
 
 // ---------------------------------------------------------------------------------------------
 // Password recovery
@@ -29,17 +32,18 @@ const resetPasswordSchema = z.object({ password: rules.newPassword });
 function ResetRequestPage(
   { values = {}, errors = {}, sent = false }: { values?: FormValues; errors?: FieldErrors; sent?: boolean },
 ) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Forgot your password?</h1>
-      {sent && <Notice kind="success">{RESET_SENT}</Notice>}
-      <p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+      <h1>{t("signin.forgot")}</h1>
+      {sent && <Notice kind="success">{t("accounts.reset.sent")}</Notice>}
+      <p>{t("accounts.reset.lead")}</p>
       <Form action="/reset">
         <EmailField value={values.email} error={errors.email} />
-        <button type="submit">Send me a link</button>
+        <button type="submit">{t("accounts.reset.submit")}</button>
       </Form>
       <p>
-        <a href="/signin">Back to sign in</a>
+        <a href="/signin">{t("accounts.reset.back")}</a>
       </p>
     </section>
   );
@@ -47,7 +51,10 @@ function ResetRequestPage(
 
 resetRoutes.get("/reset", (c) => {
   const sent = c.req.query("notice") === "sent";
-  return renderPage(c, <ResetRequestPage sent={sent} />, { title: "Reset your password", cacheKey: String(sent) });
+  return renderPage(c, <ResetRequestPage sent={sent} />, {
+    title: text(c)("accounts.reset.title"),
+    cacheKey: String(sent),
+  });
 });
 
 resetRoutes.post("/reset", async (c) => {
@@ -55,7 +62,7 @@ resetRoutes.post("/reset", async (c) => {
   const form = await parseForm(c, resetRequestSchema);
   if (!form.ok) {
     return renderPage(c, <ResetRequestPage values={form.values} errors={form.errors} />, {
-      title: "Reset your password",
+      title: text(c)("accounts.reset.title"),
       status: 422,
     });
   }
@@ -68,26 +75,30 @@ resetRoutes.post("/reset", async (c) => {
   return c.redirect("/reset?notice=sent", 303);
 });
 
-function linkExpired(c: Context<Env>): Response {
-  return renderPage(
-    c,
+function ResetLinkExpired() {
+  const { t } = usePage();
+  return (
     <LinkProblem
-      title="This link is no longer valid"
-      message={`${LINK_USED} Reset links work once, for 30 minutes, and stop working when the password changes.`}
-      action={<a href="/reset">Request a new link</a>}
-    />,
-    { title: "Link expired", status: 410 },
+      title={t("accounts.reset.expiredHeading")}
+      message={t("accounts.reset.expiredMessage")}
+      action={<a href="/reset">{t("accounts.reset.requestNew")}</a>}
+    />
   );
 }
 
+function linkExpired(c: Context<Env>): Response {
+  return renderPage(c, <ResetLinkExpired />, { title: text(c)("accounts.reset.expiredTitle"), status: 410 });
+}
+
 function NewPasswordPage({ token, email, error }: { token: string; email: string; error?: string }) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Choose a new password</h1>
-      <p>For the account {email}. Every device signed in to it will be signed out.</p>
+      <h1>{t("accounts.reset.newHeading")}</h1>
+      <p>{t("accounts.reset.newLead", { email })}</p>
       <Form action={`/reset/${encodeURIComponent(token)}`}>
         <PasswordField kind="new" error={error} />
-        <button type="submit">Set new password</button>
+        <button type="submit">{t("accounts.reset.newSubmit")}</button>
       </Form>
     </section>
   );
@@ -97,7 +108,9 @@ resetRoutes.get("/reset/:token", async (c) => {
   const token = c.req.param("token");
   const user = await peekPasswordReset(c.get("deps").kv, token);
   if (!user) return linkExpired(c);
-  return renderPage(c, <NewPasswordPage token={token} email={user.email} />, { title: "Choose a new password" });
+  return renderPage(c, <NewPasswordPage token={token} email={user.email} />, {
+    title: text(c)("accounts.reset.newHeading"),
+  });
 });
 
 resetRoutes.post("/reset/:token", async (c) => {
@@ -108,7 +121,7 @@ resetRoutes.post("/reset/:token", async (c) => {
   const form = await parseForm(c, resetPasswordSchema);
   if (!form.ok) {
     return renderPage(c, <NewPasswordPage token={token} email={pending.email} error={form.errors.password} />, {
-      title: "Choose a new password",
+      title: text(c)("accounts.reset.newHeading"),
       status: 422,
     });
   }

@@ -22,15 +22,21 @@ import { verifySecondFactor } from "../lib/accounts/totp.ts";
 import { deleteSession } from "../lib/accounts/sessions.ts";
 import type { User } from "../lib/accounts/users.ts";
 import { getUser } from "../lib/accounts/users.ts";
+import type { MessageKey } from "../lib/i18n/client.ts";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
 
 const log = logger("totp");
 
 export const signinRoutes = new Hono<Env>();
 
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
+
 /** Fixed texts for ?notice= keys; anything else in the query is ignored, never shown. */
-const SIGNIN_NOTICES: Record<string, string> = {
-  "password-reset": "Your password has been changed. Sign in with your new password.",
-  "signed-out-everywhere": "You have been signed out on every device. Sign in again to continue.",
+const SIGNIN_NOTICES: Record<string, MessageKey> = {
+  "password-reset": "accounts.signin.passwordReset",
+  "signed-out-everywhere": "accounts.signin.signedOutEverywhere",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -41,8 +47,8 @@ const signinSchema = z.object({ email: rules.email, password: rules.password, ne
 interface SigninProps {
   values?: FormValues;
   errors?: FieldErrors;
-  problem?: string;
-  notice?: string;
+  problem?: MessageKey;
+  notice?: MessageKey;
   next?: string | null;
 }
 
@@ -51,8 +57,8 @@ function SigninPage({ values = {}, errors = {}, problem, notice, next }: SigninP
   return (
     <section class="card narrow">
       <h1>{t("site.signIn")}</h1>
-      {notice && <Notice kind="success">{notice}</Notice>}
-      {problem && <Notice kind="error">{problem}</Notice>}
+      {notice && <Notice kind="success">{t(notice)}</Notice>}
+      {problem && <Notice kind="error">{t(problem)}</Notice>}
       <Form action="/signin">
         {next && <input type="hidden" name="next" value={next} />}
         <EmailField value={values.email} error={errors.email} autocomplete="username" />
@@ -70,10 +76,11 @@ signinRoutes.get("/signin", (c) => {
   const next = safeNext(c.req.query("next"));
   if (c.get("user")) return c.redirect(next ?? "/dashboard", 303);
   const noticeKey = c.req.query("notice") ?? "";
-  const notice = SIGNIN_NOTICES[noticeKey];
+  // Own keys only: "?notice=constructor" is no notice (and no cache entry of its own).
+  const notice = Object.hasOwn(SIGNIN_NOTICES, noticeKey) ? SIGNIN_NOTICES[noticeKey] : undefined;
   // `next` is the visitor's own text: such pages are rendered each time, never cached.
   const cacheKey = next ? undefined : notice ? noticeKey : "";
-  return renderPage(c, <SigninPage notice={notice} next={next} />, { title: "Sign in", cacheKey });
+  return renderPage(c, <SigninPage notice={notice} next={next} />, { title: text(c)("site.signIn"), cacheKey });
 });
 
 signinRoutes.post("/signin", async (c) => {
@@ -81,7 +88,10 @@ signinRoutes.post("/signin", async (c) => {
   const form = await parseForm(c, signinSchema);
   const next = safeNext(form.values.next);
   const show = (status: 403 | 422, props: SigninProps) =>
-    renderPage(c, <SigninPage values={form.values} next={next} {...props} />, { title: "Sign in", status });
+    renderPage(c, <SigninPage values={form.values} next={next} {...props} />, {
+      title: text(c)("site.signIn"),
+      status,
+    });
   if (!form.ok) return show(422, { errors: form.errors });
   const { email, password } = form.data;
   const accountSubject = `email:${email}`;
@@ -93,37 +103,38 @@ signinRoutes.post("/signin", async (c) => {
   }]);
   const user = await getUserByEmail(kv, email);
   const ok = user ? await verifyPassword(user.passwordHash, password) : await dummyVerify(password);
-  if (!user || !ok) return show(422, { problem: "The email or password is incorrect." });
+  if (!user || !ok) return show(422, { problem: "accounts.signin.incorrect" });
   // The right password: this attempt is given back to the address, and the account's earlier
   // failures are cleared (as before reservations), so a person's own typos do not linger.
   await attempt.release([accountSubject]);
   if (user.disabled) {
-    return show(403, { problem: "This account has been disabled by an administrator." });
+    return show(403, { problem: "accounts.signin.disabled" });
   }
   return await afterPassword(c, user, next);
 });
 
 function SignInCodePage({ next, error }: { next?: string; error?: string }) {
+  const { t } = usePage();
   const action = next ? `/signin/totp?next=${encodeURIComponent(next)}` : "/signin/totp";
   return (
     <section class="card narrow">
-      <h1>Enter your sign-in code</h1>
-      <p>Open your authenticator app and enter the 6-digit code it shows for Talkspace.</p>
+      <h1>{t("accounts.signinCode.heading")}</h1>
+      <p>{t("accounts.signinCode.lead")}</p>
       <Form action={action}>
         <Field
           name="code"
-          label="Code"
+          label={t("accounts.signinCode.label")}
           inputmode="numeric"
           autocomplete="one-time-code"
           required
           autofocus
           error={error}
-          hint="Lost your phone? Enter one of your recovery codes instead."
+          hint={t("accounts.signinCode.hint")}
         />
-        <button type="submit">Sign in</button>
+        <button type="submit">{t("site.signIn")}</button>
       </Form>
       <p>
-        <a href="/signin">Cancel and start again</a>
+        <a href="/signin">{t("accounts.signinCode.cancel")}</a>
       </p>
     </section>
   );
@@ -146,7 +157,7 @@ signinRoutes.get("/signin/totp", async (c) => {
   const next = c.req.query("next");
   if (c.get("user")) return c.redirect(safeNext(next) ?? "/dashboard", 303);
   if (!(await pendingSignIn(c))) return c.redirect("/signin", 303);
-  return renderPage(c, <SignInCodePage next={next} />, { title: "Sign-in code" });
+  return renderPage(c, <SignInCodePage next={next} />, { title: text(c)("accounts.signinCode.title") });
 });
 
 signinRoutes.post("/signin/totp", async (c) => {
@@ -159,7 +170,7 @@ signinRoutes.post("/signin/totp", async (c) => {
   const parsed = await parseForm(c, z.object({ code: rules.totpCode }));
   if (!parsed.ok) {
     return renderPage(c, <SignInCodePage next={next} error={parsed.errors.code} />, {
-      title: "Sign-in code",
+      title: text(c)("accounts.signinCode.title"),
       status: 422,
     });
   }
@@ -168,7 +179,10 @@ signinRoutes.post("/signin/totp", async (c) => {
   const factor = await verifySecondFactor(kv, user, parsed.data.code);
   if (!factor) {
     log.info("wrong second factor", { userId: user.id });
-    return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, { title: "Sign-in code", status: 422 });
+    return renderPage(c, <SignInCodePage next={next} error={WRONG_CODE} />, {
+      title: text(c)("accounts.signinCode.title"),
+      status: 422,
+    });
   }
   await attempt.release([subjects[0]]);
   log.info("signed in with second factor", { userId: user.id, factor });

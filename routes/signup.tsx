@@ -3,6 +3,7 @@
 // the page never tells who has an account. Sign-ups are limited per client address and site-wide.
 
 import { Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { createUser, EmailTaken, getUserByEmail } from "../lib/accounts/users.ts";
 import type { FieldErrors } from "../lib/common/errors.ts";
@@ -18,10 +19,17 @@ import type { RateLimitRule } from "../lib/common/rate_limit.ts";
 import { hashPassword } from "../lib/accounts/password.ts";
 import { Field, Form, Notice } from "../components/Form.tsx";
 import { EmailField, PasswordField } from "../components/CredentialFields.tsx";
+import { Interpolated } from "../components/Interpolated.tsx";
+import { usePage } from "../lib/web/page_context.ts";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
 
 const log = logger("auth");
 
 export const signupRoutes = new Hono<Env>();
+
+/** The page's translator, for the title (the body translates itself when it renders). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
 
 // ---------------------------------------------------------------------------------------------
 // Sign up
@@ -29,46 +37,53 @@ export const signupRoutes = new Hono<Env>();
 const signupSchema = z.object({ name: rules.name, email: rules.email, password: rules.newPassword });
 
 function SignupPage({ values = {}, errors = {} }: { values?: FormValues; errors?: FieldErrors }) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Create your account</h1>
-      {Object.keys(errors).length > 0 && <Notice kind="error">Please correct the fields marked below.</Notice>}
+      <h1>{t("accounts.signup.heading")}</h1>
+      {Object.keys(errors).length > 0 && <Notice kind="error">{t("accounts.fixFields")}</Notice>}
       <Form action="/signup">
-        <Field name="name" label="Your name" value={values.name} error={errors.name} autocomplete="name" required />
+        <Field
+          name="name"
+          label={t("accounts.field.name")}
+          value={values.name}
+          error={errors.name}
+          autocomplete="name"
+          required
+        />
         <EmailField value={values.email} error={errors.email} />
         <PasswordField
           kind="new"
-          label="Password"
+          label={t("field.password")}
           error={errors.password}
-          hint="At least 10 characters. A few unrelated words make a good password."
+          hint={t("accounts.signup.passwordHint")}
         />
-        <button type="submit">Create account</button>
+        <button type="submit">{t("accounts.signup.submit")}</button>
       </Form>
       <p>
-        Already have an account? <a href="/signin">Sign in</a>
+        {t("accounts.signup.haveAccount")} <a href="/signin">{t("site.signIn")}</a>
       </p>
     </section>
   );
 }
-
-/** Shown after every accepted sign-up, whether or not the address already had an account. */
-const CHECK_EMAIL = "Check your email to confirm your address: we sent a message to the address you entered. " +
-  "Open the link in it, then sign in with your email address and password.";
 
 /** Sign-ups per client address, and for the whole site: each one sends an email to an address of the sender's choosing. */
 export const SIGNUP_ADDRESS_RULE: RateLimitRule = { max: 5, windowMs: 60 * 60 * 1000 };
 export const SIGNUP_SITE_RULE: RateLimitRule = { max: 30, windowMs: 60 * 1000 };
 const TOO_MANY_SIGNUPS = "Too many accounts were created from here recently. Please try again later.";
 
+/** Shown after every accepted sign-up, whether or not the address already had an account. */
 function CheckEmailPage() {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Check your email</h1>
-      <Notice kind="success">{CHECK_EMAIL}</Notice>
+      <h1>{t("accounts.checkEmail.heading")}</h1>
+      <Notice kind="success">{t("accounts.checkEmail.notice")}</Notice>
       <p>
-        No email after a few minutes? Look in your spam folder, or <a href="/signup">try again</a>. Already confirmed?
-        {" "}
-        <a href="/signin">Sign in</a>
+        <Interpolated id="accounts.checkEmail.spam">
+          <a href="/signup">{t("accounts.checkEmail.tryAgain")}</a>
+        </Interpolated>{" "}
+        {t("accounts.checkEmail.confirmed")} <a href="/signin">{t("site.signIn")}</a>
       </p>
     </section>
   );
@@ -77,9 +92,12 @@ function CheckEmailPage() {
 signupRoutes.get("/signup", (c) => {
   if (c.get("user")) return c.redirect("/dashboard", 303);
   if (c.req.query("notice") === "check-email") {
-    return renderPage(c, <CheckEmailPage />, { title: "Check your email", cacheKey: "check-email" });
+    return renderPage(c, <CheckEmailPage />, {
+      title: text(c)("accounts.checkEmail.heading"),
+      cacheKey: "check-email",
+    });
   }
-  return renderPage(c, <SignupPage />, { title: "Create your account", cacheKey: "" });
+  return renderPage(c, <SignupPage />, { title: text(c)("accounts.signup.heading"), cacheKey: "" });
 });
 
 signupRoutes.post("/signup", async (c) => {
@@ -87,7 +105,7 @@ signupRoutes.post("/signup", async (c) => {
   const form = await parseForm(c, signupSchema);
   if (!form.ok) {
     return renderPage(c, <SignupPage values={form.values} errors={form.errors} />, {
-      title: "Create your account",
+      title: text(c)("accounts.signup.heading"),
       status: 422,
     });
   }

@@ -7,7 +7,12 @@ import { renderPage } from "../lib/web/render.tsx";
 import type { Env } from "../lib/web/types.ts";
 import { logger } from "../lib/common/log.ts";
 import type { VerifyEmailData } from "../lib/accounts/emails.ts";
-import { LINK_USED, LinkProblem } from "../components/LinkProblem.tsx";
+import { LinkProblem } from "../components/LinkProblem.tsx";
+import type { Context } from "hono";
+import type { MessageKey } from "../lib/i18n/client.ts";
+import { usePage } from "../lib/web/page_context.ts";
+import { requestLocale } from "../lib/web/i18n.ts";
+import { translator } from "../lib/i18n/translate.ts";
 
 const log = logger("auth");
 
@@ -16,34 +21,47 @@ export const verifyRoutes = new Hono<Env>();
 // ---------------------------------------------------------------------------------------------
 // Email verification
 
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
+
+function VerifyProblem({ message }: { message: MessageKey }) {
+  const { t } = usePage();
+  return (
+    <LinkProblem
+      title={t("accounts.verify.problemHeading")}
+      message={t(message)}
+      action={<a href="/account/verify">{t("accounts.verify.resend")}</a>}
+    />
+  );
+}
+
+function Confirmed({ email, signedIn }: { email: string; signedIn: boolean }) {
+  const { t } = usePage();
+  return (
+    <section class="card narrow">
+      <h1>{t("accounts.verify.confirmed")}</h1>
+      <p>{t("accounts.verify.thanks", { email })}</p>
+      <p>
+        {signedIn ? <a href="/dashboard">{t("home.dashboard")}</a> : <a href="/signin">{t("site.signIn")}</a>}
+      </p>
+    </section>
+  );
+}
+
 verifyRoutes.get("/verify/:token", async (c) => {
   const { kv } = c.get("deps");
-  const resend = <a href="/account/verify">Send me a new confirmation link</a>;
   const data = await consumeToken<VerifyEmailData>(kv, "verify_email", c.req.param("token"));
-  const problem = (message: string) =>
-    renderPage(c, <LinkProblem title="We could not confirm your address" message={message} action={resend} />, {
-      title: "Confirmation link",
-      status: 410,
-    });
-  if (!data) return problem(`${LINK_USED} You can ask for a new one.`);
+  const problem = (message: MessageKey) =>
+    renderPage(c, <VerifyProblem message={message} />, { title: text(c)("accounts.verify.title"), status: 410 });
+  if (!data) return problem("accounts.verify.used");
   let matched = false;
   const user = await updateUser(kv, data.userId, (u) => {
     matched = u.email === data.email;
     return matched ? { emailVerified: true } : {};
   });
-  if (!user || !matched) {
-    return problem("This link was for an email address your account no longer uses.");
-  }
+  if (!user || !matched) return problem("accounts.verify.otherAddress");
   log.info("email verified", { userId: user.id });
-  return renderPage(
-    c,
-    <section class="card narrow">
-      <h1>Email address confirmed</h1>
-      <p>Thank you! {user.email} is confirmed for your Talkspace account.</p>
-      <p>
-        {c.get("user") ? <a href="/dashboard">Go to your dashboard</a> : <a href="/signin">Sign in</a>}
-      </p>
-    </section>,
-    { title: "Email address confirmed" },
-  );
+  return renderPage(c, <Confirmed email={user.email} signedIn={Boolean(c.get("user"))} />, {
+    title: text(c)("accounts.verify.confirmed"),
+  });
 });

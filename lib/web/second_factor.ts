@@ -6,12 +6,13 @@ import type { Context } from "hono";
 import { ADDRESS_RULE } from "../common/rate_limit.ts";
 import type { RuledSubject } from "../common/rate_limit.ts";
 import type { Env } from "./types.ts";
+import type { MessageKey } from "../i18n/client.ts";
 
 /** Rate-limit scope shared by every place that checks a second-factor code. */
 export const TOTP_LIMIT_SCOPE = "totp";
 
-export const WRONG_CODE = "That code is not valid or was already used. Wait for the next code from your app, " +
-  "or use one of your recovery codes.";
+/** A message key (lib/i18n/areas/accounts.ts): the pages show it in their language. */
+export const WRONG_CODE: MessageKey = "accounts.error.wrongCode";
 
 /** The rate-limit subjects of a code check: the person and the client address. */
 export function totpLimitSubjects(c: Context<Env>, userId: string): [string, RuledSubject] {

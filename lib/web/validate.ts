@@ -6,6 +6,7 @@ import { cleanLine } from "../common/text.ts";
 import type { FieldErrors } from "../common/errors.ts";
 import { BadRequest, ValidationError } from "../common/errors.ts";
 import type { Env } from "./types.ts";
+import { isMessageKey, translator } from "../i18n/translate.ts";
 
 export type FormValues = Record<string, string>;
 
@@ -54,19 +55,32 @@ export async function parseJson<S extends z.ZodType>(c: Context<Env>, schema: S)
     throw new BadRequest("The request body must be JSON");
   }
   const res = schema.safeParse(body);
-  if (!res.success) throw new ValidationError(fieldErrors(res.error));
+  if (!res.success) throw new ValidationError(inEnglish(fieldErrors(res.error)));
   return res.data;
 }
 
-/** Shared field rules so every form says the same thing about the same field. */
+/**
+ * Field errors for an API answer: a message key (a schema shared with the pages) becomes its
+ * English text, so API clients never see raw keys; other text is kept.
+ */
+export function inEnglish(errors: FieldErrors): FieldErrors {
+  const en = translator("en");
+  return Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, isMessageKey(v) ? en(v) : v]));
+}
+
+/**
+ * Shared field rules so every form says the same thing about the same field. Their messages are
+ * message keys (lib/i18n/areas/accounts.ts): pages show them in the page's language (Field,
+ * Notice), parseJson answers the API in English.
+ */
 export const rules = {
-  name: z.string().overwrite(cleanLine).trim().min(1, "Enter your name").max(100, "Use at most 100 characters"),
-  email: z.string().trim().toLowerCase().min(1, "Enter your email address").max(254, "That email address is too long")
-    .email("Enter a valid email address, like name@example.com"),
-  newPassword: z.string().min(10, "Use at least 10 characters").max(256, "Use at most 256 characters"),
-  password: z.string().min(1, "Enter your password").max(256, "That password is too long"),
+  name: z.string().overwrite(cleanLine).trim().min(1, "accounts.error.nameEmpty").max(100, "accounts.error.tooLong100"),
+  email: z.string().trim().toLowerCase().min(1, "accounts.error.emailEmpty").max(254, "accounts.error.emailTooLong")
+    .email("accounts.error.emailInvalid"),
+  newPassword: z.string().min(10, "accounts.error.passwordShort").max(256, "accounts.error.passwordLong"),
+  password: z.string().min(1, "accounts.error.passwordEmpty").max(256, "accounts.error.passwordTooLong"),
   totpCode: z.string().trim().transform((s) => s.replace(/\s+/g, "")).pipe(
-    z.string().regex(/^(\d{6}|[a-z0-9]{5}-?[a-z0-9]{5})$/i, "Enter the 6-digit code from your app, or a recovery code"),
+    z.string().regex(/^(\d{6}|[a-z0-9]{5}-?[a-z0-9]{5})$/i, "accounts.error.totpCode"),
   ),
   timeZone: z.string().refine((tz) => {
     try {
@@ -75,5 +89,5 @@ export const rules = {
     } catch {
       return false;
     }
-  }, "Choose a time zone from the list"),
-};
+  }, "accounts.error.timeZone"),
+} satisfies Record<string, z.ZodType>;

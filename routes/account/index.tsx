@@ -28,22 +28,30 @@ import {
 } from "../../lib/accounts/emails.ts";
 import { hashPassword, verifyPassword } from "../../lib/accounts/password.ts";
 import { reserveAttempt } from "../../lib/common/rate_limit.ts";
-import { CsrfField, Field, Form, Notice } from "../../components/Form.tsx";
+import { CsrfField, Field, Form, Notice, useMessage } from "../../components/Form.tsx";
+import { Interpolated } from "../../components/Interpolated.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { rememberLocale, requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
+import { isLocale, LOCALE_NAMES, LOCALES } from "../../lib/i18n/locales.ts";
 
 const log = logger("account");
 
 export const accountRoutes = new Hono<Env>();
 
 /** Fixed texts for ?notice= keys; unknown keys show nothing. */
-const NOTICES: Record<string, string> = {
-  "profile-saved": "Your profile has been saved.",
-  "email-change-sent":
-    "We sent a confirmation link to your new address. Your email address changes when you open that link.",
-  "email-changed": "Your email address has been changed.",
-  "password-changed": "Your password has been changed. Every other device has been signed out.",
-  "verify-sent": "We sent you a new confirmation link. It works for 24 hours.",
-  "already-verified": "Your email address is already confirmed.",
+const NOTICES: Record<string, MessageKey> = {
+  "profile-saved": "accounts.settings.profileSaved",
+  "email-change-sent": "accounts.settings.emailChangeSent",
+  "email-changed": "accounts.settings.emailChangedNotice",
+  "password-changed": "accounts.settings.passwordChanged",
+  "verify-sent": "accounts.settings.verifySent",
+  "already-verified": "accounts.settings.alreadyVerified",
 };
+
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
 
 /** What an email-change link carries: the account, the address it had when asked, and the new one. */
 interface ChangeEmailData {
@@ -89,72 +97,122 @@ interface SectionState {
 }
 
 function Problem({ state, section }: { state?: SectionState; section: Section }) {
+  const { t } = usePage();
   if (!state || state.section !== section) return null;
-  return <Notice kind="error">{state.problem ?? "Please correct the fields marked below."}</Notice>;
+  return <Notice kind="error">{state.problem ?? t("accounts.fixFields")}</Notice>;
 }
 
-function AccountPage({ user, notice, state }: { user: User; notice?: string; state?: SectionState }) {
+/** A select with its label and either its hint or its (translated) error, like Field. */
+function SelectField(
+  { name, id = `f-${name}`, label, hint, error, children }: {
+    name: string;
+    /** Element id; defaults to `f-<name>` (give one when the page has another field of that name). */
+    id?: string;
+    label: string;
+    hint: string;
+    error?: string;
+    children: ComponentChildren;
+  },
+) {
+  const message = useMessage(error);
+  return (
+    <div class={error ? "field has-error" : "field"}>
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        name={name}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={error ? `${id}-error` : `${id}-hint`}
+      >
+        {children}
+      </select>
+      {error ? <small class="error" id={`${id}-error`}>{message}</small> : (
+        <small class="hint" id={`${id}-hint`}>
+          {hint}
+        </small>
+      )}
+    </div>
+  );
+}
+
+function AccountPage({ user, notice, state }: { user: User; notice?: MessageKey; state?: SectionState }) {
+  const { t, locale } = usePage();
   const errorsFor = (s: Section): FieldErrors => state?.section === s ? state.errors : {};
   const valuesFor = (s: Section): FormValues => state?.section === s ? state.values : {};
-  const profile = { name: user.name, timeZone: user.timeZone, ...valuesFor("profile") };
+  const profile = {
+    name: user.name,
+    timeZone: user.timeZone,
+    locale: isLocale(user.locale) ? user.locale : locale,
+    ...valuesFor("profile"),
+  };
   const zones = TIME_ZONES.includes(user.timeZone) ? TIME_ZONES : [user.timeZone, ...TIME_ZONES];
+  const email = <strong>{user.email}</strong>;
   return (
     <div class="stack">
-      <h1>Account settings</h1>
-      {notice && <Notice kind="success">{notice}</Notice>}
+      <h1>{t("accounts.settings.title")}</h1>
+      {notice && <Notice kind="success">{t(notice)}</Notice>}
 
       <section class="card" aria-labelledby="profile-heading">
-        <h2 id="profile-heading">Profile</h2>
+        <h2 id="profile-heading">{t("accounts.settings.profile")}</h2>
         <Problem state={state} section="profile" />
         <Form action="/account/profile">
           <Field
             name="name"
-            label="Your name"
+            label={t("accounts.field.name")}
             value={profile.name}
             error={errorsFor("profile").name}
             autocomplete="name"
             required
           />
-          <div class={errorsFor("profile").timeZone ? "field has-error" : "field"}>
-            <label for="f-timeZone">Time zone</label>
-            <select
-              id="f-timeZone"
-              name="timeZone"
-              aria-invalid={errorsFor("profile").timeZone ? "true" : undefined}
-              aria-describedby={errorsFor("profile").timeZone ? "f-timeZone-error" : "f-timeZone-hint"}
-            >
-              {zones.map((tz) => <option key={tz} value={tz} selected={tz === profile.timeZone}>{tz}</option>)}
-            </select>
-            {errorsFor("profile").timeZone
-              ? <small class="error" id="f-timeZone-error">{errorsFor("profile").timeZone}</small>
-              : <small class="hint" id="f-timeZone-hint">Meeting times are shown in this time zone.</small>}
-          </div>
-          <button type="submit">Save profile</button>
+          <SelectField
+            name="timeZone"
+            label={t("accounts.settings.timeZone")}
+            hint={t("accounts.settings.timeZoneHint")}
+            error={errorsFor("profile").timeZone}
+          >
+            {zones.map((tz) => <option key={tz} value={tz} selected={tz === profile.timeZone}>{tz}</option>)}
+          </SelectField>
+          <SelectField
+            name="locale"
+            id="f-account-locale"
+            label={t("site.language")}
+            hint={t("accounts.settings.languageHint")}
+            error={errorsFor("profile").locale}
+          >
+            {LOCALES.map((l) => (
+              <option key={l} value={l} lang={l} selected={l === profile.locale}>{LOCALE_NAMES[l]}</option>
+            ))}
+          </SelectField>
+          <button type="submit">{t("accounts.settings.saveProfile")}</button>
         </Form>
       </section>
 
       <section class="card" aria-labelledby="email-heading">
-        <h2 id="email-heading">Email address</h2>
+        <h2 id="email-heading">{t("accounts.settings.emailHeading")}</h2>
         <p>
-          Your account uses <strong>{user.email}</strong>
-          {user.emailVerified ? " (confirmed)." : " (not confirmed yet)."}
+          <Interpolated
+            id={user.emailVerified ? "accounts.settings.emailConfirmed" : "accounts.settings.emailUnconfirmed"}
+            slot="email"
+          >
+            {email}
+          </Interpolated>
         </p>
         {!user.emailVerified && (
           <form method="post" action="/account/verify" class="inline">
             <CsrfField />
-            <button type="submit" class="link">Send the confirmation link again</button>
+            <button type="submit" class="link">{t("accounts.settings.resendLink")}</button>
           </form>
         )}
         <Problem state={state} section="email" />
         <Form action="/account/email">
           <Field
             name="email"
-            label="New email address"
+            label={t("accounts.settings.newEmail")}
             type="email"
             value={valuesFor("email").email}
             error={errorsFor("email").email}
             autocomplete="email"
-            hint="We will send a link to the new address; the change happens when you open it."
+            hint={t("accounts.settings.newEmailHint")}
             required
           />
           <Field
@@ -162,16 +220,16 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
             required
             id="f-email-password"
             name="password"
-            label="Your current password"
+            label={t("accounts.settings.yourCurrentPassword")}
             error={errorsFor("email").password}
             autocomplete="current-password"
           />
-          <button type="submit">Change email address</button>
+          <button type="submit">{t("accounts.settings.changeEmail")}</button>
         </Form>
       </section>
 
       <section class="card" aria-labelledby="password-heading">
-        <h2 id="password-heading">Password</h2>
+        <h2 id="password-heading">{t("accounts.settings.passwordHeading")}</h2>
         <Problem state={state} section="password" />
         <Form action="/account/password">
           <Field
@@ -179,7 +237,7 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
             required
             id="f-current"
             name="current"
-            label="Current password"
+            label={t("accounts.settings.currentPassword")}
             error={errorsFor("password").current}
             autocomplete="current-password"
           />
@@ -188,47 +246,54 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
             required
             id="f-new-password"
             name="password"
-            label="New password (at least 10 characters)"
+            label={t("accounts.settings.newPassword")}
             error={errorsFor("password").password}
             autocomplete="new-password"
           />
-          <button type="submit">Change password</button>
+          <button type="submit">{t("accounts.settings.changePassword")}</button>
         </Form>
-        <p>Changing your password signs you out on every other device.</p>
+        <p>{t("accounts.settings.passwordNote")}</p>
       </section>
 
       <section class="card" aria-labelledby="calendar-heading">
-        <h2 id="calendar-heading">Calendar and reminders</h2>
+        <h2 id="calendar-heading">{t("accounts.settings.calendarHeading")}</h2>
         <p>
-          <a href="/account/calendar">Your calendar feed</a>{" "}
-          puts every meeting you host or are invited to into your calendar app.
+          <Interpolated id="accounts.settings.calendarFeed">
+            <a href="/account/calendar">{t("accounts.settings.calendarFeedLink")}</a>
+          </Interpolated>
         </p>
         <p>
-          <a href="/account/notifications">Reminders</a>: when and where Talkspace reminds you before a meeting starts.
+          <Interpolated id="accounts.settings.reminders">
+            <a href="/account/notifications">{t("accounts.settings.remindersLink")}</a>
+          </Interpolated>
         </p>
       </section>
 
       <section class="card" aria-labelledby="security-heading">
-        <h2 id="security-heading">Sign-in security</h2>
+        <h2 id="security-heading">{t("accounts.settings.securityHeading")}</h2>
         <p>
-          Two-factor sign-in is <strong>{user.totpSecret ? "on" : "off"}</strong>.{" "}
-          <a href="/account/totp">{user.totpSecret ? "Manage two-factor sign-in" : "Set up two-factor sign-in"}</a>
+          <Interpolated id="accounts.settings.twoFactor" slot="status">
+            <strong>{t(user.totpSecret ? "accounts.settings.on" : "accounts.settings.off")}</strong>
+          </Interpolated>{" "}
+          <a href="/account/totp">
+            {t(user.totpSecret ? "accounts.settings.manageTwoFactor" : "accounts.settings.setUpTwoFactor")}
+          </a>
         </p>
         <p>
-          <a href="/account/tokens">API tokens</a> let programs use Talkspace on your behalf.
+          <Interpolated id="accounts.settings.apiTokens">
+            <a href="/account/tokens">{t("accounts.settings.apiTokensLink")}</a>
+          </Interpolated>
         </p>
         <form method="post" action="/account/signout-everywhere" class="stack">
           <CsrfField />
-          <p>Lost a device, or signed in on a shared computer? End every session, including this one.</p>
-          <button type="submit">Sign out everywhere</button>
+          <p>{t("accounts.settings.signOutLead")}</p>
+          <button type="submit">{t("accounts.settings.signOutEverywhere")}</button>
         </form>
       </section>
 
       <section class="card danger-zone" aria-labelledby="delete-heading">
-        <h2 id="delete-heading">Delete account</h2>
-        <p>
-          This deletes your account, its sessions and API tokens for good. It cannot be undone.
-        </p>
+        <h2 id="delete-heading">{t("accounts.settings.deleteHeading")}</h2>
+        <p>{t("accounts.settings.deleteLead")}</p>
         <Problem state={state} section="delete" />
         <Form action="/account/delete">
           <Field
@@ -236,11 +301,11 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
             required
             id="f-delete-password"
             name="password"
-            label="Your password, to confirm"
+            label={t("accounts.settings.deletePassword")}
             error={errorsFor("delete").password}
             autocomplete="current-password"
           />
-          <button type="submit" class="danger">Delete my account</button>
+          <button type="submit" class="danger">{t("accounts.settings.deleteSubmit")}</button>
         </Form>
       </section>
     </div>
@@ -248,7 +313,10 @@ function AccountPage({ user, notice, state }: { user: User; notice?: string; sta
 }
 
 function showAccount(c: Context<Env>, user: User, state: SectionState, status = 422): Response {
-  return renderPage(c, <AccountPage user={user} state={state} />, { title: "Account settings", status });
+  return renderPage(c, <AccountPage user={user} state={state} />, {
+    title: text(c)("accounts.settings.title"),
+    status,
+  });
 }
 
 /** Answers the settings page again with a section's errors (and a message above them). */
@@ -271,7 +339,7 @@ async function readConfirmedForm<S extends z.ZodType<Record<string, string>>>(
     showAccount(c, user, { section, values: form.values, errors, problem }, status);
   if (!form.ok) return fail(form.errors);
   if (!(await passwordMatches(c.get("deps").kv, user, form.data[passwordField]))) {
-    return fail({ [passwordField]: "That is not your current password" });
+    return fail({ [passwordField]: "accounts.error.notCurrentPassword" });
   }
   return { data: form.data, fail };
 }
@@ -286,21 +354,31 @@ async function sendChangeNotice(mailer: Mailer, userId: string, change: string, 
 }
 
 accountRoutes.get("/account", (c) => {
-  const notice = NOTICES[c.req.query("notice") ?? ""];
-  return renderPage(c, <AccountPage user={c.get("user")!} notice={notice} />, { title: "Account settings" });
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = Object.hasOwn(NOTICES, noticeKey) ? NOTICES[noticeKey] : undefined;
+  return renderPage(c, <AccountPage user={c.get("user")!} notice={notice} />, {
+    title: text(c)("accounts.settings.title"),
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Profile
 
-const profileSchema = z.object({ name: rules.name, timeZone: rules.timeZone });
+// The language is optional: a form without it (an older page, a script) keeps the account's choice.
+const profileSchema = z.object({
+  name: rules.name,
+  timeZone: rules.timeZone,
+  locale: z.enum(LOCALES, { message: "accounts.error.language" }).optional(),
+});
 
 accountRoutes.post("/account/profile", async (c) => {
   const user = c.get("user")!;
   const form = await parseForm(c, profileSchema);
   if (!form.ok) return showAccount(c, user, { section: "profile", values: form.values, errors: form.errors });
-  const { name, timeZone } = form.data;
-  await updateUser(c.get("deps").kv, user.id, () => ({ name, timeZone }));
+  const { name, timeZone, locale } = form.data;
+  await updateUser(c.get("deps").kv, user.id, () => ({ name, timeZone, ...(locale ? { locale } : {}) }));
+  // As the footer's picker does: this browser remembers it too (after signing out, say).
+  if (locale) rememberLocale(c, locale);
   return c.redirect("/account?notice=profile-saved", 303);
 });
 
@@ -315,8 +393,8 @@ accountRoutes.post("/account/email", async (c) => {
   const form = await readConfirmedForm(c, "email", emailSchema, "password");
   if (form instanceof Response) return form;
   const { data: { email }, fail } = form;
-  if (email === user.email) return fail({ email: "That is already your email address" });
-  if (await getUserByEmail(deps.kv, email)) return fail({ email: "Another account already uses this email address" });
+  if (email === user.email) return fail({ email: "accounts.error.sameEmail" });
+  if (await getUserByEmail(deps.kv, email)) return fail({ email: "accounts.error.emailInUse" });
   // Each request mails a stranger's address, so it is counted like the verification resend.
   await reserveAttempt(deps.kv, "email_change", [`user:${user.id}`]);
   const data: ChangeEmailData = { userId: user.id, oldEmail: user.email, newEmail: email };
@@ -338,21 +416,43 @@ function LinkProblem({ title, children }: { title: string; children: ComponentCh
   );
 }
 
+function EmailChangeProblem({ message, email }: { message: MessageKey; email?: string }) {
+  const { t } = usePage();
+  return (
+    <LinkProblem title={t("accounts.settings.emailChangeFailed")}>
+      <p>{t(message, email ? { email } : undefined)}</p>
+      <p>
+        <Interpolated id="accounts.settings.askNewLink">
+          <a href="/account">{t("accounts.settings.goToSettings")}</a>
+        </Interpolated>
+      </p>
+    </LinkProblem>
+  );
+}
+
+function EmailChanged({ email, signedIn }: { email: string; signedIn: boolean }) {
+  const { t } = usePage();
+  return (
+    <LinkProblem title={t("accounts.settings.emailChanged")}>
+      <p>{t("accounts.settings.nowUses", { email })}</p>
+      <p>
+        {signedIn
+          ? <a href="/account">{t("accounts.settings.backToSettings")}</a>
+          : <a href="/signin">{t("site.signIn")}</a>}
+      </p>
+    </LinkProblem>
+  );
+}
+
 accountRoutes.get("/account/email/confirm/:token", async (c) => {
   const { kv } = c.get("deps");
   const data = await consumeToken<ChangeEmailData>(kv, "change_email", c.req.param("token"));
-  const problem = (status: 409 | 410, message: string) =>
-    renderPage(
-      c,
-      <LinkProblem title="We could not change your email address">
-        <p>{message}</p>
-        <p>
-          <a href="/account">Go to your account settings</a> to ask for a new link.
-        </p>
-      </LinkProblem>,
-      { title: "Email change", status },
-    );
-  if (!data) return problem(410, "This link has expired or was already used.");
+  const problem = (status: 409 | 410, message: MessageKey, email?: string) =>
+    renderPage(c, <EmailChangeProblem message={message} email={email} />, {
+      title: text(c)("accounts.settings.emailChangeTitle"),
+      status,
+    });
+  if (!data) return problem(410, "accounts.settings.linkUsed");
   let stale = false;
   let user: User | null;
   try {
@@ -362,21 +462,36 @@ accountRoutes.get("/account/email/confirm/:token", async (c) => {
     });
   } catch (err) {
     if (!(err instanceof EmailTaken)) throw err;
-    return problem(409, `Another account started using ${data.newEmail} in the meantime, so it cannot be yours too.`);
+    return problem(409, "accounts.settings.emailTaken", data.newEmail);
   }
-  if (!user || stale) return problem(410, "This link belongs to an older change of address.");
+  if (!user || stale) return problem(410, "accounts.settings.olderChange");
   log.info("email changed", { userId: user.id });
-  return renderPage(
-    c,
-    <LinkProblem title="Email address changed">
-      <p>Your account now uses {user.email}. Use it the next time you sign in.</p>
-      <p>
-        {c.get("user") ? <a href="/account">Back to your account settings</a> : <a href="/signin">Sign in</a>}
-      </p>
-    </LinkProblem>,
-    { title: "Email address changed" },
-  );
+  return renderPage(c, <EmailChanged email={user.email} signedIn={Boolean(c.get("user"))} />, {
+    title: text(c)("accounts.settings.emailChanged"),
+  });
 });
+
+function ConfirmEmailPage({ email }: { email: string }) {
+  const { t } = usePage();
+  return (
+    <section class="card narrow">
+      <h1>{t("accounts.settings.confirmHeading")}</h1>
+      <p>
+        <Interpolated id="accounts.settings.confirmLead" slot="email">
+          <strong>{email}</strong>
+        </Interpolated>
+      </p>
+      <Form action="/account/verify">
+        <button type="submit">{t("accounts.settings.sendLink")}</button>
+      </Form>
+      <p>
+        <Interpolated id="accounts.settings.wrongAddress">
+          <a href="/account">{t("accounts.settings.changeItLink")}</a>
+        </Interpolated>
+      </p>
+    </section>
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Email verification (resend)
@@ -384,22 +499,9 @@ accountRoutes.get("/account/email/confirm/:token", async (c) => {
 accountRoutes.get("/account/verify", (c) => {
   const user = c.get("user")!;
   if (user.emailVerified) return c.redirect("/account?notice=already-verified", 303);
-  return renderPage(
-    c,
-    <section class="card narrow">
-      <h1>Confirm your email address</h1>
-      <p>
-        We will send a confirmation link to <strong>{user.email}</strong>. It works for 24 hours.
-      </p>
-      <Form action="/account/verify">
-        <button type="submit">Send the link</button>
-      </Form>
-      <p>
-        Wrong address? <a href="/account">Change it in your account settings</a>.
-      </p>
-    </section>,
-    { title: "Confirm your email address" },
-  );
+  return renderPage(c, <ConfirmEmailPage email={user.email} />, {
+    title: text(c)("accounts.settings.confirmHeading"),
+  });
 });
 
 accountRoutes.post("/account/verify", async (c) => {
@@ -456,12 +558,7 @@ accountRoutes.post("/account/delete", async (c) => {
   const form = await readConfirmedForm(c, "delete", deleteSchema, "password");
   if (form instanceof Response) return form;
   if (await isOnlyAdmin(kv, user)) {
-    return form.fail(
-      {},
-      "You are the only administrator, so your account cannot be deleted. Make someone else an administrator " +
-        "first, then delete your account.",
-      409,
-    );
+    return form.fail({}, "accounts.settings.onlyAdmin", 409);
   }
   await deleteUser(kv, user.id);
   clearCookie(c, SESSION_COOKIE);

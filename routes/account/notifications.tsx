@@ -19,13 +19,17 @@ import type { PushSubscriptionRecord } from "../../lib/reminders/subscriptions.t
 import { loadVapidKeys } from "../../lib/reminders/vapid.ts";
 import { PushSettings } from "../../islands/mod.ts";
 import type { PushDevice } from "../../islands/PushSettings.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
 const log = logger("notifications");
 
 export const notificationRoutes = new Hono<Env>();
 
-const NOTICES: Record<string, string> = {
-  "reminders-saved": "Your reminder times have been saved.",
+const NOTICES: Record<string, MessageKey> = {
+  "reminders-saved": "accounts.reminders.saved",
 };
 
 const remindersForm = z.object({ minutes: reminderMinutesText });
@@ -43,27 +47,25 @@ interface PageProps {
 }
 
 function NotificationsPage({ vapidPublicKey, devices, minutes, errors = {}, notice }: PageProps) {
+  const { t } = usePage();
   return (
     <section class="card">
-      <h1>Meeting reminders</h1>
-      {notice && NOTICES[notice] && <Notice kind="success">{NOTICES[notice]}</Notice>}
-      <p>
-        Before each scheduled meeting you are invited to, Talkspace reminds you on every device below. Without any
-        device, reminders come by email.
-      </p>
-      <h2>Devices</h2>
+      <h1>{t("accounts.reminders.title")}</h1>
+      {notice && Object.hasOwn(NOTICES, notice) && <Notice kind="success">{t(NOTICES[notice])}</Notice>}
+      <p>{t("accounts.reminders.lead")}</p>
+      <h2>{t("accounts.reminders.devices")}</h2>
       <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} />
-      <h2>When to remind you</h2>
+      <h2>{t("accounts.reminders.when")}</h2>
       <Form action="/account/notifications/reminders">
         <Field
           name="minutes"
-          label="Minutes before the meeting starts"
+          label={t("accounts.reminders.minutes")}
           value={minutes}
           error={errors.minutes}
           inputmode="text"
-          hint="Up to five times, separated by commas: 10, 60 reminds you an hour and ten minutes before. 0 is when it starts; leave empty for no reminders."
+          hint={t("accounts.reminders.minutesHint")}
         />
-        <button type="submit">Save reminder times</button>
+        <button type="submit">{t("accounts.reminders.save")}</button>
       </Form>
     </section>
   );
@@ -90,7 +92,7 @@ async function renderNotifications(
       errors={props.errors}
       notice={props.notice}
     />,
-    { title: "Meeting reminders", status },
+    { title: translator(requestLocale(c))("accounts.reminders.title"), status },
   );
 }
 

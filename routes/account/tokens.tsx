@@ -16,6 +16,12 @@ import type { Env } from "../../lib/web/types.ts";
 import { parseForm } from "../../lib/web/validate.ts";
 import { logger } from "../../lib/common/log.ts";
 import { CopyButton } from "../../islands/mod.ts";
+import { Interpolated } from "../../components/Interpolated.tsx";
+import { LocalTime } from "../../components/LocalTime.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 
 const log = logger("tokens");
 
@@ -25,25 +31,12 @@ export const tokenRoutes = new Hono<Env>();
 export const MAX_TOKENS_PER_PERSON = 50;
 
 const tokenForm = z.object({
-  name: z.string().overwrite(cleanLine).trim().min(1, "Give the token a name, like “calendar sync”").max(
-    100,
-    "Use at most 100 characters",
-  ),
+  name: z.string().overwrite(cleanLine).trim().min(1, "accounts.error.tokenName").max(100, "accounts.error.tooLong100"),
 });
 
-const NOTICES: Record<string, string> = {
-  revoked: "The token is revoked. Programs using it can no longer sign in.",
+const NOTICES: Record<string, MessageKey> = {
+  revoked: "accounts.tokens.revoked",
 };
-
-function formatTime(iso: string, timeZone: string): string {
-  try {
-    return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone }).format(
-      new Date(iso),
-    );
-  } catch {
-    return iso;
-  }
-}
 
 interface TokensProps {
   user: User;
@@ -55,59 +48,59 @@ interface TokensProps {
 }
 
 function TokensPage({ user, tokens, created, errors = {}, values = {}, notice }: TokensProps) {
+  const { t } = usePage();
   return (
     <section class="card">
-      <h1>API tokens</h1>
-      {notice && NOTICES[notice] && <Notice kind="success">{NOTICES[notice]}</Notice>}
+      <h1>{t("accounts.tokens.title")}</h1>
+      {notice && Object.hasOwn(NOTICES, notice) && <Notice kind="success">{t(NOTICES[notice])}</Notice>}
       <p>
-        A token lets a script or another program use the Talkspace API as you. Send it as{" "}
-        <code>Authorization: Bearer &lt;token&gt;</code>. Anyone who has a token can act as you, so keep it secret and
-        revoke it when you no longer need it.
+        <Interpolated id="accounts.tokens.lead" slot="header">
+          <code>Authorization: Bearer &lt;token&gt;</code>
+        </Interpolated>
       </p>
 
       {created && (
         <div class="token-created">
-          <Notice kind="success">
-            Your new token “{created.token.name}” is below. Copy it now: it is shown only this once.
-          </Notice>
+          <Notice kind="success">{t("accounts.tokens.created", { name: created.token.name })}</Notice>
           <p class="copyable">
-            <code class="token-secret">{created.secret}</code> <CopyButton text={created.secret} label="Copy token" />
+            <code class="token-secret">{created.secret}</code>{" "}
+            <CopyButton text={created.secret} label={t("accounts.tokens.copy")} />
           </p>
         </div>
       )}
 
-      <h2>Your tokens</h2>
-      {tokens.length === 0 ? <p>You have no API tokens.</p> : (
+      <h2>{t("accounts.tokens.yours")}</h2>
+      {tokens.length === 0 ? <p>{t("accounts.tokens.none")}</p> : (
         <table class="token-table">
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Starts with</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
+              <th scope="col">{t("accounts.tokens.name")}</th>
+              <th scope="col">{t("accounts.tokens.prefix")}</th>
+              <th scope="col">{t("accounts.tokens.createdAt")}</th>
+              <th scope="col">{t("accounts.tokens.lastUsed")}</th>
               <th scope="col">
-                <span class="visually-hidden">Actions</span>
+                <span class="visually-hidden">{t("accounts.tokens.actions")}</span>
               </th>
             </tr>
           </thead>
           <tbody>
-            {tokens.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
+            {tokens.map((token) => (
+              <tr key={token.id}>
+                <td>{token.name}</td>
                 <td>
-                  <code>{t.prefix}…</code>
+                  <code>{token.prefix}…</code>
                 </td>
                 <td>
-                  <time datetime={t.createdAt}>{formatTime(t.createdAt, user.timeZone)}</time>
+                  <LocalTime iso={token.createdAt} timeZone={user.timeZone} />
                 </td>
                 <td>
-                  {t.lastUsedAt
-                    ? <time datetime={t.lastUsedAt}>{formatTime(t.lastUsedAt, user.timeZone)}</time>
-                    : "Never"}
+                  {token.lastUsedAt
+                    ? <LocalTime iso={token.lastUsedAt} timeZone={user.timeZone} />
+                    : t("accounts.tokens.never")}
                 </td>
                 <td>
-                  <Form action={`/account/tokens/${encodeURIComponent(t.id)}/revoke`} class="inline">
-                    <button type="submit" class="danger">Revoke</button>
+                  <Form action={`/account/tokens/${encodeURIComponent(token.id)}/revoke`} class="inline">
+                    <button type="submit" class="danger">{t("accounts.tokens.revoke")}</button>
                   </Form>
                 </td>
               </tr>
@@ -116,17 +109,17 @@ function TokensPage({ user, tokens, created, errors = {}, values = {}, notice }:
         </table>
       )}
 
-      <h2>Create a token</h2>
+      <h2>{t("accounts.tokens.createHeading")}</h2>
       <Form action="/account/tokens">
         <Field
           name="name"
-          label="Name"
+          label={t("accounts.tokens.name")}
           value={values.name}
           error={errors.name}
           required
-          hint="What the token is for, so you recognise it later."
+          hint={t("accounts.tokens.nameHint")}
         />
-        <button type="submit">Create token</button>
+        <button type="submit">{t("accounts.tokens.create")}</button>
       </Form>
     </section>
   );
@@ -139,7 +132,10 @@ async function renderTokens(
 ): Promise<Response> {
   const user = c.get("user")!;
   const tokens = await listApiTokens(c.get("deps").kv, user.id);
-  return renderPage(c, <TokensPage user={user} tokens={tokens} {...props} />, { title: "API tokens", status });
+  return renderPage(c, <TokensPage user={user} tokens={tokens} {...props} />, {
+    title: translator(requestLocale(c))("accounts.tokens.title"),
+    status,
+  });
 }
 
 // "/account/tokens/*" also matches "/account/tokens" itself.
@@ -156,7 +152,8 @@ tokenRoutes.post("/account/tokens", async (c) => {
   if (!parsed.ok) return await renderTokens(c, { errors: parsed.errors, values: parsed.values }, 422);
   if ((await listApiTokens(kv, user.id)).length >= MAX_TOKENS_PER_PERSON) {
     return await renderTokens(c, {
-      errors: { name: `You already have ${MAX_TOKENS_PER_PERSON} tokens. Revoke one you no longer use first.` },
+      // A message with a value: translated here (this page is never cached), not by the field.
+      errors: { name: translator(requestLocale(c))("accounts.error.tooManyTokens", { max: MAX_TOKENS_PER_PERSON }) },
       values: parsed.values,
     }, 422);
   }

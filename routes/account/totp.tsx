@@ -30,6 +30,10 @@ import type { Env } from "../../lib/web/types.ts";
 import { parseForm, rules } from "../../lib/web/validate.ts";
 import { logger } from "../../lib/common/log.ts";
 import { CopyButton } from "../../islands/mod.ts";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
 import { TOTP_LIMIT_SCOPE, totpLimitSubjects, WRONG_CODE } from "../../lib/web/second_factor.ts";
 
 const log = logger("totp");
@@ -37,27 +41,25 @@ const log = logger("totp");
 export const accountTotpRoutes = new Hono<Env>();
 
 const appCode = z.string().trim().transform((s) => s.replace(/\s+/g, "")).pipe(
-  z.string().regex(/^\d{6}$/, "Enter the 6-digit code your authenticator app shows"),
+  z.string().regex(/^\d{6}$/, "accounts.error.appCode"),
 );
 
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-const NOTICES: Record<string, { kind: "info" | "success"; text: string }> = {
-  "disabled": { kind: "success", text: "Two-factor sign-in is off. You can set it up again below." },
-  "recovery-used": {
-    kind: "info",
-    text: "You signed in with a recovery code, which is now used up.",
-  },
-  "enrollment-expired": {
-    kind: "info",
-    text: "Your setup session ended, so here is a new secret. Add it to your app again.",
-  },
+const NOTICES: Record<string, { kind: "info" | "success"; text: MessageKey }> = {
+  "disabled": { kind: "success", text: "accounts.totp.disabled" },
+  "recovery-used": { kind: "info", text: "accounts.totp.recoveryUsed" },
+  "enrollment-expired": { kind: "info", text: "accounts.totp.enrollmentExpired" },
 };
 
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
+
 function NoticeFor({ notice }: { notice?: string }) {
-  const n = notice ? NOTICES[notice] : undefined;
-  return n ? <Notice kind={n.kind}>{n.text}</Notice> : null;
+  const { t } = usePage();
+  const n = notice && Object.hasOwn(NOTICES, notice) ? NOTICES[notice] : undefined;
+  return n ? <Notice kind={n.kind}>{t(n.text)}</Notice> : null;
 }
 
 async function qrDataUri(uri: string): Promise<string> {
@@ -74,59 +76,54 @@ interface EnrollProps {
 }
 
 function EnrollPage({ secret, uri, qr, errors = {}, notice }: EnrollProps) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Set up two-factor sign-in</h1>
+      <h1>{t("accounts.totp.enrollHeading")}</h1>
       <NoticeFor notice={notice} />
-      <p>
-        With two-factor sign-in, you enter a code from an authenticator app on your phone (such as Aegis, Google
-        Authenticator or 1Password) after your password. Someone who learns your password still cannot sign in.
-      </p>
+      <p>{t("accounts.totp.enrollLead")}</p>
       <ol class="stack">
         <li>
-          <p>Scan this QR code with your authenticator app:</p>
+          <p>{t("accounts.totp.scan")}</p>
           <figure class="totp-qr" data-otpauth-uri={uri}>
-            <img src={qr} width={200} height={200} alt="QR code to add Talkspace to your authenticator app" />
+            <img src={qr} width={200} height={200} alt={t("accounts.totp.qrAlt")} />
           </figure>
-          <p>
-            Cannot scan it? Enter this key in the app instead (time-based):
-          </p>
+          <p>{t("accounts.totp.cannotScan")}</p>
           <p class="copyable">
-            <code class="totp-secret">{groupSecret(secret)}</code> <CopyButton text={secret} label="Copy key" />
+            <code class="totp-secret">{groupSecret(secret)}</code>{" "}
+            <CopyButton text={secret} label={t("accounts.totp.copyKey")} />
           </p>
         </li>
         <li>
-          <p>Enter the 6-digit code the app now shows to finish:</p>
+          <p>{t("accounts.totp.enterCode")}</p>
           <Form action="/account/totp/confirm">
             <Field
               name="code"
-              label="Code from your app"
+              label={t("accounts.totp.codeFromApp")}
               inputmode="numeric"
               autocomplete="one-time-code"
               required
               autofocus
               error={errors.code}
             />
-            <button type="submit">Turn on two-factor sign-in</button>
+            <button type="submit">{t("accounts.totp.turnOn")}</button>
           </Form>
         </li>
       </ol>
       <Form action="/account/totp" class="inline">
-        <button type="submit" class="link">Start over with a new key</button>
+        <button type="submit" class="link">{t("accounts.totp.startOver")}</button>
       </Form>
     </section>
   );
 }
 
-function RecoveryCodesPage({ codes, heading }: { codes: string[]; heading: string }) {
+function RecoveryCodesPage({ codes, heading }: { codes: string[]; heading: MessageKey }) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>{heading}</h1>
-      <Notice kind="success">Save these recovery codes now. They are shown only this once.</Notice>
-      <p>
-        If you lose your phone, each code lets you sign in once instead of a code from your app. Keep them somewhere
-        safe and apart from your phone: a password manager, or printed on paper.
-      </p>
+      <h1>{t(heading)}</h1>
+      <Notice kind="success">{t("accounts.totp.saveCodes")}</Notice>
+      <p>{t("accounts.totp.codesLead")}</p>
       <ul class="recovery-codes">
         {codes.map((code) => (
           <li key={code}>
@@ -135,10 +132,10 @@ function RecoveryCodesPage({ codes, heading }: { codes: string[]; heading: strin
         ))}
       </ul>
       <p>
-        <CopyButton text={codes.join("\n")} label="Copy all codes" />
+        <CopyButton text={codes.join("\n")} label={t("accounts.totp.copyAll")} />
       </p>
       <p>
-        <a href="/account/totp" class="button">I have saved my recovery codes</a>
+        <a href="/account/totp" class="button">{t("accounts.totp.savedCodes")}</a>
       </p>
     </section>
   );
@@ -151,36 +148,37 @@ interface StatusProps {
 }
 
 function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
+  const { t } = usePage();
   return (
     <section class="card narrow">
-      <h1>Two-factor sign-in</h1>
+      <h1>{t("accounts.totp.title")}</h1>
       <NoticeFor notice={notice} />
-      <Notice kind="success">Two-factor sign-in is on.</Notice>
+      <Notice kind="success">{t("accounts.totp.isOn")}</Notice>
       <p>
-        You have {remaining} of {RECOVERY_CODE_COUNT} recovery codes left.
-        {remaining <= 3 && " Make new ones soon, so you are not locked out if you lose your phone."}
+        {t("accounts.totp.remaining", { remaining, total: RECOVERY_CODE_COUNT })}
+        {remaining <= 3 && ` ${t("accounts.totp.lowCodes")}`}
       </p>
 
-      <h2>New recovery codes</h2>
-      <p>Replaces all your recovery codes; the old ones stop working.</p>
+      <h2>{t("accounts.totp.newCodes")}</h2>
+      <p>{t("accounts.totp.newCodesLead")}</p>
       <Form action="/account/totp/recovery-codes">
         <Field
           id="f-recovery-code"
           name="code"
-          label="Code from your app, or a recovery code"
+          label={t("accounts.totp.codeOrRecovery")}
           autocomplete="one-time-code"
           required
           error={errors.recoveryCode}
         />
-        <button type="submit">Make new recovery codes</button>
+        <button type="submit">{t("accounts.totp.makeNew")}</button>
       </Form>
 
-      <h2>Turn off two-factor sign-in</h2>
-      <p>Your account will then be protected by your password alone.</p>
+      <h2>{t("accounts.totp.turnOff")}</h2>
+      <p>{t("accounts.totp.turnOffLead")}</p>
       <Form action="/account/totp/disable">
         <Field
           name="password"
-          label="Your password"
+          label={t("accounts.totp.yourPassword")}
           type="password"
           autocomplete="current-password"
           required
@@ -189,12 +187,12 @@ function StatusPage({ remaining, errors = {}, notice }: StatusProps) {
         <Field
           id="f-disable-code"
           name="code"
-          label="Code from your app, or a recovery code"
+          label={t("accounts.totp.codeOrRecovery")}
           autocomplete="one-time-code"
           required
           error={errors.code}
         />
-        <button type="submit" class="danger">Turn off two-factor sign-in</button>
+        <button type="submit" class="danger">{t("accounts.totp.turnOff")}</button>
       </Form>
     </section>
   );
@@ -209,7 +207,7 @@ async function renderEnroll(
   const uri = otpauthUri(secret, user.email);
   const qr = await qrDataUri(uri);
   return renderPage(c, <EnrollPage secret={secret} uri={uri} qr={qr} errors={opts.errors} notice={opts.notice} />, {
-    title: "Two-factor sign-in",
+    title: text(c)("accounts.totp.title"),
     status: opts.status,
   });
 }
@@ -221,7 +219,7 @@ async function renderStatus(
 ): Promise<Response> {
   const remaining = await countRecoveryCodes(c.get("deps").kv, user.id);
   return renderPage(c, <StatusPage remaining={remaining} errors={opts.errors} notice={opts.notice} />, {
-    title: "Two-factor sign-in",
+    title: text(c)("accounts.totp.title"),
     status: opts.status,
   });
 }
@@ -273,7 +271,7 @@ accountTotpRoutes.post("/account/totp/confirm", async (c) => {
   if (!(await verifyTotp(kv, user.id, secret, parsed.data.code))) {
     return await renderEnroll(c, user, secret, {
       status: 422,
-      errors: { code: "That code does not match. Check that your phone's clock is right and try the next code." },
+      errors: { code: "accounts.error.codeMismatch" },
     });
   }
   await attempt.release([subjects[0]]);
@@ -281,8 +279,8 @@ accountTotpRoutes.post("/account/totp/confirm", async (c) => {
   if (!enabled) throw new Unauthorized();
   await updateSession(kv, session.tokenHash, { pendingTotpSecret: undefined });
   log.info("two-factor sign-in turned on", { userId: user.id });
-  return renderPage(c, <RecoveryCodesPage codes={enabled.recoveryCodes} heading="Two-factor sign-in is on" />, {
-    title: "Recovery codes",
+  return renderPage(c, <RecoveryCodesPage codes={enabled.recoveryCodes} heading="accounts.totp.onHeading" />, {
+    title: text(c)("accounts.totp.codesTitle"),
   });
 });
 
@@ -297,7 +295,7 @@ accountTotpRoutes.post("/account/totp/disable", async (c) => {
   const attempt = await reserveAttempt(kv, TOTP_LIMIT_SCOPE, subjects);
   // The password first, so a wrong password never uses up a recovery code.
   if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
-    return await renderStatus(c, user, { status: 422, errors: { password: "That password is not right" } });
+    return await renderStatus(c, user, { status: 422, errors: { password: "accounts.error.passwordWrong" } });
   }
   if (!(await verifySecondFactor(kv, user, parsed.data.code))) {
     return await renderStatus(c, user, { status: 422, errors: { code: WRONG_CODE } });
@@ -324,7 +322,7 @@ accountTotpRoutes.post("/account/totp/recovery-codes", async (c) => {
   await attempt.release([subjects[0]]);
   const codes = await regenerateRecoveryCodes(kv, user.id);
   log.info("recovery codes replaced", { userId: user.id });
-  return renderPage(c, <RecoveryCodesPage codes={codes} heading="Your new recovery codes" />, {
-    title: "Recovery codes",
+  return renderPage(c, <RecoveryCodesPage codes={codes} heading="accounts.totp.newCodesHeading" />, {
+    title: text(c)("accounts.totp.codesTitle"),
   });
 });

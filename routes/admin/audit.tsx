@@ -9,9 +9,13 @@ import { renderPage } from "../../lib/web/render.tsx";
 import type { Env } from "../../lib/web/types.ts";
 import { listAuditEntries } from "../../lib/accounts/audit.ts";
 import type { AuditEntry } from "../../lib/accounts/audit.ts";
-import { AdminNav } from "../../components/AdminNav.tsx";
-import { UtcTime } from "../../components/UtcTime.tsx";
-import { Pager } from "../../components/Pager.tsx";
+import { AdminNav, AdminPager } from "../../components/AdminNav.tsx";
+import { LocalTime } from "../../components/LocalTime.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
+
 import { TableHead } from "../../components/TableHead.tsx";
 
 export const AUDIT_PER_PAGE = 50;
@@ -26,12 +30,12 @@ adminAuditRoutes.use("/admin/audit", requireAdmin());
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-const ACTION_LABELS: Record<string, string> = {
-  "user.role_changed": "changed the role of",
-  "user.disabled": "disabled",
-  "user.enabled": "enabled",
-  "user.password_reset_sent": "sent a password reset link to",
-  "user.deleted": "deleted",
+const ACTION_LABELS: Record<string, MessageKey> = {
+  "user.role_changed": "accounts.admin.actionRoleChanged",
+  "user.disabled": "accounts.admin.actionDisabled",
+  "user.enabled": "accounts.admin.actionEnabled",
+  "user.password_reset_sent": "accounts.admin.actionResetSent",
+  "user.deleted": "accounts.admin.actionDeleted",
 };
 
 adminAuditRoutes.get("/admin/audit", async (c) => {
@@ -49,18 +53,8 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
     c,
     <section class="card admin">
       <AdminNav current="audit" />
-      <h1>Audit log</h1>
-      {entries.length === 0
-        ? <p>No entries{before || after ? " on this page" : " yet"}.</p>
-        : (
-          <table class="admin-table audit-table">
-            <TableHead columns={["Time (UTC)", "Actor", "Action", "Target", "Details"]} />
-            <tbody>
-              {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
-            </tbody>
-          </table>
-        )}
-      <Pager
+      <AuditTable entries={entries} paged={Boolean(before || after)} />
+      <AdminPager
         prev={newer}
         next={older}
         href={(cursor, direction) => `/admin/audit?${direction === "prev" ? "after" : "before"}=${cursor}`}
@@ -69,20 +63,49 @@ adminAuditRoutes.get("/admin/audit", async (c) => {
         alwaysFirst
       />
     </section>,
-    { title: "Audit log" },
+    { title: translator(requestLocale(c))("accounts.admin.audit") },
   );
 });
 
+function AuditTable({ entries, paged }: { entries: AuditEntry[]; paged: boolean }) {
+  const { t } = usePage();
+  return (
+    <>
+      <h1>{t("accounts.admin.audit")}</h1>
+      {entries.length === 0
+        ? <p>{t(paged ? "accounts.admin.noEntriesPage" : "accounts.admin.noEntries")}</p>
+        : (
+          <table class="admin-table audit-table">
+            <TableHead
+              columns={[
+                t("accounts.admin.colTime"),
+                t("accounts.admin.colActor"),
+                t("accounts.admin.colAction"),
+                t("accounts.admin.colTarget"),
+                t("accounts.admin.colDetails"),
+              ]}
+            />
+            <tbody>
+              {entries.map((e) => <AuditRow key={e.id} entry={e} />)}
+            </tbody>
+          </table>
+        )}
+    </>
+  );
+}
+
 function AuditRow({ entry: e }: { entry: AuditEntry }) {
+  const { t } = usePage();
+  const label = Object.hasOwn(ACTION_LABELS, e.action) ? t(ACTION_LABELS[e.action]) : e.action;
   const details = Object.entries(e.details);
   return (
     <tr>
       <td>
-        <UtcTime iso={e.at} />
+        <LocalTime iso={e.at} />
       </td>
       <td>{e.actorEmail}</td>
       <td>
-        <span class="audit-action" title={e.action}>{ACTION_LABELS[e.action] ?? e.action}</span>
+        <span class="audit-action" title={e.action}>{label}</span>
       </td>
       <td>{e.targetEmail}</td>
       <td>

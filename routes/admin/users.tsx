@@ -26,9 +26,14 @@ import type { Actor } from "../../lib/accounts/admin.ts";
 import { sendPasswordReset } from "../../lib/accounts/reset.ts";
 import { logger } from "../../lib/common/log.ts";
 import { Field, Form, Notice } from "../../components/Form.tsx";
-import { AdminNav } from "../../components/AdminNav.tsx";
-import { UtcTime } from "../../components/UtcTime.tsx";
-import { Pager } from "../../components/Pager.tsx";
+import { AdminNav, AdminPager } from "../../components/AdminNav.tsx";
+import { LocalTime } from "../../components/LocalTime.tsx";
+import { useMessage } from "../../components/Form.tsx";
+import { usePage } from "../../lib/web/page_context.ts";
+import { requestLocale } from "../../lib/web/i18n.ts";
+import { translator } from "../../lib/i18n/translate.ts";
+import type { MessageKey } from "../../lib/i18n/client.ts";
+
 import { TableHead } from "../../components/TableHead.tsx";
 
 const log = logger("admin");
@@ -45,9 +50,91 @@ adminUserRoutes.get("/admin", (c) => c.redirect("/admin/users", 303));
 // ---------------------------------------------------------------------------------------------
 // Account list
 
-const LIST_NOTICES: Record<string, string> = {
-  deleted: "The account was deleted.",
+const LIST_NOTICES: Record<string, MessageKey> = {
+  deleted: "accounts.admin.deleted",
 };
+
+/** The page's translator, for titles (bodies translate themselves when they render). */
+const text = (c: Context<Env>) => translator(requestLocale(c));
+
+/** What a role is called on these pages. */
+const ROLE_NAMES: Record<User["role"], MessageKey> = {
+  user: "accounts.admin.roleUser",
+  admin: "accounts.admin.roleAdmin",
+};
+
+interface ListProps {
+  users: User[];
+  q: string;
+  cursor?: string;
+  offset: number;
+  total: number | null;
+  notice?: MessageKey;
+}
+
+function AccountList({ users, q, cursor, offset, total, notice }: ListProps) {
+  const { t } = usePage();
+  const range = { from: offset + 1, to: offset + users.length };
+  return (
+    <>
+      <h1>{t("accounts.admin.accounts")}</h1>
+      {notice && <Notice kind="success">{t(notice)}</Notice>}
+      <form method="get" action="/admin/users" class="search-form" role="search">
+        <label for="admin-q">{t("accounts.admin.search")}</label>
+        <input id="admin-q" name="q" type="search" value={q} />
+        <button type="submit">{t("accounts.admin.searchSubmit")}</button>
+        {q && <a href="/admin/users">{t("accounts.admin.showEveryone")}</a>}
+      </form>
+      <p class="result-count">
+        {users.length === 0
+          ? (cursor
+            ? t("accounts.admin.noMore")
+            : q
+            ? t("accounts.admin.noMatch", { query: q })
+            : t("accounts.admin.noAccounts"))
+          : q
+          ? t("accounts.admin.showingMatch", { ...range, query: q })
+          : t("accounts.admin.showing", { ...range, total: total ?? 0 })}
+      </p>
+      {users.length > 0 && (
+        <table class="admin-table">
+          <TableHead
+            columns={[
+              t("accounts.admin.colName"),
+              t("accounts.admin.colEmail"),
+              t("accounts.admin.colVerified"),
+              t("accounts.admin.colRole"),
+              t("accounts.admin.colTwoFactor"),
+              t("accounts.admin.colStatus"),
+              t("accounts.admin.colCreated"),
+            ]}
+          />
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} class={u.disabled ? "is-disabled" : undefined}>
+                <td>
+                  <a href={`/admin/users/${u.id}`}>{u.name}</a>
+                </td>
+                <td>{u.email}</td>
+                <td>{t(u.emailVerified ? "accounts.admin.yes" : "accounts.admin.no")}</td>
+                <td>{t(ROLE_NAMES[u.role])}</td>
+                <td>{t(u.totpSecret != null ? "accounts.admin.on" : "accounts.admin.off")}</td>
+                <td>
+                  <span class={u.disabled ? "badge badge-disabled" : "badge badge-active"}>
+                    {t(u.disabled ? "accounts.admin.disabledStatus" : "accounts.admin.active")}
+                  </span>
+                </td>
+                <td>
+                  <LocalTime iso={u.createdAt} dateOnly />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
 
 adminUserRoutes.get("/admin/users", async (c) => {
   const q = (c.req.query("q") ?? "").trim().slice(0, 200);
@@ -62,54 +149,14 @@ adminUserRoutes.get("/admin/users", async (c) => {
   }
   const { users, next, prev, offset, total } = page;
   const link = (cur: string) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), cursor: cur })}`;
-  const range = `${offset + 1}–${offset + users.length}`;
-  const notice = LIST_NOTICES[c.req.query("notice") ?? ""];
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = Object.hasOwn(LIST_NOTICES, noticeKey) ? LIST_NOTICES[noticeKey] : undefined;
   return renderPage(
     c,
     <section class="card admin">
       <AdminNav current="users" />
-      <h1>Accounts</h1>
-      {notice && <Notice kind="success">{notice}</Notice>}
-      <form method="get" action="/admin/users" class="search-form" role="search">
-        <label for="admin-q">Search by name or the start of the email</label>
-        <input id="admin-q" name="q" type="search" value={q} />
-        <button type="submit">Search</button>
-        {q && <a href="/admin/users">Show everyone</a>}
-      </form>
-      <p class="result-count">
-        {users.length === 0
-          ? (cursor ? "No more accounts on this page." : q ? `No accounts match “${q}”.` : "No accounts yet.")
-          : q
-          ? `Showing ${range} of the accounts matching “${q}”.`
-          : `Showing ${range} of ${total} account${total === 1 ? "" : "s"}.`}
-      </p>
-      {users.length > 0 && (
-        <table class="admin-table">
-          <TableHead columns={["Name", "Email", "Verified", "Role", "Two-factor", "Status", "Created"]} />
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.id} class={u.disabled ? "is-disabled" : undefined}>
-                <td>
-                  <a href={`/admin/users/${u.id}`}>{u.name}</a>
-                </td>
-                <td>{u.email}</td>
-                <td>{u.emailVerified ? "yes" : "no"}</td>
-                <td>{u.role}</td>
-                <td>{u.totpSecret != null ? "on" : "off"}</td>
-                <td>
-                  <span class={u.disabled ? "badge badge-disabled" : "badge badge-active"}>
-                    {u.disabled ? "disabled" : "active"}
-                  </span>
-                </td>
-                <td>
-                  <time datetime={u.createdAt}>{u.createdAt.slice(0, 10)}</time>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager
+      <AccountList users={users} q={q} cursor={cursor} offset={offset} total={total} notice={notice} />
+      <AdminPager
         prev={prev}
         next={next}
         href={link}
@@ -117,111 +164,128 @@ adminUserRoutes.get("/admin/users", async (c) => {
         order="pages"
       />
     </section>,
-    { title: "Accounts" },
+    { title: text(c)("accounts.admin.accounts") },
   );
 });
 
 // ---------------------------------------------------------------------------------------------
 // One account and its actions
 
-const USER_NOTICES: Record<string, string> = {
-  role: "The role was changed.",
-  disabled: "The account is disabled and all of its sessions have ended.",
-  enabled: "The account is enabled again.",
-  reset: "A password reset link is on its way.",
-  unchanged: "Nothing changed: the account already was that way.",
+const USER_NOTICES: Record<string, MessageKey> = {
+  role: "accounts.admin.roleChanged",
+  disabled: "accounts.admin.disabledNotice",
+  enabled: "accounts.admin.enabledNotice",
+  reset: "accounts.admin.resetNotice",
+  unchanged: "accounts.admin.unchanged",
+};
+
+/** What the last-admin guard says, for each thing it refused. */
+const LAST_ADMIN: Record<LastAdmin["attempted"], MessageKey> = {
+  demote: "accounts.admin.lastAdminDemote",
+  disable: "accounts.admin.lastAdminDisable",
+  delete: "accounts.admin.lastAdminDelete",
 };
 
 interface UserPageState {
   status?: number;
-  error?: string;
+  error?: MessageKey;
   fields?: FieldErrors;
   values?: FormValues;
 }
 
-function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}): Response {
-  const self = c.get("user")!.id === user.id;
-  const notice = USER_NOTICES[c.req.query("notice") ?? ""];
+function UserPage(
+  { user, self, notice, state }: { user: User; self: boolean; notice?: MessageKey; state: UserPageState },
+) {
+  const { t } = usePage();
   const base = `/admin/users/${user.id}`;
-  return renderPage(
-    c,
+  const roleError = useMessage(state.fields?.role);
+  return (
     <section class="card admin">
       <AdminNav current="users" />
       <p>
-        <a href="/admin/users">← All accounts</a>
+        <a href="/admin/users">{t("accounts.admin.allAccounts")}</a>
       </p>
       <h1>{user.name}</h1>
-      {notice && !state.error && <Notice kind="success">{notice}</Notice>}
-      {state.error && <Notice kind="error">{state.error}</Notice>}
+      {notice && !state.error && <Notice kind="success">{t(notice)}</Notice>}
+      {state.error && <Notice kind="error">{t(state.error)}</Notice>}
       <dl class="details-list">
-        <dt>Email</dt>
-        <dd>{user.email} {user.emailVerified ? "(verified)" : "(not verified)"}</dd>
-        <dt>Role</dt>
-        <dd>{user.role}</dd>
-        <dt>Two-factor</dt>
-        <dd>{user.totpSecret != null ? "on" : "off"}</dd>
-        <dt>Status</dt>
-        <dd>{user.disabled ? "disabled" : "active"}</dd>
-        <dt>Created</dt>
+        <dt>{t("accounts.admin.colEmail")}</dt>
+        <dd>{user.email} {t(user.emailVerified ? "accounts.admin.verified" : "accounts.admin.notVerified")}</dd>
+        <dt>{t("accounts.admin.colRole")}</dt>
+        <dd>{t(ROLE_NAMES[user.role])}</dd>
+        <dt>{t("accounts.admin.colTwoFactor")}</dt>
+        <dd>{t(user.totpSecret != null ? "accounts.admin.on" : "accounts.admin.off")}</dd>
+        <dt>{t("accounts.admin.colStatus")}</dt>
+        <dd>{t(user.disabled ? "accounts.admin.disabledStatus" : "accounts.admin.active")}</dd>
+        <dt>{t("accounts.admin.colCreated")}</dt>
         <dd>
-          <UtcTime iso={user.createdAt} />
+          <LocalTime iso={user.createdAt} />
         </dd>
       </dl>
-      {self && <Notice kind="info">This is your own account.</Notice>}
+      {self && <Notice kind="info">{t("accounts.admin.ownAccount")}</Notice>}
 
       <div class="admin-actions">
         <Form action={`${base}/role`} class="stack">
-          <h2>Role</h2>
+          <h2>{t("accounts.admin.colRole")}</h2>
           <div class={state.fields?.role ? "field has-error" : "field"}>
-            <label for="f-role">Role</label>
+            <label for="f-role">{t("accounts.admin.colRole")}</label>
             <select id="f-role" name="role">
-              <option value="user" selected={user.role === "user"}>user</option>
-              <option value="admin" selected={user.role === "admin"}>admin</option>
+              <option value="user" selected={user.role === "user"}>{t(ROLE_NAMES.user)}</option>
+              <option value="admin" selected={user.role === "admin"}>{t(ROLE_NAMES.admin)}</option>
             </select>
-            {state.fields?.role && <small class="error">{state.fields.role}</small>}
+            {roleError && <small class="error">{roleError}</small>}
           </div>
-          <button type="submit">Change role</button>
+          <button type="submit">{t("accounts.admin.changeRole")}</button>
         </Form>
 
         {user.disabled
           ? (
             <Form action={`${base}/enable`} class="stack">
-              <h2>Enable</h2>
-              <p>The person can sign in again with their password.</p>
-              <button type="submit">Enable account</button>
+              <h2>{t("accounts.admin.enableHeading")}</h2>
+              <p>{t("accounts.admin.enableLead")}</p>
+              <button type="submit">{t("accounts.admin.enableSubmit")}</button>
             </Form>
           )
           : (
             <Form action={`${base}/disable`} class="stack">
-              <h2>Disable</h2>
-              <p>Signs the person out everywhere at once and stops them from signing in. API tokens stop working.</p>
-              <button type="submit" class="danger">Disable account</button>
+              <h2>{t("accounts.admin.disableHeading")}</h2>
+              <p>{t("accounts.admin.disableLead")}</p>
+              <button type="submit" class="danger">{t("accounts.admin.disableSubmit")}</button>
             </Form>
           )}
 
         <Form action={`${base}/reset`} class="stack">
-          <h2>Password reset</h2>
-          <p>Emails a link to {user.email} that lets the person choose a new password (valid for 30 minutes).</p>
-          <button type="submit" class="secondary">Send a reset link</button>
+          <h2>{t("accounts.admin.resetHeading")}</h2>
+          <p>{t("accounts.admin.resetLead", { email: user.email })}</p>
+          <button type="submit" class="secondary">{t("accounts.admin.resetSubmit")}</button>
         </Form>
 
         <Form action={`${base}/delete`} class="stack">
-          <h2>Delete</h2>
-          <p>Removes the account, its sessions, tokens and two-factor data. This cannot be undone.</p>
+          <h2>{t("accounts.admin.deleteHeading")}</h2>
+          <p>{t("accounts.admin.deleteLead")}</p>
           <Field
             name="confirm"
-            label={`Type ${user.email} to confirm`}
+            label={t("accounts.admin.deleteConfirm", { email: user.email })}
             type="text"
             autocomplete="off"
             value={state.values?.confirm}
             error={state.fields?.confirm}
           />
-          <button type="submit" class="danger">Delete account</button>
+          <button type="submit" class="danger">{t("accounts.admin.deleteSubmit")}</button>
         </Form>
       </div>
-    </section>,
-    { title: user.name, status: state.status },
+    </section>
   );
+}
+
+function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}): Response {
+  const self = c.get("user")!.id === user.id;
+  const noticeKey = c.req.query("notice") ?? "";
+  const notice = Object.hasOwn(USER_NOTICES, noticeKey) ? USER_NOTICES[noticeKey] : undefined;
+  return renderPage(c, <UserPage user={user} self={self} notice={notice} state={state} />, {
+    title: user.name,
+    status: state.status,
+  });
 }
 
 /** Loads the account named in the path, or 404. */
@@ -242,7 +306,7 @@ async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): P
     return await run();
   } catch (err) {
     if (err instanceof UserGone) throw new NotFound("There is no account with that id");
-    if (err instanceof LastAdmin) return renderUserPage(c, user, { status: 409, error: err.message });
+    if (err instanceof LastAdmin) return renderUserPage(c, user, { status: 409, error: LAST_ADMIN[err.attempted] });
     throw err;
   }
 }
@@ -250,7 +314,7 @@ async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): P
 adminUserRoutes.get("/admin/users/:id", async (c) => renderUserPage(c, await targetUser(c)));
 
 const RoleForm = z.object({
-  role: z.enum(["admin", "user"], { message: "Choose admin or user" }),
+  role: z.enum(["admin", "user"], { message: "accounts.error.chooseRole" }),
 });
 
 adminUserRoutes.post("/admin/users/:id/role", async (c) => {
@@ -288,7 +352,7 @@ adminUserRoutes.post("/admin/users/:id/reset", async (c) => {
   if (user.disabled) {
     return renderUserPage(c, user, {
       status: 409,
-      error: "This account is disabled, so no reset link was sent. Enable it first.",
+      error: "accounts.admin.resetDisabled",
     });
   }
   const deps = c.get("deps");
@@ -298,7 +362,7 @@ adminUserRoutes.post("/admin/users/:id/reset", async (c) => {
     // The mailer has logged the reason (without the message body).
     return renderUserPage(c, user, {
       status: 502,
-      error: "The mail server did not accept the reset email. Check the mail settings and try again.",
+      error: "accounts.admin.mailFailed",
     });
   }
   await recordResetSent(deps.kv, actorOf(c), user);
@@ -313,7 +377,8 @@ adminUserRoutes.post("/admin/users/:id/delete", async (c) => {
   if (!form.ok || form.data.confirm !== user.email) {
     return renderUserPage(c, user, {
       status: 422,
-      fields: { confirm: `Type the account's email address, ${user.email}, to confirm` },
+      // A message with a value: translated here (this page is never cached), not by the field.
+      fields: { confirm: text(c)("accounts.error.confirmEmail", { email: user.email }) },
       values: form.values,
     });
   }
