@@ -9,6 +9,7 @@ import ICAL from "ical.js";
 import PostalMime from "postal-mime";
 import { SMTPServer } from "smtp-server";
 import { loadConfig } from "../lib/common/config.ts";
+import { isMessageKey, translator } from "../lib/i18n/translate.ts";
 import { createWebApp } from "../routes/mod.ts";
 import { createMailer } from "../lib/email/mod.ts";
 import { loadSigningKey } from "../lib/common/server_secret.ts";
@@ -445,7 +446,10 @@ Deno.test("every one-line field's schema cleans on input; descriptions keep LF o
   assert.equal(descriptionRule.parse(DESCRIPTION), DESCRIPTION_CLEAN);
   // A title that is nothing but hidden characters is empty, and said so.
   assert.equal(titleRule.safeParse("\r\n\u202e\u0000").error?.issues[0].message, "Give the meeting a title");
-  assert.equal(rules.name.safeParse("\u2066\u2069").error?.issues[0].message, "Enter your name");
+  // The account rules' messages are message keys the pages translate (English: "Enter your name").
+  const nameError = rules.name.safeParse("\u2066\u2069").error?.issues[0].message ?? "";
+  assert.ok(isMessageKey(nameError), nameError);
+  assert.equal(translator("en")(nameError), "Enter your name");
 });
 
 Deno.test("escapeText: no value can end its line, whatever it holds", () => {

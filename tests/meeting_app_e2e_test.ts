@@ -22,6 +22,7 @@ import {
   roomState as state,
   startMeetingStack,
   waitForEntryPreview,
+  waitForFlow,
   waitForPreJoin,
   waitInMeeting,
 } from "./support/meeting_harness.ts";
@@ -152,7 +153,7 @@ Deno.test({
         "the host's pre-join offers the invitation",
       );
       await hostPage.click("button.room-join");
-      await waitInMeeting(hostPage, "host");
+      const hostId = (await waitInMeeting(hostPage, "host")).participantId!;
       await assertOnScreen(hostPage, "host at 1280×800", DESKTOP_CONTROLS);
       // At every width down to a tablet's, the bar's buttons are on screen and none covers another.
       for (const width of [1100, 900, 700]) {
@@ -305,6 +306,9 @@ Deno.test({
       );
       await setVisibility(false);
       await poll("the host to see the phone's video again", async () => (await phoneVideo()) === true);
+      // Talking: the host hears and sees the phone, the phone hears and sees the host.
+      await waitForFlow(hostPage, phoneState.participantId!, "the host receiving the phone");
+      await waitForFlow(phone, hostId, "the phone receiving the host");
 
       await phone.tap("[data-action=participants]");
       assert.equal(await phone.$(".room-chat"), null, "on a phone one sheet at a time");
@@ -325,7 +329,7 @@ Deno.test({
         async () => ((await state(hostPage)).settings as { locked?: boolean }).locked === true,
       );
       await hostPage.waitForSelector(".room-bar .room-lock-badge");
-      const late = await newPage();
+      const late = await newPage(undefined, PHONE);
       await late.goto(link);
       await waitForEntryPreview(late, "late guest");
       assert.ok(await late.$(".room-locked-notice[data-locked]"), "the entry page says the meeting is locked");
@@ -333,7 +337,16 @@ Deno.test({
       await late.press("input[name=name]", "Enter");
       await poll("the late guest to wait", async () => (await state(late)).phase === "lobby");
       assert.match((await late.textContent(".room-waiting [data-locked]")) ?? "", /locked/);
-      await late.click("[data-action=leave-lobby]");
+      // Let in, the second phone joins by itself and leaves with its own Leave button.
+      await poll("the host to see the late knock", () => hostPage.$(".room-lobby [data-action=admit]"));
+      await hostPage.click(".room-lobby [data-action=admit]");
+      const lateId = (await waitInMeeting(late, "late phone guest", 45_000)).participantId!;
+      await late.tap(".room-bar [data-action=leave]");
+      await poll("the late phone guest to have left", async () => (await state(late)).phase === "left");
+      await poll("the host to see the late guest go", async () => {
+        const people = (await state(hostPage)).participants as { participantId: string }[];
+        return !people.some((x) => x.participantId === lateId);
+      });
 
       // ---- the host ends it: the phone's Janus connection closes without using its token -------
       assert.ok(phoneJanus.opened > 0, "the phone had a Janus connection");
