@@ -85,13 +85,15 @@ function recordState(m: Meeting, presence: Presence): MeetingState {
   return m.startedAt ? { kind: "open" } : { kind: "not-started" };
 }
 
-function Upcoming({ items, timeZone, publicUrl, now, presence }: {
-  items: UpcomingItem[];
+/** What both lists show their meetings with: the viewer's zone, the site's address, now, who is in. */
+interface ListContext {
   timeZone: string;
   publicUrl: string;
   now: number;
   presence: Presence;
-}) {
+}
+
+function Upcoming({ items, timeZone, publicUrl, now, presence }: { items: UpcomingItem[] } & ListContext) {
   const { t, locale } = usePage();
   return (
     <section class="card" aria-labelledby="upcoming-heading">
@@ -133,14 +135,11 @@ function Upcoming({ items, timeZone, publicUrl, now, presence }: {
   );
 }
 
-function Recent({ meetings, scheduled, timeZone, publicUrl, now, presence }: {
-  meetings: Meeting[];
-  scheduled: Map<string, Schedule>;
-  timeZone: string;
-  publicUrl: string;
-  now: number;
-  presence: Presence;
-}) {
+function Recent(
+  { meetings, scheduled, timeZone, publicUrl, now, presence }:
+    & { meetings: Meeting[]; scheduled: Map<string, Schedule> }
+    & ListContext,
+) {
   const { t, locale } = usePage();
   return (
     <section class="card" aria-labelledby="recent-heading">

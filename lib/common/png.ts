@@ -2,6 +2,7 @@
 // platform's CompressionStream("deflate"): enough to write the app icons without a dependency and to
 // read them back in tests.
 
+import { concatBytes } from "./encoding.ts";
 /** An image as straight (not premultiplied) RGBA bytes, row by row from the top. */
 export interface RgbaImage {
   width: number;
@@ -73,14 +74,7 @@ export async function encodePng(image: RgbaImage): Promise<Uint8Array> {
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   const idat = await throughStream(raw, new CompressionStream("deflate"));
-  const parts = [SIGNATURE, chunk("IHDR", header), chunk("IDAT", idat), chunk("IEND", new Uint8Array())];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(SIGNATURE, chunk("IHDR", header), chunk("IDAT", idat), chunk("IEND", new Uint8Array()));
 }
 
 interface Chunk {

@@ -2,7 +2,7 @@
 // push service (fetch stand-in), and subscriber key pairs made with crypto.subtle.
 
 import type { Store } from "../common/store.ts";
-import { encodeBase64Url } from "../common/encoding.ts";
+import { concatBytes, encodeBase64Url } from "../common/encoding.ts";
 import type { Invitee, Occurrence, ScheduleSource } from "./reminders.ts";
 
 /** A schedule kept in memory: tests add occurrences and people and fire change events. */
@@ -102,16 +102,6 @@ function bytes(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 async function hkdf(
   salt: Uint8Array,
   ikm: Uint8Array,
@@ -153,7 +143,7 @@ export async function decryptPush(body: Uint8Array, subscriber: Subscriber): Pro
     await crypto.subtle.deriveBits({ name: "ECDH", public: senderKey }, subscriber.keys.privateKey, 256),
   );
   const receiverPublic = new Uint8Array(await crypto.subtle.exportKey("raw", subscriber.keys.publicKey));
-  const keyInfo = concat(bytes("WebPush: info\0"), receiverPublic, senderPublic);
+  const keyInfo = concatBytes(bytes("WebPush: info\0"), receiverPublic, senderPublic);
   const ikm = await hkdf(subscriber.auth, ecdhSecret, keyInfo, 32);
   const cek = await hkdf(salt, ikm, bytes("Content-Encoding: aes128gcm\0"), 16);
   const nonce = await hkdf(salt, ikm, bytes("Content-Encoding: nonce\0"), 12);

@@ -6,7 +6,7 @@ import { buildRrule, RecurrenceError, validateRrule, WEEKDAYS } from "./recurren
 import type { RepeatChoice, Weekday } from "./recurrence.ts";
 import { MAX_INVITEES } from "./schedule.ts";
 import { meetingSettingsSchema } from "../meetings/settings.ts";
-import { formatLocal, isValidTimeZone, offsetMinutes, parseLocal, toUtcMs } from "./tz.ts";
+import { formatLocal, isValidTimeZone, offsetMinutes, parseLocal, toLocalWithOffset, toUtcMs } from "./tz.ts";
 import type { LocalTime } from "./tz.ts";
 import { ENGLISH, summarizeRecurrence } from "./summary.ts";
 import type { SummaryCatalog } from "./summary.ts";
@@ -95,17 +95,9 @@ export const DURATION_CHOICES = [15, 30, 45, 60, 90, 120, 180, 240, 480];
  * at least a minute after `nowMs` (zones a quarter hour off UTC round on their own clock).
  */
 export function defaultStart(zone: string, nowMs = Date.now()): LocalTime {
-  const offset = offsetMinutes(zone, nowMs) * 60_000;
-  const wall = Math.ceil((nowMs + offset + 60_000) / 1_800_000) * 1_800_000;
-  const d = new Date(wall);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: 0,
-  };
+  const offset = offsetMinutes(zone, nowMs);
+  const wall = Math.ceil((nowMs + offset * 60_000 + 60_000) / 1_800_000) * 1_800_000;
+  return toLocalWithOffset(wall - offset * 60_000, offset);
 }
 
 const formBase = z.object({

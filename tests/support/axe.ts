@@ -22,6 +22,9 @@ export interface A11yViolation {
 
 /** Runs axe on the page as it is now and returns its serious and critical WCAG A/AA violations. */
 export async function seriousViolations(page: Page): Promise<A11yViolation[]> {
+  // Colours read halfway through a transition (after a colour-scheme switch, a panel opening) are
+  // neither the old nor the new ones: axe must see the colours the page settles on.
+  await settled(page);
   const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
   return results.violations
     .filter((v: Result) => BLOCKING.has(v.impact ?? ""))
@@ -55,4 +58,15 @@ export function formatViolations(label: string, violations: A11yViolation[]): st
 export async function assertAccessible(page: Page, label: string): Promise<void> {
   const violations = await seriousViolations(page);
   if (violations.length) throw new Error(formatViolations(label, violations));
+}
+
+/** Waits for the page's running transitions and finite animations to end (infinite ones are left). */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    Promise.all(
+      document.getAnimations()
+        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Infinity)))
+        .map((a) => a.finished.catch(() => {})),
+    )
+  );
 }
