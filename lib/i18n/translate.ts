@@ -43,9 +43,18 @@ export function translator(locale: Locale): Translate {
 
 /** An island's catalog: the compiled messages whose keys start with `prefix` (e.g. "room."). */
 export function islandI18n(locale: Locale, prefix: string): IslandI18n {
-  const all = compiledCatalog(locale);
-  return { locale, messages: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix))) };
+  // Picked once per language and prefix: the meeting pages ask for it on every render.
+  const key = `${locale} ${prefix}`;
+  let found = islandCatalogs.get(key);
+  if (!found) {
+    const all = compiledCatalog(locale);
+    found = { locale, messages: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix))) };
+    islandCatalogs.set(key, found);
+  }
+  return found;
 }
+
+const islandCatalogs = new Map<string, IslandI18n>();
 
 /** Whether `text` is a message key (field errors carry keys where their schema has been translated). */
 export function isMessageKey(text: string): text is MessageKey {
