@@ -1,6 +1,7 @@
 // Gateway configuration from environment variables; docs/gateway.md's table mirrors this.
 
 import { randomHex } from "../lib/common/random.ts";
+import { DEFAULT_LOCALE, isLocale, type Locale, LOCALES } from "../lib/i18n/locales.ts";
 
 export interface IceServer {
   urls: string;
@@ -61,6 +62,11 @@ export interface SipConfig {
   authRealm: string;
   /** The dial-in number's user part (e.g. `+4930123456`): reaches the IVR. */
   did: string;
+  /**
+   * The phone menu's language until the meeting is known (welcome, meeting ID), and for meetings
+   * whose host chose no language (SIP_LANGUAGE, a lib/i18n locale).
+   */
+  language: Locale;
   /** Room systems' video (H.264/VP8) is answered; off = video m-lines are refused (port 0). */
   video: boolean;
   /** H.264-only room systems get the speaker's VP8 transcoded by ffmpeg: "auto" (when found) or "off". */
@@ -168,6 +174,11 @@ function sipConfig(env: Record<string, string | undefined>): SipConfig {
     authUsers,
     authRealm: env.SIP_AUTH_REALM || "talkspace",
     did: (env.SIP_DID ?? "").trim(),
+    language: (() => {
+      const v = (env.SIP_LANGUAGE ?? "").trim().toLowerCase() || DEFAULT_LOCALE;
+      if (isLocale(v)) return v;
+      throw new Error(`SIP_LANGUAGE must be one of ${LOCALES.join(", ")}, got ${JSON.stringify(env.SIP_LANGUAGE)}`);
+    })(),
     video: flag("SIP_VIDEO", env.SIP_VIDEO, true),
     transcode: (() => {
       const v = (env.SIP_VIDEO_TRANSCODE ?? "").trim().toLowerCase();

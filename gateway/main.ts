@@ -6,7 +6,8 @@ import { AudioBridgeManager } from "./plugins/audiobridge.ts";
 import { SipBridges } from "./bridge/bridge.ts";
 import { MeetingVideos } from "./bridge/room_video.ts";
 import { findTranscoder } from "./rtp/transcoder.ts";
-import { CallController, loadCallPrompts, type PromptAudio } from "./calls/controller.ts";
+import { CallController } from "./calls/controller.ts";
+import { type CallPrompts, loadCallPrompts } from "./ivr/prompts.ts";
 import { ivrLimitsFromEnv } from "./calls/limits.ts";
 import { loadGatewayConfig, portRangeOverlap } from "./config.ts";
 import { createHttpApi } from "./http_api.ts";
@@ -44,13 +45,14 @@ export async function main() {
   link.addListener(audioBridges);
   link.start();
 
-  // Dial-in/out: prompts (espeak-ng + sox, cached in DATA_DIR), the SIP endpoint, call control.
+  // Dial-in/out: prompts (espeak-ng + sox, cached in DATA_DIR; the install's phone language before
+  // SIP listens, the other languages right after), the SIP endpoint, call control.
   const sip = config.sip;
   const overlap = portRangeOverlap(config);
   if (overlap) log.warn("port ranges overlap", { problem: overlap });
-  let prompts: PromptAudio | null = null;
+  let prompts: CallPrompts | null = null;
   try {
-    prompts = await loadCallPrompts(config.dataDir);
+    prompts = await loadCallPrompts(config.dataDir, { install: sip.language });
   } catch (err) {
     log.warn("IVR prompts unavailable (espeak-ng and sox needed); callers hear silence", {
       error: (err as Error).message,
@@ -83,6 +85,7 @@ export async function main() {
     rtpPortRange: sip.rtpPortRange,
     did: sip.did,
     outboundProxy: sip.outboundProxy,
+    language: sip.language,
     dialOutNoAnswerMs: sip.dialOutNoAnswerMs,
     prompts,
     ivrLimits: ivrLimitsFromEnv(Deno.env.toObject()),

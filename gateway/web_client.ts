@@ -38,7 +38,14 @@ export class WebError extends PeerError {
 }
 
 export type ResolveResult =
-  | { ok: true; meetingId: string; title: string; passcodeRequired: boolean }
+  | {
+    ok: true;
+    meetingId: string;
+    title: string;
+    passcodeRequired: boolean;
+    /** The meeting's language (lib/i18n/locales.ts), when the web app names one. */
+    locale: string | null;
+  }
   | {
     ok: false;
     /** 404, 403, 486, 410 or 429 (anything else throws WebError). */
@@ -48,6 +55,8 @@ export type ResolveResult =
     passcodeRequired: boolean;
     /** rate-limited / slow-down: when the web app would look at a try from this source again. */
     retryAfterMs: number | null;
+    /** The meeting's language, when the meeting was found and the web app names one. */
+    locale: string | null;
   };
 
 export type DialOutStatus = DialOutProgress;
@@ -142,7 +151,7 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
       if (status === 200) {
         const ok = resolveAnswer.safeParse(json);
         if (!ok.success) throw unexpected("POST", path, status, ok.error);
-        return { ok: true, ...ok.data };
+        return { ok: true, ...ok.data, locale: ok.data.locale ?? null };
       }
       if (REFUSAL_STATUSES.has(status)) {
         const no = resolveRefusal.safeParse(json);
@@ -153,6 +162,7 @@ export function createWebClient(options: WebClientOptions): ClosableWebClient {
             error: no.data.code,
             passcodeRequired: no.data.passcodeRequired === true,
             retryAfterMs: no.data.retryAfterMs ?? null,
+            locale: no.data.locale ?? null,
           };
         }
       }

@@ -33,7 +33,7 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
       // A refusal is problem details with a `code` (lib/contracts/sip_api.ts); the old bare shape breaks the contract.
       if (passcode === "old") return Response.json({ error: "bad-passcode" }, { status: 403 });
       if (passcode !== "42") return problem(403, "wrong", { code: "bad-passcode", passcodeRequired: true });
-      return Response.json({ meetingId, title: "Daily ✓", passcodeRequired: true });
+      return Response.json({ meetingId, title: "Daily ✓", passcodeRequired: true, locale: "de" });
     }
     if (url.pathname.endsWith("/state")) return new Response(null, { status: 204 });
     return new Response("<html>bad gateway</html>", { status: 502 });
@@ -45,6 +45,7 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
       meetingId: "1234567890",
       title: "Daily ✓",
       passcodeRequired: true,
+      locale: "de",
     });
     assert.deepEqual(await web.resolve("1234567890", "41", "127.0.0.1"), {
       ok: false,
@@ -52,6 +53,7 @@ Deno.test("requests are signed and share one kept-alive connection", async () =>
       error: "bad-passcode",
       passcodeRequired: true,
       retryAfterMs: null,
+      locale: null,
     });
     await assert.rejects(
       () => web.resolve("1234567890", "old", "127.0.0.1"),

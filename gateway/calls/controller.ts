@@ -10,14 +10,15 @@
 import { logger } from "../../lib/common/log.ts";
 import type { SipBridges } from "../bridge/bridge.ts";
 import type { MeetingVideos } from "../bridge/room_video.ts";
-import { holdMusic, loadPrompt, preparePrompt, PromptPlayer, PROMPTS } from "../ivr/prompts.ts";
+import { type CallPrompts, holdMusic, type PromptName, PromptPlayer, type PromptSound } from "../ivr/prompts.ts";
+import { DEFAULT_LOCALE, isLocale, type Locale } from "../../lib/i18n/locales.ts";
 import { type RelayOptions, type RelayStats, RtpRelay, type UdpAddress } from "../rtp/relay.ts";
 import { VideoRelay, type VideoRelayStats } from "../rtp/video.ts";
 import type { SipEndpoint } from "../sip/endpoint.ts";
 import type { IncomingCall } from "../sip/incoming_call.ts";
 import type { OutgoingCall } from "../sip/outgoing_call.ts";
 import { parseUri, type Sdp } from "../sip/message.ts";
-import { type DialOutStatus, type WebClient, WebError } from "../web_client.ts";
+import { type DialOutStatus, type ResolveResult, type WebClient, WebError } from "../web_client.ts";
 import { DigitQueue } from "./digits.ts";
 import { RtpPortPool, type SocketPair } from "./ports.ts";
 import {
@@ -49,27 +50,6 @@ const TRANSITIONS = transitionTable<CallPhase>("call", {
   ended: [],
 });
 
-/** Prompts call control plays beyond the shared ones in gateway/ivr/prompts.ts. */
-export const EXTRA_PROMPTS = {
-  locked: "Sorry, this meeting cannot be joined by phone right now. Goodbye.",
-  /** Before a try the web app asked to wait for (too many wrong passcodes from this address). */
-  pleaseWait: "Please wait.",
-  goodbye: "Sorry, that did not work. Goodbye.",
-} as const;
-
-export type PromptName = keyof typeof PROMPTS | keyof typeof EXTRA_PROMPTS;
-export type PromptAudio = Partial<Record<PromptName, { pcmu: Uint8Array; pcma: Uint8Array }>>;
-
-/** Synthesizes (or finds cached) every prompt and loads them; throws when espeak-ng/sox are missing. */
-export async function loadCallPrompts(dataDir: string): Promise<PromptAudio> {
-  const out: PromptAudio = {};
-  for (const [name, text] of Object.entries({ ...PROMPTS, ...EXTRA_PROMPTS })) {
-    const files = await preparePrompt(dataDir, text);
-    out[name as PromptName] = { pcmu: await loadPrompt(files, "pcmu"), pcma: await loadPrompt(files, "pcma") };
-  }
-  return out;
-}
-
 /** A request the HTTP API turns into a status (404 unknown call, 409 wrong state, 503 SIP off). */
 export class CallProblem extends Error {
   constructor(readonly status: 400 | 404 | 409 | 503, message: string) {
@@ -99,7 +79,13 @@ export interface CallControllerOptions {
   rtpPortRange: [number, number];
   did: string;
   outboundProxy: string;
-  prompts: PromptAudio | null;
+  /** The phone menu's prompts in every language (null: callers hear silence where prompts would be). */
+  prompts: CallPrompts | null;
+  /**
+   * The install's phone language (SIP_LANGUAGE): what a caller hears until the meeting is known,
+   * and after when the web app names no language for the meeting (default: the prompts' own).
+   */
+  language?: Locale;
   /** IVR timing (tests shorten it). */
   ivr?: { tries?: number; firstDigitMs?: number; nextDigitMs?: number };
   /** Caps on callers not yet let in (gateway/calls/limits.ts; defaults IVR_LIMITS). */
@@ -146,6 +132,11 @@ class Call {
   phase: CallPhase;
   meetingId: string | null = null;
   title = "";
+  /**
+   * The language the caller hears: the install's until the meeting is known, then the meeting's
+   * (the web app's resolve answer names it).
+   */
+  locale: Locale;
   participantId: string | null = null;
   /** The web app knows this call (POST /internal/sip/calls answered): it must hear the end. */
   registered = false;
@@ -176,8 +167,10 @@ class Call {
     readonly sip: IncomingCall | OutgoingCall,
     public displayName: string,
     public number: string,
+    locale: Locale,
   ) {
     this.phase = direction === "in" ? "offered" : "dialing";
+    this.locale = locale;
     this.over = new Promise((r) => this.#over = r);
   }
 
@@ -238,6 +231,20 @@ export class CallController {
     });
     if (options.endpoint) this.#ports.giveBack(this.#ports.take()); // the first pair, and a refill
     options.endpoint?.onInvite((call) => this.#onInvite(call));
+  }
+
+  /** The install's phone language. */
+  get #language(): Locale {
+    return this.#options.language ?? this.#options.prompts?.install ?? DEFAULT_LOCALE;
+  }
+
+  /**
+   * A resolve answer decides what the caller hears from now on: the meeting's language (the install's
+   * when the web app names none, or one this gateway does not speak); no meeting, the install's.
+   */
+  #hearMeetingLanguage(call: Call, r: ResolveResult) {
+    const noMeeting = !r.ok && (r.status === 404 || r.status === 410);
+    call.locale = !noMeeting && isLocale(r.locale) ? r.locale : this.#language;
   }
 
   get size(): number {
@@ -397,7 +404,13 @@ export class CallController {
 
   async #onInvite(sip: IncomingCall) {
     const invitedAt = performance.now();
-    const call = new Call("in", sip, callerDisplayName(sip.from.displayName, sip.from.user), maskNumber(sip.from.user));
+    const call = new Call(
+      "in",
+      sip,
+      callerDisplayName(sip.from.displayName, sip.from.user),
+      maskNumber(sip.from.user),
+      this.#language,
+    );
     call.source = sip.source.ip;
     const limits = this.#options.ivrLimits ?? IVR_LIMITS;
     const waiting = [...this.#calls.values()].filter(unauthenticated).map((c) => c.source);
@@ -452,6 +465,7 @@ export class CallController {
             needIvr = true;
           }
           call.meetingId = target.meetingId;
+          this.#hearMeetingLanguage(call, r);
           if (r.ok) call.title = r.title;
           if (needIvr && offer && chosen?.codec === "opus") {
             chosen = negotiate(offer, { allowOpus: false }); // prompts are G.711
@@ -640,25 +654,39 @@ export class CallController {
 
   // --- IVR -------------------------------------------------------------------------------------------
 
-  /** Plays a prompt; resolves when it finished or was stopped (immediately without audio). */
-  #playPrompt(call: Call, name: PromptName): Promise<"finished" | "stopped" | "none"> {
+  /**
+   * A prompt's sound in the caller's language, or null (no prompts, an Opus call, the call ended or
+   * moved on while it was looked up: a lobby prompt must not start once the caller is in).
+   */
+  async #sound(call: Call, name: PromptName): Promise<PromptSound | null> {
+    const phase = call.phase;
+    const sound = await this.#options.prompts?.sound(call.locale, name) ?? null;
+    return call.phase === phase && !call.ended ? sound : null;
+  }
+
+  /** Starts playing `sound` to the caller (stopping what played before); null when it cannot play. */
+  #play(call: Call, sound: PromptSound | null): PromptPlayer | null {
     const relay = call.relay;
-    const audio = this.#options.prompts?.[name];
-    if (!relay || relay.state !== "open" || relay.codec === "opus" || !audio || call.ended) {
-      return Promise.resolve("none");
-    }
+    if (!relay || relay.state !== "open" || relay.codec === "opus" || !sound || call.ended) return null;
     call.player?.stop();
-    const player = new PromptPlayer(relay, relay.codec === "pcmu" ? audio.pcmu : audio.pcma);
+    const player = new PromptPlayer(relay, relay.codec === "pcmu" ? sound.pcmu : sound.pcma);
     call.player = player;
-    return player.done.then((s) => (s === "finished" ? "finished" : "stopped"));
+    return player;
+  }
+
+  /** Plays a prompt; resolves when it finished or was stopped (at once without audio). */
+  async #playPrompt(call: Call, name: PromptName): Promise<"finished" | "stopped" | "none"> {
+    const player = this.#play(call, await this.#sound(call, name));
+    if (!player) return "none";
+    return await player.done === "finished" ? "finished" : "stopped";
   }
 
   /** Asks for one entry: the prompt plays until the first digit, then digits up to `#`. */
   async #ask(call: Call, name: PromptName): Promise<string> {
     const ivr = this.#options.ivr ?? {};
-    const promptMs = ((this.#options.prompts?.[name]?.pcmu.length ?? 0) / 8000) * 1000;
-    void this.#playPrompt(call, name);
-    const player = call.player;
+    const sound = await this.#sound(call, name);
+    const promptMs = ((sound?.pcmu.length ?? 0) / 8000) * 1000;
+    const player = this.#play(call, sound);
     const entry = await call.digits.collect({
       firstTimeoutMs: promptMs + (ivr.firstDigitMs ?? 10_000),
       nextTimeoutMs: ivr.nextDigitMs ?? 5_000,
@@ -673,11 +701,11 @@ export class CallController {
    * the call is still up.
    */
   async #waitBeforeTry(call: Call, ms: number): Promise<boolean> {
-    void this.#playPrompt(call, "pleaseWait");
+    const player = this.#play(call, await this.#sound(call, "pleaseWait"));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([call.over, new Promise((r) => timer = setTimeout(r, ms))]);
     clearTimeout(timer);
-    call.player?.stop();
+    player?.stop();
     return !call.ended;
   }
 
@@ -687,6 +715,7 @@ export class CallController {
       if (waitMs !== null && !(await this.#waitBeforeTry(call, waitMs))) return null;
       const r = await this.#options.web.resolve(meetingId, passcode, call.source);
       if (call.ended) return null;
+      this.#hearMeetingLanguage(call, r);
       if (r.ok || r.error !== "slow-down") return r;
       log.info("passcode try must wait", { callId: call.id, waitMs: r.retryAfterMs });
       waitMs = r.retryAfterMs ?? 1000;
@@ -736,6 +765,8 @@ export class CallController {
         }
         const r = await this.#options.web.resolve(entered, null, call.source);
         if (call.ended) return null;
+        // From here on the caller hears the meeting's language (passcode, lobby, locked…).
+        this.#hearMeetingLanguage(call, r);
         if (r.ok) {
           call.title = r.title;
           return entered;
@@ -872,7 +903,7 @@ export class CallController {
       noAnswerTimeoutMs: this.#options.dialOutNoAnswerMs,
     });
     const number = target.startsWith("sip:") ? maskNumber(parseUri(target)?.user ?? null) : maskNumber(target);
-    const call = new Call("out", out, displayName.trim().slice(0, 64) || number, number);
+    const call = new Call("out", out, displayName.trim().slice(0, 64) || number, number, this.#language);
     call.meetingId = meetingId;
     this.#calls.set(call.id, call);
     const web = this.#options.web;

@@ -1,22 +1,36 @@
-// Spoken IVR prompts and lobby hold music for SIP callers: prompts are synthesized once with
-// espeak-ng, converted by sox to 8 kHz G.711 (μ-law and A-law) raw files in DATA_DIR and cached by
-// a hash of their text; a player streams them (or generated hold music) as 20 ms RTP through a relay.
+// Spoken IVR prompts and lobby hold music for SIP callers: each prompt's text comes from the
+// message catalogs (lib/i18n/areas/telephony.ts) in the caller's language, is synthesized once with
+// that language's espeak-ng voice, converted by sox to 8 kHz G.711 (μ-law and A-law) raw files in
+// DATA_DIR and cached by a hash of pipeline, voice, speed and text; a player streams them (or
+// generated hold music) as 20 ms RTP through a relay.
 
 import { logger } from "../../lib/common/log.ts";
+import { telephony } from "../../lib/i18n/areas/telephony.ts";
+import { type Locale, LOCALES } from "../../lib/i18n/locales.ts";
 import { encodeG711, type G711Codec } from "../rtp/g711.ts";
 import type { RtpRelay } from "../rtp/relay.ts";
 
 const log = logger("ivr-prompts");
 
-/** The prompts call control uses; any other text works too. */
-export const PROMPTS = {
-  welcome: "Welcome to Talkspace. Please enter your meeting ID followed by the pound key.",
-  passcode: "Please enter the meeting passcode followed by the pound key.",
-  notFound: "Sorry, that meeting ID was not found.",
-  wrongPasscode: "Sorry, that passcode is not correct.",
-  lobby: "Please wait, the host will let you in soon.",
-  ended: "The meeting has ended. Goodbye.",
-} as const;
+type TelephonyKey = keyof typeof telephony.en;
+/** What the phone menu says: one message `telephony.<name>` each, in every language. */
+export type PromptName = TelephonyKey extends `telephony.${infer N}` ? N : never;
+export const PROMPT_NAMES = Object.keys(telephony.en).map((k) => k.slice("telephony.".length)) as PromptName[];
+
+/**
+ * The text of a prompt in `locale`, from the catalogs. Read from the area as it is written: the
+ * prompts have no placeholders, so that is the formatted message (prompts_test.ts checks), and the
+ * gateway neither loads nor compiles the rest of the catalogs (about 60 ms at start).
+ */
+export function promptText(locale: Locale, name: PromptName): string {
+  return telephony[locale][`telephony.${name}`];
+}
+
+/**
+ * The espeak-ng voice each language is spoken with (Debian's espeak-ng-data has all of them; see
+ * `espeak-ng --voices`). A language added to lib/i18n/locales.ts needs its voice here.
+ */
+export const VOICES: Record<Locale, string> = { en: "en-us", de: "de", es: "es", ar: "ar" };
 
 /** Bumped when the synthesis pipeline changes, so old cached files are not reused. */
 const PIPELINE_VERSION = "espeak-ng/sox v1";
@@ -81,17 +95,112 @@ export async function preparePrompt(dataDir: string, text: string, options: Prom
   return { text, pcmu, pcma, samples };
 }
 
-/** Generates every prompt in PROMPTS (gateway setup). */
-export async function prepareAllPrompts(dataDir: string, options: PromptOptions = {}) {
-  const out = {} as Record<keyof typeof PROMPTS, PromptFiles>;
-  for (const [name, text] of Object.entries(PROMPTS)) {
-    out[name as keyof typeof PROMPTS] = await preparePrompt(dataDir, text, options);
-  }
-  return out;
-}
-
 export async function loadPrompt(files: PromptFiles, codec: G711Codec): Promise<Uint8Array> {
   return await Deno.readFile(codec === "pcmu" ? files.pcmu : files.pcma);
+}
+
+/** One prompt's audio in both G.711 laws. */
+export interface PromptSound {
+  pcmu: Uint8Array;
+  pcma: Uint8Array;
+}
+
+export type LanguagePrompts = Record<PromptName, PromptSound>;
+
+/** At most `n` jobs at a time, started in the order they were submitted. */
+function limiter(n: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    else active++;
+    try {
+      return await job();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+export interface CallPromptsOptions {
+  /** The install's phone language (SIP_LANGUAGE): prepared before start-up goes on. */
+  install: Locale;
+  /** Prompts synthesized at the same time (default: the number of CPUs, at most 4). */
+  concurrency?: number;
+  /** Words per minute (preparePrompt's default when not set). */
+  speed?: number;
+}
+
+/**
+ * Every prompt in every language, for call control. The install language's are prepared (or found
+ * in the cache) before `loadCallPrompts` resolves; the other languages' right after, in the
+ * background, through the same bounded queue, so start-up waits for one language only. A call in a
+ * language still being prepared waits for it; a language that cannot be prepared (its voice missing)
+ * is spoken in the install language instead.
+ */
+export class CallPrompts {
+  readonly install: Locale;
+  #languages: Map<Locale, Promise<LanguagePrompts | null>>;
+
+  constructor(install: Locale, languages: Map<Locale, Promise<LanguagePrompts | null>>) {
+    this.install = install;
+    this.#languages = languages;
+  }
+
+  /** `name` in `locale` (the install language's when `locale` has none); null without prompts. */
+  async sound(locale: Locale, name: PromptName): Promise<PromptSound | null> {
+    const own = await this.#languages.get(locale);
+    if (own) return own[name];
+    return (await this.#languages.get(this.install))?.[name] ?? null;
+  }
+
+  /** Resolves once every language was prepared (or failed); for tests and measurements. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#languages.values());
+  }
+}
+
+/**
+ * Synthesizes (or finds cached) every prompt in every language and loads them; resolves once the
+ * install language's are ready. Throws when those cannot be made (espeak-ng or sox missing).
+ */
+export async function loadCallPrompts(dataDir: string, options: CallPromptsOptions): Promise<CallPrompts> {
+  const cpus = navigator.hardwareConcurrency || 1;
+  const run = limiter(Math.max(1, options.concurrency ?? Math.min(cpus, 4)));
+  const prepare = async (locale: Locale): Promise<LanguagePrompts> => {
+    const started = performance.now();
+    const sounds = await Promise.all(PROMPT_NAMES.map((name) =>
+      run(async (): Promise<PromptSound> => {
+        const files = await preparePrompt(dataDir, promptText(locale, name), {
+          voice: VOICES[locale],
+          speed: options.speed,
+        });
+        return { pcmu: await loadPrompt(files, "pcmu"), pcma: await loadPrompt(files, "pcma") };
+      })
+    ));
+    log.info("prompts ready", { locale, voice: VOICES[locale], ms: Math.round(performance.now() - started) });
+    return Object.fromEntries(PROMPT_NAMES.map((name, i) => [name, sounds[i]])) as LanguagePrompts;
+  };
+  const install = prepare(options.install);
+  const languages = new Map<Locale, Promise<LanguagePrompts | null>>([[options.install, install]]);
+  await install;
+  for (const locale of LOCALES) {
+    if (locale === options.install) continue;
+    languages.set(
+      locale,
+      prepare(locale).catch((err) => {
+        log.warn("prompts unavailable in this language; its callers hear the install language", {
+          locale,
+          voice: VOICES[locale],
+          error: (err as Error).message,
+        });
+        return null;
+      }),
+    );
+  }
+  return new CallPrompts(options.install, languages);
 }
 
 /**

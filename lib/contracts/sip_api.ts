@@ -57,11 +57,20 @@ export type ProgressBody = z.infer<typeof progressBody>;
 
 // ---- response bodies ----------------------------------------------------------------------------
 
+/**
+ * The language the phone menu speaks for a found meeting: its host's account language (a locale of
+ * lib/i18n/locales.ts). Absent when the host chose none: the gateway speaks its SIP_LANGUAGE. A
+ * string, not an enum, so a gateway that does not speak a newer web app's language still reads the
+ * answer (and uses its own).
+ */
+const meetingLocale = z.string().min(2).max(16).optional();
+
 /** 200: the caller may enter. */
 export const resolveAnswer = z.object({
   meetingId: z.string(),
   title: z.string(),
   passcodeRequired: z.boolean(),
+  locale: meetingLocale,
 });
 export type ResolveAnswer = z.infer<typeof resolveAnswer>;
 
@@ -85,6 +94,8 @@ export const resolveRefusal = problemSchema.extend({
   passcodeRequired: z.boolean().optional(),
   /** rate-limited / slow-down: when a try from this source would be looked at again. */
   retryAfterMs: z.number().int().nonnegative().optional(),
+  /** Every refusal but not-found: the meeting's language, as in the 200 answer. */
+  locale: meetingLocale,
 });
 export type ResolveRefusal = z.infer<typeof resolveRefusal>;
 

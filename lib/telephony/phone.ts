@@ -28,6 +28,7 @@ import { callIdByAdmission, getCall, setCall, updateCall, writeCall } from "./st
 import { KvConflict } from "../common/kv.ts";
 import { countMeetingFailure, readDialIn, readGuardCounters, reserveSourceTry, sourceUnchanged } from "./store.ts";
 import { counted, DIAL_IN_RULES, type DialInRules, reserved, verdict } from "./dial_in_guard.ts";
+import { isLocale } from "../i18n/locales.ts";
 
 const log = logger("phone");
 
@@ -114,6 +115,15 @@ function meetingRefusal(meeting: Meeting | null, lockedRefuses = true): Answer |
   return null;
 }
 
+/**
+ * An answer about a found meeting names the language its phone menu speaks: the host's account
+ * language; none when they chose none or there is no meeting (the gateway then speaks its
+ * SIP_LANGUAGE).
+ */
+function spokenIn(a: Answer, hostLocale: string | null): Answer {
+  return a.body && isLocale(hostLocale) ? { ...a, body: { ...a.body, locale: hostLocale } } : a;
+}
+
 /** What `resolveDialIn` depends on besides the store (tests inject the rules and the clock). */
 export interface ResolveOptions {
   rules?: DialInRules;
@@ -147,8 +157,9 @@ export async function resolveDialIn(
   const id = parseMeetingId(req.meetingId);
   if (!id) return refusal(404, "not-found");
   const read = await readDialIn(kv, id, req.source);
+  const answer = (a: Answer) => spokenIn(a, read.hostLocale);
   const refused = meetingRefusal(read.meeting);
-  if (refused) return refused;
+  if (refused) return answer(refused);
   const m = read.meeting!;
   let source = read.source;
   let meetingFailures = read.meetingFailures;
@@ -156,9 +167,9 @@ export async function resolveDialIn(
   for (let attempt = 0;; attempt++) {
     const now = clock();
     const v = verdict(source.value, meetingFailures.value, rules, now);
-    if (v.kind === "limited") return refusal(429, "rate-limited", { retryAfterMs: v.retryAfterMs });
-    if (!typed) return refusal(403, "bad-passcode", { passcodeRequired: true });
-    if (v.kind === "wait") return refusal(429, "slow-down", { retryAfterMs: v.retryAfterMs });
+    if (v.kind === "limited") return answer(refusal(429, "rate-limited", { retryAfterMs: v.retryAfterMs }));
+    if (!typed) return answer(refusal(403, "bad-passcode", { passcodeRequired: true }));
+    if (v.kind === "wait") return answer(refusal(429, "slow-down", { retryAfterMs: v.retryAfterMs }));
     // The answer goes out only if the source's counter is still what the verdict was made on: a wrong
     // passcode commits its failure under that check, a right one commits the check alone. A try that
     // loses the race decides again on what the winner left, so parallel tries are evaluated one after
@@ -168,7 +179,7 @@ export async function resolveDialIn(
       ? await sourceUnchanged(kv, source)
       : await reserveSourceTry(kv, source, reserved(source.value, rules, now), now);
     if (committed && right) {
-      return { status: 200, body: { meetingId: m.meetingId, title: m.title, passcodeRequired: true } };
+      return answer({ status: 200, body: { meetingId: m.meetingId, title: m.title, passcodeRequired: true } });
     }
     if (committed) break;
     if (attempt >= 20) throw new KvConflict(`resolveDialIn ${id}`);
@@ -181,7 +192,7 @@ export async function resolveDialIn(
       log.error("could not tell the hosts about passcode guessing", { meetingId: id, error: String(err) });
     });
   }
-  return refusal(403, "bad-passcode", { passcodeRequired: true });
+  return answer(refusal(403, "bad-passcode", { passcodeRequired: true }));
 }
 
 /**

@@ -7,6 +7,8 @@ import { commitAtomic, commitOrThrow, KvConflict, updateRecord } from "../common
 import { EVENT_TTL_MS } from "../meetings/events.ts";
 import { meetingKeys } from "../meetings/keys.ts";
 import type { Meeting } from "../meetings/store.ts";
+import { keys as accountKeys } from "../accounts/keys.ts";
+import type { User } from "../accounts/users.ts";
 import type { PhoneCall } from "./phone.ts";
 import { callKeys, dialInKeys } from "./keys.ts";
 import type { MeetingFailures, SourceFailures } from "./dial_in_guard.ts";
@@ -54,12 +56,14 @@ export async function callIdByAdmission(kv: Store, meetingId: string, admissionI
  * Meeting numbers → record ULIDs this process has seen. The pair never changes while the meeting
  * exists (a number is only handed out when its index entry is absent, and the record is created in
  * the same commit), so a hit is verified by the record itself: a record that is gone or carries
- * another number means the entry is stale, and the index is read again.
+ * another number means the entry is stale, and the index is read again. The host seen with it lets
+ * the host's account (their language) be read in the same getMany; a host transfer since costs
+ * one more read.
  */
-const meetingIds = new WeakMap<Store, Map<string, string>>();
+const meetingIds = new WeakMap<Store, Map<string, { id: string; hostId: string }>>();
 const MEETING_ID_CACHE_MAX = 10_000;
 
-function idCache(kv: Store): Map<string, string> {
+function idCache(kv: Store): Map<string, { id: string; hostId: string }> {
   let m = meetingIds.get(kv);
   if (!m) meetingIds.set(kv, m = new Map());
   return m;
@@ -67,43 +71,55 @@ function idCache(kv: Store): Map<string, string> {
 
 export interface DialInRead {
   meeting: Meeting | null;
+  /** The language the meeting's host chose for their account (not checked), or null. */
+  hostLocale: string | null;
   source: StoreEntry<SourceFailures>;
   meetingFailures: StoreEntry<MeetingFailures>;
 }
 
 /**
  * What `resolve` needs for a dialled meeting number, in ONE getMany once this process has seen the
- * number (the meeting record, the source's and the meeting's failure counters), two round trips
- * the first time (the number index with the counters, then the record).
+ * number (the meeting record, the source's and the meeting's failure counters, the host's account
+ * for their language), three round trips the first time (the number index with the counters, the
+ * record, the host).
  */
 export async function readDialIn(kv: Store, meetingNumber: string, sourceIp: string): Promise<DialInRead> {
   const cache = idCache(kv);
-  const cachedId = cache.get(meetingNumber);
-  const first = cachedId ? meetingKeys.meeting(cachedId) : meetingKeys.byNumber(meetingNumber);
-  const [head, meetingFailures, source] = await kv.getMany<[unknown, MeetingFailures, SourceFailures]>([
+  const seen = cache.get(meetingNumber);
+  const first = seen ? meetingKeys.meeting(seen.id) : meetingKeys.byNumber(meetingNumber);
+  const [head, meetingFailures, source, host] = await kv.getMany<[unknown, MeetingFailures, SourceFailures, User?]>([
     first,
     dialInKeys.meeting(meetingNumber),
     dialInKeys.source(sourceIp),
+    ...(seen ? [accountKeys.user(seen.hostId)] as const : [] as const),
   ]);
   const counters = { meetingFailures, source };
-  if (cachedId) {
+  if (seen) {
     const m = head.value as Meeting | null;
-    if (m && m.meetingId === meetingNumber) return { meeting: m, ...counters };
+    if (m && m.meetingId === meetingNumber) {
+      const hostLocale = m.hostId === seen.hostId ? host?.value?.locale ?? null : await readHostLocale(kv, m);
+      return { meeting: m, hostLocale, ...counters };
+    }
     cache.delete(meetingNumber);
     const id = (await kv.get<string>(meetingKeys.byNumber(meetingNumber))).value;
-    return { meeting: id ? await readMeetingRecord(kv, meetingNumber, id) : null, ...counters };
+    return { ...await readMeetingRecord(kv, id), ...counters };
   }
   const id = head.value as string | null;
-  return { meeting: id ? await readMeetingRecord(kv, meetingNumber, id) : null, ...counters };
+  return { ...await readMeetingRecord(kv, id), ...counters };
 }
 
-async function readMeetingRecord(kv: Store, meetingNumber: string, id: string): Promise<Meeting | null> {
-  const m = (await kv.get<Meeting>(meetingKeys.meeting(id))).value;
-  if (!m) return null;
+async function readMeetingRecord(kv: Store, id: string | null) {
+  const m = id ? (await kv.get<Meeting>(meetingKeys.meeting(id))).value : null;
+  return { meeting: m, hostLocale: m ? await readHostLocale(kv, m) : null };
+}
+
+/** The host's language, read alone (a number not seen before, a host transfer); remembers the host. */
+async function readHostLocale(kv: Store, m: Meeting): Promise<string | null> {
+  const host = (await kv.get<User>(accountKeys.user(m.hostId))).value;
   const cache = idCache(kv);
   if (cache.size >= MEETING_ID_CACHE_MAX) cache.clear();
-  cache.set(meetingNumber, id);
-  return m;
+  cache.set(m.meetingId, { id: m.id, hostId: m.hostId });
+  return host?.locale ?? null;
 }
 
 // ---- dial-in: the guard's counters ------------------------------------------------------------

@@ -6,7 +6,16 @@ import { setQuiet } from "../../lib/common/log.ts";
 import { decodeG711 } from "../../gateway/rtp/g711.ts";
 import { buildRtp } from "../../gateway/rtp/packet.ts";
 import { RtpRelay } from "../../gateway/rtp/relay.ts";
-import { holdMusic, loadPrompt, preparePrompt, PromptPlayer, PROMPTS } from "../../gateway/ivr/prompts.ts";
+import {
+  holdMusic,
+  loadCallPrompts,
+  loadPrompt,
+  preparePrompt,
+  PROMPT_NAMES,
+  PromptPlayer,
+  promptText,
+} from "../../gateway/ivr/prompts.ts";
+import { LOCALES } from "../../lib/i18n/locales.ts";
 import { collector, goertzel, until } from "./audio_util.ts";
 import { skipUnlessPrograms } from "../support/tools.ts";
 
@@ -22,7 +31,7 @@ Deno.test({
   const caller = collector();
   const relay = RtpRelay.open({ callId: "ivr", codec: "pcma", payloadType: 8 });
   try {
-    const files = await preparePrompt(dataDir, PROMPTS.notFound);
+    const files = await preparePrompt(dataDir, promptText("en", "notFound"));
     const ul = await Deno.readFile(files.pcmu), al = await Deno.readFile(files.pcma);
     assert.equal(ul.length, al.length);
     // "Sorry, that meeting ID was not found." takes 1.5–5 s to say: 12 000–40 000 samples at 8 kHz.
@@ -32,7 +41,7 @@ Deno.test({
     for (const s of pcm) energy += s * s;
     assert.ok(Math.sqrt(energy / pcm.length) > 300, "the prompt is not silence");
     const mtime = (await Deno.stat(files.pcma)).mtime?.getTime();
-    const again = await preparePrompt(dataDir, PROMPTS.notFound);
+    const again = await preparePrompt(dataDir, promptText("en", "notFound"));
     assert.equal(again.pcma, files.pcma);
     assert.equal((await Deno.stat(again.pcma)).mtime?.getTime(), mtime, "served from the cache");
     assert.notEqual((await preparePrompt(dataDir, "Goodbye.")).pcma, files.pcma);
@@ -68,6 +77,55 @@ Deno.test({
   } finally {
     await relay.close();
     await caller.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "every prompt in every language: the install language's before start-up goes on, the rest after; warm from the cache",
+  ignore: noTts !== null,
+}, async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "talkspace-prompts-" });
+  try {
+    const t0 = performance.now();
+    const prompts = await loadCallPrompts(dataDir, { install: "de" });
+    const startup = performance.now() - t0;
+    await prompts.settled();
+    const cold = performance.now() - t0;
+    const files = [...Deno.readDirSync(`${dataDir}/prompts`)].map((e) => e.name).sort();
+    assert.equal(files.length, 2 * PROMPT_NAMES.length * LOCALES.length, "a μ-law and an A-law file each");
+    const sounds = new Map<string, Uint8Array>();
+    for (const locale of LOCALES) {
+      for (const name of PROMPT_NAMES) {
+        const sound = (await prompts.sound(locale, name))!;
+        assert.ok(sound.pcmu.length > 4000 && sound.pcmu.length === sound.pcma.length, `${locale} ${name}`);
+        sounds.set(`${locale} ${name}`, sound.pcmu);
+      }
+    }
+    // Each language's own recording, not another's.
+    for (const name of PROMPT_NAMES) {
+      const own = LOCALES.map((l) => sounds.get(`${l} ${name}`)!);
+      for (let i = 0; i < own.length; i++) {
+        for (let j = i + 1; j < own.length; j++) {
+          assert.notDeepEqual(own[i], own[j], `${name}: ${LOCALES[i]}/${LOCALES[j]}`);
+        }
+      }
+    }
+    const t1 = performance.now();
+    const again = await loadCallPrompts(dataDir, { install: "de" });
+    await again.settled();
+    const warm = performance.now() - t1;
+    assert.deepEqual([...Deno.readDirSync(`${dataDir}/prompts`)].map((e) => e.name).sort(), files, "nothing new made");
+    assert.deepEqual(await again.sound("ar", "passcode"), await prompts.sound("ar", "passcode"));
+    console.log(
+      `prompts, ${PROMPT_NAMES.length} × ${LOCALES.length} languages: cold ${
+        startup.toFixed(0)
+      } ms until start-up goes on, ${cold.toFixed(0)} ms all; warm ${warm.toFixed(0)} ms (load ${
+        Deno.readTextFileSync("/proc/loadavg").split(" ")[0]
+      })`,
+    );
+  } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -3,8 +3,9 @@
 import { accounts } from "./accounts.ts";
 import { meetings } from "./meetings.ts";
 import { mail } from "./mail.ts";
+import { telephony } from "./telephony.ts";
 
-export const AREAS = [accounts, meetings, mail] as const;
+export const AREAS = [accounts, meetings, mail, telephony] as const;
 
 type AreaKeys<A> = A extends { en: Record<infer K, string> } ? K : never;
 /** Every key the areas define. */
