@@ -1,6 +1,7 @@
 // Gateway configuration from environment variables; docs/gateway.md's table mirrors this.
 
 import { randomHex } from "../lib/common/random.ts";
+import { type RecordingConfig, recordingConfig } from "./recording/config.ts";
 
 export interface IceServer {
   urls: string;
@@ -45,6 +46,8 @@ export interface GatewayConfig {
   iceServers: IceServer[];
   janusDebugLevel: number;
   sip: SipConfig;
+  /** Recordings: RECORDINGS_DIR, free-space floor, jobs, composed video (gateway/recording/config.ts). */
+  recording: RecordingConfig;
 }
 
 /** Dial-in/dial-out (gateway/calls/); `port` 0 turns SIP off. */
@@ -248,5 +251,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
     iceServers,
     janusDebugLevel: debugLevel,
     sip: sipConfig(env),
+    recording: recordingConfig(env, env.DATA_DIR ?? "./data"),
   };
 }
