@@ -2,6 +2,7 @@
 
 import { randomHex } from "../lib/common/random.ts";
 import { DEFAULT_LOCALE, isLocale, type Locale, LOCALES } from "../lib/i18n/locales.ts";
+import { type RecordingConfig, recordingConfig } from "./recording/config.ts";
 
 export interface IceServer {
   urls: string;
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   iceServers: IceServer[];
   janusDebugLevel: number;
   sip: SipConfig;
+  /** Recordings: RECORDINGS_DIR, free-space floor, jobs, composed video (gateway/recording/config.ts). */
+  recording: RecordingConfig;
 }
 
 /** Dial-in/dial-out (gateway/calls/); `port` 0 turns SIP off. */
@@ -259,5 +262,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = Deno
     iceServers,
     janusDebugLevel: debugLevel,
     sip: sipConfig(env),
+    recording: recordingConfig(env, env.DATA_DIR ?? "./data"),
   };
 }

@@ -23,7 +23,10 @@ import {
   participantBody,
   participantIdParam,
   publisherBody,
+  recordingIdParam,
+  recordingNamesBody,
   roomBody,
+  startRecordingBody,
 } from "../lib/contracts/gateway_api.ts";
 import { domainAnswer, fieldErrors, problem, problemResponse, UNEXPECTED } from "../lib/contracts/problem.ts";
 import { CallProblem } from "./calls/controller.ts";
@@ -34,6 +37,8 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from "../lib/common
 import { JanusRequestFailed } from "./plugins/request.ts";
 import { RoomProblem } from "./plugins/room_registry.ts";
 import type { VideoRoomManager } from "./plugins/videoroom.ts";
+import type { Recordings } from "./recording/service.ts";
+import { serveFile } from "./recording/download.ts";
 
 const log = logger("gateway-http");
 
@@ -49,6 +54,8 @@ export interface HttpApiDeps {
   iceServers: IceServer[];
   /** Call control (dial-in/out); without it the call endpoints answer 404/503 and publishers are ignored. */
   calls?: CallController | null;
+  /** Recording and post-processing; without it the recording endpoints answer 404. */
+  recordings?: Recordings | null;
 }
 
 type Env = { Variables: { body: unknown } };
@@ -119,7 +126,9 @@ export function createHttpApi(deps: HttpApiDeps): Hono<Env> {
 
   app.delete(R.room, async (c) => {
     const id = params(c).meetingId;
-    // The meeting ended: every call of it gets a BYE and its SIP bridge stops, then the room goes.
+    // The meeting ended: its recording stops and goes to processing, every call of it gets a BYE
+    // and its SIP bridge stops, then the room goes.
+    await deps.recordings?.meetingEnded(id);
     await deps.calls?.meetingEnded(id);
     return c.json(await deps.rooms.destroyRoom(id));
   });
@@ -208,6 +217,46 @@ export function createHttpApi(deps: HttpApiDeps): Hono<Env> {
     const mute = (body.muteAudio ?? body.muteVideo) as boolean;
     await deps.rooms.moderate(id, body.participantId, body.mid, mute);
     return c.json({ ok: true as const });
+  });
+
+  // --- recordings (docs/gateway.md, "Recording") ------------------------------------------------
+
+  const recordings = () => {
+    if (!deps.recordings) throw new RoomProblem(404, "recording is not available on this gateway");
+    return deps.recordings;
+  };
+  const recordingParam = (c: Context<Env>) =>
+    parse(z.object({ recordingId: recordingIdParam }), { recordingId: c.req.param("recordingId") }).recordingId;
+
+  app.post(R.recording, async (c) => {
+    const id = params(c).meetingId;
+    const body = parse(startRecordingBody, c.get("body"));
+    return c.json(await recordings().start(id, body.recordingId, body.names), 201);
+  });
+
+  app.delete(R.recording, async (c) => c.json(await recordings().stop(params(c).meetingId)));
+
+  app.get(R.recordings, async (c) => {
+    const meetingId = parse(z.object({ meetingId: meetingIdParam }), { meetingId: c.req.query("meetingId") }).meetingId;
+    return c.json({ recordings: await recordings().list(meetingId) });
+  });
+
+  app.get(R.recordingStatus, async (c) => c.json(await recordings().status(recordingParam(c))));
+
+  app.post(R.recordingNames, async (c) => {
+    const id = recordingParam(c);
+    await recordings().addNames(id, parse(recordingNamesBody, c.get("body")).names);
+    return c.body(null, 204);
+  });
+
+  app.get(R.recordingFile, async (c) => {
+    const path = await recordings().filePath(recordingParam(c));
+    return await serveFile(path, c.req.header("range") ?? null, "video/mp4");
+  });
+
+  app.delete(R.recordingStatus, async (c) => {
+    await recordings().delete(recordingParam(c));
+    return c.body(null, 204);
   });
 
   app.notFound(() => problem(404, "not found"));

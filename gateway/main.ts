@@ -17,6 +17,7 @@ import { type JanusSupervisor, superviseJanus } from "./janus/process.ts";
 import { SipEndpoint } from "./sip/endpoint.ts";
 import { VideoRoomManager } from "./plugins/videoroom.ts";
 import { createWebClient } from "./web_client.ts";
+import { Recordings } from "./recording/service.ts";
 
 const log = logger("gateway");
 
@@ -110,6 +111,17 @@ export async function main() {
     });
   }
 
+  // Recordings: Janus writes into RECORDINGS_DIR, so it gets the absolute path; unfinished
+  // post-processing of an earlier run is resumed.
+  await Deno.mkdir(config.recording.dir, { recursive: true });
+  const recordings = new Recordings({
+    config: { ...config.recording, dir: await Deno.realPath(config.recording.dir) },
+    rooms,
+    bridges: audioBridges,
+  });
+  const resumed = await recordings.resume();
+  if (resumed) log.info("recording jobs resumed", { jobs: resumed });
+
   const app = createHttpApi({
     secret: config.secret,
     rooms,
@@ -117,6 +129,7 @@ export async function main() {
     janusUrl: config.janusPublicUrl,
     iceServers: config.iceServers,
     calls,
+    recordings,
   });
   const server = Deno.serve({
     hostname: config.host,
@@ -130,6 +143,9 @@ export async function main() {
     shuttingDown = true;
     log.info("shutting down", { signal });
     await server.shutdown();
+    // Recordings in progress stop and are processed after the next start (their jobs resume).
+    recordings.jobs.stop();
+    await recordings.recorder.stopAll("gateway-restart");
     await calls.stop();
     await endpoint?.stop();
     await link.stop();

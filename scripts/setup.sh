@@ -71,6 +71,8 @@ purpose_of() {
     sip-tester) echo "SIP tests that use sipp will be skipped" ;;
     baresip) echo "SIP tests that use baresip will be skipped" ;;
     ffmpeg) echo "H.264-only room systems will not see the speaker, and the room-system video test will be skipped" ;;
+    janus-tools) echo "recordings will stay unprocessed (no janus-pp-rec), and the recording tests will be skipped" ;;
+    fonts-dejavu-core) echo "recordings will have no names on the tiles" ;;
     espeak-ng | sox) echo "the phone menu will have no spoken prompts, and the tests that need them will be skipped" ;;
     *) echo "whatever needs it will be skipped" ;;
   esac

@@ -7,8 +7,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Debian packages the local server needs: Janus; espeak-ng and sox make the phone menu's spoken
-# prompts; ffmpeg lets H.264-only SIP room systems see the speaker (VP8 → H.264).
-START_DEBIAN_PACKAGES=(janus espeak-ng sox ffmpeg)
+# prompts; ffmpeg lets H.264-only SIP room systems see the speaker (VP8 → H.264) and, with
+# janus-tools (janus-pp-rec) and a font for the names, turns recordings into one MP4.
+START_DEBIAN_PACKAGES=(janus janus-tools espeak-ng sox ffmpeg fonts-dejavu-core)
 
 bash scripts/setup.sh ${START_DEBIAN_PACKAGES[@]+"${START_DEBIAN_PACKAGES[@]}"}
 

@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Debian packages the tests use.
-TEST_DEBIAN_PACKAGES=(chromium janus iputils-ping espeak-ng sox sip-tester baresip ffmpeg)
+TEST_DEBIAN_PACKAGES=(chromium janus janus-tools iputils-ping espeak-ng sox sip-tester baresip ffmpeg fonts-dejavu-core)
 
 bash scripts/setup.sh "${TEST_DEBIAN_PACKAGES[@]}"
 

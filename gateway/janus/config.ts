@@ -21,6 +21,21 @@ function str(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 }
 
+const PROTECTED_FOLDERS = [
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/proc",
+  "/sbin",
+  "/sys",
+  "/usr",
+  "/var",
+];
+
 /** The values substituted into the templates, all already escaped for libconfig strings. */
 export function templateValues(config: GatewayConfig): Record<string, string> {
   const nat: string[] = [];
@@ -43,6 +58,9 @@ export function templateValues(config: GatewayConfig): Record<string, string> {
     videoroom_admin_key: str(config.janusAdminKey),
     audiobridge_admin_key: str(config.janusAdminKey),
     plain_rtp_ip: str(config.janusPlainRtpIp),
+    protected_folders: PROTECTED_FOLDERS
+      .filter((f) => !`${config.recording.dir}/`.startsWith(`${f}/`))
+      .map((f) => `"${f}"`).join(", "),
   };
 }
 

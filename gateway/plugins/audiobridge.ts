@@ -59,6 +59,20 @@ export interface PlainRtpJoin {
   onRejoined?: (janus: RtpEndpoint & { payloadType: number }) => void;
 }
 
+/**
+ * Recording of a meeting's phone callers (group "sip"), one .mjr per caller (AudioBridge `record` +
+ * `filename`, the mixer not involved). Browsers' audio also enters the bridge (group "web") but is
+ * recorded by the VideoRoom, so it is never recorded here: counting it twice would double it.
+ */
+export interface CallerRecording {
+  /** Absolute base path of a caller's file; Janus adds "-audio.mjr". A new one per join. */
+  fileBase(key: string, display: string): string;
+  /** Janus opened a caller's recorder (at join, at recording start, or on a re-join after a Janus restart). */
+  started(key: string, display: string, file: string): void;
+  /** The caller left the bridge or recording stopped: their file is closed. */
+  ended(key: string): void;
+}
+
 export interface JoinedParticipant {
   feedId: number;
   /** Where to send this participant's audio. */
@@ -119,6 +133,9 @@ export class AudioBridgeManager implements JanusListener {
     attached: () => this.#handle !== null,
     log,
   });
+
+  /** Meetings whose callers are being recorded (kept while no bridge exists: the next caller starts one). */
+  #recordings = new Map<string, CallerRecording>();
 
   constructor(adminKey: string) {
     this.#adminKey = adminKey;
@@ -225,6 +242,8 @@ export class AudioBridgeManager implements JanusListener {
         rtp.ip = join.target.host;
         rtp.port = join.target.port;
       }
+      const recording = join.group === "sip" ? this.#recordings.get(room.meetingId) : undefined;
+      const base = recording?.fileBase(join.key, join.display);
       const data = await this.#request("join", {
         room: room.roomId,
         token: room.joinToken,
@@ -233,11 +252,13 @@ export class AudioBridgeManager implements JanusListener {
         codec: join.codec,
         muted,
         rtp,
+        ...(base ? { record: true, filename: base } : {}),
       }, handle);
       const info = data.rtp as { ip?: string; port?: number; payload_type?: number } | undefined;
       if (typeof data.id !== "number" || !info?.ip || !info.port) {
         throw new JanusRequestFailed("join", null, "no plain-RTP address in the answer");
       }
+      if (base) recording!.started(join.key, join.display, `${base}-audio.mjr`);
       return {
         handle,
         feedId: data.id,
@@ -264,6 +285,7 @@ export class AudioBridgeManager implements JanusListener {
         await this.#detach(p.handle, { meetingId, key });
       }
       room.participants.delete(key);
+      if (p.join.group === "sip") this.#recordings.get(meetingId)?.ended(key);
       log.info("bridge participant left", { meetingId, key });
       return { left: true };
     });
@@ -285,6 +307,32 @@ export class AudioBridgeManager implements JanusListener {
       }
       p.muted = muted;
       log.info("bridge participant muted", { meetingId, key, muted });
+    });
+  }
+
+  /**
+   * Starts (or with null stops) recording the meeting's phone callers: those in the bridge now get
+   * `configure {record}` on their handle, later ones are recorded from their join on. Idempotent.
+   */
+  recordCallers(meetingId: string, recording: CallerRecording | null): Promise<void> {
+    return this.#rooms.run(meetingId, async () => {
+      const previous = this.#recordings.get(meetingId);
+      if (recording) this.#recordings.set(meetingId, recording);
+      else this.#recordings.delete(meetingId);
+      const room = this.#rooms.get(meetingId);
+      if (!room || room.state !== "live") return;
+      for (const [key, p] of room.participants) {
+        if (p.join.group !== "sip" || !p.handle) continue;
+        if (recording) {
+          const base = recording.fileBase(key, p.join.display);
+          await this.#request("configure", { record: true, filename: base }, p.handle);
+          recording.started(key, p.join.display, `${base}-audio.mjr`);
+        } else if (previous) {
+          await this.#request("configure", { record: false }, p.handle);
+          previous.ended(key);
+        }
+      }
+      log.info(recording ? "recording callers" : "stopped recording callers", { meetingId });
     });
   }
 

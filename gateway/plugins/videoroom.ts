@@ -36,6 +36,8 @@ class Room extends RegisteredRoom<Participant> {
   readonly title: string;
   readonly maxPublishers: number;
   nextFeedId = 1;
+  /** While the meeting is recorded: the folder Janus writes every publisher's .mjr files to. */
+  recordDir: string | null = null;
 
   constructor(meetingId: string, roomId: number, options: RoomOptions) {
     super(meetingId, roomId);
@@ -179,7 +181,11 @@ export class VideoRoomManager implements JanusListener {
       audio_active_packets: 50,
       audio_level_average: 40,
       notify_joining: true,
+      // Only the gateway (with the secret) turns recording on or off; a room re-created after a
+      // Janus restart while recording records again, into the same folder.
       lock_record: true,
+      record: room.recordDir !== null,
+      ...(room.recordDir ? { rec_dir: room.recordDir } : {}),
     };
   }
 
@@ -279,6 +285,30 @@ export class VideoRoomManager implements JanusListener {
       const list = (data.participants ?? []) as { id: number; publisher: boolean }[];
       return list.map((p) => ({ feedId: p.id, publisher: p.publisher }));
     });
+  }
+
+  // --- recording ----------------------------------------------------------------------------------
+
+  /**
+   * Records every publisher of the room (each stream to its own .mjr in `dir`, Janus's own names
+   * `videoroom-<room>-user-<feed>-<µs>-<audio|video>-<mindex>.mjr`), including publishers who join or
+   * start a screen share later; null stops it (Janus closes the files). Idempotent.
+   */
+  setRecording(meetingId: string, dir: string | null): Promise<void> {
+    return this.#rooms.run(meetingId, async () => {
+      const room = this.#rooms.live(meetingId);
+      if (room.recordDir === dir) return;
+      if (dir) await this.#request("edit", { room: room.roomId, secret: room.secret, new_rec_dir: dir });
+      await this.#request("enable_recording", { room: room.roomId, secret: room.secret, record: dir !== null });
+      room.recordDir = dir;
+      log.info(dir ? "recording on" : "recording off", { meetingId });
+    });
+  }
+
+  /** Feed id → participant id of everyone admitted to the meeting's room (for naming recorded files). */
+  feedParticipants(meetingId: string): Map<number, string> {
+    const room = this.#rooms.get(meetingId);
+    return new Map([...room?.participants.values() ?? []].map((p) => [p.feedId, p.participantId]));
   }
 
   // --- SIP bridge: RTP forwarders and the remote publisher --------------------------------------

@@ -52,6 +52,20 @@ export const dialOutBody = z.object({
 }).strict();
 export type DialOutBody = z.infer<typeof dialOutBody>;
 
+/** A recording's id, chosen by the web app (a ULID): it names the recording's folder on the gateway. */
+export const recordingIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only (1-64)");
+/** participantId → the name shown on their tile. */
+const recordingNames = z.record(participantIdParam, z.string().overwrite(cleanLine).min(1).max(100))
+  .refine((n) => Object.keys(n).length <= 500, "at most 500 names");
+
+export const startRecordingBody = z.object({
+  recordingId: recordingIdParam,
+  names: recordingNames.default({}),
+}).strict();
+export type StartRecordingBody = z.input<typeof startRecordingBody>;
+
+export const recordingNamesBody = z.object({ names: recordingNames }).strict();
+
 // ---- response bodies ----------------------------------------------------------------------------
 
 export const healthAnswer = z.object({
@@ -88,6 +102,28 @@ export const mediaAccessSchema = z.object({
 });
 export type MediaAccess = z.infer<typeof mediaAccessSchema>;
 
+/**
+ * A recording as the gateway sees it: `recording` → `processing` (progress 0–100) → `ready` |
+ * `failed` (reason in words for the person who recorded). `stopReason` says why recording ended:
+ * `requested`, `disk-low` (free space ran out: what was recorded is kept), `meeting-ended`,
+ * `gateway-restart`.
+ */
+export const recordingStatusSchema = z.object({
+  recordingId: z.string(),
+  meetingId: z.string(),
+  state: z.enum(["recording", "processing", "ready", "failed"]),
+  progress: z.number().nullable(),
+  startedAt: z.string(),
+  stoppedAt: z.string().nullable(),
+  stopReason: z.enum(["requested", "disk-low", "meeting-ended", "gateway-restart"]).nullable(),
+  /** While recording: so far; when ready: the MP4's length. */
+  durationSeconds: z.number().nullable(),
+  sizeBytes: z.number().nullable(),
+  reason: z.string().nullable(),
+});
+export type RecordingStatus = z.infer<typeof recordingStatusSchema>;
+export const recordingListAnswer = z.object({ recordings: z.array(recordingStatusSchema) });
+
 /** Diagnostics: the gateway's view of calls (gateway/calls/controller.ts CallInfo); not used by the web app. */
 export const callsAnswer = z.object({ calls: z.array(z.object({ callId: z.string() }).loose()) });
 
@@ -105,6 +141,11 @@ export const gatewayPaths = {
   moderate: (meetingId: string) => `/internal/rooms/${seg(meetingId)}/moderate`,
   dialOut: (meetingId: string) => `/internal/rooms/${seg(meetingId)}/dial-out`,
   publisher: (meetingId: string, feedId: number) => `/internal/rooms/${seg(meetingId)}/publishers/${feedId}`,
+  recording: (meetingId: string) => `/internal/rooms/${seg(meetingId)}/recording`,
+  recordings: (meetingId: string) => `/internal/recordings?meetingId=${seg(meetingId)}`,
+  recordingStatus: (recordingId: string) => `/internal/recordings/${seg(recordingId)}`,
+  recordingNames: (recordingId: string) => `/internal/recordings/${seg(recordingId)}/names`,
+  recordingFile: (recordingId: string) => `/internal/recordings/${seg(recordingId)}/file`,
   calls: () => "/internal/calls",
   call: (callId: string) => `/internal/calls/${seg(callId)}`,
   callAdmit: (callId: string) => `/internal/calls/${seg(callId)}/admit`,
@@ -120,6 +161,11 @@ export const GATEWAY_ROUTES = {
   moderate: "/internal/rooms/:meetingId/moderate",
   dialOut: "/internal/rooms/:meetingId/dial-out",
   publisher: "/internal/rooms/:meetingId/publishers/:feedId",
+  recording: "/internal/rooms/:meetingId/recording",
+  recordings: "/internal/recordings",
+  recordingStatus: "/internal/recordings/:recordingId",
+  recordingNames: "/internal/recordings/:recordingId/names",
+  recordingFile: "/internal/recordings/:recordingId/file",
   calls: "/internal/calls",
   call: "/internal/calls/:callId",
   callAdmit: "/internal/calls/:callId/admit",
