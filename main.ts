@@ -12,6 +12,8 @@ import { closeHub } from "./lib/meetings/hub.ts";
 import { startBackgroundWork } from "./lib/reminders/background.ts";
 import { accountMailHandler } from "./lib/accounts/emails.ts";
 import * as schedule from "./lib/scheduling/occurrences.ts";
+import { recordingQueueHandler, sweepExpiredRecordings } from "./lib/recordings/service.ts";
+import { getMeeting } from "./lib/meetings/store.ts";
 
 const log = logger("main");
 
@@ -30,7 +32,15 @@ if (import.meta.main) {
   if (!gateway) log.warn("GATEWAY_SECRET is not set: meetings will have no audio or video");
   const app = createWebApp({ kv, config, mailer, signingKey, gateway });
   // The one KV queue listener of this process (reminders; more work joins through its handlers).
-  const background = startBackgroundWork({ kv, config, mailer, schedule }, [accountMailHandler(mailer)]);
+  const recordings = { kv, engine: gateway, retentionDays: config.recordingRetentionDays };
+  const background = startBackgroundWork({ kv, config, mailer, schedule }, [
+    accountMailHandler(mailer),
+    recordingQueueHandler({ ...recordings, meetingOf: (id) => getMeeting(kv, id) }),
+  ]);
+  // Retention: recordings past their days are deleted, files first (a bounded batch an hour).
+  const sweep = setInterval(() => {
+    sweepExpiredRecordings(recordings).catch((err) => log.error("recording sweep failed", { error: String(err) }));
+  }, 3_600_000);
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => ac.abort());
@@ -45,6 +55,7 @@ if (import.meta.main) {
       }),
   }, app.fetch);
   await server.finished;
+  clearInterval(sweep);
   await closeHub(kv); // sockets close with 1001 so clients reconnect to another instance
   kv.close();
   await background.stopped.catch(() => {}); // listenQueue ends when KV closes

@@ -28,6 +28,8 @@ import { apiTokenRoutes } from "./api/v1/tokens.ts";
 import { apiPushRoutes } from "./api/v1/push.ts";
 import { apiMeetingRoutes } from "./api/v1/meetings.ts";
 import { apiCalendarRoutes } from "./api/v1/calendar.ts";
+import { apiRecordingRoutes } from "./api/v1/recordings.ts";
+import { apiMeetingRecordingRoutes } from "./api/v1/meetings/[meetingId]/recording.ts";
 import { adminUserRoutes } from "./admin/users.tsx";
 import { adminAuditRoutes } from "./admin/audit.tsx";
 import { devRoutes } from "./dev/outbox.tsx";
@@ -68,6 +70,8 @@ export const routes: Hono<Env>[] = [
   apiPushRoutes,
   apiMeetingRoutes,
   apiCalendarRoutes,
+  apiRecordingRoutes,
+  apiMeetingRecordingRoutes,
   adminUserRoutes,
   adminAuditRoutes,
   devRoutes,

@@ -73,6 +73,7 @@ const welcome = (participants: ParticipantView[], lastId = 3): WelcomeMessage =>
   hands: [],
   lobby: null,
   chat: [],
+  recording: false,
 });
 
 Deno.test("roster: welcome snapshot in join order, idempotent messages, leaving", () => {

@@ -24,6 +24,8 @@ const CHANGED: [keyof MeetingSettings, unknown][] = [
   ["chat", "off"],
   ["allowUnmute", false],
   ["dialIn", false],
+  ["recording", "everyone"],
+  ["recording", "off"],
 ];
 const WRONG: Record<keyof MeetingSettings, unknown> = {
   guestsAllowed: "no",
@@ -35,6 +37,7 @@ const WRONG: Record<keyof MeetingSettings, unknown> = {
   chat: "sometimes",
   allowUnmute: 0,
   dialIn: "off",
+  recording: "hosts-only",
 };
 
 const SCHEDULED = { title: "Planned", startsAt: "2027-06-07T09:00:00", timeZone: "Europe/Berlin", durationMinutes: 30 };

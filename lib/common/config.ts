@@ -48,6 +48,8 @@ export interface Config {
    * their offline page. Empty: the worker changes only with the static build and its own code.
    */
   release: string;
+  /** Days a finished recording is kept before it is deleted (RECORDING_RETENTION_DAYS, default 30). */
+  recordingRetentionDays: number;
 }
 
 const ENVS: TalkspaceEnv[] = ["development", "production", "test"];
@@ -142,7 +144,20 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     sipDidNumber: (env.SIP_DID_NUMBER ?? "").trim(),
     totpEncryptionKeys: totpKeysOf(env),
     release: (env.TALKSPACE_RELEASE ?? "").trim(),
+    recordingRetentionDays: retentionDaysOf(env.RECORDING_RETENTION_DAYS),
   };
+}
+
+/** RECORDING_RETENTION_DAYS: a whole number of days from 1 to 3650 (default 30). */
+function retentionDaysOf(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return 30;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) {
+    throw new Error(
+      `RECORDING_RETENTION_DAYS must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 /** True when cookies must carry Secure and the __Host- prefix. */

@@ -203,4 +203,16 @@ export interface MediaGateway {
   /** A browser publisher's audio (VideoRoom feed id + audio mid), forwarded into the bridge while it is live. */
   setPublisher(meetingId: string, feedId: number, audioMid: string): Promise<void>;
   removePublisher(meetingId: string, feedId: number): Promise<void>;
+  // Recording (docs/gateway.md, "Recording"); the web app chooses the recording's id.
+  /** Starts recording the meeting's room; 409 when it already records. */
+  startRecording(meetingId: string, body: StartRecordingBody): Promise<RecordingStatus>;
+  /** Stops the meeting's recording and queues its processing; 404 when none runs. */
+  stopRecording(meetingId: string): Promise<RecordingStatus>;
+  recordingStatus(recordingId: string): Promise<RecordingStatus>;
+  /** Names for tiles of people who joined since (participantId → name). */
+  addRecordingNames(recordingId: string, names: Record<string, string>): Promise<void>;
+  /** Idempotent from the web's side: a recording the gateway does not know is already gone. */
+  deleteRecording(recordingId: string): Promise<void>;
+  /** The finished MP4 as the gateway serves it (200, or 206 for `range`; 416 past the end). */
+  recordingFile(recordingId: string, range: string | null): Promise<Response>;
 }

@@ -63,6 +63,8 @@ export interface RoomSettings {
   muteOnEntry: boolean;
   /** Phones and SIP room systems may dial in (when the server has dial-in). */
   dialIn: boolean;
+  /** Who may start and stop recording: hosts and co-hosts, every signed-in participant, or nobody. */
+  recording: "hosts" | "everyone" | "off";
 }
 
 /** What every participant may know about another. */
@@ -170,6 +172,7 @@ export const settingsSchema = meetingSettingsSchema.pick({
   allowUnmute: true,
   screenShare: true,
   dialIn: true,
+  recording: true,
 }).extend({ type: z.literal("settings") }).strict();
 
 /** Hosts unmute a phone participant (callers cannot answer an ask-unmute); web participants are asked instead. */
@@ -279,6 +282,8 @@ export interface WelcomeMessage {
   lobby: LobbyEntry[] | null;
   /** The newest chat messages you may see with ids ≤ `lastId` (at most CHAT_HISTORY_LIMIT), oldest first. */
   chat: ChatMessage[];
+  /** The meeting is being recorded now (as of `lastId`; `recording` messages follow). */
+  recording: boolean;
 }
 
 /** Sent to a socket whose admission waits in the lobby (instead of `welcome`), and when that changes. */
@@ -355,6 +360,8 @@ export interface MeetingMessageData {
   "dial-out-status": DialOutStatus;
   /** Hosts/co-hosts only. The meeting's passcode is being guessed at by phone (once per window). */
   "dial-in-guessing": { failures: number; windowMinutes: number };
+  /** Recording started (`recording: true`) or stopped; everyone sees it (banner, dot, chat entry). */
+  "recording": { recording: boolean; recordingId: string };
 }
 
 /** A call out's progress: `calling` when the gateway took it, then what the far end did. */

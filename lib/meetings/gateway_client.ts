@@ -14,6 +14,7 @@ import {
   type MediaGateway,
   noContent,
   okAnswer,
+  recordingStatusSchema,
   removedAnswer,
   roomAnswer,
 } from "../contracts/gateway_api.ts";
@@ -114,6 +115,30 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     },
     removePublisher: async (meetingId, feedId) => {
       await call("DELETE", paths.publisher(meetingId, feedId), undefined, noContent);
+    },
+    startRecording: (meetingId, body) => call("POST", paths.recording(meetingId), body, recordingStatusSchema),
+    stopRecording: (meetingId) => call("DELETE", paths.recording(meetingId), undefined, recordingStatusSchema),
+    recordingStatus: (recordingId) => call("GET", paths.recordingStatus(recordingId), undefined, recordingStatusSchema),
+    addRecordingNames: async (recordingId, names) => {
+      await call("POST", paths.recordingNames(recordingId), { names }, noContent);
+    },
+    deleteRecording: async (recordingId) => {
+      try {
+        await call("DELETE", paths.recordingStatus(recordingId), undefined, noContent);
+      } catch (err) {
+        if (!(err instanceof GatewayError && err.status === 404)) throw err;
+      }
+    },
+    recordingFile: async (recordingId, range) => {
+      // Streamed through, not parsed: the body is the video (or the gateway's problem details).
+      const path = paths.recordingFile(recordingId);
+      const headers: Record<string, string> = signedHeaders(options.secret, "GET", path, "");
+      if (range) headers.range = range;
+      try {
+        return await doFetch(`${base}${path}`, { headers });
+      } catch (err) {
+        throw new GatewayUnavailable(`gateway at ${base} is unreachable: ${(err as Error).message}`, { cause: err });
+      }
     },
   };
 }

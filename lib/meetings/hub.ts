@@ -6,6 +6,7 @@
 // and shown; protocol errors close the socket (4400) with a reason and apply nothing; internal
 // errors are logged and answered with a generic {type:"error", kind:"internal"}.
 
+import { activeEntry } from "../recordings/store.ts";
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { MeetingFeed } from "./feed.ts";
 import { headId } from "./events.ts";
@@ -478,6 +479,7 @@ export class MeetingSession {
         .map((p) => p.participantId),
       lobby: moderator ? await listLobby(kv, meetingId) : null,
       chat: await chatHistory(kv, meetingId, lastId, this.admission.id),
+      recording: (await activeEntry(kv, meetingId)).value !== null,
     };
     this.#send(welcome);
     this.#phase = "ready";

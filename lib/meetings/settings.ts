@@ -23,6 +23,7 @@ export const meetingSettingsSchema = z.object({
   chat: z.enum(["everyone", "hosts", "off"], { error: 'Use "everyone", "hosts" or "off"' }),
   allowUnmute: yesNo,
   dialIn: yesNo,
+  recording: z.enum(["hosts", "everyone", "off"], { error: 'Use "hosts", "everyone" or "off"' }),
 }).partial().strict();
 
 /** A change to some settings, as the schema above gives it. */
@@ -45,6 +46,7 @@ export function roomSettings(meeting: Meeting): RoomSettings {
     screenShare: s.screenShare,
     muteOnEntry: s.muteOnEntry,
     dialIn: s.dialIn ?? true,
+    recording: s.recording ?? "hosts",
   };
 }
 

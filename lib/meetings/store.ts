@@ -26,6 +26,8 @@ export interface MeetingSettings {
   allowUnmute?: boolean;
   /** Phones and SIP room systems may dial in (default true; lib/meetings/settings.ts fills it). */
   dialIn?: boolean;
+  /** Who may start and stop recording (default "hosts": the host and co-hosts). */
+  recording?: "hosts" | "everyone" | "off";
 }
 
 /** What a new meeting gets for every setting it was not given (all of them, so the API shows each one). */
@@ -39,6 +41,7 @@ export const DEFAULT_SETTINGS: Required<MeetingSettings> = {
   chat: "everyone",
   allowUnmute: true,
   dialIn: true,
+  recording: "hosts",
 };
 
 export interface Meeting {

@@ -12,6 +12,7 @@ import { getUser } from "../../lib/accounts/users.ts";
 import { getMeetingByNumber } from "../../lib/meetings/store.ts";
 import { listSubscriptions, subscriptionId } from "../../lib/reminders/subscriptions.ts";
 import { getSchedule } from "../../lib/scheduling/schedule.ts";
+import { activeEntry, getRecording } from "../../lib/recordings/store.ts";
 import { PASSWORD, pushInput } from "./world.ts";
 
 /**
@@ -100,6 +101,16 @@ const owned = (base: (o?: Overrides) => Expectation, o: Overrides = {}): Expecta
 };
 
 const m = (w: World) => w.meeting.meetingId;
+
+/** The recording id a recordings path names. */
+const recordingOf = (call: Call) => segment(call, "recordings");
+const notRecording = async (w: World) => (await activeEntry(w.kv, m(w))).value ? "the meeting is being recorded" : null;
+const stillRecording = async (w: World, call: Call) =>
+  (await activeEntry(w.kv, segment(call, "meetings"))).value ? null : "the recording stopped";
+const titleKept = async (w: World, call: Call) =>
+  (await getRecording(w.kv, recordingOf(call)))?.title === "Renamed" ? "the recording was renamed" : null;
+const recordingKept = async (w: World, call: Call) =>
+  (await getRecording(w.kv, recordingOf(call))) ? null : "the recording was deleted";
 const fresh = async (w: World) => (await w.freshMeeting()).meetingId;
 
 export const ROUTE_MATRIX: Row[] = [
@@ -322,6 +333,52 @@ export const ROUTE_MATRIX: Row[] = [
     call: async (w) => ({ path: `/api/v1/meetings/${await fresh(w)}/end` }),
   },
   { method: "GET", route: "/api/v1/meetings/:meetingId/attendance", expect: host() },
+  // Recording: hosts may (the meeting's default setting); this server has no gateway, so the host
+  // gets 503 after every check, and nothing is written.
+  {
+    method: "POST",
+    route: "/api/v1/meetings/:meetingId/recording",
+    expect: host({ owner: "unavailable", ownerToken: "unavailable" }),
+    intact: notRecording,
+  },
+  {
+    method: "DELETE",
+    route: "/api/v1/meetings/:meetingId/recording",
+    expect: host({ owner: "unavailable", ownerToken: "unavailable" }),
+    call: async (w) => ({ path: `/api/v1/meetings/${(await w.freshRecording("recording")).meetingId}/recording` }),
+    intact: stillRecording,
+  },
+  // A recording is its meeting's hosts': everyone else is told it does not exist.
+  { method: "GET", route: "/api/v1/recordings", expect: account() },
+  {
+    method: "GET",
+    route: "/api/v1/recordings/:recordingId",
+    expect: owned(account),
+    call: async (w) => ({ path: `/api/v1/recordings/${(await w.freshRecording("ready")).id}` }),
+  },
+  {
+    method: "PATCH",
+    route: "/api/v1/recordings/:recordingId",
+    expect: owned(account),
+    call: async (w) => ({
+      path: `/api/v1/recordings/${(await w.freshRecording("ready")).id}`,
+      json: { title: "Renamed" },
+    }),
+    intact: titleKept,
+  },
+  {
+    method: "DELETE",
+    route: "/api/v1/recordings/:recordingId",
+    expect: owned(account),
+    call: async (w) => ({ path: `/api/v1/recordings/${(await w.freshRecording("ready")).id}` }),
+    intact: recordingKept,
+  },
+  {
+    method: "GET",
+    route: "/api/v1/recordings/:recordingId/file",
+    expect: owned(account, { owner: "unavailable", ownerToken: "unavailable" }),
+    call: async (w) => ({ path: `/api/v1/recordings/${(await w.freshRecording("ready")).id}/file` }),
+  },
   {
     method: "PATCH",
     route: "/api/v1/meetings/:meetingId",

@@ -3,6 +3,15 @@
 // resources rows need (meetings, schedules, tokens, devices, feeds), created through the product's
 // own flows where that is cheap. Every response body a row fetches is kept for the secret scan.
 
+import {
+  activeEntry,
+  getRecordingEntry,
+  newRecording,
+  type Recording,
+  writeStart,
+  writeStop,
+} from "../../lib/recordings/store.ts";
+import { commitOrThrow } from "../../lib/common/kv.ts";
 import assert from "node:assert/strict";
 import { makeTestApp, TestClient } from "../support/app.ts";
 import type { TestApp } from "../support/app.ts";
@@ -210,6 +219,35 @@ export class World {
   /** A new instant meeting of the owner (for rows that end it, or must not be touched twice). */
   async freshMeeting(title = "Fresh meeting"): Promise<Meeting> {
     return await createMeeting(this.kv, { hostId: this.users.owner.id, title, settings: { lobby: false } });
+  }
+
+  /** A recording of a new meeting of the owner, running or ready (written as the service would). */
+  async freshRecording(state: "recording" | "ready"): Promise<Recording> {
+    const meeting = await this.freshMeeting("Recorded");
+    const rec = newRecording({
+      meetingId: meeting.meetingId,
+      meetingRecordId: meeting.id,
+      ownerId: meeting.hostId,
+      title: meeting.title,
+      startedBy: meeting.hostId,
+    });
+    const now = rec.startedAt;
+    await commitOrThrow(writeStart(this.kv.atomic(), await activeEntry(this.kv, meeting.meetingId), rec), "fixture");
+    if (state === "recording") return rec;
+    const ready: Recording = {
+      ...rec,
+      state: "ready",
+      progress: 100,
+      stoppedAt: now,
+      durationSeconds: 60,
+      sizeBytes: 1,
+    };
+    const marker = await activeEntry(this.kv, meeting.meetingId);
+    await commitOrThrow(
+      writeStop(this.kv.atomic(), marker, await getRecordingEntry(this.kv, rec.id), ready),
+      "fixture",
+    );
+    return ready;
   }
 
   /** A new meeting of the owner where guests wait in the lobby. */

@@ -24,6 +24,7 @@ export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
   screenShare: "everyone",
   muteOnEntry: false,
   dialIn: true,
+  recording: "hosts",
 };
 
 export function isHostRole(role: ParticipantRole | null | undefined): boolean {
