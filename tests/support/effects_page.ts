@@ -16,6 +16,37 @@ export function effectsChunk(buildDir = `${ROOT}_build/islands`): string {
 
 export const EFFECTS_PAGE_PATH = "/__effects-test";
 
+/** Where the person and the background are in personCamera's 640×360 frame: [x, y, w, h]. */
+export const PERSON_FACE: [number, number, number, number] = [400, 30, 80, 90];
+export const BACKGROUND_BOX: [number, number, number, number] = [16, 16, 240, 328];
+
+/**
+ * A fake camera for Chromium (`--use-file-for-fake-video-capture`): a person (tests/fixtures/
+ * astronaut.jpg, NASA's public-domain portrait) on the right of a 640×360 frame, in front of a fine
+ * checkerboard on the left: sharp everywhere, so a blurred or replaced background shows in numbers.
+ */
+export async function personCamera(dir: string): Promise<string> {
+  const file = `${dir}/camera.y4m`;
+  const checker = "nullsrc=s=640x360:r=30,geq=lum='if(mod(floor(X/8)+floor(Y/8)\\,2)\\,220\\,40)':cb=128:cr=128";
+  const out = await new Deno.Command("ffmpeg", {
+    args: [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      checker,
+      "-i",
+      `${ROOT}tests/fixtures/astronaut.jpg`,
+    ]
+      .concat(["-filter_complex", "[0][1]overlay=280:0,format=yuv420p", "-t", "2", file]),
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return file;
+}
+
 /** The policy the meeting page sends (lib/web/middleware.ts with cspWasm), with a fixed nonce. */
 const CSP = "default-src 'self'; script-src 'nonce-effects' 'strict-dynamic' 'wasm-unsafe-eval'; " +
   "connect-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'";
@@ -29,11 +60,12 @@ fx.camera = async (w, h) => {
   return fx.raw.getSettings();
 };
 fx.load = async (chunk) => { fx.mod = await import("/_islands/" + chunk); return true; };
-fx.start = async (kind, image) => {
-  fx.effect = await fx.mod.VideoEffect.create(fx.raw, fx.mod.backgroundFor(kind, image ?? "bg-dusk.webp"));
+fx.start = async (kind, image, opts) => {
+  fx.effect = await fx.mod.VideoEffect.create(fx.raw, fx.mod.backgroundFor(kind, image ?? "bg-dusk.webp"), opts);
   return fx.effect.backend;
 };
-fx.stop = (keepSource) => { fx.effect?.stop({ keepSource }); fx.effect = null; };
+// The stopped effect stays in fx.last, to see that its loops and worker end.
+fx.stop = (keepSource) => { fx.last = fx.effect; fx.effect?.stop({ keepSource }); fx.effect = null; };
 // Frames a track delivers over ms (MediaStreamTrackProcessor counts every frame, none skipped).
 fx.countFrames = async (which, ms) => {
   const track = (which === "raw" ? fx.raw : fx.effect.track).clone();
