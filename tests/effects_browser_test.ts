@@ -85,10 +85,22 @@ Deno.test({
       const fps = await run<number>('fx.countFrames("fx", 2000)');
       assert.ok(fps >= 15, `blur keeps near the camera's 30 fps (${fps}), the segmenter apart`);
 
+      // Changing the background while on (the controller's setBackground): the worker draws the image.
+      const colour = () => run<number[]>(`fx.colour("fx", () => ${JSON.stringify(BACKGROUND_BOX)})`);
+      const grey = await colour();
+      await run('fx.setBackground("image", "bg-garden.webp")');
+      assert.ok(requested.includes(EFFECT_ASSETS["bg-garden.webp"]));
+      const garden = await colour();
+      assert.ok(
+        Math.max(...garden.map((v, i) => Math.abs(v - grey[i]))) > 20,
+        `the image is drawn: ${garden} vs ${grey}`,
+      );
+      await looks("blur changed to an image");
       await stopped(page, true);
       await run('fx.start("image", "bg-garden.webp")');
       await looks("image");
-      assert.ok(requested.includes(EFFECT_ASSETS["bg-garden.webp"]));
+      const started = await colour();
+      assert.ok(started.every((v, i) => Math.abs(v - garden[i]) < 10), `the same image: ${started} vs ${garden}`);
       await stopped(page, true);
 
       // Browsers without insertable streams: canvas.captureStream on the main thread, same result.

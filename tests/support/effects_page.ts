@@ -75,9 +75,8 @@ fx.countFrames = async (which, ms) => {
   reader.cancel(); track.stop();
   return n / (ms / 1000);
 };
-// One frame of a track as RGBA, and the mean difference between neighbouring pixels in a box:
-// high for the camera's pattern, low where a blur or a smooth background is drawn.
-fx.detail = async (which, box) => {
+// One frame of a track as RGBA, in a box.
+fx.pixels = async (which, box) => {
   const track = (which === "raw" ? fx.raw : fx.effect.track).clone();
   const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
   await (await reader.read()).value.close(); // the first may be stale
@@ -85,7 +84,12 @@ fx.detail = async (which, box) => {
   const c = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
   const ctx = c.getContext("2d"); ctx.drawImage(frame, 0, 0); frame.close(); reader.cancel(); track.stop();
   const [x, y, w, h] = box(c.width, c.height);
-  const d = ctx.getImageData(x, y, w, h).data;
+  return { d: ctx.getImageData(x, y, w, h).data, w, h };
+};
+// The mean difference between neighbouring pixels in a box: high for the camera's pattern, low
+// where a blur or a smooth background is drawn.
+fx.detail = async (which, box) => {
+  const { d, w, h } = await fx.pixels(which, box);
   let sum = 0, n = 0;
   for (let r = 0; r < h; r++) for (let q = 1; q < w; q++) {
     const i = (r * w + q) * 4, j = i - 4;
@@ -93,6 +97,14 @@ fx.detail = async (which, box) => {
   }
   return sum / n;
 };
+// The mean colour [r, g, b] in a box.
+fx.colour = async (which, box) => {
+  const { d } = await fx.pixels(which, box);
+  const m = [0, 0, 0];
+  for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) m[k] += d[i + k];
+  return m.map((v) => v / (d.length / 4));
+};
+fx.setBackground = (kind, image) => fx.effect.setBackground(fx.mod.backgroundFor(kind, image ?? "bg-dusk.webp"));
 fx.mic = async () => {
   const s = await navigator.mediaDevices.getUserMedia({ audio: true });
   fx.rawMic = s.getAudioTracks()[0];
