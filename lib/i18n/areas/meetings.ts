@@ -128,6 +128,19 @@ export const meetings = defineArea({
   "meetings.error.tooMany": "Too many attempts",
   "meetings.error.wentWrong": "Something went wrong",
   "meetings.error.unexpectedText": "Something went wrong on our side. It has been logged.",
+  "meetings.error.noMeeting": "There is no meeting with that ID",
+  "meetings.error.hostsAndCohosts": "Only the meeting's hosts and co-hosts can do that",
+  "meetings.error.endHostsOnly": "Only the meeting's hosts can end it",
+  "meetings.error.noCalendar": "We could not find that calendar",
+  "meetings.error.calendarGone": "We could not find that calendar; it may have been regenerated or revoked",
+  "meetings.noscript.needsJs": "Talkspace meetings need JavaScript for audio and video. Turn it on and reload.",
+  "meetings.noscript.invitation": "Invitation: {url} (meeting ID {id}, passcode {passcode})",
+  "meetings.noscript.endForAll": "End meeting for all",
+  "meetings.noscript.waiting": "Hi {name}, please wait: the host will let you in soon. Waiting since {time}.",
+  "meetings.noscript.lobbyUpdates":
+    "This page updates by itself with JavaScript. Without it, check again in a moment, or leave.",
+  "meetings.noscript.checkAgain": "Check again",
+  "meetings.instantTitle": "Instant meeting",
 
   "meetings.schedule.submit": "Schedule",
   "meetings.schedule.confirmToInvite": "Confirm your email address to send invitations.",
@@ -356,6 +369,22 @@ export const meetings = defineArea({
     "meetings.error.tooMany": "Zu viele Versuche",
     "meetings.error.wentWrong": "Etwas ist schiefgelaufen",
     "meetings.error.unexpectedText": "Bei uns ist etwas schiefgelaufen. Der Fehler wurde protokolliert.",
+    "meetings.error.noMeeting": "Es gibt kein Meeting mit dieser ID",
+    "meetings.error.hostsAndCohosts": "Das können nur die Hosts und Co-Hosts des Meetings",
+    "meetings.error.endHostsOnly": "Nur die Hosts des Meetings können es beenden",
+    "meetings.error.noCalendar": "Wir konnten diesen Kalender nicht finden",
+    "meetings.error.calendarGone":
+      "Wir konnten diesen Kalender nicht finden; vielleicht wurde er neu erzeugt oder widerrufen",
+    "meetings.noscript.needsJs":
+      "Talkspace-Meetings brauchen JavaScript für Audio und Video. Schalten Sie es ein und laden Sie die Seite neu.",
+    "meetings.noscript.invitation": "Einladung: {url} (Meeting-ID {id}, Kenncode {passcode})",
+    "meetings.noscript.endForAll": "Meeting für alle beenden",
+    "meetings.noscript.waiting":
+      "Hallo {name}, bitte warten Sie: Der Host lässt Sie gleich herein. Sie warten seit {time}.",
+    "meetings.noscript.lobbyUpdates":
+      "Mit JavaScript aktualisiert sich diese Seite von selbst. Ohne JavaScript sehen Sie gleich noch einmal nach oder gehen.",
+    "meetings.noscript.checkAgain": "Noch einmal nachsehen",
+    "meetings.instantTitle": "Spontanes Meeting",
 
     "meetings.schedule.submit": "Planen",
     "meetings.schedule.confirmToInvite": "Bestätigen Sie Ihre E-Mail-Adresse, um Einladungen zu versenden.",
@@ -588,6 +617,21 @@ export const meetings = defineArea({
     "meetings.error.tooMany": "Demasiados intentos",
     "meetings.error.wentWrong": "Algo ha salido mal",
     "meetings.error.unexpectedText": "Algo ha salido mal por nuestra parte. Lo hemos registrado.",
+    "meetings.error.noMeeting": "No hay ninguna reunión con ese ID",
+    "meetings.error.hostsAndCohosts": "Solo los anfitriones y coanfitriones de la reunión pueden hacer eso",
+    "meetings.error.endHostsOnly": "Solo los anfitriones de la reunión pueden finalizarla",
+    "meetings.error.noCalendar": "No encontramos ese calendario",
+    "meetings.error.calendarGone": "No encontramos ese calendario; puede que se haya regenerado o revocado",
+    "meetings.noscript.needsJs":
+      "Las reuniones de Talkspace necesitan JavaScript para el audio y el vídeo. Actívalo y vuelve a cargar la página.",
+    "meetings.noscript.invitation": "Invitación: {url} (ID de reunión {id}, código de acceso {passcode})",
+    "meetings.noscript.endForAll": "Finalizar la reunión para todos",
+    "meetings.noscript.waiting":
+      "Hola, {name}. Espera, por favor: el anfitrión te dejará entrar pronto. Esperando desde las {time}.",
+    "meetings.noscript.lobbyUpdates":
+      "Con JavaScript, esta página se actualiza sola. Sin él, vuelve a comprobarlo en un momento o sal.",
+    "meetings.noscript.checkAgain": "Volver a comprobar",
+    "meetings.instantTitle": "Reunión instantánea",
 
     "meetings.schedule.submit": "Programar",
     "meetings.schedule.confirmToInvite": "Confirma tu dirección de correo para enviar invitaciones.",
@@ -818,6 +862,19 @@ export const meetings = defineArea({
     "meetings.error.tooMany": "محاولات كثيرة جدًا",
     "meetings.error.wentWrong": "حدث خطأ ما",
     "meetings.error.unexpectedText": "حدث خطأ من جهتنا، وقد سُجّل.",
+    "meetings.error.noMeeting": "لا يوجد اجتماع بهذا المعرّف",
+    "meetings.error.hostsAndCohosts": "لا يستطيع فعل ذلك إلا مضيفو الاجتماع ومساعدوهم",
+    "meetings.error.endHostsOnly": "لا يستطيع إنهاء الاجتماع إلا مضيفوه",
+    "meetings.error.noCalendar": "لم نعثر على هذا التقويم",
+    "meetings.error.calendarGone": "لم نعثر على هذا التقويم؛ ربما أُعيد إنشاؤه أو أُلغي",
+    "meetings.noscript.needsJs": "تحتاج اجتماعات Talkspace إلى JavaScript للصوت والفيديو. فعّله ثم أعد تحميل الصفحة.",
+    "meetings.noscript.invitation": "الدعوة: {url} (معرّف الاجتماع {id}، رمز المرور {passcode})",
+    "meetings.noscript.endForAll": "إنهاء الاجتماع للجميع",
+    "meetings.noscript.waiting": "مرحبًا {name}، يُرجى الانتظار: سيسمح لك المضيف بالدخول قريبًا. تنتظر منذ {time}.",
+    "meetings.noscript.lobbyUpdates":
+      "تتحدّث هذه الصفحة تلقائيًا باستخدام JavaScript. من دونه، تحقّق مرة أخرى بعد قليل أو غادر.",
+    "meetings.noscript.checkAgain": "تحقّق مرة أخرى",
+    "meetings.instantTitle": "اجتماع فوري",
 
     "meetings.schedule.submit": "جدولة",
     "meetings.schedule.confirmToInvite": "أكّد عنوان بريدك الإلكتروني لإرسال الدعوات.",
