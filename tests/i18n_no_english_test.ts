@@ -46,7 +46,9 @@ function englishOn(html: string, data: Set<string>): string[] {
   const text = pieces.join("\n");
   const found: string[] = ENGLISH_PHRASES.filter((p) => text.includes(p)).map((p) => `message: ${p}`);
   for (const piece of pieces) {
-    for (const w of words(piece)) {
+    // Addresses and generated values (tokens, ids: letters mixed with digits) hold no words.
+    const prose = piece.split(/\s+/).filter((s) => !/^https?:|@/.test(s) && !(/\d/.test(s) && /\p{L}/u.test(s)));
+    for (const w of words(prose.join(" "))) {
       if (ENGLISH_ONLY.has(w) && !data.has(w) && !ZONE_WORDS.has(w)) found.push(`word "${w}" in: ${piece}`);
     }
   }
