@@ -9,7 +9,7 @@ import { MeetingRoom } from "../islands/mod.ts";
 import { JoinForm } from "./JoinForm.tsx";
 import type { JoinFormProps } from "./JoinForm.tsx";
 import { usePage } from "../lib/web/page_context.ts";
-import { islandI18n } from "../lib/i18n/translate.ts";
+import { islandI18n, ROOM_PREFIXES } from "../lib/i18n/translate.ts";
 
 export interface EntryPageProps {
   meeting: MeetingRoomProps["meeting"];
@@ -30,7 +30,7 @@ export function EntryPage(p: EntryPageProps) {
     socketPath: "",
     mediaPath: "",
     preview: true,
-    i18n: islandI18n(locale, "room."),
+    i18n: islandI18n(locale, ROOM_PREFIXES),
   };
   return (
     <div class="room-start room-entry-page">

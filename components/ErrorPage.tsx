@@ -1,15 +1,35 @@
-// The page shown for HTML requests that fail, in the page's language: its heading, the generic
-// messages and any message key; other messages (thrown by routes in English) are shown as they are.
+// The page shown for HTML requests that fail, in the page's language: its heading, the message
+// (routes and rules throw message keys, lib/i18n/message.ts) and the field messages. The generic
+// errors' own defaults (lib/common/errors.ts, which the gateway shares, so they stay plain English)
+// are said in the page's language too.
 
 import { usePage } from "../lib/web/page_context.ts";
 import { useMessage } from "./Form.tsx";
 import type { MessageKey, Translate } from "../lib/i18n/client.ts";
 import { UNEXPECTED } from "../lib/contracts/problem.ts";
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  NotFound,
+  TooManyRequests,
+  Unavailable,
+  ValidationError,
+} from "../lib/common/errors.ts";
 
-/** What the app says when no route matched, and for errors nobody expected. */
+/** What the app says when no route matched, for errors nobody expected, and the errors' defaults. */
 const GENERIC: Record<string, MessageKey> = {
   "We could not find that page": "meetings.error.pageNotFoundText",
   [UNEXPECTED.message]: "meetings.error.unexpectedText",
+  [new BadRequest().message]: "error.badRequest",
+  [new Forbidden().message]: "error.forbidden",
+  [new NotFound().message]: "error.notFound",
+  [new Conflict().message]: "error.conflict",
+  [new Unavailable().message]: "error.unavailable",
+  [new ValidationError({}).message]: "error.fields",
+  [new TooManyRequests(1).message]: "error.tooMany",
+  // Hono's HTTPException without a message (lib/web/errors.ts).
+  "Request refused": "error.refused",
 };
 
 /** The error page's heading (and its title): what kind of failure, in the page's language. */
@@ -25,14 +45,17 @@ export function ErrorPage(
   { status, message, fields }: { status: number; message: string; fields?: Record<string, string> },
 ) {
   const { t } = usePage();
-  const text = useMessage(GENERIC[message] ?? message);
+  const shown = Object.hasOwn(GENERIC, message) ? GENERIC[message] : message;
+  const text = useMessage(shown);
+  const others = [...new Set(Object.values(fields ?? {}))].filter((m) => m !== shown);
   return (
     <section class="card narrow">
       <h1>{errorHeading(t, status)}</h1>
       <p>{text}</p>
-      {fields && (
+      {/* The fields' messages without their names (those are for API clients), each said once. */}
+      {others.length > 0 && (
         <ul class="errors">
-          {Object.entries(fields).map(([k, v]) => <FieldProblem key={k} name={k} message={v} />)}
+          {others.map((m) => <FieldProblem key={m} message={m} />)}
         </ul>
       )}
       <p>
@@ -42,6 +65,6 @@ export function ErrorPage(
   );
 }
 
-function FieldProblem({ name, message }: { name: string; message: string }) {
-  return <li>{name}: {useMessage(message)}</li>;
+function FieldProblem({ message }: { message: string }) {
+  return <li>{useMessage(message)}</li>;
 }

@@ -2,7 +2,7 @@
 
 import type { ComponentChildren } from "preact";
 import { usePage } from "../lib/web/page_context.ts";
-import { isMessageKey } from "../lib/i18n/translate.ts";
+import { say } from "../lib/i18n/message.ts";
 
 export function CsrfField() {
   const { csrfToken } = usePage();
@@ -80,10 +80,11 @@ export function Notice({ kind, children }: { kind: "error" | "info" | "success";
 }
 
 /**
- * A message for the person in the page's language: a message key (what translated schemas and
- * routes put in field errors and notices) is translated, any other text is shown as it is.
+ * A message for the person in the page's language: a message key, with its values or without (what
+ * rules and routes put in field errors and notices, lib/i18n/message.ts), is translated; any other
+ * text is shown as it is.
  */
 export function useMessage(text: string | undefined): string | undefined {
   const { t } = usePage();
-  return text && isMessageKey(text) ? t(text) : text;
+  return text ? say(t, text) : text;
 }

@@ -4,9 +4,12 @@
 
 import type { ComponentChildren } from "preact";
 import type { MeetingPageProps } from "./MeetingPage.tsx";
+import { Interpolated } from "./Interpolated.tsx";
+import { usePage } from "../lib/web/page_context.ts";
 
 export function LobbyPage(props: MeetingPageProps & { knockedAt: string; children?: ComponentChildren }) {
   const { meeting, me } = props;
+  const { t } = usePage();
   return (
     <div
       id="meeting-root"
@@ -20,13 +23,14 @@ export function LobbyPage(props: MeetingPageProps & { knockedAt: string; childre
         {/* The island says all this (and offers Leave) when JavaScript runs. */}
         <section class="card narrow meeting-noscript">
           <p class="lobby-status" role="status">
-            Hi {me.participantName}, please wait: the host will let you in soon. Waiting since{" "}
-            <time datetime={props.knockedAt}>{props.knockedAt.slice(11, 16)} UTC</time>.
+            <Interpolated id="meetings.noscript.waiting" slot="time" values={{ name: me.participantName }}>
+              <time datetime={props.knockedAt} dir="ltr">{props.knockedAt.slice(11, 16)} UTC</time>
+            </Interpolated>
           </p>
-          <p>
-            This page updates by itself with JavaScript. Without it, <a href={`/m/${meeting.meetingId}`}>check again</a>
-            {" "}
-            in a moment, or <a href="/">leave</a>.
+          <p>{t("meetings.noscript.lobbyUpdates")}</p>
+          <p class="meeting-actions">
+            <a href={`/m/${meeting.meetingId}`} class="button">{t("meetings.noscript.checkAgain")}</a>{" "}
+            <a href="/" class="button secondary">{t("room.leave")}</a>
           </p>
         </section>
       </noscript>

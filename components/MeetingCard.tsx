@@ -4,6 +4,7 @@
 
 import { formatMeetingId } from "../lib/meetings/store.ts";
 import { CopyButton } from "../islands/mod.ts";
+import { copyWords } from "../islands/CopyButton.tsx";
 import { usePage } from "../lib/web/page_context.ts";
 import type { Translate } from "../lib/i18n/client.ts";
 
@@ -79,7 +80,7 @@ export function MeetingCard(p: MeetingRowProps) {
       <span class={`meeting-row-state ${STATE_TONE[p.state.kind]}`}>{stateText(p.state, t)}</span>
       <span class="meeting-row-actions">
         {p.joinUrl && <a class="button small meeting-join" href={p.joinUrl}>{t("join.submit")}</a>}
-        {p.shareUrl && <CopyButton text={p.shareUrl} label={t("meetings.card.copyLink")} />}
+        {p.shareUrl && <CopyButton text={p.shareUrl} label={t("meetings.card.copyLink")} words={copyWords(t)} />}
         {p.manage && (
           <>
             <a class="button small secondary meeting-edit" href={p.manage.editHref}>{t("meetings.card.edit")}</a>

@@ -4,6 +4,7 @@
 
 import type { ComponentChildren } from "preact";
 import { Form } from "./Form.tsx";
+import { usePage } from "../lib/web/page_context.ts";
 import type { MeetingRoomProps } from "../lib/meetings/client/controller.ts";
 
 /** Props the frame takes: the in-meeting island's (lib/meetings/client/controller.ts), one shape for both. */
@@ -12,6 +13,7 @@ export type MeetingPageProps = MeetingRoomProps;
 export function MeetingPage(props: MeetingPageProps & { children?: ComponentChildren }) {
   const { meeting, invite } = props;
   const canEnd = props.me.role === "host" || props.me.role === "cohost";
+  const { t } = usePage();
   return (
     <div
       id="meeting-root"
@@ -24,18 +26,22 @@ export function MeetingPage(props: MeetingPageProps & { children?: ComponentChil
       <noscript>
         <section class="card narrow meeting-noscript">
           <h2>{meeting.title}</h2>
-          <p class="notice error">Talkspace meetings need JavaScript for audio and video. Turn it on and reload.</p>
+          <p class="notice error">{t("meetings.noscript.needsJs")}</p>
           {invite && (
             <p>
-              Invitation: {invite.url} (meeting ID {meeting.formattedId}, passcode {invite.passcode})
+              {t("meetings.noscript.invitation", {
+                url: invite.url,
+                id: meeting.formattedId,
+                passcode: invite.passcode,
+              })}
             </p>
           )}
           {/* Without JavaScript the island's own Leave / End controls are missing: offer them here. */}
           <p class="meeting-actions">
-            <a href="/" class="button secondary">Leave</a>
+            <a href="/" class="button secondary">{t("room.leave")}</a>
             {canEnd && (
               <Form action={`/m/${meeting.meetingId}/end`} class="inline">
-                <button type="submit" class="danger">End meeting for all</button>
+                <button type="submit" class="danger">{t("meetings.noscript.endForAll")}</button>
               </Form>
             )}
           </p>

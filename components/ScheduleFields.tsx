@@ -7,7 +7,7 @@ import type { Weekday } from "../lib/scheduling/recurrence.ts";
 import { MAX_INVITEES } from "../lib/scheduling/schedule.ts";
 import { summaryCatalog } from "../lib/scheduling/summary.ts";
 import { usePage } from "../lib/web/page_context.ts";
-import { scheduleMessage } from "../lib/web/schedule_messages.ts";
+import { say } from "../lib/i18n/message.ts";
 import type { Locale } from "../lib/i18n/locales.ts";
 import type { Translate } from "../lib/i18n/client.ts";
 import { intlLocale } from "../lib/i18n/intl.ts";
@@ -86,8 +86,8 @@ export function ScheduleFields(
   const { t, locale } = usePage();
   const zones = timeZoneNames();
   const checked = (name: string) => values[name] !== undefined;
-  // The rules' messages in the page's language (they stay English for the API).
-  errors = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, scheduleMessage(t, locale, v)]));
+  // The rules' messages (keys with values, lib/i18n/message.ts) in the page's language.
+  errors = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, say(t, v)]));
   const field = bindFields(values, errors);
   const ends = values.ends === "until" || values.ends === "count" ? values.ends : "never";
   const summary = repeatSummary(values, summaryCatalog(locale));

@@ -2,12 +2,28 @@
 // when the browser refuses clipboard access (plain http, denied permission, old browsers).
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { Translate } from "../lib/i18n/client.ts";
+
+/** What the button says besides its label, in the page's language (`copyWords`). */
+export interface CopyWords {
+  copied: string;
+  /** The manual fallback's field, for screen readers. */
+  field: string;
+  /** Under the field when the browser refused the clipboard. */
+  hint: string;
+}
 
 export interface CopyButtonProps {
   /** What gets copied. */
   text: string;
-  /** The button's label before copying; "Copy" by default. */
-  label?: string;
+  /** The button's label before copying. */
+  label: string;
+  words: CopyWords;
+}
+
+/** The button's words in `t`'s language (the meeting island ships the copy.* messages too). */
+export function copyWords(t: Translate): CopyWords {
+  return { copied: t("copy.copied"), field: t("copy.field"), hint: t("copy.hint") };
 }
 
 type CopyState = "idle" | "copied" | "manual";
@@ -15,7 +31,7 @@ type CopyState = "idle" | "copied" | "manual";
 /** How long "Copied" stays on the button before it reverts to the label. */
 export const COPIED_FOR_MS = 2000;
 
-export default function CopyButton({ text, label = "Copy" }: CopyButtonProps) {
+export default function CopyButton({ text, label, words }: CopyButtonProps) {
   // Server HTML has a disabled button: it can only copy once hydrated.
   const [ready, setReady] = useState(false);
   const [state, setState] = useState<CopyState>("idle");
@@ -49,7 +65,7 @@ export default function CopyButton({ text, label = "Copy" }: CopyButtonProps) {
   return (
     <span class="copy-button">
       <button type="button" class="copy-button-action" disabled={!ready} onClick={copy}>
-        {state === "copied" ? "Copied" : label}
+        {state === "copied" ? words.copied : label}
       </button>
       {state === "manual" && (
         <span class="copy-button-manual">
@@ -59,13 +75,13 @@ export default function CopyButton({ text, label = "Copy" }: CopyButtonProps) {
             type="text"
             readOnly
             value={text}
-            aria-label="Value to copy"
+            aria-label={words.field}
             onFocus={(e) => e.currentTarget.select()}
           />
-          <span class="copy-button-hint" role="status">Press Ctrl+C to copy</span>
+          <span class="copy-button-hint" role="status">{words.hint}</span>
         </span>
       )}
-      <span class="visually-hidden" role="status" aria-live="polite">{state === "copied" ? "Copied" : null}</span>
+      <span class="visually-hidden" role="status" aria-live="polite">{state === "copied" ? words.copied : null}</span>
     </span>
   );
 }

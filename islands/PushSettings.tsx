@@ -1,7 +1,8 @@
 // Meeting reminders on this device: registers the service worker (/sw.js), subscribes or
 // unsubscribes this browser with the server's VAPID key, and lists the person's other devices.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { type IslandI18n, makeTranslate, type Translate } from "../lib/i18n/client.ts";
 
 export interface PushDevice {
   /** SHA-256 (hex) of the device's push endpoint. */
@@ -14,6 +15,8 @@ export interface PushSettingsProps {
   /** The server's VAPID public key (base64url), the browser's `applicationServerKey`. */
   vapidPublicKey: string;
   devices: PushDevice[];
+  /** The page's language and the island's compiled push.* messages. */
+  i18n: IslandI18n;
 }
 
 type Status =
@@ -23,8 +26,6 @@ type Status =
   | "off"
   | "on"
   | "working";
-
-export const UNSUPPORTED_MESSAGE = "Push notifications are not available in this browser.";
 
 function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
@@ -41,17 +42,21 @@ function pushSupported(): boolean {
     globalThis.isSecureContext;
 }
 
-async function problemText(res: Response): Promise<string> {
+/** What a refusal says: the island's sentence, then the server's own words (the API speaks English). */
+async function problemText(t: Translate, res: Response): Promise<string> {
+  const said = t("push.serverAnswered", { status: res.status });
   try {
     const body = await res.json();
     const fields = body.errors ? Object.values(body.errors as Record<string, string>) : [];
-    return [body.detail, ...fields].filter(Boolean).join(" ");
+    const detail = [body.detail, ...fields].filter(Boolean).join(" ");
+    return detail ? `${said} (${detail})` : said;
   } catch {
-    return `The server answered ${res.status}.`;
+    return said;
   }
 }
 
-export default function PushSettings({ vapidPublicKey, devices: initialDevices }: PushSettingsProps) {
+export default function PushSettings({ vapidPublicKey, devices: initialDevices, i18n }: PushSettingsProps) {
+  const t = useMemo(() => makeTranslate(i18n), [i18n]);
   const [status, setStatus] = useState<Status>("checking");
   const [error, setError] = useState<string | null>(null);
   const [devices, setDevices] = useState<PushDevice[]>(initialDevices);
@@ -72,7 +77,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
         if (Notification.permission === "denied") setStatus("denied");
         else setStatus(sub ? "on" : "off");
       } catch (err) {
-        setError(`The notification worker could not start: ${(err as Error).message}`);
+        setError(t("push.workerFailed", { error: (err as Error).message }));
         setStatus("unsupported");
       }
     })();
@@ -102,7 +107,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
         });
       } catch (err) {
         // Browsers without a reachable push service (some headless and privacy builds) fail here.
-        setError(`${UNSUPPORTED_MESSAGE} (${(err as Error).message})`);
+        setError(`${t("push.unsupported")} (${(err as Error).message})`);
         setStatus("off");
         return;
       }
@@ -113,7 +118,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
       });
       if (!res.ok) {
         await sub.unsubscribe();
-        setError(await problemText(res));
+        setError(await problemText(t, res));
         setStatus("off");
         return;
       }
@@ -138,7 +143,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ endpoint: sub.endpoint }),
         });
-        if (!res.ok && res.status !== 404) throw new Error(await problemText(res));
+        if (!res.ok && res.status !== 404) throw new Error(await problemText(t, res));
         await sub.unsubscribe();
       }
       setThisDevice(null);
@@ -154,7 +159,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
     setError(null);
     const res = await fetch(`/account/notifications/devices/${encodeURIComponent(id)}`, { method: "DELETE" });
     if (!res.ok && res.status !== 404) {
-      setError(await problemText(res));
+      setError(await problemText(t, res));
       return;
     }
     if (id === thisDevice) {
@@ -168,18 +173,12 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
   return (
     <div class="push-settings">
       <p class="push-status" role="status" aria-live="polite">
-        {status === "checking" && "Checking whether this browser can show notifications…"}
-        {status === "unsupported" && UNSUPPORTED_MESSAGE}
-        {status === "denied" &&
-          "Notifications are blocked for this site. Allow them in your browser's site settings, then reload."}
-        {status === "off" && "This device does not get meeting reminders."}
-        {status === "on" && "This device gets meeting reminders."}
-        {status === "working" && "One moment…"}
+        {t(`push.${status}`)}
       </p>
       {error && <p class="notice error" role="alert">{error}</p>}
       <p>
         {status === "on"
-          ? <button type="button" class="push-unsubscribe" onClick={unsubscribe}>Stop reminders on this device</button>
+          ? <button type="button" class="push-unsubscribe" onClick={unsubscribe}>{t("push.stop")}</button>
           : (
             <button
               type="button"
@@ -187,27 +186,24 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices }
               disabled={status !== "off"}
               onClick={subscribe}
             >
-              Get reminders on this device
+              {t("push.start")}
             </button>
           )}
       </p>
-      <h3>Your devices</h3>
-      {devices.length === 0
-        ? <p class="device-none">No device gets reminders yet. We send them by email.</p>
-        : (
-          <ul class="device-list">
-            {devices.map((d) => (
-              <li key={d.id} class={d.id === thisDevice ? "device-item device-this" : "device-item"}>
-                <span class="device-label">
-                  {d.label}
-                  {d.id === thisDevice && " (this device)"}
-                </span>{" "}
-                <time datetime={d.createdAt}>since {d.createdAt.slice(0, 10)}</time>{" "}
-                <button type="button" class="danger" onClick={() => removeDevice(d.id)}>Remove</button>
-              </li>
-            ))}
-          </ul>
-        )}
+      <h3>{t("push.yourDevices")}</h3>
+      {devices.length === 0 ? <p class="device-none">{t("push.none")}</p> : (
+        <ul class="device-list">
+          {devices.map((d) => (
+            <li key={d.id} class={d.id === thisDevice ? "device-item device-this" : "device-item"}>
+              <span class="device-label">
+                {d.id === thisDevice ? t("push.thisDevice", { label: d.label }) : d.label}
+              </span>{" "}
+              <time datetime={d.createdAt}>{t("push.since", { date: d.createdAt.slice(0, 10) })}</time>{" "}
+              <button type="button" class="danger" onClick={() => removeDevice(d.id)}>{t("push.remove")}</button>
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

@@ -16,11 +16,11 @@ export const FEED_RULE: RateLimitRule = { max: 60, windowMs: 60_000 };
 
 calendarFeedRoutes.get("/calendar/:file", async (c) => {
   const file = c.req.param("file");
-  if (!file.endsWith(".ics")) throw new NotFound("We could not find that calendar");
+  if (!file.endsWith(".ics")) throw new NotFound("meetings.error.noCalendar");
   const token = file.slice(0, -4);
   const { kv, config } = c.get("deps");
   const owner = await feedOwner(kv, token);
-  if (!owner) throw new NotFound("We could not find that calendar; it may have been regenerated or revoked");
+  if (!owner) throw new NotFound("meetings.error.calendarGone");
   const subject = await hashToken(token);
   // Counts every request, not only failures, in one checked commit (parallel polls cannot race past it).
   await reserveAttempt(kv, "calendar_feed", [subject], FEED_RULE);

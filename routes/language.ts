@@ -16,7 +16,7 @@ languageRoutes.post("/language", async (c) => {
   const form = await readForm(c);
   const locale = form.locale;
   if (!isLocale(locale)) {
-    throw new ValidationError({ locale: "Choose one of the listed languages" }, "invalid language");
+    throw new ValidationError({ locale: "accounts.error.language" }, "accounts.error.language");
   }
   rememberLocale(c, locale);
   const user = c.get("user");

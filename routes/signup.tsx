@@ -70,7 +70,7 @@ function SignupPage({ values = {}, errors = {} }: { values?: FormValues; errors?
 /** Sign-ups per client address, and for the whole site: each one sends an email to an address of the sender's choosing. */
 export const SIGNUP_ADDRESS_RULE: RateLimitRule = { max: 5, windowMs: 60 * 60 * 1000 };
 export const SIGNUP_SITE_RULE: RateLimitRule = { max: 30, windowMs: 60 * 1000 };
-const TOO_MANY_SIGNUPS = "Too many accounts were created from here recently. Please try again later.";
+const TOO_MANY_SIGNUPS = "accounts.signup.tooMany";
 
 /** Shown after every accepted sign-up, whether or not the address already had an account. */
 function CheckEmailPage() {

@@ -98,6 +98,12 @@ Deno.test("the schedule form in German and Spanish: labels, weekday names, field
     assert.match(bad, /Jeden Dienstag um 09:00, Zeit Berlin/, "the summary of what was entered, in German");
     const past = await page(await client.postForm("/meetings/new", form({ date: "2020-01-07" }), de), 422);
     assert.match(past, /Wählen Sie einen Beginn in der Zukunft/);
+    // The rules' messages with values (the recurrence's limits, the invitees' count) in German too.
+    const many = await page(await client.postForm("/meetings/new", form({ ends: "count", count: "2001" }), de), 422);
+    assert.match(many, /Eine Serie hat zwischen 1 und 2000 Meetings/);
+    const crowd = Array.from({ length: 301 }, (_, i) => `p${i}@example.org`).join(", ");
+    const tooMany = await page(await client.postForm("/meetings/new", form({ invitees: crowd }), de), 422);
+    assert.match(tooMany, /Laden Sie höchstens 300 Personen ein \(Sie haben 301 angegeben\)/);
 
     const es = { "accept-language": "es" };
     const badEmail = await page(await client.postForm("/meetings/new", form({ invitees: "bad@" }), es), 422);
@@ -119,6 +125,14 @@ Deno.test("the schedule form in German and Spanish: labels, weekday names, field
     const problem = await res.json();
     assert.equal(problem.errors.title, "Give the meeting a title");
     assert.equal(problem.errors.invitees, '"bad@" is not a valid email address');
+    const rule = await api.sendJson("POST", "/api/v1/meetings", {
+      startsAt: "2027-03-02T09:00:00",
+      timeZone: "Europe/Berlin",
+      durationMinutes: 30,
+      recurrence: "FREQ=DAILY;COUNT=2001",
+    }, { authorization: `Bearer ${secret}`, "accept-language": "de" });
+    assert.equal(rule.status, 422);
+    assert.deepEqual((await rule.json()).errors, { recurrence: "A series has between 1 and 2000 meetings" });
   } finally {
     t.close();
   }

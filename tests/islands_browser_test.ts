@@ -16,6 +16,8 @@ import { renderWithIslands } from "../lib/web/islands/render.ts";
 import { loadManifest } from "../lib/web/islands/manifest.ts";
 import { createIslandAssetRoutes } from "../routes/_islands.ts";
 import { CopyButton } from "../islands/mod.ts";
+import { copyWords } from "../islands/CopyButton.tsx";
+import { translator } from "../lib/i18n/translate.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const unavailable = browserUnavailable();
@@ -56,9 +58,10 @@ function testApp(buildDir: string, origin: () => string): Hono<Env> {
   app.get("/islands", (c) =>
     render(c, [
       h("p", { id: "before" }, "before"),
-      h(CopyButton, { text: MEETING_LINK, label: "Copy link" }),
+      h(CopyButton, { text: MEETING_LINK, label: "Copy link", words: copyWords(translator("en")) }),
       h("p", { id: "between" }, "between"),
-      h(CopyButton, { text: SECRET, label: "Copy secret" }),
+      // Its words in German: the island says what its props say, in the page's language.
+      h(CopyButton, { text: SECRET, label: "Copy secret", words: copyWords(translator("de")) }),
       h("p", { id: "after" }, "after"),
     ]));
   app.get("/plain", (c) => render(c, h("p", null, "no islands here")));
@@ -153,7 +156,7 @@ Deno.test({
         await page.locator(".copy-button-action", { hasText: "Copy link" }).waitFor({ timeout: 5_000 });
 
         await secret.click();
-        await page.locator(".copy-button-action", { hasText: "Copied" }).waitFor({ timeout: 5_000 });
+        await page.locator(".copy-button-action", { hasText: "Kopiert" }).waitFor({ timeout: 5_000 });
         assert.equal(await page.evaluate(() => navigator.clipboard.readText()), SECRET);
 
         assert.deepEqual(await bodyOutline(page), [
@@ -185,41 +188,46 @@ Deno.test({
         await context.close();
       });
 
-      await t.step("when the clipboard refuses, it says Press Ctrl+C and selects a visible field", async () => {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        const w = await watch(page);
-        await page.addInitScript(() => {
-          Object.defineProperty(navigator.clipboard, "writeText", {
-            value: () => Promise.reject(new DOMException("denied", "NotAllowedError")),
+      await t.step(
+        "when the clipboard refuses, it says Press Ctrl+C (in its language) and selects a visible field",
+        async () => {
+          const context = await browser.newContext();
+          const page = await context.newPage();
+          const w = await watch(page);
+          await page.addInitScript(() => {
+            Object.defineProperty(navigator.clipboard, "writeText", {
+              value: () => Promise.reject(new DOMException("denied", "NotAllowedError")),
+            });
           });
-        });
-        await page.goto(`${origin}/islands`);
-        const secret = page.locator(".copy-button-action", { hasText: "Copy secret" });
-        await waitHydrated(page, "Copy secret", w);
-        await secret.click();
-        await page.getByText("Press Ctrl+C to copy").waitFor({ timeout: 5_000 });
-        const field = page.locator(".copy-button-field");
-        assert.equal(await field.count(), 1);
-        assert.ok(await field.isVisible());
-        assert.equal(await field.inputValue(), SECRET);
-        const selection = await field.evaluate((el: HTMLInputElement) => ({
-          focused: document.activeElement === el,
-          start: el.selectionStart,
-          end: el.selectionEnd,
-        }));
-        assert.deepEqual(selection, { focused: true, start: 0, end: SECRET.length });
-        assert.equal(await secret.textContent(), "Copy secret");
-        assert.deepEqual(await bodyOutline(page), [
-          "p#before",
-          "span.copy-button",
-          "p#between",
-          "span.copy-button",
-          "p#after",
-        ]);
-        assert.deepEqual(w.problems, []);
-        await context.close();
-      });
+          await page.goto(`${origin}/islands`);
+          const secret = page.locator(".copy-button-action", { hasText: "Copy secret" });
+          await waitHydrated(page, "Copy secret", w);
+          await secret.click();
+          // This button's words are German (its props): the hint and the field's label say it in German.
+          await page.getByText("Zum Kopieren Strg+C drücken").waitFor({ timeout: 5_000 });
+          const field = page.locator(".copy-button-field");
+          assert.equal(await field.getAttribute("aria-label"), "Zu kopierender Wert");
+          assert.equal(await field.count(), 1);
+          assert.ok(await field.isVisible());
+          assert.equal(await field.inputValue(), SECRET);
+          const selection = await field.evaluate((el: HTMLInputElement) => ({
+            focused: document.activeElement === el,
+            start: el.selectionStart,
+            end: el.selectionEnd,
+          }));
+          assert.deepEqual(selection, { focused: true, start: 0, end: SECRET.length });
+          assert.equal(await secret.textContent(), "Copy secret");
+          assert.deepEqual(await bodyOutline(page), [
+            "p#before",
+            "span.copy-button",
+            "p#between",
+            "span.copy-button",
+            "p#after",
+          ]);
+          assert.deepEqual(w.problems, []);
+          await context.close();
+        },
+      );
 
       await t.step("a page without islands has no script element and loads no JavaScript", async () => {
         const context = await browser.newContext();

@@ -15,7 +15,10 @@ import { createUser } from "../lib/accounts/users.ts";
 import { hashToken } from "../lib/common/ids.ts";
 import { decryptPush, makeSubscriber, verifyVapid, waitFor } from "../lib/reminders/testing.ts";
 import type { Subscriber } from "../lib/reminders/testing.ts";
-import { UNSUPPORTED_MESSAGE } from "../islands/PushSettings.tsx";
+import { translator } from "../lib/i18n/translate.ts";
+
+/** What the island says where push is unavailable (the page is English here). */
+const UNSUPPORTED_MESSAGE = translator("en")("push.unsupported");
 
 // ---------------------------------------------------------------------------------------------
 // A local push service over HTTPS

@@ -43,7 +43,7 @@ export function CallOut({ room }: { room: MeetingController }) {
                 value={target}
                 required
                 maxLength={256}
-                placeholder="+4930123456 or sip:room@example.org"
+                placeholder={room.t("room.callTargetExample")}
                 autocomplete="off"
                 onInput={(e) => setTarget((e.currentTarget as HTMLInputElement).value)}
               />

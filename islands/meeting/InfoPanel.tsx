@@ -17,7 +17,7 @@ export function InfoPanel({ room }: { room: MeetingController }) {
   const role = room.role.value;
   const moderator = room.isHost.value;
   return (
-    <aside class="room-sidebar room-info" aria-label="Meeting details">
+    <aside class="room-sidebar room-info" aria-label={room.t("room.meetingDetails")}>
       <PanelHead
         title={room.t("room.meetingDetails")}
         panel="info"

@@ -1,7 +1,7 @@
 // The invitation hosts and co-hosts share: link, meeting ID and passcode, SIP address and phone
 // number when the server has dial-in; on the pre-join screen and in the meeting's Info panel.
 
-import CopyButton from "../CopyButton.tsx";
+import CopyButton, { copyWords } from "../CopyButton.tsx";
 import type { MeetingRoomProps } from "../../lib/meetings/client/controller.ts";
 import type { Translate } from "../../lib/i18n/client.ts";
 
@@ -14,7 +14,7 @@ export function InviteDetails(
       <p>
         <span class="room-invite-label">{t("room.inviteLink")}</span>
         <a href={invite.url} class="invite-url">{invite.url}</a>
-        <CopyButton text={invite.url} label={t("room.copyLink")} />
+        <CopyButton text={invite.url} label={t("room.copyLink")} words={copyWords(t)} />
       </p>
       <p>
         <span class="room-invite-label">{t("room.inviteMeetingId")}</span>
@@ -28,7 +28,7 @@ export function InviteDetails(
         <p>
           <span class="room-invite-label">{t("room.inviteSip")}</span>
           <strong class="invite-sip">{invite.sipUri}</strong>
-          <CopyButton text={invite.sipUri} label={t("room.copySip")} />
+          <CopyButton text={invite.sipUri} label={t("room.copySip")} words={copyWords(t)} />
         </p>
       )}
       {invite.dialInNumber && (

@@ -51,7 +51,7 @@ export function LobbyList({ room }: { room: MeetingController }) {
   const waiting = room.lobby.value;
   if (!room.isHost.value || waiting.length === 0) return null;
   return (
-    <section class="room-lobby" aria-label="Waiting in the lobby">
+    <section class="room-lobby" aria-label={room.t("room.waitingInLobby")}>
       <h3>
         {room.t("room.waitingToJoin")} <span class="room-badge">{waiting.length}</span>
       </h3>

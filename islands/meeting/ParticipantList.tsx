@@ -24,7 +24,7 @@ export function ParticipantList({ room }: { room: MeetingController }) {
   const people = [...room.roster.value.values()];
   const { t } = room;
   return (
-    <aside class="room-sidebar room-participants" aria-label="Participants">
+    <aside class="room-sidebar room-participants" aria-label={t("room.participants")}>
       <PanelHead
         title={room.t("room.participantsCount", { count: people.length })}
         closeLabel={room.t("room.close", { panel: room.t("room.participants") })}

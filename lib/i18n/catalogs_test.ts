@@ -51,7 +51,7 @@ Deno.test("areas do not redefine each other's keys or the core's", () => {
 });
 
 Deno.test("an island gets only its own messages", () => {
-  const { locale, messages } = islandI18n("es", "room.");
+  const { locale, messages } = islandI18n("es", ["room."]);
   assert.equal(locale, "es");
   assert.ok(Object.keys(messages).length > 20);
   assert.ok(Object.keys(messages).every((k) => k.startsWith("room.")));

@@ -41,14 +41,18 @@ export function translator(locale: Locale): Translate {
   return t;
 }
 
-/** An island's catalog: the compiled messages whose keys start with `prefix` (e.g. "room."). */
-export function islandI18n(locale: Locale, prefix: string): IslandI18n {
-  // Picked once per language and prefix: the meeting pages ask for it on every render.
-  const key = `${locale} ${prefix}`;
+/** The message key prefixes the meeting island shows: its own, and the copy button's inside it. */
+export const ROOM_PREFIXES = ["room.", "copy."] as const;
+
+/** An island's catalog: the compiled messages whose keys start with one of `prefixes` (e.g. "room."). */
+export function islandI18n(locale: Locale, prefixes: readonly string[]): IslandI18n {
+  // Picked once per language and prefixes: the meeting pages ask for it on every render.
+  const key = `${locale} ${prefixes.join(" ")}`;
   let found = islandCatalogs.get(key);
   if (!found) {
     const all = compiledCatalog(locale);
-    found = { locale, messages: Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix))) };
+    const messages = Object.fromEntries(Object.entries(all).filter(([k]) => prefixes.some((p) => k.startsWith(p))));
+    found = { locale, messages };
     islandCatalogs.set(key, found);
   }
   return found;

@@ -5,6 +5,7 @@
 import type { Store } from "../common/store.ts";
 import { z } from "zod";
 import { pushKeys } from "./keys.ts";
+import { message } from "../i18n/message.ts";
 
 /** Ten minutes before, unless a person chose otherwise. */
 export const DEFAULT_REMINDER_MINUTES: readonly number[] = [10];
@@ -17,17 +18,19 @@ interface StoredPrefs {
   updatedAt: string;
 }
 
-const minute = z.number({ error: "Use whole minutes, like 10" }).int("Use whole minutes, like 10")
-  .min(0, "Use 0 (when it starts) or more minutes").max(
-    MAX_REMINDER_MINUTES,
-    `Use at most ${MAX_REMINDER_MINUTES} minutes (one week)`,
-  );
+// The rules' messages are message keys (lib/i18n/message.ts): the page says them in its language,
+// the API in English.
+const WHOLE = message("accounts.error.reminderWhole");
+const AT_MOST = message("accounts.error.reminderCount", { max: MAX_REMINDERS });
+
+const minute = z.number({ error: WHOLE }).int(WHOLE)
+  .min(0, message("accounts.error.reminderMin"))
+  .max(MAX_REMINDER_MINUTES, message("accounts.error.reminderMax", { max: MAX_REMINDER_MINUTES }));
 
 /** A list of offsets or one number; duplicates are dropped and the result sorted ascending. */
 export const reminderMinutesSchema = z.preprocess(
   (v) => (typeof v === "number" ? [v] : v),
-  z.array(minute, { error: "Send a number of minutes or a list of them, like [10, 60]" })
-    .max(MAX_REMINDERS, `Choose at most ${MAX_REMINDERS} reminders`),
+  z.array(minute, { error: message("accounts.error.reminderList") }).max(MAX_REMINDERS, AT_MOST),
 ).transform(normalizeMinutes);
 
 export function normalizeMinutes(minutes: number[]): number[] {
@@ -35,19 +38,24 @@ export function normalizeMinutes(minutes: number[]): number[] {
 }
 
 /** Parses what a person types in the form ("10, 60"); an empty field means no reminders. */
-export const reminderMinutesText = z.string().trim().max(200, "That is too long").transform((text, ctx) => {
-  if (!text) return [];
-  const parts = text.split(/[\s,;]+/).filter(Boolean);
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d+$/.test(p)) {
-      ctx.addIssue({ code: "custom", message: `“${p.slice(0, 20)}” is not a whole number of minutes` });
-      return z.NEVER;
+export const reminderMinutesText = z.string().trim().max(200, message("accounts.error.reminderTooLong")).transform(
+  (text, ctx) => {
+    if (!text) return [];
+    const parts = text.split(/[\s,;]+/).filter(Boolean);
+    const out: number[] = [];
+    for (const p of parts) {
+      if (!/^\d+$/.test(p)) {
+        ctx.addIssue({
+          code: "custom",
+          message: message("accounts.error.reminderNotNumber", { text: p.slice(0, 20) }),
+        });
+        return z.NEVER;
+      }
+      out.push(Number(p));
     }
-    out.push(Number(p));
-  }
-  return out;
-}).pipe(z.array(minute).max(MAX_REMINDERS, `Choose at most ${MAX_REMINDERS} reminders`)).transform(normalizeMinutes);
+    return out;
+  },
+).pipe(z.array(minute).max(MAX_REMINDERS, AT_MOST)).transform(normalizeMinutes);
 
 /** The person's offsets, or the default when they never chose (an empty list means "no reminders"). */
 export async function getReminderMinutes(kv: Store, userId: string): Promise<number[]> {

@@ -23,10 +23,13 @@ import { parseLocal, toUtcMs } from "./tz.ts";
 
 const log = logger("scheduling");
 
-/** Thrown when someone whose email is not confirmed tries to send invitations. */
+/**
+ * Thrown when someone whose email is not confirmed tries to send invitations. Its message is a
+ * message key (lib/i18n/message.ts): the pages say it in their language, the API in English.
+ */
 export class UnverifiedOrganizer extends Error {
   constructor() {
-    super("Confirm your email address before sending invitations (see the link we sent you, or Account → Verify).");
+    super("meetings.error.unverified");
     this.name = "UnverifiedOrganizer";
   }
 }

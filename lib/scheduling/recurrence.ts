@@ -4,6 +4,8 @@
 import ICAL from "ical.js";
 import { formatLocal, parseLocal, toLocal, toUtcMs } from "./tz.ts";
 import type { LocalTime } from "./tz.ts";
+import { message, type MessageValues } from "../i18n/message.ts";
+import type { MessageKey } from "../i18n/client.ts";
 
 /** No series may run (or be left open) beyond this many years after its first meeting. */
 export const MAX_SERIES_YEARS = 5;
@@ -25,10 +27,13 @@ export interface RepeatChoice {
   count?: number;
 }
 
-/** Thrown (and turned into a field message) when a recurrence is not acceptable. */
+/**
+ * Thrown (and turned into a field message) when a recurrence is not acceptable. Its message is a
+ * message key with its values (lib/i18n/message.ts): pages say it in their language, the API in English.
+ */
 export class RecurrenceError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(key: MessageKey, values?: MessageValues) {
+    super(message(key, values));
     this.name = "RecurrenceError";
   }
 }
@@ -54,7 +59,7 @@ function addYears(t: LocalTime, years: number): LocalTime {
 /** End-of-day (23:59:59) of a local date in `zone`, as a UTC ICAL time for UNTIL. */
 function untilFromDate(date: string, zone: string): ICAL.Time {
   const t = parseLocal(`${date}T23:59:59`);
-  if (!t) throw new RecurrenceError("Enter the end date as YYYY-MM-DD");
+  if (!t) throw new RecurrenceError("meetings.error.untilEnd");
   return ICAL.Time.fromJSDate(new Date(toUtcMs(zone, t)), true);
 }
 
@@ -113,33 +118,35 @@ function utcMsOf(t: ICAL.Time, zone: string): number {
  */
 export function validateRrule(input: string, startsAt: LocalTime, zone: string): string {
   const text = input.trim().replace(/^RRULE:/i, "");
-  if (!text || text.length > 500) throw new RecurrenceError("Enter a recurrence rule like FREQ=WEEKLY;BYDAY=MO");
+  if (!text || text.length > 500) throw new RecurrenceError("meetings.error.rruleEmpty");
   const parts = text.split(";");
   const seen = new Set<string>();
   for (const part of parts) {
     const m = /^([A-Z]+)=([A-Z0-9,+\-:TZ]+)$/i.exec(part);
-    if (!m) throw new RecurrenceError(`"${part.slice(0, 40)}" is not a NAME=VALUE part of a recurrence rule`);
+    if (!m) throw new RecurrenceError("meetings.error.rrulePart", { part: part.slice(0, 40) });
     const name = m[1].toUpperCase();
-    if (!ALLOWED_PARTS.has(name)) throw new RecurrenceError(`${name} is not supported in a recurrence rule`);
-    if (seen.has(name)) throw new RecurrenceError(`${name} appears twice in the recurrence rule`);
+    if (!ALLOWED_PARTS.has(name)) throw new RecurrenceError("meetings.error.rruleUnsupported", { name });
+    if (seen.has(name)) throw new RecurrenceError("meetings.error.rruleTwice", { name });
     seen.add(name);
   }
   let recur: ICAL.Recur;
   try {
     recur = ICAL.Recur.fromString(text.toUpperCase());
   } catch (err) {
-    throw new RecurrenceError(`The recurrence rule is malformed: ${err instanceof Error ? err.message : err}`);
+    throw new RecurrenceError("meetings.error.rruleMalformed", {
+      detail: err instanceof Error ? err.message : String(err),
+    });
   }
   if (!recur.freq || !ALLOWED_FREQ.has(recur.freq)) {
-    throw new RecurrenceError("Repeat DAILY, WEEKLY, MONTHLY or YEARLY (FREQ=…)");
+    throw new RecurrenceError("meetings.error.rruleFreq");
   }
   if (recur.interval < 1 || recur.interval > 366 || !Number.isInteger(recur.interval)) {
-    throw new RecurrenceError("INTERVAL must be a whole number from 1 to 366");
+    throw new RecurrenceError("meetings.error.rruleInterval");
   }
   if (recur.count !== null && recur.count !== undefined && (recur.count < 1 || recur.count > MAX_OCCURRENCES)) {
-    throw new RecurrenceError(`A series has between 1 and ${MAX_OCCURRENCES} meetings`);
+    throw new RecurrenceError("meetings.error.seriesCount", { max: MAX_OCCURRENCES });
   }
-  if (!canEverMatch(recur)) throw new RecurrenceError("This recurrence rule produces no meetings");
+  if (!canEverMatch(recur)) throw new RecurrenceError("meetings.error.noMeetings");
   const startMs = toUtcMs(zone, startsAt);
   const limitMs = toUtcMs(zone, addYears(startsAt, MAX_SERIES_YEARS));
   if (recur.until) {
@@ -148,9 +155,9 @@ export function validateRrule(input: string, startsAt: LocalTime, zone: string):
       const d = recur.until;
       untilMs = toUtcMs(zone, { year: d.year, month: d.month, day: d.day, hour: 23, minute: 59, second: 59 });
     } else untilMs = utcMsOf(recur.until, zone);
-    if (untilMs < startMs) throw new RecurrenceError("The series must end after its first meeting");
+    if (untilMs < startMs) throw new RecurrenceError("meetings.error.endBeforeStart");
     if (untilMs > limitMs) {
-      throw new RecurrenceError(`The series must end within ${MAX_SERIES_YEARS} years of its start`);
+      throw new RecurrenceError("meetings.error.seriesFar", { years: MAX_SERIES_YEARS });
     }
     recur.until = ICAL.Time.fromJSDate(new Date(untilMs), true);
   }
@@ -159,17 +166,17 @@ export function validateRrule(input: string, startsAt: LocalTime, zone: string):
   if (!recur.count && !recur.until) {
     // Endless: only the first meeting is looked for (within five years), never the series.
     if (expandSeries(series, startMs, limitMs, { limit: 1 }).length === 0) {
-      throw new RecurrenceError(`This recurrence rule produces no meetings within ${MAX_SERIES_YEARS} years`);
+      throw new RecurrenceError("meetings.error.noMeetingsWithin", { years: MAX_SERIES_YEARS });
     }
     return canonical;
   }
   // A finite series is walked once (at most MAX_OCCURRENCES + 1 meetings, UNTIL ≤ five years):
   // it proves the rule produces meetings and bounds COUNT by five years.
   const all = expandSeries(series, startMs, limitMs + 1, { limit: MAX_OCCURRENCES + 1 });
-  if (all.length === 0) throw new RecurrenceError("This recurrence rule produces no meetings");
-  if (all.length > MAX_OCCURRENCES) throw new RecurrenceError(`A series has at most ${MAX_OCCURRENCES} meetings`);
+  if (all.length === 0) throw new RecurrenceError("meetings.error.noMeetings");
+  if (all.length > MAX_OCCURRENCES) throw new RecurrenceError("meetings.error.seriesMax", { max: MAX_OCCURRENCES });
   if (recur.count && all.length < recur.count) {
-    throw new RecurrenceError(`The series must end within ${MAX_SERIES_YEARS} years of its start`);
+    throw new RecurrenceError("meetings.error.seriesFar", { years: MAX_SERIES_YEARS });
   }
   return canonical;
 }
@@ -271,7 +278,7 @@ export function expandSeries(
   opts: ExpandOptions = {},
 ): SeriesOccurrence[] {
   const start = parseLocal(series.startsAt);
-  if (!start) throw new RecurrenceError(`Bad series start ${series.startsAt}`);
+  if (!start) throw new RecurrenceError("meetings.error.badSeriesStart", { start: series.startsAt });
   const zone = series.timeZone;
   const limit = opts.limit ?? Infinity;
   if (!series.rrule) {
@@ -369,7 +376,7 @@ export function seriesYearSpan(
   nowMs = Date.now(),
 ): [number, number] {
   const start = parseLocal(series.startsAt);
-  if (!start) throw new RecurrenceError(`Bad series start ${series.startsAt}`);
+  if (!start) throw new RecurrenceError("meetings.error.badSeriesStart", { start: series.startsAt });
   const firstMs = toUtcMs(series.timeZone, start);
   const first = utcYear(firstMs);
   if (!series.rrule) return [first, first];

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import ICAL from "ical.js";
 import { expandSeries, isEndless, nextInSeries, seriesYearSpan, validateRrule } from "./recurrence.ts";
 import { RecurrenceError } from "./recurrence.ts";
+import { english, say } from "../i18n/message.ts";
+import { translator } from "../i18n/translate.ts";
 import { formatLocal, parseLocal, toLocal, toUtcMs } from "./tz.ts";
 import { nextOccurrenceOf } from "./occurrences.ts";
 import type { Schedule } from "./schedule.ts";
@@ -136,10 +138,25 @@ Deno.test("validateRrule accepts a rule without an end and never walks it", () =
   assert.equal(rule, "FREQ=WEEKLY;BYDAY=TU");
   assert.ok(isEndless(rule));
   assert.ok(!isEndless("FREQ=DAILY;COUNT=3") && !isEndless("FREQ=DAILY;UNTIL=20280101T000000Z") && !isEndless(null));
-  // Bounded rules keep their limits.
-  assert.throws(() => validateRrule("FREQ=DAILY;COUNT=2001", start, "UTC"), /between 1 and 2000/);
-  assert.throws(() => validateRrule("FREQ=DAILY;UNTIL=20330101T000000Z", start, "UTC"), /within 5 years/);
-  assert.throws(() => validateRrule("FREQ=YEARLY;COUNT=7", start, "UTC"), /within 5 years/);
+  // Bounded rules keep their limits; the refusal is a message key with its values, English for the API.
+  const refusal = (rule: string) => {
+    try {
+      validateRrule(rule, start, "UTC");
+    } catch (err) {
+      assert.ok(err instanceof RecurrenceError);
+      return { coded: err.message, english: english(err.message), german: say(translator("de"), err.message) };
+    }
+    assert.fail(`${rule} was accepted`);
+  };
+  assert.deepEqual(refusal("FREQ=DAILY;COUNT=2001"), {
+    coded: 'meetings.error.seriesCount{"max":2000}',
+    english: "A series has between 1 and 2000 meetings",
+    german: "Eine Serie hat zwischen 1 und 2000 Meetings",
+  });
+  assert.equal(refusal("FREQ=DAILY;UNTIL=20330101T000000Z").english, "The series must end within 5 years of its start");
+  assert.equal(refusal("FREQ=YEARLY;COUNT=7").english, "The series must end within 5 years of its start");
+  assert.equal(refusal("FREQ=HOURLY").english, "Repeat DAILY, WEEKLY, MONTHLY or YEARLY (FREQ=…)");
+  assert.equal(refusal("FREQ=DAILY;X-Y=1").english, '"X-Y=1" is not a NAME=VALUE part of a recurrence rule');
   assert.equal(validateRrule("FREQ=YEARLY;COUNT=5", start, "UTC"), "FREQ=YEARLY;COUNT=5");
 });
 

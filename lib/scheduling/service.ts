@@ -14,6 +14,7 @@ import { createScheduledMeeting, getScheduledMeeting, MAX_EXCEPTIONS, updateSche
 import type { Schedule, ScheduleChange } from "./schedule.ts";
 import { formatLocal, parseLocal, toLocal } from "./tz.ts";
 import type { ScheduleInput } from "./validation.ts";
+import { message } from "../i18n/message.ts";
 
 export interface Delivery {
   sent: string[];
@@ -56,9 +57,9 @@ export async function scheduleMeeting(
 
 async function loadForHost(deps: ServiceDeps, meetingId: string) {
   const found = await getScheduledMeeting(deps.kv, meetingId);
-  if (!found) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!found) throw new NotFound("meetings.error.noScheduled");
   const host = await getUser(deps.kv, found.meeting.hostId);
-  if (!host) throw new NotFound("The meeting's host no longer exists");
+  if (!host) throw new NotFound("meetings.error.hostGone");
   return { ...found, host };
 }
 
@@ -86,7 +87,7 @@ export async function changeSeries(deps: ServiceDeps, meetingId: string, patch: 
 }> {
   const { host, schedule: current } = await loadForHost(deps, meetingId);
   if (current.cancelledAt) {
-    throw new ValidationError({ _form: "This meeting was cancelled; schedule a new one instead" });
+    throw new ValidationError({ _form: "meetings.error.cancelledSeries" });
   }
   const nextInvitees = patch.invitees ?? current.invitees.map((i) => i.email);
   if (nextInvitees.length && !host.emailVerified) throw new UnverifiedOrganizer();
@@ -116,7 +117,7 @@ export async function changeSeries(deps: ServiceDeps, meetingId: string, patch: 
     invitees: patch.invitees,
     bumpSequence: true,
   }));
-  if (!updated) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!updated) throw new NotFound("meetings.error.noScheduled");
   const item = { meeting: updated.meeting, schedule: updated.after, host };
   const addedEmails = new Set(updated.added.map((i) => i.email));
   const staying = updated.after.invitees.filter((i) => !addedEmails.has(i.email));
@@ -140,7 +141,7 @@ export async function cancelSeries(
     schedule: { cancelledAt: new Date().toISOString() },
     bumpSequence: true,
   }));
-  if (!updated) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!updated) throw new NotFound("meetings.error.noScheduled");
   const delivery = await sendCancellation(
     deps,
     { meeting: updated.meeting, schedule: updated.after, host },
@@ -163,11 +164,11 @@ export function resolveOccurrence(schedule: Schedule, input: string): string {
     const t = parseLocal(trimmed);
     if (t) local = formatLocal(t);
   }
-  if (!local) throw new NotFound("Name the occurrence by its original start, like 2026-03-09T09:00:00");
+  if (!local) throw new NotFound("meetings.error.occurrenceName");
   const t = parseLocal(local)!;
   const around = Date.UTC(t.year, t.month - 1, t.day);
   const hits = expandSeries(schedule, around - 2 * 86_400_000, around + 2 * 86_400_000);
-  if (!hits.some((o) => o.recurrenceId === local)) throw new NotFound("The series has no meeting starting then");
+  if (!hits.some((o) => o.recurrenceId === local)) throw new NotFound("meetings.error.noOccurrence");
   return local;
 }
 
@@ -179,13 +180,13 @@ export async function changeOccurrence(
   patch: { startsAt?: string; durationMinutes?: number },
 ): Promise<{ schedule: Schedule; recurrenceId: string; delivery: Delivery }> {
   const { host, schedule: current } = await loadForHost(deps, meetingId);
-  if (!current.rrule) throw new NotFound("This meeting does not repeat; change the meeting itself");
-  if (current.cancelledAt) throw new ValidationError({ _form: "This meeting was cancelled" });
+  if (!current.rrule) throw new NotFound("meetings.error.notRepeatingChange");
+  if (current.cancelledAt) throw new ValidationError({ _form: "meetings.error.cancelled" });
   const rid = resolveOccurrence(current, occurrence);
-  if (current.exceptions.cancelled.includes(rid)) throw new NotFound("That occurrence was cancelled");
+  if (current.exceptions.cancelled.includes(rid)) throw new NotFound("meetings.error.occurrenceCancelled");
   if (patch.startsAt !== undefined) {
     const t = parseLocal(patch.startsAt);
-    if (!t) throw new ValidationError({ startsAt: "Use a local date and time like 2026-03-09T10:00:00" });
+    if (!t) throw new ValidationError({ startsAt: "meetings.error.occurrenceStart" });
     patch = { ...patch, startsAt: formatLocal(t) };
   }
   if (current.invitees.length && !host.emailVerified) throw new UnverifiedOrganizer();
@@ -196,14 +197,14 @@ export async function changeOccurrence(
       durationMinutes: patch.durationMinutes ?? prev?.durationMinutes ?? s.durationMinutes,
     };
     if (!prev && Object.keys(s.exceptions.overrides).length + s.exceptions.cancelled.length >= MAX_EXCEPTIONS) {
-      throw new ValidationError({ _form: `A series can have at most ${MAX_EXCEPTIONS} changed or cancelled meetings` });
+      throw new ValidationError({ _form: message("meetings.error.exceptions", { max: MAX_EXCEPTIONS }) });
     }
     return {
       schedule: { exceptions: { ...s.exceptions, overrides: { ...s.exceptions.overrides, [rid]: override } } },
       bumpSequence: true,
     };
   });
-  if (!updated) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!updated) throw new NotFound("meetings.error.noScheduled");
   const item = { meeting: updated.meeting, schedule: updated.after, host };
   const delivery = await sendInvitations(deps, item, updated.after.invitees, "update");
   return { schedule: updated.after, recurrenceId: rid, delivery };
@@ -216,7 +217,7 @@ export async function cancelOccurrence(
   occurrence: string,
 ): Promise<{ schedule: Schedule; recurrenceId: string; delivery: Delivery }> {
   const { host, schedule: current } = await loadForHost(deps, meetingId);
-  if (!current.rrule) throw new NotFound("This meeting does not repeat; cancel the meeting itself");
+  if (!current.rrule) throw new NotFound("meetings.error.notRepeatingCancel");
   const rid = resolveOccurrence(current, occurrence);
   if (current.exceptions.cancelled.includes(rid)) {
     return { schedule: current, recurrenceId: rid, delivery: { sent: [], failed: [] } };
@@ -224,13 +225,13 @@ export async function cancelOccurrence(
   if (current.invitees.length && !host.emailVerified) throw new UnverifiedOrganizer();
   const updated = await updateSchedule(deps.kv, meetingId, (s) => {
     if (s.exceptions.cancelled.length + Object.keys(s.exceptions.overrides).length >= MAX_EXCEPTIONS) {
-      throw new ValidationError({ _form: `A series can have at most ${MAX_EXCEPTIONS} changed or cancelled meetings` });
+      throw new ValidationError({ _form: message("meetings.error.exceptions", { max: MAX_EXCEPTIONS }) });
     }
     const overrides = { ...s.exceptions.overrides };
     delete overrides[rid];
     return { schedule: { exceptions: { cancelled: [...s.exceptions.cancelled, rid], overrides } }, bumpSequence: true };
   });
-  if (!updated) throw new NotFound("There is no scheduled meeting with that ID");
+  if (!updated) throw new NotFound("meetings.error.noScheduled");
   const delivery = await sendCancellation(
     deps,
     { meeting: updated.meeting, schedule: updated.after, host },

@@ -1,5 +1,7 @@
 // Input rules for scheduling, shared by the web form and the API, so both say the same thing
-// about the same field: dates, durations, time zones, recurrences, invitees.
+// about the same field: dates, durations, time zones, recurrences, invitees. Their messages are
+// message keys with values (lib/i18n/message.ts, keys in lib/i18n/areas/meetings.ts): the pages say
+// them in the page's language, the API in English.
 
 import { z } from "zod";
 import { buildRrule, RecurrenceError, validateRrule, WEEKDAYS } from "./recurrence.ts";
@@ -11,6 +13,7 @@ import type { LocalTime } from "./tz.ts";
 import { ENGLISH, summarizeRecurrence } from "./summary.ts";
 import type { SummaryCatalog } from "./summary.ts";
 import { cleanLine, cleanText } from "../common/text.ts";
+import { message } from "../i18n/message.ts";
 
 /** Longest meeting: 24 hours. */
 export const MAX_DURATION_MINUTES = 24 * 60;
@@ -20,18 +23,15 @@ const MAX_LEAD_YEARS = 5;
 const PAST_SLACK_MS = 60 * 60_000;
 
 const emailRule = z.string().email();
+const STRING = message("meetings.error.string");
+const atMost = (max: number) => message("meetings.error.maxChars", { max });
 
 /** A meeting title: one line (cleanLine), trimmed, 1–200 characters. Forms and the API share it. */
-export const titleRule = z.string({ error: "Use a string" }).overwrite(cleanLine).trim().min(
-  1,
-  "Give the meeting a title",
-).max(200, "Use at most 200 characters");
+export const titleRule = z.string({ error: STRING }).overwrite(cleanLine).trim()
+  .min(1, message("meetings.error.title")).max(200, atMost(200));
 
 /** A meeting description: LF-only lines (cleanText), at most 5000 characters. */
-export const descriptionRule = z.string({ error: "Use a string" }).overwrite(cleanText).max(
-  5000,
-  "Use at most 5000 characters",
-);
+export const descriptionRule = z.string({ error: STRING }).overwrite(cleanText).max(5000, atMost(5000));
 
 /** Splits a comma/semicolon/newline separated list into lower-cased, de-duplicated addresses, or explains the first problem. */
 export function parseInvitees(
@@ -42,35 +42,37 @@ export function parseInvitees(
   );
   const emails = [...new Set(raw)];
   if (emails.length > MAX_INVITEES) {
-    return { ok: false, message: `Invite at most ${MAX_INVITEES} people (you listed ${emails.length})` };
+    return { ok: false, message: message("meetings.error.inviteesMany", { max: MAX_INVITEES, count: emails.length }) };
   }
   for (const e of emails) {
     if (e.length > 254 || !emailRule.safeParse(e).success) {
-      return { ok: false, message: `"${e.slice(0, 60)}" is not a valid email address` };
+      return { ok: false, message: message("meetings.error.inviteeEmail", { email: e.slice(0, 60) }) };
     }
   }
-  if (emails.join("").length > 20_000) return { ok: false, message: "The list of invitees is too long" };
+  if (emails.join("").length > 20_000) return { ok: false, message: message("meetings.error.inviteesLong") };
   return { ok: true, emails };
 }
 
-export const timeZoneRule = z.string({ error: "Choose a time zone" }).trim().refine(
+export const timeZoneRule = z.string({ error: message("meetings.error.timeZone") }).trim().refine(
   isValidTimeZone,
-  "Unknown time zone; use an IANA name like Europe/Berlin",
+  message("meetings.error.timeZoneUnknown"),
 );
 
-export const durationRule = z.coerce.number({ error: "Enter the length in minutes" })
-  .int("Use whole minutes")
-  .positive("The meeting must end after it starts")
-  .max(MAX_DURATION_MINUTES, "A meeting lasts at most 24 hours (1440 minutes)");
+export const durationRule = z.coerce.number({ error: message("meetings.error.duration") })
+  .int(message("meetings.error.wholeMinutes"))
+  .positive(message("meetings.error.durationPositive"))
+  .max(MAX_DURATION_MINUTES, message("meetings.error.durationMax"));
 
-/** Checks a wall-clock start: a real date and time, not in the past, at most five years ahead. */
+/** Checks a wall-clock start: a real date and time, not in the past, at most five years ahead; the message or null. */
 export function checkStart(startsAt: string, zone: string, now = Date.now()): string | null {
   const t = parseLocal(startsAt);
-  if (!t) return "Use a real date and time like 2026-03-02T09:00 (no offset; the time zone is separate)";
+  if (!t) return message("meetings.error.start");
   if (!isValidTimeZone(zone)) return null; // the time zone field reports this
   const ms = toUtcMs(zone, t);
-  if (ms < now - PAST_SLACK_MS) return "Choose a start time in the future";
-  if (ms > now + MAX_LEAD_YEARS * 366 * 86_400_000) return `Choose a start within ${MAX_LEAD_YEARS} years`;
+  if (ms < now - PAST_SLACK_MS) return message("meetings.error.startPast");
+  if (ms > now + MAX_LEAD_YEARS * 366 * 86_400_000) {
+    return message("meetings.error.startFar", { years: MAX_LEAD_YEARS });
+  }
   return null;
 }
 
@@ -104,18 +106,23 @@ const formBase = z.object({
   title: titleRule,
   description: descriptionRule.default(""),
   // What <input type="date"> and <input type="time"> send, and what a person types without them.
-  date: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/, "Enter the date as YYYY-MM-DD"),
-  time: z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, "Enter the time as HH:MM (24-hour)")
+  // A field left out says what it wants too (zod's own "Invalid input" is English only).
+  date: z.string({ error: message("meetings.error.date") }).trim().regex(
+    /^\d{4}-\d{2}-\d{2}$/,
+    message("meetings.error.date"),
+  ),
+  time: z.string({ error: message("meetings.error.time") }).trim()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, message("meetings.error.time"))
     .transform((t) => t.slice(0, 5)),
   timeZone: timeZoneRule,
   duration: durationRule,
   repeat: z.enum(["keep", "none", "daily", "weekdays", "weekly", "monthly"], {
-    error: "Choose how the meeting repeats",
+    error: message("meetings.error.repeat"),
   }),
-  ends: z.enum(["never", "until", "count"], { error: "Choose when the series ends" }).optional(),
+  ends: z.enum(["never", "until", "count"], { error: message("meetings.error.ends") }).optional(),
   until: z.string().trim().optional(),
   count: z.string().trim().optional(),
-  invitees: z.string().max(30_000, "The list of invitees is too long").default(""),
+  invitees: z.string().max(30_000, message("meetings.error.inviteesLong")).default(""),
   lobby: z.string().optional(),
   guestsAllowed: z.string().optional(),
 }).passthrough();
@@ -129,7 +136,7 @@ export function makeScheduleFormSchema(editing?: { startsAt: string }) {
   return formBase.transform((v, ctx): ScheduleInput => {
     const startsAt = `${v.date}T${v.time}:00`;
     if (v.repeat === "keep" && !editing) {
-      ctx.addIssue({ code: "custom", path: ["repeat"], message: "Choose how the meeting repeats" });
+      ctx.addIssue({ code: "custom", path: ["repeat"], message: message("meetings.error.repeat") });
       return z.NEVER;
     }
     const startProblem = editing?.startsAt === startsAt ? null : checkStart(startsAt, v.timeZone);
@@ -189,20 +196,20 @@ function readRepeat(
   if (v.ends === "count") {
     const n = Number(v.count);
     if (!v.count || !Number.isInteger(n) || n < 1) {
-      return { field: "count", message: "Enter how many meetings, like 10" };
+      return { field: "count", message: message("meetings.error.count") };
     }
     choice.count = n;
   } else if (v.ends === "until") {
     if (!v.until || !/^\d{4}-\d{2}-\d{2}$/.test(v.until) || !parseLocal(`${v.until}T00:00`)) {
-      return { field: "until", message: "Enter the last date as YYYY-MM-DD" };
+      return { field: "until", message: message("meetings.error.until") };
     }
     choice.until = v.until;
   }
   if (v.repeat === "weekly" && days.length && !days.includes(weekday(start))) {
-    return { field: "days", message: "Include the weekday of the first meeting" };
+    return { field: "days", message: message("meetings.error.days") };
   }
   if (v.repeat === "weekdays" && ["SA", "SU"].includes(weekday(start))) {
-    return { field: "date", message: "The first meeting of a weekday series must be on a weekday" };
+    return { field: "date", message: message("meetings.error.weekdayStart") };
   }
   return { choice };
 }
@@ -236,7 +243,7 @@ function weekday(t: { year: number; month: number; day: number }): Weekday {
   return WEEKDAYS[(new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7];
 }
 
-const localStart = z.string({ error: "Use a local date and time like 2026-03-02T09:00:00" }).trim();
+const localStart = z.string({ error: message("meetings.error.localStart") }).trim();
 
 /** Checks startsAt and recurrence together (the rule is read in the start's zone) and canonicalizes both. */
 function refineTiming(
@@ -249,7 +256,7 @@ function refineTiming(
   const startsAt = v.startsAt ?? current?.startsAt;
   if (v.startsAt !== undefined) {
     const problem = /[zZ]|[+-]\d\d:?\d\d$/.test(v.startsAt)
-      ? "Give a local time without an offset (the time zone goes in timeZone)"
+      ? message("meetings.error.noOffset")
       : checkStart(v.startsAt, zone);
     if (problem) {
       ctx.addIssue({ code: "custom", path: ["startsAt"], message: problem });
@@ -269,8 +276,8 @@ function refineTiming(
   return out;
 }
 
-const inviteesRule = z.array(z.string({ error: "Each invitee is an email address" }), {
-  error: "Give invitees as an array of email addresses",
+const inviteesRule = z.array(z.string({ error: message("meetings.error.inviteeString") }), {
+  error: message("meetings.error.inviteeArray"),
 }).transform((list, ctx) => {
   const parsed = parseInvitees(list);
   if (!parsed.ok) {
@@ -280,6 +287,8 @@ const inviteesRule = z.array(z.string({ error: "Each invitee is an email address
   return parsed.emails;
 });
 
+const RRULE_STRING = message("meetings.error.rruleString");
+
 /** `POST /api/v1/meetings` with `startsAt`: a scheduled meeting. */
 export const apiCreateSchema = z.object({
   title: titleRule.optional(),
@@ -287,7 +296,7 @@ export const apiCreateSchema = z.object({
   startsAt: localStart,
   timeZone: timeZoneRule,
   durationMinutes: durationRule,
-  recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
+  recurrence: z.string({ error: RRULE_STRING }).nullable().optional(),
   invitees: inviteesRule.optional(),
   settings: meetingSettingsSchema.optional(),
 }).strict().transform((v, ctx) => {
@@ -312,7 +321,7 @@ export function apiPatchSchema(current: { startsAt: string; timeZone: string }) 
     startsAt: localStart.optional(),
     timeZone: timeZoneRule.optional(),
     durationMinutes: durationRule.optional(),
-    recurrence: z.string({ error: "Use an RRULE string like FREQ=WEEKLY;COUNT=10" }).nullable().optional(),
+    recurrence: z.string({ error: RRULE_STRING }).nullable().optional(),
     invitees: inviteesRule.optional(),
     settings: meetingSettingsSchema.optional(),
   }).strict().transform((v, ctx) => {

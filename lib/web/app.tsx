@@ -47,6 +47,7 @@ function handleError(err: Error, c: Context<Env>): Response {
       error: String(err?.stack ?? err),
     });
   }
+  // In English (problemResponse): rules and domain errors carry message keys (lib/i18n/message.ts).
   if (isApi(c)) return problemResponse(answer);
   const { status, message, fields, headers } = answer;
   if (status === 401) {

@@ -4,9 +4,19 @@
 // HTTP (426 Upgrade, 413 PayloadTooLarge); Hono's HTTPException is answered with its own status.
 
 import { HTTPException } from "hono/http-exception";
-import { domainAnswer, type HttpAnswer, UNEXPECTED } from "../contracts/problem.ts";
+import { domainAnswer, type HttpAnswer, problemResponse as problemIn, UNEXPECTED } from "../contracts/problem.ts";
+import { english } from "../i18n/message.ts";
 
-export { type HttpAnswer, problemDetails, problemResponse, titleFor } from "../contracts/problem.ts";
+export { type HttpAnswer, problemDetails, titleFor } from "../contracts/problem.ts";
+
+/**
+ * A problem+json response for an answer, in English: rules and refusals carry message keys
+ * (lib/i18n/message.ts) that pages translate, and the web app's APIs answer their English text.
+ */
+export function problemResponse(answer: HttpAnswer, extra: Record<string, unknown> = {}): Response {
+  const fields = answer.fields && Object.fromEntries(Object.entries(answer.fields).map(([k, v]) => [k, english(v)]));
+  return problemIn({ ...answer, message: english(answer.message), ...(fields ? { fields } : {}) }, extra);
+}
 
 /** An HTTP-only refusal, thrown by routes (never by domain code). */
 export class HttpError extends Error {

@@ -11,7 +11,8 @@ import type { Env } from "./types.ts";
 
 export { HOST_ROLES };
 
-export const NO_SUCH_MEETING = "There is no meeting with that ID";
+// Message keys (lib/i18n/message.ts): pages say them in their language, the API in English.
+export const NO_SUCH_MEETING = "meetings.error.noMeeting";
 
 /** The meeting named by the path's `:meetingId`, or null when the id is malformed or unknown. */
 export async function findMeetingFromPath(c: Context<Env>): Promise<Meeting | null> {
@@ -34,7 +35,7 @@ export function requireMeetingRole(
   c: Context<Env>,
   meeting: Meeting,
   allowed: readonly MeetingRole[],
-  forbidden = "Only the meeting's hosts and co-hosts can do that",
+  forbidden = "meetings.error.hostsAndCohosts",
 ): MeetingRole {
   const role = allowedRole(meeting, c.get("user")?.id ?? null, allowed);
   if (!role) throw new Forbidden(forbidden);

@@ -301,7 +301,7 @@ async function checkCsrf(c: Context<Env>, token: string, next: Next): Promise<vo
     return;
   }
   if (SAFE_METHODS.has(c.req.method) || c.get("authVia") === "token") return await next();
-  if (!(await csrfOk(c, token))) throw new Forbidden("Cross-site request refused (CSRF check failed)");
+  if (!(await csrfOk(c, token))) throw new Forbidden("error.csrf");
   await next();
 }
 
@@ -336,7 +336,7 @@ export function requireAdmin(): MiddlewareHandler<Env> {
   return async function requireAdmin(c: Context<Env>, next: Next) {
     const user = c.get("user");
     if (!user) throw new Unauthorized();
-    if (user.role !== "admin") throw new Forbidden("Only administrators can open this page");
+    if (user.role !== "admin") throw new Forbidden("error.adminsOnly");
     await next();
   };
 }
@@ -349,7 +349,7 @@ export function requireBrowserSession(): MiddlewareHandler<Env> {
   return async function requireBrowserSession(c: Context<Env>, next: Next) {
     if (!c.get("user")) throw new Unauthorized();
     if (c.get("authVia") !== "cookie" || !c.get("session")) {
-      throw new Forbidden("This page needs a browser sign-in; API tokens cannot use it");
+      throw new Forbidden("error.browserOnly");
     }
     await next();
   };

@@ -6,7 +6,7 @@ import { cleanLine } from "../common/text.ts";
 import type { FieldErrors } from "../common/errors.ts";
 import { BadRequest, ValidationError } from "../common/errors.ts";
 import type { Env } from "./types.ts";
-import { isMessageKey, translator } from "../i18n/translate.ts";
+import { english } from "../i18n/message.ts";
 
 export type FormValues = Record<string, string>;
 
@@ -30,7 +30,7 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
 export async function readForm(c: Context<Env>): Promise<FormValues> {
   const type = c.req.header("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
-    throw new BadRequest("Expected a form submission");
+    throw new BadRequest("error.formExpected");
   }
   const body = await c.req.parseBody();
   const values: FormValues = {};
@@ -60,12 +60,11 @@ export async function parseJson<S extends z.ZodType>(c: Context<Env>, schema: S)
 }
 
 /**
- * Field errors for an API answer: a message key (a schema shared with the pages) becomes its
- * English text, so API clients never see raw keys; other text is kept.
+ * Field errors for an API answer: a message (a key with its values, from a rule shared with the
+ * pages) becomes its English text, so API clients never see raw keys; other text is kept.
  */
 export function inEnglish(errors: FieldErrors): FieldErrors {
-  const en = translator("en");
-  return Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, isMessageKey(v) ? en(v) : v]));
+  return Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, english(v)]));
 }
 
 /**

@@ -21,7 +21,7 @@ import { PushSettings } from "../../islands/mod.ts";
 import type { PushDevice } from "../../islands/PushSettings.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
-import { translator } from "../../lib/i18n/translate.ts";
+import { islandI18n, translator } from "../../lib/i18n/translate.ts";
 import type { MessageKey } from "../../lib/i18n/client.ts";
 
 const log = logger("notifications");
@@ -33,6 +33,8 @@ const NOTICES: Record<string, MessageKey> = {
 };
 
 const remindersForm = z.object({ minutes: reminderMinutesText });
+/** The PushSettings island's messages. */
+const PUSH_PREFIXES = ["push."];
 
 export function toDevice(sub: PushSubscriptionRecord): PushDevice {
   return { id: sub.id, label: sub.label, createdAt: sub.createdAt };
@@ -47,14 +49,14 @@ interface PageProps {
 }
 
 function NotificationsPage({ vapidPublicKey, devices, minutes, errors = {}, notice }: PageProps) {
-  const { t } = usePage();
+  const { t, locale } = usePage();
   return (
     <section class="card">
       <h1>{t("accounts.reminders.title")}</h1>
       {notice && Object.hasOwn(NOTICES, notice) && <Notice kind="success">{t(NOTICES[notice])}</Notice>}
       <p>{t("accounts.reminders.lead")}</p>
       <h2>{t("accounts.reminders.devices")}</h2>
-      <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} />
+      <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} i18n={islandI18n(locale, PUSH_PREFIXES)} />
       <h2>{t("accounts.reminders.when")}</h2>
       <Form action="/account/notifications/reminders">
         <Field
@@ -124,7 +126,7 @@ notificationRoutes.delete("/account/notifications/devices/:id", async (c) => {
   const user = c.get("user")!;
   const id = c.req.param("id");
   if (!(await deleteSubscription(c.get("deps").kv, user.id, id))) {
-    throw new NotFound("There is no such device among yours");
+    throw new NotFound("accounts.error.noDevice");
   }
   log.info("push device removed", { userId: user.id, subscription: id });
   return c.body(null, 204);

@@ -16,6 +16,7 @@ import type { Env } from "../../lib/web/types.ts";
 import { parseForm } from "../../lib/web/validate.ts";
 import { logger } from "../../lib/common/log.ts";
 import { CopyButton } from "../../islands/mod.ts";
+import { copyWords } from "../../islands/CopyButton.tsx";
 import { Interpolated } from "../../components/Interpolated.tsx";
 import { LocalTime } from "../../components/LocalTime.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
@@ -64,7 +65,7 @@ function TokensPage({ user, tokens, created, errors = {}, values = {}, notice }:
           <Notice kind="success">{t("accounts.tokens.created", { name: created.token.name })}</Notice>
           <p class="copyable">
             <code class="token-secret">{created.secret}</code>{" "}
-            <CopyButton text={created.secret} label={t("accounts.tokens.copy")} />
+            <CopyButton text={created.secret} label={t("accounts.tokens.copy")} words={copyWords(t)} />
           </p>
         </div>
       )}
@@ -165,7 +166,7 @@ tokenRoutes.post("/account/tokens", async (c) => {
 tokenRoutes.post("/account/tokens/:id/revoke", async (c) => {
   const user = c.get("user")!;
   const id = c.req.param("id");
-  if (!(await revokeApiToken(c.get("deps").kv, user.id, id))) throw new NotFound("There is no such token among yours");
+  if (!(await revokeApiToken(c.get("deps").kv, user.id, id))) throw new NotFound("accounts.error.noToken");
   log.info("API token revoked", { userId: user.id, id });
   return c.redirect("/account/tokens?notice=revoked", 303);
 });

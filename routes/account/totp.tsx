@@ -30,6 +30,7 @@ import type { Env } from "../../lib/web/types.ts";
 import { parseForm, rules } from "../../lib/web/validate.ts";
 import { logger } from "../../lib/common/log.ts";
 import { CopyButton } from "../../islands/mod.ts";
+import { copyWords } from "../../islands/CopyButton.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
 import { translator } from "../../lib/i18n/translate.ts";
@@ -91,7 +92,7 @@ function EnrollPage({ secret, uri, qr, errors = {}, notice }: EnrollProps) {
           <p>{t("accounts.totp.cannotScan")}</p>
           <p class="copyable">
             <code class="totp-secret">{groupSecret(secret)}</code>{" "}
-            <CopyButton text={secret} label={t("accounts.totp.copyKey")} />
+            <CopyButton text={secret} label={t("accounts.totp.copyKey")} words={copyWords(t)} />
           </p>
         </li>
         <li>
@@ -132,7 +133,7 @@ function RecoveryCodesPage({ codes, heading }: { codes: string[]; heading: Messa
         ))}
       </ul>
       <p>
-        <CopyButton text={codes.join("\n")} label={t("accounts.totp.copyAll")} />
+        <CopyButton text={codes.join("\n")} label={t("accounts.totp.copyAll")} words={copyWords(t)} />
       </p>
       <p>
         <a href="/account/totp" class="button">{t("accounts.totp.savedCodes")}</a>

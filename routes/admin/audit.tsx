@@ -14,7 +14,7 @@ import { LocalTime } from "../../components/LocalTime.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
 import { translator } from "../../lib/i18n/translate.ts";
-import type { MessageKey } from "../../lib/i18n/client.ts";
+import type { MessageKey, Translate } from "../../lib/i18n/client.ts";
 
 import { TableHead } from "../../components/TableHead.tsx";
 
@@ -38,16 +38,33 @@ const ACTION_LABELS: Record<string, MessageKey> = {
   "user.deleted": "accounts.admin.actionDeleted",
 };
 
+/** What the details the actions record are called (lib/accounts/admin.ts); others show their own key. */
+const DETAIL_LABELS: Record<string, MessageKey> = {
+  from: "accounts.audit.from",
+  to: "accounts.audit.to",
+  name: "accounts.admin.colName",
+  role: "accounts.admin.colRole",
+};
+const ROLE_DETAILS = new Set(["from", "to", "role"]);
+const ROLE_LABELS: Record<string, MessageKey> = { admin: "accounts.admin.roleAdmin", user: "accounts.admin.roleUser" };
+
+/** A detail as a labelled field in the page's language: roles by their translated names, other values as stored. */
+function detailField(t: Translate, key: string, value: unknown): [string, string] {
+  const label = Object.hasOwn(DETAIL_LABELS, key) ? t(DETAIL_LABELS[key]) : key;
+  const role = ROLE_DETAILS.has(key) && typeof value === "string" && Object.hasOwn(ROLE_LABELS, value);
+  return [label, role ? t(ROLE_LABELS[value as string]) : String(value)];
+}
+
 adminAuditRoutes.get("/admin/audit", async (c) => {
   const before = c.req.query("before");
   const after = c.req.query("after");
   const invalid: FieldErrors = {};
   for (const [name, v] of [["before", before], ["after", after]] as const) {
     if (v !== undefined && !ULID_RE.test(v)) {
-      invalid[name] = "This page link is not valid. Start again from the newest entries.";
+      invalid[name] = "accounts.audit.staleLink";
     }
   }
-  if (Object.keys(invalid).length) throw new ValidationError(invalid, "This page link is not valid");
+  if (Object.keys(invalid).length) throw new ValidationError(invalid, "meetings.error.badPageLink");
   const { entries, older, newer } = await listAuditEntries(c.get("deps").kv, { before, after, limit: AUDIT_PER_PAGE });
   return renderPage(
     c,
@@ -105,18 +122,21 @@ function AuditRow({ entry: e }: { entry: AuditEntry }) {
       </td>
       <td>{e.actorEmail}</td>
       <td>
-        <span class="audit-action" title={e.action}>{label}</span>
+        <span class="audit-action" data-action={e.action}>{label}</span>
       </td>
       <td>{e.targetEmail}</td>
       <td>
         {details.length > 0 && (
           <dl class="audit-details">
-            {details.map(([k, v]) => (
-              <Fragment key={k}>
-                <dt>{k}</dt>
-                <dd>{String(v)}</dd>
-              </Fragment>
-            ))}
+            {details.map(([k, v]) => {
+              const [label, value] = detailField(t, k, v);
+              return (
+                <Fragment key={k}>
+                  <dt>{label}</dt>
+                  <dd>{value}</dd>
+                </Fragment>
+              );
+            })}
           </dl>
         )}
       </td>

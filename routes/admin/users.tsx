@@ -144,7 +144,9 @@ adminUserRoutes.get("/admin/users", async (c) => {
   try {
     page = await listUsers(kv, { query: q, cursor: cursor || undefined, limit: USERS_PER_PAGE });
   } catch (err) {
-    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "This page link is not valid");
+    if (err instanceof InvalidCursor) {
+      throw new ValidationError({ cursor: "accounts.error.staleCursor" }, "meetings.error.badPageLink");
+    }
     throw err;
   }
   const { users, next, prev, offset, total } = page;
@@ -291,7 +293,7 @@ function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}):
 /** Loads the account named in the path, or 404. */
 async function targetUser(c: Context<Env>): Promise<User> {
   const user = await getUser(c.get("deps").kv, c.req.param("id") ?? "");
-  if (!user) throw new NotFound("There is no account with that id");
+  if (!user) throw new NotFound("accounts.error.noAccount");
   return user;
 }
 
@@ -305,7 +307,7 @@ async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): P
   try {
     return await run();
   } catch (err) {
-    if (err instanceof UserGone) throw new NotFound("There is no account with that id");
+    if (err instanceof UserGone) throw new NotFound("accounts.error.noAccount");
     if (err instanceof LastAdmin) return renderUserPage(c, user, { status: 409, error: LAST_ADMIN[err.attempted] });
     throw err;
   }

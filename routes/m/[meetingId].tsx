@@ -39,7 +39,7 @@ import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meetin
 import { isHostRole } from "../../lib/meetings/roles.ts";
 import { roomSettings } from "../../lib/meetings/settings.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
-import { islandI18n } from "../../lib/i18n/translate.ts";
+import { islandI18n, ROOM_PREFIXES } from "../../lib/i18n/translate.ts";
 import type { Locale } from "../../lib/i18n/locales.ts";
 import { meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 
@@ -124,7 +124,7 @@ meetingPageRoutes.post("/m/:meetingId/join", async (c) => {
 });
 
 meetingPageRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
-  const meeting = await hostedMeetingFromPath(c, "Only the meeting's hosts can end it");
+  const meeting = await hostedMeetingFromPath(c, "meetings.error.endHostsOnly");
   await endMeeting(c.get("deps").kv, meeting, c.get("deps").gateway);
   return c.redirect("/dashboard", 303);
 });
@@ -169,7 +169,7 @@ function meetingProps(
     socketPath: `/meetings/${meeting.meetingId}/ws`,
     mediaPath: `/meetings/${meeting.meetingId}/media`,
     waiting,
-    i18n: islandI18n(locale, "room."),
+    i18n: islandI18n(locale, ROOM_PREFIXES),
   };
 }
 

@@ -27,7 +27,7 @@ import { deliveryQuery, serviceDeps } from "../../lib/web/scheduling.ts";
 import { minutesText, ScheduleFields } from "../../components/ScheduleFields.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
-import { scheduleMessage } from "../../lib/web/schedule_messages.ts";
+import { say } from "../../lib/i18n/message.ts";
 import { translator } from "../../lib/i18n/translate.ts";
 import { intlLocale } from "../../lib/i18n/intl.ts";
 import type { MessageKey } from "../../lib/i18n/client.ts";
@@ -274,7 +274,7 @@ function SchedulePage({ meeting, schedule, opts, notice, publicUrl, timeZone }: 
           </section>
           <section class="card" id="edit">
             <h2>{schedule.rrule ? t("meetings.schedule.changeSeries") : t("meetings.schedule.changeMeeting")}</h2>
-            {opts.problem && <Notice kind="error">{scheduleMessage(t, locale, opts.problem)}</Notice>}
+            {opts.problem && <Notice kind="error">{say(t, opts.problem)}</Notice>}
             <Form action={`${base}/schedule`}>
               <ScheduleFields
                 values={opts.values ?? editValues(meeting, schedule)}
@@ -427,7 +427,7 @@ meetingResourceRoutes.post("/meetings/:meetingId/occurrences/:start", requireUse
   if (!duration.success) errors.durationMinutes = duration.error.issues[0].message;
   if (Object.keys(errors).length) {
     const t = translator(requestLocale(c));
-    const problem = Object.values(errors).map((e) => scheduleMessage(t, requestLocale(c), e)).join(" ");
+    const problem = Object.values(errors).map((e) => say(t, e)).join(" ");
     return schedulePage(c, found.meeting, found.schedule, { status: 422, problem, errors });
   }
   return await withFormErrors(c, found, editValues(found.meeting, found.schedule), async () => {

@@ -41,7 +41,9 @@ meetingsRoutes.get("/meetings", requireUser(), async (c) => {
   try {
     page = await meetingHistory(c.get("deps").kv, c.get("user")!.id, { cursor: cursor || undefined });
   } catch (err) {
-    if (err instanceof InvalidCursor) throw new ValidationError({ cursor: err.message }, "meetings.error.badPageLink");
+    if (err instanceof InvalidCursor) {
+      throw new ValidationError({ cursor: "accounts.error.staleCursor" }, "meetings.error.badPageLink");
+    }
     throw err;
   }
   const { items, next, prev } = page;
@@ -121,7 +123,9 @@ function History({ items, more, timeZone }: { items: HistoryItem[]; more: boolea
 }
 
 meetingsRoutes.post("/meetings", requireUser(), async (c) => {
-  const meeting = await createMeeting(c.get("deps").kv, { hostId: c.get("user")!.id });
+  // Its title is stored in the host's language (the host can rename it; the API's default stays English).
+  const title = translator(requestLocale(c))("meetings.instantTitle");
+  const meeting = await createMeeting(c.get("deps").kv, { hostId: c.get("user")!.id, title });
   return c.redirect(`/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`, 303);
 });
 

@@ -33,6 +33,18 @@ const en = {
   "accounts.error.tooManyTokens": "You already have {max} tokens. Revoke one you no longer use first.",
   "accounts.error.chooseRole": "Choose admin or user",
   "accounts.error.confirmEmail": "Type the account's email address, {email}, to confirm",
+  "accounts.error.reminderWhole": "Use whole minutes, like 10",
+  "accounts.error.reminderMin": "Use 0 (when it starts) or more minutes",
+  "accounts.error.reminderMax": "Use at most {max} minutes (one week)",
+  "accounts.error.reminderList": "Send a number of minutes or a list of them, like [10, 60]",
+  "accounts.error.reminderCount": "Choose at most {max} reminders",
+  "accounts.error.reminderTooLong": "That is too long",
+  "accounts.error.reminderNotNumber": "“{text}” is not a whole number of minutes",
+  "accounts.error.noAccount": "There is no account with that id",
+  "accounts.error.noToken": "There is no such token among yours",
+  "accounts.error.noDevice": "There is no such device among yours",
+  "accounts.error.staleCursor": "This page link is not valid (any more). Start again from the first page.",
+  "accounts.signup.tooMany": "Too many accounts were created from here recently. Please try again later.",
 
   "accounts.field.name": "Your name",
 
@@ -298,6 +310,9 @@ const en = {
   "accounts.admin.actionEnabled": "enabled",
   "accounts.admin.actionResetSent": "sent a password reset link to",
   "accounts.admin.actionDeleted": "deleted",
+  "accounts.audit.from": "Previous role",
+  "accounts.audit.to": "New role",
+  "accounts.audit.staleLink": "This page link is not valid. Start again from the newest entries.",
 } as const;
 
 export const accounts = defineArea(en, {
@@ -330,6 +345,20 @@ export const accounts = defineArea(en, {
       "Sie haben bereits {max} Tokens. Widerrufen Sie zuerst eines, das Sie nicht mehr verwenden.",
     "accounts.error.chooseRole": "Wählen Sie Administrator oder Benutzer",
     "accounts.error.confirmEmail": "Geben Sie zur Bestätigung die E-Mail-Adresse des Kontos ein: {email}",
+    "accounts.error.reminderWhole": "Verwenden Sie ganze Minuten, zum Beispiel 10",
+    "accounts.error.reminderMin": "Verwenden Sie 0 (zu Beginn) oder mehr Minuten",
+    "accounts.error.reminderMax": "Verwenden Sie höchstens {max} Minuten (eine Woche)",
+    "accounts.error.reminderList": "Senden Sie eine Minutenzahl oder eine Liste davon, zum Beispiel [10, 60]",
+    "accounts.error.reminderCount": "Wählen Sie höchstens {max} Erinnerungen",
+    "accounts.error.reminderTooLong": "Das ist zu lang",
+    "accounts.error.reminderNotNumber": "„{text}“ ist keine ganze Zahl von Minuten",
+    "accounts.error.noAccount": "Es gibt kein Konto mit dieser ID",
+    "accounts.error.noToken": "Unter Ihren Tokens gibt es dieses nicht",
+    "accounts.error.noDevice": "Unter Ihren Geräten gibt es dieses nicht",
+    "accounts.error.staleCursor":
+      "Dieser Seitenlink ist nicht (mehr) gültig. Beginnen Sie wieder auf der ersten Seite.",
+    "accounts.signup.tooMany":
+      "Von hier aus wurden zuletzt zu viele Konten erstellt. Bitte versuchen Sie es später noch einmal.",
 
     "accounts.field.name": "Ihr Name",
 
@@ -614,6 +643,9 @@ export const accounts = defineArea(en, {
     "accounts.admin.actionEnabled": "hat aktiviert",
     "accounts.admin.actionResetSent": "hat einen Link zum Zurücksetzen des Passworts gesendet an",
     "accounts.admin.actionDeleted": "hat gelöscht",
+    "accounts.audit.from": "Bisherige Rolle",
+    "accounts.audit.to": "Neue Rolle",
+    "accounts.audit.staleLink": "Dieser Seitenlink ist nicht gültig. Beginnen Sie wieder bei den neuesten Einträgen.",
   },
   es: {
     "accounts.fixFields": "Corrige los campos marcados abajo.",
@@ -643,6 +675,19 @@ export const accounts = defineArea(en, {
     "accounts.error.tooManyTokens": "Ya tienes {max} tokens. Revoca primero uno que ya no uses.",
     "accounts.error.chooseRole": "Elige administrador o usuario",
     "accounts.error.confirmEmail": "Escribe el correo electrónico de la cuenta, {email}, para confirmar",
+    "accounts.error.reminderWhole": "Usa minutos enteros, por ejemplo 10",
+    "accounts.error.reminderMin": "Usa 0 (al empezar) o más minutos",
+    "accounts.error.reminderMax": "Usa como máximo {max} minutos (una semana)",
+    "accounts.error.reminderList": "Envía un número de minutos o una lista, por ejemplo [10, 60]",
+    "accounts.error.reminderCount": "Elige como máximo {max} recordatorios",
+    "accounts.error.reminderTooLong": "Es demasiado largo",
+    "accounts.error.reminderNotNumber": "«{text}» no es un número entero de minutos",
+    "accounts.error.noAccount": "No hay ninguna cuenta con ese ID",
+    "accounts.error.noToken": "Ese token no está entre los tuyos",
+    "accounts.error.noDevice": "Ese dispositivo no está entre los tuyos",
+    "accounts.error.staleCursor": "Este enlace de página ya no es válido. Vuelve a empezar desde la primera página.",
+    "accounts.signup.tooMany":
+      "Se han creado demasiadas cuentas desde aquí recientemente. Vuelve a intentarlo más tarde.",
 
     "accounts.field.name": "Tu nombre",
 
@@ -920,6 +965,10 @@ export const accounts = defineArea(en, {
     "accounts.admin.actionEnabled": "activó",
     "accounts.admin.actionResetSent": "envió un enlace para restablecer la contraseña a",
     "accounts.admin.actionDeleted": "eliminó",
+    "accounts.audit.from": "Rol anterior",
+    "accounts.audit.to": "Rol nuevo",
+    "accounts.audit.staleLink":
+      "Este enlace de página no es válido. Vuelve a empezar desde las entradas más recientes.",
   },
   ar: {
     "accounts.fixFields": "يُرجى تصحيح الحقول المُشار إليها أدناه.",
@@ -948,6 +997,18 @@ export const accounts = defineArea(en, {
     "accounts.error.tooManyTokens": "لديك بالفعل {max} رمزًا مميزًا. ألغِ أولًا رمزًا لم تعد تستخدمه.",
     "accounts.error.chooseRole": "اختر مسؤولًا أو مستخدمًا",
     "accounts.error.confirmEmail": "اكتب البريد الإلكتروني للحساب، {email}، للتأكيد",
+    "accounts.error.reminderWhole": "استخدم دقائق كاملة، مثل 10",
+    "accounts.error.reminderMin": "استخدم 0 (عند البدء) أو أكثر من الدقائق",
+    "accounts.error.reminderMax": "استخدم {max} دقيقة على الأكثر (أسبوع واحد)",
+    "accounts.error.reminderList": "أرسل عدد الدقائق أو قائمة بها، مثل [10, 60]",
+    "accounts.error.reminderCount": "اختر {max} تذكيرات على الأكثر",
+    "accounts.error.reminderTooLong": "هذا طويل جدًا",
+    "accounts.error.reminderNotNumber": "«{text}» ليس عددًا صحيحًا من الدقائق",
+    "accounts.error.noAccount": "لا يوجد حساب بهذا المعرّف",
+    "accounts.error.noToken": "هذا الرمز ليس من رموزك",
+    "accounts.error.noDevice": "هذا الجهاز ليس من أجهزتك",
+    "accounts.error.staleCursor": "رابط هذه الصفحة غير صالح (لم يعد صالحًا). ابدأ من جديد من الصفحة الأولى.",
+    "accounts.signup.tooMany": "أُنشئ عدد كبير جدًا من الحسابات من هنا مؤخرًا. يُرجى المحاولة مرة أخرى لاحقًا.",
 
     "accounts.field.name": "اسمك",
 
@@ -1205,5 +1266,8 @@ export const accounts = defineArea(en, {
     "accounts.admin.actionEnabled": "فعّل",
     "accounts.admin.actionResetSent": "أرسل رابط إعادة تعيين كلمة المرور إلى",
     "accounts.admin.actionDeleted": "حذف",
+    "accounts.audit.from": "الدور السابق",
+    "accounts.audit.to": "الدور الجديد",
+    "accounts.audit.staleLink": "رابط هذه الصفحة غير صالح. ابدأ من جديد من أحدث الإدخالات.",
   },
 });

@@ -707,7 +707,7 @@ export class MeetingController {
     try {
       track = await captureScreen();
     } catch (err) {
-      return this.#notice(`Your screen could not be shared: ${(err as Error).message}`);
+      return this.#notice(this.t("room.screenFailed", { error: (err as Error).message }));
     }
     if (!track) return;
     track.addEventListener("ended", () => this.stopScreen());
@@ -1154,7 +1154,7 @@ export class MeetingController {
         }
       }
     });
-    const said = announcementFor(msg, before, mine);
+    const said = announcementFor(msg, before, mine, this.t);
     if (said) this.#announce(said);
     const effect = myModeration(msg, mine, this.t);
     if (!effect) return;

@@ -9,6 +9,7 @@ import {
   type ShortcutPrefs,
 } from "./shortcuts.ts";
 import { announcementFor } from "./announce.ts";
+import { translator } from "../../i18n/translate.ts";
 import type { MeetingMessage, ParticipantView } from "../../contracts/meeting_socket.ts";
 
 const press = (key: string, mods: Partial<Record<"ctrlKey" | "altKey" | "shiftKey" | "metaKey", boolean>> = {}) => ({
@@ -76,28 +77,32 @@ const msg = (m: unknown) => m as MeetingMessage;
 Deno.test("announcements: joins, leaves, raised hands and others' messages; nothing for own actions or replays", () => {
   const ana = person("a", "Ana");
   const roster = new Map([["a", ana], ["me", person("me", "Me")]]);
+  const en = translator("en");
+  const say = (m: MeetingMessage, r: typeof roster, mine: string) => announcementFor(m, r, mine, en);
   const joined = (p: ParticipantView) => msg({ type: "participant-joined", data: { participant: p } });
-  assert.equal(announcementFor(joined(person("b", "Bo")), roster, "me"), "Bo joined");
-  assert.equal(announcementFor(joined(ana), roster, "me"), null, "already here (a replay)");
-  assert.equal(announcementFor(joined(person("me", "Me")), new Map(), "me"), null, "not myself");
+  assert.equal(say(joined(person("b", "Bo")), roster, "me"), "Bo joined");
+  assert.equal(say(joined(ana), roster, "me"), null, "already here (a replay)");
+  assert.equal(say(joined(person("me", "Me")), new Map(), "me"), null, "not myself");
   assert.equal(
-    announcementFor(msg({ type: "participant-left", data: { participantId: "a" } }), roster, "me"),
+    say(msg({ type: "participant-left", data: { participantId: "a" } }), roster, "me"),
     "Ana left",
   );
   const raised = msg({
     type: "participant-updated",
     data: { participant: person("a", "Ana", "2026-12-04T10:01:00Z") },
   });
-  assert.equal(announcementFor(raised, roster, "me"), "Ana raised their hand");
+  assert.equal(say(raised, roster, "me"), "Ana raised their hand");
   const stillRaised = new Map([["a", person("a", "Ana", "2026-12-04T10:01:00Z")]]);
-  assert.equal(announcementFor(raised, stillRaised, "me"), null, "no change, nothing to say");
+  assert.equal(say(raised, stillRaised, "me"), null, "no change, nothing to say");
   const chat = (from: string, to: unknown, text: string) =>
     msg({ type: "chat", data: { message: { id: 1, at: "", from: { participantId: from, name: "Ana" }, to, text } } });
-  assert.equal(announcementFor(chat("a", null, "hello"), roster, "me"), "Message from Ana: hello");
+  assert.equal(say(chat("a", null, "hello"), roster, "me"), "Message from Ana: hello");
   assert.equal(
-    announcementFor(chat("a", { participantId: "me", name: "Me" }, "psst"), roster, "me"),
+    say(chat("a", { participantId: "me", name: "Me" }, "psst"), roster, "me"),
     "Private message from Ana: psst",
   );
-  assert.equal(announcementFor(chat("me", null, "mine"), roster, "me"), null);
-  assert.match(announcementFor(chat("a", null, "x".repeat(500)), roster, "me")!, /^Message from Ana: x{200}…$/);
+  assert.equal(say(chat("me", null, "mine"), roster, "me"), null);
+  assert.match(say(chat("a", null, "x".repeat(500)), roster, "me")!, /^Message from Ana: x{200}…$/);
+  // In the page's language: the island's translator says it.
+  assert.equal(announcementFor(joined(person("b", "Bo")), roster, "me", translator("de")), "Bo ist beigetreten");
 });

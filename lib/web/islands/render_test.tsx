@@ -12,6 +12,8 @@ import { reviveDates } from "./protocol.ts";
 import type { IslandPayload } from "./protocol.ts";
 import { IslandPropError } from "./serialize.ts";
 import { CopyButton } from "../../../islands/mod.ts";
+import { type CopyButtonProps, copyWords } from "../../../islands/CopyButton.tsx";
+import { translator } from "../../i18n/translate.ts";
 
 // Test islands are wrapped, not registered, so a build in the same process never sees them.
 const Greeting = wrapIsland("Greeting", ({ name }: { name: string }) => <b class="greeting">Hello {name}</b>);
@@ -136,7 +138,7 @@ Deno.test("a string that looks like a date stays a string", () => {
 });
 
 Deno.test("a function prop is refused at render time, naming the island and the prop", () => {
-  const props = { text: "secret", onClick: () => {} } as unknown as { text: string };
+  const props = { text: "secret", onClick: () => {} } as unknown as CopyButtonProps;
   assert.throws(
     () => renderWithIslands(page(<CopyButton {...props} />), { nonce: "n", buildDir }),
     (err: unknown) => {
@@ -182,7 +184,7 @@ Deno.test("other values JSON would mangle are refused with their path", () => {
 });
 
 Deno.test("a failed render leaves nothing behind for the next one", () => {
-  const bad = { text: "x", onCopy: () => {} } as unknown as { text: string };
+  const bad = { text: "x", onCopy: () => {} } as unknown as CopyButtonProps;
   assert.throws(() =>
     renderWithIslands(
       page(
@@ -252,7 +254,10 @@ Deno.test("island names are checked and a name cannot point at two modules", () 
 });
 
 Deno.test("CopyButton server HTML is a disabled button with its label (enabled once hydrated)", () => {
-  const { html } = renderWithIslands(page(<CopyButton text="tok_123" label="Copy token" />), { nonce: "n", buildDir });
+  const { html } = renderWithIslands(
+    page(<CopyButton text="tok_123" label="Copy token" words={copyWords(translator("en"))} />),
+    { nonce: "n", buildDir },
+  );
   assert.ok(
     html.includes('<button type="button" class="copy-button-action" disabled>Copy token</button>'),
     html,
