@@ -21,7 +21,7 @@ export interface RecordingRig {
   meetingId: string;
   dir: string;
   /** A remote publisher with a moving test pattern (lavfi source) and a tone, for `seconds`. */
-  publisher(display: string, opts: { pattern: string; toneHz: number; seconds: number }): Promise<void>;
+  publisher(display: string, opts: { pattern: string; toneHz: number; seconds: number; size?: string }): Promise<void>;
   /** A phone caller in the SIP bridge playing a tone. */
   caller(key: string, display: string, opts: { toneHz: number; seconds: number }): Promise<void>;
   stop(): Promise<void>;
@@ -77,7 +77,9 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
         "-f",
         "lavfi",
         "-i",
-        `${p.pattern}=size=640x360:rate=25`,
+        p.pattern === "life"
+          ? `life=size=${p.size ?? "640x360"}:rate=25:mold=10:ratio=0.4`
+          : `${p.pattern}=size=${p.size ?? "640x360"}:rate=25`,
         "-re",
         "-f",
         "lavfi",
