@@ -54,7 +54,12 @@ if (import.meta.main) {
     }
     const names = Object.fromEntries(Array.from({ length: PEOPLE }, (_, i) => [`p${i + 1}`, `Participant ${i + 1}`]));
     await rig.recordings.start(rig.meetingId, "bench", names);
-    await poll(`${SECONDS} s of recording`, async () => (await rig.recordings.status("bench")).durationSeconds! >= SECONDS, (SECONDS + 30) * 1000, 200);
+    await poll(
+      `${SECONDS} s of recording`,
+      async () => (await rig.recordings.status("bench")).durationSeconds! >= SECONDS,
+      (SECONDS + 30) * 1000,
+      200,
+    );
     rig.recordings.jobs.stop();
     await rig.recordings.stop(rig.meetingId);
   } finally {
