@@ -12,6 +12,19 @@ const log = logger("recording-jobs");
 
 export type ProcessFn = (folder: RecordingFolder, opts: ProcessOptions) => Promise<ProcessResult>;
 
+/**
+ * Ends a janus-pp-rec or ffmpeg that a killed gateway left working on `dir` (it would go on writing
+ * into files the restarted job replaces). Only a process whose command line names the folder.
+ */
+async function killLeftover(pid: number, dir: string): Promise<void> {
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  if (!cmdline.includes(dir)) return;
+  try {
+    Deno.kill(pid, "SIGKILL");
+    log.info("left-over processing stopped", { pid, dir });
+  } catch { /* gone meanwhile */ }
+}
+
 export class RecordingJobs {
   #waiting: RecordingFolder[] = [];
   #running = new Set<string>();
@@ -63,6 +76,7 @@ export class RecordingJobs {
       const folder = new RecordingFolder(`${dir}/${e.name}`);
       const job = await folder.readJob();
       if (!job || job.state === "ready" || job.state === "failed") continue;
+      if (job.pid) await killLeftover(job.pid, folder.dir);
       if (job.state === "recording") {
         // The gateway died while recording (Janus went with it and closed the files).
         const manifest = await folder.readManifest();
@@ -117,6 +131,11 @@ export class RecordingJobs {
     let writes: Promise<void> = Promise.resolve();
     try {
       const result = await this.#process(folder, {
+        onSpawn: (pid) => {
+          job = { ...job, pid };
+          const snapshot = job;
+          writes = writes.then(() => folder.writeJob(snapshot)).catch(() => {});
+        },
         onProgress: (p) => {
           this.#progress.set(id, Math.floor(p));
           if (p - written >= 5 && p < 100) {
@@ -128,7 +147,7 @@ export class RecordingJobs {
         },
       });
       await writes;
-      await folder.writeJob({ ...job, state: "ready", progress: 100, ...result });
+      await folder.writeJob({ ...job, state: "ready", progress: 100, pid: null, ...result });
       log.info("recording ready", {
         recordingId: id,
         ...result,
@@ -142,7 +161,7 @@ export class RecordingJobs {
       await writes;
       // A folder deleted while it was processed has nothing to write the failure into.
       if (await Deno.stat(folder.dir).then(() => true, () => false)) {
-        await folder.writeJob({ ...job, state: "failed", reason });
+        await folder.writeJob({ ...job, state: "failed", pid: null, reason });
       }
     }
   }

@@ -64,6 +64,8 @@ export interface JobStatus {
   sizeBytes: number | null;
   /** How many times processing started (a restart during processing starts it again). */
   attempts: number;
+  /** The janus-pp-rec or ffmpeg process working on it now: a restarted gateway ends one left behind. */
+  pid?: number | null;
   updatedAt: number;
 }
 

@@ -38,8 +38,8 @@ export interface RunningGateway {
   /** PID of the Janus the gateway supervises right now (from its pid file), or null. */
   janusPid(): Promise<number | null>;
   health(): Promise<{ ok: boolean; janus: string; rooms: number }>;
-  /** A signed request, like the web app sends. */
-  request(method: string, path: string, body?: unknown): Promise<Response>;
+  /** A signed request, like the web app sends (with more headers, e.g. Range). */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -138,12 +138,12 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     startupMs,
     janusPid,
     health,
-    async request(method, path, body) {
+    async request(method, path, body, extra = {}) {
       const text = body === undefined ? "" : JSON.stringify(body);
       const headers = signedHeaders(secret, method, path, text);
       return await fetch(`${url}${path}`, {
         method,
-        headers: { ...headers, ...(text ? { "content-type": "application/json" } : {}) },
+        headers: { ...headers, ...extra, ...(text ? { "content-type": "application/json" } : {}) },
         body: text || undefined,
       });
     },

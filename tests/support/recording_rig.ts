@@ -21,9 +21,11 @@ export interface RecordingRig {
   meetingId: string;
   dir: string;
   /** A remote publisher with a moving test pattern (lavfi source) and a tone, for `seconds`. */
-  publisher(display: string, opts: { pattern: string; toneHz: number; seconds: number }): Promise<void>;
+  publisher(display: string, opts: { pattern: string; toneHz: number; seconds: number; size?: string }): Promise<void>;
   /** A phone caller in the SIP bridge playing a tone. */
   caller(key: string, display: string, opts: { toneHz: number; seconds: number }): Promise<void>;
+  /** What the media ffmpegs said on stderr (errors only). */
+  errors(): string;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,22 @@ function ffmpeg(args: string[]): Deno.ChildProcess {
     stdout: "null",
     stderr: "piped",
   }).spawn();
+}
+
+/** A 10 s VP8 + Opus clip of a moving pattern and a tone (cached per run directory). */
+async function encodeClip(dir: string, pattern: string, size: string, toneHz: number): Promise<string> {
+  const path = `${dir}/clip-${pattern}-${size}-${toneHz}.webm`;
+  if (await Deno.stat(path).then(() => true, () => false)) return path;
+  const source = pattern === "life" ? `life=size=${size}:rate=25:mold=10:ratio=0.4` : `${pattern}=size=${size}:rate=25`;
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i", source, "-f", "lavfi"]
+      .concat(["-i", `sine=frequency=${toneHz}:sample_rate=48000`, "-t", "10", "-c:v", "libvpx", "-deadline"])
+      .concat(["realtime", "-cpu-used", "8", "-g", "50", "-b:v", "600k", "-pix_fmt", "yuv420p", "-c:a", "libopus"])
+      .concat(["-b:a", "32k", "-frame_duration", "20", path]),
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`encoding a test clip failed: ${new TextDecoder().decode(out.stderr)}`);
+  return path;
 }
 
 export async function startRecordingRig(opts: RigOptions = {}): Promise<RecordingRig> {
@@ -52,17 +70,27 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
     freeMb: opts.freeMb,
   });
   const children: Deno.ChildProcess[] = [];
+  let errors = "";
+  // Where callers' ffmpeg sends its RTCP (the AudioBridge has no RTCP socket for plain-RTP legs).
+  let sink: Deno.DatagramConn | null = null;
+  const rtcpSink = () => {
+    sink ??= Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    return sink.addr as Deno.NetAddr;
+  };
   const spawn = (args: string[]) => {
     const child = ffmpeg(args);
     children.push(child);
-    // Output is only read so the pipe never fills.
-    void child.stderr.pipeTo(new WritableStream()).catch(() => {});
+    // Read so the pipe never fills; kept for a failing test's message.
+    void (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) errors += chunk;
+    })().catch(() => {});
   };
   return {
     janus,
     recordings,
     meetingId,
     dir,
+    errors: () => errors,
     async publisher(display, p) {
       const pub = await janus.rooms.addRemotePublisher(meetingId, {
         display,
@@ -71,34 +99,26 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
           { type: "audio", mindex: 1, mid: "1", codec: "opus" },
         ],
       });
-      const url = `rtp://127.0.0.1:${pub.port}?pkt_size=1200`;
+      // ffmpeg sends RTCP too: to a port nobody listens on, the ICMP answer would make it give up
+      // after a few seconds ("Connection refused"), so it goes to the remote publisher's RTCP port.
+      // ffmpeg sends RTCP too: to a port nobody listens on, the ICMP answer would make it give up
+      // after a few seconds ("Connection refused"), so it goes to the remote publisher's RTCP port.
+      const url = `rtp://127.0.0.1:${pub.port}?pkt_size=1200&rtcpport=${pub.rtcpPort ?? pub.port + 1}`;
+      // Encoded once, then sent in a loop without re-encoding: live encoders fall behind real time
+      // on a busy machine, and the media (so the MP4) would come out shorter than the recording.
+      const clip = await encodeClip(janus.dataDir, p.pattern, p.size ?? "640x360", p.toneHz);
       spawn([
         "-re",
-        "-f",
-        "lavfi",
+        "-stream_loop",
+        "-1",
         "-i",
-        `${p.pattern}=size=640x360:rate=25`,
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        `sine=frequency=${p.toneHz}:sample_rate=48000`,
+        clip,
         "-t",
         String(p.seconds),
         "-map",
         "0:v",
-        "-c:v",
-        "libvpx",
-        "-deadline",
-        "realtime",
-        "-cpu-used",
-        "8",
-        "-g",
-        "50",
-        "-b:v",
-        "600k",
-        "-pix_fmt",
-        "yuv420p",
+        "-c",
+        "copy",
         "-payload_type",
         String(VP8_PT),
         "-ssrc",
@@ -107,13 +127,9 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
         "rtp",
         url,
         "-map",
-        "1:a",
-        "-c:a",
-        "libopus",
-        "-b:a",
-        "32k",
-        "-frame_duration",
-        "20",
+        "0:a",
+        "-c",
+        "copy",
         "-payload_type",
         String(OPUS_PT),
         "-ssrc",
@@ -153,7 +169,7 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
         "4242",
         "-f",
         "rtp",
-        `rtp://${joined.janus.host}:${joined.janus.port}`,
+        `rtp://${joined.janus.host}:${joined.janus.port}?rtcpport=${rtcpSink().port}`,
       ]);
     },
     async stop() {
@@ -163,6 +179,7 @@ export async function startRecordingRig(opts: RigOptions = {}): Promise<Recordin
         } catch { /* exited already */ }
         await c.status;
       }
+      sink?.close();
       recordings.jobs.stop();
       await recordings.recorder.stopAll("requested").catch(() => {});
       await janus.stop();
