@@ -74,6 +74,9 @@ export async function main() {
   }
   // H.264-only room systems see the speaker only through ffmpeg (VP8 → H.264); without it, audio.
   const transcoder = sip.video && sip.transcode === "auto" ? await findTranscoder() : null;
+  // Created below (it needs the call controller to tell callers); a call entering the bridge before
+  // then finds no recording.
+  let recordings: Recordings | null = null;
   const calls = new CallController({
     endpoint,
     web: createWebClient({ url: sip.webInternalUrl, secret: config.secret }),
@@ -91,6 +94,7 @@ export async function main() {
     prompts,
     ivrLimits: ivrLimitsFromEnv(Deno.env.toObject()),
     trunkSources: sip.trunkIps,
+    isRecording: (meetingId) => recordings?.isRecording(meetingId) ?? false,
   });
   // Runs after the VideoRoom and AudioBridge managers re-created their rooms on a (re)connect: puts
   // back the phone feeds, browsers' audio into bridges and room systems' video (no-op at first).
@@ -114,10 +118,11 @@ export async function main() {
   // Recordings: Janus writes into RECORDINGS_DIR, so it gets the absolute path; unfinished
   // post-processing of an earlier run is resumed.
   await Deno.mkdir(config.recording.dir, { recursive: true });
-  const recordings = new Recordings({
+  recordings = new Recordings({
     config: { ...config.recording, dir: await Deno.realPath(config.recording.dir) },
     rooms,
     bridges: audioBridges,
+    announce: (meetingId, on) => void calls.announceRecording(meetingId, on),
   });
   const resumed = await recordings.resume();
   if (resumed) log.info("recording jobs resumed", { jobs: resumed });

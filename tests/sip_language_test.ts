@@ -5,6 +5,8 @@
 // welcome (before the meeting is known) in Spanish, the passcode prompt once the meeting is found
 // in German, not English or Spanish; a host without a language gets the install's. An unknown
 // SIP_LANGUAGE stops the gateway at start with a message naming the variable and the choices.
+// Recording's notice is spoken the same way: to callers in the meeting when it starts and stops,
+// and to a caller entering while it runs.
 
 import assert from "node:assert/strict";
 import { createUser, setAccountLocale } from "../lib/accounts/users.ts";
@@ -122,6 +124,32 @@ Deno.test({
         await press(p, `${wrong}#`);
         await hears(p, "de", "wrongPasscode");
         await p.bye();
+      });
+
+      await t.step("recording: callers in the meeting are told in its language, and so is one who enters", async () => {
+        const inBridge = (n: number) =>
+          waitFor(`${n} caller(s) in the bridge`, async () => {
+            const res = await s.gw.request("GET", `/internal/calls?meetingId=${german.meetingId}`);
+            return (await res.json()).calls.filter((c: { phase: string }) => c.phase === "in-bridge").length === n;
+          });
+        const first = await dial(`${german.meetingId}*${german.passcode}`);
+        await inBridge(1);
+        const started = await s.gw.request("POST", `/internal/rooms/${german.meetingId}/recording`, {
+          recordingId: "rec-language-test",
+          names: {},
+        });
+        assert.equal(started.status, 201, await started.text());
+        await hears(first, "de", "recordingOn");
+        assert.deepEqual(await heardIn(first, "recordingOn"), ["de"]);
+        const second = await dial(`${german.meetingId}*${german.passcode}`);
+        await inBridge(2);
+        await hears(second, "de", "recordingOn");
+        const stopped = await s.gw.request("DELETE", `/internal/rooms/${german.meetingId}/recording`);
+        assert.equal(stopped.status, 200, await stopped.text());
+        await hears(first, "de", "recordingOff");
+        await hears(second, "de", "recordingOff");
+        await first.bye();
+        await second.bye();
       });
 
       await t.step("a host who chose no language: the install's (Spanish)", async () => {

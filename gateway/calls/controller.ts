@@ -97,6 +97,8 @@ export interface CallControllerOptions {
   trunkSources?: string[];
   speakingDebounceMs?: number;
   dialOutNoAnswerMs?: number;
+  /** Whether the meeting is being recorded now: a caller entering it is told first. */
+  isRecording?: (meetingId: string) => boolean;
 }
 
 export interface CallInfo {
@@ -627,6 +629,7 @@ export class CallController {
       return;
     }
     this.#scheduleSpeaking(call);
+    if (this.#options.isRecording?.(call.meetingId!)) void this.#playPrompt(call, "recordingOn");
     if (call.video) await this.#joinVideo(call);
   }
 
@@ -853,6 +856,19 @@ export class CallController {
   /** BYE (or CANCEL for a ringing dial-out): removed, denied, or the meeting ended. */
   async hangup(callId: string, reason = "removed"): Promise<void> {
     await this.#end(this.#call(callId), reason, "web");
+  }
+
+  /**
+   * Recording of the meeting started (`on`) or stopped: every caller in it hears so, in their
+   * language, over the meeting's sound for a moment (as the meeting's browsers see a banner). Callers
+   * still in the menu or the lobby hear it when they enter. Opus calls (room systems) get no prompts.
+   */
+  announceRecording(meetingId: string, on: boolean): number {
+    const calls = [...this.#calls.values()].filter((c) =>
+      c.meetingId === meetingId && c.phase === "in-bridge" && !c.ended
+    );
+    for (const c of calls) void this.#playPrompt(c, on ? "recordingOn" : "recordingOff");
+    return calls.length;
   }
 
   /** The meeting ended: every call of it gets a BYE, then its bridge stops. */

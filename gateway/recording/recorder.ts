@@ -24,8 +24,8 @@ export interface RecorderDeps {
   config: RecordingConfig;
   rooms: VideoRoomManager;
   bridges: AudioBridgeManager;
-  /** A stopped recording goes to post-processing. */
-  stopped(folder: RecordingFolder): void;
+  /** A stopped recording (of `meetingId`, for whatever reason) goes to post-processing. */
+  stopped(folder: RecordingFolder, meetingId: string): void;
   /** Free MiB in the recordings directory (tests may pass their own). */
   freeMb?: (dir: string) => Promise<number>;
 }
@@ -186,7 +186,7 @@ export class Recorder {
     await rec.folder.writeJob(newJob("queued"));
     this.#active.delete(meetingId);
     log.info("recording stopped", { meetingId, recordingId: rec.manifest.recordingId, reason });
-    this.#deps.stopped(rec.folder);
+    this.#deps.stopped(rec.folder, meetingId);
     return rec.manifest.recordingId;
   }
 

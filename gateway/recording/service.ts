@@ -16,15 +16,19 @@ export interface RecordingsDeps {
   rooms: VideoRoomManager;
   bridges: AudioBridgeManager;
   freeMb?: (dir: string) => Promise<number>;
+  /** Recording of a meeting started (true) or stopped, for whatever reason: its callers are told. */
+  announce?: (meetingId: string, on: boolean) => void;
 }
 
 export class Recordings {
   readonly recorder: Recorder;
   readonly jobs: RecordingJobs;
   #config: RecordingConfig;
+  #announce: RecordingsDeps["announce"];
 
   constructor(deps: RecordingsDeps) {
     this.#config = deps.config;
+    this.#announce = deps.announce;
     this.jobs = new RecordingJobs({
       concurrency: deps.config.jobs,
       process: (folder: RecordingFolder, opts: ProcessOptions) => processRecording(folder, deps.config.video, opts),
@@ -34,7 +38,10 @@ export class Recordings {
       rooms: deps.rooms,
       bridges: deps.bridges,
       freeMb: deps.freeMb,
-      stopped: (folder) => this.jobs.enqueue(folder),
+      stopped: (folder, meetingId) => {
+        this.jobs.enqueue(folder);
+        deps.announce?.(meetingId, false);
+      },
     });
   }
 
@@ -46,7 +53,13 @@ export class Recordings {
 
   async start(meetingId: string, recordingId: string, names: Record<string, string>): Promise<RecordingStatus> {
     await this.recorder.start(meetingId, recordingId, names);
+    this.#announce?.(meetingId, true);
     return await this.status(recordingId);
+  }
+
+  /** Whether the meeting is being recorded now. */
+  isRecording(meetingId: string): boolean {
+    return this.recorder.activeFor(meetingId) !== null;
   }
 
   /** Stops the meeting's recording; NotFound when it is not being recorded. */

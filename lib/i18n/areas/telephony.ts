@@ -19,6 +19,10 @@ export const telephony = defineArea({
   "telephony.pleaseWait": "Please wait.",
   /** After the last of the three tries. */
   "telephony.goodbye": "Sorry, that did not work. Goodbye.",
+  /** To callers in the meeting when recording starts, and to a caller entering while it runs. */
+  "telephony.recordingOn": "This meeting is being recorded.",
+  /** To callers in the meeting when recording stops. */
+  "telephony.recordingOff": "Recording has stopped.",
 }, {
   de: {
     "telephony.welcome":
@@ -31,6 +35,8 @@ export const telephony = defineArea({
     "telephony.locked": "Diesem Meeting kann gerade leider niemand per Telefon beitreten. Auf Wiederhören.",
     "telephony.pleaseWait": "Bitte warten Sie.",
     "telephony.goodbye": "Das hat leider nicht geklappt. Auf Wiederhören.",
+    "telephony.recordingOn": "Dieses Meeting wird aufgezeichnet.",
+    "telephony.recordingOff": "Die Aufzeichnung wurde beendet.",
   },
   es: {
     "telephony.welcome":
@@ -43,6 +49,8 @@ export const telephony = defineArea({
     "telephony.locked": "Lo sentimos, ahora mismo no es posible unirse a esta reunión por teléfono. Adiós.",
     "telephony.pleaseWait": "Espera un momento, por favor.",
     "telephony.goodbye": "Lo sentimos, no ha funcionado. Adiós.",
+    "telephony.recordingOn": "Esta reunión se está grabando.",
+    "telephony.recordingOff": "La grabación se ha detenido.",
   },
   ar: {
     "telephony.welcome": "مَرْحَبًا بِكُمْ فِي Talkspace. يُرْجَى إِدْخَالُ رَقْمِ الاجتماع، مَتْبُوعًا بِعَلَامَةِ المُرَبَّعِ.",
@@ -54,5 +62,7 @@ export const telephony = defineArea({
     "telephony.locked": "عُذْرًا، لَا يُمْكِنُ الانضمام إِلَى هَذَا الاجتماع عَبْرَ الهَاتِفِ الآنَ. مع السلامة.",
     "telephony.pleaseWait": "يُرْجَى الانتظار.",
     "telephony.goodbye": "عُذْرًا، لَمْ تَنْجَحِ المُحَاوَلَةُ. مع السلامة.",
+    "telephony.recordingOn": "يَتِمُّ تَسْجِيلُ هَذَا الاجتماع.",
+    "telephony.recordingOff": "تَوَقَّفَ التَّسْجِيلُ.",
   },
 });
