@@ -1,8 +1,8 @@
 // Meeting reminders on this device: registers the service worker (/sw.js), subscribes or
 // unsubscribes this browser with the server's VAPID key, and lists the person's other devices.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
-import { type IslandI18n, makeTranslate, type Translate } from "../lib/i18n/client.ts";
+import { useEffect, useState } from "preact/hooks";
+import type { MessageKey, Translate } from "../lib/i18n/client.ts";
 
 export interface PushDevice {
   /** SHA-256 (hex) of the device's push endpoint. */
@@ -15,8 +15,53 @@ export interface PushSettingsProps {
   /** The server's VAPID public key (base64url), the browser's `applicationServerKey`. */
   vapidPublicKey: string;
   devices: PushDevice[];
-  /** The page's language and the island's compiled push.* messages. */
-  i18n: IslandI18n;
+  /** What the island says, in the page's language (`pushWords`). */
+  words: PushWords;
+}
+
+/** The island's sentences, by their push.* key's last part. */
+const WORDS = [
+  "checking",
+  "unsupported",
+  "denied",
+  "off",
+  "on",
+  "working",
+  "workerFailed",
+  "serverAnswered",
+  "stop",
+  "start",
+  "yourDevices",
+  "none",
+  "thisDevice",
+  "since",
+  "remove",
+] as const;
+type Word = typeof WORDS[number];
+/**
+ * The island's words, translated by the server: plain strings, with `{name}` where a value the
+ * browser learns goes (no message runtime in this island; it shares no chunk with the meeting's).
+ */
+export type PushWords = Record<Word, string>;
+
+/** Placeholders the island fills, per word. */
+const SLOTS: Partial<Record<Word, string[]>> = {
+  workerFailed: ["error"],
+  serverAnswered: ["status"],
+  thisDevice: ["label"],
+  since: ["date"],
+};
+
+/** The island's words in `t`'s language, each placeholder left as `{name}` for the island. */
+export function pushWords(t: Translate): PushWords {
+  return Object.fromEntries(WORDS.map((w) => {
+    const slots = Object.fromEntries((SLOTS[w] ?? []).map((s) => [s, `{${s}}`]));
+    return [w, t(`push.${w}` as MessageKey, slots)];
+  })) as PushWords;
+}
+
+function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (all, name: string) => Object.hasOwn(values, name) ? String(values[name]) : all);
 }
 
 type Status =
@@ -43,8 +88,8 @@ function pushSupported(): boolean {
 }
 
 /** What a refusal says: the island's sentence, then the server's own words (the API speaks English). */
-async function problemText(t: Translate, res: Response): Promise<string> {
-  const said = t("push.serverAnswered", { status: res.status });
+async function problemText(words: PushWords, res: Response): Promise<string> {
+  const said = fill(words.serverAnswered, { status: res.status });
   try {
     const body = await res.json();
     const fields = body.errors ? Object.values(body.errors as Record<string, string>) : [];
@@ -55,8 +100,7 @@ async function problemText(t: Translate, res: Response): Promise<string> {
   }
 }
 
-export default function PushSettings({ vapidPublicKey, devices: initialDevices, i18n }: PushSettingsProps) {
-  const t = useMemo(() => makeTranslate(i18n), [i18n]);
+export default function PushSettings({ vapidPublicKey, devices: initialDevices, words }: PushSettingsProps) {
   const [status, setStatus] = useState<Status>("checking");
   const [error, setError] = useState<string | null>(null);
   const [devices, setDevices] = useState<PushDevice[]>(initialDevices);
@@ -77,7 +121,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
         if (Notification.permission === "denied") setStatus("denied");
         else setStatus(sub ? "on" : "off");
       } catch (err) {
-        setError(t("push.workerFailed", { error: (err as Error).message }));
+        setError(fill(words.workerFailed, { error: (err as Error).message }));
         setStatus("unsupported");
       }
     })();
@@ -107,7 +151,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
         });
       } catch (err) {
         // Browsers without a reachable push service (some headless and privacy builds) fail here.
-        setError(`${t("push.unsupported")} (${(err as Error).message})`);
+        setError(`${words.unsupported} (${(err as Error).message})`);
         setStatus("off");
         return;
       }
@@ -118,7 +162,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
       });
       if (!res.ok) {
         await sub.unsubscribe();
-        setError(await problemText(t, res));
+        setError(await problemText(words, res));
         setStatus("off");
         return;
       }
@@ -143,7 +187,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ endpoint: sub.endpoint }),
         });
-        if (!res.ok && res.status !== 404) throw new Error(await problemText(t, res));
+        if (!res.ok && res.status !== 404) throw new Error(await problemText(words, res));
         await sub.unsubscribe();
       }
       setThisDevice(null);
@@ -159,7 +203,7 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
     setError(null);
     const res = await fetch(`/account/notifications/devices/${encodeURIComponent(id)}`, { method: "DELETE" });
     if (!res.ok && res.status !== 404) {
-      setError(await problemText(t, res));
+      setError(await problemText(words, res));
       return;
     }
     if (id === thisDevice) {
@@ -173,12 +217,12 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
   return (
     <div class="push-settings">
       <p class="push-status" role="status" aria-live="polite">
-        {t(`push.${status}`)}
+        {words[status]}
       </p>
       {error && <p class="notice error" role="alert">{error}</p>}
       <p>
         {status === "on"
-          ? <button type="button" class="push-unsubscribe" onClick={unsubscribe}>{t("push.stop")}</button>
+          ? <button type="button" class="push-unsubscribe" onClick={unsubscribe}>{words.stop}</button>
           : (
             <button
               type="button"
@@ -186,20 +230,20 @@ export default function PushSettings({ vapidPublicKey, devices: initialDevices, 
               disabled={status !== "off"}
               onClick={subscribe}
             >
-              {t("push.start")}
+              {words.start}
             </button>
           )}
       </p>
-      <h3>{t("push.yourDevices")}</h3>
-      {devices.length === 0 ? <p class="device-none">{t("push.none")}</p> : (
+      <h3>{words.yourDevices}</h3>
+      {devices.length === 0 ? <p class="device-none">{words.none}</p> : (
         <ul class="device-list">
           {devices.map((d) => (
             <li key={d.id} class={d.id === thisDevice ? "device-item device-this" : "device-item"}>
               <span class="device-label">
-                {d.id === thisDevice ? t("push.thisDevice", { label: d.label }) : d.label}
+                {d.id === thisDevice ? fill(words.thisDevice, { label: d.label }) : d.label}
               </span>{" "}
-              <time datetime={d.createdAt}>{t("push.since", { date: d.createdAt.slice(0, 10) })}</time>{" "}
-              <button type="button" class="danger" onClick={() => removeDevice(d.id)}>{t("push.remove")}</button>
+              <time datetime={d.createdAt}>{fill(words.since, { date: d.createdAt.slice(0, 10) })}</time>{" "}
+              <button type="button" class="danger" onClick={() => removeDevice(d.id)}>{words.remove}</button>
             </li>
           ))}
         </ul>

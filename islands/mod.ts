@@ -2,6 +2,7 @@
 // scripts/build_islands.ts makes one bundle entry per island listed here.
 
 import { defineIsland } from "../lib/web/islands/island.ts";
+import { ROOM_PREFIXES } from "../lib/i18n/translate.ts";
 import CopyButtonIsland from "./CopyButton.tsx";
 import type { CopyButtonProps } from "./CopyButton.tsx";
 
@@ -14,10 +15,12 @@ export const CopyButton = defineIsland<CopyButtonProps>(
 import MeetingRoomIsland from "./MeetingRoom.tsx";
 import type { MeetingRoomProps } from "./MeetingRoom.tsx";
 
+// Its room.* (and copy.*) messages come in a per-language catalog chunk, not in the page.
 export const MeetingRoom = defineIsland<MeetingRoomProps>(
   "MeetingRoom",
   new URL("./MeetingRoom.tsx", import.meta.url),
   MeetingRoomIsland,
+  { catalog: ROOM_PREFIXES },
 );
 
 import PushSettingsIsland from "./PushSettings.tsx";

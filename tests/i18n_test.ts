@@ -81,7 +81,7 @@ Deno.test("the language picker: a visitor's cookie beats Accept-Language, an acc
   }
 });
 
-Deno.test("the meeting island speaks the page's language: its compiled messages come in its props", async () => {
+Deno.test("the meeting island speaks the page's language: its messages come in the language's catalog chunk", async () => {
   const t = await makeTestApp();
   try {
     const host = await createUser(t.kv, { name: "Hana", email: "hana@example.org", passwordHash: "unused" });
@@ -93,7 +93,14 @@ Deno.test("the meeting island speaks the page's language: its compiled messages 
     assert.deepEqual(langOf(page), ["de", "ltr"]);
     assert.match(page, /Jetzt teilnehmen/, "the server-rendered pre-join is German");
     assert.match(page, /Sie nehmen teil als Hana/);
-    assert.doesNotMatch(page, /"site\.dashboard"/, "the island ships only its own messages");
+    assert.doesNotMatch(page, /"site\.dashboard"|"room\.joinNow"/, "no messages travel in the page");
+    // The German chunk is preloaded and imported by the boot script, and is what the island gets.
+    const chunk = /<link rel="modulepreload" href="\/_islands\/(MeetingRoom-de-[0-9a-f]{12}\.js)"/.exec(page)?.[1];
+    assert.ok(chunk, "the page preloads its language's catalog chunk");
+    assert.match(page, new RegExp(`import m0 from"/_islands/${chunk}"`));
+    const res = await c.get(`/_islands/${chunk}`);
+    assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    assert.match(await res.text(), /"room\.joinNow":\["Jetzt teilnehmen"\]/);
     const guest = t.client();
     const entry = await htmlOf(await follow(guest, `/m/${meeting.meetingId}?pwd=${meeting.linkToken}`, "es"));
     assert.match(entry, /Pedir unirse|Unirse ahora/, "a guest's entry page is Spanish");

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { makeTestApp } from "./support/app.ts";
 import { createUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
+import { catalogFiles, loadManifest } from "../lib/web/islands/manifest.ts";
 
 /** The nonce the page's own script tags carry (every page loads static/pwa.js with it). */
 function pageNonce(html: string): string {
@@ -97,6 +98,24 @@ Deno.test("security headers are on every kind of response: pages, redirects, API
       assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
       assert.equal(res.headers.get("referrer-policy"), "same-origin", path);
       assert.match(res.headers.get("strict-transport-security") ?? "", /max-age=31536000/, path);
+    }
+    // The build's scripts, stylesheets and images get the headers that mean something for them, not
+    // the documents' (CSP, framing, COOP, permissions), and never a cookie: they are public for a year.
+    const manifest = loadManifest();
+    const svg = await c.get(`/static/favicon.svg`);
+    await svg.body?.cancel();
+    assert.match(svg.headers.get("content-security-policy") ?? "", /default-src 'self'/, "an SVG can be a document");
+    for (const path of [`/_islands/${manifest.runtime}`, `/_islands/${catalogFiles(manifest)[0]}`, "/static/app.css"]) {
+      const fresh = t.client(); // no CSRF cookie yet: the one a page would set
+      const res = await fresh.get(path);
+      await res.body?.cancel();
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+      assert.equal(res.headers.get("referrer-policy"), "same-origin", path);
+      assert.match(res.headers.get("strict-transport-security") ?? "", /max-age=31536000/, path);
+      for (const h of ["content-security-policy", "x-frame-options", "cross-origin-opener-policy", "set-cookie"]) {
+        assert.equal(res.headers.get(h), null, `${path}: ${h}`);
+      }
     }
   } finally {
     t.close();

@@ -2,24 +2,73 @@
 // set to Arabic sends), pages render right to left — the document's direction, the site header's
 // brand on the right and its navigation on the left, form labels aligned to the right — in Arabic,
 // and they stay accessible (axe, WCAG 2.2 AA). The language picker then switches the same browser
-// to German, left to right.
+// to German, left to right. The meeting island speaks both: its messages come in the language's
+// catalog chunk (not in the page), loaded before it hydrates, so no English or raw key ever shows.
 
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { browserUnavailable, launchBrowser } from "./support/browser.ts";
 import { startServer } from "./support/server.ts";
 import { assertAccessible } from "./support/axe.ts";
+import { CATALOGS, translator } from "../lib/i18n/translate.ts";
+
+/** English messages of the meeting island that the other languages say differently. */
+const [en, arabic, german] = [CATALOGS.en, CATALOGS.ar, CATALOGS.de] as Record<string, string>[];
+const ENGLISH_ROOM = Object.entries(en).filter(([k, v]) =>
+  k.startsWith("room.") && !v.includes("{") && v !== arabic[k] && v !== german[k]
+).map(([, v]) => v);
+
+/**
+ * Opens the host's meeting page and waits until the island has hydrated (Join enabled), recording
+ * every text the meeting root ever showed, from the server's HTML on: English or a raw key would
+ * be a flash of untranslated text. Returns those texts and the catalog chunk the page loaded.
+ */
+async function openMeeting(page: Page, url: string) {
+  const chunks: string[] = [];
+  const onResponse = (r: { url(): string }) => {
+    const m = /\/_islands\/(MeetingRoom-[a-z]{2}-[0-9a-f]{12}\.js)$/.exec(r.url());
+    if (m) chunks.push(m[1]);
+  };
+  page.on("response", onResponse);
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (globalThis as { __seen?: string[] }).__seen = seen;
+    const note = (n: Node) => {
+      const text = n.textContent?.trim();
+      if (text) seen.push(text);
+    };
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === "characterData") note(r.target);
+        r.addedNodes.forEach((n) => n.nodeType === Node.TEXT_NODE ? note(n) : n.childNodes.forEach(note));
+      }
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  await page.goto(url);
+  await page.locator("button.room-join:not([disabled])").waitFor({ timeout: 20_000 });
+  page.off("response", onResponse);
+  const seen = await page.evaluate(() => (globalThis as { __seen?: string[] }).__seen ?? []);
+  const now = await page.locator("#meeting-root").innerText();
+  return { chunks, texts: [...seen, ...now.split("\n")].map((s) => s.trim()).filter(Boolean) };
+}
+
+function assertSpoken(texts: string[], where: string) {
+  const english = texts.filter((t) => ENGLISH_ROOM.includes(t) || /^(room|copy)\.[A-Za-z]+$/.test(t));
+  assert.deepEqual(english, [], `${where}: the meeting island showed English or raw keys`);
+}
 
 const skip = browserUnavailable();
 if (skip) console.log(`rtl browser tests skipped: ${skip}`);
 
 Deno.test({
-  name: "Arabic pages render right to left, stay accessible, and the picker switches to German",
+  name: "Arabic pages render right to left, stay accessible, and the picker switches to German; the meeting island too",
   ignore: skip !== null,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     const server = await startServer({ TALKSPACE_ENV: "development" });
-    const browser = await launchBrowser();
+    // Fake devices: the meeting's pre-join screen asks for camera and microphone.
+    const browser = await launchBrowser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
     try {
       const context = await browser.newContext({ locale: "ar", extraHTTPHeaders: { "accept-language": "ar" } });
       const page = await context.newPage();
@@ -58,12 +107,40 @@ Deno.test({
         }
         await assertAccessible(page, `${path} in Arabic`);
       }
-      // The footer's picker: German from now on, left to right.
+      // A host's meeting in Arabic: sign up, sign in, start a meeting from the dashboard.
+      await page.goto(`${server.url}/signup`);
+      await page.fill("input[name=name]", "هالة");
+      await page.fill("input[name=email]", "hala@example.test");
+      await page.fill("input[name=password]", "correct horse battery staple 42");
+      await Promise.all([page.waitForURL(/notice=check-email/), page.click("form[action='/signup'] [type=submit]")]);
+      await page.goto(`${server.url}/signin`);
+      await page.fill("form[action='/signin'] input[name=email]", "hala@example.test");
+      await page.fill("form[action='/signin'] input[name=password]", "correct horse battery staple 42");
+      await Promise.all([
+        page.waitForURL((u) => u.pathname !== "/signin"),
+        page.click("form[action='/signin'] [type=submit]"),
+      ]);
+      await page.goto(`${server.url}/dashboard`);
+      await Promise.all([page.waitForURL(/\/m\/\d+$/), page.click("form[action='/meetings'] [type=submit]")]);
+      const meetingUrl = page.url();
+      const ar = await openMeeting(page, meetingUrl);
+      assert.deepEqual(ar.chunks.map((c) => c.slice(0, 14)), ["MeetingRoom-ar"], "the Arabic catalog chunk, once");
+      assert.equal(await page.locator("button.room-join").innerText(), translator("ar")("room.joinNow"));
+      assert.ok(ar.texts.includes(translator("ar")("room.ready")), ar.texts.join(" | "));
+      assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
+      assertSpoken(ar.texts, "Arabic meeting page");
+
+      // The footer's picker: German from now on, left to right (the account keeps the choice).
+      await page.goto(`${server.url}/join`);
       await page.selectOption("#f-locale", "de");
       await Promise.all([page.waitForURL(`${server.url}/join`), page.click(".language-picker [type=submit]")]);
       assert.equal(await page.evaluate(() => document.documentElement.dir), "ltr");
       assert.equal(await page.evaluate(() => document.documentElement.lang), "de");
       await page.getByRole("heading", { name: /An einem Meeting teilnehmen/ }).first().waitFor();
+      const de = await openMeeting(page, meetingUrl);
+      assert.deepEqual(de.chunks.map((c) => c.slice(0, 14)), ["MeetingRoom-de"], "now the German one");
+      assert.equal(await page.locator("button.room-join").innerText(), "Jetzt teilnehmen");
+      assertSpoken(de.texts, "German meeting page");
     } finally {
       await browser.close();
       await server.stop();

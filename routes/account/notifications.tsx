@@ -18,10 +18,10 @@ import { deleteSubscription, listSubscriptions } from "../../lib/reminders/subsc
 import type { PushSubscriptionRecord } from "../../lib/reminders/subscriptions.ts";
 import { loadVapidKeys } from "../../lib/reminders/vapid.ts";
 import { PushSettings } from "../../islands/mod.ts";
-import type { PushDevice } from "../../islands/PushSettings.tsx";
+import { type PushDevice, pushWords } from "../../islands/PushSettings.tsx";
 import { usePage } from "../../lib/web/page_context.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
-import { islandI18n, translator } from "../../lib/i18n/translate.ts";
+import { translator } from "../../lib/i18n/translate.ts";
 import type { MessageKey } from "../../lib/i18n/client.ts";
 
 const log = logger("notifications");
@@ -33,8 +33,6 @@ const NOTICES: Record<string, MessageKey> = {
 };
 
 const remindersForm = z.object({ minutes: reminderMinutesText });
-/** The PushSettings island's messages. */
-const PUSH_PREFIXES = ["push."];
 
 export function toDevice(sub: PushSubscriptionRecord): PushDevice {
   return { id: sub.id, label: sub.label, createdAt: sub.createdAt };
@@ -49,14 +47,14 @@ interface PageProps {
 }
 
 function NotificationsPage({ vapidPublicKey, devices, minutes, errors = {}, notice }: PageProps) {
-  const { t, locale } = usePage();
+  const { t } = usePage();
   return (
     <section class="card">
       <h1>{t("accounts.reminders.title")}</h1>
       {notice && Object.hasOwn(NOTICES, notice) && <Notice kind="success">{t(NOTICES[notice])}</Notice>}
       <p>{t("accounts.reminders.lead")}</p>
       <h2>{t("accounts.reminders.devices")}</h2>
-      <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} i18n={islandI18n(locale, PUSH_PREFIXES)} />
+      <PushSettings vapidPublicKey={vapidPublicKey} devices={devices} words={pushWords(t)} />
       <h2>{t("accounts.reminders.when")}</h2>
       <Form action="/account/notifications/reminders">
         <Field

@@ -1,12 +1,16 @@
 // Builds the island bundles: one `deno bundle` run with code splitting, entries = the client runtime
 // plus each registered island, then content-hashed file names, brotli and gzip siblings
-// (`<file>.br`, `<file>.gz`, served by routes/_islands.ts) and a manifest.
+// (`<file>.br`, `<file>.gz`, served by routes/_islands.ts) and a manifest. An island registered with
+// a catalog also gets one catalog chunk per language (`<Island>-<locale>-<hash>.js`, its compiled
+// messages as `export default`), so pages do not carry them and browsers cache them like bundles.
 
 import { DEFAULT_BUILD_DIR, MANIFEST_FILE } from "./manifest.ts";
 import type { IslandManifest } from "./manifest.ts";
 import { registeredIslands } from "./island.ts";
 import { codingFile, compressForBuild, contentHash, writeAtomic } from "./assets.ts";
 import type { IslandDefinition } from "./island.ts";
+import { islandI18n } from "../../i18n/translate.ts";
+import { LOCALES } from "../../i18n/locales.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
 const RUNTIME_MODULE = new URL("./client.ts", import.meta.url);
@@ -25,7 +29,10 @@ export interface BuildResult {
   outDir: string;
   manifest: IslandManifest;
   files: BuiltFile[];
-  /** Gzip bytes a page needs for the runtime plus each island (shared chunks counted once). */
+  /**
+   * Gzip bytes a page needs for the runtime plus each island (shared chunks counted once, and the
+   * English catalog chunk of an island that has one).
+   */
   gzipPerIsland: Record<string, number>;
   /** The same in brotli bytes. */
   brPerIsland: Record<string, number>;
@@ -79,6 +86,20 @@ export async function buildIslands(opts: BuildOptions): Promise<BuildResult> {
       if (!file) throw new Error(`deno bundle wrote no ${base}.js`);
       return file;
     };
+    // Catalog chunks: data only (no imports), named by their content like the entries.
+    const catalogs: Record<string, Record<string, string>> = {};
+    for (const island of islands) {
+      if (!island.catalog) continue;
+      catalogs[island.name] = {};
+      for (const locale of LOCALES) {
+        const { messages } = islandI18n(locale, island.catalog);
+        const data = new TextEncoder().encode(`export default ${JSON.stringify(messages)};\n`);
+        const file = `${island.name}-${locale}-${await contentHash(data, 6)}.js`;
+        contents.set(file, data);
+        entryOutputs.add(file);
+        catalogs[island.name][locale] = file;
+      }
+    }
     const imports: Record<string, string[]> = {};
     for (const [file, data] of contents) {
       const code = new TextDecoder().decode(data);
@@ -96,6 +117,7 @@ export async function buildIslands(opts: BuildOptions): Promise<BuildResult> {
       // Shared chunks (chunk-*.js) and lazily imported modules (named after their module: janus-*.js).
       chunks: [...contents.keys()].filter((f) => !entryOutputs.has(f)).sort(),
       imports,
+      catalogs,
     };
 
     await Deno.mkdir(outDir, { recursive: true });
@@ -126,7 +148,9 @@ export async function buildIslands(opts: BuildOptions): Promise<BuildResult> {
     const gzipPerIsland: Record<string, number> = {};
     const brPerIsland: Record<string, number> = {};
     for (const [name, file] of Object.entries(manifest.islands)) {
-      const all = [...closure(file, closure(manifest.runtime, new Set()))].map((f) => byFile.get(f)!);
+      const loaded = closure(file, closure(manifest.runtime, new Set()));
+      if (catalogs[name]) loaded.add(catalogs[name].en);
+      const all = [...loaded].map((f) => byFile.get(f)!);
       gzipPerIsland[name] = all.reduce((sum, f) => sum + f.gzipBytes, 0);
       brPerIsland[name] = all.reduce((sum, f) => sum + f.brBytes, 0);
     }

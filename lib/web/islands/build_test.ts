@@ -1,12 +1,15 @@
 // The island build: hashed entries, brotli and gzip siblings, manifest, stale output removed, the
-// janus.js chunk loaded only after joining, and the routes serving it all.
+// janus.js chunk loaded only after joining, the meeting island's catalog chunk per language, and the
+// routes serving it all.
 
 import assert from "node:assert/strict";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Hono } from "hono";
 import "../../../islands/mod.ts";
 import { buildIslands, verifiedIslands } from "./build.ts";
-import { loadManifest } from "./manifest.ts";
+import { catalogFiles, loadManifest } from "./manifest.ts";
+import { CATALOGS, compiledCatalog } from "../../i18n/translate.ts";
+import { LOCALES } from "../../i18n/locales.ts";
 import { createIslandAssetRoutes } from "../../../routes/_islands.ts";
 
 const outDir = await Deno.makeTempDir({ prefix: "talkspace-islands-build-" });
@@ -23,7 +26,7 @@ Deno.test("the build writes hashed bundles for the runtime and each island, and 
 
   const names = new Set<string>();
   for await (const e of Deno.readDir(outDir)) names.add(e.name);
-  const bundles = [manifest.runtime, ...Object.values(manifest.islands), ...manifest.chunks];
+  const bundles = [manifest.runtime, ...Object.values(manifest.islands), ...manifest.chunks, ...catalogFiles(manifest)];
   const expected = new Set(["manifest.json", ...bundles.flatMap((f) => [f, `${f}.br`, `${f}.gz`])]);
   assert.deepEqual(names, expected, "stale files are gone and nothing else is left");
   // Each coding holds exactly the bundle's bytes, and is smaller.
@@ -71,6 +74,31 @@ Deno.test("the build writes hashed bundles for the runtime and each island, and 
   assert.ok(
     result.brPerIsland.MeetingRoom < 40_000,
     `runtime + MeetingRoom is ${result.brPerIsland.MeetingRoom} B brotli`,
+  );
+});
+
+Deno.test("each language's catalog chunk holds every room.* and copy.* message, compiled, and nothing else", async () => {
+  const manifest = loadManifest(outDir);
+  assert.deepEqual(Object.keys(manifest.catalogs ?? {}), ["MeetingRoom"], "only the meeting island has one");
+  const chunks = manifest.catalogs!.MeetingRoom;
+  assert.deepEqual(Object.keys(chunks).sort(), [...LOCALES].sort());
+  const wanted = Object.keys(CATALOGS.en).filter((k) => k.startsWith("room.") || k.startsWith("copy.")).sort();
+  assert.ok(wanted.length > 250, `${wanted.length} room.* messages`);
+  for (const locale of LOCALES) {
+    assert.match(chunks[locale], new RegExp(`^MeetingRoom-${locale}-[0-9a-f]{12}\\.js$`));
+    const { default: messages } = await import(`file://${outDir}/${chunks[locale]}`);
+    assert.deepEqual(Object.keys(messages).sort(), wanted, `${locale}: every key of the island, no other`);
+    const compiled = compiledCatalog(locale);
+    // As JSON carries them (props did the same before): compiled plurals hold undefined members.
+    for (const key of wanted) {
+      assert.deepEqual(messages[key], JSON.parse(JSON.stringify(compiled[key])), `${locale} ${key}`);
+    }
+    assert.deepEqual(manifest.imports[chunks[locale]], [], "data only: it imports nothing");
+  }
+  assert.notDeepEqual(
+    (await import(`file://${outDir}/${chunks.de}`)).default["room.joinNow"],
+    (await import(`file://${outDir}/${chunks.en}`)).default["room.joinNow"],
+    "each language's own words",
   );
 });
 

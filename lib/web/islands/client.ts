@@ -11,9 +11,15 @@ type AnyComponent = ComponentType<any>;
 
 /**
  * Hydrates every island on the page. `components` maps island names to their modules' default
- * exports; `payload` is the server's serialized props (see serialize.ts).
+ * exports; `payload` is the server's serialized props (see serialize.ts); `catalogs` maps an island
+ * with a catalog to its language's catalog chunk (its compiled messages), which completes the
+ * island's `i18n` prop (the page sends only the language).
  */
-export function boot(components: Record<string, AnyComponent>, payload: IslandPayload): void {
+export function boot(
+  components: Record<string, AnyComponent>,
+  payload: IslandPayload,
+  catalogs: Record<string, object> = {},
+): void {
   const props = payload.props;
   reviveDates(payload);
   const starts = new Map<string, Comment>();
@@ -33,7 +39,11 @@ export function boot(components: Record<string, AnyComponent>, payload: IslandPa
       if (!end || end.parentNode !== start.parentNode || !component || !islandProps) {
         throw new Error(`markers or module missing for island ${name}#${id}`);
       }
-      hydrate(h(component, islandProps as object), partialRoot(start, end) as unknown as Element);
+      const messages = catalogs[name];
+      const full = messages
+        ? { ...islandProps as object, i18n: { ...(islandProps as { i18n: object }).i18n, messages } }
+        : islandProps;
+      hydrate(h(component, full as object), partialRoot(start, end) as unknown as Element);
     } catch (err) {
       // One broken island must not stop the others from hydrating.
       console.error(`island ${name} failed to hydrate`, err);

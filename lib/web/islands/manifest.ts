@@ -1,4 +1,5 @@
-// The island build's manifest: which hashed file holds each island, the runtime and shared chunks.
+// The island build's manifest: which hashed file holds each island, the runtime, shared chunks and
+// the islands' per-language catalog chunks.
 
 import { readBuildFile } from "./build_file.ts";
 
@@ -22,6 +23,11 @@ export interface IslandManifest {
   chunks: string[];
   /** File → the files it imports statically (for modulepreload). */
   imports: Record<string, string[]>;
+  /**
+   * Island name → language → its catalog chunk (`export default` compiled messages), for islands
+   * registered with a catalog (island.ts). Absent in builds from before catalog chunks.
+   */
+  catalogs?: Record<string, Record<string, string>>;
 }
 
 /** Rendering a page with an island before the bundles were built. */
@@ -45,12 +51,17 @@ export function loadManifest(dir: string = DEFAULT_BUILD_DIR): IslandManifest {
 
 /** All files a manifest lets the browser load. */
 export function manifestFiles(manifest: IslandManifest): Set<string> {
-  return new Set([manifest.runtime, ...Object.values(manifest.islands), ...manifest.chunks]);
+  return new Set([manifest.runtime, ...Object.values(manifest.islands), ...manifest.chunks, ...catalogFiles(manifest)]);
+}
+
+/** Every catalog chunk of a manifest. */
+export function catalogFiles(manifest: Pick<IslandManifest, "catalogs">): string[] {
+  return Object.values(manifest.catalogs ?? {}).flatMap((byLocale) => Object.values(byLocale));
 }
 
 function parseManifest(text: string, path: string): IslandManifest {
   const m = JSON.parse(text) as IslandManifest;
-  const files = [m?.runtime, ...Object.values(m?.islands ?? {}), ...(m?.chunks ?? [])];
+  const files = [m?.runtime, ...Object.values(m?.islands ?? {}), ...(m?.chunks ?? []), ...catalogFiles(m ?? {})];
   if (m?.version !== 1 || !m.imports || files.some((f) => typeof f !== "string" || !BUNDLE_FILE_RE.test(f))) {
     throw new Error(`${path} is not an island manifest this version understands: rebuild with \`deno task build\``);
   }

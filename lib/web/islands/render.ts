@@ -1,10 +1,12 @@
 // Server-side rendering with islands: renders the page, then writes one boot script that imports
-// the runtime and the islands that actually rendered, with only their props.
+// the runtime and the islands that actually rendered, with only their props, and the catalog chunk
+// of the page's language for an island that has one (modulepreloaded with the rest, so it costs no
+// round trip of its own, and imported before boot runs, so the island never shows untranslated text).
 
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { collectIslands } from "./island.ts";
-import { ISLANDS_URL_PREFIX, loadManifest } from "./manifest.ts";
+import { IslandBuildMissing, ISLANDS_URL_PREFIX, loadManifest } from "./manifest.ts";
 import type { IslandManifest } from "./manifest.ts";
 import { scriptSafeJson } from "./serialize.ts";
 
@@ -40,15 +42,24 @@ export function renderWithIslands(vnode: VNode, opts: RenderOptions): RenderedPa
     locals.set(name, `i${locals.size}`);
     entries.push(file);
   }
+  const catalogs = [...collector.catalogs].map(([name, locale], i) => {
+    const file = manifest.catalogs?.[name]?.[locale];
+    if (!file) throw new IslandBuildMissing(`The build has no ${locale} catalog chunk for island "${name}".`);
+    return { name, file, local: `m${i}` };
+  });
   const nonce = escapeAttr(opts.nonce);
-  const preloads = sharedImports(manifest, entries)
+  const preloads = [...sharedImports(manifest, entries), ...catalogs.map((c) => c.file)]
     .map((f) => `<link rel="modulepreload" href="${ISLANDS_URL_PREFIX}${f}" nonce="${nonce}">`)
     .join("");
-  const imports = [...locals].map(([name, local]) => `import ${local} from"${url(manifest.islands[name])}";`);
+  const imports = [
+    ...[...locals].map(([name, local]) => `import ${local} from"${url(manifest.islands[name])}";`),
+    ...catalogs.map((c) => `import ${c.local} from"${url(c.file)}";`),
+  ];
   const components = [...locals].map(([name, local]) => `${name}:${local}`).join(",");
+  const messages = catalogs.length ? `,{${catalogs.map((c) => `${c.name}:${c.local}`).join(",")}}` : "";
   const code = `import{boot}from"${url(manifest.runtime)}";${imports.join("")}boot({${components}},${
     scriptSafeJson(collector.payload)
-  })`;
+  }${messages})`;
   return { html, script: `${preloads}<script type="module" nonce="${nonce}">${code}</script>` };
 }
 

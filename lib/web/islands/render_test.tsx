@@ -30,6 +30,12 @@ const Outer = wrapIsland("Outer", ({ label }: { label: string }) => (
 ));
 // deno-lint-ignore no-explicit-any -- deliberately passing props the types forbid
 const Loose = wrapIsland("Loose", (_props: Record<string, any>) => <i>loose</i>);
+// An island with a catalog: it renders with its messages; the page ships only its language.
+const Spoken = wrapIsland(
+  "Spoken",
+  ({ i18n }: { i18n: { locale: string; messages: Record<string, string> } }) => <p>{i18n.messages["x.hi"]}</p>,
+  { catalog: ["x."] },
+);
 
 const manifest: IslandManifest = {
   version: 1,
@@ -40,7 +46,9 @@ const manifest: IslandManifest = {
     Outer: "Outer-cccccccccccc.js",
     Loose: "Loose-dddddddddddd.js",
     CopyButton: "CopyButton-eeeeeeeeeeee.js",
+    Spoken: "Spoken-ffffffffffff.js",
   },
+  catalogs: { Spoken: { en: "Spoken-en-111111111111.js", de: "Spoken-de-222222222222.js" } },
   chunks: ["chunk-SHARED.js"],
   imports: { "runtime-0123456789ab.js": ["chunk-SHARED.js"], "Greeting-aaaaaaaaaaaa.js": ["chunk-SHARED.js"] },
 };
@@ -60,10 +68,26 @@ function page(children: ComponentChildren) {
 
 /** The payload literal the boot script passes to boot(), parsed as JSON (it must be valid JSON). */
 function payloadOf(script: string): IslandPayload {
-  const m = /boot\(\{[^}]*\},(.*)\)<\/script>$/s.exec(script);
+  const m = /boot\(\{[^}]*\},(.*?)(?:,\{[A-Za-z0-9:,]*\})?\)<\/script>$/s.exec(script);
   assert.ok(m, `no boot() call in ${script}`);
   return JSON.parse(m[1]);
 }
+
+Deno.test("an island with a catalog ships its language only; the boot script preloads and imports that chunk", () => {
+  const i18n = { locale: "de", messages: { "x.hi": "Hallo" } };
+  const { html, script } = renderWithIslands(page(<Spoken i18n={i18n} />), { nonce: "n", buildDir });
+  assert.ok(html.includes("<p>Hallo</p>"), "the server renders with the messages");
+  assert.deepEqual(payloadOf(script).props, [{ i18n: { locale: "de" } }], "no messages in the page");
+  assert.ok(!script.includes("Hallo"));
+  assert.ok(script.includes('<link rel="modulepreload" href="/_islands/Spoken-de-222222222222.js" nonce="n">'));
+  assert.ok(script.includes('import m0 from"/_islands/Spoken-de-222222222222.js";'));
+  assert.match(script, /boot\(\{Spoken:i0\},.*,\{Spoken:m0\}\)<\/script>$/);
+  // A language the build has no chunk for is a build to redo, said clearly.
+  assert.throws(
+    () => renderWithIslands(page(<Spoken i18n={{ locale: "fr", messages: {} }} />), { nonce: "n", buildDir }),
+    IslandBuildMissing,
+  );
+});
 
 Deno.test("a page without islands gets no script, even when the bundles were never built", () => {
   const { html, script } = renderWithIslands(page(<p>plain</p>), { nonce: "n0nce", buildDir: missingDir });
