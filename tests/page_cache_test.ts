@@ -117,6 +117,13 @@ Deno.test("security headers are on every kind of response: pages, redirects, API
         assert.equal(res.headers.get(h), null, `${path}: ${h}`);
       }
     }
+    // A worker runs under the policy its own script came with: the effects' worker keeps the strict one.
+    const worker = manifest.chunks.find((f) => /^effects_worker-/.test(f));
+    assert.ok(worker, "the effects worker is a built chunk");
+    const res = await t.client().get(`/_islands/${worker}`);
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/, "the worker's policy");
   } finally {
     t.close();
   }

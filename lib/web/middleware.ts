@@ -79,7 +79,7 @@ function clientIp(c: Context<Env>, deps: AppDeps): string {
  * A response that already has a policy keeps it, unless the page widened connect-src. A built
  * script, stylesheet or raster image (SUBRESOURCE_PATH, SUBRESOURCE_TYPE) gets only the headers
  * that mean something for it (nosniff, Referrer-Policy, HSTS): CSP, Permissions-Policy, COOP and
- * X-Frame-Options apply to documents (and CSP to workers, none of which is served there), and
+ * X-Frame-Options apply to documents (and CSP to workers, whose scripts keep it: WORKER_PATH), and
  * over HTTP/1.1 they were 440 of the 750 header bytes of each of a meeting page's dozen files.
  */
 export function securityHeaders(): MiddlewareHandler<Env> {
@@ -90,7 +90,10 @@ export function securityHeaders(): MiddlewareHandler<Env> {
     c.set("cspWasm", false);
     await next();
     const h = c.res.headers;
-    if (SUBRESOURCE_PATH.test(c.req.path) && SUBRESOURCE_TYPE.test(h.get("Content-Type") ?? "")) {
+    if (
+      SUBRESOURCE_PATH.test(c.req.path) && !WORKER_PATH.test(c.req.path) &&
+      SUBRESOURCE_TYPE.test(h.get("Content-Type") ?? "")
+    ) {
       for (const [name, value] of SUBRESOURCE_HEADERS) if (!h.has(name)) h.set(name, value);
       setHsts(c, h);
       return;
@@ -113,6 +116,11 @@ function setHsts(c: Context<Env>, h: Headers) {
 
 /** Where the build's files are served (routes/_islands.ts); /sw.js, a worker, is not among them. */
 const SUBRESOURCE_PATH = /^\/(_islands|static)\//;
+/**
+ * A worker's script among them (an entry named `*_worker.ts`, e.g. the effects' frame loop): a
+ * worker runs under the policy its own script was served with, so it keeps the full headers.
+ */
+const WORKER_PATH = /^\/_islands\/\w+_worker-[\w-]+\.js$/;
 /** Types a browser never runs as a document: scripts, stylesheets, raster images, wasm, fonts (not SVG). */
 const SUBRESOURCE_TYPE =
   /^(text\/(javascript|css)|application\/(javascript|wasm)|image\/(png|webp|jpeg|gif|avif|x-icon)|font\/)/i;
