@@ -17,6 +17,8 @@ export interface EntryPageProps {
   /** A host lets people in (lobby or lock): the button says "Ask to join". */
   asksToJoin: boolean;
   locked: boolean;
+  /** The meeting is being recorded: said before they enter. */
+  recording: boolean;
   /** Where a guest signs in instead (null when signed in). */
   signInHref: string | null;
 }
@@ -46,6 +48,11 @@ export function EntryPage(p: EntryPageProps) {
           {p.locked && (
             <p class="notice warn room-locked-notice" data-locked="true">
               {t("entry.locked")}
+            </p>
+          )}
+          {p.recording && (
+            <p class="notice warn room-recording-prejoin" data-recording="true">
+              <span class="room-rec-dot" aria-hidden="true"></span> {t("room.preJoinRecording")}
             </p>
           )}
           <JoinForm

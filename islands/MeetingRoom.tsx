@@ -136,6 +136,28 @@ function InMeeting({ room }: { room: MeetingController }) {
             </p>
           )}
           <KnockAlert room={room} />
+          {room.recordingNotice.value && (
+            <div class="room-prompt room-recording-notice" role="alertdialog" aria-labelledby="room-recording-text">
+              <p id="room-recording-text">
+                <span class="room-rec-dot" aria-hidden="true"></span> {t("room.recordingNotice")}
+              </p>
+              <SmallButton
+                action="recording-ok"
+                onClick={() =>
+                  room.dismissRecordingNotice()}
+              >
+                {t("room.recordingGotIt")}
+              </SmallButton>{" "}
+              <SmallButton
+                action="recording-leave"
+                secondary
+                onClick={() =>
+                  room.leave()}
+              >
+                {t("room.recordingLeave")}
+              </SmallButton>
+            </div>
+          )}
           {prompt && (
             <div class="room-prompt" role="alertdialog" aria-labelledby="room-prompt-text">
               <p id="room-prompt-text">

@@ -7,15 +7,13 @@
 
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { createUser } from "../lib/accounts/users.ts";
-import { createSession } from "../lib/accounts/sessions.ts";
-import { createMeeting } from "../lib/meetings/store.ts";
 import { RawJanus } from "./support/gateway.ts";
 import {
   meetingStackUnavailable,
   poll,
   roomState as state,
   roomStats as stats,
+  seedHostAndMember,
   startMeetingStack,
   waitForAudioStopped,
   waitForFlow,
@@ -40,16 +38,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { stack, seeded } = await startMeetingStack(async (kv) => {
-      const host = await createUser(kv, { name: "Hana Host", email: "host@example.test", passwordHash: "x" });
-      const member = await createUser(kv, { name: "Pat Member", email: "pat@example.test", passwordHash: "x" });
-      return {
-        hostSession: await createSession(kv, host.id, "full", "e2e"),
-        memberSession: await createSession(kv, member.id, "full", "e2e"),
-        // The default: guests wait in the lobby, signed-in people come straight in.
-        meeting: await createMeeting(kv, { hostId: host.id, title: "Controls" }),
-      };
-    }, { tag: "controls" });
+    const { stack, seeded } = await startMeetingStack((kv) => seedHostAndMember(kv, "Controls"), { tag: "controls" });
     const { hostSession, memberSession, meeting } = seeded;
     const { base, timings, newPage } = stack;
     const link = `${base}/m/${meeting.meetingId}?pwd=${encodeURIComponent(meeting.linkToken)}`;

@@ -5,7 +5,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
 import { CHAT_MAX_CHARS, linkify } from "../../lib/meetings/client/chat.ts";
-import type { ChatEntry } from "../../lib/meetings/client/chat.ts";
+import { isSystemEntry, type SystemEntry } from "../../lib/meetings/client/chat.ts";
+import type { ChatMessage } from "../../lib/contracts/meeting_socket.ts";
 import { chatAllowed, isHostRole } from "../../lib/meetings/client/moderation.ts";
 import { PanelHead } from "./buttons.tsx";
 
@@ -50,7 +51,11 @@ export function Chat({ room }: { room: MeetingController }) {
       {policy && <p class="room-chat-policy" role="status">{policy}</p>}
       <ol ref={list} class="room-chat-list" aria-live="polite">
         {entries.length === 0 && <li class="room-chat-empty">{t("room.chatEmpty")}</li>}
-        {entries.map((m) => <ChatLine key={m.id} entry={m} me={me} room={room} />)}
+        {entries.map((m) =>
+          isSystemEntry(m)
+            ? <SystemLine key={m.id} entry={m} room={room} />
+            : <ChatLine key={m.id} entry={m} me={me} room={room} />
+        )}
       </ol>
       <form class="room-chat-form" onSubmit={submit}>
         <label class="room-chat-to">
@@ -103,7 +108,17 @@ export function Chat({ room }: { room: MeetingController }) {
   );
 }
 
-function ChatLine({ entry, me, room }: { entry: ChatEntry; me: string | null; room: MeetingController }) {
+/** A line of the meeting's own (recording started or stopped), set apart from people's messages. */
+function SystemLine({ entry, room }: { entry: SystemEntry; room: MeetingController }) {
+  const { t } = room;
+  return (
+    <li class="room-chat-system" data-chat-id={entry.id}>
+      {t(entry.system === "recording-on" ? "room.recordingStarted" : "room.recordingStopped")}
+    </li>
+  );
+}
+
+function ChatLine({ entry, me, room }: { entry: ChatMessage; me: string | null; room: MeetingController }) {
   const { t } = room;
   const mine = entry.from.participantId === me;
   const time = new Date(entry.at);

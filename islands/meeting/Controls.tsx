@@ -1,6 +1,7 @@
 // The meeting's control bar, always on screen at the bottom: the meeting's name and ID on the
 // left; microphone, camera, raise hand, then screen share, reactions, layout and settings (folded
-// into "More" on narrow screens), Leave and, for hosts, End for all; the panels (info,
+// into "More" on narrow screens; recording for those the meeting lets record), Leave and, for
+// hosts, End for all; a red dot beside the meeting's ID while it is recorded; the panels (info,
 // participants with the lobby badge, chat with the unread badge) on the right. Every button has an
 // icon and a text label; on a phone only the icon shows, the label stays its accessible name.
 // Unmute is disabled (with the reason) while a host keeps the person muted.
@@ -35,6 +36,11 @@ export function Controls({ room }: { room: MeetingController }) {
           {locked && (
             <span class="room-lock-badge" data-locked="true">
               <Icon name="lock" /> {t("room.locked")}
+            </span>
+          )}
+          {room.recording.value && (
+            <span class="room-rec-badge" data-recording="true">
+              <span class="room-rec-dot" aria-hidden="true"></span> {t("room.recordingLabel")}
             </span>
           )}
         </span>
@@ -80,6 +86,16 @@ export function Controls({ room }: { room: MeetingController }) {
             <ControlToggle action="screen" on={sharing} onClick={() => room.toggleScreen()}>
               <Icon name="screen" />
               <Label>{sharing ? t("room.stopSharing") : t("room.shareScreen")}</Label>
+            </ControlToggle>
+          )}
+          {room.canRecord.value && (
+            <ControlToggle
+              action="record"
+              on={room.recording.value}
+              onClick={() => room.toggleRecording()}
+            >
+              <Icon name="record" />
+              <Label>{room.recording.value ? t("room.stopRecording") : t("room.record")}</Label>
             </ControlToggle>
           )}
           <ReactionButton room={room} />

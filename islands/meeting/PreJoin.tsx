@@ -24,6 +24,11 @@ export function PreJoin({ room, ready }: { room: MeetingController; ready: boole
         <h2 id="room-prejoin-title">{t("room.ready")}</h2>
         <p class="room-prejoin-name">{t("room.joiningAs", { name: props.me.participantName })}</p>
         {problems.map((m) => <p class="notice warn room-problem" role="alert" key={m}>{m}</p>)}
+        {props.recording && (
+          <p class="notice warn room-recording-prejoin" data-recording="true">
+            <span class="room-rec-dot" aria-hidden="true"></span> {t("room.preJoinRecording")}
+          </p>
+        )}
         <button
           type="button"
           class="button room-join"

@@ -4,6 +4,7 @@
 
 import {
   ChevronUp,
+  CircleDot,
   Hand,
   Info,
   LayoutGrid,
@@ -45,6 +46,7 @@ const ICONS = {
   close: X,
   volume: Volume2,
   flip: SwitchCamera,
+  record: CircleDot,
 } satisfies Record<string, IconNode>;
 
 export type IconName = keyof typeof ICONS;

@@ -201,6 +201,9 @@ export const reactSchema = z.object({
   emoji: z.enum(REACTIONS),
 }).strict();
 
+/** Start (`on: true`) or stop recording; who may is the meeting's `recording` setting (checked by the server). */
+export const recordSchema = z.object({ type: z.literal("record"), on: z.boolean() }).strict();
+
 // Chat (length is checked by the server so that too long text is a user error, not a protocol error)
 export const chatSchema = z.object({
   type: z.literal("chat"),
@@ -234,6 +237,7 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
   lowerAllHandsSchema,
   reactSchema,
   chatSchema,
+  recordSchema,
 ]);
 
 export type HelloMessage = z.infer<typeof helloSchema>;
@@ -311,6 +315,7 @@ export type UserErrorCode =
   | "rate-limited"
   | "muted-by-host"
   | "screen-share-hosts"
+  | "conflict"
   | "unavailable";
 
 /** "user": show `message` to the person; "internal": something broke on the server (logged there). */

@@ -41,6 +41,9 @@ import type { Meeting } from "./store.ts";
 import { getMeetingEntry, moveHostIndex } from "./store.ts";
 import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { logger } from "../common/log.ts";
+import { DomainError } from "../common/errors.ts";
+import { getUser } from "../accounts/users.ts";
+import { startRecording, stopRecording } from "../recordings/service.ts";
 
 const log = logger("controls");
 
@@ -56,6 +59,8 @@ export interface ActionContext {
   kv: Store;
   gateway: MediaGateway | null;
   meeting: Meeting;
+  /** Days a finished recording is kept (RECORDING_RETENTION_DAYS). */
+  recordingRetentionDays?: number;
   /** Runs best-effort background work (gateway bookkeeping) without holding up the socket. */
   track?: (work: Promise<unknown>) => void;
 }
@@ -112,6 +117,24 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
         if (await decideLobby(kv, meetingId, e.admissionId, outcome, by)) {
           await phoneLobbyDecided(kv, ctx.gateway, meeting, e.admissionId, outcome);
         }
+      }
+      return;
+    }
+    case "record": {
+      if (!me.userId) throw new ActionRefused("forbidden", "Sign in to record the meeting.");
+      const user = await getUser(kv, me.userId);
+      const recording = { kv, engine: ctx.gateway, retentionDays: ctx.recordingRetentionDays };
+      const who = { userId: me.userId, email: user?.email ?? "" };
+      try {
+        if (msg.on) await startRecording(recording, meeting, who);
+        else await stopRecording(recording, meeting, who);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        const code = ({ forbidden: "forbidden", conflict: "conflict", unavailable: "unavailable" } as const)[
+          err.kind as "forbidden" | "conflict" | "unavailable"
+        ];
+        if (!code) throw err;
+        throw new ActionRefused(code, err.message);
       }
       return;
     }

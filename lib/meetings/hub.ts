@@ -71,6 +71,8 @@ export interface HubOptions {
   chatPerPerson?: BucketRule;
   /** Chat and reactions per meeting (everyone together): over it, the message is refused ("rate-limited"). */
   chatPerMeeting?: BucketRule;
+  /** Days a finished recording is kept (RECORDING_RETENTION_DAYS). */
+  recordingRetentionDays?: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export const CHAT_LIMITS = {
 } as const satisfies Record<string, BucketRule>;
 
 const DEFAULTS = {
+  recordingRetentionDays: 30,
   graceMs: 15_000,
   maxMessagesPerSecond: 50,
   helloTimeoutMs: 10_000,
@@ -116,6 +119,7 @@ export class MeetingHub {
       helloTimeoutMs: opts.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs,
       chatPerPerson: opts.chatPerPerson ?? DEFAULTS.chatPerPerson,
       chatPerMeeting: opts.chatPerMeeting ?? DEFAULTS.chatPerMeeting,
+      recordingRetentionDays: opts.recordingRetentionDays ?? DEFAULTS.recordingRetentionDays,
     };
     this.chatPerson = new TokenBuckets(this.options.chatPerPerson);
     this.chatMeeting = new TokenBuckets(this.options.chatPerMeeting);
@@ -598,7 +602,13 @@ export class MeetingSession {
     if (!meeting) throw new Error("meeting vanished");
     this.meeting = meeting;
     await applyAction(
-      { kv: this.hub.kv, gateway: this.hub.gateway, meeting, track: (work) => this.hub.track(work) },
+      {
+        kv: this.hub.kv,
+        gateway: this.hub.gateway,
+        meeting,
+        recordingRetentionDays: this.hub.options.recordingRetentionDays,
+        track: (work) => this.hub.track(work),
+      },
       this.#participantId!,
       msg,
     );

@@ -390,3 +390,8 @@ export function recordingQueueHandler(
     return true;
   };
 }
+
+/** Whether the meeting is being recorded now (what people about to enter are told). */
+export async function isBeingRecorded(kv: Store, meetingId: string): Promise<boolean> {
+  return (await activeEntry(kv, meetingId)).value !== null;
+}

@@ -1,6 +1,7 @@
 // The join form and what it answers, shared by /join (meeting ID typed in) and /m/:meetingId (the
 // invitation link): the form pages, refusals, and the admission cookie once someone is let in.
 
+import { isBeingRecorded } from "../recordings/service.ts";
 import type { Context } from "hono";
 import { z } from "zod";
 import { cleanLine } from "../common/text.ts";
@@ -94,11 +95,11 @@ export function renderUnknown(c: Context<Env>): Response {
   });
 }
 
-export function renderMeetingJoin(
+export async function renderMeetingJoin(
   c: Context<Env>,
   meeting: Meeting,
   o: JoinPageOptions & { askPasscode: boolean },
-): Response {
+): Promise<Response> {
   const user = c.get("user");
   const signInHref = user ? null : `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
   c.set("cspWasm", true); // the entry page's preview offers the effects (wasm)
@@ -117,6 +118,7 @@ export function renderMeetingJoin(
       }}
       asksToJoin={initialAdmissionState(meeting, roleOf(meeting, user?.id ?? null)) === "waiting"}
       locked={roomSettings(meeting).locked}
+      recording={await isBeingRecorded(c.get("deps").kv, meeting.meetingId)}
       signInHref={signInHref}
     />,
     { title: meeting.title, status: o.status ?? 200, styles: ["/static/meeting.css"], frame: "app" },
@@ -124,16 +126,16 @@ export function renderMeetingJoin(
 }
 
 /** A refused join: field problems re-render the form they came from; the rest get a clear page. */
-export function renderRefusal(
+export async function renderRefusal(
   c: Context<Env>,
   meeting: Meeting,
   refusal: JoinRefusal,
   o: { values?: Record<string, string>; general?: boolean; askPasscode?: boolean },
-): Response {
+): Promise<Response> {
   if (refusal.kind === "fields") {
     const errors = joinFieldKeys(refusal.fields);
     if (o.general) return renderJoinPage(c, { values: o.values, errors, status: 422 });
-    return renderMeetingJoin(c, meeting, {
+    return await renderMeetingJoin(c, meeting, {
       askPasscode: o.askPasscode ?? true,
       values: o.values,
       errors,

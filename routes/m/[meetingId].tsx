@@ -1,6 +1,7 @@
 // /m/:meetingId: the invitation link, the join form for one meeting, the lobby, the meeting frame,
 // and "End meeting for all".
 
+import { isBeingRecorded } from "../../lib/recordings/service.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { formatMeetingId, roleOf } from "../../lib/meetings/store.ts";
@@ -22,7 +23,6 @@ import { LobbyPage } from "../../components/LobbyPage.tsx";
 import type { Admission } from "../../lib/meetings/join.ts";
 import { endMeeting } from "../../lib/meetings/lifecycle.ts";
 import { sipUriOf } from "../../lib/telephony/phone.ts";
-import type { Config } from "../../lib/common/config.ts";
 import { timingSafeEqual } from "../../lib/common/ids.ts";
 import { MeetingPage } from "../../components/MeetingPage.tsx";
 import { MeetingRoom } from "../../islands/mod.ts";
@@ -40,7 +40,6 @@ import { isHostRole } from "../../lib/meetings/roles.ts";
 import { roomSettings } from "../../lib/meetings/settings.ts";
 import { requestLocale } from "../../lib/web/i18n.ts";
 import { islandI18n, ROOM_PREFIXES } from "../../lib/i18n/translate.ts";
-import type { Locale } from "../../lib/i18n/locales.ts";
 import { meetingJoinUrl } from "../../lib/scheduling/ics.ts";
 
 export const meetingPageRoutes = new Hono<Env>();
@@ -50,7 +49,7 @@ const LINK_COOKIE_SECONDS = 60 * 60;
 const meetingJoinSchema = joinSchema.omit({ meetingId: true });
 
 meetingPageRoutes.get("/m/:meetingId", async (c) => {
-  const { kv, config } = c.get("deps");
+  const { kv } = c.get("deps");
   const meeting = await findMeetingFromPath(c);
   if (!meeting) return renderUnknown(c);
   const user = c.get("user");
@@ -76,8 +75,8 @@ meetingPageRoutes.get("/m/:meetingId", async (c) => {
     return c.redirect(`/m/${meeting.meetingId}`, 303);
   }
   const admission = await currentAdmission(kv, meeting, previous);
-  if (admission?.state === "admitted") return renderMeeting(c, meeting, admission, config.publicUrl);
-  if (admission?.state === "waiting") return renderLobby(c, meeting, admission, config.publicUrl);
+  if (admission?.state === "admitted") return await renderMeeting(c, meeting, admission);
+  if (admission?.state === "waiting") return await renderLobby(c, meeting, admission);
   if (admission) {
     // Denied (for 10 minutes) or removed: say so instead of offering a form that would refuse anyway.
     const block = await blockedRefusal(kv, meeting.meetingId, {
@@ -130,9 +129,9 @@ meetingPageRoutes.post("/m/:meetingId/end", requireUser(), async (c) => {
 });
 
 /** The waiting page: the island (with `waiting`) follows the lobby socket and reloads once admitted. */
-function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
+async function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission): Promise<Response> {
   const props: MeetingPageProps = {
-    ...meetingProps(meeting, admission, publicUrl, true, c.get("deps").config, requestLocale(c)),
+    ...await meetingProps(c, meeting, admission, true),
     waitingReason: roomSettings(meeting).locked ? "locked" : "lobby",
   };
   c.set("cspWasm", true); // the waiting room's pre-join offers the effects too (wasm)
@@ -145,14 +144,15 @@ function renderLobby(c: Context<Env>, meeting: Meeting, admission: Admission, pu
   );
 }
 
-function meetingProps(
+async function meetingProps(
+  c: Context<Env>,
   meeting: Meeting,
   admission: Admission,
-  publicUrl: string,
   waiting: boolean,
-  config: Config,
-  locale: Locale,
-): MeetingPageProps {
+): Promise<MeetingPageProps> {
+  const { config, kv } = c.get("deps");
+  const publicUrl = config.publicUrl;
+  const locale = requestLocale(c);
   const privileged = isHostRole(admission.role);
   const sipUri = sipUriOf(config, meeting.meetingId);
   return {
@@ -170,18 +170,12 @@ function meetingProps(
     mediaPath: `/meetings/${meeting.meetingId}/media`,
     waiting,
     i18n: islandI18n(locale, ROOM_PREFIXES),
+    recording: await isBeingRecorded(kv, meeting.meetingId),
   };
 }
 
-function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission, publicUrl: string): Response {
-  const props: MeetingPageProps = meetingProps(
-    meeting,
-    admission,
-    publicUrl,
-    false,
-    c.get("deps").config,
-    requestLocale(c),
-  );
+async function renderMeeting(c: Context<Env>, meeting: Meeting, admission: Admission): Promise<Response> {
+  const props = await meetingProps(c, meeting, admission, false);
   c.set("cspConnect", [new URL(c.get("deps").config.janusWsUrl).origin.replace(/^http/, "ws")]);
   c.set("cspWasm", true); // background effects and noise suppression compile wasm (effects/)
   return renderPage(

@@ -169,6 +169,23 @@ export const SOCKET_MATRIX: SocketRow[] = [
     message: () => ({ type: "dial-out", target: "+4930123456", name: "Dora" }),
   },
   // Last: the co-host's end closes every socket (so the host's own end is not asked here).
+  // Recording: the meeting's default lets hosts and co-hosts; guests never (no account). This world
+  // has no media gateway, so starting answers `unavailable` after every check, and stopping a
+  // recording that does not run answers `conflict`.
+  {
+    type: "record",
+    label: "record (start)",
+    expect: mods,
+    message: () => ({ type: "record", on: true }),
+    answer: "unavailable",
+  },
+  {
+    type: "record",
+    label: "record (stop)",
+    expect: mods,
+    message: () => ({ type: "record", on: false }),
+    answer: "conflict",
+  },
   {
     type: "end-meeting",
     label: "end-meeting",

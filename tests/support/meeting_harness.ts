@@ -12,6 +12,9 @@ import type { NetNs } from "./netns.ts";
 import { browserUnavailable, buildIslands, chromiumInNamespace } from "./browser.ts";
 import type { MediaStats } from "../../lib/meetings/client/stats.ts";
 import { poll } from "./wait.ts";
+import { createUser } from "../../lib/accounts/users.ts";
+import { createSession } from "../../lib/accounts/sessions.ts";
+import { createMeeting } from "../../lib/meetings/store.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -382,4 +385,18 @@ export async function waitForAudioStopped(page: Page, participantId: string, wha
     prev = bytes;
     return still >= 4 ? { bytes } : null; // unchanged across 4 polls of 250 ms
   }, ms);
+}
+
+/**
+ * The seed most meeting tests start from: a host and a signed-in member (sessions for their
+ * browsers) and the host's meeting (guests wait in the lobby, signed-in people come straight in).
+ */
+export async function seedHostAndMember(kv: Store, title: string) {
+  const host = await createUser(kv, { name: "Hana Host", email: "host@example.test", passwordHash: "x" });
+  const member = await createUser(kv, { name: "Pat Member", email: "pat@example.test", passwordHash: "x" });
+  return {
+    hostSession: await createSession(kv, host.id, "full", "e2e"),
+    memberSession: await createSession(kv, member.id, "full", "e2e"),
+    meeting: await createMeeting(kv, { hostId: host.id, title }),
+  };
 }

@@ -363,4 +363,15 @@ export const de: Catalog = {
   "room.saidHand": "{name} hat die Hand gehoben",
   "room.saidMessage": "Nachricht von {name}: {text}",
   "room.saidPrivateMessage": "Private Nachricht von {name}: {text}",
+  "room.record": "Aufzeichnen",
+  "room.stopRecording": "Aufzeichnung beenden",
+  "room.recordingLabel": "Aufzeichnung läuft",
+  "room.recordingNotice":
+    "Dieses Meeting wird aufgezeichnet. Video, Ton und geteilte Bildschirme aller Teilnehmenden sind in der Aufzeichnung.",
+  "room.recordingGotIt": "Verstanden",
+  "room.recordingLeave": "Meeting verlassen",
+  "room.recordingStarted": "Die Aufzeichnung hat begonnen",
+  "room.recordingStopped": "Die Aufzeichnung wurde beendet. Die Datei ist bald fertig.",
+  "room.scRecord": "Aufzeichnung starten oder beenden",
+  "room.preJoinRecording": "Dieses Meeting wird aufgezeichnet.",
 };

@@ -357,6 +357,17 @@ export const en = {
   "room.saidHand": "{name} raised their hand",
   "room.saidMessage": "Message from {name}: {text}",
   "room.saidPrivateMessage": "Private message from {name}: {text}",
+  "room.record": "Record",
+  "room.stopRecording": "Stop recording",
+  "room.recordingLabel": "Recording",
+  "room.recordingNotice":
+    "This meeting is being recorded. Everyone's video, voice and shared screens are in the recording.",
+  "room.recordingGotIt": "Got it",
+  "room.recordingLeave": "Leave the meeting",
+  "room.recordingStarted": "Recording started",
+  "room.recordingStopped": "Recording stopped. The file will be ready soon.",
+  "room.scRecord": "Start or stop recording",
+  "room.preJoinRecording": "This meeting is being recorded.",
 } as const;
 
 export type MessageKey = keyof typeof en;

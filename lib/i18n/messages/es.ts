@@ -361,4 +361,15 @@ export const es: Catalog = {
   "room.saidHand": "{name} ha levantado la mano",
   "room.saidMessage": "Mensaje de {name}: {text}",
   "room.saidPrivateMessage": "Mensaje privado de {name}: {text}",
+  "room.record": "Grabar",
+  "room.stopRecording": "Detener la grabación",
+  "room.recordingLabel": "Grabando",
+  "room.recordingNotice":
+    "Esta reunión se está grabando. El vídeo, la voz y las pantallas compartidas de todos quedan en la grabación.",
+  "room.recordingGotIt": "Entendido",
+  "room.recordingLeave": "Salir de la reunión",
+  "room.recordingStarted": "Ha empezado la grabación",
+  "room.recordingStopped": "La grabación se ha detenido. El archivo estará listo en breve.",
+  "room.scRecord": "Iniciar o detener la grabación",
+  "room.preJoinRecording": "Esta reunión se está grabando.",
 };

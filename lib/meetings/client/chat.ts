@@ -68,8 +68,22 @@ export function chatDraftProblem(draft: string): "empty" | "too-long" | null {
   return null;
 }
 
-/** One chat message (to everyone when `to` is null), ordered and de-duplicated by its meeting message id. */
-export type ChatEntry = ChatMessage;
+/** A line the meeting itself writes into the chat (recording started or stopped), under its message's id. */
+export interface SystemEntry {
+  id: number;
+  at: string;
+  system: "recording-on" | "recording-off";
+}
+
+/**
+ * One chat message (to everyone when `to` is null), or a line of the meeting's own; ordered and
+ * de-duplicated by the meeting message id that carried it.
+ */
+export type ChatEntry = ChatMessage | SystemEntry;
+
+export function isSystemEntry(e: ChatEntry): e is SystemEntry {
+  return "system" in e;
+}
 
 /** The chat as the client holds it: entries in id order, and how many arrived unseen. */
 export interface ChatLog {
@@ -96,7 +110,7 @@ export function addChat(
   const fresh = add.filter((e) => !seen.has(e.id));
   if (!fresh.length) return log;
   const entries = [...log.entries, ...fresh].sort((a, b) => a.id - b.id).slice(-CHAT_KEEP);
-  const unseen = opts.open ? 0 : fresh.filter((e) => e.from.participantId !== opts.mine).length;
+  const unseen = opts.open ? 0 : fresh.filter((e) => !isSystemEntry(e) && e.from.participantId !== opts.mine).length;
   return { entries, unread: opts.open ? 0 : log.unread + unseen };
 }
 

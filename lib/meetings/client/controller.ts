@@ -5,6 +5,7 @@
 import { batch, computed, effect, signal } from "@preact/signals";
 import type { MediaAccess } from "../../contracts/gateway_api.ts";
 import type {
+  ChatMessage,
   DialOutStatus,
   LobbyEntry,
   LobbyStatusMessage,
@@ -15,7 +16,7 @@ import type {
   ServerMessage,
   WelcomeMessage,
 } from "../../contracts/meeting_socket.ts";
-import { addChat, chatDraftProblem, EMPTY_CHAT, markChatRead } from "./chat.ts";
+import { addChat, chatDraftProblem, EMPTY_CHAT, isSystemEntry, markChatRead } from "./chat.ts";
 import type { ChatLog } from "./chat.ts";
 import {
   addReaction,
@@ -100,6 +101,8 @@ export interface MeetingRoomProps {
    * joins at once with what was chosen here.
    */
   preview?: boolean;
+  /** The meeting is being recorded as the page is served (told on the pre-join, before entering). */
+  recording?: boolean;
 }
 
 export type Phase =
@@ -207,6 +210,11 @@ export class MeetingController {
   readonly reactions = signal<readonly FloatingReaction[]>([]);
   /** Hosts: calls out (dial-out) and how each is going, newest last. */
   readonly dialOuts = signal<readonly DialOutStatus[]>([]);
+  /** The meeting is being recorded (the red dot); the notice shows until dismissed, with a way out. */
+  readonly recording = signal(false);
+  readonly recordingNotice = signal(false);
+  /** A start or stop asked for and not answered yet. */
+  readonly recordingBusy = signal(false);
   /** A host asked me to unmute (or start video): the prompt's content. */
   readonly unmutePrompt = signal<{ media: "audio" | "video"; by: string } | null>(null);
   /** A host asked, so the server accepts my unmute even when unmuting is not allowed. */
@@ -597,6 +605,8 @@ export class MeetingController {
             open: this.showChat.value || !reconnected,
             mine: msg.participantId,
           });
+          if (msg.recording && !this.recording.value) this.recordingNotice.value = true;
+          this.recording.value = msg.recording ?? false;
         });
         if (!reconnected) firstWelcome(msg);
       },
@@ -606,6 +616,7 @@ export class MeetingController {
       error: (kind, message, detail) => {
         if (kind !== "user") return log("server error", message);
         this.#notice(message);
+        if (detail?.action === "record") this.recordingBusy.value = false;
         // The server kept my host mute: turn the microphone (camera) off again here too.
         if (detail?.code === "muted-by-host" && detail.action === "state") this.#enforceHostMute();
       },
@@ -898,9 +909,31 @@ export class MeetingController {
         return this.togglePanel("participants");
       case "leave":
         return this.leave();
+      case "record":
+        return this.canRecord.value ? this.toggleRecording() : undefined;
       case "help":
         this.shortcutsOpen.value = true;
     }
+  }
+
+  /** Whether I may start and stop recording: the meeting's setting and my role (guests never). */
+  readonly canRecord = computed(() => {
+    const role = this.role.value;
+    const who = this.settings.value.recording;
+    if (who === "off" || role === "guest") return false;
+    return who === "everyone" || isHostRole(role);
+  });
+
+  /** Starts or stops recording; the `recording` message that follows is the answer. */
+  toggleRecording() {
+    if (this.recordingBusy.value || !this.#socket) return;
+    this.recordingBusy.value = true;
+    this.#socket.send({ type: "record", on: !this.recording.value });
+  }
+
+  /** The recording notice's "Got it". */
+  dismissRecordingNotice() {
+    this.recordingNotice.value = false;
   }
 
   setShortcut(action: ShortcutAction, combo: KeyCombo) {
@@ -1018,12 +1051,16 @@ export class MeetingController {
       hands: this.hands.value.map((p) => p.participantId),
       mayUnmute: this.mayUnmute.value,
       unmutePrompt: this.unmutePrompt.value,
-      chat: this.chat.value.entries.map((e) => ({
+      chat: this.chat.value.entries.filter((e): e is ChatMessage => !isSystemEntry(e)).map((e) => ({
         id: e.id,
         from: e.from.participantId,
         to: e.to?.participantId ?? null,
         text: e.text,
       })),
+      chatSystem: this.chat.value.entries.filter(isSystemEntry).map((e) => e.system),
+      recording: this.recording.value,
+      recordingNotice: this.recordingNotice.value,
+      canRecord: this.canRecord.value,
       chatUnread: this.chat.value.unread,
       reactions: this.reactions.value.map((r) => ({ participantId: r.participantId, emoji: r.emoji })),
       publishedMids: this.#media?.publishedMids() ?? {},
@@ -1139,6 +1176,19 @@ export class MeetingController {
         case "chat":
           this.chat.value = addChat(this.chat.value, [msg.data.message], { open: this.showChat.value, mine });
           break;
+        case "recording": {
+          const on = msg.data.recording;
+          this.recordingBusy.value = false;
+          if (on !== this.recording.value) {
+            this.recording.value = on;
+            this.recordingNotice.value = on;
+            // In the chat too, where the meeting's history is read.
+            const entry = { id: msg.id, at: msg.at, system: on ? "recording-on" : "recording-off" } as const;
+            this.chat.value = addChat(this.chat.value, [entry], { open: this.showChat.value, mine });
+            this.#announce(this.t(on ? "room.recordingStarted" : "room.recordingStopped"));
+          }
+          break;
+        }
         case "reaction": {
           // Replayed reactions (after a reconnect) that are long gone are not shown.
           const age = Date.now() - Date.parse(msg.at);

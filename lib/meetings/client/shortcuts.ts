@@ -1,10 +1,19 @@
-// The meeting's keyboard shortcuts: single keys as in Jitsi (M, V, S, H, C, P; Shift+L to leave so
-// it is never pressed by accident; ? lists them), ignored while typing in a field. People change
+// The meeting's keyboard shortcuts: single keys as in Jitsi (M, V, S, H, C, P; Shift+L to leave and
+// Shift+R to record so they are never pressed by accident; ? lists them), ignored while typing in a field. People change
 // any key or turn them all off in the "?" dialog; that is remembered per device (localStorage).
 
 import type { MessageKey } from "../../i18n/client.ts";
 
-export type ShortcutAction = "mute" | "camera" | "screen" | "hand" | "chat" | "participants" | "leave" | "help";
+export type ShortcutAction =
+  | "mute"
+  | "camera"
+  | "screen"
+  | "hand"
+  | "chat"
+  | "participants"
+  | "record"
+  | "leave"
+  | "help";
 
 /** What each action's row says (message keys of the room.* catalog), in the dialog's order. */
 export const SHORTCUT_LABELS = {
@@ -14,6 +23,7 @@ export const SHORTCUT_LABELS = {
   hand: "room.scHand",
   chat: "room.scChat",
   participants: "room.scParticipants",
+  record: "room.scRecord",
   leave: "room.scLeave",
   help: "room.scHelp",
 } as const satisfies Record<ShortcutAction, MessageKey>;
@@ -28,6 +38,7 @@ export const DEFAULT_SHORTCUTS: Record<ShortcutAction, KeyCombo> = {
   hand: "H",
   chat: "C",
   participants: "P",
+  record: "Shift+R",
   leave: "Shift+L",
   help: "?",
 };

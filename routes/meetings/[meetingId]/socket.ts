@@ -75,6 +75,7 @@ meetingSocketRoutes.get("/meetings/:meetingId/ws", async (c) => {
     gateway,
     chatPerPerson: config.chatPerPerson ?? undefined,
     chatPerMeeting: config.chatPerMeeting ?? undefined,
+    recordingRetentionDays: config.recordingRetentionDays,
   });
   let session: MeetingSession | null = null;
   return await upgradeWebSocket(c, {
