@@ -71,6 +71,15 @@ Deno.test({
         () => hook(memberPage, (h) => h.received().some((m) => m.type === "error" && m.action === "record")),
       );
       assert.equal((await state(hostPage)).recording, false, "nothing started");
+      // The host may let everyone signed in record (the meeting's setting), and take it back.
+      await hostPage.click("[data-action=participants]");
+      await hostPage.click(".room-host-settings summary");
+      await hostPage.selectOption("select[name=recording]", "everyone");
+      await poll("the member to be allowed", async () => (await state(memberPage)).canRecord === true);
+      await memberPage.waitForSelector("[data-action=record]", { state: "attached" });
+      await hostPage.selectOption("select[name=recording]", "hosts");
+      await poll("the member not to be any more", async () => (await state(memberPage)).canRecord === false);
+      await hostPage.click("[data-action=close-participants]");
 
       // ---- the host starts: everyone is told --------------------------------------------------
       await hostPage.click("[data-action=more]").catch(() => {}); // folded on narrow screens only

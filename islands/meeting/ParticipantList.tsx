@@ -3,7 +3,7 @@
 // the meeting's live settings (lock, chat, unmuting) and each person's actions (HostMenu).
 
 import type { MeetingController } from "../../lib/meetings/client/controller.ts";
-import type { ChatPolicy, ParticipantRole } from "../../lib/contracts/meeting_socket.ts";
+import type { ChatPolicy, ParticipantRole, RoomSettings } from "../../lib/contracts/meeting_socket.ts";
 import { HandsQueue } from "./Hands.tsx";
 import { HostMenu } from "./HostMenu.tsx";
 import { LobbyList, PhoneIcon } from "./Lobby.tsx";
@@ -133,6 +133,21 @@ function HostSettings({ room }: { room: MeetingController }) {
           <option value="everyone">{t("room.chatPolicyEveryone")}</option>
           <option value="hosts">{t("room.chatPolicyHosts")}</option>
           <option value="off">{t("room.chatPolicyOff")}</option>
+        </select>
+      </label>
+      <label class="room-device">
+        {t("room.recordingPolicy")}
+        <select
+          name="recording"
+          value={s.recording}
+          onChange={(e) =>
+            room.changeSettings({
+              recording: (e.currentTarget as HTMLSelectElement).value as RoomSettings["recording"],
+            })}
+        >
+          <option value="hosts">{t("room.recordingPolicyHosts")}</option>
+          <option value="everyone">{t("room.recordingPolicyEveryone")}</option>
+          <option value="off">{t("room.recordingPolicyOff")}</option>
         </select>
       </label>
       <p class="room-host-buttons">

@@ -368,4 +368,8 @@ export const ar: Catalog = {
   "room.recordingStopped": "توقف التسجيل. سيكون الملف جاهزًا قريبًا.",
   "room.scRecord": "بدء التسجيل أو إيقافه",
   "room.preJoinRecording": "يتم تسجيل هذا الاجتماع.",
+  "room.recordingPolicy": "من يمكنه التسجيل",
+  "room.recordingPolicyHosts": "المضيفون والمضيفون المشاركون",
+  "room.recordingPolicyEveryone": "كل من سجّل الدخول",
+  "room.recordingPolicyOff": "لا أحد",
 };

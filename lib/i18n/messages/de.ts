@@ -374,4 +374,8 @@ export const de: Catalog = {
   "room.recordingStopped": "Die Aufzeichnung wurde beendet. Die Datei ist bald fertig.",
   "room.scRecord": "Aufzeichnung starten oder beenden",
   "room.preJoinRecording": "Dieses Meeting wird aufgezeichnet.",
+  "room.recordingPolicy": "Wer aufzeichnen darf",
+  "room.recordingPolicyHosts": "Hosts und Co-Hosts",
+  "room.recordingPolicyEveryone": "Alle Angemeldeten",
+  "room.recordingPolicyOff": "Niemand",
 };

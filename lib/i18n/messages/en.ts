@@ -368,6 +368,10 @@ export const en = {
   "room.recordingStopped": "Recording stopped. The file will be ready soon.",
   "room.scRecord": "Start or stop recording",
   "room.preJoinRecording": "This meeting is being recorded.",
+  "room.recordingPolicy": "Who can record",
+  "room.recordingPolicyHosts": "Hosts and co-hosts",
+  "room.recordingPolicyEveryone": "Everyone signed in",
+  "room.recordingPolicyOff": "Nobody",
 } as const;
 
 export type MessageKey = keyof typeof en;

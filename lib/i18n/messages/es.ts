@@ -372,4 +372,8 @@ export const es: Catalog = {
   "room.recordingStopped": "La grabación se ha detenido. El archivo estará listo en breve.",
   "room.scRecord": "Iniciar o detener la grabación",
   "room.preJoinRecording": "Esta reunión se está grabando.",
+  "room.recordingPolicy": "Quién puede grabar",
+  "room.recordingPolicyHosts": "Anfitriones y coanfitriones",
+  "room.recordingPolicyEveryone": "Todas las personas con sesión iniciada",
+  "room.recordingPolicyOff": "Nadie",
 };
