@@ -577,7 +577,10 @@ Deno.test("dashboard lists: states, one Schedule button, and actions by role", a
         invitees: ["gus@example.org"],
         uidDomain: "localhost",
       });
-    const soon = await mk("Soon sync", Date.now() + 5 * 60_000);
+    // One clock reading for the meeting and for the text expected of it: read twice, the minute can
+    // tick over in between (a fresh-clone run caught "23:56" against an expected "23:55").
+    const soonAt = Date.now() + 5 * 60_000;
+    const soon = await mk("Soon sync", soonAt);
     const later = await mk("Weekly later", Date.now() + 2 * 86_400_000, "FREQ=WEEKLY");
     const instant = await createMeeting(t.kv, { hostId: host.id, title: "Instant never started" });
     const done = await createMeeting(t.kv, { hostId: host.id, title: "Finished one" });
@@ -609,7 +612,7 @@ Deno.test("dashboard lists: states, one Schedule button, and actions by role", a
         hourCycle: "h23",
       })
         .format(new Date(ms));
-    const s0 = Math.floor((Date.now() + 5 * 60_000) / 60_000) * 60_000;
+    const s0 = Math.floor(soonAt / 60_000) * 60_000;
     assert.ok(
       soonRow.includes(`${berlin(s0)}, ${hm(s0)}–${hm(s0 + 30 * 60_000)}`),
       `the time as "Tue 9 Dec, 09:00–09:30"`,
