@@ -10,6 +10,7 @@ import { createUser, updateUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createApiToken } from "../lib/accounts/api_tokens.ts";
 import { createMeeting, updateMeeting } from "../lib/meetings/store.ts";
+import { type Admission, writeBlocks } from "../lib/meetings/join.ts";
 
 const langOf = (html: string) => /<html lang="([^"]+)"(?: dir="([^"]+)")?/.exec(html)?.slice(1, 3);
 
@@ -235,6 +236,47 @@ Deno.test("refusals and the 404 page in the page's language", async () => {
     const nameless = await page(await guest.postForm("/join", { meetingId: "12", name: "" }, de), 422);
     assert.match(nameless, /Eine Meeting-ID hat zehn Ziffern/);
     assert.match(nameless, /Geben Sie Ihren Namen ein/);
+
+    // The join rules' own refusals (lib/meetings/join.ts says keys with their values), in German and Spanish.
+    const open = await createMeeting(t.kv, { hostId: user.id, title: "Runde", settings: { lobby: false } });
+    const tries = (passcode: string, lang = de) =>
+      guest.postForm("/join", { meetingId: open.meetingId, passcode, name: "Gast" }, lang);
+    assert.match(await page(await tries(""), 422), /Geben Sie den Kenncode des Meetings ein/);
+    assert.match(await page(await tries("000000000"), 422), /Dieser Kenncode passt nicht zu diesem Meeting\./);
+    const entry = await page(
+      await guest.postForm(`/m/${open.meetingId}/join`, { passcode: "000000000", name: "Gast" }, de),
+      422,
+    );
+    assert.match(entry, /Dieser Kenncode passt nicht zu diesem Meeting\./, "the meeting's entry page too");
+    assert.match(
+      await page(await tries("000000000", { "accept-language": "es" }), 422),
+      /Ese código de acceso no es el de esta reunión\./,
+    );
+    const closed = await createMeeting(t.kv, { hostId: user.id, title: "Intern", settings: { guestsAllowed: false } });
+    assert.match(
+      await page(await guest.get(`/m/${closed.meetingId}`, de), 403),
+      /Dieses Meeting ist nur für Personen mit Konto\./,
+    );
+    const { user: ida, client: idaClient } = await person(t, "Ida");
+    for (const kind of ["denied", "removed"] as const) {
+      const op = t.kv.atomic();
+      writeBlocks(op, { meetingId: open.meetingId, userId: ida.id } as Admission, kind, new Date());
+      assert.ok((await op.commit()).ok);
+      const refused = (lang: Record<string, string>) =>
+        idaClient.postForm(`/m/${open.meetingId}/join`, { passcode: open.passcode }, lang);
+      if (kind === "denied") {
+        assert.match(
+          await page(await refused(de), 403),
+          /Der Host hat Sie nicht hereingelassen\. Sie können es in 10 Minuten erneut versuchen\./,
+        );
+        assert.match(
+          await page(await refused({ "accept-language": "es" }), 403),
+          /Puedes volver a pedirlo dentro de 10 minutos\./,
+        );
+      } else {
+        assert.match(await page(await refused(de), 403), /Ein Host hat Sie aus diesem Meeting entfernt\./);
+      }
+    }
 
     const missing = await page(await guest.get("/no-such-page", { "accept-language": "es" }), 404);
     assert.deepEqual(langOf(missing), ["es", "ltr"]);

@@ -15,7 +15,8 @@ import { CATALOGS } from "../lib/i18n/translate.ts";
 import { createUser, updateUser, type User } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { changeRole, deleteUserAsAdmin } from "../lib/accounts/admin.ts";
-import { createMeeting } from "../lib/meetings/store.ts";
+import { createMeeting, updateMeeting } from "../lib/meetings/store.ts";
+import { type Admission, writeBlocks } from "../lib/meetings/join.ts";
 import { loadGuide } from "../lib/web/guide.ts";
 
 const DE = { "accept-language": "de" };
@@ -102,6 +103,26 @@ Deno.test("every kind of page in German shows no English", async () => {
       title: "Wochenrunde",
       settings: { lobby: true, guestsAllowed: true },
     });
+    // The join form's refusals (lib/meetings/join.ts): an ended meeting, one for accounts only, and
+    // one where a host denied Jonas (for 10 minutes) and one where a host removed him.
+    const endedMeeting = await createMeeting(t.kv, { hostId: greta.id, title: "Wochenrunde" });
+    await updateMeeting(t.kv, endedMeeting.id, () => ({ status: "ended", endedAt: new Date().toISOString() }));
+    const membersOnly = await createMeeting(t.kv, {
+      hostId: greta.id,
+      title: "Wochenrunde",
+      settings: { guestsAllowed: false },
+    });
+    const [deniedIn, removedFrom] = [
+      await createMeeting(t.kv, { hostId: greta.id, title: "Wochenrunde" }),
+      await createMeeting(t.kv, { hostId: greta.id, title: "Wochenrunde" }),
+    ];
+    for (const [m, kind] of [[deniedIn, "denied"], [removedFrom, "removed"]] as const) {
+      const op = t.kv.atomic();
+      writeBlocks(op, { meetingId: m.meetingId, userId: jonas.id } as Admission, kind, new Date());
+      assert.ok((await op.commit()).ok);
+    }
+    const join = (m: { meetingId: string }, values: Record<string, string>) =>
+      guest.postForm("/join", { meetingId: m.meetingId, name: "Gast", ...values }, DE);
     const guide = loadGuide(undefined, { strict: false });
     // A host's first visit admits them (303 to the same address); the second is the meeting page.
     const first = await admin.get(`/m/${meetingId}`, DE);
@@ -123,6 +144,26 @@ Deno.test("every kind of page in German shows no English", async () => {
       ["/reset/:token (expired)", guest.get("/reset/abgelaufen", DE), 410],
       ["/verify/:token (expired)", guest.get("/verify/abgelaufen", DE), 410],
       ["/join", guest.get("/join", DE), 200],
+      ["/join (no passcode)", join(lobbyMeeting, { passcode: "" }), 422],
+      ["/join (wrong passcode)", join(lobbyMeeting, { passcode: "000000000" }), 422],
+      ["/join (ended)", join(endedMeeting, { passcode: endedMeeting.passcode }), 410],
+      ["/join (accounts only)", join(membersOnly, { passcode: membersOnly.passcode }), 403],
+      [
+        "/m/:id/join (wrong passcode)",
+        guest.postForm(`/m/${lobbyMeeting.meetingId}/join`, { name: "Gast", passcode: "000000000" }, DE),
+        422,
+      ],
+      ["/m/:id (accounts only)", guest.get(`/m/${membersOnly.meetingId}`, DE), 403],
+      [
+        "/m/:id/join (denied)",
+        plain.postForm(`/m/${deniedIn.meetingId}/join`, { passcode: deniedIn.passcode }, DE),
+        403,
+      ],
+      [
+        "/m/:id/join (removed)",
+        plain.postForm(`/m/${removedFrom.meetingId}/join`, { passcode: removedFrom.passcode }, DE),
+        403,
+      ],
       ["/offline", guest.get("/offline", DE), 200],
       ["/help", guest.get("/help", DE), 200],
       [`/help/${guide.topics[0].slug}`, guest.get(`/help/${guide.topics[0].slug}`, DE), 200],

@@ -3,7 +3,8 @@
 // brand on the right and its navigation on the left, form labels aligned to the right — in Arabic,
 // and they stay accessible (axe, WCAG 2.2 AA). The language picker then switches the same browser
 // to German, left to right. The meeting island speaks both: its messages come in the language's
-// catalog chunk (not in the page), loaded before it hydrates, so no English or raw key ever shows.
+// catalog chunk (not in the page), loaded before it hydrates, so no English or raw key ever shows,
+// and the server's refusals of forged socket actions show in the person's language too.
 
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -50,6 +51,42 @@ async function openMeeting(page: Page, url: string) {
   const seen = await page.evaluate(() => (globalThis as { __seen?: string[] }).__seen ?? []);
   const now = await page.locator("#meeting-root").innerText();
   return { chunks, texts: [...seen, ...now.split("\n")].map((s) => s.trim()).filter(Boolean) };
+}
+
+/**
+ * Joins the meeting open in `page`, sends the socket `sends` unchecked by the UI (as a forged or
+ * raced action would arrive), and returns the notices the refusals showed, once there are as many.
+ */
+async function refusalNotices(page: Page, sends: Record<string, unknown>[]): Promise<string[]> {
+  type Hook = { state(): { phase: string; socket: string }; sendRaw(m: unknown): boolean };
+  await page.click("button.room-join");
+  await page.waitForFunction(
+    () => {
+      const s = (globalThis as { __talkspace?: Hook }).__talkspace?.state();
+      return s?.phase === "meeting" && s.socket === "open";
+    },
+    null,
+    { timeout: 20_000 },
+  );
+  for (const m of sends) {
+    assert.ok(await page.evaluate((m) => (globalThis as unknown as { __talkspace: Hook }).__talkspace.sendRaw(m), m));
+  }
+  await page.locator(".room-notice[role=alert]").nth(sends.length - 1).waitFor({ timeout: 20_000 });
+  return await page.locator(".room-notice[role=alert]").allInnerTexts();
+}
+
+/** Forged actions the server refuses: an empty chat message (the controls' own rule) and a recording
+ * with no media gateway (the recording rules' domain error). */
+const FORGED = [{ type: "chat", text: "   " }, { type: "record", on: true }];
+const REFUSALS = ["room.refused.chatEmpty", "room.refused.recordNoGateway"] as const;
+
+function assertRefusedIn(notices: string[], locale: "ar" | "de") {
+  for (const key of REFUSALS) {
+    const said = translator(locale)(key);
+    assert.ok(notices.some((n) => n.includes(said)), `${locale}: "${said}" not among ${JSON.stringify(notices)}`);
+    assert.ok(!notices.some((n) => n.includes(en[key])), `${locale}: the English "${en[key]}" showed`);
+  }
+  assert.ok(!notices.some((n) => /room\.refused\./.test(n)), `${locale}: a raw key showed ${JSON.stringify(notices)}`);
 }
 
 function assertSpoken(texts: string[], where: string) {
@@ -129,6 +166,7 @@ Deno.test({
       assert.ok(ar.texts.includes(translator("ar")("room.ready")), ar.texts.join(" | "));
       assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
       assertSpoken(ar.texts, "Arabic meeting page");
+      assertRefusedIn(await refusalNotices(page, FORGED), "ar");
 
       // The footer's picker: German from now on, left to right (the account keeps the choice).
       await page.goto(`${server.url}/join`);
@@ -141,6 +179,7 @@ Deno.test({
       assert.deepEqual(de.chunks.map((c) => c.slice(0, 14)), ["MeetingRoom-de"], "now the German one");
       assert.equal(await page.locator("button.room-join").innerText(), "Jetzt teilnehmen");
       assertSpoken(de.texts, "German meeting page");
+      assertRefusedIn(await refusalNotices(page, FORGED), "de");
     } finally {
       await browser.close();
       await server.stop();

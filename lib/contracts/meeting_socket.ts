@@ -322,7 +322,14 @@ export type UserErrorCode =
 export interface ErrorMessage {
   type: "error";
   kind: "user" | "internal";
+  /** In English (other clients, logs). */
   message: string;
+  /**
+   * For user errors: the same message as a catalog key with its values in one string
+   * (`room.refused.chatHosts`, `room.nameTooLong`; lib/i18n/message.ts), for a client to say in the
+   * person's language.
+   */
+  messageKey?: string;
   /** For user errors: why (see UserErrorCode). */
   code?: UserErrorCode;
   /** For user errors: the type of the client message that was refused. */

@@ -4,7 +4,7 @@
 // error's message) it travels as one: the key alone, or the key followed by its values as JSON
 // (`meetings.error.maxChars{"max":200}`); keys never hold a "{".
 
-import type { MessageKey, Translate } from "./client.ts";
+import { type MessageKey, splitMessage, type Translate } from "./client.ts";
 import { isMessageKey, translator } from "./translate.ts";
 
 export type MessageValues = Record<string, string | number>;
@@ -16,18 +16,8 @@ export function message(key: MessageKey, values?: MessageValues): string {
 
 /** The key and values a string made by `message` holds, or null for any other text. */
 export function readMessage(text: string): { key: MessageKey; values?: MessageValues } | null {
-  const brace = text.indexOf("{");
-  const key = brace < 0 ? text : text.slice(0, brace);
-  if (!isMessageKey(key)) return null;
-  if (brace < 0) return { key };
-  try {
-    const values: unknown = JSON.parse(text.slice(brace));
-    if (values === null || typeof values !== "object" || Array.isArray(values)) return null;
-    const ok = Object.values(values).every((v) => typeof v === "string" || typeof v === "number");
-    return ok ? { key, values: values as MessageValues } : null;
-  } catch {
-    return null;
-  }
+  const m = splitMessage(text);
+  return m && isMessageKey(m.key) ? { key: m.key, ...(m.values ? { values: m.values } : {}) } : null;
 }
 
 /** `text` said with `t`: a message (key, or key with values) translated, other text as it is. */

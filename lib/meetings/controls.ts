@@ -1,7 +1,8 @@
 // What people do in a meeting besides presence: host controls (lobby decisions, muting, removal,
 // roles, settings), hands, reactions and chat. Every action reads the sender's participant record
-// and checks its current role here, on the server; a refusal throws ActionRefused (a user error)
-// before anything is written. Each change commits together with its meeting message.
+// and checks its current role here, on the server; a refusal throws ActionRefused (a user error, a
+// room.refused.* message key with its values) before anything is written. Each change commits
+// together with its meeting message.
 
 import type { Store, StoreAtomic } from "../common/store.ts";
 import { commitChange } from "./events.ts";
@@ -44,13 +45,19 @@ import { logger } from "../common/log.ts";
 import { DomainError } from "../common/errors.ts";
 import { getUser } from "../accounts/users.ts";
 import { startRecording, stopRecording } from "../recordings/service.ts";
+import { message, type MessageValues, readMessage } from "../i18n/message.ts";
+import type { MessageKey } from "../i18n/client.ts";
 
 const log = logger("controls");
 
-/** A user error: the action is not allowed; nothing was applied. */
+/**
+ * A user error: the action is not allowed; nothing was applied. Its message is a message key with
+ * its values (lib/i18n/message.ts): the person's client says it in their language, the protocol's
+ * `message` and the logs in English.
+ */
 export class ActionRefused extends Error {
-  constructor(readonly code: UserErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: UserErrorCode, key: MessageKey, values?: MessageValues) {
+    super(message(key, values));
     this.name = "ActionRefused";
   }
 }
@@ -67,9 +74,9 @@ export interface ActionContext {
 
 export type Action = Exclude<ClientMessage, { type: "hello" | "ping" | "state" }>;
 
-const forbidden = (what: string) => new ActionRefused("forbidden", `Only hosts and co-hosts can ${what}.`);
-const hostOnly = (what: string) => new ActionRefused("forbidden", `Only the host can ${what}.`);
-const notHere = () => new ActionRefused("not-found", "That person is not in the meeting any more.");
+const forbidden = (key: MessageKey) => new ActionRefused("forbidden", key);
+const notHere = () => new ActionRefused("not-found", "room.refused.personGone");
+const invalid = (key: MessageKey) => new ActionRefused("invalid", key);
 
 function actor(p: Participant): Actor {
   return { participantId: p.participantId, name: p.name };
@@ -83,7 +90,7 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
   const { kv, meeting } = ctx;
   const meetingId = meeting.meetingId;
   const me = await getParticipant(kv, meetingId, senderId);
-  if (!me || me.leftAt !== null) throw new ActionRefused("not-found", "You are not in the meeting any more.");
+  if (!me || me.leftAt !== null) throw new ActionRefused("not-found", "room.refused.youAreGone");
   const mod = isModerator(me.role);
   const by = actor(me);
   const present = async (id: string) => {
@@ -92,26 +99,26 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
     return p;
   };
   /** Moderators on someone: co-hosts cannot act on the host. */
-  const onSomeone = async (id: string, what: string) => {
-    if (!mod) throw forbidden(what);
+  const onSomeone = async (id: string, refusal: MessageKey) => {
+    if (!mod) throw forbidden(refusal);
     const t = await present(id);
-    if (t.role === "host" && me.role !== "host") throw hostOnly(`${what} for the host`);
+    if (t.role === "host" && me.role !== "host") throw forbidden("room.refused.notOnHost");
     return t;
   };
 
   switch (msg.type) {
     case "lobby-admit":
     case "lobby-deny": {
-      if (!mod) throw forbidden("let people in");
+      if (!mod) throw forbidden("room.refused.admit");
       const outcome = msg.type === "lobby-admit" ? "admitted" : "denied";
       const ok = await decideLobby(kv, meetingId, msg.admissionId, outcome, by);
-      if (!ok) throw new ActionRefused("not-found", "That person is not waiting any more.");
+      if (!ok) throw new ActionRefused("not-found", "room.refused.notWaiting");
       await phoneLobbyDecided(kv, ctx.gateway, meeting, msg.admissionId, outcome);
       return;
     }
     case "lobby-admit-all":
     case "lobby-deny-all": {
-      if (!mod) throw forbidden("let people in");
+      if (!mod) throw forbidden("room.refused.admit");
       const outcome = msg.type === "lobby-admit-all" ? "admitted" : "denied";
       for (const e of await listLobby(kv, meetingId)) {
         if (await decideLobby(kv, meetingId, e.admissionId, outcome, by)) {
@@ -121,7 +128,7 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       return;
     }
     case "record": {
-      if (!me.userId) throw new ActionRefused("forbidden", "Sign in to record the meeting.");
+      if (!me.userId) throw forbidden("room.refused.recordSignIn");
       const user = await getUser(kv, me.userId);
       const recording = { kv, engine: ctx.gateway, retentionDays: ctx.recordingRetentionDays };
       const who = { userId: me.userId, email: user?.email ?? "" };
@@ -133,58 +140,53 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
         const code = ({ forbidden: "forbidden", conflict: "conflict", unavailable: "unavailable" } as const)[
           err.kind as "forbidden" | "conflict" | "unavailable"
         ];
-        if (!code) throw err;
-        throw new ActionRefused(code, err.message);
+        // The recording rules speak in room.refused.* keys too (lib/recordings/service.ts).
+        const said = readMessage(err.message);
+        if (!code || !said) throw err;
+        throw new ActionRefused(code, said.key, said.values);
       }
       return;
     }
     case "end-meeting": {
-      if (!mod) throw forbidden("end the meeting");
+      if (!mod) throw forbidden("room.refused.end");
       await endMeeting(kv, meeting, ctx.gateway);
       return;
     }
     case "mute": {
-      const t = await onSomeone(msg.participantId, "mute people");
+      const t = await onSomeone(msg.participantId, "room.refused.mute");
       await moderate(ctx, t.participantId, "audio", true, by);
       return;
     }
     case "unmute": {
-      const t = await onSomeone(msg.participantId, "unmute people");
-      if (t.kind !== "phone") {
-        throw new ActionRefused("invalid", "Only callers can be unmuted by a host; ask others to unmute.");
-      }
+      const t = await onSomeone(msg.participantId, "room.refused.unmute");
+      if (t.kind !== "phone") throw invalid("room.refused.unmuteCallersOnly");
       await moderate(ctx, t.participantId, "audio", false, by);
       return;
     }
     case "stop-video": {
-      const t = await onSomeone(msg.participantId, "stop someone's video");
-      if (t.kind === "phone") throw new ActionRefused("invalid", "Callers have no video.");
+      const t = await onSomeone(msg.participantId, "room.refused.stopVideo");
+      if (t.kind === "phone") throw invalid("room.refused.callerNoVideo");
       await moderate(ctx, t.participantId, "video", true, by);
       return;
     }
     case "dial-out": {
-      if (!mod) throw forbidden("call people");
+      if (!mod) throw forbidden("room.refused.dialOut");
       const target = msg.target.trim();
       const name = msg.name.trim();
-      if (!DIAL_OUT_TARGET.test(target)) {
-        throw new ActionRefused(
-          "invalid",
-          "Enter a phone number in international form (+ and 8 to 15 digits) or a SIP address (sip:name@host).",
-        );
-      }
-      if (name.length > MAX_NAME_CHARS) throw new ActionRefused("invalid", "Names are at most 60 characters long.");
+      if (!DIAL_OUT_TARGET.test(target)) throw invalid("room.refused.dialTarget");
+      if (name.length > MAX_NAME_CHARS) throw invalid("room.nameTooLong");
       const calls = callGateway(ctx.gateway);
-      if (!calls) throw new ActionRefused("unavailable", "Calling out is not available on this server.");
+      if (!calls) throw new ActionRefused("unavailable", "room.refused.noDialOut");
       try {
         await startDialOut(kv, calls, meeting, { target, name, by });
       } catch (err) {
         log.error("dial-out failed", { meetingId, error: String(err) });
-        throw new ActionRefused("unavailable", "The call could not be placed. Try again in a moment.");
+        throw new ActionRefused("unavailable", "room.refused.dialFailed");
       }
       return;
     }
     case "mute-all": {
-      if (!mod) throw forbidden("mute everyone");
+      if (!mod) throw forbidden("room.refused.muteAll");
       await changeSettings(ctx, { allowUnmute: msg.allowUnmute }, by);
       for (const p of await listPresent(kv, meetingId)) {
         if (!isModerator(p.role) && !p.mutedByHost) await moderate(ctx, p.participantId, "audio", true, by);
@@ -192,10 +194,8 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       return;
     }
     case "ask-unmute": {
-      const t = await onSomeone(msg.participantId, "ask people to unmute");
-      if (t.kind === "phone") {
-        throw new ActionRefused("invalid", "Callers cannot answer a request; unmute them instead.");
-      }
+      const t = await onSomeone(msg.participantId, "room.refused.askUnmute");
+      if (t.kind === "phone") throw invalid("room.refused.callerCannotAnswer");
       const media = msg.media ?? "audio";
       await changeParticipant(kv, meetingId, t.participantId, (p) => {
         if (!p || p.leftAt !== null) return null;
@@ -209,33 +209,31 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       return;
     }
     case "remove": {
-      const t = await onSomeone(msg.participantId, "remove people");
-      if (t.participantId === me.participantId) {
-        throw new ActionRefused("invalid", "You cannot remove yourself; leave the meeting instead.");
-      }
+      const t = await onSomeone(msg.participantId, "room.refused.remove");
+      if (t.participantId === me.participantId) throw invalid("room.refused.removeSelf");
       await removeParticipant(ctx, t.participantId, by);
       return;
     }
     case "set-role": {
-      if (me.role !== "host") throw hostOnly("make co-hosts");
+      if (me.role !== "host") throw forbidden("room.refused.makeCohosts");
       const t = await present(msg.participantId);
-      if (t.role === "host") throw new ActionRefused("invalid", "The host is already the host.");
-      if (!t.userId) throw new ActionRefused("invalid", "Only people signed in with an account can be co-hosts.");
+      if (t.role === "host") throw invalid("room.refused.alreadyHost");
+      if (!t.userId) throw invalid("room.refused.cohostAccount");
       await setRoles(ctx, [[t, msg.role]], null, by);
       return;
     }
     case "transfer-host": {
-      if (me.role !== "host") throw hostOnly("hand over the meeting");
+      if (me.role !== "host") throw forbidden("room.refused.handOver");
       const t = await present(msg.participantId);
-      if (t.participantId === me.participantId) throw new ActionRefused("invalid", "You are already the host.");
-      if (!t.userId) throw new ActionRefused("invalid", "Only people signed in with an account can be the host.");
+      if (t.participantId === me.participantId) throw invalid("room.refused.youAreHost");
+      if (!t.userId) throw invalid("room.refused.hostAccount");
       if (!me.userId) throw new Error("a host without an account");
       await setRoles(ctx, [[t, "host"], [me, "cohost"]], t.userId, by);
       return;
     }
     case "rename": {
       const self = msg.participantId === me.participantId;
-      const t = self ? me : await onSomeone(msg.participantId, "rename people");
+      const t = self ? me : await onSomeone(msg.participantId, "room.refused.rename");
       await changeParticipant(kv, meetingId, t.participantId, (p) => {
         if (!p || p.leftAt !== null || p.name === msg.name) return null;
         const next: Participant = { ...p, name: msg.name };
@@ -248,7 +246,7 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
       return;
     }
     case "settings": {
-      if (!mod) throw forbidden("change the meeting's settings");
+      if (!mod) throw forbidden("room.refused.settings");
       const { type: _, ...change } = msg;
       await changeSettings(ctx, change, by);
       return;
@@ -257,13 +255,13 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
     case "lower-hand": {
       const id = msg.type === "lower-hand" && msg.participantId ? msg.participantId : me.participantId;
       const self = id === me.participantId;
-      if (!self && !mod) throw forbidden("lower other people's hands");
+      if (!self && !mod) throw forbidden("room.refused.lowerHand");
       if (!self) await present(id);
       await setHand(ctx, id, msg.type === "raise-hand", self ? undefined : by);
       return;
     }
     case "lower-all-hands": {
-      if (!mod) throw forbidden("lower everyone's hands");
+      if (!mod) throw forbidden("room.refused.lowerAllHands");
       for (const p of await listPresent(kv, meetingId)) {
         if (p.handRaisedAt) await setHand(ctx, p.participantId, false, by);
       }
@@ -279,20 +277,18 @@ export async function applyAction(ctx: ActionContext, senderId: string, msg: Act
     }
     case "chat": {
       const text = msg.text;
-      if (!text.trim()) throw new ActionRefused("invalid", "Type a message first.");
-      if (text.length > MAX_CHAT_CHARS) {
-        throw new ActionRefused("chat-too-long", "Messages can be at most 4,000 characters.");
-      }
+      if (!text.trim()) throw invalid("room.refused.chatEmpty");
+      if (text.length > MAX_CHAT_CHARS) throw new ActionRefused("chat-too-long", "room.messageTooLong");
       let to: Participant | null = null;
       if (msg.to !== undefined) {
-        if (msg.to === me.participantId) throw new ActionRefused("invalid", "You cannot message yourself.");
+        if (msg.to === me.participantId) throw invalid("room.refused.chatSelf");
         to = await present(msg.to);
-        if (to.kind === "phone") throw new ActionRefused("invalid", "Callers on the phone cannot read chat.");
+        if (to.kind === "phone") throw invalid("room.refused.chatCaller");
       }
       const policy = roomSettings(meeting).chat;
-      if (!mod && policy === "off") throw new ActionRefused("chat-off", "The host has turned chat off.");
+      if (!mod && policy === "off") throw new ActionRefused("chat-off", "room.refused.chatOff");
       if (!mod && policy === "hosts" && !(to && isModerator(to.role))) {
-        throw new ActionRefused("chat-off", "In this meeting you can only send messages to the hosts.");
+        throw new ActionRefused("chat-off", "room.refused.chatHosts");
       }
       await sendChat(kv, meetingId, me, to, text);
       return;
@@ -374,8 +370,8 @@ export async function reapplyModeration(
 
 /**
  * A participant's own state change, checked against host moderation: unmuting (or starting video)
- * after a host mute needs `allowUnmute` or a host's request. Returns the refusal, or the records
- * before and after (null after when nothing changed).
+ * after a host mute needs `allowUnmute` or a host's request. Returns the refusal (a message key), or
+ * the records before and after (null after when nothing changed).
  */
 export async function stateChange(
   kv: Store,
@@ -383,9 +379,9 @@ export async function stateChange(
   participantId: string,
   connectionId: string,
   msg: StateMessage,
-): Promise<{ refused?: string; before: Participant; after: Participant | null }> {
+): Promise<{ refused?: MessageKey; before: Participant; after: Participant | null }> {
   const allowUnmute = roomSettings(meeting).allowUnmute;
-  let refused: string | undefined;
+  let refused: MessageKey | undefined;
   let before: Participant | null = null;
   const done = await changeParticipant(kv, meeting.meetingId, participantId, (p) => {
     refused = undefined;
@@ -399,9 +395,7 @@ export async function stateChange(
       const flag = media === "audio" ? "mutedByHost" : "videoStoppedByHost";
       if (!msg[media] || !p[flag]) continue;
       if (!allowUnmute && !p.unmuteRequested?.[media]) {
-        refused = media === "audio"
-          ? "A host muted you. Raise your hand to ask to speak."
-          : "A host stopped your video. Ask a host to start it again.";
+        refused = media === "audio" ? "room.refused.hostMuted" : "room.refused.hostStoppedVideo";
         return null;
       }
       next[flag] = false;

@@ -17,6 +17,9 @@ import type { MediaGateway } from "../contracts/gateway_api.ts";
 import { setQuiet } from "../common/log.ts";
 import { FakeSocket } from "./testing.ts";
 import { admissionKeys } from "./keys.ts";
+import { english, readMessage } from "../i18n/message.ts";
+import { CATALOGS, isMessageKey, ROOM_PREFIXES } from "../i18n/translate.ts";
+import { LOCALES } from "../i18n/locales.ts";
 
 setQuiet(true);
 
@@ -79,6 +82,21 @@ async function setup(hub: MeetingHub) {
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
+
+/**
+ * A user error says its message as a key the meeting island's catalog has (room.*), in every
+ * language (German and Arabic differ from English), and `message` is that key's English.
+ */
+function assertSaid(err: Record<string, unknown>, what: string) {
+  const said = readMessage(String(err.messageKey ?? ""));
+  assert.ok(said, `${what}: no messageKey (${JSON.stringify(err)})`);
+  assert.ok(ROOM_PREFIXES.some((p) => said.key.startsWith(p)), `${what}: ${said.key} is not in the island's catalog`);
+  for (const l of LOCALES) assert.ok(CATALOGS[l][said.key], `${what}: ${said.key} missing in ${l}`);
+  assert.notEqual(CATALOGS.de[said.key], CATALOGS.en[said.key], `${what}: ${said.key} is English in German`);
+  assert.notEqual(CATALOGS.ar[said.key], CATALOGS.en[said.key], `${what}: ${said.key} is English in Arabic`);
+  assert.equal(err.message, english(String(err.messageKey)), `${what}: message is the key's English`);
+  return said.key;
+}
 
 /** Each host action: the message (from a setup) and whether it took effect. */
 const ACTIONS: Record<string, { msg: (s: Setup) => object; applied: (kv: Store, s: Setup) => Promise<boolean> }> = {
@@ -196,6 +214,7 @@ for (const role of ["host", "cohost", "participant", "guest"] as const) {
         } else {
           const err = await sender.socket.message("error", from);
           assert.deepEqual([err.kind, err.code, err.action], ["user", "forbidden", action], `${role} ${action}`);
+          assertSaid(err, `${role} ${action}`);
           // The refusal comes after the whole action was processed: nothing of it may have landed.
           assert.equal(await spec.applied(kv, s), false, `${role} ${action} was applied`);
         }
@@ -226,12 +245,15 @@ Deno.test("a co-host cannot act on the host; the host cannot remove themselves",
       cohost.send(msg);
       const err = await cohost.socket.message("error", from);
       assert.equal(err.code, "forbidden");
+      assert.equal(assertSaid(err, msg.type), "room.refused.notOnHost");
     }
     const p = (await getParticipant(kv, s.meeting.meetingId, host.participantId))!;
     assert.deepEqual([p.mutedByHost, p.leftAt, p.name], [false, null, "Hana"]);
     const from = host.socket.sent.length;
     host.send({ type: "remove", participantId: host.participantId });
-    assert.equal((await host.socket.message("error", from)).code, "invalid");
+    const self = await host.socket.message("error", from);
+    assert.equal(self.code, "invalid");
+    assert.equal(assertSaid(self, "remove self"), "room.refused.removeSelf");
   } finally {
     await hub.close();
     kv.close();
@@ -259,6 +281,7 @@ Deno.test("mute-all without unmuting: an unmute is refused and the participant s
     participant.send({ type: "state", audio: true, video: false, screen: false, mids: { audio: "0" } });
     const err = await participant.socket.message("error", from);
     assert.deepEqual([err.code, err.action], ["muted-by-host", "state"]);
+    assert.equal(assertSaid(err, "unmute after a host mute"), "room.refused.hostMuted");
     let p = (await getParticipant(kv, s.meeting.meetingId, participant.participantId))!;
     assert.deepEqual([p.mutedByHost, p.state.audio], [true, false]);
     // The host asks; the next unmute passes and lifts the mute.
@@ -337,12 +360,16 @@ Deno.test("chat: private messages reach only their two parties, also in the welc
     // Too long, and hosts-only chat.
     let from = guest.socket.sent.length;
     guest.send({ type: "chat", text: "x".repeat(4001) });
-    assert.equal((await guest.socket.message("error", from)).code, "chat-too-long");
+    const tooLong = await guest.socket.message("error", from);
+    assert.equal(tooLong.code, "chat-too-long");
+    assert.equal(assertSaid(tooLong, "chat too long"), "room.messageTooLong");
     host.send({ type: "settings", chat: "hosts" });
     await guest.socket.message("settings-changed");
     from = guest.socket.sent.length;
     guest.send({ type: "chat", text: "to all" });
-    assert.equal((await guest.socket.message("error", from)).code, "chat-off");
+    const hostsOnly = await guest.socket.message("error", from);
+    assert.equal(hostsOnly.code, "chat-off");
+    assert.equal(assertSaid(hostsOnly, "chat to hosts only"), "room.refused.chatHosts");
     guest.send({ type: "chat", text: "to host", to: host.participantId });
     await host.socket.until(
       "to host",
@@ -354,5 +381,58 @@ Deno.test("chat: private messages reach only their two parties, also in the welc
   } finally {
     await hub.close();
     kv.close();
+  }
+});
+
+Deno.test("the recording rules' refusals reach the socket as room.* messages with their codes", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hub = new MeetingHub(kv, { graceMs: 60_000, gateway: acceptingGateway() });
+  const bare = new MeetingHub(kv, { graceMs: 60_000 });
+  try {
+    const s = await setup(hub);
+    const { host, participant, guest } = s.members;
+    const refusal = async (m: Member, on: boolean) => {
+      const from = m.socket.sent.length;
+      m.send({ type: "record", on });
+      const err = await m.socket.message("error", from);
+      return [err.code, assertSaid(err, `record ${on}`)];
+    };
+    assert.deepEqual(await refusal(guest, true), ["forbidden", "room.refused.recordSignIn"]);
+    assert.deepEqual(await refusal(participant, true), ["forbidden", "room.refused.recordNotAllowed"]);
+    assert.deepEqual(await refusal(host, false), ["conflict", "room.refused.recordNotOn"]);
+    host.send({ type: "record", on: true });
+    await host.socket.message("recording");
+    assert.deepEqual(await refusal(host, true), ["conflict", "room.refused.recordAlready"]);
+    // Without a media gateway the server says recording is unavailable.
+    const other = await createMeeting(kv, { hostId: "uB", settings: { lobby: false } });
+    const lone = await join(bare, other, "Bea", "host", "uB");
+    assert.deepEqual(await refusal(lone, true), ["unavailable", "room.refused.recordNoGateway"]);
+  } finally {
+    await hub.close();
+    await bare.close();
+    kv.close();
+  }
+});
+
+Deno.test("every refusal written in the meeting's controls and hub is a room.* message key, never English", async () => {
+  for (const file of ["./controls.ts", "./hub.ts", "../recordings/service.ts"]) {
+    const source = await Deno.readTextFile(new URL(file, import.meta.url));
+    // What a refusal is built from: ActionRefused and its helpers, the hub's user errors and the
+    // recording rules' domain errors (stateChange's refusal is typed a key; the tests above send it).
+    const sites = source.matchAll(
+      /(?:ActionRefused\(\s*"[^"]+",|forbidden\(|invalid\(|#userError\([^,]+,[^,]+,|new (?:Forbidden|Conflict|Unavailable)\()\s*"([^"]*)"/g,
+    );
+    let count = 0;
+    for (const [site, text] of sites) {
+      // Deleting a recording is refused on the recordings' own pages and API, not in the meeting.
+      if (file.includes("recordings") && /Stop the recording before deleting/.test(text)) continue;
+      count++;
+      assert.ok(isMessageKey(text), `${file}: ${site} does not say a message key`);
+      assert.ok(
+        ROOM_PREFIXES.some((p) => text.startsWith(p)),
+        `${file}: ${text} is not in the meeting island's catalog`,
+      );
+    }
+    assert.ok(count >= 3, `${file}: found only ${count} refusals (the pattern no longer matches the code?)`);
   }
 });

@@ -46,6 +46,8 @@ import { openAttendance, writeAttendance } from "./attendance.ts";
 import { roomSettings } from "./settings.ts";
 import { ActionRefused, applyAction, reapplyModeration, stateChange } from "./controls.ts";
 import { syncPublisher } from "../telephony/phone.ts";
+import { english } from "../i18n/message.ts";
+import type { MessageKey } from "../i18n/client.ts";
 import { getAdmission, getAdmissionEntry } from "./admissions.ts";
 
 const log = logger("hub");
@@ -259,7 +261,7 @@ export class MeetingSession {
         else await this.#action(msg);
       } catch (err) {
         if (err instanceof ProtocolError) return this.close(CLOSE.protocolError, err.message);
-        if (err instanceof ActionRefused) return this.#userError(err.code, msg.type, err.message);
+        if (err instanceof ActionRefused) return this.#refuse(err.code, msg.type, err.message);
         log.error("message failed", {
           meetingId: this.meeting.meetingId,
           type: msg.type,
@@ -323,7 +325,7 @@ export class MeetingSession {
       return false;
     }
     if (!this.hub.chatMeeting.take(meetingId)) {
-      this.#userError("rate-limited", type, "The meeting's chat is very busy right now; try again in a moment.");
+      this.#userError("rate-limited", type, "room.refused.chatBusy");
       return false;
     }
     return true;
@@ -338,8 +340,17 @@ export class MeetingSession {
     return ++this.#windowCount <= this.hub.options.maxMessagesPerSecond;
   }
 
-  #userError(code: UserErrorCode, action: string, message: string) {
-    this.#send({ type: "error", kind: "user", code, action, message });
+  #userError(code: UserErrorCode, action: string, key: MessageKey) {
+    this.#refuse(code, action, key);
+  }
+
+  /**
+   * A user error: `said` is a message (lib/i18n/message.ts: a room.refused.* key, or an
+   * ActionRefused's key with its values). It goes out as `messageKey` for our client to say in the
+   * person's language, and in English as `message` for other clients and logs.
+   */
+  #refuse(code: UserErrorCode, action: string, said: string) {
+    this.#send({ type: "error", kind: "user", code, action, message: english(said), messageKey: said });
   }
 
   #send(msg: ServerMessage | MeetingEvent) {
@@ -575,7 +586,7 @@ export class MeetingSession {
     if (meeting) this.meeting = meeting;
     const privileged = this.#role === "host" || this.#role === "cohost";
     if (msg.screen && this.meeting.settings.screenShare === "hosts" && !privileged) {
-      return this.#userError("screen-share-hosts", "state", "Only hosts can share their screen in this meeting.");
+      return this.#userError("screen-share-hosts", "state", "room.refused.screenHosts");
     }
     const outcome = await stateChange(kv, this.meeting, this.#participantId!, this.connectionId, msg);
     if (outcome.refused) return this.#userError("muted-by-host", "state", outcome.refused);
@@ -594,7 +605,7 @@ export class MeetingSession {
       const now = Date.now();
       this.#reactions = this.#reactions.filter((t) => now - t < 10_000);
       if (this.#reactions.length >= 5) {
-        return this.#userError("rate-limited", "react", "You are sending reactions too fast; wait a moment.");
+        return this.#userError("rate-limited", "react", "room.refused.reactionsFast");
       }
       this.#reactions.push(now);
     }

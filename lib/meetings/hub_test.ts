@@ -63,9 +63,10 @@ Deno.test("protocol errors close with 4400, floods with 4429, and user errors ap
     const meeting = await createMeeting(kv, { hostId: "H", settings: { screenShare: "hosts", lobby: false } });
     const guest = await join(hub, meeting, "Guest", "guest");
     guest.session.receive(JSON.stringify({ type: "state", audio: true, video: false, screen: true }));
-    const error = await guest.socket.message("error") as { kind: string; message: string };
+    const error = await guest.socket.message("error") as { kind: string; message: string; messageKey: string };
     assert.equal(error.kind, "user");
     assert.match(error.message, /Only hosts can share their screen/);
+    assert.equal(error.messageKey, "room.refused.screenHosts", "the same message as a key, for the person's language");
     assert.deepEqual((await getParticipant(kv, meeting.meetingId, guest.welcome.participantId))!.state, {
       audio: false,
       video: false,

@@ -16,6 +16,7 @@ import { commitChange } from "./events.ts";
 import { DENIED_RETRY_MS } from "../contracts/meeting_socket.ts";
 import type { LobbyEntry } from "../contracts/meeting_socket.ts";
 import { roomSettings } from "./settings.ts";
+import { message } from "../i18n/message.ts";
 import {
   getAdmission,
   getBlocks,
@@ -75,16 +76,12 @@ export async function blockedRefusal(
 }
 
 function removedRefusal(): JoinRefusal {
-  return { kind: "removed", status: 403, message: "A host removed you from this meeting. You cannot join it again." };
+  return { kind: "removed", status: 403, message: "meetings.refusal.removed" };
 }
 
 function deniedRefusal(until: string): JoinRefusal {
   const minutes = Math.max(1, Math.ceil((Date.parse(until) - Date.now()) / 60_000));
-  return {
-    kind: "denied",
-    status: 403,
-    message: `The host did not let you in. You can ask again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-  };
+  return { kind: "denied", status: 403, message: message("meetings.refusal.denied", { minutes }) };
 }
 
 /** Cookie holding the admission's pass token (one per meeting, so several meetings can be open). */
@@ -209,7 +206,11 @@ export async function currentAdmission(
   return a;
 }
 
-/** Why a join attempt was refused; routes turn each into a page (or problem details). */
+/**
+ * Why a join attempt was refused; routes turn each into a page (or problem details). Its message and
+ * field messages are message keys with their values (lib/i18n/message.ts): pages say them in their
+ * language, an API in English.
+ */
 export type JoinRefusal =
   | { kind: "ended"; status: 410; message: string }
   | { kind: "locked"; status: 403; message: string }
@@ -241,15 +242,11 @@ export type JoinResult =
  * guests. Null when the person may try. (A locked meeting sends joiners to the lobby instead.)
  */
 export function entryBlock(meeting: Meeting, userId: string | null): JoinRefusal | null {
-  if (meeting.status === "ended") return { kind: "ended", status: 410, message: "This meeting has ended." };
+  if (meeting.status === "ended") return { kind: "ended", status: 410, message: "meetings.refusal.ended" };
   const role = roleOf(meeting, userId);
   if (role === "host" || role === "cohost") return null;
   if (role === "guest" && !meeting.settings.guestsAllowed) {
-    return {
-      kind: "sign-in",
-      status: 403,
-      message: "This meeting is only for people with an account. Sign in to join.",
-    };
+    return { kind: "sign-in", status: 403, message: "meetings.refusal.signIn" };
   }
   return null;
 }
@@ -279,7 +276,12 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
   if (!name) {
     return {
       ok: false,
-      refusal: { kind: "fields", status: 422, message: "Enter your name", fields: { name: "Enter your name" } },
+      refusal: {
+        kind: "fields",
+        status: 422,
+        message: "meetings.join.enterName",
+        fields: { name: "meetings.join.enterName" },
+      },
     };
   }
   const subject = `${meeting.meetingId}:${a.clientIp}`;
@@ -296,8 +298,8 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
         refusal: {
           kind: "fields",
           status: 422,
-          message: "Enter the passcode",
-          fields: { passcode: "Enter the meeting passcode" },
+          message: "meetings.join.enterPasscode",
+          fields: { passcode: "meetings.join.enterPasscode" },
         },
       };
     }
@@ -307,8 +309,8 @@ export async function tryJoin(kv: Store, a: JoinAttempt): Promise<JoinResult> {
         refusal: {
           kind: "fields",
           status: 422,
-          message: "Wrong passcode",
-          fields: { passcode: "That passcode is not right for this meeting. Check the invitation and try again." },
+          message: "meetings.join.wrongPasscode",
+          fields: { passcode: "meetings.join.wrongPasscode" },
         },
       };
     }

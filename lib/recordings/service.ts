@@ -83,10 +83,10 @@ export function mayRecord(meeting: Meeting, role: MeetingRole): boolean {
  */
 async function checkMayRecord(kv: Store, meeting: Meeting, actor: Actor): Promise<void> {
   const role = roleOf(meeting, actor.userId);
-  if (!mayRecord(meeting, role)) throw new Forbidden("You may not record this meeting");
+  if (!mayRecord(meeting, role)) throw new Forbidden("room.refused.recordNotAllowed");
   if (isModerator(role)) return;
   const present = await listPresent(kv, meeting.meetingId);
-  if (!present.some((p) => p.userId === actor.userId)) throw new Forbidden("Join the meeting to record it");
+  if (!present.some((p) => p.userId === actor.userId)) throw new Forbidden("room.refused.recordJoinFirst");
 }
 
 /** Whether this account may see and manage a recording of `meeting`: its host and co-hosts. */
@@ -108,10 +108,10 @@ function recordingEvent(rec: Recording, on: boolean) {
  */
 export async function startRecording(deps: RecordingDeps, meeting: Meeting, actor: Actor): Promise<Recording> {
   await checkMayRecord(deps.kv, meeting, actor);
-  if (meeting.status === "ended") throw new Conflict("The meeting has ended");
-  if (!deps.engine) throw new Unavailable("Recording needs the media gateway, which is not configured");
+  if (meeting.status === "ended") throw new Conflict("room.refused.recordEnded");
+  if (!deps.engine) throw new Unavailable("room.refused.recordNoGateway");
   if ((await countPresent(deps.kv, meeting.meetingId)).count === 0) {
-    throw new Conflict("Nobody is in the meeting: recording starts once someone has joined");
+    throw new Conflict("room.refused.recordNobody");
   }
   const rec = newRecording({
     meetingId: meeting.meetingId,
@@ -122,7 +122,7 @@ export async function startRecording(deps: RecordingDeps, meeting: Meeting, acto
   });
   const done = await commitChange(deps.kv, meeting.meetingId, async () => {
     const marker = await activeEntry(deps.kv, meeting.meetingId);
-    if (marker.value) throw new Conflict("The meeting is already being recorded");
+    if (marker.value) throw new Conflict("room.refused.recordAlready");
     return {
       event: recordingEvent(rec, true),
       result: rec,
@@ -139,7 +139,7 @@ export async function startRecording(deps: RecordingDeps, meeting: Meeting, acto
       },
     };
   });
-  if (!done) throw new Conflict("The meeting is already being recorded");
+  if (!done) throw new Conflict("room.refused.recordAlready");
   try {
     const names = Object.fromEntries(
       (await listPresent(deps.kv, meeting.meetingId)).map((p) => [p.participantId, p.name]),
@@ -152,7 +152,7 @@ export async function startRecording(deps: RecordingDeps, meeting: Meeting, acto
       state: "failed",
       reason: "The media server could not start recording. Try again in a moment.",
     });
-    throw new Unavailable("The media server could not start recording; try again in a moment");
+    throw new Unavailable("room.refused.recordStartFailed");
   }
   log.info("recording started", { meetingId: meeting.meetingId, recordingId: rec.id });
   return rec;
@@ -166,12 +166,12 @@ export async function startRecording(deps: RecordingDeps, meeting: Meeting, acto
 export async function stopRecording(deps: RecordingDeps, meeting: Meeting, actor: Actor): Promise<Recording> {
   await checkMayRecord(deps.kv, meeting, actor);
   const marker = await activeEntry(deps.kv, meeting.meetingId);
-  if (!marker.value) throw new Conflict("The meeting is not being recorded");
-  if (!deps.engine) throw new Unavailable("Recording needs the media gateway, which is not configured");
+  if (!marker.value) throw new Conflict("room.refused.recordNotOn");
+  if (!deps.engine) throw new Unavailable("room.refused.recordNoGateway");
   await deps.engine.addRecordingNames(marker.value, await namesSince(deps.kv, meeting, marker.value));
   await deps.engine.stopRecording(meeting.meetingId);
   const rec = await finishRunning(deps, meeting, marker.value, actor.userId, { state: "processing" }, actor.email);
-  if (!rec) throw new Conflict("The meeting is not being recorded");
+  if (!rec) throw new Conflict("room.refused.recordNotOn");
   await enqueuePoll(deps.kv, { recordingId: rec.id, meetingRecordId: meeting.id }, POLL_PROCESSING_MS);
   log.info("recording stopped", { meetingId: meeting.meetingId, recordingId: rec.id });
   return rec;

@@ -19,7 +19,8 @@ import { Notice } from "../../components/Form.tsx";
 import { usePage } from "./page_context.ts";
 import { requestLocale } from "./i18n.ts";
 import { translator } from "../i18n/translate.ts";
-import type { MessageKey, Translate } from "../i18n/client.ts";
+import type { MessageKey } from "../i18n/client.ts";
+import { say } from "../i18n/message.ts";
 
 export const ADMISSION_COOKIE_SECONDS = 24 * 60 * 60;
 
@@ -44,17 +45,6 @@ export const joinSchema = z.object({
 
 function msg(key: MessageKey): MessageKey {
   return key;
-}
-
-/** The join rules' field messages (lib/meetings/join.ts speaks English) as catalog keys. */
-const JOIN_FIELD_KEYS: Record<string, MessageKey> = {
-  "Enter your name": "meetings.join.enterName",
-  "Enter the meeting passcode": "meetings.join.enterPasscode",
-  "That passcode is not right for this meeting. Check the invitation and try again.": "meetings.join.wrongPasscode",
-};
-
-function joinFieldKeys(fields: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JOIN_FIELD_KEYS[v] ?? v]));
 }
 
 /** Stores the admission cookie and sends the person to the clean meeting URL. */
@@ -133,7 +123,8 @@ export async function renderRefusal(
   o: { values?: Record<string, string>; general?: boolean; askPasscode?: boolean },
 ): Promise<Response> {
   if (refusal.kind === "fields") {
-    const errors = joinFieldKeys(refusal.fields);
+    // The join rules' field messages are keys (lib/meetings/join.ts); the form's fields say them.
+    const errors = refusal.fields;
     if (o.general) return renderJoinPage(c, { values: o.values, errors, status: 422 });
     return await renderMeetingJoin(c, meeting, {
       askPasscode: o.askPasscode ?? true,
@@ -148,31 +139,13 @@ export async function renderRefusal(
   });
 }
 
-/** Why someone cannot join, in the page's language (the refusal's own text is English, for logs and the API). */
-function refusalText(t: Translate, refusal: Exclude<JoinRefusal, { kind: "fields" }>): string {
-  switch (refusal.kind) {
-    case "ended":
-      return t("meetings.refusal.ended");
-    case "locked":
-      return t("meetings.refusal.locked");
-    case "removed":
-      return t("meetings.refusal.removed");
-    case "sign-in":
-      return t("meetings.refusal.signIn");
-    case "denied": {
-      const minutes = Number(/in (\d+) minute/.exec(refusal.message)?.[1] ?? "10");
-      return t("meetings.refusal.denied", { minutes });
-    }
-  }
-}
-
 function Refusal({ meeting, refusal }: { meeting: Meeting; refusal: Exclude<JoinRefusal, { kind: "fields" }> }) {
   const { t, user } = usePage();
   const signIn = `/signin?next=${encodeURIComponent(`/m/${meeting.meetingId}`)}`;
   return (
     <section class="card narrow">
       <h1>{meeting.title}</h1>
-      <Notice kind="error">{refusalText(t, refusal)}</Notice>
+      <Notice kind="error">{say(t, refusal.message)}</Notice>
       {refusal.kind === "sign-in" && (
         <p>
           <a class="button" href={signIn}>{t("site.signIn")}</a> <a href="/signup">{t("home.createAccount")}</a>

@@ -51,7 +51,7 @@ import type { DeviceLists, MediaProblem } from "./devices.ts";
 import { collectStats } from "./stats.ts";
 import { loadPrefs, savePrefs } from "./prefs.ts";
 import { playChime } from "./chime.ts";
-import { type IslandI18n, makeTranslate, type Translate } from "../../i18n/client.ts";
+import { type IslandI18n, makeTranslate, sayFrom, type Translate } from "../../i18n/client.ts";
 import { announcementFor } from "./announce.ts";
 import { DEFAULT_SHORTCUTS, loadShortcuts, saveShortcuts } from "./shortcuts.ts";
 import type { KeyCombo, ShortcutAction, ShortcutPrefs } from "./shortcuts.ts";
@@ -352,7 +352,10 @@ export class MeetingController {
         location.reload();
       },
       ...this.#socketEnds(CLOSE_CODES.denied, "denied", this.t("room.deniedEntry")),
-      error: (kind, message) => (kind === "user" ? this.#notice(message) : log("server error", message)),
+      error: (kind, message, detail) => {
+        if (kind === "user") this.#notice(sayFrom(this.props.i18n, detail?.messageKey, message));
+        else log("server error", message);
+      },
       received: (m) => this.#record(m),
     });
     this.#socket = socket;
@@ -612,10 +615,10 @@ export class MeetingController {
       },
       message: (msg) => this.#onMessage(msg),
       ...this.#socketEnds(CLOSE_CODES.removed, "removed", this.t("room.removed")),
-      slowed: (reason) => this.#notice(reason),
+      slowed: () => this.#notice(this.t("room.refused.slowed")),
       error: (kind, message, detail) => {
         if (kind !== "user") return log("server error", message);
-        this.#notice(message);
+        this.#notice(sayFrom(this.props.i18n, detail?.messageKey, message));
         if (detail?.action === "record") this.recordingBusy.value = false;
         // The server kept my host mute: turn the microphone (camera) off again here too.
         if (detail?.code === "muted-by-host" && detail.action === "state") this.#enforceHostMute();

@@ -41,7 +41,11 @@ export interface MeetingSocketEvents {
   /** Closed for sending too fast (4429, with the server's reason); the socket reconnects by itself. */
   slowed?(reason: string): void;
   /** A `{type:"error"}` message: user errors are shown, internal ones only logged by the caller. */
-  error(kind: "user" | "internal", message: string, detail?: { code?: UserErrorCode; action?: string }): void;
+  error(
+    kind: "user" | "internal",
+    message: string,
+    detail?: { code?: UserErrorCode; action?: string; messageKey?: string },
+  ): void;
   /** Lobby sockets: the waiting status (instead of welcome), and its changes. */
   lobby?(msg: LobbyStatusMessage): void;
   /** Lobby sockets: a host let us in (close 4001); reload the page to enter. */
@@ -231,7 +235,7 @@ export class MeetingSocket {
     }
     if (msg.type === "pong") return;
     if (msg.type === "error") {
-      this.#events.error(msg.kind, msg.message, { code: msg.code, action: msg.action });
+      this.#events.error(msg.kind, msg.message, { code: msg.code, action: msg.action, messageKey: msg.messageKey });
       return;
     }
     if (isMeetingMessage(msg)) {
