@@ -40,9 +40,10 @@ const ENGLISH_PHRASES = Object.entries(en).flatMap(([key, message]) =>
 );
 /**
  * Words of the German guide that English's catalog also has: names (SIP, API) and German words
- * spelt like English ones ("links" is left, "was" is what); the guide holds no other English.
+ * spelt like English ones ("links" is left, "was" is what, "fast" is almost); the guide holds no
+ * other English.
  */
-const GUIDE_NAMES = "SIP API links was private Administration";
+const GUIDE_NAMES = "SIP API links was private Administration fast";
 /** Time zone names are shown as they are (Europe/Berlin, America/New_York). */
 const ZONE_WORDS = new Set(Intl.supportedValuesOf("timeZone").flatMap((z) => words(z.replaceAll("_", " "))));
 
