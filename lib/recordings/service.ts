@@ -7,7 +7,7 @@
 // state only moves forward, so a late status from the gateway never undoes a newer one.
 
 import type { Store } from "../common/store.ts";
-import { Conflict, Forbidden, NotFound, Unavailable, ValidationError } from "../common/errors.ts";
+import { Conflict, Forbidden, Unavailable, ValidationError } from "../common/errors.ts";
 import { logger } from "../common/log.ts";
 import { transitionTable } from "../common/state.ts";
 import { PeerError } from "../contracts/problem.ts";
@@ -289,21 +289,6 @@ export async function applyStatus(deps: RecordingDeps, id: string, status: Engin
     writeOutcome(op, next);
     return next;
   });
-}
-
-/** A recording its viewer may manage (host or co-host of its meeting), or NotFound for anyone else. */
-export async function recordingFor(
-  kv: Store,
-  id: string,
-  userId: string,
-  meetingOf: (r: Recording) => Promise<Meeting | null>,
-): Promise<Recording> {
-  const rec = await getRecording(kv, id);
-  const meeting = rec ? await meetingOf(rec) : null;
-  if (!rec || !(rec.ownerId === userId || (meeting && mayManage(meeting, userId)))) {
-    throw new NotFound("No such recording");
-  }
-  return rec;
 }
 
 /** Renames a recording (its title on the Recordings page and the download's name). */
