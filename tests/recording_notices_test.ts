@@ -9,21 +9,12 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../lib/common/config.ts";
 import { setLogSink, setQuiet } from "../lib/common/log.ts";
 import type { LogRecord } from "../lib/common/log.ts";
-import { commitOrThrow } from "../lib/common/kv.ts";
-import type { Store } from "../lib/common/store.ts";
 import { createUser, updateUser } from "../lib/accounts/users.ts";
 import { createMeeting } from "../lib/meetings/store.ts";
 import { listSubscriptions, saveSubscription } from "../lib/reminders/subscriptions.ts";
 import { decryptPush, makeSubscriber, verifyVapid } from "../lib/reminders/testing.ts";
-import {
-  activeEntry,
-  getRecordingEntry,
-  newRecording,
-  type Recording,
-  type RecordingNotice,
-  writeStart,
-  writeStop,
-} from "../lib/recordings/store.ts";
+import type { RecordingNotice } from "../lib/recordings/store.ts";
+import { makeRecording } from "./support/recordings.ts";
 import { applyStatus } from "../lib/recordings/service.ts";
 import { handleRecordingNotice, type NoticeDeps, recordingNoticeHandler } from "../lib/recordings/notices.ts";
 import { loadVapidKeys } from "../lib/reminders/vapid.ts";
@@ -33,24 +24,6 @@ import { CapturingMailer } from "./support/app.ts";
 import { poll } from "./support/wait.ts";
 
 setQuiet(true);
-
-/** A recording started and stopped as the service writes it: processing, waiting for the gateway. */
-async function processing(kv: Store, meeting: { meetingId: string; id: string; hostId: string }, title: string) {
-  const rec = newRecording({
-    meetingId: meeting.meetingId,
-    meetingRecordId: meeting.id,
-    ownerId: meeting.hostId,
-    title,
-    startedBy: meeting.hostId,
-  });
-  await commitOrThrow(writeStart(kv.atomic(), await activeEntry(kv, meeting.meetingId), rec), "start");
-  const next: Recording = { ...rec, state: "processing", stoppedAt: new Date().toISOString() };
-  await commitOrThrow(
-    writeStop(kv.atomic(), await activeEntry(kv, meeting.meetingId), await getRecordingEntry(kv, rec.id), next),
-    "stop",
-  );
-  return next;
-}
 
 async function setup() {
   const tls = await makeCertificates();
@@ -94,7 +67,7 @@ Deno.test("ready: one email in the host's language and one decryptable push, how
     s.kv.listenQueue(async (m) => {
       if (await handler(m)) handled++;
     });
-    const rec = await processing(s.kv, s.meeting, "Vorstand März");
+    const rec = await makeRecording(s.kv, s.meeting, { state: "processing", title: "Vorstand März" });
     const ready = await applyStatus({ kv: s.kv, engine: null }, rec.id, {
       state: "ready",
       durationSeconds: 600,
@@ -136,7 +109,7 @@ Deno.test("failed: the host is told why; a failing push is logged at warn with r
   setLogSink((r) => logs.push(r));
   try {
     s.service.state.status = 500;
-    const rec = await processing(s.kv, s.meeting, "Vorstand April");
+    const rec = await makeRecording(s.kv, s.meeting, { state: "processing", title: "Vorstand April" });
     const failed = await applyStatus({ kv: s.kv, engine: null }, rec.id, {
       state: "failed",
       reason: "Nothing was recorded: nobody had a camera, microphone or screen share on while recording.",

@@ -17,18 +17,8 @@ import { openAttendance } from "../lib/meetings/attendance.ts";
 import type { Participant } from "../lib/meetings/participants.ts";
 import { commitOrThrow } from "../lib/common/kv.ts";
 import { newId } from "../lib/common/ids.ts";
-import {
-  activeEntry,
-  getRecording,
-  getRecordingEntry,
-  newRecording,
-  type Recording,
-  storageBytes,
-  updateRecording,
-  writeStart,
-  writeStop,
-} from "../lib/recordings/store.ts";
-import { applyStatus } from "../lib/recordings/service.ts";
+import { getRecording, type Recording, storageBytes, updateRecording } from "../lib/recordings/store.ts";
+import { makeRecording } from "./support/recordings.ts";
 import type { Store } from "../lib/common/store.ts";
 
 async function account(t: TestApp, name: string, admin = false): Promise<{ user: User; client: TestClient }> {
@@ -37,40 +27,6 @@ async function account(t: TestApp, name: string, admin = false): Promise<{ user:
   const client = t.client();
   client.cookies.set("ts_session", (await createSession(t.kv, user.id, "full")).token);
   return { user, client };
-}
-
-/** A recording of `meeting`, started, stopped and processed to ready (or failed) by the service's rules. */
-async function recorded(
-  kv: Store,
-  meeting: Meeting,
-  opts: { sizeBytes?: number; title?: string; state?: "ready" | "failed" | "processing" } = {},
-): Promise<Recording> {
-  const rec = newRecording({
-    meetingId: meeting.meetingId,
-    meetingRecordId: meeting.id,
-    ownerId: meeting.hostId,
-    title: opts.title ?? meeting.title,
-    startedBy: meeting.hostId,
-  });
-  await commitOrThrow(writeStart(kv.atomic(), await activeEntry(kv, meeting.meetingId), rec), "start");
-  const processing: Recording = {
-    ...rec,
-    state: "processing",
-    stoppedAt: new Date().toISOString(),
-    durationSeconds: 95,
-  };
-  await commitOrThrow(
-    writeStop(kv.atomic(), await activeEntry(kv, meeting.meetingId), await getRecordingEntry(kv, rec.id), processing),
-    "stop",
-  );
-  const state = opts.state ?? "ready";
-  if (state === "processing") return (await applyStatus({ kv, engine: null }, rec.id, { state, progress: 42 }))!;
-  return (await applyStatus({ kv, engine: null }, rec.id, {
-    state,
-    durationSeconds: 95,
-    sizeBytes: opts.sizeBytes ?? 1_500_000,
-    reason: state === "failed" ? "Nothing was recorded." : undefined,
-  }))!;
 }
 
 /** `person` attended `meeting` while signed in (as the meeting socket writes it). */
@@ -103,8 +59,8 @@ Deno.test("recordings list: the person's own, newest first, 20 a page with rel=n
     const { user: other } = await account(t, "Otto");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Weekly" });
     const made: string[] = [];
-    for (let i = 0; i < 45; i++) made.push((await recorded(t.kv, meeting, { title: `Take ${i}` })).id);
-    await recorded(t.kv, await createMeeting(t.kv, { hostId: other.id, title: "Not Hanna's" }));
+    for (let i = 0; i < 45; i++) made.push((await makeRecording(t.kv, meeting, { title: `Take ${i}` })).id);
+    await makeRecording(t.kv, await createMeeting(t.kv, { hostId: other.id, title: "Not Hanna's" }));
     const newest = made.toReversed();
 
     const first = await (await client.get("/recordings")).text();
@@ -137,17 +93,17 @@ Deno.test("a recording's page: states, rename with field errors, delete after a 
     const { user: hanna, client } = await account(t, "Hanna");
     const { client: otto } = await account(t, "Otto");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Board" });
-    const rec = await recorded(t.kv, meeting);
+    const rec = await makeRecording(t.kv, meeting);
     const page = await (await client.get(`/recordings/${rec.id}`)).text();
     assert.match(page, new RegExp(`<video[^>]*controls[^>]*preload="metadata"[^>]*src="/recordings/${rec.id}/file"`));
     assert.match(page, new RegExp(`href="/recordings/${rec.id}/file\\?download=1"`));
 
-    const processing = await recorded(t.kv, meeting, { state: "processing" });
+    const processing = await makeRecording(t.kv, meeting, { state: "processing", progress: 42 });
     const p = await (await client.get(`/recordings/${processing.id}`)).text();
     assert.match(p, /data-island="RecordingProgress"|RecordingProgress/, "the progress island is on the page");
     assert.match(p, /42\s?%/);
     assert.doesNotMatch(p, /<video/);
-    const failed = await recorded(t.kv, meeting, { state: "failed" });
+    const failed = await makeRecording(t.kv, meeting, { state: "failed" });
     assert.match(await (await client.get(`/recordings/${failed.id}`)).text(), /Nothing was recorded\./);
 
     // Rename: empty and too long are refused with the field marked; a good title is saved.
@@ -195,7 +151,7 @@ Deno.test("sharing with participants: a signed-in attendee watches (no rename, n
     const { client: otto } = await account(t, "Otto");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Retro" });
     await attend(t.kv, meeting, bea);
-    const rec = await recorded(t.kv, meeting);
+    const rec = await makeRecording(t.kv, meeting);
     assert.equal((await beaClient.get(`/recordings/${rec.id}`)).status, 404, "not shared yet");
 
     assert.equal((await host.postForm(`/recordings/${rec.id}/share`, { participants: "on" })).status, 303);
@@ -233,7 +189,7 @@ Deno.test("share links: watch without an account, passcode right/wrong/rate-limi
   try {
     const { user: hanna, client: host } = await account(t, "Hanna");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Town hall" });
-    const rec = await recorded(t.kv, meeting);
+    const rec = await makeRecording(t.kv, meeting);
 
     // Field errors.
     const bad = await host.postForm(`/recordings/${rec.id}/links`, { days: "3", passcode: "ab" });
@@ -250,7 +206,7 @@ Deno.test("share links: watch without an account, passcode right/wrong/rate-limi
     const html = await page.text();
     assert.match(html, new RegExp(`<video[^>]*src="${open}/file"`));
     assert.doesNotMatch(html, /rename|\/delete/);
-    assert.equal(page.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(page.headers.get("referrer-policy"), "same-origin", "the address (the key) is never sent to other sites");
     assert.equal((await anon.get(`${open}x`)).status, 404);
     assert.equal((await anon.get(`/r/not-a-token-at-all-no`)).status, 404);
 
@@ -315,7 +271,7 @@ Deno.test("share links: watch without an account, passcode right/wrong/rate-limi
     );
 
     // Deleting the recording takes its links with it.
-    const other = await recorded(t.kv, meeting);
+    const other = await makeRecording(t.kv, meeting);
     const doomed = await makeLink(host, other, { days: "7", passcode: "" });
     assert.equal((await host.postForm(`/recordings/${other.id}/delete`, {})).status, 303);
     assert.equal((await anon.get(doomed)).status, 404);
@@ -331,9 +287,9 @@ Deno.test("a meeting's page lists its recordings for its hosts; others are refus
     const { client: otto } = await account(t, "Otto");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Planning" });
     const other = await createMeeting(t.kv, { hostId: hanna.id, title: "Other" });
-    const a = await recorded(t.kv, meeting);
-    const b = await recorded(t.kv, meeting, { state: "failed" });
-    await recorded(t.kv, other);
+    const a = await makeRecording(t.kv, meeting);
+    const b = await makeRecording(t.kv, meeting, { state: "failed" });
+    await makeRecording(t.kv, other);
     const res = await host.get(`/meetings/${meeting.meetingId}`);
     assert.equal(res.status, 200);
     const html = await res.text();
@@ -351,7 +307,7 @@ Deno.test("admins: per-account retention (audited) applies to the next recording
     const { client: admin } = await account(t, "Ada", true);
     const { user: hanna, client: host } = await account(t, "Hanna");
     const meeting = await createMeeting(t.kv, { hostId: hanna.id, title: "Kept" });
-    const before = await recorded(t.kv, meeting, { sizeBytes: 2_000_000 });
+    const before = await makeRecording(t.kv, meeting, { sizeBytes: 2_000_000 });
     const days = (r: Recording) => Math.round((Date.parse(r.expiresAt!) - Date.parse(r.updatedAt)) / 86_400_000);
     assert.equal(days(before), 30);
 
@@ -362,9 +318,9 @@ Deno.test("admins: per-account retention (audited) applies to the next recording
     }
     assert.equal((await host.postForm(`/admin/users/${hanna.id}/recordings`, { days: "3" })).status, 403);
     assert.equal((await admin.postForm(`/admin/users/${hanna.id}/recordings`, { days: "3" })).status, 303);
-    const after = await recorded(t.kv, meeting, { sizeBytes: 500_000 });
+    const after = await makeRecording(t.kv, meeting, { sizeBytes: 500_000 });
     assert.equal(days(after), 3, "the override sets expiresAt");
-    const failed = await recorded(t.kv, meeting, { state: "failed" });
+    const failed = await makeRecording(t.kv, meeting, { state: "failed" });
     assert.equal(days(failed), 3);
     const audit = await (await admin.get("/admin/audit")).text();
     assert.match(audit, /recording\.retention_changed/);
@@ -381,7 +337,7 @@ Deno.test("admins: per-account retention (audited) applies to the next recording
 
     // Cleared: the server's setting again.
     assert.equal((await admin.postForm(`/admin/users/${hanna.id}/recordings`, { days: "" })).status, 303);
-    assert.equal(days(await recorded(t.kv, meeting)), 30);
+    assert.equal(days(await makeRecording(t.kv, meeting)), 30);
   } finally {
     t.close();
   }

@@ -41,11 +41,12 @@ function watchPage(
   status = 200,
 ) {
   const t = translator(requestLocale(c));
-  // Never cached, never indexed: the address is the key.
+  // Never indexed, and the address (the key) never leaves as a referrer to other sites; same-origin
+  // keeps the Origin on its own passcode form (no-referrer makes browsers send "Origin: null").
   return renderPage(c, <WatchView token={token} rec={rec} locked={locked} errors={errors} />, {
     title: locked ? t("recordings.watch.lockedTitle") : rec.title,
     status,
-    headers: { "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer" },
+    headers: { "X-Robots-Tag": "noindex", "Referrer-Policy": "same-origin" },
   });
 }
 
