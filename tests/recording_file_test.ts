@@ -11,15 +11,7 @@ import { createGatewayClient } from "../lib/meetings/gateway_client.ts";
 import { createUser } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { createMeeting } from "../lib/meetings/store.ts";
-import { commitOrThrow } from "../lib/common/kv.ts";
-import {
-  activeEntry,
-  getRecordingEntry,
-  newRecording,
-  type Recording,
-  writeStart,
-  writeStop,
-} from "../lib/recordings/store.ts";
+import { makeRecording } from "./support/recordings.ts";
 import { applyStatus } from "../lib/recordings/service.ts";
 import { createShareLink } from "../lib/recordings/sharing.ts";
 
@@ -43,24 +35,7 @@ Deno.test({
     try {
       const host = await createUser(t.kv, { name: "Hanna", email: "hanna@example.org", passwordHash: "x" });
       const meeting = await createMeeting(t.kv, { hostId: host.id, title: "Design review" });
-      let rec = newRecording({
-        meetingId: meeting.meetingId,
-        meetingRecordId: meeting.id,
-        ownerId: host.id,
-        title: "Design review: März",
-        startedBy: host.id,
-      });
-      await commitOrThrow(writeStart(t.kv.atomic(), await activeEntry(t.kv, meeting.meetingId), rec), "start");
-      const stopped: Recording = { ...rec, state: "processing", stoppedAt: new Date().toISOString() };
-      await commitOrThrow(
-        writeStop(
-          t.kv.atomic(),
-          await activeEntry(t.kv, meeting.meetingId),
-          await getRecordingEntry(t.kv, rec.id),
-          stopped,
-        ),
-        "stop",
-      );
+      let rec = await makeRecording(t.kv, { ...meeting, title: "Design review: März" }, { state: "processing" });
 
       // The folder the gateway would have left: its manifest, a ready job, the MP4.
       const folder = `${dir}/${rec.id}`;

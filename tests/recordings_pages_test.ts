@@ -206,7 +206,11 @@ Deno.test("share links: watch without an account, passcode right/wrong/rate-limi
     const html = await page.text();
     assert.match(html, new RegExp(`<video[^>]*src="${open}/file"`));
     assert.doesNotMatch(html, /rename|\/delete/);
-    assert.equal(page.headers.get("referrer-policy"), "same-origin", "the address (the key) is never sent to other sites");
+    assert.equal(
+      page.headers.get("referrer-policy"),
+      "same-origin",
+      "the address (the key) is never sent to other sites",
+    );
     assert.equal((await anon.get(`${open}x`)).status, 404);
     assert.equal((await anon.get(`/r/not-a-token-at-all-no`)).status, 404);
 
