@@ -14,6 +14,7 @@ import { accountMailHandler } from "./lib/accounts/emails.ts";
 import * as schedule from "./lib/scheduling/occurrences.ts";
 import { recordingQueueHandler, sweepExpiredRecordings } from "./lib/recordings/service.ts";
 import { getMeeting } from "./lib/meetings/store.ts";
+import { recordingNoticeHandler } from "./lib/recordings/notices.ts";
 
 const log = logger("main");
 
@@ -36,6 +37,7 @@ if (import.meta.main) {
   const background = startBackgroundWork({ kv, config, mailer, schedule }, [
     accountMailHandler(mailer),
     recordingQueueHandler({ ...recordings, meetingOf: (id) => getMeeting(kv, id) }),
+    recordingNoticeHandler({ kv, config, mailer }),
   ]);
   // Retention: recordings past their days are deleted, files first (a bounded batch an hour).
   const sweep = setInterval(() => {

@@ -61,6 +61,7 @@ export function Layout(
                 <>
                   <a href="/dashboard" aria-current={current("/dashboard")}>{t("site.dashboard")}</a>
                   <a href="/meetings" aria-current={current("/meetings")}>{t("site.meetings")}</a>
+                  <a href="/recordings" aria-current={current("/recordings")}>{t("recordings.nav")}</a>
                   <a href="/account" aria-current={current("/account")}>{t("site.account")}</a>
                   {user.role === "admin" && (
                     <a href="/admin/users" aria-current={current("/admin")}>{t("site.admin")}</a>

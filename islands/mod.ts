@@ -31,3 +31,12 @@ export const PushSettings = defineIsland<PushSettingsProps>(
   new URL("./PushSettings.tsx", import.meta.url),
   PushSettingsIsland,
 );
+
+import RecordingProgressIsland from "./RecordingProgress.tsx";
+import type { RecordingProgressProps } from "./RecordingProgress.tsx";
+
+export const RecordingProgress = defineIsland<RecordingProgressProps>(
+  "RecordingProgress",
+  new URL("./RecordingProgress.tsx", import.meta.url),
+  RecordingProgressIsland,
+);

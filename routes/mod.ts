@@ -40,6 +40,9 @@ import { meetingPageRoutes } from "./m/[meetingId].tsx";
 import { meetingsRoutes } from "./meetings/index.tsx";
 import { meetingResourceRoutes } from "./meetings/[meetingId].tsx";
 import { meetingSocketRoutes } from "./meetings/[meetingId]/socket.ts";
+import { recordingListRoutes } from "./recordings/index.tsx";
+import { recordingPageRoutes } from "./recordings/[recordingId].tsx";
+import { shareLinkRoutes } from "./r/[token].tsx";
 import { rsvpRoutes } from "./rsvp.tsx";
 import { calendarFeedRoutes } from "./calendar.ts";
 import { serviceWorkerRoutes } from "./sw.ts";
@@ -82,6 +85,9 @@ export const routes: Hono<Env>[] = [
   meetingsRoutes,
   meetingResourceRoutes,
   meetingSocketRoutes,
+  recordingListRoutes,
+  recordingPageRoutes,
+  shareLinkRoutes,
   rsvpRoutes,
   calendarFeedRoutes,
   serviceWorkerRoutes,

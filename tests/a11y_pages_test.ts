@@ -12,7 +12,9 @@ import type { RunningServer } from "./support/server.ts";
 import { formatViolations, seriousViolations } from "./support/axe.ts";
 import type { A11yViolation } from "./support/axe.ts";
 import { connect, hostAndMember } from "./support/meeting_sockets.ts";
-import { createMeeting } from "../lib/meetings/store.ts";
+import { createMeeting, getMeetingByNumber } from "../lib/meetings/store.ts";
+import { makeRecording } from "./support/recordings.ts";
+import { createShareLink } from "../lib/recordings/sharing.ts";
 import { poll } from "./support/wait.ts";
 
 const skip = browserUnavailable();
@@ -263,6 +265,37 @@ Deno.test({
       await open(hanna, base, "/meetings", /Meetings/);
       await hanna.locator(".history-row", { hasText: "Weekly review" }).waitFor();
       await audit.check(hanna, "meeting history");
+
+      // Hanna's recordings of that meeting: one ready (shared by a link with a passcode), one being prepared.
+      const ended = (await getMeetingByNumber(kv, id))!;
+      const ready = await makeRecording(kv, ended, { sizeBytes: 250_000_000, durationSeconds: 1800 });
+      const preparing = await makeRecording(kv, ended, { state: "processing" });
+      const { token } = await createShareLink(kv, ready, { days: 7, passcode: "tulip 42" }, {
+        userId: host.userId,
+        email: "",
+      });
+      await open(hanna, base, "/recordings", /Recordings/);
+      await audit.check(hanna, "recordings");
+      await open(hanna, base, `/recordings/${ready.id}`, /Weekly review/);
+      await audit.check(hanna, "recording (ready, player and sharing)");
+      await hanna.fill(`form[action="/recordings/${ready.id}/rename"] input[name="title"]`, " ");
+      assert.equal(await submit(hanna, `form[action="/recordings/${ready.id}/rename"]`), 422);
+      await audit.check(hanna, "recording: rename with errors (422)");
+      await open(hanna, base, `/recordings/${preparing.id}`, /Weekly review/);
+      await audit.check(hanna, "recording (being prepared, progress)");
+      await open(hanna, base, `/recordings/${ready.id}/delete`, /Delete/);
+      await audit.check(hanna, "recording: delete confirmation");
+      await open(hanna, base, `/meetings/${id}`, /Weekly review/);
+      await audit.check(hanna, "a meeting's page with its recordings");
+      await open(signedOut, base, `/r/${token}`, /passcode/);
+      await audit.check(signedOut, "share link: passcode");
+      await signedOut.fill('input[name="passcode"]', "wrong one");
+      assert.equal(await submit(signedOut, `form[action="/r/${token}"]`), 422);
+      await audit.check(signedOut, "share link: wrong passcode (422)");
+      await signedOut.fill('input[name="passcode"]', "tulip 42");
+      await submit(signedOut, `form[action="/r/${token}"]`);
+      await signedOut.locator("video").waitFor();
+      await audit.check(signedOut, "share link: the watch page");
 
       // The guest join form of one meeting, signed out, and its answer to a wrong passcode.
       const guestMeeting = await createMeeting(kv, { hostId: host.userId, title: "Open house" });

@@ -17,6 +17,7 @@ import { listSubscriptions, saveSubscription } from "../lib/reminders/subscripti
 import { makeSubscriber, MemorySchedule } from "../lib/reminders/testing.ts";
 import { scheduleMeeting } from "../lib/scheduling/service.ts";
 import { makeCertificates, trustingFetch } from "./support/tls.ts";
+import { startPushService } from "./support/push_service.ts";
 import { CapturingMailer } from "./support/app.ts";
 import { freePort } from "./support/ports.ts";
 
@@ -36,36 +37,9 @@ async function withLogs(fn: () => Promise<void>): Promise<LogRecord[]> {
   return records;
 }
 
-/** A local HTTPS push service that answers 500 to everything and counts requests. */
-function startFailingPushService(tls: { cert: string; key: string }) {
-  let requests = 0;
-  const ac = new AbortController();
-  const { promise: listening, resolve } = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: tls.cert,
-    key: tls.key,
-    signal: ac.signal,
-    onListen: ({ port }) => resolve(port),
-  }, async (req) => {
-    await req.arrayBuffer();
-    requests++;
-    return new Response("upstream exploded", { status: 500 });
-  });
-  return {
-    port: listening,
-    requests: () => requests,
-    async close() {
-      ac.abort();
-      await server.finished;
-    },
-  };
-}
-
 Deno.test("a push that fails and is retried logs a warn per attempt with reason and number, no endpoint path or keys", async () => {
   const tls = await makeCertificates();
-  const service = startFailingPushService(tls);
+  const service = startPushService(tls, 500);
   const client = trustingFetch(tls.ca);
   const kv = await Deno.openKv(":memory:");
   try {
@@ -126,7 +100,7 @@ Deno.test("a push that fails and is retried logs a warn per attempt with reason 
         }
       }
     });
-    assert.equal(service.requests(), MAX_ATTEMPTS, "the failing service was tried once per attempt");
+    assert.equal(service.requests.length, MAX_ATTEMPTS, "the failing service was tried once per attempt");
 
     const attempts = logs.filter((r) => r.msg === "reminder push attempt failed");
     assert.ok(attempts.every((r) => r.level === "warn" && r.prefix === "reminders"));

@@ -15,8 +15,9 @@ import { CATALOGS } from "../lib/i18n/translate.ts";
 import { createUser, updateUser, type User } from "../lib/accounts/users.ts";
 import { createSession } from "../lib/accounts/sessions.ts";
 import { changeRole, deleteUserAsAdmin } from "../lib/accounts/admin.ts";
-import { createMeeting, updateMeeting } from "../lib/meetings/store.ts";
+import { createMeeting, getMeetingByNumber, updateMeeting } from "../lib/meetings/store.ts";
 import { type Admission, writeBlocks } from "../lib/meetings/join.ts";
+import { makeRecording } from "./support/recordings.ts";
 import { loadGuide } from "../lib/web/guide.ts";
 
 const DE = { "accept-language": "de" };
@@ -135,6 +136,14 @@ Deno.test("every kind of page in German shows no English", async () => {
     assert.equal(first.status, 303);
     await first.body?.cancel();
 
+    // Recordings of the series' meeting: one ready (with a share link behind a passcode), one being prepared.
+    const seriesMeeting = (await getMeetingByNumber(t.kv, meetingId))!;
+    const ready = await makeRecording(t.kv, seriesMeeting, { sizeBytes: 250_000_000, durationSeconds: 1800 });
+    const preparing = await makeRecording(t.kv, seriesMeeting, { state: "processing" });
+    const made = await admin.postForm(`/recordings/${ready.id}/links`, { days: "7", passcode: "Tulpe 42" }, DE);
+    const madeHtml = await made.text();
+    const sharePath = new URL(/<code class="share-url">([^<]+)<\/code>/.exec(madeHtml)![1]).pathname;
+
     const pages: [string, Promise<Response>, number][] = [
       ["/", guest.get("/", DE), 200],
       ["/signin", guest.get("/signin", DE), 200],
@@ -211,10 +220,26 @@ Deno.test("every kind of page in German shows no English", async () => {
       ["/admin/users as a non-admin", plain.get("/admin/users", DE), 403],
       ["/meetings/:id/schedule of someone else's", plain.get(schedulePath, DE), 403],
       ["/language (unknown)", guest.postForm("/language", { locale: "xx", back: "/" }, DE), 422],
+      ["/recordings", admin.get("/recordings", DE), 200],
+      ["/recordings/:id (ready)", admin.get(`/recordings/${ready.id}`, DE), 200],
+      ["/recordings/:id (being prepared)", admin.get(`/recordings/${preparing.id}`, DE), 200],
+      ["/recordings/:id (bad title)", admin.postForm(`/recordings/${ready.id}/rename`, { title: " " }, DE), 422],
+      [
+        "/recordings/:id (bad link)",
+        admin.postForm(`/recordings/${ready.id}/links`, { days: "3", passcode: "ab" }, DE),
+        422,
+      ],
+      ["/recordings/:id/delete", admin.get(`/recordings/${ready.id}/delete`, DE), 200],
+      ["/recordings/:id of someone else's", plain.get(`/recordings/${ready.id}`, DE), 404],
+      ["/r/:token (passcode)", guest.get(sharePath, DE), 200],
+      ["/r/:token (wrong passcode)", guest.postForm(sharePath, { passcode: "falsch" }, DE), 422],
+      ["/r/:token (unknown)", guest.get("/r/gibt-es-nicht-gibt-es-nicht", DE), 404],
+      ["/meetings/:id", admin.get(`/meetings/${meetingId}`, DE), 200],
     ];
     // The guide's German pages: see GUIDE_NAMES.
     const guideNames = new Set(words(GUIDE_NAMES));
     const problems: string[] = [];
+    for (const e of englishOn(madeHtml, data)) problems.push(`new share link: ${e}`);
     for (const [name, pending, status] of pages) {
       const res = await pending;
       const html = await res.text();

@@ -26,11 +26,11 @@ export { escapeHtml };
 /** Who an account email is for: their name, address and (optional) chosen language. */
 type Recipient = Pick<User, "name" | "email" | "locale">;
 
-interface Letter {
+export interface Letter {
   to: string;
   /** The account's language; unknown or missing ones write English. */
   locale?: string;
-  subject: MessageKey;
+  subject: Line;
   name: string;
   paragraphs: Line[];
   action?: { label: MessageKey; url: string };
@@ -38,14 +38,14 @@ interface Letter {
 }
 
 /** A message key, or one with its values. */
-type Line = MessageKey | [MessageKey, Record<string, string>];
+export type Line = MessageKey | [MessageKey, Record<string, string>];
 
-/** Lays a message out the same way in text and HTML, in the recipient's language. */
-function compose(l: Letter): MailMessage {
+/** Lays a message out the same way in text and HTML, in the recipient's language (every account-ish email). */
+export function compose(l: Letter): MailMessage {
   const locale = mailLocale(l);
   const t = translator(locale);
   const say = (line: Line) => typeof line === "string" ? t(line) : t(line[0], line[1]);
-  const subject = t(l.subject);
+  const subject = say(l.subject);
   const greeting = t("mail.greeting", { name: l.name });
   const action = l.action ? { label: t(l.action.label), url: l.action.url } : null;
   const text = [

@@ -43,6 +43,11 @@ export function writeAttendance(op: StoreAtomic, p: Participant, leftAt: string 
   if (p.attendanceId) op.set(attendanceKeys.record(p.meetingId, p.attendanceId), record(p, leftAt));
 }
 
+/** Whether a signed-in person attended the meeting (its record's id) at least once: one read. */
+export async function attended(kv: Store, userId: string, meetingRecordId: string): Promise<boolean> {
+  return (await kv.get(attendanceKeys.byAttendee(userId, meetingRecordId))).value !== null;
+}
+
 /** Sessions still open when the meeting ended end at the meeting's end (so the reconnect grace period never inflates a stay). */
 function clampToEnd(meeting: Meeting, stored: AttendanceRecord): AttendanceRecord {
   const r = { ...stored };

@@ -18,4 +18,15 @@ export const recordingKeys = {
   expiries: () => ["recordings_by_expiry"] as const,
   /** Storage used by each owner's ready recordings, bytes (a Deno.KvU64 counter). */
   bytesByOwner: (ownerId: string) => ["recordings_bytes", ownerId] as const,
+  /** Storage used by every ready recording, bytes (a Deno.KvU64 counter, moved with ready and delete). */
+  totalBytes: () => ["recordings_bytes_total"] as const,
+  /** A share link, by the SHA-256 of its token (the token itself is never stored); expires with the link. */
+  link: (tokenHash: string) => ["recording_links", tokenHash] as const,
+  /** A recording's share links (value: the link's token hash), in the order they were made. */
+  linkOf: (recordingId: string, linkId: string) => ["recording_links_by_recording", recordingId, linkId] as const,
+  linksOf: (recordingId: string) => ["recording_links_by_recording", recordingId] as const,
+  /** One "your recording is ready / failed" delivery (channel "email" or "push:<device id>"): its marker. */
+  notice: (recordingId: string, channel: string) => ["recording_notices", recordingId, channel] as const,
+  /** An account's retention in days, set by an admin (overrides RECORDING_RETENTION_DAYS). */
+  retention: (userId: string) => ["recording_retention", userId] as const,
 };

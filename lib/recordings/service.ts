@@ -7,7 +7,7 @@
 // state only moves forward, so a late status from the gateway never undoes a newer one.
 
 import type { Store } from "../common/store.ts";
-import { Conflict, Forbidden, NotFound, Unavailable } from "../common/errors.ts";
+import { Conflict, Forbidden, Unavailable, ValidationError } from "../common/errors.ts";
 import { logger } from "../common/log.ts";
 import { transitionTable } from "../common/state.ts";
 import { PeerError } from "../contracts/problem.ts";
@@ -26,12 +26,15 @@ import {
   expiredRecordingIds,
   getRecording,
   getRecordingEntry,
+  getRetentionDays,
   isRecordingPoll,
   newRecording,
   type Recording,
   type RecordingPoll,
   type RecordingState,
+  setRetentionDays,
   updateRecording,
+  writeOutcome,
   writeStart,
   writeStop,
 } from "./store.ts";
@@ -207,6 +210,7 @@ async function finishRunning(
     ]);
     if (marker.value !== id || !current.value || current.value.state !== "recording") return null;
     const now = new Date();
+    const days = to.state === "failed" ? await retentionDaysFor(deps, current.value.ownerId) : 0;
     const next: Recording = {
       ...current.value,
       state: STATES.check(current.value.state, to.state, id),
@@ -214,7 +218,7 @@ async function finishRunning(
       stoppedBy: by,
       durationSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(current.value.startedAt)) / 1000)),
       reason: to.state === "failed" ? to.reason : null,
-      expiresAt: to.state === "failed" ? retentionEnd(deps, now) : null,
+      expiresAt: to.state === "failed" ? retentionEnd(days, now) : null,
       updatedAt: now.toISOString(),
     };
     return {
@@ -222,6 +226,7 @@ async function finishRunning(
       result: next,
       writes: (op) => {
         writeStop(op, marker, current, next);
+        if (next.state === "failed") writeOutcome(op, next);
         addAuditEntry(op, {
           actorId: by,
           actorEmail: byEmail,
@@ -236,8 +241,12 @@ async function finishRunning(
   return done?.result ?? null;
 }
 
-function retentionEnd(deps: RecordingDeps, from: Date): string {
-  const days = deps.retentionDays ?? DEFAULT_RETENTION_DAYS;
+/** The days `ownerId`'s recordings are kept: an admin's setting for the account, else the server's. */
+export async function retentionDaysFor(deps: RecordingDeps, ownerId: string): Promise<number> {
+  return (await getRetentionDays(deps.kv, ownerId)) ?? deps.retentionDays ?? DEFAULT_RETENTION_DAYS;
+}
+
+function retentionEnd(days: number, from: Date): string {
   return new Date(from.getTime() + days * 86_400_000).toISOString();
 }
 
@@ -253,41 +262,33 @@ export interface EngineStatus {
 /**
  * Applies the gateway's report: progress while processing, then ready (with its size and length)
  * or failed (with a reason). A report that would move the state backwards, or about a recording
- * still running on the web's side, changes nothing. Returns the record as it now is.
+ * still running on the web's side, changes nothing. Ready or failed is committed with the bytes
+ * it takes and the notice to its host (lib/recordings/notices.ts), so the notice goes out once
+ * however often the poll is delivered. Retention is the owner's (an admin may set it per account).
+ * Returns the record as it now is.
  */
 export async function applyStatus(deps: RecordingDeps, id: string, status: EngineStatus): Promise<Recording | null> {
-  return await updateRecording(deps.kv, id, (r) => {
+  const owner = status.state === "processing" ? null : (await getRecording(deps.kv, id))?.ownerId;
+  const days = owner ? await retentionDaysFor(deps, owner) : deps.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  return await updateRecording(deps.kv, id, (r, op) => {
     if (r.state === "recording" || r.state === "ready" || r.state === "failed") return null;
     if (status.state === "processing") {
       const progress = Math.max(r.progress, Math.min(99, Math.round(status.progress ?? 0)));
       return progress === r.progress ? null : { ...r, progress };
     }
     const now = new Date();
-    return {
+    const next: Recording = {
       ...r,
       state: STATES.check(r.state, status.state, id),
       progress: status.state === "ready" ? 100 : r.progress,
       durationSeconds: status.durationSeconds ?? r.durationSeconds,
       sizeBytes: status.sizeBytes ?? r.sizeBytes,
       reason: status.state === "failed" ? (status.reason ?? "Processing the recording failed.") : null,
-      expiresAt: retentionEnd(deps, now),
+      expiresAt: retentionEnd(days, now),
     };
+    writeOutcome(op, next);
+    return next;
   });
-}
-
-/** A recording its viewer may manage (host or co-host of its meeting), or NotFound for anyone else. */
-export async function recordingFor(
-  kv: Store,
-  id: string,
-  userId: string,
-  meetingOf: (r: Recording) => Promise<Meeting | null>,
-): Promise<Recording> {
-  const rec = await getRecording(kv, id);
-  const meeting = rec ? await meetingOf(rec) : null;
-  if (!rec || !(rec.ownerId === userId || (meeting && mayManage(meeting, userId)))) {
-    throw new NotFound("No such recording");
-  }
-  return rec;
 }
 
 /** Renames a recording (its title on the Recordings page and the download's name). */
@@ -394,4 +395,34 @@ export function recordingQueueHandler(
 /** Whether the meeting is being recorded now (what people about to enter are told). */
 export async function isBeingRecorded(kv: Store, meetingId: string): Promise<boolean> {
   return (await activeEntry(kv, meetingId)).value !== null;
+}
+
+// ---- retention per account (admins) --------------------------------------------------------------
+
+/** The most days an admin may keep an account's recordings (as RECORDING_RETENTION_DAYS). */
+export const MAX_RETENTION_DAYS = 3650;
+
+/**
+ * Sets how long `target`'s recordings are kept (whole days, 1–3650), or with null gives the account
+ * the server's setting again; the audit entry is in the same commit. Applies to recordings that
+ * become ready or fail from now on. Invalid (field `days`) for anything else.
+ */
+export async function setAccountRetention(
+  kv: Store,
+  admin: Actor,
+  target: { id: string; email: string },
+  days: number | null,
+): Promise<void> {
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
+    throw new ValidationError({ days: "recordings.admin.retentionBad" });
+  }
+  await setRetentionDays(kv, target.id, days, (op) =>
+    addAuditEntry(op, {
+      actorId: admin.userId,
+      actorEmail: admin.email,
+      action: "recording.retention_changed",
+      targetId: target.id,
+      targetEmail: target.email,
+      details: { days },
+    }));
 }

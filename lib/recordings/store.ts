@@ -3,8 +3,8 @@
 // indexes (its owner's, its meeting's), the meeting's "recording now" marker while it runs, and the
 // retention index the sweeper reads. The media itself lives on the gateway's disk, never in KV.
 
-import type { Store, StoreAtomic, StoreEntry, StoreSelector } from "../common/store.ts";
-import { commitOrThrow, updateRecord } from "../common/kv.ts";
+import type { Store, StoreAtomic, StoreEntry, StoreKey, StoreSelector } from "../common/store.ts";
+import { commitAtomic, commitOrThrow, updateRecord } from "../common/kv.ts";
 import { InvalidCursor } from "../accounts/users.ts";
 import { newId } from "../common/ids.ts";
 import { recordingKeys } from "./keys.ts";
@@ -36,6 +36,8 @@ export interface Recording {
   /** When retention deletes it (set once it is ready or failed). */
   expiresAt: string | null;
   updatedAt: string;
+  /** The host shared it with the meeting's signed-in participants (they may watch it). */
+  sharedWithParticipants?: boolean;
 }
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -106,15 +108,16 @@ export function getRecordingEntry(kv: Store, id: string): Promise<StoreEntry<Rec
 
 /**
  * Read-modify-write of a recording under a versionstamp check, retried on conflict, keeping the
- * retention index in step with `expiresAt`. `change` returning null leaves it as it is.
+ * retention index in step with `expiresAt`. `change` returning null leaves it as it is; it may add
+ * writes of its own to the same commit (`op`).
  */
 export async function updateRecording(
   kv: Store,
   id: string,
-  change: (r: Recording) => Recording | null,
+  change: (r: Recording, op: StoreAtomic) => Recording | null,
 ): Promise<Recording | null> {
   return await updateRecord<Recording>(kv, recordingKeys.recording(id), `updateRecording ${id}`, (current, op) => {
-    const next = change(current);
+    const next = change(current, op);
     if (!next) return null;
     if (current.expiresAt !== next.expiresAt) {
       if (current.expiresAt) op.delete(recordingKeys.expiry(Date.parse(current.expiresAt), id));
@@ -124,7 +127,10 @@ export async function updateRecording(
   });
 }
 
-/** Removes a recording's record and every index entry of it in one checked commit. */
+/**
+ * Removes a recording's record, every index entry and share link of it, and its bytes from the
+ * storage counters, in one checked commit.
+ */
 export async function deleteRecordingRecords(kv: Store, current: StoreEntry<Recording>): Promise<void> {
   const r = current.value!;
   const op = kv.atomic().check(current)
@@ -132,50 +138,244 @@ export async function deleteRecordingRecords(kv: Store, current: StoreEntry<Reco
     .delete(recordingKeys.byOwner(r.ownerId, r.id))
     .delete(recordingKeys.byMeeting(r.meetingId, r.id));
   if (r.expiresAt) op.delete(recordingKeys.expiry(Date.parse(r.expiresAt), r.id));
+  for await (const e of kv.list<string>({ prefix: [...recordingKeys.linksOf(r.id)] }, { limit: MAX_LINKS * 2 })) {
+    op.delete(e.key).delete(recordingKeys.link(e.value));
+  }
+  if (r.state === "ready" && r.sizeBytes) countBytes(op, r.ownerId, -r.sizeBytes);
   await commitOrThrow(op, `deleteRecording ${r.id}`);
+}
+
+// ---- storage used ------------------------------------------------------------------------------
+
+const U64 = 1n << 64n;
+
+/** Adds `bytes` (negative: takes them away; KvU64 sums wrap modulo 2^64) to the owner's and the total. */
+function countBytes(op: StoreAtomic, ownerId: string, bytes: number): void {
+  const n = ((BigInt(Math.round(bytes)) % U64) + U64) % U64;
+  op.sum(recordingKeys.bytesByOwner(ownerId), n).sum(recordingKeys.totalBytes(), n);
+}
+
+/** Bytes of ready recordings: one owner's, or everyone's (two counters, no scan). */
+export async function storageBytes(kv: Store, ownerId?: string): Promise<number> {
+  const key = ownerId === undefined ? recordingKeys.totalBytes() : recordingKeys.bytesByOwner(ownerId);
+  const v = (await kv.get<Deno.KvU64>(key)).value;
+  return v ? Number(v.value) : 0;
+}
+
+/** The queue message that tells the host their recording is ready (or failed). */
+export interface RecordingNotice {
+  type: "recording-notice";
+  recordingId: string;
+  /** The delivery to retry ("email" or "push:<device id>"); absent on the first message (all of them). */
+  channel?: string;
+  attempt: number;
+}
+
+export function isRecordingNotice(m: unknown): m is RecordingNotice {
+  const x = m as Partial<RecordingNotice> | null;
+  return x?.type === "recording-notice" && typeof x.recordingId === "string" && typeof x.attempt === "number";
+}
+
+/**
+ * Adds what a recording's end (ready or failed) writes besides the record to its commit: the bytes
+ * it now takes (ready) and the notice to its host, so the notice is queued exactly when the state
+ * changes and never again (a redelivered poll finds the state already moved and commits nothing).
+ */
+export function writeOutcome(op: StoreAtomic, next: Recording): StoreAtomic {
+  if (next.state === "ready" && next.sizeBytes) countBytes(op, next.ownerId, next.sizeBytes);
+  const notice: RecordingNotice = { type: "recording-notice", recordingId: next.id, attempt: 1 };
+  return op.enqueue(notice);
+}
+
+// ---- notice deliveries -------------------------------------------------------------------------
+
+export interface NoticeMarker {
+  state: "sending" | "sent" | "retry" | "failed";
+  attempt: number;
+  detail?: string;
+}
+
+export interface NoticeClaim {
+  key: readonly unknown[];
+  versionstamp: string;
+}
+
+/** How long delivery markers are kept (beyond any retry). */
+const NOTICE_MARKER_MS = 7 * 86_400_000;
+
+/**
+ * Claims one delivery before it is sent: only when nobody has (first attempt) or the marker waits
+ * for exactly this retry. A redelivered message or a second process gets null and sends nothing.
+ */
+export async function claimNotice(
+  kv: Store,
+  recordingId: string,
+  channel: string,
+  attempt: number,
+): Promise<NoticeClaim | null> {
+  const key = recordingKeys.notice(recordingId, channel);
+  const entry = await kv.get<NoticeMarker>(key);
+  const m = entry.value;
+  if (m && !(m.state === "retry" && m.attempt === attempt)) return null;
+  if (!m && attempt !== 1) return null;
+  const marker: NoticeMarker = { state: "sending", attempt };
+  const res = await commitAtomic(kv.atomic().check(entry).set(key, marker, { expireIn: NOTICE_MARKER_MS }));
+  return res.ok ? { key, versionstamp: res.versionstamp } : null;
+}
+
+/** Records how a claimed delivery ended; a retry's message is queued in the same commit. */
+export async function settleNotice(
+  kv: Store,
+  claim: NoticeClaim,
+  marker: NoticeMarker,
+  retry: { message: RecordingNotice; delayMs: number } | null,
+): Promise<boolean> {
+  const op = kv.atomic().check({ key: claim.key as StoreKey, versionstamp: claim.versionstamp })
+    .set(claim.key as StoreKey, marker, { expireIn: NOTICE_MARKER_MS });
+  if (retry) op.enqueue(retry.message, { delay: retry.delayMs });
+  return (await commitAtomic(op)).ok;
+}
+
+// ---- retention per account ---------------------------------------------------------------------
+
+/** An account's retention in days as an admin set it, or null (the server's default applies). */
+export async function getRetentionDays(kv: Store, userId: string): Promise<number | null> {
+  return (await kv.get<number>(recordingKeys.retention(userId))).value;
+}
+
+/** Sets (or with null, clears) an account's retention; `also` adds its audit entry to the commit. */
+export async function setRetentionDays(
+  kv: Store,
+  userId: string,
+  days: number | null,
+  also: (op: StoreAtomic) => void,
+): Promise<void> {
+  const key = recordingKeys.retention(userId);
+  const op = days === null ? kv.atomic().delete(key) : kv.atomic().set(key, days);
+  also(op);
+  await commitOrThrow(op, `setRetentionDays ${userId}`);
+}
+
+// ---- share links -------------------------------------------------------------------------------
+
+/** At most this many share links per recording (revoked and expired ones do not count). */
+export const MAX_LINKS = 20;
+
+export interface ShareLink {
+  id: string;
+  recordingId: string;
+  /** SHA-256 of the link's token (its key). */
+  tokenHash: string;
+  /** SHA-256 of "<link id>:<passcode>", or null when the link needs none. */
+  passcodeHash: string | null;
+  expiresAt: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** Stores a new link with its index entry, both expiring with it; false when the recording has MAX_LINKS. */
+export async function createLink(kv: Store, link: ShareLink): Promise<boolean> {
+  const live = await listLinks(kv, link.recordingId);
+  if (live.length >= MAX_LINKS) return false;
+  const expireIn = Math.max(1000, Date.parse(link.expiresAt) - Date.now());
+  await commitOrThrow(
+    kv.atomic()
+      .check({ key: recordingKeys.link(link.tokenHash), versionstamp: null })
+      .set(recordingKeys.link(link.tokenHash), link, { expireIn })
+      .set(recordingKeys.linkOf(link.recordingId, link.id), link.tokenHash, { expireIn }),
+    `createLink ${link.recordingId}`,
+  );
+  return true;
+}
+
+/** A link by its token's hash, or null when unknown, revoked or expired. */
+export async function getLink(kv: Store, tokenHash: string, nowMs = Date.now()): Promise<ShareLink | null> {
+  const link = (await kv.get<ShareLink>(recordingKeys.link(tokenHash))).value;
+  return link && Date.parse(link.expiresAt) > nowMs ? link : null;
+}
+
+/** A recording's live links, oldest first (at most MAX_LINKS). */
+export async function listLinks(kv: Store, recordingId: string, nowMs = Date.now()): Promise<ShareLink[]> {
+  const hashes: string[] = [];
+  const prefix = [...recordingKeys.linksOf(recordingId)];
+  for await (const e of kv.list<string>({ prefix }, { limit: MAX_LINKS * 2 })) hashes.push(e.value);
+  const links: ShareLink[] = [];
+  for (let i = 0; i < hashes.length; i += 10) {
+    const got = await kv.getMany<ShareLink[]>(hashes.slice(i, i + 10).map((h) => recordingKeys.link(h)));
+    for (const e of got) if (e.value && Date.parse(e.value.expiresAt) > nowMs) links.push(e.value);
+  }
+  return links;
+}
+
+/** Revokes a link (its record and index entry) in one commit. */
+export async function deleteLink(kv: Store, link: ShareLink): Promise<void> {
+  await commitOrThrow(
+    kv.atomic().delete(recordingKeys.link(link.tokenHash)).delete(recordingKeys.linkOf(link.recordingId, link.id)),
+    `deleteLink ${link.id}`,
+  );
 }
 
 export interface RecordingPage {
   recordings: Recording[];
-  /** Pass as `cursor` for the next page; null on the last one. */
+  /** Pass as `cursor` for the next (older) page; null on the last one. */
   nextCursor: string | null;
+  /** Pass as `before` for the previous (newer) page; null on the first one. */
+  prevCursor: string | null;
+}
+
+export interface PageOptions {
+  /** The older page after this id (a page's nextCursor). */
+  cursor?: string;
+  /** The newer page before this id (a page's prevCursor); wins over `cursor`. */
+  before?: string;
+  limit?: number;
 }
 
 /**
  * One page of an index (a person's or a meeting's recordings), newest first: reads `limit + 1`
- * index entries from the cursor on and those records, never the whole list.
+ * index entries from the cursor on (backwards for older, forwards for newer) and those records,
+ * never the whole list.
  */
 async function pageOf(
   kv: Store,
   prefix: readonly string[],
   entryKey: (id: string) => readonly string[],
-  opts: { cursor?: string; limit?: number },
+  opts: PageOptions,
 ): Promise<RecordingPage> {
   const limit = Math.max(1, Math.min(opts.limit ?? 25, 100));
-  if (opts.cursor !== undefined && !ULID_RE.test(opts.cursor)) throw new InvalidCursor();
-  // Reversed: `end` is exclusive, so the page resumes just below the cursor's entry.
-  const selector: StoreSelector = opts.cursor ? { prefix: [...prefix], end: [...entryKey(opts.cursor)] } : {
-    prefix: [...prefix],
-  };
+  for (const c of [opts.cursor, opts.before]) if (c !== undefined && !ULID_RE.test(c)) throw new InvalidCursor();
+  const newer = opts.before !== undefined;
+  // Older: reversed, `end` exclusive, so the page resumes just below the cursor's entry. Newer:
+  // forwards from just above `before` (its id followed by NUL sorts right after it).
+  const selector: StoreSelector = newer
+    ? { start: [...entryKey(opts.before! + "\u0000")], end: [...prefix, "\uffff"] }
+    : opts.cursor
+    ? { prefix: [...prefix], end: [...entryKey(opts.cursor)] }
+    : { prefix: [...prefix] };
   const ids: string[] = [];
-  for await (const e of kv.list<string>(selector, { limit: limit + 1, reverse: true, batchSize: limit + 1 })) {
+  for await (const e of kv.list<string>(selector, { limit: limit + 1, reverse: !newer, batchSize: limit + 1 })) {
     ids.push(e.value);
   }
   const more = ids.length > limit;
   if (more) ids.length = limit;
+  if (newer) ids.reverse();
   const recordings: Recording[] = [];
   for (let i = 0; i < ids.length; i += 10) {
     const got = await kv.getMany<Recording[]>(ids.slice(i, i + 10).map((id) => recordingKeys.recording(id)));
     for (const e of got) if (e.value) recordings.push(e.value);
   }
-  return { recordings, nextCursor: more ? ids.at(-1)! : null };
+  const first = ids[0] ?? null;
+  const last = ids.at(-1) ?? null;
+  return newer
+    ? { recordings, prevCursor: more ? first : null, nextCursor: last }
+    : { recordings, prevCursor: opts.cursor ? first : null, nextCursor: more ? last : null };
 }
 
 /** A person's recordings, newest first, one page. */
 export function listOwnerRecordings(
   kv: Store,
   ownerId: string,
-  opts: { cursor?: string; limit?: number } = {},
+  opts: PageOptions = {},
 ): Promise<RecordingPage> {
   return pageOf(kv, recordingKeys.owner(ownerId), (id) => recordingKeys.byOwner(ownerId, id), opts);
 }
@@ -184,7 +384,7 @@ export function listOwnerRecordings(
 export function listMeetingRecordings(
   kv: Store,
   meetingId: string,
-  opts: { cursor?: string; limit?: number } = {},
+  opts: PageOptions = {},
 ): Promise<RecordingPage> {
   return pageOf(kv, recordingKeys.meeting(meetingId), (id) => recordingKeys.byMeeting(meetingId, id), opts);
 }

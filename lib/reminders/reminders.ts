@@ -54,13 +54,13 @@ import type {
   SendResult,
 } from "./planning.ts";
 import { getReminderMinutes } from "./prefs.ts";
-import { endpointOrigin, sendPush } from "./sender.ts";
+
 import type { PushPayload, SendOutcome } from "./sender.ts";
+import { pushFailureFields, pushToDevice } from "./device_push.ts";
 import * as store from "./store.ts";
 import type { Claim, MarkerRef } from "./store.ts";
-import { endpointProblem, getSubscription, listSubscriptions, removeGoneSubscription } from "./subscriptions.ts";
+import { getSubscription, listSubscriptions } from "./subscriptions.ts";
 import type { PushSubscriptionRecord, Resolver } from "./subscriptions.ts";
-import { loadVapidKeys } from "./vapid.ts";
 
 export { dueReminders, isReminderMessage, MAX_ATTEMPTS, PLAN_HORIZON_MS, REPLAN_EVERY_MS } from "./planning.ts";
 export type { Invitee, Occurrence, ReminderMessage } from "./planning.ts";
@@ -254,40 +254,30 @@ async function deliverPush(deps: ReminderDeps, live: LiveReminder, sub: PushSubs
   const retry = retryFor(live, "push", sub.id);
   const claim = await store.claimMarker(deps.kv, await markerRef("push", sub.id, retry), attempt);
   if (!claim) return; // sent, being sent, or scheduled for retry by someone else
-  let outcome: SendOutcome;
-  // Outside development, the endpoint's host is looked up again: a name can be re-pointed at a
-  // private address after it was accepted.
-  const problem = await endpointProblem(sub.endpoint, {
-    allowPrivate: deps.config.env === "development",
-    resolve: deps.resolve,
-  });
-  if (problem) {
-    outcome = { kind: "failed", status: 0, reason: problem };
-  } else {
-    const { payload } = await reminderContent(deps, live.meeting, live.person, retry.start);
-    const vapid = await loadVapidKeys(deps.kv, deps.config, deps.env);
-    const ttlSeconds = Math.max(60, (retry.end - Date.now()) / 1000);
-    const topic = (await hashToken(`${retry.meetingId}:${retry.start}`)).slice(0, 32);
-    outcome = await sendPush(sub, payload, vapid, { ttlSeconds, topic, fetch: deps.fetch });
-  }
+  const outcome: SendOutcome = await pushToDevice(
+    deps,
+    sub,
+    async () => (await reminderContent(deps, live.meeting, live.person, retry.start)).payload,
+    {
+      ttlSeconds: Math.max(60, (retry.end - Date.now()) / 1000),
+      topic: (await hashToken(`${retry.meetingId}:${retry.start}`)).slice(0, 32),
+    },
+  );
   if (outcome.kind === "sent") {
     await settle(deps, claim, { state: "sent" }, retry, attempt);
   } else if (outcome.kind === "gone") {
-    await removeGoneSubscription(deps.kv, sub);
-    log.info("push subscription gone; removed", { subscription: sub.id, status: outcome.status });
     await settle(deps, claim, { state: "gone", detail: String(outcome.status) }, retry, attempt);
   } else {
     const delayMs = outcome.kind === "retry" ? backoff(attempt, outcome.retryAfterMs) : null;
-    // The endpoint's path is the device's secret capability URL: only its origin is logged.
     log.warn("reminder push attempt failed", {
       meetingId: retry.meetingId,
-      subscription: sub.id,
-      endpoint: endpointOrigin(sub.endpoint),
-      attempt,
-      maxAttempts: MAX_ATTEMPTS,
-      status: outcome.status,
-      reason: outcome.reason,
-      nextAttemptInMs: delayMs !== null && attempt < MAX_ATTEMPTS ? delayMs : null,
+      ...pushFailureFields(
+        sub,
+        outcome,
+        attempt,
+        MAX_ATTEMPTS,
+        delayMs !== null && attempt < MAX_ATTEMPTS ? delayMs : null,
+      ),
     });
     const settled: SendResult = delayMs !== null
       ? { state: "retry", detail: outcome.reason, delayMs }

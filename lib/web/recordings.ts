@@ -3,8 +3,10 @@
 // bytes and its Range answer through).
 
 import type { Context } from "hono";
-import { Conflict, Unavailable } from "../common/errors.ts";
+import { Conflict, NotFound, Unavailable } from "../common/errors.ts";
 import type { Recording, RecordingDeps } from "../recordings/service.ts";
+import { type RecordingAccess, recordingAccess } from "../recordings/sharing.ts";
+import { getMeeting } from "../meetings/store.ts";
 import type { Env } from "./types.ts";
 
 /** The recordings domain's dependencies for this request. */
@@ -68,4 +70,22 @@ export function apiRecording(r: Recording) {
 export function recordingActor(c: Context<Env>) {
   const user = c.get("user")!;
   return { userId: user.id, email: user.email };
+}
+
+/** The path's recording with what the signed-in viewer may do with it (lib/recordings/sharing.ts); 404 otherwise. */
+export function recordingForPage(c: Context<Env>): Promise<{ recording: Recording; access: RecordingAccess }> {
+  const { kv } = c.get("deps");
+  return recordingAccess(
+    kv,
+    c.req.param("recordingId") ?? "",
+    c.get("user")!.id,
+    (r) => getMeeting(kv, r.meetingRecordId),
+  );
+}
+
+/** The path's recording when the signed-in person may manage it (host, co-host); 404 for everyone else. */
+export async function managedRecording(c: Context<Env>): Promise<Recording> {
+  const { recording, access } = await recordingForPage(c);
+  if (access !== "manage") throw new NotFound("recordings.error.notFound");
+  return recording;
 }

@@ -9,7 +9,10 @@ import { NotFound, ValidationError } from "../../lib/common/errors.ts";
 import type { FieldErrors } from "../../lib/common/errors.ts";
 import { renderPage } from "../../lib/web/render.tsx";
 import type { Env } from "../../lib/web/types.ts";
-import { parseForm } from "../../lib/web/validate.ts";
+import { parseForm, readForm } from "../../lib/web/validate.ts";
+import { getRetentionDays, storageBytes } from "../../lib/recordings/store.ts";
+import { setAccountRetention } from "../../lib/recordings/service.ts";
+import { formatBytes } from "../../components/RecordingTable.tsx";
 import type { FormValues } from "../../lib/web/validate.ts";
 import { getUser, InvalidCursor, listUsers } from "../../lib/accounts/users.ts";
 import type { User } from "../../lib/accounts/users.ts";
@@ -153,10 +156,12 @@ adminUserRoutes.get("/admin/users", async (c) => {
   const link = (cur: string) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), cursor: cur })}`;
   const noticeKey = c.req.query("notice") ?? "";
   const notice = Object.hasOwn(LIST_NOTICES, noticeKey) ? LIST_NOTICES[noticeKey] : undefined;
+  const recordingBytes = await storageBytes(kv);
   return renderPage(
     c,
     <section class="card admin">
       <AdminNav current="users" />
+      <RecordingStorage bytes={recordingBytes} />
       <AccountList users={users} q={q} cursor={cursor} offset={offset} total={total} notice={notice} />
       <AdminPager
         prev={prev}
@@ -170,6 +175,12 @@ adminUserRoutes.get("/admin/users", async (c) => {
   );
 });
 
+/** Storage used by every ready recording (a counter, not a scan). */
+function RecordingStorage({ bytes }: { bytes: number }) {
+  const { t, locale } = usePage();
+  return <p class="recording-storage">{t("recordings.admin.totalStorage", { size: formatBytes(bytes, locale) })}</p>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One account and its actions
 
@@ -179,6 +190,7 @@ const USER_NOTICES: Record<string, MessageKey> = {
   enabled: "accounts.admin.enabledNotice",
   reset: "accounts.admin.resetNotice",
   unchanged: "accounts.admin.unchanged",
+  retention: "recordings.admin.retentionSaved",
 };
 
 /** What the last-admin guard says, for each thing it refused. */
@@ -195,9 +207,13 @@ interface UserPageState {
   values?: FormValues;
 }
 
-function UserPage(
-  { user, self, notice, state }: { user: User; self: boolean; notice?: MessageKey; state: UserPageState },
-) {
+function UserPage({ user, self, notice, state, recordings }: {
+  user: User;
+  self: boolean;
+  notice?: MessageKey;
+  state: UserPageState;
+  recordings: { bytes: number; days: number | null; serverDays: number };
+}) {
   const { t } = usePage();
   const base = `/admin/users/${user.id}`;
   const roleError = useMessage(state.fields?.role);
@@ -275,19 +291,52 @@ function UserPage(
           />
           <button type="submit" class="danger">{t("accounts.admin.deleteSubmit")}</button>
         </Form>
+
+        <RecordingAdmin user={user} recordings={recordings} state={state} />
       </div>
     </section>
   );
 }
 
-function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}): Response {
+async function renderUserPage(c: Context<Env>, user: User, state: UserPageState = {}): Promise<Response> {
   const self = c.get("user")!.id === user.id;
   const noticeKey = c.req.query("notice") ?? "";
   const notice = Object.hasOwn(USER_NOTICES, noticeKey) ? USER_NOTICES[noticeKey] : undefined;
-  return renderPage(c, <UserPage user={user} self={self} notice={notice} state={state} />, {
-    title: user.name,
-    status: state.status,
-  });
+  const { kv, config } = c.get("deps");
+  const recordings = {
+    bytes: await storageBytes(kv, user.id),
+    days: await getRetentionDays(kv, user.id),
+    serverDays: config.recordingRetentionDays,
+  };
+  return renderPage(
+    c,
+    <UserPage user={user} self={self} notice={notice} state={state} recordings={recordings} />,
+    { title: user.name, status: state.status },
+  );
+}
+
+/** An account's recordings for its admin: the storage they use and how long they are kept. */
+function RecordingAdmin({ user, recordings, state }: {
+  user: User;
+  recordings: { bytes: number; days: number | null; serverDays: number };
+  state: UserPageState;
+}) {
+  const { t, locale } = usePage();
+  return (
+    <Form action={`/admin/users/${user.id}/recordings`} class="stack">
+      <h2>{t("recordings.admin.heading")}</h2>
+      <p>{t("recordings.admin.accountStorage", { size: formatBytes(recordings.bytes, locale) })}</p>
+      <Field
+        name="days"
+        label={t("recordings.admin.retention")}
+        inputmode="numeric"
+        value={state.values?.days ?? (recordings.days === null ? "" : String(recordings.days))}
+        error={state.fields?.days}
+        hint={t("recordings.admin.retentionHint", { days: recordings.serverDays })}
+      />
+      <button type="submit">{t("recordings.admin.retentionSave")}</button>
+    </Form>
+  );
 }
 
 /** Loads the account named in the path, or 404. */
@@ -314,6 +363,28 @@ async function guarded<T>(c: Context<Env>, user: User, run: () => Promise<T>): P
 }
 
 adminUserRoutes.get("/admin/users/:id", async (c) => renderUserPage(c, await targetUser(c)));
+
+adminUserRoutes.post("/admin/users/:id/recordings", async (c) => {
+  const user = await targetUser(c);
+  const values = await readForm(c);
+  const text = (values.days ?? "").trim();
+  try {
+    const admin = actorOf(c);
+    await setAccountRetention(
+      c.get("deps").kv,
+      { userId: admin.id, email: admin.email },
+      user,
+      text === "" ? null : Number(text),
+    );
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      return await renderUserPage(c, user, { status: 422, fields: err.fields, values });
+    }
+    throw err;
+  }
+  log.info("recording retention changed", { actorId: actorOf(c).id, targetId: user.id, days: text || null });
+  return c.redirect(`/admin/users/${user.id}?notice=retention`, 303);
+});
 
 const RoleForm = z.object({
   role: z.enum(["admin", "user"], { message: "accounts.error.chooseRole" }),

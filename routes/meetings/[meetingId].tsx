@@ -1,5 +1,6 @@
-// /meetings/:meetingId/…: a meeting's own resources for its hosts (chat transcript, attendance CSV,
-// the series' schedule page with its occurrences) and the .ics download (hosts and invitees).
+// /meetings/:meetingId/…: a meeting's own resources for its hosts (its page with its records and
+// recordings, chat transcript, attendance CSV, the series' schedule page with its occurrences) and
+// the .ics download (hosts and invitees).
 
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -35,6 +36,10 @@ import { findMeetingFromPath, hostedMeetingFromPath } from "../../lib/web/meetin
 import { isHostRole } from "../../lib/meetings/roles.ts";
 import { listChat, transcript } from "../../lib/meetings/chat.ts";
 import { attendanceCsv, listAttendance } from "../../lib/meetings/attendance.ts";
+import { listMeetingRecordings } from "../../lib/recordings/store.ts";
+import type { Recording } from "../../lib/recordings/store.ts";
+import { RecordingTable } from "../../components/RecordingTable.tsx";
+import { LocalTime } from "../../components/LocalTime.tsx";
 
 export const meetingResourceRoutes = new Hono<Env>();
 
@@ -63,6 +68,70 @@ meetingResourceRoutes.get("/meetings/:meetingId/attendance.csv", requireUser(), 
   // The BOM makes spreadsheet programs read names as UTF-8.
   return download("\ufeff" + csv, "text/csv; charset=utf-8", `attendance-${meeting.meetingId}.csv`);
 });
+
+// ---------------------------------------------------------------------------------------------
+// A meeting's page for its hosts: what it was, its records, and its recordings
+
+/** Recordings shown on a meeting's page (the newest; the Recordings page lists them all). */
+const MEETING_RECORDINGS = 20;
+
+meetingResourceRoutes.get("/meetings/:meetingId", requireUser(), async (c) => {
+  const meeting = await hostedMeetingFromPath(c, "meetings.error.hostsOnly");
+  const { kv } = c.get("deps");
+  const [recordings, schedule] = await Promise.all([
+    listMeetingRecordings(kv, meeting.meetingId, { limit: MEETING_RECORDINGS }),
+    getSchedule(kv, meeting.meetingId),
+  ]);
+  return renderPage(
+    c,
+    <MeetingHistoryPage meeting={meeting} recordings={recordings.recordings} scheduled={!!schedule} />,
+    { title: meeting.title },
+  );
+});
+
+function MeetingHistoryPage({ meeting, recordings, scheduled }: {
+  meeting: Meeting;
+  recordings: Recording[];
+  scheduled: boolean;
+}) {
+  const { t } = usePage();
+  const base = `/meetings/${meeting.meetingId}`;
+  return (
+    <>
+      <section class="card">
+        <h1>{meeting.title}</h1>
+        <dl class="schedule-summary">
+          <dt>{t("join.meetingId")}</dt>
+          <dd>
+            <span dir="ltr">{formatMeetingId(meeting.meetingId)}</span>
+          </dd>
+          {meeting.startedAt && (
+            <>
+              <dt>{t("meetings.history.date")}</dt>
+              <dd>
+                <LocalTime iso={meeting.startedAt} />
+              </dd>
+            </>
+          )}
+        </dl>
+        <p>
+          <a href={`${base}/attendance.csv`}>{t("meetings.history.attendance")}</a>{" "}
+          <a href={`${base}/transcript.txt`}>{t("meetings.history.chat")}</a>{" "}
+          {scheduled && <a href={`${base}/schedule`}>{t("recordings.meeting.schedule")}</a>}
+        </p>
+      </section>
+      <section class="card" id="recordings">
+        <h2>{t("recordings.list.title")}</h2>
+        {recordings.length === 0
+          ? <p class="empty">{t("recordings.meeting.none")}</p>
+          : <RecordingTable recordings={recordings} />}
+        <p>
+          <a href="/recordings">{t("recordings.meeting.all")}</a>
+        </p>
+      </section>
+    </>
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // A series' schedule page

@@ -81,7 +81,9 @@ function History({ items, more, timeZone }: { items: HistoryItem[]; more: boolea
               {items.map((it) => (
                 <tr key={it.meeting.id} class="history-row" data-meeting-id={it.meeting.meetingId}>
                   <td data-label={col.meeting}>
-                    {it.meeting.title}
+                    {it.hosted
+                      ? <a href={`/meetings/${it.meeting.meetingId}`}>{it.meeting.title}</a>
+                      : it.meeting.title}
                     <span class="history-id" dir="ltr">{formatMeetingId(it.meeting.meetingId)}</span>
                     {it.hosted && <span class="history-role">{t("meetings.history.host")}</span>}
                   </td>

@@ -12,7 +12,8 @@ import { getUser } from "../../lib/accounts/users.ts";
 import { getMeetingByNumber } from "../../lib/meetings/store.ts";
 import { listSubscriptions, subscriptionId } from "../../lib/reminders/subscriptions.ts";
 import { getSchedule } from "../../lib/scheduling/schedule.ts";
-import { activeEntry, getRecording } from "../../lib/recordings/store.ts";
+import { activeEntry, getRecording, getRetentionDays, listLinks } from "../../lib/recordings/store.ts";
+import { createShareLink } from "../../lib/recordings/sharing.ts";
 import { PASSWORD, pushInput } from "./world.ts";
 
 /**
@@ -112,6 +113,20 @@ const titleKept = async (w: World, call: Call) =>
 const recordingKept = async (w: World, call: Call) =>
   (await getRecording(w.kv, recordingOf(call))) ? null : "the recording was deleted";
 const fresh = async (w: World) => (await w.freshMeeting()).meetingId;
+/** A ready recording's page path (`/recordings/<id>` + `rest`). */
+const recordingPath = async (w: World, rest = "") => `/recordings/${(await w.freshRecording("ready")).id}${rest}`;
+const notShared = async (w: World, call: Call) =>
+  (await getRecording(w.kv, recordingOf(call)))?.sharedWithParticipants ? "the recording was shared" : null;
+const noLinks = async (w: World, call: Call) =>
+  (await listLinks(w.kv, recordingOf(call))).length ? "a share link was made" : null;
+const linkKept = async (w: World, call: Call) =>
+  (await listLinks(w.kv, recordingOf(call))).length ? null : "the share link was revoked";
+/** A share link of a new ready recording of the owner (its token), with or without a passcode. */
+const shareLink = async (w: World, passcode = "") => {
+  const rec = await w.freshRecording("ready");
+  const actor = { userId: w.users.owner.id, email: w.users.owner.email };
+  return { rec, ...(await createShareLink(w.kv, rec, { days: 7, passcode }, actor)) };
+};
 
 export const ROUTE_MATRIX: Row[] = [
   // ---- public pages and assets
@@ -379,6 +394,88 @@ export const ROUTE_MATRIX: Row[] = [
     expect: owned(account, { owner: "unavailable", ownerToken: "unavailable" }),
     call: async (w) => ({ path: `/api/v1/recordings/${(await w.freshRecording("ready")).id}/file` }),
   },
+  // The Recordings pages: the owner's; everyone else is told a recording does not exist (the
+  // meeting's participants only once it is shared with them, which the matrix's actors are not).
+  { method: "GET", route: "/recordings", expect: account() },
+  {
+    method: "GET",
+    route: "/recordings/:recordingId",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w) }),
+  },
+  {
+    method: "GET",
+    route: "/recordings/:recordingId/file",
+    expect: owned(account, { owner: "unavailable", ownerToken: "unavailable" }),
+    call: async (w) => ({ path: await recordingPath(w, "/file") }),
+  },
+  {
+    method: "POST",
+    route: "/recordings/:recordingId/rename",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w, "/rename"), form: { title: "Renamed" } }),
+    intact: titleKept,
+  },
+  {
+    method: "POST",
+    route: "/recordings/:recordingId/share",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w, "/share"), form: { participants: "on" } }),
+    intact: notShared,
+  },
+  {
+    method: "POST",
+    route: "/recordings/:recordingId/links",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w, "/links"), form: { days: "7", passcode: "" } }),
+    intact: noLinks,
+  },
+  {
+    method: "POST",
+    route: "/recordings/:recordingId/links/:linkId/revoke",
+    expect: owned(account),
+    call: async (w) => {
+      const { rec, link } = await shareLink(w);
+      return { path: `/recordings/${rec.id}/links/${link.id}/revoke`, form: {} };
+    },
+    intact: linkKept,
+  },
+  {
+    method: "GET",
+    route: "/recordings/:recordingId/delete",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w, "/delete") }),
+  },
+  {
+    method: "POST",
+    route: "/recordings/:recordingId/delete",
+    expect: owned(account),
+    call: async (w) => ({ path: await recordingPath(w, "/delete"), form: {} }),
+    intact: recordingKept,
+  },
+  // A share link is its own authority: whoever has it watches (the file: 503, no gateway here);
+  // a wrong passcode is refused for everyone.
+  {
+    method: "GET",
+    route: "/r/:token",
+    expect: everyone("ok"),
+    call: async (w) => ({ path: `/r/${(await shareLink(w)).token}` }),
+  },
+  {
+    method: "POST",
+    route: "/r/:token",
+    expect: everyone("invalid"),
+    call: async (w) => ({
+      path: `/r/${(await shareLink(w, "right passcode")).token}`,
+      form: { passcode: "wrong one" },
+    }),
+  },
+  {
+    method: "GET",
+    route: "/r/:token/file",
+    expect: everyone("unavailable"),
+    call: async (w) => ({ path: `/r/${(await shareLink(w)).token}/file` }),
+  },
   {
     method: "PATCH",
     route: "/api/v1/meetings/:meetingId",
@@ -460,6 +557,14 @@ export const ROUTE_MATRIX: Row[] = [
       return { path: `/admin/users/${target.id}/delete`, form: { confirm: target.email } };
     },
   },
+  {
+    method: "POST",
+    route: "/admin/users/:id/recordings",
+    expect: admin(),
+    call: async (w) => ({ path: `/admin/users/${(await w.account("user")).id}/recordings`, form: { days: "5" } }),
+    intact: async (w, call) =>
+      (await getRetentionDays(w.kv, segment(call, "users"))) === null ? null : "the retention was changed",
+  },
   { method: "GET", route: "/admin/audit", expect: admin() },
 
   // ---- the development outbox: not there outside development
@@ -531,6 +636,7 @@ export const ROUTE_MATRIX: Row[] = [
     }),
     call: () => ({ path: "/meetings/new", form: { title: "" } }),
   },
+  { method: "GET", route: "/meetings/:meetingId", expect: host() },
   { method: "GET", route: "/meetings/:meetingId/transcript.txt", expect: host() },
   { method: "GET", route: "/meetings/:meetingId/attendance.csv", expect: host() },
   {

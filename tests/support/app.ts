@@ -10,6 +10,7 @@ import { loadSigningKey } from "../../lib/common/server_secret.ts";
 import { setQuiet } from "../../lib/common/log.ts";
 import { accountMailHandler } from "../../lib/accounts/emails.ts";
 import { poll } from "./wait.ts";
+import type { AppDeps } from "../../lib/web/types.ts";
 
 setQuiet(true);
 
@@ -53,7 +54,11 @@ export interface TestApp {
   close(): void;
 }
 
-export async function makeTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `gateway`: a client of a real gateway the test runs (none by default: no media). */
+export async function makeTestApp(
+  env: Record<string, string> = {},
+  opts: { gateway?: AppDeps["gateway"] } = {},
+): Promise<TestApp> {
   const config = loadConfig({
     TALKSPACE_ENV: "test",
     PUBLIC_URL: "http://localhost:8000",
@@ -63,7 +68,7 @@ export async function makeTestApp(env: Record<string, string> = {}): Promise<Tes
   const kv = await Deno.openKv(":memory:");
   const mailer = new CapturingMailer();
   const signingKey = await loadSigningKey(kv, "");
-  const app = createWebApp({ kv, config, mailer, signingKey, gateway: null });
+  const app = createWebApp({ kv, config, mailer, signingKey, gateway: opts.gateway ?? null });
   // Queued account mail (sign-up, reset) is delivered as main.ts's queue listener would.
   const deliver = accountMailHandler(mailer);
   kv.listenQueue(async (m) => void await deliver(m));

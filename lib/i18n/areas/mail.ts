@@ -80,6 +80,15 @@ export const mail = defineArea({
   "mail.reminder.why": "You get this email because you have no device set up for notifications.",
   "mail.reminder.choose": "Choose when you are reminded at {url}",
   "mail.reminder.chooseLink": "Choose when you are reminded",
+  // ---- Recordings (the email and the push to the host)
+  "mail.recordingReady.subject": "Your recording is ready: {title}",
+  "mail.recordingReady.body": "The recording of “{title}” is ready. You can watch it, download it and share it.",
+  "mail.recordingReady.action": "Open the recording",
+  "mail.recordingReady.after": "Recordings are deleted automatically after a while; the recording's page says when.",
+  "mail.recordingReady.push": "Tap to watch it.",
+  "mail.recordingFailed.subject": "Your recording could not be made: {title}",
+  "mail.recordingFailed.body": "Your recording of “{title}” could not be made: {reason}",
+  "mail.recordingFailed.action": "See the recording",
 }, {
   de: {
     "mail.greeting": "Hallo {name},",
@@ -148,6 +157,16 @@ export const mail = defineArea({
     "mail.reminder.why": "Sie erhalten diese E-Mail, weil Sie kein Gerät für Benachrichtigungen eingerichtet haben.",
     "mail.reminder.choose": "Unter {url} legen Sie fest, wann Sie erinnert werden.",
     "mail.reminder.chooseLink": "Festlegen, wann Sie erinnert werden",
+    "mail.recordingReady.subject": "Ihre Aufzeichnung ist bereit: {title}",
+    "mail.recordingReady.body":
+      "Die Aufzeichnung von „{title}“ ist bereit. Sie können sie ansehen, herunterladen und teilen.",
+    "mail.recordingReady.action": "Aufzeichnung öffnen",
+    "mail.recordingReady.after":
+      "Aufzeichnungen werden nach einiger Zeit automatisch gelöscht; wann, steht auf der Seite der Aufzeichnung.",
+    "mail.recordingReady.push": "Tippen Sie hier, um sie anzusehen.",
+    "mail.recordingFailed.subject": "Ihre Aufzeichnung konnte nicht erstellt werden: {title}",
+    "mail.recordingFailed.body": "Ihre Aufzeichnung von „{title}“ konnte nicht erstellt werden: {reason}",
+    "mail.recordingFailed.action": "Zur Aufzeichnung",
   },
   es: {
     "mail.greeting": "Hola, {name}:",
@@ -215,6 +234,15 @@ export const mail = defineArea({
     "mail.reminder.why": "Recibes este correo porque no tienes ningún dispositivo configurado para notificaciones.",
     "mail.reminder.choose": "Elige cuándo recibir recordatorios en {url}",
     "mail.reminder.chooseLink": "Elige cuándo recibir recordatorios",
+    "mail.recordingReady.subject": "Tu grabación está lista: {title}",
+    "mail.recordingReady.body": "La grabación de «{title}» está lista. Puedes verla, descargarla y compartirla.",
+    "mail.recordingReady.action": "Abrir la grabación",
+    "mail.recordingReady.after":
+      "Las grabaciones se eliminan automáticamente pasado un tiempo; la página de la grabación dice cuándo.",
+    "mail.recordingReady.push": "Toca para verla.",
+    "mail.recordingFailed.subject": "No se ha podido hacer tu grabación: {title}",
+    "mail.recordingFailed.body": "No se ha podido hacer tu grabación de «{title}»: {reason}",
+    "mail.recordingFailed.action": "Ver la grabación",
   },
   ar: {
     "mail.greeting": "مرحبًا {name}،",
@@ -284,5 +312,13 @@ export const mail = defineArea({
     "mail.reminder.why": "تصلك هذه الرسالة لأنه ليس لديك جهاز مُعدّ لتلقي الإشعارات.",
     "mail.reminder.choose": "اختر متى يصلك التذكير من {url}",
     "mail.reminder.chooseLink": "اختر متى يصلك التذكير",
+    "mail.recordingReady.subject": "تسجيلك جاهز: {title}",
+    "mail.recordingReady.body": "تسجيل «{title}» جاهز. يمكنك مشاهدته وتنزيله ومشاركته.",
+    "mail.recordingReady.action": "فتح التسجيل",
+    "mail.recordingReady.after": "تُحذف التسجيلات تلقائيًا بعد مدة؛ وصفحة التسجيل تذكر متى.",
+    "mail.recordingReady.push": "اضغط لمشاهدته.",
+    "mail.recordingFailed.subject": "تعذّر إنشاء تسجيلك: {title}",
+    "mail.recordingFailed.body": "تعذّر إنشاء تسجيلك لـ«{title}»: {reason}",
+    "mail.recordingFailed.action": "عرض التسجيل",
   },
 });

@@ -274,7 +274,12 @@ Deno.test("island names are checked and a name cannot point at two modules", () 
   assert.throws(() => defineIsland("lower", new URL("file:///a.tsx"), component), /must be PascalCase/);
   // islands/mod.ts registered CopyButton already; neither call registers anything (both throw first).
   assert.throws(() => defineIsland("CopyButton", new URL("file:///b.tsx"), component), /defined twice/);
-  assert.deepEqual(registeredIslands().map((i) => i.name), ["CopyButton", "MeetingRoom", "PushSettings"]);
+  assert.deepEqual(registeredIslands().map((i) => i.name), [
+    "CopyButton",
+    "MeetingRoom",
+    "PushSettings",
+    "RecordingProgress",
+  ]);
 });
 
 Deno.test("CopyButton server HTML is a disabled button with its label (enabled once hydrated)", () => {

@@ -3,31 +3,18 @@
 // "Recordings"). Starting and stopping: routes/api/v1/meetings/[meetingId]/recording.ts.
 
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { z } from "zod";
 import { cleanLine } from "../../../lib/common/text.ts";
 import { ValidationError } from "../../../lib/common/errors.ts";
 import { InvalidCursor } from "../../../lib/accounts/users.ts";
-import { getMeeting } from "../../../lib/meetings/store.ts";
-import { deleteRecording, type Recording, recordingFor, renameRecording } from "../../../lib/recordings/service.ts";
+import { deleteRecording, renameRecording } from "../../../lib/recordings/service.ts";
 import { listOwnerRecordings } from "../../../lib/recordings/store.ts";
 import { requireUser } from "../../../lib/web/middleware.ts";
-import { apiRecording, recordingDeps, streamRecordingFile } from "../../../lib/web/recordings.ts";
+import { apiRecording, managedRecording, recordingDeps, streamRecordingFile } from "../../../lib/web/recordings.ts";
 import type { Env } from "../../../lib/web/types.ts";
 import { parseJson } from "../../../lib/web/validate.ts";
 
 export const apiRecordingRoutes = new Hono<Env>();
-
-/** The path's recording when the caller may manage it; 404 for everyone else. */
-function recordingFromPath(c: Context<Env>): Promise<Recording> {
-  const { kv } = c.get("deps");
-  return recordingFor(
-    kv,
-    c.req.param("recordingId") ?? "",
-    c.get("user")!.id,
-    (r) => getMeeting(kv, r.meetingRecordId),
-  );
-}
 
 apiRecordingRoutes.get("/api/v1/recordings", requireUser(), async (c) => {
   const limitText = c.req.query("limit");
@@ -47,7 +34,7 @@ apiRecordingRoutes.get("/api/v1/recordings", requireUser(), async (c) => {
 });
 
 apiRecordingRoutes.get("/api/v1/recordings/:recordingId", requireUser(), async (c) => {
-  return c.json(apiRecording(await recordingFromPath(c)));
+  return c.json(apiRecording(await managedRecording(c)));
 });
 
 const renameSchema = z.object({
@@ -56,18 +43,18 @@ const renameSchema = z.object({
 }).strict();
 
 apiRecordingRoutes.patch("/api/v1/recordings/:recordingId", requireUser(), async (c) => {
-  const rec = await recordingFromPath(c);
+  const rec = await managedRecording(c);
   const { title } = await parseJson(c, renameSchema);
   const renamed = await renameRecording(recordingDeps(c), rec.id, title);
   return c.json(apiRecording(renamed ?? rec));
 });
 
 apiRecordingRoutes.delete("/api/v1/recordings/:recordingId", requireUser(), async (c) => {
-  const rec = await recordingFromPath(c);
+  const rec = await managedRecording(c);
   await deleteRecording(recordingDeps(c), rec.id);
   return c.body(null, 204);
 });
 
 apiRecordingRoutes.get("/api/v1/recordings/:recordingId/file", requireUser(), async (c) => {
-  return await streamRecordingFile(c, await recordingFromPath(c));
+  return await streamRecordingFile(c, await managedRecording(c));
 });
