@@ -29,7 +29,7 @@ export function Layout(
       {styles.map((href) => <link rel="stylesheet" href={staticUrl(href)} key={href} />)}
       <link rel="icon" href={staticUrl("favicon.svg")} type="image/svg+xml" />
       {/* The installable app (lib/web/pwa.ts): manifest, title-bar colours per scheme, home-screen icon. */}
-      <link rel="manifest" href="/manifest.webmanifest" />
+      <link rel="manifest" href={`/manifest.webmanifest?lang=${locale}`} />
       <meta name="theme-color" content={THEME_COLORS.light} media="(prefers-color-scheme: light)" />
       <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
       {/* iOS rounds the corners itself and shows transparency as black: the full-bleed icon. */}

@@ -94,6 +94,23 @@ Deno.test({
         assert.equal(m.name, "Talkspace");
         assert.equal(m.short_name, "Talkspace");
         assert.ok(m.description.length > 20);
+        assert.equal(m.lang, "en");
+        // Each language's page links its own manifest: the description in it, and its direction.
+        for (
+          const [lang, dir, word] of [["de", "ltr", "Videomeetings"], ["es", "ltr", "Videorreuniones"], [
+            "ar",
+            "rtl",
+            "فيديو",
+          ]]
+        ) {
+          const other = await (await fetch(`${base}/manifest.webmanifest?lang=${lang}`)).json();
+          assert.equal(other.lang, lang);
+          assert.equal(other.dir, dir);
+          assert.ok(other.description.includes(word), `${lang}: ${other.description}`);
+          assert.deepEqual(other.icons, m.icons, `${lang}: the same icons`);
+        }
+        const unknown = await (await fetch(`${base}/manifest.webmanifest?lang=xx`)).json();
+        assert.equal(unknown.lang, "en", "an unknown language gets English");
         assert.equal(m.start_url, "/dashboard");
         assert.equal(m.scope, "/");
         assert.equal(m.display, "standalone");
@@ -130,7 +147,7 @@ Deno.test({
 
       await t.step("every page links the manifest; the worker installs and controls the page", async () => {
         await page.goto(`${base}/`);
-        assert.equal(await page.getAttribute("link[rel=manifest]", "href"), "/manifest.webmanifest");
+        assert.equal(await page.getAttribute("link[rel=manifest]", "href"), "/manifest.webmanifest?lang=en");
         assert.equal(await page.locator("meta[name=theme-color]").count(), 2);
         assert.equal(await controllingWorker(page), `${base}/sw.js`);
         const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);

@@ -6,6 +6,8 @@ import { APP_ICONS } from "./app_icons.ts";
 import type { EncodedAsset } from "./compression.ts";
 import { compressForBuild, contentHash, loadStaticManifest, staticUrl } from "./islands/assets.ts";
 import type { StaticManifest } from "./islands/assets.ts";
+import { dirOf, type Locale } from "../i18n/locales.ts";
+import { translator } from "../i18n/translate.ts";
 
 /** The page the worker shows for a navigation the network cannot answer (routes/offline.tsx). */
 export const OFFLINE_PATH = "/offline";
@@ -25,17 +27,16 @@ export function appShell(): string[] {
   return [OFFLINE_PATH, ...files.map((f) => staticUrl(f))];
 }
 
-/** The web app manifest, pointing at this build's hashed icons. */
-export function webManifest(): Record<string, unknown> {
+/** The web app manifest in `locale`, pointing at this build's hashed icons. */
+export function webManifest(locale: Locale = "en"): Record<string, unknown> {
   return {
     // Stable identity: start_url may change without making installed apps a different app.
     id: "/",
     name: "Talkspace",
     short_name: "Talkspace",
-    description:
-      "Video meetings on your own server: HD video and audio in the browser, screen sharing, chat, a lobby and dial-in.",
-    lang: "en",
-    dir: "ltr",
+    description: translator(locale)("site.appDescription"),
+    lang: locale,
+    dir: dirOf(locale),
     // The dashboard is where a person's meetings are; signed out, it sends them to sign in and back.
     start_url: "/dashboard",
     scope: "/",
@@ -84,10 +85,17 @@ function perBuild(make: (manifest: StaticManifest | null) => Promise<EncodedAsse
   };
 }
 
-/** The manifest's bytes for the current build. */
-export const webManifestAsset: () => Promise<EncodedAsset> = perBuild(() =>
-  encoded(JSON.stringify(webManifest(), null, 2) + "\n", WEB_MANIFEST_TYPE)
-);
+const manifests = new Map<Locale, ReturnType<typeof perBuild>>();
+
+/** The manifest's bytes for the current build in `locale` (the page links its own language's). */
+export function webManifestAsset(locale: Locale = "en"): Promise<EncodedAsset> {
+  let forLocale = manifests.get(locale);
+  if (!forLocale) {
+    forLocale = perBuild(() => encoded(JSON.stringify(webManifest(locale), null, 2) + "\n", WEB_MANIFEST_TYPE));
+    manifests.set(locale, forLocale);
+  }
+  return forLocale();
+}
 
 const WORKER_SOURCE = new URL("../../static/sw.js", import.meta.url);
 let workerSource: Promise<string> | null = null;

@@ -423,4 +423,6 @@ export const ar: Catalog = {
   "room.refused.recordAlready": "الاجتماع قيد التسجيل بالفعل",
   "room.refused.recordStartFailed": "تعذّر على خادم الوسائط بدء التسجيل؛ حاول مرة أخرى بعد قليل",
   "room.refused.recordNotOn": "الاجتماع غير مُسجَّل حاليًا",
+  "site.appDescription":
+    "اجتماعات فيديو على خادمك الخاص: فيديو وصوت عالي الدقة في المتصفح، ومشاركة الشاشة، ودردشة، وغرفة انتظار، واتصال عبر الهاتف.",
 };

@@ -433,4 +433,6 @@ export const de: Catalog = {
   "room.refused.recordStartFailed":
     "Der Medienserver konnte die Aufzeichnung nicht starten; versuchen Sie es gleich noch einmal",
   "room.refused.recordNotOn": "Das Meeting wird nicht aufgezeichnet",
+  "site.appDescription":
+    "Videomeetings auf Ihrem eigenen Server: HD-Video und -Ton im Browser, Bildschirmfreigabe, Chat, ein Warteraum und Einwahl per Telefon.",
 };

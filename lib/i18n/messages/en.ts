@@ -423,6 +423,8 @@ export const en = {
   "room.refused.recordAlready": "The meeting is already being recorded",
   "room.refused.recordStartFailed": "The media server could not start recording; try again in a moment",
   "room.refused.recordNotOn": "The meeting is not being recorded",
+  "site.appDescription":
+    "Video meetings on your own server: HD video and audio in the browser, screen sharing, chat, a lobby and dial-in.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -431,4 +431,6 @@ export const es: Catalog = {
   "room.refused.recordStartFailed":
     "El servidor de medios no pudo iniciar la grabación; vuelve a intentarlo en un momento",
   "room.refused.recordNotOn": "La reunión no se está grabando",
+  "site.appDescription":
+    "Videorreuniones en tu propio servidor: vídeo y audio HD en el navegador, pantalla compartida, chat, sala de espera y acceso por teléfono.",
 };
