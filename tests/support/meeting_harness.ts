@@ -199,9 +199,11 @@ export async function startMeetingStack<T>(
     const secret = crypto.randomUUID();
     const ip = ns.innerAddress;
     // Ports inside a fresh namespace are all free.
+    // Four ranges that never meet: Janus's admin API takes wsPort + 1000 (20000–20999), so the web app
+    // lives above it (a fresh-clone run drew the same port for both: the web app's AddrInUse).
     const gwPort = 18000 + Math.floor(Math.random() * 1000);
     const wsPort = 19000 + Math.floor(Math.random() * 1000);
-    const webPort = 20000 + Math.floor(Math.random() * 1000);
+    const webPort = 21000 + Math.floor(Math.random() * 1000);
     const base = `http://${ip}:${webPort}`;
     const gatewayUrl = `http://${ip}:${gwPort}`;
     const janusWsUrl = `ws://${ip}:${wsPort}/`;
