@@ -3,14 +3,8 @@
 // resources rows need (meetings, schedules, tokens, devices, feeds), created through the product's
 // own flows where that is cheap. Every response body a row fetches is kept for the secret scan.
 
-import {
-  activeEntry,
-  getRecordingEntry,
-  newRecording,
-  type Recording,
-  writeStart,
-  writeStop,
-} from "../../lib/recordings/store.ts";
+import { activeEntry, newRecording, type Recording, writeStart } from "../../lib/recordings/store.ts";
+import { makeRecording } from "../support/recordings.ts";
 import { commitOrThrow } from "../../lib/common/kv.ts";
 import assert from "node:assert/strict";
 import { makeTestApp, TestClient } from "../support/app.ts";
@@ -231,23 +225,9 @@ export class World {
       title: meeting.title,
       startedBy: meeting.hostId,
     });
-    const now = rec.startedAt;
+    if (state === "ready") return await makeRecording(this.kv, meeting, { durationSeconds: 60, sizeBytes: 1 });
     await commitOrThrow(writeStart(this.kv.atomic(), await activeEntry(this.kv, meeting.meetingId), rec), "fixture");
-    if (state === "recording") return rec;
-    const ready: Recording = {
-      ...rec,
-      state: "ready",
-      progress: 100,
-      stoppedAt: now,
-      durationSeconds: 60,
-      sizeBytes: 1,
-    };
-    const marker = await activeEntry(this.kv, meeting.meetingId);
-    await commitOrThrow(
-      writeStop(this.kv.atomic(), marker, await getRecordingEntry(this.kv, rec.id), ready),
-      "fixture",
-    );
-    return ready;
+    return rec;
   }
 
   /** A new meeting of the owner where guests wait in the lobby. */
